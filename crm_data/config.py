@@ -1,0 +1,172 @@
+"""Where the CRM database is and how to open it.
+
+The URL is resolved, first match wins, from:
+
+1. an explicit ``url`` argument (the CLI's ``--url``);
+2. the ``CRM_DATABASE_URL`` environment variable;
+3. ``url`` under ``[connections.crm]`` in ``.streamlit/secrets.toml`` of the working directory;
+4. the embedded default ``duckdb:///data/crm.duckdb``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Engine, make_url
+
+from crm_data.errors import DatabaseLocked, DatabaseUnavailable
+
+__all__ = [
+    "DEFAULT_URL",
+    "ENV_VAR",
+    "resolve_url",
+    "mask_url",
+    "create_crm_engine",
+    "check_connection",
+    "server_version",
+]
+
+DEFAULT_URL = "duckdb:///data/crm.duckdb"
+ENV_VAR = "CRM_DATABASE_URL"
+SECRETS_FILE = Path(".streamlit") / "secrets.toml"
+
+
+def resolve_url(url: str | None = None, secrets_file: Path | None = None) -> str:
+    """Return the database URL to use (see the module docstring for the order).
+
+    Parameters
+    ----------
+    url : str, optional
+        An explicit URL; wins over everything else.
+    secrets_file : Path, optional
+        Secrets file to read instead of ``.streamlit/secrets.toml``.
+    """
+    if url:
+        return url
+    env = os.environ.get(ENV_VAR, "").strip()
+    if env:
+        return env
+    path = secrets_file or SECRETS_FILE
+    if path.is_file():
+        with path.open("rb") as fh:
+            secrets = tomllib.load(fh)
+        found = secrets.get("connections", {}).get("crm", {}).get("url")
+        if found:
+            return str(found)
+    return DEFAULT_URL
+
+
+def mask_url(url: str | URL) -> str:
+    """The URL as text with any password replaced by ``***``.
+
+    Examples
+    --------
+    >>> mask_url("postgresql+psycopg://bob:s3cret@db:5432/crm")
+    'postgresql+psycopg://bob:***@db:5432/crm'
+    """
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "<unparseable database URL>"
+
+
+def _file_path(url: URL) -> Path | None:
+    """The file behind an embedded (DuckDB/SQLite) URL, or None for memory/servers."""
+    if url.get_backend_name() in {"duckdb", "sqlite"} and url.database not in (None, "", ":memory:"):
+        return Path(url.database)
+    return None
+
+
+def create_crm_engine(url: str | None = None) -> Engine:
+    """Create the SQLAlchemy engine for the CRM database.
+
+    For an embedded file database the parent folder is created on demand.  Server engines use
+    ``pool_pre_ping`` so a restarted server does not surface as a stale-connection error.
+
+    Raises
+    ------
+    DatabaseUnavailable
+        If the URL cannot be parsed or its driver is not installed.
+    """
+    resolved = resolve_url(url)
+    try:
+        parsed = make_url(resolved)
+    except sa.exc.ArgumentError as exc:
+        raise DatabaseUnavailable(
+            "<unparseable database URL>",
+            str(exc).splitlines()[0],
+            "Use a SQLAlchemy URL such as duckdb:///data/crm.duckdb or "
+            "postgresql+psycopg://user:password@host/db.",
+        ) from None
+    path = _file_path(parsed)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    kwargs: dict[str, object] = {}
+    if path is None and parsed.get_backend_name() not in {"duckdb", "sqlite"}:
+        kwargs["pool_pre_ping"] = True
+    try:
+        return sa.create_engine(parsed, **kwargs)
+    except (ImportError, sa.exc.NoSuchModuleError) as exc:
+        raise DatabaseUnavailable(
+            mask_url(parsed),
+            str(exc).splitlines()[0],
+            "Install the driver for this database (see requirements.txt).",
+        ) from None
+
+
+def _hint(engine: Engine, message: str) -> str:
+    """What to check, given the dialect and the driver's message."""
+    name = engine.dialect.name
+    if name == "duckdb" and "lock" in message.lower():
+        return (
+            "Another process (a running app or a seeding CLI) holds this DuckDB file; "
+            "stop it or point CRM_DATABASE_URL at another file."
+        )
+    if name in {"duckdb", "sqlite"}:
+        return "Check that the file path is writable and is a database of this kind."
+    return (
+        "Check that the server is running and reachable, and that the user name, password and "
+        "database name in CRM_DATABASE_URL are right."
+    )
+
+
+def check_connection(engine: Engine) -> None:
+    """Open one connection and run ``SELECT 1``.
+
+    Raises
+    ------
+    DatabaseLocked
+        If a DuckDB file is locked by another process.
+    DatabaseUnavailable
+        If the database cannot be reached for any other reason.
+    """
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.DBAPIError as exc:
+        message = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        error = DatabaseLocked if "lock" in message.lower() else DatabaseUnavailable
+        raise error(mask_url(engine.url), message, _hint(engine, message)) from None
+
+
+def server_version(engine: Engine) -> str:
+    """The database server's version string, e.g. ``PostgreSQL 15.19``."""
+    name = engine.dialect.name
+    query = {
+        "duckdb": "SELECT 'DuckDB ' || version()",
+        "sqlite": "SELECT 'SQLite ' || sqlite_version()",
+        "postgresql": "SHOW server_version",
+        "mysql": "SELECT VERSION()",
+    }.get(name)
+    if query is None:
+        return name
+    with engine.connect() as conn:
+        value = str(conn.execute(sa.text(query)).scalar_one())
+    if name == "postgresql":
+        return f"PostgreSQL {value}"
+    if name == "mysql":
+        return f"MariaDB {value}" if "mariadb" in value.lower() else f"MySQL {value}"
+    return value
