@@ -75,7 +75,11 @@ def mask_url(url: str | URL) -> str:
 
 def _file_path(url: URL) -> Path | None:
     """The file behind an embedded (DuckDB/SQLite) URL, or None for memory/servers."""
-    if url.get_backend_name() in {"duckdb", "sqlite"} and url.database not in (None, "", ":memory:"):
+    if url.get_backend_name() in {"duckdb", "sqlite"} and url.database not in (
+        None,
+        "",
+        ":memory:",
+    ):
         return Path(url.database)
     return None
 

@@ -29,9 +29,7 @@ class DatabaseUnavailable(CrmDataError):
         self.masked_url = masked_url
         self.driver_message = driver_message
         self.hint = hint
-        super().__init__(
-            f"Cannot open the CRM database {masked_url}: {driver_message}. {hint}"
-        )
+        super().__init__(f"Cannot open the CRM database {masked_url}: {driver_message}. {hint}")
 
 
 class DatabaseLocked(DatabaseUnavailable):

@@ -38,11 +38,6 @@ class _TruncDate(FunctionElement[Any]):
         self.unit = unit
         super().__init__(expr)
 
-    @property
-    def expr(self) -> ColumnElement[Any]:
-        """The truncated expression."""
-        return list(self.clauses)[0]
-
 
 # The unit is part of the statement text, so it must be part of the cache key.
 _TruncDate._traverse_internals = FunctionElement._traverse_internals + [  # type: ignore[operator]

@@ -63,9 +63,7 @@ def _account_attribute_conditions(account_col: Any, filters: Filters | None) -> 
     return [account_col.in_(sub)]
 
 
-def account_conditions(
-    account_col: Any, scope: Scope, filters: Filters | None
-) -> list[Condition]:
+def account_conditions(account_col: Any, scope: Scope, filters: Filters | None) -> list[Condition]:
     """Conditions on a column holding account ids (orders, tickets, accounts themselves).
 
     The scope and the rep/team filters apply to the account's owner; region and segment filters
