@@ -1,0 +1,1 @@
+"""Benchmarks of the demo generator and the query layer (not tests; results in bench/results)."""

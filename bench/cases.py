@@ -1,0 +1,68 @@
+"""The benchmarked cases: every query function of ``crm_data.queries`` under one ``Filters``.
+
+Each case is ``fn(engine, filters) -> DataFrame`` and runs with the unrestricted scope, which is
+the largest result a user can ask for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from crm_data import queries
+from crm_data.demo import load_truth
+from crm_data.filters import Filters, Scope
+
+__all__ = ["CASES", "bench_filters"]
+
+Case = Callable[[Engine, Filters], Any]
+_ALL = Scope.everyone()
+
+
+def _month_ends(filters: Filters) -> list[date]:
+    """The first day of every month in the period: twelve snapshot dates for a year."""
+    dates: list[date] = []
+    day = filters.start.replace(day=1)
+    while day < filters.end:
+        dates.append(day)
+        day = (day + timedelta(days=32)).replace(day=1)
+    return dates
+
+
+def _snapshots(engine: Engine, filters: Filters) -> pd.DataFrame:
+    return queries.pipeline_snapshots(engine, filters, _ALL, _month_ends(filters))
+
+
+def _weekly_activities(engine: Engine, filters: Filters) -> pd.DataFrame:
+    return queries.activities_by_rep_type_period(engine, filters, _ALL, unit="week")
+
+
+def _scoped(fn: Callable[..., pd.DataFrame]) -> Case:
+    def case(engine: Engine, filters: Filters) -> pd.DataFrame:
+        return fn(engine, filters, _ALL)
+
+    return case
+
+
+CASES: dict[str, Case] = {
+    "open_pipeline_by_stage": _scoped(queries.open_pipeline_by_stage),
+    "pipeline_snapshots (12 dates)": _snapshots,
+    "stage_high_water_marks": _scoped(queries.stage_high_water_marks),
+    "stage_visits": _scoped(queries.stage_visits),
+    "stuck_deal_candidates": _scoped(queries.stuck_deal_candidates),
+    "deals_closed": _scoped(queries.deals_closed),
+    "activities_by_rep_type_period (week)": _weekly_activities,
+    "orders_by_month": _scoped(queries.orders_by_month),
+    "customer_summary": _scoped(queries.customer_summary),
+}
+
+
+def bench_filters(engine: Engine) -> Filters:
+    """The last twelve months of the demo company (up to the generator's end date)."""
+    end = date.fromisoformat(str(load_truth(engine)["generator"]["end"]))
+    start = date(end.year - 1, end.month, 1)
+    return Filters(start, end)

@@ -1,0 +1,80 @@
+"""Timing harness: cold and warm timings with peak memory for any callable.
+
+*Cold* is the first call on a freshly created engine (DuckDB's buffer pool and SQLAlchemy's
+connection pool empty; the operating system's file cache may still be warm).  *Warm* is the
+median of ``runs`` further calls on the same engine.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from bench.memory import peak_rss_mb, reset_peak
+from crm_data.config import create_crm_engine
+
+
+@dataclass(frozen=True)
+class Timing:
+    """One benchmarked case: seconds cold, warm median and spread, result rows, peak RSS."""
+
+    cold_s: float
+    warm_median_s: float
+    warm_min_s: float
+    warm_max_s: float
+    runs: int
+    rows: int
+    peak_rss_mb: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly dict with times rounded to 0.1 ms."""
+        return {k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(self).items()}
+
+
+def _rows(result: Any) -> int:
+    try:
+        return len(result)
+    except TypeError:
+        return 1
+
+
+def time_case(url: str, case: Callable[[Engine], Any], runs: int = 5) -> Timing:
+    """Time ``case(engine)`` once cold on a new engine, then ``runs`` times warm.
+
+    Parameters
+    ----------
+    url : str
+        Database URL; a new engine is created so the first call is cold.
+    case : callable
+        Takes the engine, returns the result (its ``len`` is recorded as ``rows``).
+    runs : int
+        Number of warm repetitions (median reported).
+    """
+    engine = create_crm_engine(url)
+    try:
+        reset_peak()
+        started = time.perf_counter()
+        result = case(engine)
+        cold = time.perf_counter() - started
+        warm: list[float] = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            case(engine)
+            warm.append(time.perf_counter() - started)
+        peak = peak_rss_mb()
+    finally:
+        engine.dispose()
+    return Timing(
+        cold_s=cold,
+        warm_median_s=statistics.median(warm) if warm else cold,
+        warm_min_s=min(warm, default=cold),
+        warm_max_s=max(warm, default=cold),
+        runs=runs,
+        rows=_rows(result),
+        peak_rss_mb=peak,
+    )
