@@ -63,5 +63,6 @@ def test_notebook_runs(path: Path, s_database: str, monkeypatch: pytest.MonkeyPa
     ]
     assert not errors
     # every code cell ran and the chart cell produced a Plotly figure
-    mimes = {key for cell in nb.cells for out in cell.get("outputs", []) for key in out.get("data", {})}
+    outputs = [out for cell in nb.cells for out in cell.get("outputs", [])]
+    mimes = {key for out in outputs for key in out.get("data", {})}
     assert "application/vnd.plotly.v1+json" in mimes or "text/html" in mimes
