@@ -1,0 +1,136 @@
+"""Engine configuration: URL resolution order, password masking, clear errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from crm_data.config import (
+    DEFAULT_URL,
+    check_connection,
+    create_crm_engine,
+    mask_url,
+    resolve_url,
+    server_version,
+)
+from crm_data.errors import CrmDataError, DatabaseLocked, DatabaseUnavailable
+from tests.conftest import url_for
+
+
+def _secrets(tmp_path: Path, url: str) -> Path:
+    path = tmp_path / "secrets.toml"
+    path.write_text(f'[connections.crm]\nurl = "{url}"\n')
+    return path
+
+
+def test_explicit_url_wins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CRM_DATABASE_URL", "sqlite:///env.sqlite")
+    secrets = _secrets(tmp_path, "sqlite:///secret.sqlite")
+    assert resolve_url("sqlite:///arg.sqlite", secrets) == "sqlite:///arg.sqlite"
+
+
+def test_env_beats_secrets(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CRM_DATABASE_URL", "  sqlite:///env.sqlite ")
+    assert resolve_url(None, _secrets(tmp_path, "sqlite:///s.sqlite")) == "sqlite:///env.sqlite"
+
+
+def test_secrets_then_default(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("CRM_DATABASE_URL", raising=False)
+    assert resolve_url(None, _secrets(tmp_path, "sqlite:///s.sqlite")) == "sqlite:///s.sqlite"
+    assert resolve_url(None, tmp_path / "missing.toml") == DEFAULT_URL
+    empty = tmp_path / "empty.toml"
+    empty.write_text("[connections.other]\nurl = 'x'\n")
+    assert resolve_url(None, empty) == DEFAULT_URL
+
+
+@pytest.mark.parametrize(
+    ("url", "masked"),
+    [
+        ("postgresql+psycopg://bob:s3cret@db:5432/crm", "postgresql+psycopg://bob:***@db:5432/crm"),
+        ("mysql+pymysql://root:p%40ss@h/test", "mysql+pymysql://root:***@h/test"),
+        ("mysql+pymysql://root@localhost/test", "mysql+pymysql://root@localhost/test"),
+        ("duckdb:///data/crm.duckdb", "duckdb:///data/crm.duckdb"),
+        ("not a url", "<unparseable database URL>"),
+    ],
+)
+def test_mask_url(url: str, masked: str) -> None:
+    assert mask_url(url) == masked
+    assert "s3cret" not in mask_url(url) and "p%40ss" not in mask_url(url)
+
+
+def test_file_database_folder_created_on_demand(tmp_path: Path) -> None:
+    target = tmp_path / "a" / "b" / "crm.duckdb"
+    engine = create_crm_engine(f"duckdb:///{target}")
+    check_connection(engine)
+    engine.dispose()
+    assert target.parent.is_dir()
+
+
+def test_unparseable_url_is_a_clear_error() -> None:
+    with pytest.raises(DatabaseUnavailable) as info:
+        create_crm_engine("::nonsense::")
+    assert "SQLAlchemy URL" in str(info.value)
+
+
+def test_missing_driver_is_a_clear_error() -> None:
+    with pytest.raises(DatabaseUnavailable) as info:
+        create_crm_engine("nosuchdb://u:topsecret@h/x")
+    assert "topsecret" not in str(info.value)
+    assert "driver" in info.value.hint
+
+
+def test_unreachable_server_names_masked_url_and_hint() -> None:
+    engine = create_crm_engine("postgresql+psycopg://bob:topsecret@127.0.0.1:1/crm")
+    with pytest.raises(DatabaseUnavailable) as info:
+        check_connection(engine)
+    error = info.value
+    assert error.masked_url == "postgresql+psycopg://bob:***@127.0.0.1:1/crm"
+    assert "topsecret" not in str(error)
+    assert "server is running" in error.hint
+    assert error.driver_message  # the driver's own words are kept
+    assert isinstance(error, CrmDataError)
+
+
+def test_locked_duckdb_file_is_reported_as_locked(tmp_path: Path) -> None:
+    path = tmp_path / "locked.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+                import duckdb, sys, time
+                con = duckdb.connect({str(path)!r})
+                print("ready", flush=True)
+                sys.stdin.readline()
+                """
+            ),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        engine = create_crm_engine(f"duckdb:///{path}")
+        with pytest.raises(DatabaseLocked) as info:
+            check_connection(engine)
+        assert "Another process" in info.value.hint
+    finally:
+        holder.communicate("\n", timeout=30)
+
+
+def test_server_version(dialect: str, tmp_path: Path) -> None:
+    engine = sa.create_engine(url_for(dialect, tmp_path))
+    version = server_version(engine)
+    engine.dispose()
+    prefix = {"duckdb": "DuckDB v", "sqlite": "SQLite 3.", "postgresql": "PostgreSQL 1"}
+    if dialect == "mysql":
+        assert version.startswith(("MariaDB 1", "MySQL "))
+    else:
+        assert version.startswith(prefix[dialect])
