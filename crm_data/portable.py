@@ -144,4 +144,5 @@ def _days_sqlite(element: _DaysBetween, compiler: Any, **kw: Any) -> str:
 @compiles(_DaysBetween, "mysql")
 def _days_mysql(element: _DaysBetween, compiler: Any, **kw: Any) -> str:
     start, end = _args(element, compiler, **kw)
-    return f"(TIMESTAMPDIFF(MICROSECOND, {start}, {end}) / 86400000000.0)"
+    # a float literal: dividing by a DECIMAL literal would round to div_precision_increment (4)
+    return f"(TIMESTAMPDIFF(MICROSECOND, {start}, {end}) / 8.64e10)"

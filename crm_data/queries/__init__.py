@@ -1,0 +1,31 @@
+"""Query layer: SQLAlchemy Core queries returning small, typed DataFrames (DESIGN.md §2, §7).
+
+Every function takes ``(bind, filters, scope, ...)``: an engine or connection, the user's
+:class:`~crm_data.filters.Filters` and :class:`~crm_data.filters.Scope`.  Scope is enforced in
+SQL by :mod:`crm_data.queries.where`; the database does the scanning and grouping and returns
+already-reduced frames with identical dtypes on every dialect (:mod:`crm_data.queries.frames`).
+"""
+
+from crm_data.queries.activity import activities_by_rep_type_period
+from crm_data.queries.customers import customer_summary
+from crm_data.queries.frames import read_frame
+from crm_data.queries.funnel import deals_closed, stage_high_water_marks, stage_visits
+from crm_data.queries.orders import orders_by_month
+from crm_data.queries.pipeline import (
+    open_pipeline_by_stage,
+    pipeline_snapshots,
+    stuck_deal_candidates,
+)
+
+__all__ = [
+    "activities_by_rep_type_period",
+    "customer_summary",
+    "deals_closed",
+    "open_pipeline_by_stage",
+    "orders_by_month",
+    "pipeline_snapshots",
+    "read_frame",
+    "stage_high_water_marks",
+    "stage_visits",
+    "stuck_deal_candidates",
+]

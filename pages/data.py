@@ -1,0 +1,90 @@
+"""Data: connection status, row counts and date ranges per table, demo seeding, caches."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from crm_data.errors import NotDemoDatabase
+from ui.database_info import info_frame, load_database_info
+from ui.engine import bump_data_version, current_url, data_version, get_engine
+from ui.registry import route_through_app
+from ui.seeding import SIZE_LABELS, demo_sizes, seed_with_progress
+
+route_through_app()
+if st.button("dbg", key="dbg"):
+    st.success("pressed")
+engine = get_engine()
+info = load_database_info(engine, current_url(), data_version())
+
+st.title("Data", anchor=False)
+st.caption("What the dashboard reads: the connection, and rows and date range per CRM table.")
+
+if message := st.session_state.pop("data_flash", None):
+    st.success(message, icon=":material/check_circle:")
+
+# ---- connection ------------------------------------------------------------------------------
+with st.container(border=True):
+    demo = "no"
+    if info.is_demo:
+        details = ", ".join(f"{k} {info.demo[k]}" for k in ("size", "seed") if k in info.demo)
+        demo = f"yes ({details})" if details else "yes"
+    st.markdown(
+        f"**Dialect** {info.dialect} &nbsp;·&nbsp; **Server** {info.server_version} "
+        f"&nbsp;·&nbsp; **Demo data** {demo}"
+    )
+    st.markdown(f"**URL** `{info.masked_url}`")
+
+# ---- row counts and date ranges --------------------------------------------------------------
+if not info.has_crm_tables:
+    st.info(
+        "**This database has no CRM tables yet.** Seed the demo company below, or point "
+        "`CRM_DATABASE_URL` at a database with the CRM schema.",
+        icon=":material/inbox:",
+    )
+else:
+    present = sum(t.present for t in info.tables)
+    counts = {t.name: t.rows for t in info.tables}
+    cards = st.columns(5, border=True)
+    cards[0].metric("Tables", f"{present} / {len(info.tables)}")
+    for card, (label, name) in zip(
+        cards[1:],
+        [
+            ("Accounts", "accounts"),
+            ("Deals", "deals"),
+            ("Activities", "activities"),
+            ("Orders", "orders"),
+        ],
+        strict=True,
+    ):
+        rows = counts.get(name)
+        card.metric(label, "absent" if rows is None else f"{rows:,}")
+
+    frame = info_frame(info)
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        height="content",
+        placeholder="—",
+        column_config={
+            "Rows": st.column_config.NumberColumn("Rows", format="localized"),
+            "First date": st.column_config.DateColumn("First date", format="YYYY-MM-DD"),
+            "Last date": st.column_config.DateColumn("Last date", format="YYYY-MM-DD"),
+            "Date column": st.column_config.TextColumn(
+                "Date column", help="The timestamp the date range is taken from"
+            ),
+        },
+        key="data_tables",
+    )
+    st.download_button(
+        "Download table as CSV",
+        frame.to_csv(index=False),
+        file_name="crm_tables.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+        key="data_download",
+    )
+
+# ---- demo seeding ----------------------------------------------------------------------------
+sizes = demo_sizes()

@@ -1,0 +1,200 @@
+"""The Streamlit app through ``AppTest``: Data page, error panel, first-start seeding."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from streamlit.testing.v1 import AppTest
+
+from crm_data.info import database_info
+from tests.small_crm import build_small_crm, demo_or_skip
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def run_app(timeout: float = 60) -> AppTest:
+    """Run the app once (the default page is Data) and return the finished AppTest."""
+    return AppTest.from_file(APP, default_timeout=timeout).run()
+
+
+def metric(at: AppTest, label: str) -> str:
+    """The value of the metric card labelled ``label``."""
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def table_rows(at: AppTest) -> dict[str, int | None]:
+    """Rows per table of the Data page's table."""
+    frame = at.dataframe[0].value
+    return {
+        str(name): None if pd.isna(rows) else int(rows)
+        for name, rows in zip(frame["Table"], frame["Rows"].astype(object), strict=True)
+    }
+
+
+@pytest.fixture
+def small_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The hand-made database (5 deals, non-demo) as CRM_DATABASE_URL."""
+    url = f"duckdb:///{tmp_path / 'small.duckdb'}"
+    build_small_crm(url)
+    monkeypatch.setenv("CRM_DATABASE_URL", url)
+    return url
+
+
+@pytest.fixture
+def xs_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A DuckDB seeded with demo size XS as CRM_DATABASE_URL."""
+    demo = demo_or_skip()
+    url = f"duckdb:///{tmp_path / 'xs.duckdb'}"
+    engine = sa.create_engine(url)
+    demo.seed_demo(engine, size="XS", seed=42)
+    engine.dispose()
+    monkeypatch.setenv("CRM_DATABASE_URL", url)
+    yield url
+
+
+def test_data_page_on_hand_made_database(small_db: str) -> None:
+    at = run_app()
+    assert not at.exception
+    assert not at.error
+    assert at.title[0].value == "Data"
+    assert metric(at, "Deals") == "5"
+    assert metric(at, "Accounts") == "4"
+    assert metric(at, "Tables") == "14 / 16"
+    rows = table_rows(at)
+    assert rows["deals"] == 5
+    assert rows["activities"] == 6
+    assert rows["quotas"] is None
+    frame = at.dataframe[0].value
+    assert list(frame.columns) == [
+        "Table",
+        "Status",
+        "Rows",
+        "First date",
+        "Last date",
+        "Date column",
+    ]
+    deals = frame.set_index("Table").loc["deals"]
+    assert str(deals["First date"])[:16] == "2023-02-01 08:00"
+    assert deals["Status"] == "ok"
+    assert any(small_db in m.value for m in at.markdown)
+    assert at.get("download_button")
+
+
+def test_data_page_on_demo_xs(xs_db: str) -> None:
+    engine = sa.create_engine(xs_db)
+    expected = database_info(engine)
+    engine.dispose()
+    at = run_app()
+    assert not at.exception
+    deals = expected.table("deals").rows
+    assert deals and deals > 0
+    assert metric(at, "Deals") == f"{deals:,}"
+    assert table_rows(at)["deals"] == deals
+    assert any("**Demo data** yes" in m.value for m in at.markdown)
+
+
+def test_unreachable_database_shows_the_error_panel(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRM_DATABASE_URL", "postgresql+psycopg://nobody:pw@127.0.0.1:1/x")
+    at = run_app()
+    assert not at.exception
+    assert "Cannot open the CRM database" in at.error[0].value
+    texts = [m.value for m in at.markdown]
+    assert "**Database:** `postgresql+psycopg://nobody:***@127.0.0.1:1/x`" in texts
+    assert "refused" in at.code[0].value.lower()
+    assert any(t.startswith("**What to check:** Check that the server is running") for t in texts)
+    assert all("pw@" not in t for t in texts)
+    assert not at.dataframe
+
+
+def test_locked_duckdb_file_shows_the_error_panel(small_db: str) -> None:
+    path = small_db.removeprefix("duckdb:///")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({path!r}); print('held', flush=True); "
+            "time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        at = run_app()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not at.exception
+    assert "locked" in at.error[0].value
+    assert "lock" in at.code[0].value.lower()
+
+
+def test_empty_database_with_auto_seed_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRM_DATABASE_URL", f"duckdb:///{tmp_path / 'empty.duckdb'}")
+    monkeypatch.setenv("CRM_AUTO_SEED", "0")
+    at = run_app()
+    assert not at.exception
+    assert "no CRM tables yet" in at.info[0].value
+    assert not at.dataframe
+    assert not at.metric
+
+
+def test_first_start_seeds_demo_xs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    demo_or_skip()
+    url = f"duckdb:///{tmp_path / 'new' / 'crm.duckdb'}"
+    monkeypatch.setenv("CRM_DATABASE_URL", url)
+    monkeypatch.setenv("CRM_DEMO_SIZE", "XS")
+    start = time.monotonic()
+    at = run_app(timeout=300)
+    assert not at.exception, at.exception
+    assert (tmp_path / "new" / "crm.duckdb").exists()
+    assert "Demo company size XS created" in at.status[0].label
+    engine = sa.create_engine(url)
+    info = database_info(engine)
+    engine.dispose()
+    assert info.is_demo
+    assert metric(at, "Deals") == f"{info.table('deals').rows:,}"
+    assert info.table("deals").rows > 0
+    assert time.monotonic() - start < 300
+
+
+def test_non_demo_data_needs_the_force_box(small_db: str) -> None:
+    demo_or_skip()
+    at = run_app()
+    run = at.button(key="data_seed_run")
+    assert run.disabled
+    assert "did not make" in at.warning[0].value
+    at.checkbox(key="data_seed_confirm").check().run()
+    assert at.button(key="data_seed_run").disabled  # force still unticked
+    at.checkbox(key="data_seed_force").check().run()
+    assert not at.button(key="data_seed_run").disabled
+
+
+def test_seed_from_the_data_page(small_db: str) -> None:
+    demo_or_skip()
+    at = run_app()
+    at.selectbox(key="data_seed_size").set_value("XS")
+    at.checkbox(key="data_seed_force").check()
+    at.checkbox(key="data_seed_confirm").check().run()
+    at.button(key="data_seed_run").click().run(timeout=300)
+    assert not at.exception, at.exception
+    assert "Seeded demo company size XS (seed 42)" in at.success[0].value
+    engine = sa.create_engine(small_db)
+    info = database_info(engine)
+    engine.dispose()
+    assert info.is_demo
+    assert metric(at, "Deals") == f"{info.table('deals').rows:,}" != "5"
+
+
+def test_clear_caches_button(small_db: str) -> None:
+    at = run_app()
+    at.button(key="data_clear_caches").click().run()
+    assert not at.exception
+    assert metric(at, "Deals") == "5"

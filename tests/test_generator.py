@@ -1,0 +1,454 @@
+"""The demo generator builds a coherent, deterministic company (DESIGN.md §3 "Demo data")."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from crm_data.demo import SIZES, SeedReport, is_demo_database, load_truth, seed_demo
+from crm_data.errors import NotDemoDatabase
+from crm_data.schema import CRM_TABLES, Base
+from tests.conftest import url_for
+
+END = date(2025, 6, 30)
+END_TS = pd.Timestamp(END)
+START_TS = pd.Timestamp(date(2022, 6, 30))
+
+
+def read(engine: sa.Engine, sql: str) -> pd.DataFrame:
+    """A query result with ``*_at`` / date columns as datetime64 (SQLite returns text)."""
+    with engine.connect() as conn:
+        frame = pd.read_sql(sa.text(sql), conn)
+    for col in frame.columns:
+        if col.endswith(("_at", "_start", "_end")):
+            frame[col] = pd.to_datetime(frame[col], format="ISO8601")
+    return frame
+
+
+@pytest.fixture(scope="module", params=["duckdb", "sqlite"])
+def seeded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    folder = tmp_path_factory.mktemp(f"xs_{request.param}")
+    engine = sa.create_engine(url_for(request.param, folder))
+    report = seed_demo(engine, size="XS", seed=7, end=END)
+    yield engine, report
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory):
+    """Size S in DuckDB (about a second) for counts and planted-effect checks."""
+    engine = sa.create_engine(url_for("duckdb", tmp_path_factory.mktemp("s")))
+    report = seed_demo(engine, size="S", seed=42, end=END)
+    yield engine, report
+    engine.dispose()
+
+
+# ---- sizes -----------------------------------------------------------------------------------
+
+
+def within(actual: int, target: int, tolerance: float = 0.2) -> bool:
+    return abs(actual - target) <= tolerance * target
+
+
+def check_counts(report: SeedReport) -> None:
+    spec = SIZES[report.size]
+    counts = report.row_counts
+    assert counts["accounts"] == spec.accounts
+    assert counts["deals"] == spec.deals
+    for table, target in [
+        ("deal_stage_history", spec.stage_changes),
+        ("activities", spec.activities),
+        ("orders", spec.orders),
+        ("tickets", spec.tickets),
+    ]:
+        assert within(counts[table], target), (table, counts[table], target)
+
+
+def test_xs_counts(seeded) -> None:
+    engine, report = seeded
+    check_counts(report)
+    assert list(report.row_counts)[: len(CRM_TABLES)] == [t.name for t in CRM_TABLES]
+    assert report.size == "XS" and report.seed == 7 and report.end == END
+    with engine.connect() as conn:
+        for table in CRM_TABLES:
+            n = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar()
+            assert n == report.row_counts[table.name], table.name
+
+
+def test_s_counts(small) -> None:
+    check_counts(small[1])
+
+
+def test_size_specs_match_design() -> None:
+    design = {  # accounts, deals, stage changes, activities, orders (DESIGN.md §3)
+        "S": (2_000, 10_000, 40_000, 100_000, 20_000),
+        "M": (20_000, 100_000, 400_000, 1_000_000, 200_000),
+        "L": (100_000, 1_000_000, 4_000_000, 10_000_000, 2_000_000),
+    }
+    for name, numbers in design.items():
+        spec = SIZES[name]
+        got = (spec.accounts, spec.deals, spec.stage_changes, spec.activities, spec.orders)
+        assert all(within(g, n) for g, n in zip(got, numbers, strict=True)), name
+    assert [SIZES[s].teams for s in ("XS", "S", "M", "L")] == [4, 4, 6, 8]
+
+
+# ---- deals and stage history -----------------------------------------------------------------
+
+
+def test_stage_histories(seeded) -> None:
+    engine, _ = seeded
+    stages = read(engine, "SELECT id, position, is_won, is_lost FROM stages")
+    first_stage = int(stages.loc[stages["position"].idxmin(), "id"])
+    won_ids = set(stages.loc[stages["is_won"].astype(bool), "id"])
+    lost_ids = set(stages.loc[stages["is_lost"].astype(bool), "id"])
+    hist = read(engine, "SELECT id, deal_id, stage_id, entered_at FROM deal_stage_history")
+    hist = hist.sort_values("id")
+    deals = read(
+        engine,
+        "SELECT id, status, stage_id, created_at, closed_at, lost_reason_id FROM deals",
+    ).set_index("id")
+    groups = hist.groupby("deal_id")
+    assert set(groups.groups) == set(deals.index)  # every deal has a history
+    first = groups.first()
+    last = groups.last()
+    assert (first["stage_id"] == first_stage).all()
+    assert (first["entered_at"] == deals["created_at"]).all()
+    # strictly time-ordered in id order
+    step = hist["entered_at"].diff()[hist["deal_id"].eq(hist["deal_id"].shift())]
+    assert (step > pd.Timedelta(0)).all()
+    # the deal's current stage is the last history row's
+    assert (last["stage_id"] == deals["stage_id"]).all()
+    closed = deals["status"] != "open"
+    assert last.loc[closed[closed].index, "stage_id"].isin(won_ids | lost_ids).all()
+    assert (last.loc[closed[closed].index, "entered_at"] == deals.loc[closed, "closed_at"]).all()
+    assert deals.loc[~closed, "closed_at"].isna().all()
+    assert not deals.loc[~closed, "stage_id"].isin(won_ids | lost_ids).any()
+    assert (deals.loc[deals["status"] == "won", "stage_id"].isin(won_ids)).all()
+    assert (deals.loc[deals["status"] == "lost", "stage_id"].isin(lost_ids)).all()
+    # the mix: some skips, some backward moves, every status present
+    pos = hist["stage_id"].map(stages.set_index("id")["position"])
+    moves = pos.diff()[hist["deal_id"].eq(hist["deal_id"].shift())]
+    assert (moves < 0).sum() > 20
+    assert (moves > 1).sum() > 20
+    assert set(deals["status"]) == {"open", "won", "lost"}
+    # lost reasons: most lost deals have one, never on won/open deals
+    lost = deals["status"] == "lost"
+    share = deals.loc[lost, "lost_reason_id"].notna().mean()
+    assert 0.85 < share < 0.97
+    assert deals.loc[~lost, "lost_reason_id"].isna().all()
+
+
+def test_open_deals_are_recent_and_nothing_after_end(seeded) -> None:
+    engine, _ = seeded
+    deals = read(engine, "SELECT status, created_at, closed_at FROM deals")
+    assert deals["created_at"].min() >= START_TS
+    assert deals["created_at"].max() < END_TS
+    assert deals["closed_at"].max() < END_TS
+    open_created = deals.loc[deals["status"] == "open", "created_at"]
+    assert open_created.median() > END_TS - pd.Timedelta(days=120)
+    for table, cols in {
+        "accounts": ["created_at"],
+        "deal_stage_history": ["entered_at"],
+        "orders": ["ordered_at"],
+        "campaign_members": ["sent_at", "responded_at"],
+        "tickets": ["opened_at", "first_response_at", "resolved_at"],
+        "activities": ["done_at"],
+    }.items():
+        frame = read(engine, f"SELECT {', '.join(cols)} FROM {table}")
+        for col in cols:
+            assert frame[col].max() < END_TS, (table, col)
+
+
+# ---- activities ------------------------------------------------------------------------------
+
+
+def test_activities(seeded) -> None:
+    engine, _ = seeded
+    acts = read(
+        engine,
+        "SELECT a.status, a.due_at, a.done_at, a.deal_id, a.account_id, a.employee_id, "
+        "c.created_at AS account_at, d.account_id AS deal_account "
+        "FROM activities a JOIN accounts c ON c.id = a.account_id "
+        "LEFT JOIN deals d ON d.id = a.deal_id",
+    )
+    done = acts["status"] == "done"
+    assert acts.loc[done, "done_at"].notna().all()
+    assert acts.loc[~done, "done_at"].isna().all()
+    assert acts.loc[acts["status"] == "planned", "due_at"].notna().all()
+    assert set(acts["status"]) == {"planned", "done", "cancelled"}
+    # inside the account's life
+    assert (acts.loc[done, "done_at"] >= acts.loc[done, "account_at"]).all()
+    due = acts["due_at"].notna()
+    assert (acts.loc[due, "due_at"] >= acts.loc[due, "account_at"]).all()
+    assert (acts.loc[acts["due_at"] >= END_TS, "status"] == "planned").all()
+    assert (acts["due_at"] >= END_TS).sum() > 0  # next steps of open deals
+    # deal activities belong to the deal's account; customer care has no deal
+    on_deal = acts["deal_id"].notna()
+    assert (acts.loc[on_deal, "account_id"] == acts.loc[on_deal, "deal_account"]).all()
+    assert 0.05 < (~on_deal).mean() < 0.3
+
+
+def test_diligence_and_activity_effects(small) -> None:
+    engine, _ = small
+    truth = load_truth(engine)
+    reps = pd.DataFrame(truth["reps"]).set_index("id")
+    acts = read(
+        engine,
+        "SELECT employee_id, due_at, done_at FROM activities WHERE due_at IS NOT NULL "
+        f"AND due_at < '{END.isoformat()}' AND deal_id IS NOT NULL",
+    )
+    acts = acts[acts["employee_id"].isin(reps.index)]
+    on_time = acts["done_at"].notna() & (acts["done_at"] <= acts["due_at"] + pd.Timedelta(days=1))
+    measured = on_time.groupby(acts["employee_id"]).mean()
+    joined = pd.concat([measured.rename("measured"), reps["diligence"]], axis=1).dropna()
+    assert joined["measured"].corr(joined["diligence"], method="spearman") > 0.8
+    assert (joined["measured"] - joined["diligence"]).abs().median() < 0.05
+    # more activity, more wins: deals with the most activities per week open win more often
+    per_deal = read(
+        engine,
+        "SELECT d.status, d.created_at, d.closed_at, count(a.id) AS n FROM deals d "
+        "LEFT JOIN activities a ON a.deal_id = d.id WHERE d.status <> 'open' "
+        "GROUP BY d.id, d.status, d.created_at, d.closed_at",
+    )
+    weeks = (per_deal["closed_at"] - per_deal["created_at"]).dt.total_seconds() / 604_800 + 0.3
+    quartile = pd.qcut(per_deal["n"] / weeks, 4, labels=False)
+    win_by_q = (per_deal["status"] == "won").groupby(quartile).mean()
+    assert win_by_q[3] > win_by_q[0] + 0.1
+    assert (per_deal["n"].groupby(per_deal["status"]).mean()["won"]
+            > 1.3 * per_deal["n"].groupby(per_deal["status"]).mean()["lost"])
+    # skill shows in the win rate
+    deals = read(engine, "SELECT owner_id, status FROM deals WHERE status <> 'open'")
+    win = (deals["status"] == "won").groupby(deals["owner_id"]).mean()
+    both = pd.concat([win.rename("win"), reps["skill"]], axis=1).dropna()
+    assert both["win"].corr(both["skill"], method="spearman") > 0.5
+
+
+def test_seasonality_trend_and_new_line(small) -> None:
+    engine, _ = small
+    truth = load_truth(engine)
+    deals = read(engine, "SELECT created_at, product_line FROM deals")
+    by_month = deals["created_at"].dt.month.value_counts()
+    season = truth["seasonality"]
+    assert season[11] > season[6]
+    assert by_month[11] > 1.3 * by_month[7]  # November (peak) vs July (trough)
+    first_year = (deals["created_at"] < START_TS + pd.DateOffset(years=1)).sum()
+    last_year = (deals["created_at"] >= END_TS - pd.DateOffset(years=1)).sum()
+    assert last_year > 1.15 * first_year
+    launched = pd.Timestamp(truth["new_line"]["launched_at"])
+    line = truth["new_line"]["product_line"]
+    new = deals["product_line"] == line
+    assert new.sum() > 100
+    assert deals.loc[new, "created_at"].min() >= launched
+    products = read(engine, "SELECT product_line, is_new_line, launched_at FROM products")
+    flagged = products["is_new_line"].astype(bool)
+    assert set(products.loc[flagged, "product_line"]) == {line}
+    assert (products.loc[flagged, "launched_at"] == launched).all()
+    items = read(
+        engine,
+        "SELECT o.ordered_at FROM order_items i JOIN orders o ON o.id = i.order_id "
+        "JOIN products p ON p.id = i.product_id WHERE p.is_new_line",
+    )
+    assert len(items) > 100 and items["ordered_at"].min() >= launched
+
+
+def test_lost_reasons_depend_on_stage(small) -> None:
+    engine, _ = small
+    lost = read(
+        engine,
+        "SELECT r.name AS reason, s.name AS stage FROM deals d "
+        "JOIN lost_reasons r ON r.id = d.lost_reason_id "
+        "JOIN deal_stage_history h ON h.deal_id = d.id "
+        "JOIN stages s ON s.id = h.stage_id "
+        "WHERE d.status = 'lost' AND h.entered_at = (SELECT max(h2.entered_at) "
+        "FROM deal_stage_history h2 WHERE h2.deal_id = d.id AND h2.stage_id <> d.stage_id)",
+    )
+    share = pd.crosstab(lost["stage"], lost["reason"], normalize="index")
+    assert share.loc["Negotiation", "Price too high"] > 0.3
+    assert share.loc["Lead", "Price too high"] < 0.1
+    assert share.loc["Lead", "No response"] > 0.3
+
+
+# ---- orders, tickets, quotas ----------------------------------------------------------------
+
+
+def test_orders(seeded) -> None:
+    engine, _ = seeded
+    won = read(engine, "SELECT id, closed_at, amount FROM deals WHERE status = 'won'")
+    orders = read(engine, "SELECT id, account_id, deal_id, ordered_at, amount FROM orders")
+    by_deal = orders.dropna(subset=["deal_id"]).set_index("deal_id")
+    assert set(won["id"]) == set(by_deal.index.astype(int))
+    won = won.set_index("id")
+    assert (by_deal["ordered_at"] >= won.loc[by_deal.index.astype(int), "closed_at"].values).all()
+    assert np.allclose(by_deal["amount"], won.loc[by_deal.index.astype(int), "amount"], rtol=0.01)
+    items = read(engine, "SELECT order_id, quantity, unit_price FROM order_items")
+    assert (items["quantity"] >= 1).all() and (items["unit_price"] > 0).all()
+    total = (items["quantity"] * items["unit_price"]).groupby(items["order_id"]).sum()
+    joined = orders.set_index("id")["amount"]
+    assert set(total.index) == set(joined.index)
+    assert np.allclose(total.loc[joined.index], joined, atol=0.006)
+    # repeat orders: most orders are not tied to a deal; customers order repeatedly
+    assert orders["deal_id"].isna().mean() > 0.5
+    assert orders.groupby("account_id").size().median() >= 3
+
+
+def test_lapsing_and_returning_customers(small) -> None:
+    engine, _ = small
+    truth = load_truth(engine)["customers"]
+    assert truth["lapsed"] > 0 and truth["returned"] > 0
+    orders = read(engine, "SELECT account_id, ordered_at FROM orders ORDER BY account_id, ordered_at")
+    gaps = orders.groupby("account_id")["ordered_at"].diff().dt.days
+    returned = orders.loc[gaps > 110, "account_id"].unique()
+    assert len(set(truth["returned_account_ids_sample"]) & set(returned)) > 0.5 * min(
+        len(truth["returned_account_ids_sample"]), 200
+    )
+    last = orders.groupby("account_id")["ordered_at"].max()
+    assert ((END_TS - last).dt.days > 180).sum() > 100  # forgotten customers
+
+
+def test_tickets_and_quotas(seeded) -> None:
+    engine, _ = seeded
+    tickets = read(engine, "SELECT category, opened_at, first_response_at, resolved_at, "
+                           "satisfaction FROM tickets")
+    assert "complaint" in set(tickets["category"])
+    answered = tickets["first_response_at"].notna()
+    assert (tickets.loc[answered, "first_response_at"] >= tickets.loc[answered, "opened_at"]).all()
+    resolved = tickets["resolved_at"].notna()
+    assert (tickets.loc[resolved, "resolved_at"] >= tickets.loc[resolved, "first_response_at"]).all()
+    assert tickets["satisfaction"].dropna().between(1, 5).all()
+    sat = tickets.dropna(subset=["satisfaction"]).groupby("category")["satisfaction"].mean()
+    assert sat["complaint"] < sat["question"]
+    quotas = read(engine, "SELECT q.employee_id, q.period_start, q.period_end, q.revenue_target, "
+                          "e.role FROM quotas q JOIN employees e ON e.id = q.employee_id")
+    assert (quotas["role"] == "rep").all()
+    assert (quotas["revenue_target"] > 0).all()
+    assert (quotas["period_start"].dt.month.isin([1, 4, 7, 10])).all()
+    assert (quotas["period_start"].dt.day == 1).all()
+    assert ((quotas["period_end"] - quotas["period_start"]).dt.days.between(89, 92)).all()
+
+
+def test_people(seeded) -> None:
+    engine, _ = seeded
+    emp = read(engine, "SELECT id, role, team_id, hired_at, left_at FROM employees")
+    teams = read(engine, "SELECT id, region, head_id FROM teams")
+    assert len(teams) == 4 and teams["region"].is_unique
+    heads = emp.set_index("id").loc[teams["head_id"]]
+    assert (heads["role"] == "head").all()
+    assert set(emp["role"]) == {"exec", "analyst", "head", "rep", "service"}
+    reps = emp[emp["role"] == "rep"]
+    assert reps["left_at"].notna().any() and (reps["hired_at"] > START_TS).any()
+    accounts = read(engine, "SELECT a.kind, a.owner_id, e.role FROM accounts a "
+                            "JOIN employees e ON e.id = a.owner_id")
+    assert (accounts["role"] == "rep").all()
+    assert set(accounts["kind"]) == {"company", "person"}
+    truth = load_truth(engine)
+    assert sorted(r["id"] for r in truth["reps"]) == sorted(reps["id"])
+
+
+# ---- determinism, truth, refusal -------------------------------------------------------------
+
+
+def table_hash(engine: sa.Engine, table: str) -> str:
+    frame = read(engine, f"SELECT * FROM {table} ORDER BY id")
+    return hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).values.tobytes()).hexdigest()
+
+
+def test_deterministic(tmp_path: Path) -> None:
+    hashes = []
+    for name, seed in [("a", 3), ("b", 3), ("c", 4)]:
+        engine = sa.create_engine(f"duckdb:///{tmp_path / name}.duckdb")
+        seed_demo(engine, size="XS", seed=seed, end=END)
+        hashes.append(
+            [table_hash(engine, t) for t in ("accounts", "deals", "deal_stage_history",
+                                             "activities", "orders", "order_items")]
+        )
+        engine.dispose()
+    assert hashes[0] == hashes[1]
+    assert all(x != y for x, y in zip(hashes[0], hashes[2], strict=True))
+
+
+def test_truth(seeded) -> None:
+    engine, _ = seeded
+    assert is_demo_database(engine)
+    truth = load_truth(engine)
+    assert truth["generator"] == {"size": "XS", "seed": 7, "start": "2022-06-30",
+                                  "end": "2025-06-30", "months": 36, "version": 1}
+    assert len(truth["seasonality"]) == 12
+    assert truth["trend"]["annual_growth"] > 0
+    for rep in truth["reps"]:
+        assert 0 < rep["diligence"] < 1 and rep["activity_level"] > 0
+        assert 0 < rep["base_win_prob"] < 1
+    for key in ("regions", "lost_reasons_by_stage", "campaign_response", "win_model",
+                "customers", "new_line"):
+        assert truth[key]
+
+
+def test_not_demo_database_is_refused(tmp_path: Path) -> None:
+    engine = sa.create_engine(f"duckdb:///{tmp_path / 'real.duckdb'}")
+    assert not is_demo_database(engine)
+    assert load_truth(engine) == {}
+    Base.metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO teams (id, name) VALUES (1, 'Real team')"))
+    with pytest.raises(NotDemoDatabase, match="--force"):
+        seed_demo(engine, size="XS", end=END)
+    with engine.connect() as conn:  # untouched
+        assert conn.execute(sa.text("SELECT name FROM teams")).scalars().all() == ["Real team"]
+    report = seed_demo(engine, size="XS", end=END, force=True)
+    assert report.row_counts["teams"] == 4 and is_demo_database(engine)
+    # a demo database is reseeded without force, and sequences continue after the ids
+    seen: list[tuple[float, str]] = []
+    seed_demo(engine, size="XS", seed=1, end=END, progress=lambda f, m: seen.append((f, m)))
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[0] == 0 and fractions[-1] == 1
+    assert "activities" in {m for _, m in seen}
+    with engine.begin() as conn:
+        from crm_data.schema import KpiPlan
+
+        table = KpiPlan.__table__
+        new_id = conn.execute(
+            table.insert().values(plan_key="p", version=1, name="Plan", period_start=END,
+                                  period_end=END, created_at=datetime(2025, 1, 1))
+        ).inserted_primary_key[0]
+        assert new_id == 1
+        deal_id = conn.execute(
+            sa.text("SELECT nextval('deals_id_seq')")
+        ).scalar()
+        assert deal_id == 1_501
+    engine.dispose()
+
+
+def test_unknown_size() -> None:
+    with pytest.raises(ValueError, match="XS, S, M, L"):
+        seed_demo(sa.create_engine("sqlite://"), size="XXL")
+
+
+@pytest.mark.services
+@pytest.mark.parametrize("dialect", ["postgresql", "mysql"])
+def test_seed_on_servers(dialect: str, tmp_path: Path) -> None:
+    url = url_for(dialect, tmp_path)
+    engine = sa.create_engine(url)
+    Base.metadata.drop_all(engine)
+    try:
+        report = seed_demo(engine, size="XS", seed=7, end=END, force=True)
+        check_counts(report)
+        assert load_truth(engine)["generator"]["seed"] == 7
+        with engine.connect() as conn:
+            won, orders = conn.execute(sa.text(
+                "SELECT (SELECT count(*) FROM deals WHERE status = 'won'), "
+                "(SELECT count(*) FROM orders WHERE deal_id IS NOT NULL)"
+            )).one()
+        assert won == orders > 0
+        with engine.begin() as conn:  # explicit ids were followed by a sequence move
+            new_id = conn.execute(
+                CRM_TABLES[0].insert().values(name="New team")
+            ).inserted_primary_key[0]
+        assert new_id == report.row_counts["teams"] + 1
+    finally:
+        Base.metadata.drop_all(engine)
+        engine.dispose()

@@ -1,0 +1,77 @@
+"""First start: create and seed the embedded database when it has no CRM tables yet.
+
+Only embedded file databases (DuckDB, SQLite) are seeded automatically; an empty server
+database is left alone and the Data page offers seeding instead.  ``CRM_DEMO_SIZE`` picks the
+size (default ``S``; ``XS`` in tests), ``CRM_AUTO_SEED=0`` turns the automatic seeding off.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import sqlalchemy as sa
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from crm_data.schema import CRM_TABLES
+from ui.seeding import demo_sizes, seed_with_progress
+
+__all__ = ["DEFAULT_SIZE", "demo_size", "ensure_demo_data", "needs_first_run_seed"]
+
+DEFAULT_SIZE = "S"
+
+
+def demo_size() -> str:
+    """The first-start demo size: ``CRM_DEMO_SIZE`` if it names a size, else ``S``."""
+    wanted = os.environ.get("CRM_DEMO_SIZE", DEFAULT_SIZE).strip().upper()
+    sizes = demo_sizes()
+    return wanted if wanted in sizes or not sizes else DEFAULT_SIZE
+
+
+def needs_first_run_seed(engine: Engine) -> bool:
+    """Whether ``engine`` is an embedded database without any CRM table (and auto-seed is on)."""
+    if os.environ.get("CRM_AUTO_SEED", "1").strip() == "0":
+        return False
+    if engine.dialect.name not in {"duckdb", "sqlite"}:
+        return False
+    existing = set(sa.inspect(engine).get_table_names())
+    return not existing.intersection(t.name for t in CRM_TABLES)
+
+
+@st.cache_resource(show_spinner=False)
+def _seed_lock() -> threading.Lock:
+    """One lock per process so two sessions starting together seed only once."""
+    return threading.Lock()
+
+
+def ensure_demo_data(engine: Engine) -> bool:
+    """Seed the demo company on first start; returns True if it seeded now.
+
+    Draws a status box with the generator's progress while it runs.  If the demo generator is
+    not installed the database is left empty (the Data page then shows its empty state).
+    Checked once per session and URL, so later reruns cost nothing.
+    """
+    checked = str(engine.url)
+    if st.session_state.get("_first_run_checked") == checked:
+        return False
+    if not needs_first_run_seed(engine) or not demo_sizes():
+        st.session_state["_first_run_checked"] = checked
+        return False
+    with _seed_lock():
+        if not needs_first_run_seed(engine):  # another session seeded meanwhile
+            return False
+        size = demo_size()
+        with st.status(f"First start: creating a demo company (size {size})…") as status:
+            st.write(
+                "The database has no CRM tables yet, so the app fills it with a deterministic "
+                "demo company. Point CRM_DATABASE_URL at your own database to use real data."
+            )
+            report = seed_with_progress(engine, size)
+            status.update(
+                label=f"Demo company size {size} created in {report.seconds:.1f} s",
+                state="complete",
+                expanded=False,
+            )
+    st.session_state["_first_run_checked"] = checked
+    return True

@@ -1,0 +1,93 @@
+"""The page registry: which pages exist, in which navigation section.
+
+Add a page by appending a :class:`PageSpec`; sections appear in :data:`SECTION_ORDER`.
+``roles`` limits a page to some roles (``None``: every role); pages a role may not open are not
+registered at all, so their URL is not reachable (Streamlit reference §1.2).
+
+``app.py`` and every page file call :func:`route_through_app` first: because the page files
+live in ``pages/``, Streamlit's legacy multipage mode runs a page file *directly* (without
+``app.py``) when a fresh server's first request is a page URL such as ``/data``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+
+__all__ = ["PAGES", "SECTION_ORDER", "PageSpec", "navigation_pages", "route_through_app"]
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page of the app.
+
+    Attributes
+    ----------
+    path : str
+        Page file, relative to ``app.py``.
+    title, url_path, icon : str
+        As in ``st.Page``; ``url_path`` must be unique and contain no ``/``.
+    section : str
+        Navigation section (one of :data:`SECTION_ORDER`).
+    roles : frozenset of str, optional
+        Roles that may open the page; ``None`` means every role.
+    """
+
+    path: str
+    title: str
+    url_path: str
+    icon: str
+    section: str
+    roles: frozenset[str] | None = None
+
+    def __post_init__(self) -> None:
+        # The legacy-mode page hash is calc_hash(file stem); route_through_app's rerun lands on
+        # the same page only if the url_path equals the file stem.
+        stem = self.path.rsplit("/", 1)[-1].removesuffix(".py")
+        if self.url_path != stem:
+            raise ValueError(f"url_path {self.url_path!r} must equal the file stem of {self.path}")
+
+    def allowed(self, role: str | None) -> bool:
+        """Whether ``role`` may open the page (``None`` role: no role system, all pages)."""
+        return self.roles is None or role is None or role in self.roles
+
+
+#: Navigation sections, in menu order.
+SECTION_ORDER: tuple[str, ...] = ("Management", "Sales", "Customers", "Data")
+
+#: Every page of the app.
+PAGES: list[PageSpec] = [
+    PageSpec("pages/data.py", "Data", "data", ":material/database:", "Data"),
+]
+
+
+def navigation_pages(role: str | None = None) -> dict[str, list[st.Page]]:
+    """``{section: [st.Page, ...]}`` for ``st.navigation``, only the pages ``role`` may open."""
+    sections: dict[str, list[st.Page]] = {}
+    order = {name: i for i, name in enumerate(SECTION_ORDER)}
+    for spec in sorted(PAGES, key=lambda p: order.get(p.section, len(order))):
+        if spec.allowed(role):
+            page = st.Page(spec.path, title=spec.title, url_path=spec.url_path, icon=spec.icon)
+            sections.setdefault(spec.section, []).append(page)
+    return sections
+
+
+def route_through_app(*, entrypoint: bool = False) -> None:
+    """Make sure this script run goes through ``app.py`` and ``st.navigation``.
+
+    With a ``pages/`` folder, a fresh Streamlit process (and every ``AppTest`` run) starts in
+    legacy multipage mode: a request for a page URL such as ``/data`` executes the page file
+    alone (no page config, no error panel, an automatic sidebar listing ``app`` and the page
+    files).  ``st.navigation`` leaves that mode, but only once ``app.py`` has run.
+
+    ``app.py`` calls this with ``entrypoint=True`` first thing: it only leaves the legacy mode
+    (its own ``st.navigation`` then routes this run).  Every page calls it without arguments:
+    if the page runs alone, it leaves the legacy mode and reruns, so the rerun executes
+    ``app.py``, which routes to the same page (same ``url_path``, hence same page hash).
+    """
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        if not entrypoint:
+            st.rerun()

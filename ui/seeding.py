@@ -1,0 +1,58 @@
+"""Seed the demo company from the app, with a progress bar, then invalidate caches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from ui.engine import bump_data_version
+
+__all__ = ["SIZE_LABELS", "demo_sizes", "seed_with_progress"]
+
+#: What each size means, for the size selector (README table).
+SIZE_LABELS: dict[str, str] = {
+    "XS": "XS: 1 k deals, 10 k activities (seconds)",
+    "S": "S: 10 k deals, 100 k activities",
+    "M": "M: 100 k deals, 1 M activities",
+    "L": "L: 1 M deals, 10 M activities (minutes)",
+}
+
+
+def demo_sizes() -> list[str]:
+    """The sizes the demo generator offers; empty when ``crm_data.demo`` is not installed."""
+    try:
+        from crm_data.demo import SIZES, seed_demo  # noqa: F401
+    except ImportError:  # not installed, or still being written
+        return []
+    return list(SIZES)
+
+
+def seed_with_progress(engine: Engine, size: str, seed: int = 42, force: bool = False) -> Any:
+    """Run ``crm_data.demo.seed_demo`` showing its messages in ``st.progress``.
+
+    Afterwards the data version is bumped and ``st.cache_data`` cleared, so every page reads
+    the new data.  Returns the generator's ``SeedReport``.
+
+    Raises
+    ------
+    crm_data.errors.NotDemoDatabase
+        If the database holds non-demo data and ``force`` is false.
+    crm_data.errors.DatabaseUnavailable
+        If the database cannot be written (e.g. a DuckDB file locked by another process).
+    """
+    from crm_data.demo import seed_demo
+
+    bar = st.progress(0.0, text=f"Seeding demo company size {size}…")
+
+    def progress(fraction: float, message: str) -> None:
+        bar.progress(min(max(float(fraction), 0.0), 1.0), text=message)
+
+    try:
+        report = seed_demo(engine, size=size, seed=seed, force=force, progress=progress)
+    finally:
+        st.cache_data.clear()
+        bump_data_version()
+    bar.progress(1.0, text=f"Demo company size {size} ready in {report.seconds:.1f} s")
+    return report
