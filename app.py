@@ -16,7 +16,7 @@ from crm_data.config import check_connection, mask_url
 from crm_data.errors import CrmDataError
 from ui.engine import current_url, get_engine
 from ui.errors import as_database_error, show_crm_error
-from ui.first_run import ensure_demo_data
+from ui.first_run import FLASH_KEY, ensure_demo_data
 from ui.registry import navigation_pages, route_through_app
 
 route_through_app(entrypoint=True)
@@ -35,6 +35,8 @@ def main() -> None:
     try:
         check_connection(engine)
         ensure_demo_data(engine)
+        if message := st.session_state.pop(FLASH_KEY, None):
+            st.toast(message, icon=":material/check_circle:")
         page.run()
     except CrmDataError as exc:
         show_crm_error(exc)

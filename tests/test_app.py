@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from crm_data.info import database_info
+from crm_data.schema import Deal
 from tests.small_crm import build_small_crm, demo_or_skip
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -155,7 +157,7 @@ def test_first_start_seeds_demo_xs(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     at = run_app(timeout=300)
     assert not at.exception, at.exception
     assert (tmp_path / "new" / "crm.duckdb").exists()
-    assert "Demo company size XS created" in at.status[0].label
+    assert at.toast[0].value.startswith("First start: created a demo company (size XS) in ")
     engine = sa.create_engine(url)
     info = database_info(engine)
     engine.dispose()
@@ -193,8 +195,21 @@ def test_seed_from_the_data_page(small_db: str) -> None:
     assert metric(at, "Deals") == f"{info.table('deals').rows:,}" != "5"
 
 
-def test_clear_caches_button(small_db: str) -> None:
+def test_clear_caches_button_shows_fresh_counts(small_db: str) -> None:
     at = run_app()
+    assert metric(at, "Deals") == "5"
+    engine = sa.create_engine(small_db)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(Deal.__table__).values(
+                id=6, account_id=1, owner_id=2, title="Late deal", product_line="core",
+                amount=1.0, currency="EUR", created_at=datetime(2024, 1, 1), status="open",
+                stage_id=1,
+            )
+        )  # fmt: skip
+    engine.dispose()
+    assert metric(at.run(), "Deals") == "5"  # cached for 5 minutes
     at.button(key="data_clear_caches").click().run()
     assert not at.exception
-    assert metric(at, "Deals") == "5"
+    assert metric(at, "Deals") == "6"
+    assert table_rows(at)["deals"] == 6

@@ -176,6 +176,10 @@ def test_data_page_in_chromium(
         sync_api.expect(page.get_by_test_id("stDataFrame")).to_be_visible()
         sync_api.expect(page.get_by_text(seeded_url).first).to_be_visible()
         page.close()
+        home = open_page(browser, sync_api, f"{app.base}/")  # the root lands on the first page
+        sync_api.expect(home).to_have_url(f"{app.base}/data")
+        sync_api.expect(home.get_by_role("heading", name="Data")).to_be_visible()
+        home.close()
     finally:
         app.stop()
 

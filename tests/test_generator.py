@@ -220,8 +220,10 @@ def test_diligence_and_activity_effects(small) -> None:
     quartile = pd.qcut(per_deal["n"] / weeks, 4, labels=False)
     win_by_q = (per_deal["status"] == "won").groupby(quartile).mean()
     assert win_by_q[3] > win_by_q[0] + 0.1
-    assert (per_deal["n"].groupby(per_deal["status"]).mean()["won"]
-            > 1.3 * per_deal["n"].groupby(per_deal["status"]).mean()["lost"])
+    assert (
+        per_deal["n"].groupby(per_deal["status"]).mean()["won"]
+        > 1.3 * per_deal["n"].groupby(per_deal["status"]).mean()["lost"]
+    )
     # skill shows in the win rate
     deals = read(engine, "SELECT owner_id, status FROM deals WHERE status <> 'open'")
     win = (deals["status"] == "won").groupby(deals["owner_id"]).mean()
@@ -301,7 +303,9 @@ def test_lapsing_and_returning_customers(small) -> None:
     engine, _ = small
     truth = load_truth(engine)["customers"]
     assert truth["lapsed"] > 0 and truth["returned"] > 0
-    orders = read(engine, "SELECT account_id, ordered_at FROM orders ORDER BY account_id, ordered_at")
+    orders = read(
+        engine, "SELECT account_id, ordered_at FROM orders ORDER BY account_id, ordered_at"
+    )
     gaps = orders.groupby("account_id")["ordered_at"].diff().dt.days
     returned = orders.loc[gaps > 110, "account_id"].unique()
     assert len(set(truth["returned_account_ids_sample"]) & set(returned)) > 0.5 * min(
@@ -313,18 +317,25 @@ def test_lapsing_and_returning_customers(small) -> None:
 
 def test_tickets_and_quotas(seeded) -> None:
     engine, _ = seeded
-    tickets = read(engine, "SELECT category, opened_at, first_response_at, resolved_at, "
-                           "satisfaction FROM tickets")
+    tickets = read(
+        engine,
+        "SELECT category, opened_at, first_response_at, resolved_at, satisfaction FROM tickets",
+    )
     assert "complaint" in set(tickets["category"])
     answered = tickets["first_response_at"].notna()
     assert (tickets.loc[answered, "first_response_at"] >= tickets.loc[answered, "opened_at"]).all()
     resolved = tickets["resolved_at"].notna()
-    assert (tickets.loc[resolved, "resolved_at"] >= tickets.loc[resolved, "first_response_at"]).all()
+    assert (
+        tickets.loc[resolved, "resolved_at"] >= tickets.loc[resolved, "first_response_at"]
+    ).all()
     assert tickets["satisfaction"].dropna().between(1, 5).all()
     sat = tickets.dropna(subset=["satisfaction"]).groupby("category")["satisfaction"].mean()
     assert sat["complaint"] < sat["question"]
-    quotas = read(engine, "SELECT q.employee_id, q.period_start, q.period_end, q.revenue_target, "
-                          "e.role FROM quotas q JOIN employees e ON e.id = q.employee_id")
+    quotas = read(
+        engine,
+        "SELECT q.employee_id, q.period_start, q.period_end, q.revenue_target, "
+        "e.role FROM quotas q JOIN employees e ON e.id = q.employee_id",
+    )
     assert (quotas["role"] == "rep").all()
     assert (quotas["revenue_target"] > 0).all()
     assert (quotas["period_start"].dt.month.isin([1, 4, 7, 10])).all()
@@ -342,8 +353,10 @@ def test_people(seeded) -> None:
     assert set(emp["role"]) == {"exec", "analyst", "head", "rep", "service"}
     reps = emp[emp["role"] == "rep"]
     assert reps["left_at"].notna().any() and (reps["hired_at"] > START_TS).any()
-    accounts = read(engine, "SELECT a.kind, a.owner_id, e.role FROM accounts a "
-                            "JOIN employees e ON e.id = a.owner_id")
+    accounts = read(
+        engine,
+        "SELECT a.kind, a.owner_id, e.role FROM accounts a JOIN employees e ON e.id = a.owner_id",
+    )
     assert (accounts["role"] == "rep").all()
     assert set(accounts["kind"]) == {"company", "person"}
     truth = load_truth(engine)
@@ -355,7 +368,9 @@ def test_people(seeded) -> None:
 
 def table_hash(engine: sa.Engine, table: str) -> str:
     frame = read(engine, f"SELECT * FROM {table} ORDER BY id")
-    return hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).values.tobytes()).hexdigest()
+    return hashlib.sha256(
+        pd.util.hash_pandas_object(frame, index=False).values.tobytes()
+    ).hexdigest()
 
 
 def test_deterministic(tmp_path: Path) -> None:
@@ -364,8 +379,17 @@ def test_deterministic(tmp_path: Path) -> None:
         engine = sa.create_engine(f"duckdb:///{tmp_path / name}.duckdb")
         seed_demo(engine, size="XS", seed=seed, end=END)
         hashes.append(
-            [table_hash(engine, t) for t in ("accounts", "deals", "deal_stage_history",
-                                             "activities", "orders", "order_items")]
+            [
+                table_hash(engine, t)
+                for t in (
+                    "accounts",
+                    "deals",
+                    "deal_stage_history",
+                    "activities",
+                    "orders",
+                    "order_items",
+                )
+            ]
         )
         engine.dispose()
     assert hashes[0] == hashes[1]
@@ -376,15 +400,27 @@ def test_truth(seeded) -> None:
     engine, _ = seeded
     assert is_demo_database(engine)
     truth = load_truth(engine)
-    assert truth["generator"] == {"size": "XS", "seed": 7, "start": "2022-06-30",
-                                  "end": "2025-06-30", "months": 36, "version": 1}
+    assert truth["generator"] == {
+        "size": "XS",
+        "seed": 7,
+        "start": "2022-06-30",
+        "end": "2025-06-30",
+        "months": 36,
+        "version": 1,
+    }
     assert len(truth["seasonality"]) == 12
     assert truth["trend"]["annual_growth"] > 0
     for rep in truth["reps"]:
         assert 0 < rep["diligence"] < 1 and rep["activity_level"] > 0
         assert 0 < rep["base_win_prob"] < 1
-    for key in ("regions", "lost_reasons_by_stage", "campaign_response", "win_model",
-                "customers", "new_line"):
+    for key in (
+        "regions",
+        "lost_reasons_by_stage",
+        "campaign_response",
+        "win_model",
+        "customers",
+        "new_line",
+    ):
         assert truth[key]
 
 
@@ -412,13 +448,17 @@ def test_not_demo_database_is_refused(tmp_path: Path) -> None:
 
         table = KpiPlan.__table__
         new_id = conn.execute(
-            table.insert().values(plan_key="p", version=1, name="Plan", period_start=END,
-                                  period_end=END, created_at=datetime(2025, 1, 1))
+            table.insert().values(
+                plan_key="p",
+                version=1,
+                name="Plan",
+                period_start=END,
+                period_end=END,
+                created_at=datetime(2025, 1, 1),
+            )
         ).inserted_primary_key[0]
         assert new_id == 1
-        deal_id = conn.execute(
-            sa.text("SELECT nextval('deals_id_seq')")
-        ).scalar()
+        deal_id = conn.execute(sa.text("SELECT nextval('deals_id_seq')")).scalar()
         assert deal_id == 1_501
     engine.dispose()
 
@@ -439,10 +479,12 @@ def test_seed_on_servers(dialect: str, tmp_path: Path) -> None:
         check_counts(report)
         assert load_truth(engine)["generator"]["seed"] == 7
         with engine.connect() as conn:
-            won, orders = conn.execute(sa.text(
-                "SELECT (SELECT count(*) FROM deals WHERE status = 'won'), "
-                "(SELECT count(*) FROM orders WHERE deal_id IS NOT NULL)"
-            )).one()
+            won, orders = conn.execute(
+                sa.text(
+                    "SELECT (SELECT count(*) FROM deals WHERE status = 'won'), "
+                    "(SELECT count(*) FROM orders WHERE deal_id IS NOT NULL)"
+                )
+            ).one()
         assert won == orders > 0
         with engine.begin() as conn:  # explicit ids were followed by a sequence move
             new_id = conn.execute(

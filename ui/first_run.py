@@ -17,9 +17,12 @@ from sqlalchemy.engine import Engine
 from crm_data.schema import CRM_TABLES
 from ui.seeding import demo_sizes, seed_with_progress
 
-__all__ = ["DEFAULT_SIZE", "demo_size", "ensure_demo_data", "needs_first_run_seed"]
+__all__ = ["DEFAULT_SIZE", "FLASH_KEY", "demo_size", "ensure_demo_data", "needs_first_run_seed"]
 
 DEFAULT_SIZE = "S"
+
+#: Session-state key of the message shown (once) after the first-start seeding.
+FLASH_KEY = "app_flash"
 
 
 def demo_size() -> str:
@@ -46,11 +49,12 @@ def _seed_lock() -> threading.Lock:
 
 
 def ensure_demo_data(engine: Engine) -> bool:
-    """Seed the demo company on first start; returns True if it seeded now.
+    """Seed the demo company on first start, then rerun; returns False if nothing to do.
 
-    Draws a status box with the generator's progress while it runs.  If the demo generator is
-    not installed the database is left empty (the Data page then shows its empty state).
-    Checked once per session and URL, so later reruns cost nothing.
+    Draws a status box with the generator's progress while it runs, and leaves a message in
+    ``st.session_state[FLASH_KEY]`` that ``app.py`` shows as a toast after the rerun.  If the
+    demo generator is not installed the database is left empty (the Data page then shows its
+    empty state).  Checked once per session and URL, so later reruns cost nothing.
     """
     checked = str(engine.url)
     if st.session_state.get("_first_run_checked") == checked:
@@ -68,10 +72,9 @@ def ensure_demo_data(engine: Engine) -> bool:
                 "demo company. Point CRM_DATABASE_URL at your own database to use real data."
             )
             report = seed_with_progress(engine, size)
-            status.update(
-                label=f"Demo company size {size} created in {report.seconds:.1f} s",
-                state="complete",
-                expanded=False,
-            )
+            status.update(label="Demo company created", state="complete", expanded=False)
     st.session_state["_first_run_checked"] = checked
-    return True
+    st.session_state[FLASH_KEY] = (
+        f"First start: created a demo company (size {size}) in {report.seconds:.1f} s."
+    )
+    st.rerun()

@@ -11,10 +11,12 @@ live in ``pages/``, Streamlit's legacy multipage mode runs a page file *directly
 
 from __future__ import annotations
 
+import runpy
 from dataclasses import dataclass
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 __all__ = ["PAGES", "SECTION_ORDER", "PageSpec", "navigation_pages", "route_through_app"]
 
@@ -64,30 +66,53 @@ PAGES: list[PageSpec] = [
 
 
 def navigation_pages(role: str | None = None) -> dict[str, list[st.Page]]:
-    """``{section: [st.Page, ...]}`` for ``st.navigation``, only the pages ``role`` may open."""
+    """``{section: [st.Page, ...]}`` for ``st.navigation``, only the pages ``role`` may open.
+
+    The root URL is a hidden landing page that switches to the first page in menu order, so
+    every page, the first included, keeps its own URL (a page made the default would be
+    served at ``/`` only, and ``/data`` would answer "Page not found").
+    """
     sections: dict[str, list[st.Page]] = {}
     order = {name: i for i, name in enumerate(SECTION_ORDER)}
     for spec in sorted(PAGES, key=lambda p: order.get(p.section, len(order))):
         if spec.allowed(role):
             page = st.Page(spec.path, title=spec.title, url_path=spec.url_path, icon=spec.icon)
             sections.setdefault(spec.section, []).append(page)
-    return sections
+    first = next((pages[0] for pages in sections.values() if pages), None)
+
+    def landing() -> None:
+        """The root URL: go to the first page (or say there is none for this role)."""
+        if first is None:
+            st.info("There is no page you may open. Ask an admin for access.")
+            return
+        st.switch_page(first)
+
+    home = st.Page(landing, title="Home", url_path="home", default=True, visibility="hidden")
+    return {"": [home], **sections}
 
 
 def route_through_app(*, entrypoint: bool = False) -> None:
-    """Make sure this script run goes through ``app.py`` and ``st.navigation``.
+    """Make sure this script run goes through ``app.py`` and its ``st.navigation``.
 
-    With a ``pages/`` folder, a fresh Streamlit process (and every ``AppTest`` run) starts in
-    legacy multipage mode: a request for a page URL such as ``/data`` executes the page file
-    alone (no page config, no error panel, an automatic sidebar listing ``app`` and the page
-    files).  ``st.navigation`` leaves that mode, but only once ``app.py`` has run.
+    With a ``pages/`` folder, Streamlit starts in legacy multipage mode: in a fresh server
+    process (and in every ``AppTest`` run) a request for a page such as ``/data`` executes the
+    page file alone, without ``app.py`` (no page config, no error panel, an automatic sidebar
+    listing ``app`` and the page files).  ``st.navigation`` leaves that mode, but only once
+    ``app.py`` has run.
 
-    ``app.py`` calls this with ``entrypoint=True`` first thing: it only leaves the legacy mode
-    (its own ``st.navigation`` then routes this run).  Every page calls it without arguments:
-    if the page runs alone, it leaves the legacy mode and reruns, so the rerun executes
-    ``app.py``, which routes to the same page (same ``url_path``, hence same page hash).
+    ``app.py`` calls this with ``entrypoint=True`` first thing: it only leaves the legacy mode,
+    and its own ``st.navigation`` routes the run.  Every page calls it without arguments: when
+    the page is running alone, it runs ``app.py`` in its place (which routes back to this page:
+    same ``url_path``, same page hash) and stops.  Running it in place rather than calling
+    ``st.rerun()`` keeps this run's widget events, such as a button click.
     """
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        if not entrypoint:
-            st.rerun()
+    if not PagesManager.uses_pages_directory:
+        return
+    PagesManager.uses_pages_directory = False
+    if entrypoint:
+        return
+    ctx = get_script_run_ctx()
+    if ctx is None:  # not inside a Streamlit script run (bare import)
+        return
+    runpy.run_path(str(ctx.pages_manager.main_script_path))
+    st.stop()

@@ -51,12 +51,15 @@ def _customers(w: World) -> None:
     base_p = np.array([x[3] for x in LINES])
     guess_line = rng.choice(len(LINES), len(acc), p=base_p / base_p.sum())
     line = np.where(has_win, w["deal_line"][np.maximum(first_deal, 0)], guess_line)
-    guess_amount = (np.array([x[1] for x in LINES])[line]
-                    * np.array([0.5, 1.0, 2.0, 4.0, 8.0, 0.3])[w["acc_size"][acc]]
-                    * rng.lognormal(0, 0.5, len(acc)))
+    guess_amount = (
+        np.array([x[1] for x in LINES])[line]
+        * np.array([0.5, 1.0, 2.0, 4.0, 8.0, 0.3])[w["acc_size"][acc]]
+        * rng.lognormal(0, 0.5, len(acc))
+    )
     w["cust_line"] = line
     w["cust_deal_amount"] = np.where(
-        has_win, w["deal_amount"][np.maximum(first_deal, 0)], guess_amount)
+        has_win, w["deal_amount"][np.maximum(first_deal, 0)], guess_amount
+    )
     n = len(acc)
     churn = start1 + rng.exponential(LIFECYCLE["mean_lifetime_days"], n)
     churn = np.maximum(churn, start1 + 1)

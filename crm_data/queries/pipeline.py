@@ -112,6 +112,15 @@ def pipeline_snapshots(
     the deals, and a window to pick the last history row).  ``filters`` narrow the deals (not
     the dates; the period is ignored).
 
+    Parameters
+    ----------
+    bind : Engine or Connection
+        Where to run the query.
+    filters, scope : Filters, Scope
+        Narrowing lists and access scope.
+    dates : sequence of date
+        Snapshot dates (duplicates are dropped); an empty sequence gives an empty frame.
+
     Returns
     -------
     DataFrame
