@@ -62,17 +62,25 @@ def ensure_demo_data(engine: Engine) -> bool:
     if not needs_first_run_seed(engine) or not demo_sizes():
         st.session_state["_first_run_checked"] = checked
         return False
-    with _seed_lock():
+    lock = _seed_lock()
+    if not lock.acquire(blocking=False):
+        with st.spinner("Another session is creating the demo company…", show_time=True):
+            lock.acquire()
+    try:
         if not needs_first_run_seed(engine):  # another session seeded meanwhile
             return False
         size = demo_size()
-        with st.status(f"First start: creating a demo company (size {size})…") as status:
+        with st.status(
+            f"First start: creating a demo company (size {size})…", expanded=True
+        ) as status:
             st.write(
                 "The database has no CRM tables yet, so the app fills it with a deterministic "
                 "demo company. Point CRM_DATABASE_URL at your own database to use real data."
             )
             report = seed_with_progress(engine, size)
             status.update(label="Demo company created", state="complete", expanded=False)
+    finally:
+        lock.release()
     st.session_state["_first_run_checked"] = checked
     st.session_state[FLASH_KEY] = (
         f"First start: created a demo company (size {size}) in {report.seconds:.1f} s."

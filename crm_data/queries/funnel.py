@@ -21,7 +21,7 @@ from crm_data.queries.history import (
     HISTORY,
     STAGES,
     is_open_stage,
-    last_open_positions,
+    last_positions,
     status_at,
 )
 from crm_data.queries.where import deal_conditions
@@ -76,24 +76,6 @@ def _open_stage_facts(filters: Filters, scope: Scope) -> sa.Subquery:
         .group_by(rows.c.deal_id)
         .subquery("open_facts")
     )
-
-
-def _final_positions(filters: Filters, scope: Scope) -> sa.Subquery:
-    """Per cohort deal: position of its last history row before ``as_of`` (terminal or not)."""
-    rank = sa.func.row_number().over(
-        partition_by=HISTORY.c.deal_id,
-        order_by=(HISTORY.c.entered_at.desc(), HISTORY.c.id.desc()),
-    )
-    ranked = (
-        sa.select(HISTORY.c.deal_id, STAGES.c.position, rank.label("rn"))
-        .select_from(HISTORY.join(STAGES, STAGES.c.id == HISTORY.c.stage_id))
-        .where(
-            HISTORY.c.deal_id.in_(_cohort_ids(filters, scope)),
-            HISTORY.c.entered_at < filters.as_of_ts,
-        )
-        .subquery("final_ranked")
-    )
-    return sa.select(ranked.c.deal_id, ranked.c.position).where(ranked.c.rn == 1).subquery("final")
 
 
 def _strict_positions(filters: Filters, scope: Scope) -> sa.Subquery:
@@ -194,9 +176,9 @@ def stage_high_water_marks(bind: Bind, filters: Filters, scope: Scope) -> pd.Dat
     """
     as_of = filters.as_of_ts
     facts = _open_stage_facts(filters, scope)
-    final = _final_positions(filters, scope)
+    final = last_positions(_cohort_ids(filters, scope), before=as_of, open_only=False)
     strict = _strict_positions(filters, scope)
-    last_open = last_open_positions(_cohort_ids(filters, scope), before=as_of)
+    last_open = last_positions(_cohort_ids(filters, scope), before=as_of)
     status = status_at(as_of)
     stmt = (
         sa.select(
@@ -340,7 +322,7 @@ def deals_closed(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
         DEALS.c.closed_at >= filters.start_ts,
         DEALS.c.closed_at < filters.end_ts,
     ]
-    last_open = last_open_positions(sa.select(DEALS.c.id).where(*conds))
+    last_open = last_positions(sa.select(DEALS.c.id).where(*conds))
     is_lost = DEALS.c.status == "lost"
     stmt = (
         sa.select(

@@ -28,7 +28,7 @@ __all__ = [
     "at_timestamp",
     "dates_table",
     "deal_states",
-    "last_open_positions",
+    "last_positions",
     "status_at",
 ]
 
@@ -133,8 +133,10 @@ def deal_states(moments: sa.Subquery, filters: Filters, scope: Scope) -> sa.Subq
     )
 
 
-def last_open_positions(deal_ids: sa.Select[Any], before: datetime | None = None) -> sa.Subquery:
-    """Position of the last non-terminal stage each deal was in.
+def last_positions(
+    deal_ids: sa.Select[Any], before: datetime | None = None, open_only: bool = True
+) -> sa.Subquery:
+    """Position of the last stage each deal was in (by default: the last non-terminal one).
 
     Parameters
     ----------
@@ -142,25 +144,28 @@ def last_open_positions(deal_ids: sa.Select[Any], before: datetime | None = None
         A one-column SELECT of the deal ids to consider.
     before : datetime, optional
         Only history rows with ``entered_at < before`` count.
+    open_only : bool
+        Only rows of non-terminal (open) stages count; with False the won/lost rows count too.
 
     Returns
     -------
     Subquery
-        Columns ``deal_id, position`` (one row per deal that ever entered an open stage).
+        Columns ``deal_id, position`` (one row per deal with at least one counted row).
     """
-    conds = [HISTORY.c.deal_id.in_(deal_ids), is_open_stage(STAGES)]
+    conds = [HISTORY.c.deal_id.in_(deal_ids)]
+    if open_only:
+        conds.append(is_open_stage(STAGES))
     if before is not None:
         conds.append(HISTORY.c.entered_at < before)
     rank = sa.func.row_number().over(
         partition_by=HISTORY.c.deal_id,
         order_by=(HISTORY.c.entered_at.desc(), HISTORY.c.id.desc()),
     )
+    name = "last_open" if open_only else "last_any"
     ranked = (
         sa.select(HISTORY.c.deal_id, STAGES.c.position, rank.label("rn"))
         .select_from(HISTORY.join(STAGES, STAGES.c.id == HISTORY.c.stage_id))
         .where(*conds)
-        .subquery("open_ranked")
+        .subquery(f"{name}_ranked")
     )
-    return (
-        sa.select(ranked.c.deal_id, ranked.c.position).where(ranked.c.rn == 1).subquery("last_open")
-    )
+    return sa.select(ranked.c.deal_id, ranked.c.position).where(ranked.c.rn == 1).subquery(name)
