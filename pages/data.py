@@ -8,7 +8,7 @@ from crm_data.errors import NotDemoDatabase
 from ui.database_info import info_frame, load_database_info
 from ui.engine import bump_data_version, current_url, data_version, get_engine
 from ui.registry import route_through_app
-from ui.seeding import SIZE_LABELS, demo_sizes, seed_with_progress
+from ui.seeding import demo_sizes, seed_with_progress, size_label
 
 route_through_app()
 engine = get_engine()
@@ -99,7 +99,7 @@ with st.expander("Seed demo data", icon=":material/factory:", expanded=not info.
             "Size",
             sizes,
             index=sizes.index("S") if "S" in sizes else 0,
-            format_func=lambda s: SIZE_LABELS.get(s, s),
+            format_func=size_label,
             key="data_seed_size",
         )
         seed = int(

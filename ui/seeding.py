@@ -9,15 +9,32 @@ from sqlalchemy.engine import Engine
 
 from ui.engine import bump_data_version
 
-__all__ = ["SIZE_LABELS", "demo_sizes", "seed_with_progress"]
+__all__ = ["demo_sizes", "seed_with_progress", "size_label"]
 
-#: What each size means, for the size selector (README table).
-SIZE_LABELS: dict[str, str] = {
-    "XS": "XS: 1 k deals, 10 k activities (seconds)",
-    "S": "S: 10 k deals, 100 k activities",
-    "M": "M: 100 k deals, 1 M activities",
-    "L": "L: 1 M deals, 10 M activities (minutes)",
-}
+
+def _compact(count: int) -> str:
+    """``1500 -> '1.5 k'``, ``10_000_000 -> '10 M'``."""
+    for unit, size in (("M", 1_000_000), ("k", 1_000)):
+        if count >= size:
+            return f"{count / size:.3g} {unit}"
+    return str(count)
+
+
+def size_label(name: str) -> str:
+    """What a demo size holds, for the size selector, e.g. ``S: 2 k accounts, 10 k deals, …``."""
+    try:
+        from crm_data.demo import SIZES
+    except ImportError:
+        return name
+    spec = SIZES.get(name)
+    if spec is None:
+        return name
+    parts = [
+        f"{_compact(getattr(spec, field))} {field}"
+        for field in ("accounts", "deals", "activities")
+        if isinstance(getattr(spec, field, None), int)
+    ]
+    return f"{name}: {', '.join(parts)}" if parts else name
 
 
 def demo_sizes() -> list[str]:
