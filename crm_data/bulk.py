@@ -30,7 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import sqlalchemy as sa
 
-__all__ = ["bulk_insert", "sync_sequences", "frame_columns"]
+__all__ = ["bulk_insert", "sync_sequences", "analyze_tables", "frame_columns"]
 
 #: Rows per ``executemany`` batch on MySQL/MariaDB and SQLite.
 BATCH_ROWS = 10_000
@@ -245,3 +245,30 @@ def sync_sequences(engine: sa.Engine, metadata: sa.MetaData | None = None) -> di
                     )
                 done[seq.name] = nxt
     return done
+
+
+# ---- planner statistics ---------------------------------------------------------------------
+
+
+def analyze_tables(engine: sa.Engine, tables: Iterable[sa.Table]) -> None:
+    """Refresh the query planner's statistics of ``tables`` after a bulk load.
+
+    Without this, PostgreSQL plans the first queries after a load with the statistics of the
+    empty tables (one row each) and picks nested loops that take minutes instead of a second;
+    autovacuum catches up only later.  MySQL/MariaDB (``ANALYZE TABLE``) and SQLite
+    (``ANALYZE``) get the same treatment; DuckDB keeps its statistics up to date by itself.
+    """
+    name = engine.dialect.name
+    if name == "duckdb":
+        return
+    names = [t.name for t in tables]
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        for table in names:
+            quoted = _quote(conn, table)
+            if name == "postgresql":
+                conn.exec_driver_sql(f"ANALYZE {quoted}")
+            elif name == "mysql":
+                conn.exec_driver_sql(f"ANALYZE TABLE {quoted}").fetchall()
+            elif name == "sqlite":
+                conn.exec_driver_sql(f"ANALYZE {quoted}")

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from crm_data.bulk import bulk_insert, sync_sequences
+from crm_data.bulk import analyze_tables, bulk_insert, sync_sequences
 from crm_data.config import mask_url
 from crm_data.demo import activities, catalog, deals, orders, people, service
 from crm_data.demo.clock import ANNUAL_GROWTH, MONTHS, SEASONALITY, Clock
@@ -207,6 +207,8 @@ def seed_demo(
     _load(engine, "demo_truth", [truth_frame(rest)])
     counts["demo_truth"] = len(w.truth)
     sync_sequences(engine)
+    report(0.99, "statistics")
+    analyze_tables(engine, CRM_TABLES)
     ordered = {t.name: counts.get(t.name, 0) for t in CRM_TABLES}
     ordered["demo_truth"] = counts["demo_truth"]
     report(1.0, "done")
