@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 from crm_data.schema import Base, DemoTruth
@@ -153,11 +151,3 @@ def build_small_crm(url: str, demo: bool = False) -> None:
                 [{"key": "generator", "value": json.dumps({"size": "XS", "seed": 7})}],
             )
     engine.dispose()
-
-
-def demo_or_skip() -> Any:
-    """The ``crm_data.demo`` module if its ``seed_demo`` is importable, else skip the test."""
-    demo = pytest.importorskip("crm_data.demo")
-    if not hasattr(demo, "seed_demo"):
-        pytest.skip("crm_data.demo has no seed_demo yet")
-    return demo

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from crm_data.demo import seed_demo
 from crm_data.info import database_info
-from tests.small_crm import build_small_crm
 
 pytestmark = pytest.mark.browser
 
@@ -121,13 +121,8 @@ def browser(sync_api: Any) -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def seeded_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A DuckDB seeded with demo size XS (the hand-made database if the generator is absent)."""
+    """A DuckDB seeded with demo size XS."""
     url = f"duckdb:///{tmp_path_factory.mktemp('browser') / 'xs.duckdb'}"
-    try:
-        from crm_data.demo import seed_demo
-    except ImportError:
-        build_small_crm(url)
-        return url
     engine = sa.create_engine(url)
     seed_demo(engine, size="XS", seed=42)
     engine.dispose()

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.small_crm import EXPECTED, build_small_crm, demo_or_skip
+from tests.small_crm import EXPECTED, build_small_crm
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,7 +67,6 @@ def test_info_unreachable_exits_2_with_masked_url() -> None:
 
 
 def test_seed_refuses_non_demo_data(tmp_path: Path) -> None:
-    demo_or_skip()
     url = f"duckdb:///{tmp_path / 'real.duckdb'}"
     build_small_crm(url)
     done = run_cli("seed", "--size", "XS", "--url", url, "--quiet")
@@ -80,7 +79,6 @@ def test_seed_refuses_non_demo_data(tmp_path: Path) -> None:
 
 
 def test_seed_xs_then_info(tmp_path: Path) -> None:
-    demo_or_skip()
     url = f"duckdb:///{tmp_path / 'demo.duckdb'}"
     seeded = run_cli("seed", "--size", "XS", "--url", url, "--quiet", "--seed", "3")
     assert seeded.returncode == 0, seeded.stderr

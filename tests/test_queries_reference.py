@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from crm_data.demo import seed_demo
 from crm_data.filters import Filters, Scope
 from crm_data.queries import (
     activities_by_rep_type_period,
@@ -34,8 +35,6 @@ from crm_data.queries import (
 )
 from crm_data.schema import Base
 from tests.conftest import DIALECTS, url_for
-
-demo = pytest.importorskip("crm_data.demo")
 
 pytestmark = pytest.mark.slow
 
@@ -341,7 +340,7 @@ def seeded(
 ) -> Iterator[tuple[sa.Engine, Reference]]:
     url = url_for(request.param, Path(tmp_path_factory.mktemp(f"ref_{request.param}")))
     engine = sa.create_engine(url)
-    demo.seed_demo(engine, size="XS", seed=7, end=date(2026, 6, 30), force=True)
+    seed_demo(engine, size="XS", seed=7, end=date(2026, 6, 30), force=True)
     with engine.connect() as conn:
         raw = {
             name: pd.read_sql(sa.select(Base.metadata.tables[name]), conn) for name in RAW_TABLES

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from crm_data.info import database_info
-from tests.small_crm import build_small_crm, demo_or_skip
+from tests.small_crm import build_small_crm
 from ui.database_info import TABLE_COLUMNS, info_frame
 from ui.first_run import demo_size, needs_first_run_seed
 from ui.registry import PAGES, SECTION_ORDER, PageSpec
@@ -63,7 +63,6 @@ def test_demo_size_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_size_label() -> None:
-    demo_or_skip()
     assert size_label("S") == "S: 2 k accounts, 10 k deals, 100 k activities"
     assert size_label("XS") == "XS: 300 accounts, 1.5 k deals, 15 k activities"
     assert size_label("nope") == "nope"
