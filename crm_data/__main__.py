@@ -13,7 +13,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from crm_data.config import create_crm_engine, mask_url
+from crm_data.config import create_crm_engine, embedded_path, mask_url, resolve_url
 from crm_data.errors import CrmDataError
 
 
@@ -60,7 +60,16 @@ def _seed(args: argparse.Namespace) -> int:
 def _info(args: argparse.Namespace) -> int:
     from crm_data.info import database_info
 
-    engine = create_crm_engine(args.url)
+    url = resolve_url(args.url)
+    path = embedded_path(url)
+    if path is not None and not path.exists():
+        print(
+            f"error: there is no database file at {path}. Create one with "
+            f"`python -m crm_data seed --url {mask_url(url)}`, or check the path.",
+            file=sys.stderr,
+        )
+        return 2
+    engine = create_crm_engine(url)
     info = database_info(engine)
     if args.json:
         print(json.dumps(info.to_dict(), indent=2, default=str))

@@ -23,6 +23,7 @@ __all__ = [
     "DEFAULT_URL",
     "ENV_VAR",
     "resolve_url",
+    "embedded_path",
     "mask_url",
     "create_crm_engine",
     "check_connection",
@@ -73,8 +74,20 @@ def mask_url(url: str | URL) -> str:
         return "<unparseable database URL>"
 
 
-def _file_path(url: URL) -> Path | None:
-    """The file behind an embedded (DuckDB/SQLite) URL, or None for memory/servers."""
+def embedded_path(url: str | URL) -> Path | None:
+    """The file behind an embedded (DuckDB/SQLite) URL, or None for in-memory and server URLs.
+
+    Examples
+    --------
+    >>> embedded_path("duckdb:///data/crm.duckdb")
+    PosixPath('data/crm.duckdb')
+    >>> embedded_path("postgresql+psycopg://u@h/db") is None
+    True
+    """
+    try:
+        url = make_url(url)
+    except sa.exc.ArgumentError:
+        return None
     if url.get_backend_name() in {"duckdb", "sqlite"} and url.database not in (
         None,
         "",
@@ -105,7 +118,7 @@ def create_crm_engine(url: str | None = None) -> Engine:
             "Use a SQLAlchemy URL such as duckdb:///data/crm.duckdb or "
             "postgresql+psycopg://user:password@host/db.",
         ) from None
-    path = _file_path(parsed)
+    path = embedded_path(parsed)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
     kwargs: dict[str, object] = {}

@@ -98,3 +98,19 @@ def test_seed_xs_then_info(tmp_path: Path) -> None:
             assert rows[table] == count, table
     assert rows["deals"] == reported["deals"] > 0
     assert all(rows[t] for t in ("accounts", "deals", "activities", "orders"))
+
+
+def test_info_on_a_missing_file_creates_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "nowhere" / "crm.sqlite"
+    done = run_cli("info", "--url", f"sqlite:///{target}")
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"error: there is no database file at {target}.")
+    assert "python -m crm_data seed --url" in done.stderr
+    assert not target.parent.exists()
+
+
+def test_info_on_a_garbage_url() -> None:
+    done = run_cli("info", "--url", "::nonsense::")
+    assert done.returncode == 2
+    assert "error: Cannot open the CRM database <unparseable database URL>" in done.stderr
+    assert "Traceback" not in done.stderr

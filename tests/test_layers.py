@@ -1,0 +1,48 @@
+"""The dependency rule of DESIGN.md §2, checked on the import statements of every module:
+``pages -> ui -> {analytics, crm_data}``; ``analytics`` is pure; ``crm_data`` never draws."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: package -> top-level modules it must never import
+FORBIDDEN: dict[str, set[str]] = {
+    "analytics": {"streamlit", "sqlalchemy", "duckdb", "crm_data", "ui", "pages", "plotly"},
+    "crm_data": {"streamlit", "ui", "pages", "plotly", "analytics"},
+    "ui": {"pages"},
+}
+
+
+def imported_roots(path: Path) -> set[str]:
+    """Top-level names of every module ``path`` imports (absolute imports only)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    roots: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            roots |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+def test_imported_roots_sees_plain_and_from_imports(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text("import streamlit as st\nfrom crm_data import filters\nfrom . import x\n")
+    assert imported_roots(module) == {"streamlit", "crm_data"}
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_layer_imports(package: str) -> None:
+    files = sorted((ROOT / package).rglob("*.py"))
+    assert files, f"package {package} has no modules"
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(imported_roots(path) & FORBIDDEN[package])
+        for path in files
+        if imported_roots(path) & FORBIDDEN[package]
+    }
+    assert not offenders, f"{package} breaks the dependency rule: {offenders}"
