@@ -87,50 +87,47 @@ else:
 # ---- demo seeding ----------------------------------------------------------------------------
 sizes = demo_sizes()
 with st.expander("Seed demo data", icon=":material/factory:", expanded=not info.has_crm_tables):
-    if not sizes:
-        st.info("The demo generator (crm_data.demo) is not installed.")
-    else:
-        st.write(
-            "Replaces every CRM table with a deterministic demo company (same size and seed, "
-            "same data). App-owned tables such as KPI plans are kept."
+    st.write(
+        "Replaces every CRM table, and the app's own tables (KPI plans, saved views), with a "
+        "deterministic demo company: the same size and seed give the same data."
+    )
+    left, right = st.columns(2)
+    size = left.selectbox(
+        "Size",
+        sizes,
+        index=sizes.index("S") if "S" in sizes else 0,
+        format_func=size_label,
+        key="data_seed_size",
+    )
+    seed = int(
+        right.number_input("Random seed", min_value=0, value=42, step=1, key="data_seed_seed")
+    )
+    needs_force = info.total_rows > 0 and not info.is_demo
+    force = False
+    if needs_force:
+        st.warning(
+            "This database holds data that the demo generator did not make. Seeding "
+            "deletes it for good.",
+            icon=":material/warning:",
         )
-        left, right = st.columns(2)
-        size = left.selectbox(
-            "Size",
-            sizes,
-            index=sizes.index("S") if "S" in sizes else 0,
-            format_func=size_label,
-            key="data_seed_size",
-        )
-        seed = int(
-            right.number_input("Random seed", min_value=0, value=42, step=1, key="data_seed_seed")
-        )
-        needs_force = info.total_rows > 0 and not info.is_demo
-        force = False
-        if needs_force:
-            st.warning(
-                "This database holds data that the demo generator did not make. Seeding "
-                "deletes it for good.",
-                icon=":material/warning:",
+        force = st.checkbox("Overwrite the non-demo data", key="data_seed_force")
+    confirm = st.checkbox(f"Replace the CRM data in {info.masked_url}", key="data_seed_confirm")
+    if st.button(
+        "Seed demo data",
+        type="primary",
+        icon=":material/play_arrow:",
+        disabled=not confirm or (needs_force and not force),
+        key="data_seed_run",
+    ):
+        try:
+            report = seed_with_progress(engine, size, seed=seed, force=force)
+        except NotDemoDatabase as exc:
+            st.error(str(exc), icon=":material/block:")
+        else:
+            st.session_state["data_flash"] = (
+                f"Seeded demo company size {size} (seed {seed}) in {report.seconds:.1f} s."
             )
-            force = st.checkbox("Overwrite the non-demo data", key="data_seed_force")
-        confirm = st.checkbox(f"Replace the CRM data in {info.masked_url}", key="data_seed_confirm")
-        if st.button(
-            "Seed demo data",
-            type="primary",
-            icon=":material/play_arrow:",
-            disabled=not confirm or (needs_force and not force),
-            key="data_seed_run",
-        ):
-            try:
-                report = seed_with_progress(engine, size, seed=seed, force=force)
-            except NotDemoDatabase as exc:
-                st.error(str(exc), icon=":material/block:")
-            else:
-                st.session_state["data_flash"] = (
-                    f"Seeded demo company size {size} (seed {seed}) in {report.seconds:.1f} s."
-                )
-                st.rerun()
+            st.rerun()
 
 # ---- caches ----------------------------------------------------------------------------------
 if st.button(

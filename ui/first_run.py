@@ -28,8 +28,7 @@ FLASH_KEY = "app_flash"
 def demo_size() -> str:
     """The first-start demo size: ``CRM_DEMO_SIZE`` if it names a size, else ``S``."""
     wanted = os.environ.get("CRM_DEMO_SIZE", DEFAULT_SIZE).strip().upper()
-    sizes = demo_sizes()
-    return wanted if wanted in sizes or not sizes else DEFAULT_SIZE
+    return wanted if wanted in demo_sizes() else DEFAULT_SIZE
 
 
 def needs_first_run_seed(engine: Engine) -> bool:
@@ -59,7 +58,7 @@ def ensure_demo_data(engine: Engine) -> bool:
     checked = str(engine.url)
     if st.session_state.get("_first_run_checked") == checked:
         return False
-    if not needs_first_run_seed(engine) or not demo_sizes():
+    if not needs_first_run_seed(engine):
         st.session_state["_first_run_checked"] = checked
         return False
     lock = _seed_lock()

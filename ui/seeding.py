@@ -7,6 +7,7 @@ from typing import Any
 import streamlit as st
 from sqlalchemy.engine import Engine
 
+from crm_data.demo import SIZES, seed_demo
 from ui.engine import bump_data_version
 
 __all__ = ["demo_sizes", "seed_with_progress", "size_label"]
@@ -22,10 +23,6 @@ def _compact(count: int) -> str:
 
 def size_label(name: str) -> str:
     """What a demo size holds, for the size selector, e.g. ``S: 2 k accounts, 10 k deals, …``."""
-    try:
-        from crm_data.demo import SIZES
-    except ImportError:
-        return name
     spec = SIZES.get(name)
     if spec is None:
         return name
@@ -38,11 +35,7 @@ def size_label(name: str) -> str:
 
 
 def demo_sizes() -> list[str]:
-    """The sizes the demo generator offers; empty when ``crm_data.demo`` is not installed."""
-    try:
-        from crm_data.demo import SIZES, seed_demo  # noqa: F401
-    except ImportError:  # not installed, or still being written
-        return []
+    """The sizes the demo generator offers, smallest first."""
     return list(SIZES)
 
 
@@ -59,8 +52,6 @@ def seed_with_progress(engine: Engine, size: str, seed: int = 42, force: bool = 
     crm_data.errors.DatabaseUnavailable
         If the database cannot be written (e.g. a DuckDB file locked by another process).
     """
-    from crm_data.demo import seed_demo
-
     bar = st.progress(0.0, text=f"Seeding demo company size {size}…")
 
     def progress(fraction: float, message: str) -> None:
