@@ -58,19 +58,26 @@ def connect(bind: Bind) -> Iterator[sa.Connection]:
 
 def _coerce(values: pd.Series, kind: str) -> pd.Series:
     if kind == "datetime":
+        if pd.api.types.is_datetime64_dtype(values.dtype):
+            return values.astype(DATETIME_DTYPE)
         if pd.api.types.infer_dtype(values, skipna=True) in ("string", "mixed"):
             # SQLite (and MySQL for mixed CASE branches) return ISO text, not always one format.
             text = values.astype("str")
             return pd.to_datetime(text, format="ISO8601").astype(DATETIME_DTYPE)
         return pd.to_datetime(values).astype(DATETIME_DTYPE)
     if kind in ("int", "Int", "float"):
-        numeric = pd.to_numeric(values.astype(object).where(values.notna(), None))
+        if pd.api.types.is_numeric_dtype(values.dtype):  # typed column (DuckDB's native fetch)
+            numeric = values
+        else:
+            numeric = pd.to_numeric(values.astype(object).where(values.notna(), None))
         if kind == "int" and numeric.isna().any():
             raise ValueError(f"column {values.name!r} has NULLs but is declared 'int'")
         return numeric.astype(_DTYPES[kind])
     if kind == "bool":
         if values.isna().any():
             raise ValueError(f"column {values.name!r} has NULLs but is declared 'bool'")
+        if pd.api.types.is_numeric_dtype(values.dtype):  # bool, or 0/1 integers
+            return values.astype("bool")
         return values.astype(object).map(bool).astype("bool")
     if kind == "str":
         return values.astype("str").where(values.notna(), None).astype("str")
@@ -81,6 +88,24 @@ def coerce_frame(frame: pd.DataFrame, kinds: Mapping[str, Kind]) -> pd.DataFrame
     """Return ``frame`` with exactly the columns of ``kinds``, in that order, coerced to them."""
     data = {name: _coerce(frame[name], kind) for name, kind in kinds.items()}
     return pd.DataFrame(data, index=pd.RangeIndex(len(frame)))
+
+
+def _fetch(conn: sa.Connection, stmt: sa.Select[Any]) -> pd.DataFrame:
+    """Rows of ``stmt`` as a raw DataFrame (dtypes as the driver delivers them).
+
+    On DuckDB the compiled statement runs on the driver connection, inside the same
+    transaction, and DuckDB builds the typed columns itself: five times faster than going
+    row by row through SQLAlchemy's result (1.8 M rows: 0.5 s instead of 2.9 s).
+    """
+    if conn.dialect.name == "duckdb":
+        compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+        params = compiled.construct_params()
+        args = [params[k] for k in compiled.positiontup or ()] if compiled.positional else params
+        return conn.connection.driver_connection.execute(str(compiled), args).df()
+    result = conn.execute(stmt)
+    # plain tuples: pandas probes each Row for ``_fields`` etc., which costs ~7 µs a row
+    rows = [tuple(row) for row in result.fetchall()]
+    return pd.DataFrame(rows, columns=list(result.keys()), dtype=object)
 
 
 def read_frame(bind: Bind, stmt: sa.Select[Any], kinds: Mapping[str, Kind]) -> pd.DataFrame:
@@ -102,10 +127,7 @@ def read_frame(bind: Bind, stmt: sa.Select[Any], kinds: Mapping[str, Kind]) -> p
         when the result is empty.
     """
     with connect(bind) as conn:
-        result = conn.execute(stmt)
-        # plain tuples: pandas probes each Row for ``_fields`` etc., which costs ~7 µs a row
-        rows = [tuple(row) for row in result.fetchall()]
-        frame = pd.DataFrame(rows, columns=list(result.keys()), dtype=object)
+        frame = _fetch(conn, stmt)
     if frame.empty:
         return empty_frame(kinds)
     return coerce_frame(frame, kinds)
