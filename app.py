@@ -12,10 +12,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 import streamlit as st
 
-from crm_data.config import check_connection, mask_url
+from crm_data.config import check_connection, mask_url, statement_failed
 from crm_data.errors import CrmDataError
-from ui.engine import current_url, get_engine
-from ui.errors import as_database_error, show_crm_error
+from ui.engine import get_engine
+from ui.errors import show_crm_error
 from ui.first_run import FLASH_KEY, ensure_demo_data
 from ui.registry import navigation_pages, route_through_app
 
@@ -26,12 +26,12 @@ st.set_page_config(page_title="CRM Analytics", page_icon=":material/insights:", 
 def main() -> None:
     """Route to the selected page, with the database checked and seeded first."""
     page = st.navigation(navigation_pages())
-    st.sidebar.caption(f"Database: `{mask_url(current_url())}`")
     try:
         engine = get_engine()
     except CrmDataError as exc:
         show_crm_error(exc)
         return
+    st.sidebar.caption(f"Database: `{mask_url(engine.url)}`")
     try:
         check_connection(engine)
         ensure_demo_data(engine)
@@ -40,8 +40,8 @@ def main() -> None:
         page.run()
     except CrmDataError as exc:
         show_crm_error(exc)
-    except sa.exc.DBAPIError as exc:
-        show_crm_error(as_database_error(exc, engine))
+    except sa.exc.SQLAlchemyError as exc:
+        show_crm_error(statement_failed(exc, engine))
 
 
 main()

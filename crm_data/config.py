@@ -17,7 +17,12 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 
-from crm_data.errors import DatabaseLocked, DatabaseUnavailable
+from crm_data.errors import (
+    ConfigurationError,
+    DatabaseLocked,
+    DatabaseUnavailable,
+    driver_message,
+)
 
 __all__ = [
     "DEFAULT_URL",
@@ -27,6 +32,7 @@ __all__ = [
     "mask_url",
     "create_crm_engine",
     "check_connection",
+    "statement_failed",
     "server_version",
 ]
 
@@ -44,6 +50,11 @@ def resolve_url(url: str | None = None, secrets_file: Path | None = None) -> str
         An explicit URL; wins over everything else.
     secrets_file : Path, optional
         Secrets file to read instead of ``.streamlit/secrets.toml``.
+
+    Raises
+    ------
+    ConfigurationError
+        If the secrets file is not valid TOML or ``connections.crm`` is not a table.
     """
     if url:
         return url
@@ -52,9 +63,14 @@ def resolve_url(url: str | None = None, secrets_file: Path | None = None) -> str
         return env
     path = secrets_file or SECRETS_FILE
     if path.is_file():
-        with path.open("rb") as fh:
-            secrets = tomllib.load(fh)
-        found = secrets.get("connections", {}).get("crm", {}).get("url")
+        try:
+            with path.open("rb") as fh:
+                found = tomllib.load(fh).get("connections", {}).get("crm", {}).get("url")
+        except (tomllib.TOMLDecodeError, AttributeError) as exc:
+            raise ConfigurationError(
+                f"Cannot read the database URL from {path}: {exc}. Fix the file: the URL goes "
+                'under [connections.crm] as url = "..." (see .streamlit/secrets.toml.example).'
+            ) from None
         if found:
             return str(found)
     return DEFAULT_URL
@@ -164,9 +180,27 @@ def check_connection(engine: Engine) -> None:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
     except sa.exc.DBAPIError as exc:
-        message = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        message = driver_message(exc)
         error = DatabaseLocked if "lock" in message.lower() else DatabaseUnavailable
         raise error(mask_url(engine.url), message, _hint(engine, message)) from None
+
+
+def statement_failed(exc: sa.exc.SQLAlchemyError, engine: Engine) -> DatabaseUnavailable:
+    """A driver error raised by a query or a write, as a :class:`DatabaseUnavailable`.
+
+    If the database no longer answers, the connection check's own error (with its hint) is
+    returned; otherwise the failing statement's message with a hint about schema and rights.
+    """
+    try:
+        check_connection(engine)
+    except DatabaseUnavailable as unavailable:
+        return unavailable
+    return DatabaseUnavailable(
+        mask_url(engine.url),
+        driver_message(exc),
+        "The database answered but a statement failed: check that it holds the CRM schema "
+        "(python -m crm_data info) and that this user may read it (and write it, to seed).",
+    )
 
 
 def server_version(engine: Engine) -> str:

@@ -5,11 +5,32 @@ The UI and the CLI show ``str(error)``; none of them needs a traceback.
 
 from __future__ import annotations
 
-__all__ = ["CrmDataError", "DatabaseUnavailable", "DatabaseLocked", "NotDemoDatabase"]
+__all__ = [
+    "CrmDataError",
+    "ConfigurationError",
+    "DatabaseUnavailable",
+    "DatabaseLocked",
+    "NotDemoDatabase",
+    "driver_message",
+]
+
+
+def driver_message(exc: BaseException) -> str:
+    """The first line of what the driver said (``exc.orig`` for SQLAlchemy's wrappers).
+
+    Falls back to the exception's class name when the message is empty.
+    """
+    cause = getattr(exc, "orig", None) or exc
+    text = str(cause).strip()
+    return text.splitlines()[0] if text else type(cause).__name__
 
 
 class CrmDataError(Exception):
     """Base class of every error the data layer raises on purpose."""
+
+
+class ConfigurationError(CrmDataError):
+    """The configuration (e.g. ``.streamlit/secrets.toml``) cannot be read."""
 
 
 class DatabaseUnavailable(CrmDataError):

@@ -10,7 +10,6 @@ Used by ``python -m crm_data info`` and by the Data page.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -18,11 +17,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from crm_data.config import check_connection, mask_url, server_version
-from crm_data.errors import DatabaseUnavailable
-from crm_data.schema import CRM_TABLES, DemoTruth
+from crm_data.config import check_connection, mask_url, server_version, statement_failed
+from crm_data.demo.truth import GENERATOR_KEY, load_truth
+from crm_data.schema import CRM_TABLES
 
-__all__ = ["DATE_COLUMNS", "DatabaseInfo", "TableInfo", "database_info"]
+__all__ = ["DATE_COLUMNS", "DatabaseInfo", "TableInfo", "database_info", "has_crm_tables"]
 
 #: The timestamp(s) whose range describes each table's history; with two columns the first
 #: non-null one counts (``activities``: done if done, else due).
@@ -69,6 +68,13 @@ class TableInfo:
     def present(self) -> bool:
         """Whether the table exists in the database."""
         return self.rows is not None
+
+    @property
+    def status(self) -> str:
+        """``absent``, ``empty`` or ``ok``."""
+        if self.rows is None:
+            return "absent"
+        return "empty" if self.rows == 0 else "ok"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form; dates as ISO 8601 text."""
@@ -120,6 +126,14 @@ class DatabaseInfo:
         """Rows over all present CRM tables."""
         return sum(t.rows or 0 for t in self.tables)
 
+    @property
+    def demo_label(self) -> str:
+        """``no``, or ``yes (size S, seed 42, end 2026-06-30, version 1)``."""
+        if not self.is_demo:
+            return "no"
+        details = ", ".join(f"{k} {self.demo[k]}" for k in _DEMO_KEYS if k in self.demo)
+        return f"yes ({details})" if details else "yes"
+
     def table(self, name: str) -> TableInfo:
         """The entry of table ``name`` (``KeyError`` if it is not a CRM table)."""
         for entry in self.tables:
@@ -141,21 +155,17 @@ class DatabaseInfo:
 
     def to_text(self) -> str:
         """A human-readable report with an aligned table, for the terminal."""
-        demo = "no"
-        if self.is_demo:
-            details = ", ".join(f"{k} {v}" for k, v in self.demo.items() if k in _DEMO_KEYS)
-            demo = f"yes ({details})" if details else "yes"
         lines = [
             f"Database   {self.dialect}  {self.masked_url}",
             f"Server     {self.server_version}",
-            f"Demo data  {demo}",
+            f"Demo data  {self.demo_label}",
             "",
         ]
         header = ("table", "rows", "from", "to", "date column")
         rows = [
             (
                 t.name,
-                f"{t.rows:,}" if t.rows is not None else "absent",
+                f"{t.rows:,}" if t.present else "absent",
                 _day(t.min_date),
                 _day(t.max_date),
                 t.date_column or "-",
@@ -223,19 +233,10 @@ def _column_names(conn: Connection, name: str) -> set[str]:
     return set(conn.execute(query).keys())
 
 
-def _demo_document(conn: Connection) -> tuple[bool, dict[str, Any]]:
-    """``(is_demo, generator document)`` read from ``demo_truth``."""
-    truth = DemoTruth.__table__
-    value = conn.execute(
-        sa.select(truth.c.value).where(truth.c.key == "generator")
-    ).scalar_one_or_none()
-    if value is None:
-        return False, {}
-    try:
-        parsed = json.loads(value)
-    except (TypeError, ValueError):
-        parsed = None
-    return True, parsed if isinstance(parsed, dict) else {}
+def has_crm_tables(engine: Engine) -> bool:
+    """Whether at least one table of ``schema.CRM_TABLES`` exists in the database."""
+    existing = set(sa.inspect(engine).get_table_names())
+    return any(t.name in existing for t in CRM_TABLES)
 
 
 def database_info(engine: Engine) -> DatabaseInfo:
@@ -258,21 +259,14 @@ def database_info(engine: Engine) -> DatabaseInfo:
                     tables.append(TableInfo(name=table.name, rows=None))
                     continue
                 tables.append(_table_info(conn, table, _column_names(conn, table.name)))
-            is_demo, demo = (
-                _demo_document(conn) if DemoTruth.__tablename__ in existing else (False, {})
-            )
+        generator = load_truth(engine).get(GENERATOR_KEY)
     except sa.exc.DBAPIError as exc:
-        message = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise DatabaseUnavailable(
-            mask_url(engine.url),
-            message,
-            "The database answered but a read failed; check the user's read permissions.",
-        ) from None
+        raise statement_failed(exc, engine) from None
     return DatabaseInfo(
         dialect=engine.dialect.name,
         masked_url=mask_url(engine.url),
         server_version=version,
         tables=tables,
-        is_demo=is_demo,
-        demo=demo,
+        is_demo=generator is not None,
+        demo=generator if isinstance(generator, dict) else {},
     )

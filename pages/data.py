@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import streamlit as st
 
+from crm_data.demo import SIZES
 from crm_data.errors import NotDemoDatabase
 from ui.database_info import info_frame, load_database_info
-from ui.engine import bump_data_version, current_url, data_version, get_engine
+from ui.engine import get_engine, invalidate_data
+from ui.first_run import demo_size
 from ui.registry import route_through_app
-from ui.seeding import demo_sizes, seed_with_progress, size_label
+from ui.seeding import seed_with_progress, size_label
 
 route_through_app()
 engine = get_engine()
-info = load_database_info(engine, current_url(), data_version())
+info = load_database_info(engine)
 
 st.title("Data", anchor=False)
 st.caption("What the dashboard reads: the connection, and rows and date range per CRM table.")
@@ -22,13 +24,9 @@ if message := st.session_state.pop("data_flash", None):
 
 # ---- connection ------------------------------------------------------------------------------
 with st.container(border=True):
-    demo = "no"
-    if info.is_demo:
-        details = ", ".join(f"{k} {info.demo[k]}" for k in ("size", "seed") if k in info.demo)
-        demo = f"yes ({details})" if details else "yes"
     st.markdown(
         f"**Dialect** {info.dialect} &nbsp;·&nbsp; **Server** {info.server_version} "
-        f"&nbsp;·&nbsp; **Demo data** {demo}"
+        f"&nbsp;·&nbsp; **Demo data** {info.demo_label}"
     )
     st.markdown(f"**URL** `{info.masked_url}`")
 
@@ -41,7 +39,6 @@ if not info.has_crm_tables:
     )
 else:
     present = sum(t.present for t in info.tables)
-    counts = {t.name: t.rows for t in info.tables}
     cards = st.columns(5, border=True)
     cards[0].metric("Tables", f"{present} / {len(info.tables)}")
     for card, (label, name) in zip(
@@ -54,8 +51,8 @@ else:
         ],
         strict=True,
     ):
-        rows = counts.get(name)
-        card.metric(label, "absent" if rows is None else f"{rows:,}")
+        table = info.table(name)
+        card.metric(label, f"{table.rows:,}" if table.present else "absent")
 
     frame = info_frame(info)
     st.dataframe(
@@ -85,7 +82,6 @@ else:
     )
 
 # ---- demo seeding ----------------------------------------------------------------------------
-sizes = demo_sizes()
 with st.expander("Seed demo data", icon=":material/factory:", expanded=not info.has_crm_tables):
     st.write(
         "Replaces every CRM table, and the app's own tables (KPI plans, saved views), with a "
@@ -94,8 +90,8 @@ with st.expander("Seed demo data", icon=":material/factory:", expanded=not info.
     left, right = st.columns(2)
     size = left.selectbox(
         "Size",
-        sizes,
-        index=sizes.index("S") if "S" in sizes else 0,
+        list(SIZES),
+        index=list(SIZES).index(demo_size()),
         format_func=size_label,
         key="data_seed_size",
     )
@@ -136,7 +132,6 @@ if st.button(
     key="data_clear_caches",
     help="Forget cached query results, e.g. after loading data from outside the app",
 ):
-    st.cache_data.clear()
-    bump_data_version()
+    invalidate_data()
     st.toast("Caches cleared; pages read fresh data.", icon=":material/cached:")
     st.rerun()

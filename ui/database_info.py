@@ -7,6 +7,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from crm_data.info import DatabaseInfo, database_info
+from ui.engine import data_version
 
 __all__ = ["TABLE_COLUMNS", "info_frame", "load_database_info"]
 
@@ -19,9 +20,9 @@ def _cached_info(url: str, version: int, _engine: Engine) -> DatabaseInfo:
     return database_info(_engine)
 
 
-def load_database_info(engine: Engine, url: str, version: int) -> DatabaseInfo:
-    """:func:`~crm_data.info.database_info`, cached for 5 minutes per ``(url, data version)``."""
-    return _cached_info(url, version, engine)
+def load_database_info(engine: Engine) -> DatabaseInfo:
+    """:func:`~crm_data.info.database_info`, cached for 5 minutes per (URL, data version)."""
+    return _cached_info(engine.url.render_as_string(hide_password=False), data_version(), engine)
 
 
 def info_frame(info: DatabaseInfo) -> pd.DataFrame:
@@ -33,7 +34,7 @@ def info_frame(info: DatabaseInfo) -> pd.DataFrame:
     rows = [
         {
             "Table": t.name,
-            "Status": "absent" if not t.present else ("empty" if t.rows == 0 else "ok"),
+            "Status": t.status,
             "Rows": t.rows,
             "First date": t.min_date,
             "Last date": t.max_date,

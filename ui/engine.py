@@ -15,12 +15,7 @@ from sqlalchemy.engine import Engine
 
 from crm_data.config import create_crm_engine, resolve_url
 
-__all__ = ["bump_data_version", "current_url", "data_version", "get_engine"]
-
-
-def current_url() -> str:
-    """The database URL the app uses (``CRM_DATABASE_URL``, secrets, or the DuckDB default)."""
-    return resolve_url()
+__all__ = ["data_version", "get_engine", "invalidate_data"]
 
 
 @st.cache_resource(show_spinner=False, on_release=lambda engine: engine.dispose())
@@ -29,16 +24,18 @@ def _engine_for(url: str) -> Engine:
     return create_crm_engine(url)
 
 
-def get_engine(url: str | None = None) -> Engine:
-    """The engine of ``url`` (default: :func:`current_url`), one per process per URL.
+def get_engine() -> Engine:
+    """The engine of the configured URL (``crm_data.config.resolve_url``), one per process.
 
     Raises
     ------
     crm_data.errors.DatabaseUnavailable
         If the URL cannot be parsed or its driver is missing (not cached, so a fixed
         configuration is picked up on the next rerun).
+    crm_data.errors.ConfigurationError
+        If ``.streamlit/secrets.toml`` cannot be read.
     """
-    return _engine_for(resolve_url(url))
+    return _engine_for(resolve_url())
 
 
 @dataclass
@@ -61,8 +58,11 @@ def data_version() -> int:
         return version.value
 
 
-def bump_data_version() -> int:
-    """Mark the data as changed (after seeding or an import); returns the new version."""
+def invalidate_data() -> int:
+    """Mark the data as changed (after seeding or an import): clear ``st.cache_data`` and bump
+    the data version, so every page reads fresh data; returns the new version.
+    """
+    st.cache_data.clear()
     version = _version()
     with version.lock:
         version.value += 1

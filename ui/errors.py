@@ -2,34 +2,12 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 import streamlit as st
-from sqlalchemy.engine import Engine
 
-from crm_data.config import check_connection, mask_url
+from crm_data.config import DEFAULT_URL, ENV_VAR
 from crm_data.errors import CrmDataError, DatabaseLocked, DatabaseUnavailable
 
-__all__ = ["as_database_error", "show_crm_error", "show_database_error"]
-
-
-def as_database_error(exc: sa.exc.SQLAlchemyError, engine: Engine) -> DatabaseUnavailable:
-    """Turn a driver error raised by a query into a :class:`DatabaseUnavailable`.
-
-    If the database no longer answers, the connection check's error (with its hint) is
-    returned; otherwise the failing query's own message with a generic hint.
-    """
-    try:
-        check_connection(engine)
-    except DatabaseUnavailable as unavailable:
-        return unavailable
-    orig = getattr(exc, "orig", None)
-    message = str(orig if orig is not None else exc).strip().splitlines()[0]
-    return DatabaseUnavailable(
-        mask_url(engine.url),
-        message,
-        "The database answered but a query failed: check that it has the CRM schema "
-        "(python -m crm_data info) and that the user may read it.",
-    )
+__all__ = ["show_crm_error", "show_database_error"]
 
 
 def show_database_error(exc: DatabaseUnavailable) -> None:
@@ -46,8 +24,8 @@ def show_database_error(exc: DatabaseUnavailable) -> None:
         st.code(exc.driver_message, language=None, wrap_lines=True)
         st.markdown(f"**What to check:** {exc.hint}")
         st.caption(
-            "The URL comes from --url, CRM_DATABASE_URL, [connections.crm] in "
-            ".streamlit/secrets.toml, or the default duckdb:///data/crm.duckdb."
+            f"The URL comes from {ENV_VAR}, else url under [connections.crm] in "
+            f".streamlit/secrets.toml, else the default {DEFAULT_URL}."
         )
         if st.button("Retry", icon=":material/refresh:", key="db_error_retry"):
             st.rerun()

@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 import threading
 
-import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from crm_data.schema import CRM_TABLES
-from ui.seeding import demo_sizes, seed_with_progress
+from crm_data.demo import SIZES
+from crm_data.info import has_crm_tables
+from ui.seeding import seed_with_progress
 
 __all__ = ["DEFAULT_SIZE", "FLASH_KEY", "demo_size", "ensure_demo_data", "needs_first_run_seed"]
 
@@ -28,17 +28,14 @@ FLASH_KEY = "app_flash"
 def demo_size() -> str:
     """The first-start demo size: ``CRM_DEMO_SIZE`` if it names a size, else ``S``."""
     wanted = os.environ.get("CRM_DEMO_SIZE", DEFAULT_SIZE).strip().upper()
-    return wanted if wanted in demo_sizes() else DEFAULT_SIZE
+    return wanted if wanted in SIZES else DEFAULT_SIZE
 
 
 def needs_first_run_seed(engine: Engine) -> bool:
     """Whether ``engine`` is an embedded database without any CRM table (and auto-seed is on)."""
     if os.environ.get("CRM_AUTO_SEED", "1").strip() == "0":
         return False
-    if engine.dialect.name not in {"duckdb", "sqlite"}:
-        return False
-    existing = set(sa.inspect(engine).get_table_names())
-    return not existing.intersection(t.name for t in CRM_TABLES)
+    return engine.dialect.name in {"duckdb", "sqlite"} and not has_crm_tables(engine)
 
 
 @st.cache_resource(show_spinner=False)
@@ -47,27 +44,26 @@ def _seed_lock() -> threading.Lock:
     return threading.Lock()
 
 
-def ensure_demo_data(engine: Engine) -> bool:
-    """Seed the demo company on first start, then rerun; returns False if nothing to do.
+def ensure_demo_data(engine: Engine) -> None:
+    """Seed the demo company on first start, then rerun (nothing to do: return at once).
 
     Draws a status box with the generator's progress while it runs, and leaves a message in
-    ``st.session_state[FLASH_KEY]`` that ``app.py`` shows as a toast after the rerun.  If the
-    demo generator is not installed the database is left empty (the Data page then shows its
-    empty state).  Checked once per session and URL, so later reruns cost nothing.
+    ``st.session_state[FLASH_KEY]`` that ``app.py`` shows as a toast after the rerun.  Checked
+    once per session and URL, so later reruns cost nothing.
     """
     checked = str(engine.url)
     if st.session_state.get("_first_run_checked") == checked:
-        return False
+        return
     if not needs_first_run_seed(engine):
         st.session_state["_first_run_checked"] = checked
-        return False
+        return
     lock = _seed_lock()
     if not lock.acquire(blocking=False):
         with st.spinner("Another session is creating the demo company…", show_time=True):
             lock.acquire()
     try:
         if not needs_first_run_seed(engine):  # another session seeded meanwhile
-            return False
+            return
         size = demo_size()
         with st.status(
             f"First start: creating a demo company (size {size})…", expanded=True

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from crm_data.demo import SIZES, seed_demo
-from ui.engine import bump_data_version
+from crm_data.config import statement_failed
+from crm_data.demo import SIZES, SeedReport, seed_demo
+from ui.engine import invalidate_data
 
-__all__ = ["demo_sizes", "seed_with_progress", "size_label"]
+__all__ = ["seed_with_progress", "size_label"]
 
 
 def _compact(count: int) -> str:
@@ -22,24 +22,16 @@ def _compact(count: int) -> str:
 
 
 def size_label(name: str) -> str:
-    """What a demo size holds, for the size selector, e.g. ``S: 2 k accounts, 10 k deals, …``."""
-    spec = SIZES.get(name)
-    if spec is None:
-        return name
-    parts = [
-        f"{_compact(getattr(spec, field))} {field}"
-        for field in ("accounts", "deals", "activities")
-        if isinstance(getattr(spec, field, None), int)
-    ]
-    return f"{name}: {', '.join(parts)}" if parts else name
+    """What demo size ``name`` holds, for the size selector: ``S: 2 k accounts, 10 k deals, …``."""
+    spec = SIZES[name]
+    counts = (spec.accounts, "accounts"), (spec.deals, "deals"), (spec.activities, "activities")
+    listed = ", ".join(f"{_compact(n)} {what}" for n, what in counts)
+    return f"{name}: {listed}"
 
 
-def demo_sizes() -> list[str]:
-    """The sizes the demo generator offers, smallest first."""
-    return list(SIZES)
-
-
-def seed_with_progress(engine: Engine, size: str, seed: int = 42, force: bool = False) -> Any:
+def seed_with_progress(
+    engine: Engine, size: str, seed: int = 42, force: bool = False
+) -> SeedReport:
     """Run ``crm_data.demo.seed_demo`` showing its messages in ``st.progress``.
 
     Afterwards the data version is bumped and ``st.cache_data`` cleared, so every page reads
@@ -59,8 +51,9 @@ def seed_with_progress(engine: Engine, size: str, seed: int = 42, force: bool = 
 
     try:
         report = seed_demo(engine, size=size, seed=seed, force=force, progress=progress)
+    except sa.exc.SQLAlchemyError as exc:
+        raise statement_failed(exc, engine) from None
     finally:
-        st.cache_data.clear()
-        bump_data_version()
+        invalidate_data()
     bar.progress(1.0, text=f"Demo company size {size} ready in {report.seconds:.1f} s")
     return report
