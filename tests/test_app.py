@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -207,3 +208,32 @@ def test_clear_caches_button_shows_fresh_counts(small_db: str) -> None:
     assert not at.exception
     assert metric(at, "Deals") == "6"
     assert table_rows(at)["deals"] == 6
+
+
+def test_broken_secrets_file_shows_a_message_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CRM_DATABASE_URL", raising=False)
+    (tmp_path / ".streamlit").mkdir()
+    (tmp_path / ".streamlit" / "secrets.toml").write_text("[connections.crm\nurl = 'x'\n")
+    monkeypatch.chdir(tmp_path)
+    at = run_app()
+    assert not at.exception
+    message = at.error[0].value
+    assert message.startswith("Cannot read the database URL from .streamlit/secrets.toml: ")
+    assert not at.dataframe
+
+
+def test_read_only_database_that_cannot_be_seeded_shows_the_panel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "empty.duckdb"
+    duckdb.connect(str(path)).close()  # an existing, empty database file
+    monkeypatch.setenv("CRM_DATABASE_URL", f"duckdb:///{path}?access_mode=read_only")
+    monkeypatch.setenv("CRM_DEMO_SIZE", "XS")
+    at = run_app(timeout=120)
+    assert not at.exception
+    assert "Cannot open the CRM database" in at.error[0].value
+    assert "read-only" in at.code[0].value.lower()
+    texts = [m.value for m in at.markdown]
+    assert any("and that this user may read it (and write it, to seed)" in t for t in texts)

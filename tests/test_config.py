@@ -17,8 +17,15 @@ from crm_data.config import (
     mask_url,
     resolve_url,
     server_version,
+    statement_failed,
 )
-from crm_data.errors import CrmDataError, DatabaseLocked, DatabaseUnavailable
+from crm_data.errors import (
+    ConfigurationError,
+    CrmDataError,
+    DatabaseLocked,
+    DatabaseUnavailable,
+    driver_message,
+)
 from tests.conftest import url_for
 
 
@@ -134,3 +141,49 @@ def test_server_version(dialect: str, tmp_path: Path) -> None:
         assert version.startswith(("MariaDB 1", "MySQL "))
     else:
         assert version.startswith(prefix[dialect])
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[connections.crm\nurl = 'x'\n", 'connections = "not a table"\n'],
+    ids=["bad-toml", "not-a-table"],
+)
+def test_broken_secrets_file_is_a_configuration_error(
+    text: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("CRM_DATABASE_URL", raising=False)
+    path = tmp_path / "secrets.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigurationError) as info:
+        resolve_url(None, path)
+    assert str(info.value).startswith(f"Cannot read the database URL from {path}: ")
+    assert "[connections.crm]" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("exc", "expected"),
+    [
+        (ValueError("first line\nsecond line"), "first line"),
+        (ValueError("   "), "ValueError"),
+        (sa.exc.OperationalError("SELECT 1", {}, RuntimeError("driver says no")), "driver says no"),
+    ],
+)
+def test_driver_message(exc: BaseException, expected: str) -> None:
+    assert driver_message(exc) == expected
+
+
+def test_statement_failed_on_a_reachable_database(tmp_path: Path) -> None:
+    engine = create_crm_engine(f"sqlite:///{tmp_path / 'x.sqlite'}")
+    with pytest.raises(sa.exc.OperationalError) as raised, engine.connect() as conn:
+        conn.execute(sa.text("SELECT * FROM deals"))
+    error = statement_failed(raised.value, engine)
+    assert error.driver_message == "no such table: deals"
+    assert "CRM schema" in error.hint
+    engine.dispose()
+
+
+def test_statement_failed_when_the_server_went_away() -> None:
+    engine = create_crm_engine("postgresql+psycopg://bob:pw@127.0.0.1:1/crm")
+    error = statement_failed(sa.exc.OperationalError("SELECT 1", {}, RuntimeError("x")), engine)
+    assert "server is running" in error.hint  # the connection check's own diagnosis
+    assert "refused" in error.driver_message.lower()
