@@ -1,4 +1,4 @@
-"""Shared fixtures: database URLs per dialect, server reachability, seeded demo databases.
+"""Shared fixtures: database URLs per dialect, server reachability, fresh databases.
 
 PostgreSQL and MariaDB tests run when the servers answer; with ``REQUIRE_SERVICES=1`` (CI) an
 unreachable server fails the run instead of skipping.  Override the server URLs with
@@ -8,7 +8,10 @@ unreachable server fails the run instead of skipping.  Override the server URLs 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,8 +20,6 @@ import sqlalchemy as sa
 PG_URL = os.environ.get("CRM_TEST_PG_URL", "postgresql+psycopg://postgres@localhost/test")
 MYSQL_URL = os.environ.get("CRM_TEST_MYSQL_URL", "mysql+pymysql://root@localhost/test")
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-DATASETS = SHARED / "datasets"
 
 #: Dialects every query test runs on; the last two need servers.
 DIALECTS = ("duckdb", "sqlite", "postgresql", "mysql")
@@ -49,12 +50,44 @@ def url_for(dialect: str, folder: Path) -> str:
     return server_url_or_skip(dialect)
 
 
-def dataset_or_skip(*parts: str) -> Path:
-    """Path of a file under ``../shared/datasets``; skip with the reason when it is absent."""
-    path = DATASETS.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"dataset {path} is absent (expected ../shared/datasets beside the checkout)")
-    return path
+@contextmanager
+def fresh_engine(
+    dialect: str, folder: Path, metadata: sa.MetaData | None = None
+) -> Iterator[sa.Engine]:
+    """An engine on an empty database of ``dialect`` (a new file in ``folder`` when embedded).
+
+    The tables of ``metadata`` (default: the CRM schema) are dropped before and after, which
+    wipes the shared server databases; the engine is disposed of afterwards.
+    """
+    from crm_data.schema import Base
+
+    tables = metadata or Base.metadata
+    engine = sa.create_engine(url_for(dialect, folder))
+    tables.drop_all(engine)
+    try:
+        yield engine
+    finally:
+        tables.drop_all(engine)
+        engine.dispose()
+
+
+@contextmanager
+def hold_duckdb_lock(path: Path) -> Iterator[None]:
+    """Keep the DuckDB file ``path`` open in another process (holding its lock) meanwhile."""
+    script = (
+        "import duckdb, sys\n"
+        f"con = duckdb.connect({str(path)!r})\n"
+        "print('ready', flush=True)\n"
+        "sys.stdin.readline()\n"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        yield
+    finally:
+        holder.communicate("\n", timeout=30)
 
 
 @pytest.fixture(params=DIALECTS)
@@ -64,17 +97,13 @@ def dialect(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def empty_url(dialect: str, tmp_path: Path) -> Iterator[str]:
-    """A URL of an empty database of ``dialect`` (server databases are wiped before and after)."""
-    from crm_data.schema import Base
+def empty_engine(dialect: str, tmp_path: Path) -> Iterator[sa.Engine]:
+    """An engine on an empty database of each dialect (see :func:`fresh_engine`)."""
+    with fresh_engine(dialect, tmp_path) as engine:
+        yield engine
 
-    url = url_for(dialect, tmp_path)
-    if dialect in ("postgresql", "mysql"):
-        engine = sa.create_engine(url)
-        Base.metadata.drop_all(engine)
-        engine.dispose()
-    yield url
-    if dialect in ("postgresql", "mysql"):
-        engine = sa.create_engine(url)
-        Base.metadata.drop_all(engine)
-        engine.dispose()
+
+@pytest.fixture
+def empty_url(empty_engine: sa.Engine) -> str:
+    """The URL (password included) of :func:`empty_engine`'s database."""
+    return empty_engine.url.render_as_string(hide_password=False)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -17,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from crm_data.demo import seed_demo
 from crm_data.info import database_info
 from crm_data.schema import Deal
+from tests.conftest import hold_duckdb_lock
 from tests.small_crm import build_small_crm
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -55,7 +54,7 @@ def xs_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A DuckDB seeded with demo size XS as CRM_DATABASE_URL."""
     url = f"duckdb:///{tmp_path / 'xs.duckdb'}"
     engine = sa.create_engine(url)
-    seed_demo(engine, size="XS", seed=42)
+    seed_demo(engine, size="XS", seed=42, end=date(2026, 6, 30))
     engine.dispose()
     monkeypatch.setenv("CRM_DATABASE_URL", url)
     yield url
@@ -116,23 +115,8 @@ def test_unreachable_database_shows_the_error_panel(monkeypatch: pytest.MonkeyPa
 
 
 def test_locked_duckdb_file_shows_the_error_panel(small_db: str) -> None:
-    path = small_db.removeprefix("duckdb:///")
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import duckdb, time; c = duckdb.connect({path!r}); print('held', flush=True); "
-            "time.sleep(60)",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    with hold_duckdb_lock(Path(small_db.removeprefix("duckdb:///"))):
         at = run_app()
-    finally:
-        holder.kill()
-        holder.wait()
     assert not at.exception
     assert "locked" in at.error[0].value
     assert "lock" in at.code[0].value.lower()

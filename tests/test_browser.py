@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +125,7 @@ def seeded_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A DuckDB seeded with demo size XS."""
     url = f"duckdb:///{tmp_path_factory.mktemp('browser') / 'xs.duckdb'}"
     engine = sa.create_engine(url)
-    seed_demo(engine, size="XS", seed=42)
+    seed_demo(engine, size="XS", seed=42, end=date(2026, 6, 30))
     engine.dispose()
     return url
 
@@ -132,7 +133,6 @@ def seeded_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 def wait_for_app_run(page: Any, sync_api: Any) -> None:
     """Wait until the script run finished (Streamlit's own e2e pattern)."""
     page.wait_for_selector("[data-testid='stAppViewContainer']", timeout=60_000)
-    page.wait_for_timeout(300)
     page.wait_for_selector(
         "[data-testid='stApp'][data-test-connection-state='CONNECTED']",
         state="attached",

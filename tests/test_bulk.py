@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from crm_data.bulk import bulk_insert, sync_sequences
+from tests.conftest import fresh_engine
 
 metadata = sa.MetaData()
 things = sa.Table(
@@ -60,13 +63,10 @@ def _normalise(row: sa.Row) -> tuple:
 
 
 @pytest.fixture
-def engine(empty_url: str):
-    engine = sa.create_engine(empty_url)
-    metadata.drop_all(engine)
-    metadata.create_all(engine)
-    yield engine
-    metadata.drop_all(engine)
-    engine.dispose()
+def engine(dialect: str, tmp_path: Path) -> Iterator[sa.Engine]:
+    with fresh_engine(dialect, tmp_path, metadata) as engine:
+        metadata.create_all(engine)
+        yield engine
 
 
 def test_round_trip(engine: sa.Engine) -> None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -26,7 +23,7 @@ from crm_data.errors import (
     DatabaseUnavailable,
     driver_message,
 )
-from tests.conftest import url_for
+from tests.conftest import hold_duckdb_lock, url_for
 
 
 def _secrets(tmp_path: Path, url: str) -> Path:
@@ -105,31 +102,11 @@ def test_unreachable_server_names_masked_url_and_hint() -> None:
 
 def test_locked_duckdb_file_is_reported_as_locked(tmp_path: Path) -> None:
     path = tmp_path / "locked.duckdb"
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            textwrap.dedent(
-                f"""
-                import duckdb, sys, time
-                con = duckdb.connect({str(path)!r})
-                print("ready", flush=True)
-                sys.stdin.readline()
-                """
-            ),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+    with hold_duckdb_lock(path):
         engine = create_crm_engine(f"duckdb:///{path}")
         with pytest.raises(DatabaseLocked) as info:
             check_connection(engine)
-        assert "Another process" in info.value.hint
-    finally:
-        holder.communicate("\n", timeout=30)
+    assert "Another process" in info.value.hint
 
 
 def test_server_version(dialect: str, tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ FORBIDDEN: dict[str, set[str]] = {
     "analytics": {"streamlit", "sqlalchemy", "duckdb", "crm_data", "ui", "pages", "plotly"},
     "crm_data": {"streamlit", "ui", "pages", "plotly", "analytics"},
     "ui": {"pages"},
+    "pages": {"sqlalchemy", "duckdb", "psycopg", "pymysql"},  # no SQL in a page
 }
 
 

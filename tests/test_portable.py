@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 
 from crm_data.portable import UNITS, days_between, trunc_date
 from crm_data.queries.frames import read_frame
+from tests.conftest import fresh_engine
 
 metadata = sa.MetaData()
 moments = sa.Table(
@@ -57,10 +59,13 @@ DAYS_CASES: list[tuple[datetime, datetime, float]] = [
 
 
 @pytest.fixture
-def engine(empty_url: str) -> Iterator[sa.Engine]:
-    eng = sa.create_engine(empty_url)
-    metadata.drop_all(eng)
-    metadata.create_all(eng)
+def engine(dialect: str, tmp_path: Path) -> Iterator[sa.Engine]:
+    with fresh_engine(dialect, tmp_path, metadata) as eng:
+        metadata.create_all(eng)
+        yield from _filled(eng)
+
+
+def _filled(eng: sa.Engine) -> Iterator[sa.Engine]:
     rows = [
         {"id": i, "ts": ts, "day": ts.date(), "later": None}
         for i, ts in enumerate(TRUNC_CASES, start=1)
@@ -73,8 +78,6 @@ def engine(empty_url: str) -> Iterator[sa.Engine]:
     with eng.begin() as conn:
         conn.execute(moments.insert(), rows)
     yield eng
-    metadata.drop_all(eng)
-    eng.dispose()
 
 
 @pytest.mark.parametrize("column", ["ts", "day"])

@@ -13,7 +13,6 @@ The scenario (period 2024-01-01 .. 2024-04-01, as_of = end):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime
 
 import pandas as pd
@@ -120,11 +119,8 @@ def build_scenario() -> CrmBuilder:
 
 
 @pytest.fixture
-def crm(empty_url: str) -> Iterator[sa.Engine]:
-    engine = sa.create_engine(empty_url)
-    build_scenario().load(engine)
-    yield engine
-    engine.dispose()
+def crm(empty_engine: sa.Engine) -> sa.Engine:
+    return build_scenario().load(empty_engine)
 
 
 def frame(rows: list[tuple], columns: str, dtypes: dict[str, str]) -> pd.DataFrame:

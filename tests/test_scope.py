@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -31,8 +30,7 @@ from crm_data.queries import (
     stage_visits,
     stuck_deal_candidates,
 )
-from crm_data.schema import Base
-from tests.conftest import DIALECTS, url_for
+from tests.conftest import DIALECTS, fresh_engine
 from tests.crm_builder import CrmBuilder
 
 TEAMS = {1: (10, 11, 12), 2: (20, 21, 22)}  # team -> members (head first)
@@ -107,14 +105,8 @@ BUILDER, DEAL_OWNER, ORDER_OWNER = build()
 
 @pytest.fixture(scope="module", params=DIALECTS)
 def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
-    url = url_for(request.param, Path(tmp_path_factory.mktemp(f"scope_{request.param}")))
-    eng = sa.create_engine(url)
-    Base.metadata.drop_all(eng)
-    BUILDER.load(eng)
-    yield eng
-    if request.param in ("postgresql", "mysql"):
-        Base.metadata.drop_all(eng)
-    eng.dispose()
+    with fresh_engine(request.param, tmp_path_factory.mktemp(f"scope_{request.param}")) as eng:
+        yield BUILDER.load(eng)
 
 
 def decode(total: float) -> set[int]:
