@@ -8,12 +8,10 @@ import sqlalchemy as sa
 from crm_data.filters import Filters, Scope
 from crm_data.portable import Unit, trunc_date
 from crm_data.queries.frames import Bind, read_frame
+from crm_data.queries.tables import ACTIVITIES
 from crm_data.queries.where import activity_conditions
-from crm_data.schema import Activity
 
 __all__ = ["activities_by_rep_type_period"]
-
-ACTIVITIES: sa.Table = Activity.__table__  # type: ignore[assignment]
 
 
 def activities_by_rep_type_period(

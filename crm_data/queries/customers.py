@@ -9,11 +9,9 @@ from crm_data.filters import Filters, Scope
 from crm_data.portable import trunc_date
 from crm_data.queries.frames import Bind, read_frame
 from crm_data.queries.orders import order_facts
-from crm_data.schema import Account
+from crm_data.queries.tables import ACCOUNTS
 
 __all__ = ["customer_summary"]
-
-ACCOUNTS: sa.Table = Account.__table__  # type: ignore[assignment]
 
 
 def customer_summary(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:

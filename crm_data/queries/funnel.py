@@ -17,19 +17,14 @@ from crm_data.filters import Filters, Scope
 from crm_data.portable import days_between
 from crm_data.queries.frames import Bind, read_frame
 from crm_data.queries.history import (
-    DEALS,
-    HISTORY,
-    STAGES,
     is_open_stage,
     last_positions,
     status_at,
 )
+from crm_data.queries.tables import DEALS, HISTORY, LOST_REASONS, STAGES
 from crm_data.queries.where import deal_conditions
-from crm_data.schema import LostReason
 
 __all__ = ["stage_high_water_marks", "stage_visits", "deals_closed"]
-
-LOST_REASONS: sa.Table = LostReason.__table__  # type: ignore[assignment]
 
 
 def _cohort_conditions(filters: Filters, scope: Scope) -> list[Any]:

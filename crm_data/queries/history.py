@@ -17,13 +17,10 @@ import sqlalchemy as sa
 from sqlalchemy.sql.expression import ColumnElement
 
 from crm_data.filters import Filters, Scope
+from crm_data.queries.tables import DEALS, HISTORY, STAGES
 from crm_data.queries.where import deal_conditions
-from crm_data.schema import Deal, DealStageHistory, Stage
 
 __all__ = [
-    "DEALS",
-    "HISTORY",
-    "STAGES",
     "is_open_stage",
     "at_timestamp",
     "dates_table",
@@ -31,10 +28,6 @@ __all__ = [
     "last_positions",
     "status_at",
 ]
-
-DEALS: sa.Table = Deal.__table__  # type: ignore[assignment]
-HISTORY: sa.Table = DealStageHistory.__table__  # type: ignore[assignment]
-STAGES: sa.Table = Stage.__table__  # type: ignore[assignment]
 
 
 def is_open_stage(stages: Any) -> ColumnElement[bool]:

@@ -11,13 +11,10 @@ import sqlalchemy as sa
 from crm_data.filters import Filters, Scope
 from crm_data.portable import trunc_date
 from crm_data.queries.frames import Bind, read_frame
+from crm_data.queries.tables import ORDER_ITEMS, ORDERS
 from crm_data.queries.where import account_conditions, product_line_products
-from crm_data.schema import Order, OrderItem
 
 __all__ = ["order_facts", "orders_by_month"]
-
-ORDERS: sa.Table = Order.__table__  # type: ignore[assignment]
-ORDER_ITEMS: sa.Table = OrderItem.__table__  # type: ignore[assignment]
 
 
 def order_facts(

@@ -18,17 +18,14 @@ from crm_data.filters import Filters, Scope
 from crm_data.portable import days_between
 from crm_data.queries.frames import Bind, Kind, empty_frame, read_frame
 from crm_data.queries.history import (
-    STAGES,
     at_timestamp,
     dates_table,
     deal_states,
     is_open_stage,
 )
-from crm_data.schema import Activity
+from crm_data.queries.tables import ACTIVITIES, STAGES
 
 __all__ = ["open_pipeline_by_stage", "pipeline_snapshots", "stuck_deal_candidates"]
-
-ACTIVITIES: sa.Table = Activity.__table__  # type: ignore[assignment]
 
 
 def open_pipeline_by_stage(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:

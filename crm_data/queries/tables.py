@@ -1,0 +1,40 @@
+"""The CRM tables as SQLAlchemy Core ``Table`` objects, for the query modules.
+
+One place for the handles, so every query module writes ``DEALS.c.owner_id`` against the same
+objects as :mod:`crm_data.schema` declares.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from crm_data.schema import (
+    Account,
+    Activity,
+    Deal,
+    DealStageHistory,
+    LostReason,
+    Order,
+    OrderItem,
+    Stage,
+)
+
+__all__ = [
+    "ACCOUNTS",
+    "ACTIVITIES",
+    "DEALS",
+    "HISTORY",
+    "LOST_REASONS",
+    "ORDERS",
+    "ORDER_ITEMS",
+    "STAGES",
+]
+
+ACCOUNTS: sa.Table = Account.__table__  # type: ignore[assignment]
+ACTIVITIES: sa.Table = Activity.__table__  # type: ignore[assignment]
+DEALS: sa.Table = Deal.__table__  # type: ignore[assignment]
+HISTORY: sa.Table = DealStageHistory.__table__  # type: ignore[assignment]
+LOST_REASONS: sa.Table = LostReason.__table__  # type: ignore[assignment]
+ORDERS: sa.Table = Order.__table__  # type: ignore[assignment]
+ORDER_ITEMS: sa.Table = OrderItem.__table__  # type: ignore[assignment]
+STAGES: sa.Table = Stage.__table__  # type: ignore[assignment]
