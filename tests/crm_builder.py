@@ -23,7 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from crm_data.schema import CRM_TABLES, Base
+from crm_data.schema import Base
 
 HistoryRow = tuple[int, datetime, float]
 
@@ -37,8 +37,9 @@ class CrmBuilder:
         self.rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._history_id = 0
 
-    def _add(self, table: str, **row: Any) -> None:
-        self.rows[table].append(row)
+    def row(self, table: str, **values: Any) -> None:
+        """A row of any table, for tables without a helper below (e.g. ``demo_truth``)."""
+        self.rows[table].append(values)
 
     def team(
         self,
@@ -47,19 +48,24 @@ class CrmBuilder:
         region: str | None = None,
         head_id: int | None = None,
     ) -> None:
-        self._add("teams", id=id, name=name or f"Team {id}", region=region, head_id=head_id)
+        self.row("teams", id=id, name=name or f"Team {id}", region=region, head_id=head_id)
 
     def employee(
-        self, id: int, team_id: int | None = None, role: str = "rep", name: str | None = None
+        self,
+        id: int,
+        team_id: int | None = None,
+        role: str = "rep",
+        name: str | None = None,
+        hired_at: date = date(2020, 1, 1),
     ) -> None:
-        self._add(
+        self.row(
             "employees",
             id=id,
             name=name or f"Employee {id}",
             email=f"e{id}@example.com",
             role=role,
             team_id=team_id,
-            hired_at=date(2020, 1, 1),
+            hired_at=hired_at,
             left_at=None,
         )
 
@@ -70,8 +76,9 @@ class CrmBuilder:
         region: str | None = "North",
         size_band: str | None = "small",
         kind: str = "company",
+        created_at: datetime = _EPOCH,
     ) -> None:
-        self._add(
+        self.row(
             "accounts",
             id=id,
             name=f"Account {id}",
@@ -82,7 +89,7 @@ class CrmBuilder:
             size_band=size_band,
             source=None,
             owner_id=owner_id,
-            created_at=_EPOCH,
+            created_at=created_at,
             gender=None,
             birth_year=None,
             income_band=None,
@@ -99,7 +106,7 @@ class CrmBuilder:
         is_lost: bool = False,
         rot_days: int | None = None,
     ) -> None:
-        self._add(
+        self.row(
             "stages",
             id=id,
             pipeline=pipeline,
@@ -112,10 +119,10 @@ class CrmBuilder:
         )
 
     def lost_reason(self, id: int, name: str) -> None:
-        self._add("lost_reasons", id=id, name=name)
+        self.row("lost_reasons", id=id, name=name)
 
     def product(self, id: int, product_line: str, is_new_line: bool = False) -> None:
-        self._add(
+        self.row(
             "products",
             id=id,
             name=f"Product {id}",
@@ -140,7 +147,7 @@ class CrmBuilder:
         expected_close_at: date | None = None,
     ) -> None:
         """A deal and its stage history ``[(stage_id, entered_at, amount), ...]`` in order."""
-        self._add(
+        self.row(
             "deals",
             id=id,
             account_id=account_id,
@@ -160,7 +167,7 @@ class CrmBuilder:
         )
         for stage_id, entered_at, row_amount in history:
             self._history_id += 1
-            self._add(
+            self.row(
                 "deal_stage_history",
                 id=self._history_id,
                 deal_id=id,
@@ -182,7 +189,7 @@ class CrmBuilder:
         account_id: int | None = None,
         duration_min: float | None = None,
     ) -> None:
-        self._add(
+        self.row(
             "activities",
             id=id,
             type=type,
@@ -205,10 +212,15 @@ class CrmBuilder:
         ordered_at: datetime,
         items: list[tuple[int, int, float]],
         deal_id: int | None = None,
+        amount: float | None = None,
     ) -> None:
-        """An order with items ``[(product_id, quantity, unit_price), ...]``; amount = their sum."""
-        amount = sum(q * p for _, q, p in items)
-        self._add(
+        """An order with items ``[(product_id, quantity, unit_price), ...]``.
+
+        ``amount`` defaults to the sum of the items.
+        """
+        if amount is None:
+            amount = sum(q * p for _, q, p in items)
+        self.row(
             "orders",
             id=id,
             account_id=account_id,
@@ -219,7 +231,7 @@ class CrmBuilder:
             payment_method=None,
         )
         for product_id, quantity, unit_price in items:
-            self._add(
+            self.row(
                 "order_items",
                 id=len(self.rows["order_items"]) + 1,
                 order_id=id,
@@ -228,11 +240,24 @@ class CrmBuilder:
                 unit_price=unit_price,
             )
 
-    def load(self, engine: sa.Engine) -> sa.Engine:
-        """Create the schema and insert every collected row (one transaction)."""
-        Base.metadata.create_all(engine)
+    def ticket(
+        self, id: int, account_id: int, opened_at: datetime, category: str = "complaint"
+    ) -> None:
+        self.row(
+            "tickets",
+            id=id,
+            account_id=account_id,
+            category=category,
+            priority="high",
+            opened_at=opened_at,
+        )
+
+    def load(self, engine: sa.Engine, absent: tuple[str, ...] = ()) -> sa.Engine:
+        """Create the schema (without the ``absent`` tables) and insert every collected row."""
+        tables = [t for t in Base.metadata.sorted_tables if t.name not in absent]
+        Base.metadata.create_all(engine, tables=tables)
         with engine.begin() as conn:
-            for table in CRM_TABLES:
+            for table in tables:
                 rows = self.rows.get(table.name)
                 if rows:
                     conn.execute(table.insert(), rows)
