@@ -30,7 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import sqlalchemy as sa
 
-__all__ = ["bulk_insert", "sync_sequences", "analyze_tables", "frame_columns"]
+__all__ = ["bulk_insert", "sync_sequences", "analyze_tables"]
 
 #: Rows per ``executemany`` batch on MySQL/MariaDB and SQLite.
 BATCH_ROWS = 10_000
@@ -106,7 +106,7 @@ def _python_values(series: pd.Series, column: sa.Column[Any]) -> list[Any]:
     return out
 
 
-def frame_columns(table: sa.Table, frame: pd.DataFrame) -> dict[str, list[Any]]:
+def _frame_columns(table: sa.Table, frame: pd.DataFrame) -> dict[str, list[Any]]:
     """Column name → list of Python values (``None`` for missing) for a DBAPI driver.
 
     Parameters
@@ -121,7 +121,7 @@ def frame_columns(table: sa.Table, frame: pd.DataFrame) -> dict[str, list[Any]]:
 
 def _rows(table: sa.Table, frame: pd.DataFrame) -> Iterable[tuple[Any, ...]]:
     """Row tuples of Python values in the frame's column order."""
-    return zip(*frame_columns(table, frame).values(), strict=True)
+    return zip(*_frame_columns(table, frame).values(), strict=True)
 
 
 # ---- driver paths ---------------------------------------------------------------------------
@@ -135,7 +135,7 @@ def _arrow_table(table: sa.Table, frame: pd.DataFrame) -> pa.Table:
         coltype = table.c[name].type
         if isinstance(series.dtype, pd.CategoricalDtype):
             series = series.astype(object)
-        if isinstance(coltype, sa.Date) and not isinstance(coltype, sa.DateTime):
+        if isinstance(coltype, sa.Date):
             arr = pa.array(pd.to_datetime(series), from_pandas=True, type=pa.timestamp("us"))
             arrays[name] = arr.cast(pa.date32())
         else:
@@ -219,10 +219,13 @@ def sync_sequences(engine: sa.Engine, metadata: sa.MetaData | None = None) -> di
 
         metadata = Base.metadata
     name = engine.dialect.name
-    if name not in ("postgresql", "duckdb", "mysql") or not engine.dialect.supports_sequences:
+    if name not in ("postgresql", "duckdb", "mysql", "mariadb"):
         return {}
     done: dict[str, int] = {}
     with engine.begin() as conn:
+        # known only once connected (MySQL has none, MariaDB >= 10.3 has them)
+        if not conn.dialect.supports_sequences:
+            return {}
         for table in metadata.sorted_tables:
             for column in table.primary_key.columns:
                 seq = column.default
@@ -237,7 +240,7 @@ def sync_sequences(engine: sa.Engine, metadata: sa.MetaData | None = None) -> di
                         sa.text("SELECT setval(:seq, :value, false)"),
                         {"seq": seq.name, "value": nxt},
                     )
-                elif name == "mysql":
+                elif name in ("mysql", "mariadb"):
                     conn.execute(sa.text(f"SELECT SETVAL({_quote(conn, seq.name)}, {nxt}, 0)"))
                 else:
                     conn.exec_driver_sql(
@@ -268,7 +271,7 @@ def analyze_tables(engine: sa.Engine, tables: Iterable[sa.Table]) -> None:
             quoted = _quote(conn, table)
             if name == "postgresql":
                 conn.exec_driver_sql(f"ANALYZE {quoted}")
-            elif name == "mysql":
+            elif name in ("mysql", "mariadb"):
                 conn.exec_driver_sql(f"ANALYZE TABLE {quoted}").fetchall()
             elif name == "sqlite":
                 conn.exec_driver_sql(f"ANALYZE {quoted}")

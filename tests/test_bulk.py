@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from crm_data.bulk import bulk_insert, sync_sequences
-from tests.conftest import fresh_engine
+from crm_data.bulk import BATCH_ROWS, analyze_tables, bulk_insert, sync_sequences
+from tests.conftest import fresh_engine, server_url_or_skip
 
 metadata = sa.MetaData()
 things = sa.Table(
@@ -101,15 +101,15 @@ def test_sync_sequences_then_insert_without_id(engine: sa.Engine) -> None:
     with engine.begin() as conn:
         bulk_insert(conn, things, _frame())
     result = sync_sequences(engine, metadata)
-    if engine.dialect.name != "sqlite" and engine.dialect.supports_sequences:
+    if engine.dialect.supports_sequences:
         assert result == {"bulk_things_id_seq": 8}
     with engine.begin() as conn:
         new_id = conn.execute(things.insert().values(name="new")).inserted_primary_key[0]
     assert new_id == 8
 
 
-def test_large_frame_uses_batches(engine: sa.Engine) -> None:
-    n = 25_001
+def test_frame_larger_than_a_batch_is_loaded_whole(engine: sa.Engine) -> None:
+    n = 2 * BATCH_ROWS + 5_001
     frame = pd.DataFrame(
         {
             "id": np.arange(1, n + 1),
@@ -128,3 +128,37 @@ def test_large_frame_uses_batches(engine: sa.Engine) -> None:
             )
         ).one()
     assert (count, float(total), int(evens)) == (n, float(np.arange(n).sum() / 4), 12_501)
+
+
+def test_mariadb_dialect_name() -> None:
+    """A ``mariadb+pymysql://`` URL (dialect name "mariadb") gets sequences and statistics."""
+    url = server_url_or_skip("mysql").replace("mysql+pymysql://", "mariadb+pymysql://", 1)
+    if not url.startswith("mariadb+pymysql://"):
+        pytest.skip(f"not a PyMySQL URL: {url}")
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if not conn.dialect.is_mariadb:
+                pytest.skip("the server is MySQL, not MariaDB")
+        engine.dispose()
+        engine = sa.create_engine(url)  # fresh: nothing learnt from a first connect yet
+        assert engine.dialect.name == "mariadb"
+        metadata.drop_all(engine)
+        metadata.create_all(engine)
+        engine.dispose()
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            bulk_insert(conn, things, _frame())
+        engine.dispose()
+        engine = sa.create_engine(url)
+        assert sync_sequences(engine, metadata) == {"bulk_things_id_seq": 8}
+        with engine.begin() as conn:
+            new_id = conn.execute(things.insert().values(name="new")).inserted_primary_key[0]
+        assert new_id == 8
+        statements: list[str] = []
+        sa.event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+        analyze_tables(engine, [things])
+        assert any(s.startswith("ANALYZE TABLE") and "bulk_things" in s for s in statements)
+    finally:
+        metadata.drop_all(engine)
+        engine.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import date, datetime
 from pathlib import Path
 
@@ -11,7 +12,14 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from crm_data.demo import SIZES, SeedReport, is_demo_database, load_truth, seed_demo
+from crm_data.demo import SIZES, SeedReport, is_demo_database, load_truth, people, seed_demo
+from crm_data.demo.activities import ACTIVITY_MIX
+from crm_data.demo.catalog import CHANNELS, NEW_LINE, NO_REASON_SHARE
+from crm_data.demo.clock import ANNUAL_GROWTH, SEASONALITY, Clock
+from crm_data.demo.deals import WIN_MODEL
+from crm_data.demo.orders import LIFECYCLE
+from crm_data.demo.service import QUOTA_UPLIFT, TICKETS
+from crm_data.demo.world import REGIONS, World
 from crm_data.errors import NotDemoDatabase
 from crm_data.schema import CRM_TABLES, Base
 from tests.conftest import url_for
@@ -73,10 +81,11 @@ def check_counts(report: SeedReport) -> None:
 def test_xs_counts(seeded) -> None:
     engine, report = seeded
     check_counts(report)
-    assert list(report.row_counts)[: len(CRM_TABLES)] == [t.name for t in CRM_TABLES]
     assert report.size == "XS" and report.seed == 7 and report.end == END
+    tables = [*CRM_TABLES, Base.metadata.tables["demo_truth"]]
+    assert set(report.row_counts) == {t.name for t in tables}
     with engine.connect() as conn:
-        for table in CRM_TABLES:
+        for table in tables:
             n = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar()
             assert n == report.row_counts[table.name], table.name
 
@@ -94,7 +103,7 @@ def test_size_specs_match_design() -> None:
     for name, numbers in design.items():
         spec = SIZES[name]
         got = (spec.accounts, spec.deals, spec.stage_changes, spec.activities, spec.orders)
-        assert all(within(g, n) for g, n in zip(got, numbers, strict=True)), name
+        assert got == numbers, name
     assert [SIZES[s].teams for s in ("XS", "S", "M", "L")] == [4, 4, 6, 8]
 
 
@@ -152,17 +161,120 @@ def test_open_deals_are_recent_and_nothing_after_end(seeded) -> None:
     assert deals["closed_at"].max() < END_TS
     open_created = deals.loc[deals["status"] == "open", "created_at"]
     assert open_created.median() > END_TS - pd.Timedelta(days=120)
-    for table, cols in {
-        "accounts": ["created_at"],
-        "deal_stage_history": ["entered_at"],
-        "orders": ["ordered_at"],
-        "campaign_members": ["sent_at", "responded_at"],
-        "tickets": ["opened_at", "first_response_at", "resolved_at"],
-        "activities": ["done_at"],
-    }.items():
+    check_nothing_after_end(engine)
+
+
+#: Columns of events that happen inside the history (before ``end``).
+HISTORY_COLUMNS = {
+    "employees": ["hired_at", "left_at"],
+    "accounts": ["created_at"],
+    "contacts": ["created_at"],
+    "campaigns": ["started_at", "ended_at"],
+    "deals": ["created_at", "closed_at"],
+    "deal_stage_history": ["entered_at"],
+    "orders": ["ordered_at"],
+    "campaign_members": ["sent_at", "responded_at"],
+    "tickets": ["opened_at", "first_response_at", "resolved_at"],
+    "activities": ["done_at"],
+}
+
+
+def check_nothing_after_end(engine: sa.Engine) -> None:
+    for table, cols in HISTORY_COLUMNS.items():
         frame = read(engine, f"SELECT {', '.join(cols)} FROM {table}")
         for col in cols:
-            assert frame[col].max() < END_TS, (table, col)
+            values = frame[col].dropna()
+            assert len(values) > 0 or col == "left_at", (table, col)  # a seed may lose nobody
+            assert (values < END_TS).all(), (table, col)
+    employees = read(engine, "SELECT hired_at, left_at FROM employees")
+    assert employees["hired_at"].notna().all()
+    leavers = employees.dropna(subset=["left_at"])
+    assert (leavers["left_at"] > leavers["hired_at"]).all()
+
+
+def check_work_by_employed(engine: sa.Engine) -> None:
+    """Activities and stage changes fall inside their employee's employment."""
+    acts = read(
+        engine,
+        "SELECT a.status, a.due_at, a.done_at, e.hired_at, e.left_at "
+        "FROM activities a JOIN employees e ON e.id = a.employee_id",
+    )
+    left, done, due = acts["left_at"].notna(), acts["done_at"].notna(), acts["due_at"].notna()
+    if read(engine, "SELECT count(left_at) AS n FROM employees")["n"][0]:
+        assert (done & left).sum() > 0  # leavers did work before they left
+    assert (acts.loc[done & left, "done_at"] < acts.loc[done & left, "left_at"]).all()
+    assert (acts.loc[due & left, "due_at"] < acts.loc[due & left, "left_at"]).all()
+    assert (acts.loc[done, "done_at"] >= acts.loc[done, "hired_at"]).all()
+    assert (acts.loc[due, "due_at"] >= acts.loc[due, "hired_at"]).all()
+    changes = read(
+        engine,
+        "SELECT h.entered_at, e.hired_at, e.left_at "
+        "FROM deal_stage_history h JOIN employees e ON e.id = h.changed_by",
+    )
+    assert (changes["entered_at"] >= changes["hired_at"]).all()
+    gone = changes["left_at"].notna()
+    assert (changes.loc[gone, "entered_at"] < changes.loc[gone, "left_at"]).all()
+    owners = read(
+        engine,
+        "SELECT e.role, e.left_at FROM deals d JOIN employees e ON e.id = d.owner_id "
+        "WHERE d.status = 'open'",
+    )
+    assert len(owners) > 0 and (owners["role"] == "rep").all()
+    assert (owners["left_at"].isna() | (owners["left_at"] >= END_TS)).all()
+
+
+def check_work_ends_with_deal(engine: sa.Engine) -> None:
+    """No activity of a closed deal is due, done or still planned after the close."""
+    acts = read(
+        engine,
+        "SELECT a.status, a.due_at, a.done_at, d.closed_at FROM activities a "
+        "JOIN deals d ON d.id = a.deal_id WHERE d.closed_at IS NOT NULL",
+    )
+    done, due = acts["done_at"].notna(), acts["due_at"].notna()
+    assert (acts.loc[done, "done_at"] < acts.loc[done, "closed_at"]).all()
+    assert (acts.loc[due, "due_at"] < acts.loc[due, "closed_at"]).all()
+    assert not (acts["status"] == "planned").any()
+    assert (acts["status"] == "cancelled").any()
+
+
+def test_work_by_employed_and_before_close(seeded) -> None:
+    engine, _ = seeded
+    check_work_by_employed(engine)
+    check_work_ends_with_deal(engine)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 11])
+def test_history_bounds_across_seeds(seed: int, tmp_path: Path) -> None:
+    engine = sa.create_engine(f"duckdb:///{tmp_path / 'xs.duckdb'}")
+    seed_demo(engine, size="XS", seed=seed, end=END)
+    check_nothing_after_end(engine)
+    check_work_by_employed(engine)
+    check_work_ends_with_deal(engine)
+    engine.dispose()
+
+
+def test_people_step_hires_before_end() -> None:
+    """Reps (and their replacements) are hired and leave before the end, on whole days.
+
+    ``make_people`` is the first step of ``seed_demo`` and the first user of its random
+    generator, so this is the people of a real seed (L seed 42 once hired a rep after the end).
+    """
+    for size in ("M", "L"):
+        for seed in [*range(40), 42]:
+            w = World(rng=np.random.default_rng(seed), spec=SIZES[size], clock=Clock(END))
+            people.make_people(w)
+            emp = w.tables["employees"]
+            assert emp["hired_at"].max() < END_TS, (size, seed)
+            assert (emp["left_at"].dropna() < END_TS).all(), (size, seed)
+            hired, left = w["emp_hired"], w["emp_left"]
+            assert (hired == np.round(hired)).all()
+            assert (left[np.isfinite(left)] == np.round(left[np.isfinite(left)])).all()
+            # every team has a rep employed at every day of the history
+            days = np.arange(int(w.clock.horizon))
+            for team in range(len(w["team_head"])):
+                reps = np.flatnonzero(w["rep_team"] == team)
+                employed = (w["rep_hired"][reps, None] <= days) & (w["rep_left"][reps, None] > days)
+                assert employed.any(axis=0).all(), (size, seed, team)
 
 
 # ---- activities ------------------------------------------------------------------------------
@@ -308,9 +420,9 @@ def test_lapsing_and_returning_customers(small) -> None:
     )
     gaps = orders.groupby("account_id")["ordered_at"].diff().dt.days
     returned = orders.loc[gaps > 110, "account_id"].unique()
-    assert len(set(truth["returned_account_ids_sample"]) & set(returned)) > 0.5 * min(
-        len(truth["returned_account_ids_sample"]), 200
-    )
+    sample = truth["returned_account_ids_sample"]
+    assert 0 < len(sample) <= 200
+    assert len(set(sample) & set(returned)) > 0.5 * len(sample)
     last = orders.groupby("account_id")["ordered_at"].max()
     assert ((END_TS - last).dt.days > 180).sum() > 100  # forgotten customers
 
@@ -361,6 +473,9 @@ def test_people(seeded) -> None:
     assert set(accounts["kind"]) == {"company", "person"}
     truth = load_truth(engine)
     assert sorted(r["id"] for r in truth["reps"]) == sorted(reps["id"])
+    phones = read(engine, "SELECT phone FROM contacts")["phone"]
+    assert phones.str.fullmatch(r"\+1-555-0\d{6}").all()
+    assert phones.str.startswith("+1-555-00").any()  # leading zeros are kept
 
 
 # ---- determinism, truth, refusal -------------------------------------------------------------
@@ -423,6 +538,29 @@ def test_truth(seeded) -> None:
     ):
         assert truth[key]
 
+    def plain(value):
+        return json.loads(json.dumps(value))
+
+    assert truth["win_model"] == plain(WIN_MODEL)
+    assert truth["seasonality"] == [round(float(x), 4) for x in SEASONALITY]
+    assert truth["trend"] == {"annual_growth": ANNUAL_GROWTH}
+    assert {k: truth["customers"][k] for k in LIFECYCLE} == plain(LIFECYCLE)
+    assert truth["tickets"] == plain(TICKETS)
+    assert truth["quotas"] == {"uplift": QUOTA_UPLIFT, "annual_growth": ANNUAL_GROWTH}
+    assert truth["activities"]["mix"] == plain(ACTIVITY_MIX)
+    assert truth["campaign_response"] == {
+        ch: {"response_rate": v[0], "deal_conversion_of_responders": v[1], "response_label": v[3]}
+        for ch, v in CHANNELS.items()
+    }
+    teams = read(engine, "SELECT region FROM teams")["region"]
+    assert truth["regions"] == {
+        r: {k: v for k, v in REGIONS[r].items() if k != "cities"} for r in teams
+    }
+    assert truth["lost_reasons_by_stage"]["no_reason_share"] == NO_REASON_SHARE
+    assert truth["new_line"]["product_line"] == NEW_LINE
+    n_deals = read(engine, "SELECT count(*) AS n FROM deals")["n"][0]
+    assert sum(rep["deals"] for rep in truth["reps"]) == n_deals
+
 
 def test_not_demo_database_is_refused(tmp_path: Path) -> None:
     engine = sa.create_engine(f"duckdb:///{tmp_path / 'real.duckdb'}")
@@ -460,6 +598,20 @@ def test_not_demo_database_is_refused(tmp_path: Path) -> None:
         assert new_id == 1
         deal_id = conn.execute(sa.text("SELECT nextval('deals_id_seq')")).scalar()
         assert deal_id == 1_501
+    engine.dispose()
+
+
+def test_refused_database_gains_no_tables(tmp_path: Path) -> None:
+    engine = sa.create_engine(f"duckdb:///{tmp_path / 'real.duckdb'}")
+    teams = Base.metadata.tables["teams"]
+    teams.create(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO teams (id, name) VALUES (1, 'Real team')"))
+    with pytest.raises(NotDemoDatabase, match="table teams has rows"):
+        seed_demo(engine, size="XS", end=END)
+    assert sa.inspect(engine).get_table_names() == ["teams"]
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT name FROM teams")).scalars().all() == ["Real team"]
     engine.dispose()
 
 

@@ -11,7 +11,10 @@ Three sources, generated in chunks so that 10 M rows fit in memory:
   lapsed customers go quiet and become "forgotten".
 
 A planned activity (``due_at`` set) is done on time with the employee's planted *diligence*;
-otherwise it is done late, cancelled, or stays planned (overdue).
+otherwise it is done late, cancelled, or stays planned (overdue).  Work is done by someone
+employed at the time (the deal's owner, else the successor who took the deal over, else a
+colleague of the team; the account owner likewise for customer care); a late activity is done
+before its deal closes or its employee leaves, and one still planned then is cancelled.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from crm_data.demo.orders import in_periods
-from crm_data.demo.people import pick_rep
+from crm_data.demo.people import active, pick_rep
 from crm_data.demo.world import World, cat
 
 __all__ = ["make_activities", "ACTIVITY_MIX"]
@@ -57,13 +60,21 @@ def _frame(
     first_id: int,
     t: np.ndarray,
     lo: np.ndarray,
+    hi: np.ndarray,
     acc: np.ndarray,
     emp: np.ndarray,
     diligence: np.ndarray,
     deal: np.ndarray,
-    future: np.ndarray | None = None,
+    future: bool = False,
 ) -> pd.DataFrame:
-    """Activity rows at times ``t`` (due or done) for the given accounts/employees/deals."""
+    """Activity rows at times ``t`` (due or done) for the given accounts/employees/deals.
+
+    ``[lo, hi)`` is when the work can be done: from the deal's (or account's) creation and
+    the employee's hiring to the deal's close, the employee's leaving or the end.  Done times
+    late past a ``hi`` before the end are clipped into it, and planned activities not done by
+    then are cancelled (a closed deal or a leaver keeps no overdue work).  ``future`` rows are
+    next steps due after the end: planned meetings and tasks, never done.
+    """
     rng, horizon = w.rng, w.clock.horizon
     n = len(t)
     mix = np.array([v[0] for v in ACTIVITY_MIX.values()])
@@ -78,13 +89,16 @@ def _frame(
         on_time, t + rng.uniform(-0.1, 0.35, n), np.where(late, t + 1 + rng.exponential(4, n), t)
     )
     done = np.maximum(done, lo)
+    closes = hi < horizon
+    done = np.where(closes, w.clock.clip(done, hi), done)
     is_done = ~planned | on_time | late
     is_done &= done < horizon
-    if future is not None:
-        planned |= future
-        is_done &= ~future
-        cancelled &= ~future
-    kind = np.where(future, 2 + (rng.random(n) < 0.5), kind) if future is not None else kind
+    cancelled |= planned & ~is_done & closes
+    if future:
+        planned[:] = True
+        is_done[:] = False
+        cancelled[:] = False
+        kind = 2 + (rng.random(n) < 0.5)
     status = np.where(is_done, 1, np.where(cancelled, 2, 0))
     out_dir = rng.random(n) < np.where(kind == 0, 0.7, 0.6)
     direction = np.where(kind <= 1, np.where(out_dir, 1, 0), -1)
@@ -127,6 +141,14 @@ def _employees(w: World, rep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return emp, np.where(head, HEAD_DILIGENCE, w["rep_diligence"][rep])
 
 
+def _window(
+    w: World, emp: np.ndarray, lo: np.ndarray, hi: np.ndarray | float
+) -> tuple[np.ndarray, np.ndarray]:
+    """``[lo, hi)`` narrowed to the employment of employees ``emp`` (ids)."""
+    lo = np.maximum(lo, w["emp_hired"][emp - 1])
+    return lo, np.minimum(hi, w["emp_left"][emp - 1])
+
+
 def make_activities(w: World) -> Iterator[pd.DataFrame]:
     """Yield the activities table in chunks (ids continue across chunks)."""
     rng, clock, spec = w.rng, w.clock, w.spec
@@ -139,32 +161,27 @@ def make_activities(w: World) -> Iterator[pd.DataFrame]:
     scale = n_deal_acts / weight.sum()
     next_id = 1
     n_deals = len(created)
+    owner, successor = w["deal_owner"], w["deal_successor"]
     for lo in range(0, n_deals, CHUNK_DEALS):
         d = np.arange(lo, min(lo + CHUNK_DEALS, n_deals))
         counts = rng.poisson(weight[d] * scale)
         deal = np.repeat(d, counts)
         t = clock.working(created[deal], end[deal], rng.random(len(deal)))
-        emp, dil = _employees(w, w["deal_owner"][deal])
-        frame = _frame(w, next_id, t, created[deal], w["deal_acc"][deal], emp, dil, deal)
+        # the deal's owner while employed, then the successor, else a colleague employed then
+        rep = np.where(active(w, owner[deal], t), owner[deal], successor[deal])
+        rep = pick_rep(w, w["deal_team"][deal], t, preferred=rep)
+        emp, dil = _employees(w, rep)
+        a, b = _window(w, emp, created[deal], end[deal])
+        frame = _frame(w, next_id, t, a, b, w["deal_acc"][deal], emp, dil, deal)
         next_id += len(frame)
         yield frame
-    # next steps of open deals, due after the end
+    # next steps of open deals, due after the end, by their owner at the end
     open_d = np.flatnonzero(status == 0)
-    owner = w["deal_owner"][open_d]
-    open_d = open_d[rng.random(len(open_d)) < w["rep_diligence"][owner]]
+    open_d = open_d[rng.random(len(open_d)) < w["rep_diligence"][successor[open_d]]]
     t = horizon + rng.uniform(0.3, 14, len(open_d))
-    emp, dil = _employees(w, w["deal_owner"][open_d])
-    frame = _frame(
-        w,
-        next_id,
-        t,
-        created[open_d],
-        w["deal_acc"][open_d],
-        emp,
-        dil,
-        open_d,
-        future=np.ones(len(open_d), bool),
-    )
+    emp, dil = _employees(w, successor[open_d])
+    a, b = _window(w, emp, created[open_d], np.inf)
+    frame = _frame(w, next_id, t, a, b, w["deal_acc"][open_d], emp, dil, open_d, future=True)
     next_id += len(frame)
     yield frame
     # customer care while customers are active
@@ -176,9 +193,7 @@ def make_activities(w: World) -> Iterator[pd.DataFrame]:
     cust = np.repeat(np.arange(len(cust_len)), counts)
     acc = w["cust_acc"][cust]
     t = in_periods(w, cust, rng.random(len(cust)))
-    rep = w["acc_owner"][acc]
-    gone = (w["rep_hired"][rep] > t) | (w["rep_left"][rep] <= t)
-    rep[gone] = pick_rep(w, w["acc_team"][acc][gone], t[gone])
+    rep = pick_rep(w, w["acc_team"][acc], t, preferred=w["acc_owner"][acc])
     emp, dil = _employees(w, rep)
-    lo = w["acc_created"][acc]
-    yield _frame(w, next_id, t, lo, acc, emp, dil, np.full(len(cust), -1))
+    a, b = _window(w, emp, w["acc_created"][acc], horizon)
+    yield _frame(w, next_id, t, a, b, acc, emp, dil, np.full(len(cust), -1))

@@ -9,6 +9,8 @@ from crm_data.demo.world import World, cat
 
 __all__ = [
     "LINES",
+    "LINE_AMOUNT",
+    "LINE_P",
     "NEW_LINE",
     "STAGES",
     "LOST_REASONS",
@@ -26,6 +28,10 @@ LINES = [
     ("Support", 4_000, 0.35, 0.15),
     ("Cloud", 9_000, -0.3, 0.0),
 ]
+#: Base deal amount per product line.
+LINE_AMOUNT = np.array([x[1] for x in LINES], dtype=float)
+#: Share of each line among deals and order items before the new line (sums to 1).
+LINE_P = np.array([x[3] for x in LINES]) / sum(x[3] for x in LINES)
 NEW_LINE = "Cloud"
 #: The new line is launched this many days before the end of the history.
 NEW_LINE_AGE_DAYS = 365
@@ -89,7 +95,7 @@ def make_catalog(w: World) -> None:
                     "name": f"{line} {tier}",
                     "product_line": line,
                     "line": li,
-                    "price": round(base * factor / 4, -1) or 10.0,
+                    "price": round(base * factor / 4, -1),
                     "is_new_line": line == NEW_LINE,
                 }
             )

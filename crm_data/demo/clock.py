@@ -66,14 +66,14 @@ class Clock:
         grid = np.arange(self.days + 1, dtype=float)
         f_lo = np.interp(lo, grid, self.cum)
         f_hi = np.interp(hi, grid, self.cum)
-        x = np.interp(f_lo + u * (f_hi - f_lo), self.cum, grid)
-        day = np.floor(x)
-        x = day + (8 + 10 * (x - day)) / 24
-        return self.clip(np.maximum(x, lo), hi)
+        return self._office_hours(np.interp(f_lo + u * (f_hi - f_lo), self.cum, grid), lo, hi)
 
     def working(self, lo: np.ndarray, hi: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Times uniform in ``[lo, hi)`` moved into working hours (08–18 h), clipped back."""
-        x = lo + u * (hi - lo)
+        return self._office_hours(lo + u * (hi - lo), lo, hi)
+
+    def _office_hours(self, x: np.ndarray, lo: np.ndarray, hi: np.ndarray | float) -> np.ndarray:
+        """Times ``x`` moved into working hours (08–18 h) of their day, clipped into [lo, hi)."""
         day = np.floor(x)
         x = day + (8 + 10 * (x - day)) / 24
         return self.clip(np.maximum(x, lo), hi)
@@ -100,8 +100,3 @@ class Clock:
     def day_of(self, when: date) -> float:
         """A calendar date as days since start."""
         return float((when - self.start).days)
-
-    def month_index(self, t: np.ndarray) -> np.ndarray:
-        """Calendar month (0 = January) of each time."""
-        months = self.stamps(t).astype("datetime64[M]").astype("int64")
-        return months % 12

@@ -6,6 +6,12 @@ from a stage distribution), then its path through the pipeline is laid out on a 
 stage — with some intermediate stages skipped.  Slot durations accumulate from ``created_at``;
 rows that would fall after the end of the history are cut off, which leaves the deals created
 near the end (and a few stalled ones) open.
+
+A deal is created by a rep of the account's team employed then (the account owner when
+possible); that rep's planted skill and activity level shape it (``deal_owner``, and the per-rep
+truths).  When the owner leaves before the deal ends a colleague employed then takes over
+(``deal_successor``, who also records the later stage changes); open deals are owned, in the
+table, by a rep still employed at the end.
 """
 
 from __future__ import annotations
@@ -13,9 +19,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crm_data.demo.catalog import LINES, LOST_BY_STAGE, LOST_REASONS, NO_REASON_SHARE, STAGES
+from crm_data.demo.catalog import (
+    LINE_AMOUNT,
+    LINE_P,
+    LINES,
+    LOST_BY_STAGE,
+    LOST_REASONS,
+    NO_REASON_SHARE,
+    STAGES,
+)
 from crm_data.demo.names import join
-from crm_data.demo.people import SOURCES, pick_rep
+from crm_data.demo.people import SIZE_AMOUNT, SOURCES, active, pick_rep
 from crm_data.demo.world import REGIONS, World, cat
 
 __all__ = ["make_deals", "WIN_MODEL"]
@@ -87,27 +101,26 @@ def make_deals(w: World) -> None:
     acc, created, campaign = _deal_times(w)
     n = len(acc)
     team = w["acc_team"][acc]
-    owner = w["acc_owner"][acc]
-    gone = (w["rep_hired"][owner] > created) | (w["rep_left"][owner] <= created)
-    owner[gone] = pick_rep(w, team[gone], created[gone])
+    owner = pick_rep(w, team, created, preferred=w["acc_owner"][acc])
     _, first_idx = np.unique(acc, return_index=True)
     is_first = np.zeros(n, bool)
     is_first[first_idx] = True
     # product line: the new line ramps up over 6 months after its launch
     launch = float(w["launch"][0])
-    base_p = np.array([x[3] for x in LINES])
-    line = rng.choice(len(LINES), n, p=base_p / base_p.sum())
+    line = rng.choice(len(LINES), n, p=LINE_P)
     new_share = 0.25 * np.clip((created - launch) / 180, 0, 1)
     line = np.where(rng.random(n) < new_share, len(LINES) - 1, line)
     size = w["acc_size"][acc]
     region_names = list(REGIONS)
     region_amount = np.array([REGIONS[r]["amount"] for r in region_names])[team]
-    size_amount = np.array([0.5, 1.0, 2.0, 4.0, 8.0, 0.3])[size]
-    amount = np.array([x[1] for x in LINES])[line] * size_amount * region_amount
+    amount = LINE_AMOUNT[line] * SIZE_AMOUNT[size] * region_amount
     amount = np.maximum(np.round(amount * rng.lognormal(0, 0.5, n), -1), 50.0)
     # source
-    source = np.where(is_first, w["acc_source"][acc], rng.choice([1, 0, 6], n, p=[0.15, 0.15, 0.7]))
-    source = np.where(campaign >= 0, 5, source)
+    repeat_sources = [DEAL_SOURCES.index(s) for s in ("referral", "web", "existing customer")]
+    source = np.where(
+        is_first, w["acc_source"][acc], rng.choice(repeat_sources, n, p=[0.15, 0.15, 0.7])
+    )
+    source = np.where(campaign >= 0, DEAL_SOURCES.index("campaign"), source)
     # fate
     engagement = rng.lognormal(0, 0.5, n) * w["rep_activity"][owner]
     src_eff = np.zeros(len(DEAL_SOURCES))
@@ -164,6 +177,19 @@ def make_deals(w: World) -> None:
         (row_stage < 2) & (rows_s < N_SLOTS - 1), first_amount[rows_d], amount[rows_d]
     )
     amount_now = np.where((final_stage < 2), first_amount, amount)
+    # an owner who leaves before the deal ends hands it to a rep of the team employed then;
+    # open deals end up with someone still employed at the end
+    owner_left = w["rep_left"][owner]
+    leaves = owner_left < np.where(closed, closed_at, horizon)
+    successor = owner.copy()
+    successor[leaves] = pick_rep(w, team[leaves], owner_left[leaves])
+    is_open = status == 0
+    successor[is_open] = pick_rep(
+        w, team[is_open], clock.clip(np.full(is_open.sum(), horizon)), preferred=successor[is_open]
+    )
+    row_t = entered[rows_d, rows_s]
+    row_rep = np.where(active(w, owner[rows_d], row_t), owner[rows_d], successor[rows_d])
+    row_rep = pick_rep(w, team[rows_d], row_t, preferred=row_rep)
     # lost reasons depend on the last open stage
     cum = np.cumsum(LOST_BY_STAGE, axis=1)
     reason = (rng.random(n)[:, None] > cum[kmax]).sum(1)
@@ -179,7 +205,7 @@ def make_deals(w: World) -> None:
         {
             "id": np.arange(1, n + 1),
             "account_id": acc + 1,
-            "owner_id": w["rep_id"][owner],
+            "owner_id": w["rep_id"][np.where(is_open, successor, owner)],
             "title": join(np.array(line_names, dtype=object)[line], " for ", acc_names[acc]),
             "product_line": cat(line, line_names),
             "amount": amount_now,
@@ -199,14 +225,15 @@ def make_deals(w: World) -> None:
             "id": np.arange(1, len(rows_d) + 1),
             "deal_id": rows_d + 1,
             "stage_id": row_stage + 1,
-            "entered_at": clock.stamps(entered[rows_d, rows_s]),
+            "entered_at": clock.stamps(row_t),
             "amount": row_amount,
-            "changed_by": w["rep_id"][owner][rows_d],
+            "changed_by": w["rep_id"][row_rep],
         }
     )
     w["deal_acc"], w["deal_owner"], w["deal_created"] = acc, owner, created
+    w["deal_team"], w["deal_successor"] = team, successor
     w["deal_status"], w["deal_closed"], w["deal_amount"] = status, closed_at, amount_now
-    w["deal_line"], w["deal_engagement"], w["deal_p_win"] = line, engagement, p_win
+    w["deal_line"], w["deal_engagement"] = line, engagement
     w.truth["win_model"] = WIN_MODEL
     w.truth["regions"] = {
         r: {k: v for k, v in REGIONS[r].items() if k != "cities"}

@@ -203,4 +203,4 @@ def company_names(rng: np.random.Generator, n: int) -> np.ndarray:
 
 def phones(rng: np.random.Generator, n: int) -> np.ndarray:
     """``n`` fictional phone numbers ``+1-555-0xxxxxx``."""
-    return join("+1-555-0", rng.integers(0, 1_000_000, n).astype(str))
+    return join("+1-555-0", np.char.zfill(rng.integers(0, 1_000_000, n).astype(str), 6))

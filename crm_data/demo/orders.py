@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crm_data.demo.catalog import LINES
+from crm_data.demo.catalog import LINE_AMOUNT, LINE_P, LINES
+from crm_data.demo.people import SIZE_AMOUNT
 from crm_data.demo.world import World, cat
 
 __all__ = ["make_orders", "LIFECYCLE"]
@@ -48,13 +49,10 @@ def _customers(w: World) -> None:
         first_win,
     )
     start1 = w.clock.clip(start1)
-    base_p = np.array([x[3] for x in LINES])
-    guess_line = rng.choice(len(LINES), len(acc), p=base_p / base_p.sum())
+    guess_line = rng.choice(len(LINES), len(acc), p=LINE_P)
     line = np.where(has_win, w["deal_line"][np.maximum(first_deal, 0)], guess_line)
     guess_amount = (
-        np.array([x[1] for x in LINES])[line]
-        * np.array([0.5, 1.0, 2.0, 4.0, 8.0, 0.3])[w["acc_size"][acc]]
-        * rng.lognormal(0, 0.5, len(acc))
+        LINE_AMOUNT[line] * SIZE_AMOUNT[w["acc_size"][acc]] * rng.lognormal(0, 0.5, len(acc))
     )
     w["cust_line"] = line
     w["cust_deal_amount"] = np.where(
@@ -68,10 +66,14 @@ def _customers(w: World) -> None:
     gap = rng.uniform(*LIFECYCLE["return_gap_days"], n)
     returns = lapsed & (rng.random(n) < LIFECYCLE["return_share"]) & (churn + gap < horizon - 30)
     start2 = np.where(returns, churn + gap, np.nan)
-    end2 = np.where(returns, np.minimum(start2 + rng.exponential(400, n), horizon), np.nan)
+    end2 = np.where(
+        returns,
+        np.minimum(start2 + rng.exponential(LIFECYCLE["mean_return_lifetime_days"], n), horizon),
+        np.nan,
+    )
     w["cust_acc"] = acc
     w["cust_start1"], w["cust_end1"], w["cust_start2"], w["cust_end2"] = start1, end1, start2, end2
-    w["cust_lapsed"], w["cust_returned"] = lapsed, returns
+    w["cust_lapsed"] = lapsed
     w["cust_len"] = (end1 - start1) + np.nan_to_num(end2 - start2)
     w.truth["customers"] = {
         **LIFECYCLE,
@@ -86,18 +88,15 @@ def _customers(w: World) -> None:
     }
 
 
-def in_periods(w: World, cust: np.ndarray, u: np.ndarray, business: bool = True) -> np.ndarray:
-    """Times inside the active periods of customers ``cust`` (``u`` picks the period)."""
+def in_periods(w: World, cust: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Business times inside the active periods of customers ``cust`` (``u`` picks the period)."""
     s1, e1 = w["cust_start1"][cust], w["cust_end1"][cust]
     s2, e2 = w["cust_start2"][cust], w["cust_end2"][cust]
     len1 = e1 - s1
     second = u * w["cust_len"][cust] >= len1
     lo = np.where(second, s2, s1)
     hi = np.where(second, e2, e1)
-    v = w.rng.random(len(cust))
-    if business:
-        return w.clock.business_time(lo, hi, v)
-    return w.clock.clip(lo + v * (hi - lo), hi)
+    return w.clock.business_time(lo, hi, w.rng.random(len(cust)))
 
 
 def make_orders(w: World) -> None:
@@ -139,13 +138,12 @@ def make_orders(w: World) -> None:
     k = np.where(is_rep, 1 + rng.binomial(3, 0.3, n), 1 + rng.binomial(2, 0.3, n))
     o = np.repeat(np.arange(n), k)
     m = len(o)
-    base_p = np.array([x[3] for x in LINES])
-    other = rng.choice(len(LINES), m, p=base_p / base_p.sum())
+    other = rng.choice(len(LINES), m, p=LINE_P)
     new = len(LINES) - 1
     other = np.where((t[o] >= w["launch"][0]) & (rng.random(m) < 0.15), new, other)
     item_line = np.where(is_rep[o] & (rng.random(m) < 0.35), other, line[o])
     early = (item_line == new) & (t[o] < w["launch"][0])
-    item_line = np.where(early, rng.choice(len(LINES), m, p=base_p / base_p.sum()), item_line)
+    item_line = np.where(early, rng.choice(len(LINES), m, p=LINE_P), item_line)
     product = w["line_start"][item_line] + (rng.random(m) * w["line_count"][item_line]).astype(int)
     share = rng.gamma(2.0, 1.0, m)
     share = share / np.bincount(o, weights=share, minlength=n)[o] * amount[o]
@@ -182,4 +180,3 @@ def make_orders(w: World) -> None:
             "unit_price": unit,
         }
     )
-    w["order_acc"], w["order_time"] = acc, t

@@ -8,7 +8,7 @@ import pandas as pd
 from crm_data.demo.names import company_names, join, person_names, phones
 from crm_data.demo.world import REGIONS, World, cat
 
-__all__ = ["make_people", "make_accounts", "pick_rep"]
+__all__ = ["make_people", "make_accounts", "pick_rep", "active", "SIZE_AMOUNT"]
 
 INDUSTRIES = [
     "Retail",
@@ -41,25 +41,32 @@ def make_people(w: World) -> None:
     rows: list[dict] = []
 
     def add(role: str, team: int | None, hired: float, left: float = np.inf) -> int:
-        rows.append({"role": role, "team": team, "hired": hired, "left": left})
+        rows.append({"role": role, "team": team, "hired": float(hired), "left": float(left)})
         return len(rows)
 
     add("exec", None, -2000)
     add("analyst", None, -900)
-    add("analyst", None, rng.uniform(100, 400))
+    add("analyst", None, round(rng.uniform(100, 400)))
     heads, rep_rows = [], []
     for t in range(n_teams):
-        heads.append(add("head", t, -rng.uniform(400, 3000)))
-        for _ in range(spec.reps_per_team):
-            hired = -rng.uniform(30, 1500) if rng.random() < 0.85 else rng.uniform(30, 300)
-            if rng.random() < LEAVER_SHARE:
-                left = rng.uniform(max(hired, 0) + 150, clock.horizon - 20)
+        heads.append(add("head", t, -round(rng.uniform(400, 3000))))
+        for slot in range(spec.reps_per_team):
+            # the first rep of a team is there from before the start to the end, so every
+            # team has someone to own its accounts and deals at any time
+            senior = slot == 0
+            hired = (
+                -rng.uniform(30, 1500) if senior or rng.random() < 0.85 else rng.uniform(30, 300)
+            )
+            hired = round(hired)
+            if not senior and rng.random() < LEAVER_SHARE:
+                # the replacement is hired 5-45 days later, still before the end
+                left = round(rng.uniform(max(hired, 0) + 150, clock.horizon - 50))
                 rep_rows.append(add("rep", t, hired, left))
-                rep_rows.append(add("rep", t, left + rng.uniform(5, 45)))
+                rep_rows.append(add("rep", t, left + round(rng.uniform(5, 45))))
             else:
                 rep_rows.append(add("rep", t, hired))
     for _ in range(spec.service_agents):
-        add("service", None, -rng.uniform(30, 1500))
+        add("service", None, -round(rng.uniform(30, 1500)))
     emp = pd.DataFrame(rows)
     n = len(emp)
     first, last = person_names(rng, n)
@@ -99,11 +106,9 @@ def make_people(w: World) -> None:
     w["rep_skill"] = np.round(rng.normal(0, 0.45, nr), 3)
     w["rep_diligence"] = np.round(np.clip(rng.beta(6, 2, nr), 0.35, 0.98), 3)
     w["rep_activity"] = np.round(np.clip(rng.lognormal(0, 0.3, nr), 0.5, 2.2), 3)
+    w["emp_hired"], w["emp_left"] = emp["hired"].to_numpy(), left
     w["team_head"] = np.array(heads)
-    w["team_region"] = np.arange(n_teams)
     w["service_id"] = ids[emp["role"].to_numpy() == "service"]
-    order = np.argsort(w["rep_team"], kind="stable")
-    assert (order == np.arange(nr)).all()  # reps are contiguous per team
     w["team_rep_start"] = np.searchsorted(w["rep_team"], np.arange(n_teams))
     w["team_rep_count"] = np.bincount(w["rep_team"], minlength=n_teams)
     w.truth["reps"] = [
@@ -118,17 +123,48 @@ def make_people(w: World) -> None:
     ]
 
 
-def pick_rep(w: World, team: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """A rep index of each ``team`` employed at time ``t`` (uniform among them)."""
+def active(w: World, rep: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Whether each rep (index) is employed at time ``t``: hired by then and not yet left."""
+    return (w["rep_hired"][rep] <= t) & (w["rep_left"][rep] > t)
+
+
+def pick_rep(
+    w: World, team: np.ndarray, t: np.ndarray, preferred: np.ndarray | None = None
+) -> np.ndarray:
+    """A rep index of each ``team`` employed at time ``t``.
+
+    ``preferred`` reps (indexes) are kept where they are employed at ``t``; the others (all,
+    without ``preferred``) get a rep drawn uniformly among those of the team employed at ``t``.
+
+    Raises
+    ------
+    AssertionError
+        If a team has nobody employed at some ``t`` (cannot happen: every team keeps its
+        first rep from before the start to the end).
+    """
     rng = w.rng
+    team = np.asarray(team)
+    t = np.broadcast_to(np.asarray(t, dtype=float), team.shape)
     start, count = w["team_rep_start"][team], w["team_rep_count"][team]
-    out = start + (rng.random(len(team)) * count).astype(int)
-    for _ in range(40):
-        bad = (w["rep_hired"][out] > t) | (w["rep_left"][out] <= t)
-        if not bad.any():
-            break
-        idx = np.flatnonzero(bad)
-        out[idx] = start[idx] + (rng.random(len(idx)) * count[idx]).astype(int)
+    if preferred is None:
+        out = start + (rng.random(len(team)) * count).astype(int)
+    else:
+        out = np.array(preferred, dtype=int, copy=True)
+    todo = np.flatnonzero(~active(w, out, t))
+    # rejection sampling settles almost everything; the exact draw below takes the rest
+    for _ in range(8):
+        if not todo.size:
+            return out
+        out[todo] = start[todo] + (rng.random(len(todo)) * count[todo]).astype(int)
+        todo = todo[~active(w, out[todo], t[todo])]
+    if todo.size:
+        slots = np.arange(count.max())
+        cand = start[todo, None] + np.minimum(slots, count[todo, None] - 1)
+        ok = (slots < count[todo, None]) & active(w, cand, t[todo, None])
+        n_ok = ok.sum(1)
+        assert (n_ok > 0).all(), "a team has no rep employed at some time"
+        k = (rng.random(len(todo)) * n_ok).astype(int)
+        out[todo] = cand[np.arange(len(todo)), (np.cumsum(ok, 1) > k[:, None]).argmax(1)]
     return out
 
 

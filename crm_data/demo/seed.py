@@ -16,16 +16,15 @@ from crm_data.config import mask_url
 from crm_data.demo import activities, catalog, deals, orders, people, service
 from crm_data.demo.clock import ANNUAL_GROWTH, MONTHS, SEASONALITY, Clock
 from crm_data.demo.sizes import SIZES
-from crm_data.demo.truth import GENERATOR_KEY, truth_frame
+from crm_data.demo.truth import GENERATOR_KEY, is_demo_database, truth_frame
 from crm_data.demo.world import World
 from crm_data.errors import NotDemoDatabase
-from crm_data.schema import CRM_TABLES, Base, DemoTruth
+from crm_data.schema import CRM_TABLES, Base
 
 __all__ = ["SeedReport", "seed_demo", "GENERATOR_VERSION"]
 
 GENERATOR_VERSION = 1
 Progress = Callable[[float, str], None]
-_truth_table: sa.Table = DemoTruth.__table__  # type: ignore[assignment]
 
 
 @dataclass
@@ -52,14 +51,14 @@ class SeedReport:
 
 
 def _foreign_data(engine: sa.Engine) -> str | None:
-    """Name of a CRM table holding rows when the database is not a demo one, else None."""
+    """Name of an existing CRM table holding rows when the database is not a demo one."""
+    if is_demo_database(engine):
+        return None
+    existing = set(sa.inspect(engine).get_table_names())
     with engine.connect() as conn:
-        is_demo = conn.execute(
-            sa.select(_truth_table.c.key).where(_truth_table.c.key == GENERATOR_KEY)
-        ).first()
-        if is_demo:
-            return None
         for table in CRM_TABLES:
+            if table.name not in existing:
+                continue
             if conn.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first():
                 return table.name
     return None
@@ -85,9 +84,9 @@ def seed_demo(
 ) -> SeedReport:
     """Fill the database with a deterministic demo company.
 
-    The schema is created; existing CRM, ``demo_truth`` and app-owned tables are dropped and
-    re-created (sequences restart), then every CRM table is generated and loaded in one
-    transaction per table, in :data:`crm_data.schema.CRM_TABLES` order.
+    Unless the database is refused (see ``force``), existing CRM, ``demo_truth`` and app-owned
+    tables are dropped and re-created (sequences restart), then every CRM table is generated
+    and loaded in one transaction per table, in :data:`crm_data.schema.CRM_TABLES` order.
 
     Parameters
     ----------
@@ -99,9 +98,11 @@ def seed_demo(
         Random seed; the same size, seed and ``end`` give identical data.
     end : date, optional
         Exclusive end of the 36-month history (no event on or after it except planned
-        next steps and expected close dates).  Default: today (the only clock read).
+        next steps, expected close dates and the ``period_end`` of the current quarter's
+        quotas).  Default: today (the only clock read).
     force : bool
-        Overwrite a database whose CRM tables hold data not made by the generator.
+        Overwrite a database whose CRM tables hold data not made by the generator.  Without
+        it such a database is left untouched (no table is created or dropped).
     progress : callable, optional
         Called with (fraction done 0..1, what is being done, e.g. ``"activities"``).
 
@@ -125,7 +126,6 @@ def seed_demo(
     report: Progress = progress or (lambda fraction, message: None)
     started = time.perf_counter()
     report(0.0, "checking database")
-    Base.metadata.create_all(engine)
     table = _foreign_data(engine)
     if table is not None and not force:
         raise NotDemoDatabase(
@@ -160,17 +160,8 @@ def seed_demo(
     people.make_accounts(w)
     catalog.make_catalog(w)
     catalog.make_campaigns(w)
-    for name in (
-        "teams",
-        "employees",
-        "accounts",
-        "contacts",
-        "products",
-        "stages",
-        "lost_reasons",
-        "campaigns",
-        "campaign_members",
-    ):
+    names = [t.name for t in CRM_TABLES]
+    for name in names[: names.index("deals")]:
         load(name, 0.04)
     report(0.05, "generating deals")
     deals.make_deals(w)
@@ -209,7 +200,7 @@ def seed_demo(
     sync_sequences(engine)
     report(0.99, "statistics")
     analyze_tables(engine, CRM_TABLES)
-    ordered = {t.name: counts.get(t.name, 0) for t in CRM_TABLES}
+    ordered = {name: counts[name] for name in names}
     ordered["demo_truth"] = counts["demo_truth"]
     report(1.0, "done")
     return SeedReport(key, seed, end, round(time.perf_counter() - started, 3), ordered)

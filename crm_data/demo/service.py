@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from crm_data.demo.clock import ANNUAL_GROWTH
 from crm_data.demo.orders import in_periods
 from crm_data.demo.world import World, cat
 
-__all__ = ["make_tickets", "make_quotas", "TICKETS"]
+__all__ = ["make_tickets", "make_quotas", "TICKETS", "QUOTA_UPLIFT"]
 
 CATEGORIES = ["complaint", "question", "repair", "billing"]
 PRIORITIES = ["low", "medium", "high", "urgent"]
@@ -19,8 +20,9 @@ TICKETS = {
     "first_response_mean_hours": [24, 12, 4, 1],
     "resolution_mean_days": [6, 1.5, 8, 3],
     "complaint_before_lapse_share": 0.5,
-    "quota_uplift": 1.1,
 }
+#: Quota targets are the team's average won revenue per rep-quarter times this uplift.
+QUOTA_UPLIFT = 1.1
 
 
 def make_tickets(w: World) -> None:
@@ -76,7 +78,7 @@ def make_quotas(w: World) -> None:
     """A revenue target per rep and calendar quarter of employment.
 
     The target is the team's average won revenue per rep-quarter over the history, grown with
-    the planted trend to the quarter and uplifted by ``quota_uplift``; the current quarter
+    the planted trend to the quarter and uplifted by :data:`QUOTA_UPLIFT`; the current quarter
     (which may end after the history) is included.
     """
     clock = w.clock
@@ -99,17 +101,16 @@ def make_quotas(w: World) -> None:
         ).clip(0)
         rep_q[w["rep_team"][r]] += active.sum() / 91.3
     per_rep_q = revenue / np.maximum(rep_q, 1)
-    growth = w.truth["trend"]["annual_growth"]
     rows = []
     for r in range(len(w["rep_id"])):
         for qs, qe in zip(q_start, q_end, strict=True):
             if w["rep_hired"][r] >= qe or w["rep_left"][r] <= qs:
                 continue
             mid = (qs + qe) / 2
-            level = per_rep_q[w["rep_team"][r]] * (1 + growth) ** (
+            level = per_rep_q[w["rep_team"][r]] * (1 + ANNUAL_GROWTH) ** (
                 (mid - clock.horizon / 2) / 365.25
             )
-            rows.append((w["rep_id"][r], qs, qe, round(TICKETS["quota_uplift"] * level, -3)))
+            rows.append((w["rep_id"][r], qs, qe, round(QUOTA_UPLIFT * level, -3)))
     q = np.array(rows, dtype=float).reshape(-1, 4)
     w.tables["quotas"] = pd.DataFrame(
         {
@@ -120,3 +121,4 @@ def make_quotas(w: World) -> None:
             "revenue_target": q[:, 3],
         }
     )
+    w.truth["quotas"] = {"uplift": QUOTA_UPLIFT, "annual_growth": ANNUAL_GROWTH}

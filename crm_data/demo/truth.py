@@ -64,8 +64,8 @@ def load_truth(engine: sa.Engine) -> dict[str, Any]:
     team_id, skill = win-logit shift, base_win_prob, mean_planted_win_prob, diligence = share
     of planned activities done on time, activity_level), ``seasonality`` (12 monthly
     multipliers), ``trend`` (annual_growth), ``new_line``, ``regions``, ``win_model``,
-    ``lost_reasons_by_stage``, ``campaign_response``, ``customers``, ``tickets``, ``stages``
-    and ``activities``.
+    ``lost_reasons_by_stage``, ``campaign_response``, ``customers``, ``tickets``, ``quotas``
+    (uplift, annual_growth), ``stages`` and ``activities``.
 
     Returns
     -------
