@@ -153,6 +153,13 @@ def open_page(browser: Any, sync_api: Any, url: str) -> Any:
     return page
 
 
+def screenshot_without_exception(page: Any, name: str) -> None:
+    """Save a full-page screenshot under ``SCREENSHOTS`` and assert no exception is shown."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+    assert page.locator("[data-testid='stException']").count() == 0
+
+
 def test_data_page_in_chromium(
     browser: Any, sync_api: Any, seeded_url: str, tmp_path: Path
 ) -> None:
@@ -163,9 +170,7 @@ def test_data_page_in_chromium(
     try:
         app.wait_healthy()
         page = open_page(browser, sync_api, f"{app.base}/data")
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / "data.png"), full_page=True)
-        assert page.locator("[data-testid='stException']").count() == 0
+        screenshot_without_exception(page, "data.png")
         card = page.get_by_test_id("stMetric").filter(has_text="Deals")
         sync_api.expect(card.get_by_test_id("stMetricValue")).to_have_text(f"{deals:,}")
         sync_api.expect(page.get_by_test_id("stDataFrame")).to_be_visible()
@@ -184,9 +189,7 @@ def test_error_panel_in_chromium(browser: Any, sync_api: Any, tmp_path: Path) ->
     try:
         app.wait_healthy()
         page = open_page(browser, sync_api, f"{app.base}/data")
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / "data-unreachable.png"), full_page=True)
-        assert page.locator("[data-testid='stException']").count() == 0
+        screenshot_without_exception(page, "data-unreachable.png")
         sync_api.expect(page.get_by_text("Cannot open the CRM database")).to_be_visible()
         masked = page.get_by_text("postgresql+psycopg://nobody:***@127.0.0.1:1/x")
         sync_api.expect(masked.first).to_be_visible()
