@@ -1,8 +1,10 @@
 """CRM Analytics: the Streamlit entry point.
 
-Registers the pages (``ui/registry.py``), checks the database, seeds the embedded database on
-first start, and runs the selected page.  Database errors become an error panel naming the
-masked URL, the driver's message and what to check; no traceback reaches the screen.
+Checks the database (seeding the embedded one on first start), finds out who is asking
+(``ui.auth``), registers only the pages that role may open (``ui/registry.py``), draws the
+global filter bar (mirrored in the URL) and runs the selected page.  Database errors become an
+error panel naming the masked URL, the driver's message and what to check; no traceback
+reaches the screen.
 
 Run with ``python3 -m streamlit run app.py``.
 """
@@ -14,27 +16,47 @@ import streamlit as st
 
 from crm_data.config import check_connection, mask_url, statement_failed
 from crm_data.errors import CrmDataError
-from ui.engine import get_engine
+from ui.auth import ROLE_LABELS, auth_settings, current_identity, logout_button
+from ui.database_info import crm_tables_present, no_crm_tables
+from ui.engine import data_version, get_engine
 from ui.errors import show_crm_error
+from ui.filter_bar import filter_bar
 from ui.first_run import FLASH_KEY, ensure_demo_data
-from ui.registry import navigation_pages, route_through_app
+from ui.page import PageContext, set_page_context
+from ui.registry import navigation_pages, page_spec, route_through_app
 
 route_through_app(entrypoint=True)
 st.set_page_config(page_title="CRM Analytics", page_icon=":material/insights:", layout="wide")
 
 
 def main() -> None:
-    """Route to the selected page, with the database checked and seeded first."""
-    page = st.navigation(navigation_pages())
+    """Check the database, authenticate, register the role's pages and run the selected one."""
     try:
         engine = get_engine()
+        settings = auth_settings()
     except CrmDataError as exc:
         show_crm_error(exc)
         return
-    st.sidebar.caption(f"Database: `{mask_url(engine.url)}`")
     try:
         check_connection(engine)
         ensure_demo_data(engine)
+        version = data_version()
+        identity = current_identity(engine, settings, version)
+        scope = identity.scope()
+        page = st.navigation(navigation_pages(scope.role))
+        with st.sidebar:
+            st.caption(f"{identity.name} · {ROLE_LABELS[scope.role]}")
+            logout_button(settings, st)
+        context = PageContext(identity, scope, version)
+        spec = page_spec(page.url_path)
+        if spec is not None and spec.filters and not crm_tables_present(engine):
+            no_crm_tables(scope.role)
+            return
+        if spec is not None and spec.filters:
+            filters, period, compare, labels = filter_bar(engine, scope, version)
+            context = PageContext(identity, scope, version, filters, period, compare, labels)
+        st.sidebar.caption(f"Database: `{mask_url(engine.url)}`")
+        set_page_context(context)
         if message := st.session_state.pop(FLASH_KEY, None):
             st.toast(message, icon=":material/check_circle:")
         page.run()

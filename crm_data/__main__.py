@@ -1,20 +1,34 @@
-"""Command line: ``python -m crm_data seed|info``.
+"""Command line: ``python -m crm_data seed|info|users``.
 
 Examples
 --------
 ``python -m crm_data seed --size M --url duckdb:///tmp/m.duckdb``
 ``python -m crm_data info --url duckdb:///tmp/m.duckdb --json``
+``python -m crm_data users add ann@example.com --role exec --password-stdin < password.txt``
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from crm_data.config import create_crm_engine, embedded_path, mask_url, resolve_url
+import sqlalchemy as sa
+
+from crm_data.config import (
+    check_connection,
+    create_crm_engine,
+    embedded_path,
+    mask_url,
+    resolve_url,
+    statement_failed,
+)
 from crm_data.errors import CrmDataError
+from crm_data.filters import ROLES
+
+URL_HELP = "SQLAlchemy URL (default: CRM_DATABASE_URL, secrets, DuckDB)"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -23,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
 
     seed = sub.add_parser("seed", help="fill the database with a deterministic demo company")
     seed.add_argument("--size", choices=("XS", "S", "M", "L"), default="S", type=str.upper)
-    seed.add_argument("--url", help="SQLAlchemy URL (default: CRM_DATABASE_URL, secrets, DuckDB)")
+    seed.add_argument("--url", help=URL_HELP)
     seed.add_argument("--seed", type=int, default=42, help="random seed (same seed, same data)")
     seed.add_argument(
         "--force", action="store_true", help="overwrite a database that holds non-demo data"
@@ -31,9 +45,37 @@ def _parser() -> argparse.ArgumentParser:
     seed.add_argument("--quiet", action="store_true", help="no progress bar")
 
     info = sub.add_parser("info", help="dialect, masked URL, row counts and date ranges")
-    info.add_argument("--url", help="SQLAlchemy URL (default: CRM_DATABASE_URL, secrets, DuckDB)")
+    info.add_argument("--url", help=URL_HELP)
     info.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    users = sub.add_parser("users", help="dashboard users: roles, passwords, enable/disable")
+    _users_parser(users.add_subparsers(dest="action", required=True))
     return parser
+
+
+def _users_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The ``users`` actions; each takes ``--url`` and most an ``email``."""
+
+    def action(name: str, help: str, email: bool = True) -> argparse.ArgumentParser:
+        parser = sub.add_parser(name, help=help)
+        if email:
+            parser.add_argument("email")
+        parser.add_argument("--url", help=URL_HELP)
+        return parser
+
+    stdin_help = "read the password from the first line of stdin"
+    add = action("add", "add a user (without --password-stdin: no password, for OIDC)")
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--employee", type=int, help="employee id (required for rep and head)")
+    add.add_argument("--name", help="display name (default: the employee's name)")
+    add.add_argument("--password-stdin", action="store_true", help=stdin_help)
+    listing = action("list", "list the users (never the password hashes)", email=False)
+    listing.add_argument("--json", action="store_true", help="print JSON instead of text")
+    action("remove", "delete a user")
+    set_password = action("set-password", "set a password (prompted twice unless from stdin)")
+    set_password.add_argument("--password-stdin", action="store_true", help=stdin_help)
+    action("disable", "forbid a user to sign in (the account is kept)")
+    action("enable", "allow a disabled user to sign in again")
 
 
 def _seed(args: argparse.Namespace) -> int:
@@ -57,17 +99,24 @@ def _seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _missing_file(url: str) -> bool:
+    """Report (on stderr) and return whether ``url`` is an embedded database file that is absent."""
+    path = embedded_path(url)
+    if path is None or path.exists():
+        return False
+    print(
+        f"error: there is no database file at {path}. Create one with "
+        f"`python -m crm_data seed --url {mask_url(url)}`, or check the path.",
+        file=sys.stderr,
+    )
+    return True
+
+
 def _info(args: argparse.Namespace) -> int:
     from crm_data.info import database_info
 
     url = resolve_url(args.url)
-    path = embedded_path(url)
-    if path is not None and not path.exists():
-        print(
-            f"error: there is no database file at {path}. Create one with "
-            f"`python -m crm_data seed --url {mask_url(url)}`, or check the path.",
-            file=sys.stderr,
-        )
+    if _missing_file(url):
         return 2
     engine = create_crm_engine(url)
     info = database_info(engine)
@@ -78,11 +127,84 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_password(from_stdin: bool) -> str:
+    """The first line of stdin, or a password typed twice at a hidden prompt."""
+    from crm_data.users import UserError
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password = getpass.getpass("New password: ")
+    if getpass.getpass("Repeat it: ") != password:
+        raise UserError("The two passwords differ; nothing was changed. Run the command again.")
+    return password
+
+
+def _users_list(engine: sa.Engine, as_json: bool) -> str:
+    from crm_data import users
+
+    frame = users.list_users(engine)
+    if as_json:
+        return frame.to_json(orient="records", indent=2)
+    if frame.empty:
+        return (
+            "No dashboard users yet; add one with `python -m crm_data users add EMAIL --role ROLE`."
+        )
+    return frame.astype(object).fillna("").to_string(index=False)
+
+
+def _users_action(engine: sa.Engine, args: argparse.Namespace) -> str:
+    """Carry out one ``users`` action; returns the line to print."""
+    from crm_data import users
+
+    who = getattr(args, "email", "").strip().lower()
+    if args.action == "add":
+        password = _read_password(True) if args.password_stdin else None
+        users.add_user(
+            engine,
+            args.email,
+            args.role,
+            name=args.name,
+            employee_id=args.employee,
+            password=password,
+        )
+        return f"Added user {who} ({args.role})."
+    if args.action == "list":
+        return _users_list(engine, args.json)
+    if args.action == "set-password":
+        users.set_password(engine, args.email, _read_password(args.password_stdin))
+        return f"Password set for {who}."
+    if args.action == "remove":
+        users.remove_user(engine, args.email)
+        return f"Removed user {who}."
+    users.set_active(engine, args.email, args.action == "enable")
+    return f"{args.action.capitalize()}d user {who}."
+
+
+def _users(args: argparse.Namespace) -> int:
+    url = resolve_url(args.url)
+    if args.action != "add" and _missing_file(url):  # adding may start a new database file
+        return 2
+    engine = create_crm_engine(url)
+    check_connection(engine)
+    try:
+        print(_users_action(engine, args))
+    except sa.exc.DBAPIError as exc:
+        raise statement_failed(exc, engine) from None
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "seed": _seed,
+    "info": _info,
+    "users": _users,
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code (2 on a data-layer error, with its message)."""
     args = _parser().parse_args(argv)
     try:
-        return _seed(args) if args.command == "seed" else _info(args)
+        return COMMANDS[args.command](args)
     except CrmDataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1,23 +1,32 @@
-"""Data: connection status, row counts and date ranges per table, demo seeding, caches."""
+"""Data: connection status, row counts and date ranges per table, data-quality checks, demo
+seeding (admins only) and caches."""
 
 from __future__ import annotations
+
+from datetime import datetime, time, timedelta
 
 import streamlit as st
 
 from crm_data.demo import SIZES
 from crm_data.errors import NotDemoDatabase
-from ui.database_info import info_frame, load_database_info
+from ui.database_info import info_frame, load_database_info, load_quality_checks, quality_frame
 from ui.engine import get_engine, invalidate_data
+from ui.filter_bar import reference_date
 from ui.first_run import demo_size
+from ui.page import page_context, page_header
 from ui.registry import route_through_app
 from ui.seeding import seed_with_progress, size_label
+from ui.tables import data_table
 
 route_through_app()
+context = page_context("data")
 engine = get_engine()
 info = load_database_info(engine)
 
-st.title("Data", anchor=False)
-st.caption("What the dashboard reads: the connection, and rows and date range per CRM table.")
+page_header(
+    "Data", context, "What the dashboard reads: the connection, rows and date range per CRM "
+    "table, and the data's quality",
+)  # fmt: skip
 
 if message := st.session_state.pop("data_flash", None):
     st.success(message, icon=":material/check_circle:")
@@ -81,49 +90,77 @@ else:
         key="data_download",
     )
 
+# ---- data quality ----------------------------------------------------------------------------
+if info.has_crm_tables:
+    st.subheader("Data quality", anchor=False)
+    now = datetime.combine(reference_date() + timedelta(days=1), time.min)
+    checks = load_quality_checks(engine, now)
+    found = [c for c in checks if c.status == "warning"]
+    st.caption(
+        f"{len(checks)} checks, {len(found)} with findings. Dates count as in the future "
+        f"after {now - timedelta(days=1):%-d %b %Y}. Select a check to see example rows."
+    )
+    row = data_table(
+        quality_frame(checks), key="data_quality", file_stem="data_quality",
+        context=context.export_context("Data — quality checks"), selectable=True,
+        column_config={"Rows": st.column_config.NumberColumn(format="localized")},
+    )  # fmt: skip
+    if row is not None:
+        check = checks[row]
+        with st.container(border=True):
+            st.markdown(f"**{check.title}** — {check.description}")
+            if check.status == "warning":
+                st.markdown(f"**What to do:** {check.fix}")
+                st.dataframe(check.examples, hide_index=True, width="stretch")
+            else:
+                st.caption("Nothing found." if check.status == "ok" else "A table is missing.")
+
 # ---- demo seeding ----------------------------------------------------------------------------
-with st.expander("Seed demo data", icon=":material/factory:", expanded=not info.has_crm_tables):
-    st.write(
-        "Replaces every CRM table, and the app's own tables (KPI plans, saved views), with a "
-        "deterministic demo company: the same size and seed give the same data."
-    )
-    left, right = st.columns(2)
-    size = left.selectbox(
-        "Size",
-        list(SIZES),
-        index=list(SIZES).index(demo_size()),
-        format_func=size_label,
-        key="data_seed_size",
-    )
-    seed = int(
-        right.number_input("Random seed", min_value=0, value=42, step=1, key="data_seed_seed")
-    )
-    needs_force = info.total_rows > 0 and not info.is_demo
-    force = False
-    if needs_force:
-        st.warning(
-            "This database holds data that the demo generator did not make. Seeding "
-            "deletes it for good.",
-            icon=":material/warning:",
+if context.scope.role == "admin":
+    with st.expander("Seed demo data", icon=":material/factory:", expanded=not info.has_crm_tables):
+        st.write(
+            "Replaces every CRM table, and the app's own tables (KPI plans, saved views), with a "
+            "deterministic demo company: the same size and seed give the same data."
         )
-        force = st.checkbox("Overwrite the non-demo data", key="data_seed_force")
-    confirm = st.checkbox(f"Replace the CRM data in {info.masked_url}", key="data_seed_confirm")
-    if st.button(
-        "Seed demo data",
-        type="primary",
-        icon=":material/play_arrow:",
-        disabled=not confirm or (needs_force and not force),
-        key="data_seed_run",
-    ):
-        try:
-            report = seed_with_progress(engine, size, seed=seed, force=force)
-        except NotDemoDatabase as exc:
-            st.error(str(exc), icon=":material/block:")
-        else:
-            st.session_state["data_flash"] = (
-                f"Seeded demo company size {size} (seed {seed}) in {report.seconds:.1f} s."
+        left, right = st.columns(2)
+        size = left.selectbox(
+            "Size",
+            list(SIZES),
+            index=list(SIZES).index(demo_size()),
+            format_func=size_label,
+            key="data_seed_size",
+        )
+        seed = int(
+            right.number_input("Random seed", min_value=0, value=42, step=1, key="data_seed_seed")
+        )
+        needs_force = info.total_rows > 0 and not info.is_demo
+        force = False
+        if needs_force:
+            st.warning(
+                "This database holds data that the demo generator did not make. Seeding "
+                "deletes it for good.",
+                icon=":material/warning:",
             )
-            st.rerun()
+            force = st.checkbox("Overwrite the non-demo data", key="data_seed_force")
+        confirm = st.checkbox(f"Replace the CRM data in {info.masked_url}", key="data_seed_confirm")
+        if st.button(
+            "Seed demo data",
+            type="primary",
+            icon=":material/play_arrow:",
+            disabled=not confirm or (needs_force and not force),
+            key="data_seed_run",
+        ):
+            try:
+                report = seed_with_progress(engine, size, seed=seed, force=force)
+            except NotDemoDatabase as exc:
+                st.error(str(exc), icon=":material/block:")
+            else:
+                st.session_state["data_flash"] = (
+                    f"Seeded demo company size {size} (seed {seed}) in {report.seconds:.1f} s."
+                )
+                st.rerun()
+else:
+    st.caption("Only admins can seed demo data.")
 
 # ---- caches ----------------------------------------------------------------------------------
 if st.button(

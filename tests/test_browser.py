@@ -7,6 +7,7 @@ turns the skip into a failure.  Screenshots go to ``test-artifacts/screenshots/`
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -27,6 +28,8 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
+#: "Today" for the app under test: the demo data ends on 30 Jun 2026 (exclusive).
+TODAY = "2026-06-29"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 LAUNCH_ARGS = [
     "--headless",
@@ -66,16 +69,24 @@ def _free_port() -> int:
 class App:
     """A ``streamlit run app.py`` server on a free local port."""
 
-    def __init__(self, url: str, log: Path) -> None:
-        self.port = _free_port()
+    def __init__(
+        self, url: str, log: Path, secrets: str | None = None, port: int | None = None
+    ) -> None:
+        self.port = port or _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "CRM_DATABASE_URL": url, "CRM_AUTO_SEED": "0"}
+        env = {**os.environ, "CRM_DATABASE_URL": url, "CRM_AUTO_SEED": "0", "CRM_TODAY": TODAY}
+        env.pop("CRM_AUTH_MODE", None)
+        extra: list[str] = []
+        if secrets is not None:  # a secrets file of its own (e.g. [auth] for OIDC)
+            secrets_file = log.with_name("secrets.toml")
+            secrets_file.write_text(secrets)
+            extra = ["--secrets.files", str(secrets_file)]
         self._log = log.open("w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py",
              "--server.port", str(self.port), "--server.headless", "true",
              "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none"],
+             "--server.fileWatcherType", "none", *extra],
             cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         self.log = log
@@ -173,12 +184,12 @@ def test_data_page_in_chromium(
         screenshot_without_exception(page, "data.png")
         card = page.get_by_test_id("stMetric").filter(has_text="Deals")
         sync_api.expect(card.get_by_test_id("stMetricValue")).to_have_text(f"{deals:,}")
-        sync_api.expect(page.get_by_test_id("stDataFrame")).to_be_visible()
+        sync_api.expect(page.get_by_test_id("stDataFrame")).to_have_count(2)  # tables, quality
         sync_api.expect(page.get_by_text(seeded_url).first).to_be_visible()
         page.close()
         home = open_page(browser, sync_api, f"{app.base}/")  # the root lands on the first page
-        sync_api.expect(home).to_have_url(f"{app.base}/data")
-        sync_api.expect(home.get_by_role("heading", name="Data")).to_be_visible()
+        sync_api.expect(home).to_have_url(f"{app.base}/overview")
+        sync_api.expect(home.get_by_role("heading", name="Overview")).to_be_visible()
         home.close()
     finally:
         app.stop()
@@ -197,3 +208,116 @@ def test_error_panel_in_chromium(browser: Any, sync_api: Any, tmp_path: Path) ->
         page.close()
     finally:
         app.stop()
+
+
+def won_deals(url: str, start: str, end: str, owner: int | None = None) -> int:
+    """Deals won in [start, end) (of ``owner``), straight from the deals table."""
+    engine = sa.create_engine(url)
+    sql = "SELECT count(*) FROM deals WHERE status = 'won' AND closed_at >= :s AND closed_at < :e"
+    if owner is not None:
+        sql += " AND owner_id = :o"
+    with engine.connect() as conn:
+        count = conn.execute(sa.text(sql), {"s": start, "e": end, "o": owner}).scalar_one()
+    engine.dispose()
+    return int(count)
+
+
+def metric_value(page: Any, label: str) -> Any:
+    """The value element of the metric card labelled ``label``."""
+    card = page.get_by_test_id("stMetric").filter(has_text=label).first
+    return card.get_by_test_id("stMetricValue")
+
+
+def test_overview_and_shared_filter_links(
+    browser: Any, sync_api: Any, seeded_url: str, tmp_path: Path
+) -> None:
+    expect = sync_api.expect
+    year = f"{won_deals(seeded_url, '2025-07-01', '2026-06-30'):,}"  # last 12 months to 29 Jun
+    q1 = f"{won_deals(seeded_url, '2026-01-01', '2026-04-01'):,}"
+    app = App(seeded_url, tmp_path / "streamlit.log")  # holds the DuckDB lock from here on
+    try:
+        app.wait_healthy()
+        page = open_page(browser, sync_api, f"{app.base}/overview")
+        screenshot_without_exception(page, "overview.png")
+        expect(metric_value(page, "Won deals")).to_have_text(year)
+        expect(page.get_by_test_id("stPlotlyChart")).to_have_count(2)
+        page.close()
+
+        link = f"{app.base}/?period=custom&from=2026-01-01&to=2026-03-31&compare=last_year"
+        page = open_page(browser, sync_api, link)  # the root keeps the link's filters
+        expect(page).to_have_url(re.compile(r"/overview\\?.*from=2026-01-01"))
+        expect(metric_value(page, "Won deals")).to_have_text(q1)
+        expect(page.get_by_text("1 Jan – 31 Mar 2026").first).to_be_visible()
+        expect(page.get_by_text("Same period last year: 1 Jan – 31 Mar 2025").first).to_be_visible()
+        shared = page.url
+        page.close()
+
+        again = open_page(browser, sync_api, shared)  # a new tab: same view
+        expect(metric_value(again, "Won deals")).to_have_text(q1)
+        period = again.get_by_role("combobox", name="Period")
+        expect(period).to_have_value("Custom range")
+        period.click()
+        again.get_by_role("option", name="Last quarter").click()
+        wait_for_app_run(again, sync_api)
+        expect(again).to_have_url(re.compile(r"period=last_quarter"))
+        expect(metric_value(again, "Won deals")).to_have_text(q1)  # last quarter = Q1 2026
+        changed = again.url
+        assert "from=" not in changed
+        again.close()
+        reopened = open_page(browser, sync_api, changed)
+        expect(reopened.get_by_role("combobox", name="Period")).to_have_value("Last quarter")
+        screenshot_without_exception(reopened, "overview-last-quarter.png")
+        reopened.close()
+    finally:
+        app.stop()
+
+
+def test_oidc_login_and_a_tampered_link(
+    browser: Any, sync_api: Any, seeded_url: str, tmp_path: Path
+) -> None:
+    from tests.oidc_provider import OidcProvider
+
+    expect = sync_api.expect
+    engine = sa.create_engine(seeded_url)
+    with engine.connect() as conn:
+        rep, email, team = conn.execute(
+            sa.text("SELECT id, email, team_id FROM employees WHERE role = 'rep' ORDER BY id")
+        ).first()
+        other = conn.execute(
+            sa.text("SELECT min(id) FROM employees WHERE role = 'rep' AND team_id <> :t"),
+            {"t": team},
+        ).scalar_one()
+    engine.dispose()
+    own = f"{won_deals(seeded_url, '2025-07-01', '2026-06-30', owner=rep):,}"
+    with OidcProvider() as idp:
+        idp.user = {"sub": f"emp-{rep}", "email": email, "name": "Rita Rep"}
+        port = _free_port()
+        secrets = idp.streamlit_secrets(app_port=port) + '\n[crm_auth]\nmode = "oidc"\n'
+        app = App(seeded_url, tmp_path / "streamlit.log", secrets=secrets, port=port)
+        try:
+            app.wait_healthy()
+            page = open_page(browser, sync_api, f"{app.base}/overview")
+            screenshot_without_exception(page, "login.png")
+            assert page.get_by_test_id("stMetric").count() == 0  # nothing before the login
+            page.get_by_role("button", name="Log in").click()
+            wait_for_app_run(page, sync_api)
+            expect(metric_value(page, "Won deals")).to_have_text(own, timeout=60_000)
+            assert idp.logins == 1
+            expect(page.get_by_text("Sales rep").first).to_be_visible()
+            assert page.get_by_role("link", name="Data").count() == 0  # not a rep's page
+
+            tampered = (
+                f"{app.base}/overview?rep={other}&team=1%20OR%201%3D1&period=custom"
+                "&from=garbage&to=2026-01-31&region=x%27%3B%20DROP%20TABLE%20deals%3B--"
+            )
+            page.goto(tampered)
+            wait_for_app_run(page, sync_api)
+            expect(metric_value(page, "Won deals")).to_have_text(own)
+            expect(page.get_by_text(f"rep={other} is not a rep you can see")).to_be_visible()
+            screenshot_without_exception(page, "overview-tampered-link.png")
+            page.goto(f"{app.base}/data")  # not registered for a rep: lands on the overview
+            wait_for_app_run(page, sync_api)
+            expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+            page.close()
+        finally:
+            app.stop()

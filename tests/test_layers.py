@@ -1,5 +1,6 @@
 """The dependency rule of DESIGN.md §2, checked on the import statements of every module:
-``pages -> ui -> {analytics, crm_data}``; ``analytics`` is pure; ``crm_data`` never draws."""
+``pages -> ui -> reports -> {analytics, crm_data}``; ``analytics`` is pure; ``crm_data`` never
+draws; ``reports`` pair queries with computations and draw nothing."""
 
 from __future__ import annotations
 
@@ -12,8 +13,18 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: package -> top-level modules it must never import
 FORBIDDEN: dict[str, set[str]] = {
-    "analytics": {"streamlit", "sqlalchemy", "duckdb", "crm_data", "ui", "pages", "plotly"},
-    "crm_data": {"streamlit", "ui", "pages", "plotly", "analytics"},
+    "analytics": {
+        "streamlit",
+        "sqlalchemy",
+        "duckdb",
+        "crm_data",
+        "reports",
+        "ui",
+        "pages",
+        "plotly",
+    },
+    "crm_data": {"streamlit", "ui", "pages", "plotly", "analytics", "reports"},
+    "reports": {"streamlit", "ui", "pages", "plotly"},  # query + compute, shared with notebooks
     "ui": {"pages"},
     "pages": {"sqlalchemy", "duckdb", "psycopg", "pymysql"},  # no SQL in a page
 }

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from crm_data.info import DatabaseInfo, database_info
+from crm_data.info import DatabaseInfo, database_info, has_crm_tables
+from crm_data.quality import QualityCheck, run_quality_checks
+from ui.empty import empty_state
 from ui.engine import data_version
+from ui.registry import page_link
 
-__all__ = ["TABLE_COLUMNS", "info_frame", "load_database_info"]
+__all__ = [
+    "TABLE_COLUMNS",
+    "crm_tables_present",
+    "info_frame",
+    "load_database_info",
+    "load_quality_checks",
+    "no_crm_tables",
+    "quality_frame",
+]
 
 #: Column labels of :func:`info_frame`.
 TABLE_COLUMNS = ("Table", "Status", "Rows", "First date", "Last date", "Date column")
@@ -23,6 +36,28 @@ def _cached_info(url: str, version: int, _engine: Engine) -> DatabaseInfo:
 def load_database_info(engine: Engine) -> DatabaseInfo:
     """:func:`~crm_data.info.database_info`, cached for 5 minutes per (URL, data version)."""
     return _cached_info(engine.url.render_as_string(hide_password=False), data_version(), engine)
+
+
+@st.cache_data(ttl="5m", max_entries=8, show_spinner=False)
+def _cached_has_tables(url: str, version: int, _engine: Engine) -> bool:
+    return has_crm_tables(_engine)
+
+
+def crm_tables_present(engine: Engine) -> bool:
+    """Whether the database has the CRM tables (cached per URL and data version)."""
+    return _cached_has_tables(
+        engine.url.render_as_string(hide_password=False), data_version(), engine
+    )
+
+
+def no_crm_tables(role: str) -> None:
+    """The empty state of a page on a database without CRM tables."""
+    empty_state(
+        "This database has no CRM tables yet.",
+        "Seed the demo company on the Data page, or point CRM_DATABASE_URL at a database "
+        "with the CRM schema.",
+    )
+    page_link("data", role, label="Open the Data page")
 
 
 def info_frame(info: DatabaseInfo) -> pd.DataFrame:
@@ -46,4 +81,32 @@ def info_frame(info: DatabaseInfo) -> pd.DataFrame:
     frame["Rows"] = frame["Rows"].astype("Int64")
     for column in ("First date", "Last date"):
         frame[column] = pd.to_datetime(frame[column])
+    return frame
+
+
+@st.cache_data(ttl="5m", max_entries=8, show_spinner="Checking data quality…")
+def _cached_checks(url: str, version: int, now: datetime, _engine: Engine) -> list[QualityCheck]:
+    return run_quality_checks(_engine, now)
+
+
+def load_quality_checks(engine: Engine, now: datetime) -> list[QualityCheck]:
+    """:func:`~crm_data.quality.run_quality_checks`, cached per (URL, data version, now)."""
+    url = engine.url.render_as_string(hide_password=False)
+    return _cached_checks(url, data_version(), now, engine)
+
+
+_STATUS = {"ok": "✅ ok", "warning": "⚠️ found", "missing": "— table missing"}
+
+
+def quality_frame(checks: list[QualityCheck]) -> pd.DataFrame:
+    """One row per check: title, tables read, offending rows, status and what to do."""
+    frame = pd.DataFrame(
+        {
+            "Check": [c.title for c in checks],
+            "Tables": [c.table for c in checks],
+            "Rows": pd.array([c.count for c in checks], dtype="Int64"),
+            "Status": [_STATUS[c.status] for c in checks],
+            "What to do": [c.fix if c.status == "warning" else "" for c in checks],
+        }
+    )
     return frame

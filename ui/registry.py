@@ -18,7 +18,15 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-__all__ = ["PAGES", "SECTION_ORDER", "PageSpec", "navigation_pages", "route_through_app"]
+__all__ = [
+    "PAGES",
+    "SECTION_ORDER",
+    "PageSpec",
+    "navigation_pages",
+    "page_link",
+    "page_spec",
+    "route_through_app",
+]
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,8 @@ class PageSpec:
         Navigation section (one of :data:`SECTION_ORDER`).
     roles : frozenset of str, optional
         Roles that may open the page; ``None`` means every role.
+    filters : bool
+        Whether the page uses the global filter bar (drawn by ``app.py``).
     """
 
     path: str
@@ -43,6 +53,7 @@ class PageSpec:
     icon: str
     section: str
     roles: frozenset[str] | None = None
+    filters: bool = True
 
     def __post_init__(self) -> None:
         # The legacy-mode page hash is calc_hash(file stem); route_through_app's rerun lands on
@@ -61,8 +72,17 @@ SECTION_ORDER: tuple[str, ...] = ("Management", "Sales", "Customers", "Data")
 
 #: Every page of the app.
 PAGES: list[PageSpec] = [
-    PageSpec("pages/data.py", "Data", "data", ":material/database:", "Data"),
-]
+    PageSpec("pages/overview.py", "Overview", "overview", ":material/dashboard:", "Management"),
+    PageSpec(
+        "pages/data.py", "Data", "data", ":material/database:", "Data",
+        roles=frozenset({"admin", "analyst"}), filters=False,
+    ),
+]  # fmt: skip
+
+
+def page_spec(url_path: str) -> PageSpec | None:
+    """The page registered under ``url_path`` (``None`` for the hidden landing page)."""
+    return next((spec for spec in PAGES if spec.url_path == url_path), None)
 
 
 def navigation_pages(role: str | None = None) -> dict[str, list[st.Page]]:
@@ -85,7 +105,9 @@ def navigation_pages(role: str | None = None) -> dict[str, list[st.Page]]:
         if first is None:
             st.info("There is no page you may open. Ask an admin for access.")
             return
-        st.switch_page(first)
+        # keep the link's query parameters (shared filters) on the way to the first page
+        params = {key: st.query_params.get_all(key) for key in st.query_params}
+        st.switch_page(first, query_params=params)
 
     home = st.Page(landing, title="Home", url_path="home", default=True, visibility="hidden")
     return {"": [home], **sections}
@@ -116,3 +138,10 @@ def route_through_app(*, entrypoint: bool = False) -> None:
         return
     runpy.run_path(str(ctx.pages_manager.main_script_path))
     st.stop()
+
+
+def page_link(url_path: str, role: str | None, label: str | None = None) -> None:
+    """A link to the page ``url_path`` if it exists and ``role`` may open it (else nothing)."""
+    spec = page_spec(url_path)
+    if spec is not None and spec.allowed(role):
+        st.page_link(spec.path, label=label or f"Open {spec.title}", icon=spec.icon)

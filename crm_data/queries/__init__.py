@@ -11,6 +11,15 @@ from crm_data.queries.customers import customer_summary
 from crm_data.queries.frames import read_frame
 from crm_data.queries.funnel import deals_closed, stage_high_water_marks, stage_visits
 from crm_data.queries.orders import orders_by_month
+from crm_data.queries.overview import (
+    count_overdue_activities,
+    customer_contacts,
+    deal_flow_by_month,
+    deal_labels,
+    largest_deals,
+    overdue_activities,
+)
+from crm_data.queries.people import FilterOptions, filter_options, people
 from crm_data.queries.pipeline import (
     open_pipeline_by_stage,
     pipeline_snapshots,
@@ -18,11 +27,20 @@ from crm_data.queries.pipeline import (
 )
 
 __all__ = [
+    "FilterOptions",
     "activities_by_rep_type_period",
+    "count_overdue_activities",
+    "customer_contacts",
     "customer_summary",
+    "deal_flow_by_month",
+    "deal_labels",
     "deals_closed",
+    "filter_options",
+    "largest_deals",
     "open_pipeline_by_stage",
     "orders_by_month",
+    "overdue_activities",
+    "people",
     "pipeline_snapshots",
     "read_frame",
     "stage_high_water_marks",

@@ -1,0 +1,228 @@
+"""Period presets of the filter bar, comparison periods and elapsed-time helpers.
+
+A period is half-open ``[start, end)`` (METRICS.md "Conventions"); "to date" presets include
+the reference day ``today``, so their exclusive end is ``today + 1 day``.  Nothing here reads the
+clock: the caller passes ``today``.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+
+__all__ = [
+    "COMPARISONS",
+    "PRESETS",
+    "Period",
+    "comparison_period",
+    "elapsed_days",
+    "period_label",
+    "resolve_period",
+    "shift_months",
+]
+
+#: Preset key -> menu label, in menu order.
+PRESETS: dict[str, str] = {
+    "this_month": "This month",
+    "last_month": "Last month",
+    "this_quarter": "This quarter",
+    "last_quarter": "Last quarter",
+    "year_to_date": "Year to date",
+    "last_12_months": "Last 12 months",
+    "custom": "Custom range",
+}
+
+#: Comparison mode -> menu label.
+COMPARISONS: dict[str, str] = {
+    "previous": "Previous period",
+    "last_year": "Same period last year",
+}
+
+#: The natural step of each preset (months), used by the "previous" comparison.
+#: Presets that cover whole calendar periods (compared with the whole period before).
+_FULL_PERIODS = frozenset({"last_month", "last_quarter"})
+
+_STEP_MONTHS: dict[str, int] = {
+    "this_month": 1,
+    "last_month": 1,
+    "this_quarter": 3,
+    "last_quarter": 3,
+    "year_to_date": 12,
+    "last_12_months": 12,
+}
+
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_ONE_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A resolved period ``[start, end)``.
+
+    Attributes
+    ----------
+    start : date
+        First day, included.
+    end : date
+        Day after the last day (excluded).
+    preset : str
+        The key of :data:`PRESETS` it was resolved from.
+    label : str
+        The inclusive range as text, e.g. ``"1 Nov – 25 Nov 2026"``.
+    """
+
+    start: date
+    end: date
+    preset: str
+    label: str
+
+
+def shift_months(d: date, months: int) -> date:
+    """``d`` moved by ``months`` calendar months, the day clamped to the target month's length.
+
+    Examples
+    --------
+    >>> shift_months(date(2026, 3, 31), -1)
+    datetime.date(2026, 2, 28)
+    >>> shift_months(date(2026, 11, 15), 3)
+    datetime.date(2027, 2, 15)
+    """
+    years, month0 = divmod(d.month - 1 + months, 12)
+    year = d.year + years
+    month = month0 + 1
+    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
+def _day_text(d: date, with_year: bool) -> str:
+    text = f"{d.day} {_MONTH_NAMES[d.month - 1]}"
+    return f"{text} {d.year}" if with_year else text
+
+
+def period_label(start: date, end: date) -> str:
+    """Human text of the inclusive range of ``[start, end)``.
+
+    The year is written once when both ends share it; a one-day period is a single date.
+
+    Examples
+    --------
+    >>> period_label(date(2026, 11, 1), date(2026, 11, 26))
+    '1 Nov – 25 Nov 2026'
+    >>> period_label(date(2025, 10, 1), date(2026, 11, 26))
+    '1 Oct 2025 – 25 Nov 2026'
+    >>> period_label(date(2026, 11, 1), date(2026, 11, 2))
+    '1 Nov 2026'
+    """
+    last = end - _ONE_DAY
+    if last == start:
+        return _day_text(start, with_year=True)
+    return f"{_day_text(start, start.year != last.year)} – {_day_text(last, with_year=True)}"
+
+
+def _quarter_start(d: date) -> date:
+    return date(d.year, 3 * ((d.month - 1) // 3) + 1, 1)
+
+
+def _preset_bounds(preset: str, today: date) -> tuple[date, date]:
+    """``[start, end)`` of a non-custom preset for the reference day ``today``."""
+    to_date = today + _ONE_DAY
+    month_start = today.replace(day=1)
+    quarter_start = _quarter_start(today)
+    bounds = {
+        "this_month": (month_start, to_date),
+        "last_month": (shift_months(month_start, -1), month_start),
+        "this_quarter": (quarter_start, to_date),
+        "last_quarter": (shift_months(quarter_start, -3), quarter_start),
+        "year_to_date": (date(today.year, 1, 1), to_date),
+        "last_12_months": (shift_months(month_start, -11), to_date),
+    }
+    return bounds[preset]
+
+
+def _custom_bounds(start: date | None, end: date | None) -> tuple[date, date]:
+    """``[start, end + 1 day)`` of a custom range picked with inclusive dates."""
+    if start is None or end is None:
+        raise ValueError("A custom range needs both a start and an end date.")
+    if end < start:
+        raise ValueError(f"The custom range ends ({end}) before it starts ({start}).")
+    return start, end + _ONE_DAY
+
+
+def resolve_period(
+    preset: str, today: date, start: date | None = None, end: date | None = None
+) -> Period:
+    """The period ``[start, end)`` a preset stands for on the reference day ``today``.
+
+    ``this_month``, ``this_quarter``, ``year_to_date`` run from the first day of the month,
+    quarter or year to ``today`` included; ``last_month`` and ``last_quarter`` are the full
+    previous calendar month or quarter; ``last_12_months`` is the current month to date plus the
+    11 full months before it.
+
+    Parameters
+    ----------
+    preset : str
+        A key of :data:`PRESETS`.
+    today : date
+        The reference day (included in the "to date" presets).
+    start, end : date, optional
+        Only for ``"custom"``: the first and last day the user picked, both included
+        (``Period.end`` is ``end + 1 day``).  Ignored by the other presets.
+
+    Returns
+    -------
+    Period
+
+    Raises
+    ------
+    ValueError
+        For an unknown preset, or a custom range with a missing date or ``end < start``.
+    """
+    if preset == "custom":
+        bounds = _custom_bounds(start, end)
+    elif preset in _STEP_MONTHS:
+        bounds = _preset_bounds(preset, today)
+    else:
+        raise ValueError(f"Unknown period preset {preset!r}; valid: {', '.join(PRESETS)}.")
+    return Period(bounds[0], bounds[1], preset, period_label(*bounds))
+
+
+def comparison_period(period: Period, mode: str = "previous") -> tuple[date, date]:
+    """The comparison period ``[start, end)`` of ``period`` (METRICS.md "Conventions").
+
+    ``"previous"``: for a full calendar period (``last_month``, ``last_quarter``) the whole
+    calendar period before it.  For a "to date" preset the start moves back by the preset's
+    natural step (1 month for month presets, 3 for quarter presets, 12 for ``year_to_date`` and
+    ``last_12_months``) and the period keeps the same number of days, cut at the current start:
+    ``[s0, min(s0 + (end - start), start))`` with ``s0 = shift_months(start, -step)``.  So
+    "this month to the 25th" compares with the previous month to the 25th, and "last month"
+    (February) with the whole of January.  For a custom range it is the equal-length period
+    right before: ``[start - (end - start), start)``.
+
+    ``"last_year"``: both dates moved back 12 months with :func:`shift_months`.
+
+    Raises
+    ------
+    ValueError
+        For a mode that is not a key of :data:`COMPARISONS`.
+    """
+    if mode == "last_year":
+        return shift_months(period.start, -12), shift_months(period.end, -12)
+    if mode != "previous":
+        raise ValueError(f"Unknown comparison {mode!r}; valid: {', '.join(COMPARISONS)}.")
+    length = period.end - period.start
+    if period.preset not in _STEP_MONTHS:
+        return period.start - length, period.start
+    s0 = shift_months(period.start, -_STEP_MONTHS[period.preset])
+    if period.preset in _FULL_PERIODS:
+        return s0, period.start
+    return s0, min(s0 + length, period.start)
+
+
+def elapsed_days(since: pd.Series, as_of: datetime) -> pd.Series:
+    """Days (float, fractions included) from each moment of ``since`` to ``as_of``.
+
+    NaN where ``since`` is NaT; negative for moments after ``as_of``.
+    """
+    return (pd.Timestamp(as_of) - since).dt.total_seconds() / 86_400

@@ -1,0 +1,493 @@
+"""Queries of the Overview page: deal flow, "what changed" lists, customers, overdue activities.
+
+Time convention as in :mod:`crm_data.queries.history`: the state "at t" is made of the events
+strictly before ``t``; ``t = Filters.as_of_ts``.  A deal is open at ``t`` when
+``created_at < t`` and (``closed_at`` is NULL or ``closed_at >= t``); an activity is still
+planned at ``t`` when its status is ``planned``, or ``done`` with ``done_at >= t``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.sql.expression import ColumnElement
+
+from crm_data.filters import Filters, Scope
+from crm_data.portable import trunc_date
+from crm_data.queries.frames import Bind, Kind, connect, empty_frame, read_frame
+from crm_data.queries.orders import order_facts
+from crm_data.queries.tables import ACCOUNTS, ACTIVITIES, DEALS, LOST_REASONS, STAGES
+from crm_data.queries.where import account_conditions, activity_conditions, deal_conditions
+from crm_data.schema import Employee
+
+__all__ = [
+    "count_overdue_activities",
+    "customer_contacts",
+    "deal_flow_by_month",
+    "deal_labels",
+    "largest_deals",
+    "overdue_activities",
+]
+
+EMPLOYEES: sa.Table = Employee.__table__  # type: ignore[assignment]
+
+DealListKind = Literal["won", "lost", "slipped"]
+
+
+def _is_open_at(as_of: datetime) -> ColumnElement[bool]:
+    """The deal was created before ``as_of`` and had not closed before it."""
+    return sa.and_(
+        DEALS.c.created_at < as_of,
+        sa.or_(DEALS.c.closed_at.is_(None), DEALS.c.closed_at >= as_of),
+    )
+
+
+def _still_planned_at(as_of: datetime) -> ColumnElement[bool]:
+    """The activity was still planned at ``as_of`` (planned, or done only at/after ``as_of``)."""
+    act = ACTIVITIES.c
+    return sa.or_(act.status == "planned", sa.and_(act.status == "done", act.done_at >= as_of))
+
+
+def _closed_in_period(filters: Filters) -> list[ColumnElement[bool]]:
+    """``closed_at`` in ``[start, end)`` and before ``as_of``."""
+    return [
+        DEALS.c.closed_at >= filters.start_ts,
+        DEALS.c.closed_at < filters.end_ts,
+        DEALS.c.closed_at < filters.as_of_ts,
+    ]
+
+
+# ---- deal flow -------------------------------------------------------------------------------
+
+
+def deal_flow_by_month(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
+    """Deals created and deals closed (won/lost) in ``[start, end)``, by calendar month.
+
+    A deal counts as *created* in the month of ``created_at`` when ``created_at`` is in the
+    period and before ``as_of``, and as *won*/*lost* in the month of ``closed_at`` when its
+    status is won/lost and ``closed_at`` is in the period and before ``as_of`` (so "what
+    happened" never includes events at or after ``as_of``).  Amounts are ``deals.amount``.
+    Both sides are grouped in one statement (a UNION ALL of two grouped selects, grouped again
+    by month); scope and filters apply to the deal (see
+    :func:`crm_data.queries.where.deal_conditions`).  This is the monthly flow behind the
+    METRICS.md **Win rate** (won / (won + lost) over deals closed in the period).
+
+    Returns
+    -------
+    DataFrame
+        ``month`` datetime64 (first day), ``created`` int, ``created_amount`` float,
+        ``won`` int, ``won_amount`` float, ``lost`` int, ``lost_amount`` float (money in the
+        account currency); only months with at least one event, ordered by month.
+    """
+    scoped = deal_conditions(DEALS, scope, filters)
+    in_period = [
+        *scoped,
+        DEALS.c.created_at >= filters.start_ts,
+        DEALS.c.created_at < filters.end_ts,
+        DEALS.c.created_at < filters.as_of_ts,
+    ]
+    created_month = trunc_date("month", DEALS.c.created_at)
+    created = (
+        sa.select(
+            created_month.label("month"),
+            sa.literal("created", sa.String).label("event"),
+            sa.func.count().label("deals"),
+            sa.func.sum(DEALS.c.amount).label("amount"),
+        )
+        .where(*in_period)
+        .group_by(created_month)
+    )
+    closed_month = trunc_date("month", DEALS.c.closed_at)
+    closed = (
+        sa.select(
+            closed_month.label("month"),
+            DEALS.c.status.label("event"),
+            sa.func.count().label("deals"),
+            sa.func.sum(DEALS.c.amount).label("amount"),
+        )
+        .where(
+            *scoped,
+            DEALS.c.status.in_(("won", "lost")),
+            *_closed_in_period(filters),
+        )
+        .group_by(closed_month, DEALS.c.status)
+    )
+    events = sa.union_all(created, closed).subquery("events")
+
+    totals: list[ColumnElement[Any]] = []
+    for event in ("created", "won", "lost"):
+        is_event = events.c.event == event
+        totals += [
+            sa.func.sum(sa.case((is_event, events.c.deals), else_=0)).label(event),
+            sa.func.sum(sa.case((is_event, events.c.amount), else_=0.0)).label(f"{event}_amount"),
+        ]
+    stmt = sa.select(events.c.month, *totals).group_by(events.c.month).order_by(events.c.month)
+    return read_frame(
+        bind,
+        stmt,
+        {
+            "month": "datetime",
+            "created": "int",
+            "created_amount": "float",
+            "won": "int",
+            "won_amount": "float",
+            "lost": "int",
+            "lost_amount": "float",
+        },
+    )
+
+
+# ---- deal lists ------------------------------------------------------------------------------
+
+
+def _labelled_deals() -> sa.FromClause:
+    """``deals`` with its account, owner and current stage (outer joins: missing rows give NA)."""
+    return (
+        DEALS.outerjoin(ACCOUNTS, ACCOUNTS.c.id == DEALS.c.account_id)
+        .outerjoin(EMPLOYEES, EMPLOYEES.c.id == DEALS.c.owner_id)
+        .outerjoin(STAGES, STAGES.c.id == DEALS.c.stage_id)
+    )
+
+
+def _slipped_conditions(filters: Filters) -> list[ColumnElement[bool]]:
+    """Open at ``as_of`` and expected to close in the period, before ``as_of``."""
+    expected = DEALS.c.expected_close_at
+    return [
+        _is_open_at(filters.as_of_ts),
+        expected >= filters.start,
+        expected < filters.end,
+        expected < filters.as_of_ts.date(),
+    ]
+
+
+_DEAL_LIST_KINDS: dict[str, Kind] = {
+    "deal_id": "int",
+    "title": "str",
+    "account_id": "int",
+    "account": "str",
+    "owner_id": "int",
+    "owner": "str",
+    "product_line": "str",
+    "stage": "str",
+    "amount": "float",
+    "closed_at": "datetime",
+    "expected_close_at": "datetime",
+    "lost_reason": "str",
+}
+
+
+def largest_deals(
+    bind: Bind, filters: Filters, scope: Scope, kind: DealListKind, limit: int = 10
+) -> pd.DataFrame:
+    """The largest deals won, lost or slipped in ``[start, end)`` ("what changed").
+
+    * ``won`` / ``lost``: deals with that status and ``closed_at`` in the period and before
+      ``as_of``.
+    * ``slipped``: deals open at ``as_of`` (created before it, not closed before it) whose
+      ``expected_close_at`` falls in the period and before ``as_of``: they were expected to
+      close and did not (with the default ``as_of = end`` the last condition is implied).
+      This is the "expected close date passed" flag of METRICS.md **Stuck (rotting) deal**.
+
+    Scope and filters apply to the deal; ordered by amount (``deals.amount``, account
+    currency) descending, then deal id; at most ``limit`` rows (LIMIT in SQL).
+
+    Parameters
+    ----------
+    bind : Engine or Connection
+        Where to run the query.
+    filters, scope : Filters, Scope
+        The period, as_of, narrowing lists and access scope.
+    kind : {"won", "lost", "slipped"}
+        Which list.
+    limit : int
+        Maximum number of rows.
+
+    Returns
+    -------
+    DataFrame
+        ``deal_id`` int, ``title`` str, ``account_id`` int, ``account`` str, ``owner_id`` int,
+        ``owner`` str (NA if the owner row is missing), ``product_line`` str, ``stage`` str
+        (current stage), ``amount`` float, ``closed_at`` datetime64 (NaT for slipped),
+        ``expected_close_at`` datetime64, ``lost_reason`` str (NA unless lost with a reason).
+    """
+    if kind == "slipped":
+        conds = _slipped_conditions(filters)
+        closed_at: Any = sa.cast(sa.null(), sa.DateTime)
+    elif kind in ("won", "lost"):
+        conds = [DEALS.c.status == kind, *_closed_in_period(filters)]
+        closed_at = DEALS.c.closed_at
+    else:
+        raise ValueError(f"kind must be 'won', 'lost' or 'slipped', got {kind!r}")
+    reason: Any = LOST_REASONS.c.name if kind == "lost" else sa.cast(sa.null(), sa.String)
+    stmt = (
+        sa.select(
+            DEALS.c.id.label("deal_id"),
+            DEALS.c.title,
+            DEALS.c.account_id,
+            ACCOUNTS.c.name.label("account"),
+            DEALS.c.owner_id,
+            EMPLOYEES.c.name.label("owner"),
+            DEALS.c.product_line,
+            STAGES.c.name.label("stage"),
+            DEALS.c.amount,
+            closed_at.label("closed_at"),
+            DEALS.c.expected_close_at,
+            reason.label("lost_reason"),
+        )
+        .select_from(
+            _labelled_deals().outerjoin(LOST_REASONS, LOST_REASONS.c.id == DEALS.c.lost_reason_id)
+        )
+        .where(*deal_conditions(DEALS, scope, filters), *conds)
+        .order_by(DEALS.c.amount.desc(), DEALS.c.id)
+        .limit(limit)
+    )
+    return read_frame(bind, stmt, _DEAL_LIST_KINDS)
+
+
+_LABEL_KINDS: dict[str, Kind] = {
+    "deal_id": "int",
+    "title": "str",
+    "account": "str",
+    "owner": "str",
+    "stage": "str",
+    "status": "str",
+    "amount": "float",
+    "created_at": "datetime",
+    "closed_at": "datetime",
+    "expected_close_at": "datetime",
+}
+
+
+def deal_labels(bind: Bind, scope: Scope, deal_ids: Sequence[int]) -> pd.DataFrame:
+    """Labels of the deals ``deal_ids`` that ``scope`` may see, for drill-through tables.
+
+    Ids that do not exist or that the scope may not see are left out; no filters apply.
+
+    Returns
+    -------
+    DataFrame
+        ``deal_id`` int, ``title`` str, ``account`` str, ``owner`` str, ``stage`` str (current
+        stage), ``status`` str (current status), ``amount`` float (``deals.amount``),
+        ``created_at``, ``closed_at``, ``expected_close_at`` datetime64; ordered by deal id.
+        Empty ``deal_ids`` give an empty frame with these columns.
+    """
+    ids = sorted({int(i) for i in deal_ids})
+    if not ids:
+        return empty_frame(_LABEL_KINDS)
+    stmt = (
+        sa.select(
+            DEALS.c.id.label("deal_id"),
+            DEALS.c.title,
+            ACCOUNTS.c.name.label("account"),
+            EMPLOYEES.c.name.label("owner"),
+            STAGES.c.name.label("stage"),
+            DEALS.c.status,
+            DEALS.c.amount,
+            DEALS.c.created_at,
+            DEALS.c.closed_at,
+            DEALS.c.expected_close_at,
+        )
+        .select_from(_labelled_deals())
+        .where(DEALS.c.id.in_(ids), *deal_conditions(DEALS, scope, None))
+        .order_by(DEALS.c.id)
+    )
+    return read_frame(bind, stmt, _LABEL_KINDS)
+
+
+# ---- customers -------------------------------------------------------------------------------
+
+
+def customer_contacts(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
+    """Customers at ``as_of`` with their last contacts, the basis of "Forgotten client".
+
+    A customer (METRICS.md **Forgotten client**) is an account with at least one order before
+    ``as_of`` (:func:`crm_data.queries.orders.order_facts`: account scope, region/segment and
+    product-line filters) or at least one deal won before ``as_of`` (deal scope and filters).
+    The account itself must be visible through
+    :func:`crm_data.queries.where.account_conditions` (its owner).  The period does not
+    truncate history.
+
+    ``last_activity_at`` and ``open_deals`` describe the account as a whole: the latest done
+    activity (``done_at < as_of``) by anyone, and the number of its deals open at ``as_of``,
+    whoever owns them.  Every aggregate is a grouped subquery joined to the accounts.
+
+    Returns
+    -------
+    DataFrame
+        ``account_id`` int, ``account`` str, ``owner_id`` Int64, ``owner`` str (NA if none),
+        ``region`` str, ``first_order_at`` / ``last_order_at`` datetime64 (NaT without
+        orders), ``first_won_at`` datetime64 (NaT if none), ``last_activity_at`` datetime64
+        (NaT if none), ``open_deals`` int, ``revenue`` float (sum of the order amounts before
+        ``as_of``, 0 when none; account currency); ordered by account id.
+    """
+    as_of = filters.as_of_ts
+    facts = order_facts(filters, scope, until=as_of)
+    orders = (
+        sa.select(
+            facts.c.account_id,
+            sa.func.min(facts.c.ordered_at).label("first_order_at"),
+            sa.func.max(facts.c.ordered_at).label("last_order_at"),
+            sa.func.sum(facts.c.amount).label("revenue"),
+        )
+        .group_by(facts.c.account_id)
+        .subquery("orders_per_account")
+    )
+    won = (
+        sa.select(DEALS.c.account_id, sa.func.min(DEALS.c.closed_at).label("first_won_at"))
+        .where(
+            *deal_conditions(DEALS, scope, filters),
+            DEALS.c.status == "won",
+            DEALS.c.closed_at < as_of,
+        )
+        .group_by(DEALS.c.account_id)
+        .subquery("won_per_account")
+    )
+    act = ACTIVITIES.c
+    touched = (
+        sa.select(act.account_id, sa.func.max(act.done_at).label("last_activity_at"))
+        .where(act.status == "done", act.done_at < as_of, act.account_id.is_not(None))
+        .group_by(act.account_id)
+        .subquery("activity_per_account")
+    )
+    open_deals = (
+        sa.select(DEALS.c.account_id, sa.func.count().label("open_deals"))
+        .where(_is_open_at(as_of))
+        .group_by(DEALS.c.account_id)
+        .subquery("open_per_account")
+    )
+    stmt = (
+        sa.select(
+            ACCOUNTS.c.id.label("account_id"),
+            ACCOUNTS.c.name.label("account"),
+            ACCOUNTS.c.owner_id,
+            EMPLOYEES.c.name.label("owner"),
+            ACCOUNTS.c.region,
+            orders.c.first_order_at,
+            orders.c.last_order_at,
+            won.c.first_won_at,
+            touched.c.last_activity_at,
+            sa.func.coalesce(open_deals.c.open_deals, 0).label("open_deals"),
+            sa.func.coalesce(orders.c.revenue, 0.0).label("revenue"),
+        )
+        .select_from(
+            ACCOUNTS.outerjoin(orders, orders.c.account_id == ACCOUNTS.c.id)
+            .outerjoin(won, won.c.account_id == ACCOUNTS.c.id)
+            .outerjoin(touched, touched.c.account_id == ACCOUNTS.c.id)
+            .outerjoin(open_deals, open_deals.c.account_id == ACCOUNTS.c.id)
+            .outerjoin(EMPLOYEES, EMPLOYEES.c.id == ACCOUNTS.c.owner_id)
+        )
+        .where(
+            *account_conditions(ACCOUNTS.c.id, scope, filters),
+            sa.or_(orders.c.account_id.is_not(None), won.c.account_id.is_not(None)),
+        )
+        .order_by(ACCOUNTS.c.id)
+    )
+    return read_frame(
+        bind,
+        stmt,
+        {
+            "account_id": "int",
+            "account": "str",
+            "owner_id": "Int",
+            "owner": "str",
+            "region": "str",
+            "first_order_at": "datetime",
+            "last_order_at": "datetime",
+            "first_won_at": "datetime",
+            "last_activity_at": "datetime",
+            "open_deals": "int",
+            "revenue": "float",
+        },
+    )
+
+
+# ---- overdue activities ----------------------------------------------------------------------
+
+
+def _overdue_conditions(filters: Filters, scope: Scope) -> list[ColumnElement[bool]]:
+    as_of = filters.as_of_ts
+    return [
+        *activity_conditions(ACTIVITIES, scope, filters),
+        _still_planned_at(as_of),
+        ACTIVITIES.c.due_at < as_of,
+    ]
+
+
+def overdue_activities(
+    bind: Bind, filters: Filters, scope: Scope, limit: int | None = None
+) -> pd.DataFrame:
+    """Activities overdue at ``as_of`` (METRICS.md **Overdue**: planned, due before, not done).
+
+    An activity is overdue when it was still planned at ``as_of`` (status ``planned``, or
+    ``done`` with ``done_at >= as_of``) and ``due_at < as_of``; cancelled ones never are.
+    Scope and filters apply to the activity (its employee, account and deal; see
+    :func:`crm_data.queries.where.activity_conditions`).
+
+    Parameters
+    ----------
+    bind : Engine or Connection
+        Where to run the query.
+    filters, scope : Filters, Scope
+        ``as_of``, narrowing lists and access scope (the period itself is not used).
+    limit : int, optional
+        Maximum number of rows (the oldest due first).
+
+    Returns
+    -------
+    DataFrame
+        ``activity_id`` int, ``employee_id`` Int64, ``employee`` str (NA if none), ``type``
+        str, ``due_at`` datetime64, ``deal_id`` Int64, ``deal`` str (title, NA if none),
+        ``account_id`` Int64, ``account`` str (NA if none); ordered by ``due_at`` then id.
+    """
+    act = ACTIVITIES.c
+    stmt = (
+        sa.select(
+            act.id.label("activity_id"),
+            act.employee_id,
+            EMPLOYEES.c.name.label("employee"),
+            act.type,
+            act.due_at,
+            act.deal_id,
+            DEALS.c.title.label("deal"),
+            act.account_id,
+            ACCOUNTS.c.name.label("account"),
+        )
+        .select_from(
+            ACTIVITIES.outerjoin(EMPLOYEES, EMPLOYEES.c.id == act.employee_id)
+            .outerjoin(DEALS, DEALS.c.id == act.deal_id)
+            .outerjoin(ACCOUNTS, ACCOUNTS.c.id == act.account_id)
+        )
+        .where(*_overdue_conditions(filters, scope))
+        .order_by(act.due_at, act.id)
+        .limit(limit)
+    )
+    return read_frame(
+        bind,
+        stmt,
+        {
+            "activity_id": "int",
+            "employee_id": "Int",
+            "employee": "str",
+            "type": "str",
+            "due_at": "datetime",
+            "deal_id": "Int",
+            "deal": "str",
+            "account_id": "Int",
+            "account": "str",
+        },
+    )
+
+
+def count_overdue_activities(bind: Bind, filters: Filters, scope: Scope) -> int:
+    """Number of activities overdue at ``as_of`` (as in :func:`overdue_activities`)."""
+    stmt = (
+        sa.select(sa.func.count())
+        .select_from(ACTIVITIES)
+        .where(*_overdue_conditions(filters, scope))
+    )
+    with connect(bind) as conn:
+        return int(conn.execute(stmt).scalar_one())

@@ -1,0 +1,142 @@
+"""Overview: the executive's one screen — KPIs with deltas, revenue trend, pipeline, what
+changed in the period, and what needs attention."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from reports.overview import overview_report
+from ui.cache import cached_report
+from ui.charts import pipeline_figure, trend_figure
+from ui.deal_panel import deal_panel
+from ui.empty import empty_state
+from ui.engine import get_engine
+from ui.format import currency_symbol
+from ui.kpi import kpi_row
+from ui.page import page_context, page_header
+from ui.registry import page_link, route_through_app
+from ui.tables import data_table
+
+route_through_app()
+context = page_context("overview")
+engine = get_engine()
+assert context.filters is not None and context.period is not None
+page_header("Overview", context, "The sales department on one screen")
+
+with st.spinner("Computing the overview…", show_time=True):
+    report = cached_report(overview_report, engine, context.filters, context.scope)
+currency = report.currency
+money = st.column_config.NumberColumn(format=f"{currency_symbol(currency)}%,.0f")
+day = st.column_config.DateColumn(format="YYYY-MM-DD")
+days = st.column_config.NumberColumn(format="%.0f")
+if report.mixed_currencies:
+    st.warning(
+        f"Deals are in more than one currency; amounts are added as they are and shown in "
+        f"{currency}, the most used one.",
+        icon=":material/currency_exchange:",
+    )
+
+kpi_row(report.kpis[:5], currency)
+kpi_row(report.kpis[5:], currency)
+
+# ---- trend and pipeline ----------------------------------------------------------------------
+left, right = st.columns([3, 2])
+with left, st.container(border=True):
+    st.markdown("**Won revenue by month** vs the comparison period")
+    if report.trend["current"].sum() == 0 and report.trend["previous"].sum() == 0:
+        empty_state("No deal was won in these months.", "Pick a longer period in the sidebar.")
+    else:
+        st.plotly_chart(
+            trend_figure(report.trend, currency, "This period", "Comparison period"),
+            key="overview_trend",
+        )
+with right, st.container(border=True):
+    st.markdown("**Open pipeline by stage** at the end of the period")
+    if report.pipeline["deals"].sum() == 0:
+        empty_state("No deal was open at the end of the period.", "Pick another period.")
+    else:
+        st.plotly_chart(pipeline_figure(report.pipeline, currency), key="overview_pipeline")
+
+# ---- what changed ----------------------------------------------------------------------------
+st.subheader("What changed", anchor=False)
+DEAL_COLUMNS = {
+    "deal_id": "Deal", "title": "Title", "account": "Account", "owner": "Owner",
+    "product_line": "Product line", "stage": "Stage", "amount": "Amount",
+    "closed_at": "Closed", "expected_close_at": "Expected close", "lost_reason": "Lost reason",
+}  # fmt: skip
+LISTS = {
+    "won": ("Largest won", report.won, ["closed_at"]),
+    "lost": ("Largest lost", report.lost, ["closed_at", "lost_reason"]),
+    "slipped": ("Slipped", report.slipped, ["expected_close_at", "stage"]),
+}
+selected: int | None = None
+for tab, (kind, (label, frame, extra)) in zip(
+    st.tabs([label for label, _, _ in LISTS.values()]), LISTS.items(), strict=True
+):
+    with tab:
+        if kind == "slipped":
+            st.caption("Open deals that were expected to close in the period and did not.")
+        if frame.empty:
+            empty_state(f"No deal in “{label.lower()}”.", "Widen the period or the filters.")
+            continue
+        columns = ["deal_id", "title", "account", "owner", "amount", *extra]
+        shown = frame[columns].rename(columns=DEAL_COLUMNS)
+        row = data_table(
+            shown, key=f"overview_{kind}", file_stem=f"overview_{kind}",
+            context=context.export_context(f"Overview — {label}"), selectable=True,
+            column_config={
+                "Amount": money, "Deal": st.column_config.NumberColumn(format="%d"),
+                "Closed": day, "Expected close": day,
+            },
+        )  # fmt: skip
+        if row is not None:
+            selected = int(frame["deal_id"].iloc[row])
+if selected is not None:
+    deal_panel(engine, context.scope, selected, currency)
+else:
+    st.caption(":material/touch_app: Select a row to see the deal's stage history and activities.")
+
+# ---- attention -------------------------------------------------------------------------------
+st.subheader("Needs attention", anchor=False)
+stuck, overdue, forgotten = st.columns(3)
+
+
+def attention(column, title: str, count: int, what: str, page: str, frame: pd.DataFrame,
+              names: dict[str, str], key: str) -> None:  # fmt: skip
+    """A card with the count, a link to the page that explains it, and the list itself."""
+    with column, st.container(border=True, height="stretch"):
+        st.metric(title, f"{count:,}", help=what)
+        page_link(page, context.scope.role)
+        if count:
+            with st.expander(f"Show the list ({min(count, len(frame)):,} of {count:,})"):
+                shown = frame[list(names)].rename(columns=names)
+                data_table(shown, key=key, file_stem=key,
+                           context=context.export_context(f"Overview — {title}"),
+                           column_config={"Amount": money, "Revenue": money, "Due": day,
+                                          "Last contact": day,
+                                          "Days in stage": days, "Days overdue": days,
+                                          "Days since contact": days})  # fmt: skip
+
+
+attention(
+    stuck, "Stuck deals", report.stuck_count,
+    "Open deals longer in their current stage than the stage's limit (rot days).", "funnel",
+    report.stuck,
+    {"title": "Deal", "owner": "Owner", "stage": "Stage", "days_in_stage": "Days in stage",
+     "amount": "Amount", "reasons": "Why"}, "overview_stuck",
+)  # fmt: skip
+attention(
+    overdue, "Overdue follow-ups", report.overdue_count,
+    "Planned activities due before the end of the period and not done.", "activity",
+    report.overdue,
+    {"employee": "Owner", "type": "Type", "due_at": "Due", "days_overdue": "Days overdue",
+     "deal": "Deal", "account": "Account"}, "overview_overdue",
+)  # fmt: skip
+attention(
+    forgotten, "Forgotten clients", report.forgotten_count,
+    "Customers with no contact and no order for 90 days and no open deal.", "activity",
+    report.forgotten,
+    {"account": "Client", "owner": "Owner", "last_contact_at": "Last contact",
+     "days_since_contact": "Days since contact", "revenue": "Revenue"}, "overview_forgotten",
+)  # fmt: skip

@@ -1,0 +1,47 @@
+"""A KPI value with its comparison, unit and sample size, as KPI cards show it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from analytics.deltas import Delta, delta
+
+__all__ = ["Kpi", "Unit"]
+
+Unit = Literal["money", "count", "ratio", "days"]
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One KPI of a period and of its comparison period.
+
+    Attributes
+    ----------
+    key, label : str
+        Stable identifier and the card's label.
+    value, previous : float
+        This period's value and the comparison period's (NaN when undefined).
+    unit : {"money", "count", "ratio", "days"}
+        How the value is shown; ratios are fractions (0.42 = 42 %).
+    higher_is_better : bool
+        Colours the delta (a rise in forgotten clients is bad).
+    sample : str, optional
+        The sample size behind a rate, e.g. "132 closed deals".
+    help : str
+        The definition (METRICS.md), shown as the card's tooltip.
+    """
+
+    key: str
+    label: str
+    value: float
+    previous: float
+    unit: Unit
+    higher_is_better: bool = True
+    sample: str | None = None
+    help: str = ""
+
+    @property
+    def delta(self) -> Delta:
+        """Change against the comparison period (absolute and relative)."""
+        return delta(self.value, self.previous)

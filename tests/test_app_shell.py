@@ -1,0 +1,249 @@
+"""The app shell through ``AppTest`` on a fresh S demo database: roles and pages, the Overview's
+numbers against independent SQL, URL filters, and the three auth modes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from streamlit.testing.v1 import AppTest
+
+from crm_data.demo import seed_demo
+from crm_data.filters import ROLES, Scope
+from crm_data.users import USERS_METADATA, add_user, ensure_users_table
+from reports.overview import overview_report
+from ui.format import format_value
+from ui.registry import PAGES
+from ui.url_filters import Selection, build_filters
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+TODAY = date(2026, 6, 29)  # the demo data ends on 30 Jun 2026 (exclusive)
+
+
+@pytest.fixture(scope="module")
+def s_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh S demo database; the app reads it with "today" pinned to 29 Jun 2026."""
+    url = f"duckdb:///{tmp_path_factory.mktemp('shell') / 's.duckdb'}"
+    engine = sa.create_engine(url)
+    seed_demo(engine, size="S", seed=42, end=date(2026, 6, 30))
+    engine.dispose()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CRM_DATABASE_URL", url)
+        mp.setenv("CRM_TODAY", TODAY.isoformat())
+        mp.setenv("CRM_AUTO_SEED", "0")
+        mp.delenv("CRM_AUTH_MODE", raising=False)
+        yield url
+
+
+@pytest.fixture(scope="module")
+def staff(s_url: str) -> dict[str, int]:
+    """Ids of a rep, another team's rep, and a head with their team."""
+    engine = sa.create_engine(s_url)
+    with engine.connect() as conn:
+        rep, rep_team = conn.execute(
+            sa.text("SELECT id, team_id FROM employees WHERE role = 'rep' ORDER BY id LIMIT 1")
+        ).one()
+        other = conn.execute(
+            sa.text("SELECT min(id) FROM employees WHERE role = 'rep' AND team_id <> :t"),
+            {"t": rep_team},
+        ).scalar_one()
+        head, head_team = conn.execute(
+            sa.text("SELECT head_id, id FROM teams WHERE head_id IS NOT NULL ORDER BY id LIMIT 1")
+        ).one()
+    engine.dispose()
+    return {"rep": rep, "rep_team": rep_team, "other": other, "head": head, "head_team": head_team}
+
+
+def run(
+    *,
+    role: str | None = None,
+    employee: int | None = None,
+    query: dict[str, str | list[str]] | None = None,
+) -> AppTest:
+    """Run the app (mode none), previewing as ``role``/``employee`` when given."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    if role is not None:
+        at.session_state["auth_as_role"] = role
+    if employee is not None:
+        at.session_state["auth_as_employee"] = employee
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def won_in_period(url: str, start: date, end: date, owner: int | None = None) -> tuple[int, float]:
+    """Won deals and their amount closed in [start, end), straight from the deals table."""
+    engine = sa.create_engine(url)
+    sql = (
+        "SELECT count(*), coalesce(sum(amount), 0) FROM deals WHERE status = 'won' AND "
+        "closed_at >= :s AND closed_at < :e"
+    )
+    if owner is not None:
+        sql += " AND owner_id = :o"
+    with engine.connect() as conn:
+        count, amount = conn.execute(sa.text(sql), {"s": start, "e": end, "o": owner}).one()
+    engine.dispose()
+    return int(count), float(amount)
+
+
+def test_admin_lands_on_the_overview_with_the_report_numbers(s_url: str) -> None:
+    at = run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Overview"
+    filters, _ = build_filters(Selection(), TODAY)
+    engine = sa.create_engine(s_url)
+    report = overview_report(engine, filters, Scope.everyone())
+    engine.dispose()
+    for kpi in report.kpis:
+        assert metric(at, kpi.label) == format_value(kpi.value, kpi.unit, report.currency)
+    # and the report agrees with plain SQL over the deals table
+    count, amount = won_in_period(s_url, date(2025, 7, 1), date(2026, 6, 30))
+    assert report.kpi("won_deals").value == count > 0
+    assert report.kpi("won_revenue").value == pytest.approx(amount)
+    previous = won_in_period(s_url, date(2024, 7, 1), date(2025, 6, 30))
+    assert report.kpi("won_deals").previous == previous[0]
+    assert metric(at, "Won deals") == f"{count:,}"
+    assert "1 Jul 2025 – 29 Jun 2026" in at.caption[0].value
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_registered_page_renders_for_every_role(
+    role: str, s_url: str, staff: dict[str, int]
+) -> None:
+    employee = staff["head"] if role == "head" else staff["rep"] if role == "rep" else None
+    at = run(role=role, employee=employee)
+    assert not at.exception, at.exception
+    for spec in PAGES:
+        if spec.allowed(role):
+            at.switch_page(spec.path).run()
+            assert not at.exception, (spec.path, at.exception)
+            assert at.title[0].value == spec.title
+        else:
+            with pytest.raises(ValueError):
+                at.switch_page(spec.path)
+
+
+def test_a_rep_sees_only_own_numbers(s_url: str, staff: dict[str, int]) -> None:
+    at = run(role="rep", employee=staff["rep"])
+    assert not at.exception
+    own = won_in_period(s_url, date(2025, 7, 1), date(2026, 6, 30), owner=staff["rep"])
+    everyone = won_in_period(s_url, date(2025, 7, 1), date(2026, 6, 30))
+    assert own[0] < everyone[0]
+    assert metric(at, "Won deals") == f"{own[0]:,}"
+    assert metric(at, "Won revenue") == format_value(own[1], "money", "USD")
+    assert "own data" in at.caption[0].value
+    assert {m.label for m in at.multiselect} == {"Region", "Product line"}  # no team, rep
+
+
+def test_a_tampered_url_cannot_widen_a_reps_scope(s_url: str, staff: dict[str, int]) -> None:
+    query = {
+        "rep": [str(staff["other"])], "team": "1 OR 1=1", "period": "custom",
+        "from": "garbage", "to": "2026-01-31", "region": "x'; DROP TABLE deals;--",
+    }  # fmt: skip
+    at = run(role="rep", employee=staff["rep"], query=query)
+    assert not at.exception
+    own = won_in_period(s_url, date(2025, 7, 1), date(2026, 6, 30), owner=staff["rep"])
+    assert metric(at, "Won deals") == f"{own[0]:,}"
+    notices = " ".join(c.value for c in at.sidebar.caption)
+    assert f"rep={staff['other']} is not a rep you can see" in notices
+    assert "from='garbage' is not a date" in notices
+    assert at.query_params == {}  # the dropped values left the URL
+
+
+def test_a_head_sees_the_team(s_url: str, staff: dict[str, int]) -> None:
+    at = run(role="head", employee=staff["head"])
+    assert not at.exception
+    engine = sa.create_engine(s_url)
+    with engine.connect() as conn:
+        count = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM deals d JOIN employees e ON e.id = d.owner_id WHERE "
+                "e.team_id = :t AND d.status = 'won' AND d.closed_at >= :s AND d.closed_at < :e"
+            ),
+            {"t": staff["head_team"], "s": date(2025, 7, 1), "e": date(2026, 6, 30)},
+        ).scalar_one()
+    engine.dispose()
+    assert metric(at, "Won deals") == f"{count:,}"
+    assert "team of" in at.caption[0].value
+
+
+def test_url_filters_are_applied_and_written_back(s_url: str, staff: dict[str, int]) -> None:
+    query = {"period": "custom", "from": "2026-01-01", "to": "2026-03-31",
+             "rep": [str(staff["rep"]), str(staff["other"])]}  # fmt: skip
+    at = run(query=query)
+    assert not at.exception
+    a = won_in_period(s_url, date(2026, 1, 1), date(2026, 4, 1), owner=staff["rep"])
+    b = won_in_period(s_url, date(2026, 1, 1), date(2026, 4, 1), owner=staff["other"])
+    assert metric(at, "Won deals") == f"{a[0] + b[0]:,}"
+    assert "1 Jan – 31 Mar 2026" in at.caption[0].value
+    assert at.selectbox(key="flt_period").value == "custom"
+    assert sorted(at.multiselect(key="flt_rep").value) == sorted([staff["rep"], staff["other"]])
+    # the widgets change the URL: back to the default period drops from/to
+    at.selectbox(key="flt_period").set_value("last_12_months").run()
+    assert at.query_params.get("period") is None and "from" not in at.query_params
+    assert sorted(at.query_params["rep"]) == sorted([str(staff["rep"]), str(staff["other"])])
+
+
+def test_export_buttons_carry_the_filters(s_url: str) -> None:
+    at = run()
+    buttons = at.get("download_button")
+    assert len(buttons) >= 6  # CSV and Excel for each "what changed" list
+
+
+def test_password_mode(s_url: str, staff: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = sa.create_engine(s_url)
+    USERS_METADATA.drop_all(engine)
+    ensure_users_table(engine)
+    add_user(engine, "rita@example.com", "rep", employee_id=staff["rep"], password="correct horse")
+    engine.dispose()
+    monkeypatch.setenv("CRM_AUTH_MODE", "password")
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception
+    assert not at.metric  # nothing but the login form
+    at.text_input(key="auth_email").input("rita@example.com")
+    at.text_input(key="auth_password").input("wrong password")
+    at.button[0].click().run()
+    assert "Wrong e-mail or password" in at.error[0].value
+    at.text_input(key="auth_password").input("correct horse")
+    at.button[0].click().run()
+    assert not at.exception
+    own = won_in_period(s_url, date(2025, 7, 1), date(2026, 6, 30), owner=staff["rep"])
+    assert metric(at, "Won deals") == f"{own[0]:,}"
+    with pytest.raises(ValueError):
+        at.switch_page("pages/data.py")
+    at.button(key="auth_logout").click().run()
+    assert not at.metric
+
+
+def test_oidc_mode(s_url: str, staff: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = sa.create_engine(s_url)
+    with engine.connect() as conn:
+        email = conn.execute(
+            sa.text("SELECT email FROM employees WHERE id = :i"), {"i": staff["rep"]}
+        ).scalar_one()
+    engine.dispose()
+    monkeypatch.setenv("CRM_AUTH_MODE", "oidc")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.user = {"is_logged_in": False}
+    at.run()
+    assert not at.exception
+    assert at.button(key="auth_login")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.user = {"is_logged_in": True, "email": email.upper(), "name": "Rita"}
+    at.run()
+    assert not at.exception
+    own = won_in_period(s_url, date(2025, 7, 1), date(2026, 6, 30), owner=staff["rep"])
+    assert metric(at, "Won deals") == f"{own[0]:,}"
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.user = {"is_logged_in": True, "email": "stranger@example.com"}
+    at.run()
+    assert not at.exception
+    assert "has no access" in at.warning[0].value
+    assert not at.metric

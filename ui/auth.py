@@ -1,0 +1,248 @@
+"""Who is using the app: the auth modes, the login screens, and "preview as" for admins.
+
+Modes (``CRM_AUTH_MODE``, else ``mode`` under ``[crm_auth]`` in ``.streamlit/secrets.toml``,
+else ``none``):
+
+``none``      local single user, an admin; may preview the app as any role or employee.
+``oidc``      Streamlit's ``st.login`` against the provider in the ``[auth]`` secrets section; the
+              e-mail is mapped to a role and employee by :func:`crm_data.users.resolve_identity`
+              (an ``app_users`` row, else the employee with that e-mail, else a role claim named
+              by ``role_claim``, default ``roles``).
+``password``  e-mail and password checked against ``app_users`` (argon2 hashes; manage them
+              with ``python -m crm_data users``).
+
+:func:`current_identity` runs in ``app.py`` before the page registry is built, so a role only
+ever gets the pages it may open.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from crm_data.filters import ROLES
+from crm_data.queries.people import people
+from crm_data.users import (
+    Identity,
+    UserError,
+    authenticate,
+    identity_for_employee,
+    resolve_identity,
+)
+from ui.registry import PAGES
+
+__all__ = [
+    "AUTH_MODES",
+    "LOCAL_ADMIN",
+    "AuthSettings",
+    "auth_settings",
+    "current_identity",
+    "logout_button",
+]
+
+AUTH_MODES = ("none", "oidc", "password")
+ENV_VAR = "CRM_AUTH_MODE"
+LOCAL_ADMIN = Identity(
+    email="local", name="Local admin", role="admin", employee_id=None, team_id=None
+)
+
+_IDENTITY_KEY = "auth_identity"
+ROLE_LABELS = {
+    "exec": "Executive",
+    "head": "Sales head",
+    "rep": "Sales rep",
+    "analyst": "Analyst",
+    "admin": "Admin",
+}
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """The auth configuration: mode, the OIDC claim holding roles, and the provider name."""
+
+    mode: str = "none"
+    role_claim: str = "roles"
+    provider: str | None = None
+
+
+def _secrets_section(name: str) -> Mapping[str, Any]:
+    try:
+        section = st.secrets.get(name, {})
+    except Exception:  # no secrets file at all, or an unreadable one: no configuration
+        return {}
+    return section if isinstance(section, Mapping) else {}
+
+
+def auth_settings() -> AuthSettings:
+    """Read the auth settings; an unknown mode is a ``UserError`` that names the valid ones."""
+    section = _secrets_section("crm_auth")
+    mode = (os.environ.get(ENV_VAR) or str(section.get("mode", "none"))).strip().lower()
+    if mode not in AUTH_MODES:
+        raise UserError(
+            f"Unknown auth mode {mode!r} (from {ENV_VAR} or [crm_auth] mode); "
+            f"use one of {', '.join(AUTH_MODES)}."
+        )
+    provider = section.get("provider")
+    return AuthSettings(mode, str(section.get("role_claim", "roles")), provider and str(provider))
+
+
+def _claim_roles(value: Any) -> tuple[str, ...]:
+    """Role names from a claim that is a string, a comma-separated string or a list."""
+    if value is None:
+        return ()
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return tuple(str(v).strip().lower() for v in items if str(v).strip())
+
+
+def _login_screen(draw: Callable[[], None]) -> NoReturn:
+    """Show ``draw`` in place of every page (hidden navigation) and stop.
+
+    Every page URL is registered, each drawing the login screen, so a shared link keeps its
+    path and filters through the login (password mode) and no "page not found" appears.
+    Calling ``st.navigation`` also keeps Streamlit out of its legacy ``pages/`` mode, which
+    would otherwise list the page files in the sidebar.
+    """
+    pages = [st.Page(draw, title="Log in", url_path="home", default=True)]
+    pages += [st.Page(draw, title=spec.title, url_path=spec.url_path) for spec in PAGES]
+    st.navigation(pages, position="hidden").run()
+    st.stop()
+    raise AssertionError("unreachable")  # st.stop() raises
+
+
+def _stop_with(message: str, settings: AuthSettings) -> NoReturn:
+    """An access message in place of the app, and a log-out button; stops the run."""
+
+    def denied() -> None:
+        st.title("CRM Analytics", anchor=False)
+        st.warning(message, icon=":material/lock:")
+        logout_button(settings, st)
+
+    _login_screen(denied)
+
+
+def _oidc_identity(engine: Engine, settings: AuthSettings) -> Identity:
+    user = st.user
+    if not user.get("is_logged_in", False):
+
+        def login() -> None:
+            st.title("CRM Analytics", anchor=False)
+            st.write("Log in with your company account to see the dashboard.")
+            if st.button("Log in", type="primary", icon=":material/login:", key="auth_login"):
+                st.login(settings.provider) if settings.provider else st.login()
+
+        _login_screen(login)
+    email = str(user.get("email") or "")
+    cached = st.session_state.get(_IDENTITY_KEY)
+    if isinstance(cached, Identity) and cached.email == email.strip().lower():
+        return cached
+    identity = resolve_identity(
+        engine,
+        email,
+        name=user.get("name"),
+        claim_roles=_claim_roles(user.get(settings.role_claim)),
+    )
+    if identity is None:
+        _stop_with(
+            f"**{email or 'This account'}** has no access to the dashboard. Ask an admin to "
+            "add you (`python -m crm_data users add`).",
+            settings,
+        )
+    st.session_state[_IDENTITY_KEY] = identity
+    return identity
+
+
+def _password_identity(engine: Engine) -> Identity:
+    identity = st.session_state.get(_IDENTITY_KEY)
+    if isinstance(identity, Identity):
+        return identity
+
+    def login() -> None:
+        st.title("CRM Analytics", anchor=False)
+        with st.form("auth_password_form", border=True, width=420):
+            st.subheader("Log in", anchor=False)
+            email = st.text_input("E-mail", key="auth_email", autocomplete="username")
+            password = st.text_input(
+                "Password", type="password", key="auth_password", autocomplete="current-password"
+            )
+            submitted = st.form_submit_button("Log in", type="primary", icon=":material/login:")
+        if submitted:
+            found = authenticate(engine, email, password)
+            if found is None:
+                st.error("Wrong e-mail or password, or the account is disabled.", width=420)
+            else:
+                st.session_state[_IDENTITY_KEY] = found
+                st.rerun()
+
+    _login_screen(login)
+
+
+@st.cache_data(ttl="15m", max_entries=16, show_spinner=False)
+def _people(url: str, version: int, _engine: Engine) -> pd.DataFrame:
+    return people(_engine)
+
+
+def _preview_identity(engine: Engine, version: int, admin: Identity) -> Identity:
+    """The "preview as" box of ``admin``: a role and, for reps and heads, an employee."""
+    with st.sidebar.expander("Preview as", icon=":material/visibility:"):
+        role = st.selectbox(
+            "Role",
+            ROLES,
+            index=ROLES.index("admin"),
+            format_func=ROLE_LABELS.get,
+            key="auth_as_role",
+        )
+        if role not in ("rep", "head"):
+            if role == "admin":
+                return admin
+            return Identity("preview", f"Preview as {ROLE_LABELS[role].lower()}", role, None, None)
+        staff = _people(str(engine.url), version, engine)
+        if role == "head":
+            staff = staff[staff["heads_team_id"].notna()]
+        else:
+            staff = staff[staff["role"] == "rep"]
+        if staff.empty:
+            st.caption(f"No employee has the role {ROLE_LABELS[role].lower()}.")
+            return admin
+        names = dict(zip(staff["employee_id"].astype(int), staff["name"], strict=True))
+        employee = st.selectbox(
+            "Employee", list(names), format_func=names.get, key="auth_as_employee"
+        )
+        try:
+            return identity_for_employee(engine, int(employee), role)
+        except UserError as exc:
+            st.caption(str(exc))
+            return admin
+
+
+def current_identity(engine: Engine, settings: AuthSettings, version: int) -> Identity:
+    """The identity this run works for; draws the login screen and stops when there is none.
+
+    An admin (every user in mode ``none``) may preview the app as another role or employee;
+    the preview's identity is returned then.
+    """
+    if settings.mode == "oidc":
+        identity = _oidc_identity(engine, settings)
+    elif settings.mode == "password":
+        identity = _password_identity(engine)
+    else:
+        identity = LOCAL_ADMIN
+    if identity.role == "admin":
+        return _preview_identity(engine, version, identity)
+    return identity
+
+
+def logout_button(settings: AuthSettings, where: Any) -> None:
+    """A "Log out" button (modes oidc and password) in ``where`` (e.g. ``st.sidebar``)."""
+    if settings.mode == "none":
+        return
+    if where.button("Log out", icon=":material/logout:", key="auth_logout"):
+        st.session_state.pop(_IDENTITY_KEY, None)
+        if settings.mode == "oidc":
+            st.logout()
+        st.rerun()

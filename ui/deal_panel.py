@@ -1,0 +1,43 @@
+"""The drill-through of one deal: summary, stage history and activity timeline."""
+
+from __future__ import annotations
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from crm_data.filters import Scope
+from reports.deal_detail import deal_detail
+from ui.cache import cached_report
+from ui.format import format_value
+
+__all__ = ["deal_panel"]
+
+
+def deal_panel(engine: Engine, scope: Scope, deal_id: int, currency: str | None) -> None:
+    """Draw deal ``deal_id`` as ``scope`` may see it (a notice when it may not)."""
+    detail = cached_report(deal_detail, engine, scope, deal_id)
+    if not detail.found:
+        st.warning(
+            f"Deal {deal_id} does not exist or is not yours to see.", icon=":material/block:"
+        )
+        return
+    deal = detail.summary.iloc[0]
+    with st.container(border=True):
+        st.markdown(f"**{deal['title']}** · {deal['account']} · owner {deal['owner']}")
+        st.caption(
+            f"Deal {deal_id} · {deal['status']} · stage {deal['stage']} · "
+            f"{format_value(float(deal['amount']), 'money', currency)} · created "
+            f"{deal['created_at']:%Y-%m-%d}"
+        )
+        history, activities = st.columns([2, 3])
+        history.markdown("**Stage history**")
+        history.dataframe(
+            detail.history.rename(columns=str.capitalize), hide_index=True, width="stretch",
+            column_config={"Entered_at": st.column_config.DatetimeColumn(
+                "Entered", format="YYYY-MM-DD HH:mm")},
+        )  # fmt: skip
+        activities.markdown("**Activities**")
+        if detail.activities.empty:
+            activities.caption("No activity is linked to this deal.")
+        else:
+            activities.dataframe(detail.activities, hide_index=True, width="stretch")

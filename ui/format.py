@@ -1,0 +1,98 @@
+"""Number formatting for cards, tables and charts: money, counts, ratios, days.
+
+A missing value (``None`` or NaN, e.g. a rate with a zero denominator) is shown as "—"
+(METRICS.md conventions).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+__all__ = ["MISSING", "Unit", "currency_symbol", "format_delta", "format_value", "is_missing"]
+
+Unit = Literal["money", "count", "ratio", "days"]
+
+#: How a missing value is shown.
+MISSING = "—"
+
+_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "RUB": "₽", "BRL": "R$"}
+
+
+def is_missing(value: float | None) -> bool:
+    """True for ``None`` and NaN."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def currency_symbol(currency: str | None) -> str:
+    """``$`` for USD and the like; other codes are shown as the code and a space."""
+    if not currency:
+        return ""
+    return _SYMBOLS.get(currency.upper(), f"{currency.upper()} ")
+
+
+def _compact(value: float) -> str:
+    """1234 → "1.2k", 1_250_000 → "1.25M"; below 1000 with no decimals."""
+    size = abs(value)
+    for threshold, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if size >= threshold:
+            scaled = value / threshold
+            digits = 2 if abs(scaled) < 10 else 1 if abs(scaled) < 100 else 0
+            return f"{scaled:.{digits}f}{suffix}"
+    return f"{value:,.0f}"
+
+
+def format_value(value: float | None, unit: Unit, currency: str | None = None) -> str:
+    """A value as shown on a card: money compact with the currency, ratios in %, days with "d".
+
+    Examples
+    --------
+    >>> format_value(1_234_567.0, "money", "USD")
+    '$1.23M'
+    >>> format_value(0.4215, "ratio")
+    '42.1%'
+    >>> format_value(float("nan"), "ratio")
+    '—'
+    """
+    if is_missing(value):
+        return MISSING
+    assert value is not None
+    if unit == "money":
+        sign = "-" if value < 0 else ""
+        return f"{sign}{currency_symbol(currency)}{_compact(abs(value))}"
+    if unit == "ratio":
+        return f"{100 * value:.1f}%"
+    if unit == "days":
+        return f"{value:,.1f} d"
+    return f"{value:,.0f}"
+
+
+def format_delta(
+    absolute: float | None, relative: float | None, unit: Unit, currency: str | None = None
+) -> str | None:
+    """The delta text of a card, or ``None`` when there is nothing to compare with.
+
+    Ratios change in percentage points ("+3.1 pp"); other units show the relative change and
+    the absolute one ("+12.5% (+$4.2k)"), or only the absolute one when the previous value was
+    0 (no relative change exists).
+
+    Examples
+    --------
+    >>> format_delta(0.031, 0.08, "ratio")
+    '+3.1 pp'
+    >>> format_delta(4200.0, 0.125, "money", "USD")
+    '+12.5% (+$4.20k)'
+    >>> format_delta(3.0, float("nan"), "count")
+    '+3'
+    """
+    if is_missing(absolute):
+        return None
+    assert absolute is not None
+    sign = "+" if absolute >= 0 else "-"
+    if unit == "ratio":
+        return f"{sign}{100 * abs(absolute):.1f} pp"
+    amount = f"{sign}{format_value(abs(absolute), unit, currency)}"
+    if is_missing(relative):
+        return amount
+    assert relative is not None
+    return f"{'+' if relative >= 0 else '-'}{100 * abs(relative):.1f}% ({amount})"

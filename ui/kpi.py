@@ -1,0 +1,38 @@
+"""KPI cards: value, delta against the comparison period, the previous value and sample size."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import streamlit as st
+
+from reports.kpi import Kpi
+from ui.format import format_delta, format_value
+
+__all__ = ["kpi_card", "kpi_row"]
+
+
+def kpi_card(kpi: Kpi, currency: str | None) -> None:
+    """One bordered card: the value, its delta (green when it moves the good way), and a caption
+    with the comparison period's value and the sample size behind a rate.
+    """
+    change = kpi.delta
+    with st.container(border=True, height="stretch"):
+        st.metric(
+            kpi.label,
+            format_value(kpi.value, kpi.unit, currency),
+            delta=format_delta(change.absolute, change.relative, kpi.unit, currency),
+            delta_color="normal" if kpi.higher_is_better else "inverse",
+            help=kpi.help or None,
+        )
+        caption = f"vs {format_value(kpi.previous, kpi.unit, currency)}"
+        if kpi.sample:
+            caption += f" · {kpi.sample}"
+        st.caption(caption)
+
+
+def kpi_row(kpis: Sequence[Kpi], currency: str | None) -> None:
+    """The cards side by side, one column each."""
+    for column, kpi in zip(st.columns(len(kpis)), kpis, strict=True):
+        with column:
+            kpi_card(kpi, currency)

@@ -1,0 +1,74 @@
+"""Tables: show a frame, let the user pick a row (drill-through), export exactly what is shown."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from ui.export import XLSX_MIME, csv_bytes, xlsx_bytes
+
+__all__ = ["data_table", "export_buttons"]
+
+
+def export_buttons(
+    frame: pd.DataFrame, *, key: str, file_stem: str, context: Mapping[str, str]
+) -> None:
+    """CSV and XLSX download buttons for ``frame``, with ``context`` (the filters) in the file."""
+    left, right = st.columns(2, width=360)
+    left.download_button(
+        "CSV", csv_bytes(frame, context), file_name=f"{file_stem}.csv", mime="text/csv",
+        icon=":material/download:", on_click="ignore", key=f"{key}_csv", width="stretch",
+    )  # fmt: skip
+    right.download_button(
+        "Excel", xlsx_bytes(frame, context), file_name=f"{file_stem}.xlsx", mime=XLSX_MIME,
+        icon=":material/download:", on_click="ignore", key=f"{key}_xlsx", width="stretch",
+    )  # fmt: skip
+
+
+def data_table(
+    frame: pd.DataFrame,
+    *,
+    key: str,
+    file_stem: str,
+    context: Mapping[str, str],
+    column_config: Mapping[str, Any] | None = None,
+    selectable: bool = False,
+) -> int | None:
+    """Show ``frame`` (columns already named as they should read) with export buttons.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        What to show and export, as is.
+    key, file_stem : str
+        Widget key prefix and download file name (without extension).
+    context : mapping
+        The filters that produced the table, written into the exported files.
+    column_config : mapping, optional
+        ``st.column_config`` entries (formatting only; the export keeps raw values).
+    selectable : bool
+        Let the user select one row; its position is returned (for a drill-through).
+
+    Returns
+    -------
+    int or None
+        The selected row's position in ``frame``, if any.
+    """
+    event = st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        column_config=dict(column_config or {}),
+        key=key,
+        on_select="rerun" if selectable else "ignore",
+        selection_mode="single-row",
+        placeholder="—",
+    )
+    export_buttons(frame, key=key, file_stem=file_stem, context=context)
+    if not selectable:
+        return None
+    rows = event.selection.rows  # type: ignore[union-attr]
+    return int(rows[0]) if rows else None

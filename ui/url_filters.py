@@ -1,0 +1,223 @@
+"""The global filters as URL query parameters: parse (with validation) and serialise.
+
+Pure functions, no Streamlit: :mod:`ui.filter_bar` draws the widgets and calls these.  Every
+view can be shared as a link; a value that is malformed or names something the user may not see
+(another team's rep, an unknown region) is dropped and reported in a notice, never trusted
+(the query layer enforces the scope anyway).
+
+Parameters (absent = default):
+
+``period``   preset key (:data:`analytics.periods.PRESETS`), default ``last_12_months``
+``from``/``to``  inclusive ISO dates of a custom range (``period=custom``)
+``compare``  ``previous`` (default) or ``last_year``
+``team``, ``rep``  repeated integer ids;  ``region``, ``line``  repeated names
+``pipeline`` one pipeline name
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from analytics.periods import COMPARISONS, PRESETS, Period, comparison_period, resolve_period
+from crm_data.filters import Filters
+
+__all__ = [
+    "DEFAULT_PRESET",
+    "FILTER_PARAMS",
+    "Choices",
+    "Selection",
+    "build_filters",
+    "parse_query",
+    "to_query",
+]
+
+DEFAULT_PRESET = "last_12_months"
+
+#: Every query parameter this module owns (others, e.g. a selected deal, are left alone).
+FILTER_PARAMS: tuple[str, ...] = (
+    "period", "from", "to", "compare", "team", "rep", "region", "line", "pipeline",
+)  # fmt: skip
+
+#: At most this many values per repeated parameter are read (longer lists are cut).
+MAX_VALUES = 200
+_MIN_DATE, _MAX_DATE = date(1900, 1, 1), date(2200, 12, 31)
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the user may pick: the ids and names visible to their scope."""
+
+    teams: Collection[int] = ()
+    reps: Collection[int] = ()
+    regions: Collection[str] = ()
+    product_lines: Collection[str] = ()
+    pipelines: Collection[str] = ()
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The filter bar's state; ``start``/``end`` are the inclusive dates of a custom range."""
+
+    preset: str = DEFAULT_PRESET
+    start: date | None = None
+    end: date | None = None
+    compare: str = "previous"
+    teams: tuple[int, ...] = field(default=())
+    reps: tuple[int, ...] = ()
+    regions: tuple[str, ...] = ()
+    product_lines: tuple[str, ...] = ()
+    pipeline: str | None = None
+
+
+def _values(params: Mapping[str, Sequence[str] | str], key: str) -> list[str]:
+    raw = params.get(key, [])
+    values = [raw] if isinstance(raw, str) else list(raw)
+    return [v.strip() for v in values[:MAX_VALUES] if v.strip()]
+
+
+def _pick_ids(
+    values: list[str], allowed: Collection[int], key: str, what: str, notices: list[str]
+) -> tuple[int, ...]:
+    picked: list[int] = []
+    for value in values:
+        try:
+            number = int(value)
+        except ValueError:
+            notices.append(f"{key}={value!r} is not a number")
+            continue
+        if number in allowed:
+            picked.append(number)
+        else:
+            notices.append(f"{key}={number} is not {what} you can see")
+    return tuple(sorted(set(picked)))
+
+
+def _pick_names(
+    values: list[str], allowed: Collection[str], key: str, what: str, notices: list[str]
+) -> tuple[str, ...]:
+    picked = [v for v in values if v in allowed]
+    notices += [f"{key}={v!r} is not a known {what}" for v in values if v not in allowed]
+    return tuple(sorted(set(picked)))
+
+
+def _parse_date(value: str | None, key: str, notices: list[str]) -> date | None:
+    if value is None:
+        return None
+    try:
+        parsed = date.fromisoformat(value)
+    except ValueError:
+        notices.append(f"{key}={value!r} is not a date (use YYYY-MM-DD)")
+        return None
+    if not _MIN_DATE <= parsed <= _MAX_DATE:
+        notices.append(f"{key}={value} is out of range")
+        return None
+    return parsed
+
+
+def _parse_period(params: Mapping[str, Sequence[str] | str], notices: list[str]) -> Selection:
+    preset = (_values(params, "period") or [DEFAULT_PRESET])[-1]
+    if preset not in PRESETS:
+        notices.append(f"period={preset!r} is not a known period")
+        preset = DEFAULT_PRESET
+    if preset != "custom":
+        return Selection(preset=preset)
+    start = _parse_date((_values(params, "from") or [None])[-1], "from", notices)
+    end = _parse_date((_values(params, "to") or [None])[-1], "to", notices)
+    if start is None or end is None:
+        notices.append("a custom period needs valid from and to dates; showing the default")
+        return Selection()
+    if end < start:
+        notices.append(f"to={end} is before from={start}; showing the default period")
+        return Selection()
+    return Selection(preset="custom", start=start, end=end)
+
+
+def parse_query(
+    params: Mapping[str, Sequence[str] | str], choices: Choices
+) -> tuple[Selection, list[str]]:
+    """The selection a URL asks for, and a notice for every value that was dropped.
+
+    Parameters
+    ----------
+    params : mapping
+        Query parameters, each a string or a list of strings (repeated parameters).
+    choices : Choices
+        What the user may pick; anything else is dropped with a notice.
+
+    Returns
+    -------
+    (Selection, list of str)
+        The validated selection and human-readable notices ("rep=999 is not a rep you can
+        see").
+    """
+    notices: list[str] = []
+    selection = _parse_period(params, notices)
+    compare = (_values(params, "compare") or ["previous"])[-1]
+    if compare not in COMPARISONS:
+        notices.append(f"compare={compare!r} is not a known comparison")
+        compare = "previous"
+    pipeline = (_values(params, "pipeline") or [None])[-1]
+    if pipeline is not None and pipeline not in choices.pipelines:
+        notices.append(f"pipeline={pipeline!r} is not a known pipeline")
+        pipeline = None
+    selection = replace(
+        selection,
+        compare=compare,
+        teams=_pick_ids(_values(params, "team"), choices.teams, "team", "a team", notices),
+        reps=_pick_ids(_values(params, "rep"), choices.reps, "rep", "a rep", notices),
+        regions=_pick_names(
+            _values(params, "region"), choices.regions, "region", "region", notices
+        ),
+        product_lines=_pick_names(
+            _values(params, "line"), choices.product_lines, "line", "product line", notices
+        ),
+        pipeline=pipeline,
+    )
+    return selection, notices
+
+
+def to_query(selection: Selection) -> dict[str, list[str]]:
+    """The query parameters of ``selection``, defaults left out (a clean, shareable URL)."""
+    query: dict[str, list[str]] = {}
+    if selection.preset != DEFAULT_PRESET:
+        query["period"] = [selection.preset]
+    if selection.preset == "custom" and selection.start and selection.end:
+        query["from"] = [selection.start.isoformat()]
+        query["to"] = [selection.end.isoformat()]
+    if selection.compare != "previous":
+        query["compare"] = [selection.compare]
+    for key, values in (
+        ("team", selection.teams),
+        ("rep", selection.reps),
+        ("region", selection.regions),
+        ("line", selection.product_lines),
+    ):
+        if values:
+            query[key] = [str(v) for v in values]
+    if selection.pipeline:
+        query["pipeline"] = [selection.pipeline]
+    return query
+
+
+def build_filters(selection: Selection, today: date) -> tuple[Filters, Period]:
+    """The :class:`Filters` every query receives, and the resolved period (for labels).
+
+    ``as_of`` is the period's exclusive end; the comparison period follows
+    ``selection.compare`` (:func:`analytics.periods.comparison_period`).
+    """
+    period = resolve_period(selection.preset, today, selection.start, selection.end)
+    compare_start, compare_end = comparison_period(period, selection.compare)
+    filters = Filters(
+        period.start,
+        period.end,
+        compare_start=compare_start,
+        compare_end=compare_end,
+        teams=selection.teams,
+        reps=selection.reps,
+        regions=selection.regions,
+        product_lines=selection.product_lines,
+        pipeline=selection.pipeline,
+    )
+    return filters, period
