@@ -1,6 +1,7 @@
-"""The benchmarked cases: every query function of ``crm_data.queries`` under one ``Filters``.
+"""The benchmarked cases: every query function of ``crm_data.queries`` under one ``Filters``,
+the reports pages show, and the data-quality checks.
 
-Each case is ``fn(engine, filters) -> DataFrame`` and runs with the unrestricted scope, which is
+Each case is ``fn(engine, filters) -> result`` and runs with the unrestricted scope, which is
 the largest result a user can ask for.
 """
 
@@ -16,6 +17,8 @@ from sqlalchemy.engine import Engine
 from crm_data import queries
 from crm_data.demo import load_truth
 from crm_data.filters import Filters, Scope
+from crm_data.quality import run_quality_checks
+from reports.overview import overview_report
 
 __all__ = ["CASES", "bench_filters"]
 
@@ -48,6 +51,14 @@ def _scoped(fn: Callable[..., pd.DataFrame]) -> Case:
     return case
 
 
+def _largest_won(engine: Engine, filters: Filters) -> pd.DataFrame:
+    return queries.largest_deals(engine, filters, _ALL, "won")
+
+
+def _quality(engine: Engine, filters: Filters) -> Any:
+    return run_quality_checks(engine, filters.end_ts)
+
+
 CASES: dict[str, Case] = {
     "open_pipeline_by_stage": _scoped(queries.open_pipeline_by_stage),
     "pipeline_snapshots (12 dates)": _snapshots,
@@ -58,6 +69,13 @@ CASES: dict[str, Case] = {
     "activities_by_rep_type_period (week)": _weekly_activities,
     "orders_by_month": _scoped(queries.orders_by_month),
     "customer_summary": _scoped(queries.customer_summary),
+    "deal_flow_by_month": _scoped(queries.deal_flow_by_month),
+    "largest_deals (won)": _largest_won,
+    "customer_contacts": _scoped(queries.customer_contacts),
+    "count_overdue_activities": _scoped(queries.count_overdue_activities),
+    "filter_options": lambda engine, _filters: queries.filter_options(engine, _ALL),
+    "overview_report (period + comparison)": _scoped(overview_report),
+    "run_quality_checks": _quality,
 }
 
 

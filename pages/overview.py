@@ -3,10 +3,10 @@ changed in the period, and what needs attention."""
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from reports.overview import overview_report
+from ui.attention import Attention, attention_card
 from ui.cache import cached_report
 from ui.charts import pipeline_figure, trend_figure
 from ui.deal_panel import deal_panel
@@ -15,7 +15,7 @@ from ui.engine import get_engine
 from ui.format import currency_symbol
 from ui.kpi import kpi_row
 from ui.page import page_context, page_header
-from ui.registry import page_link, route_through_app
+from ui.registry import route_through_app
 from ui.tables import data_table
 
 route_through_app()
@@ -99,44 +99,29 @@ else:
 
 # ---- attention -------------------------------------------------------------------------------
 st.subheader("Needs attention", anchor=False)
-stuck, overdue, forgotten = st.columns(3)
-
-
-def attention(column, title: str, count: int, what: str, page: str, frame: pd.DataFrame,
-              names: dict[str, str], key: str) -> None:  # fmt: skip
-    """A card with the count, a link to the page that explains it, and the list itself."""
-    with column, st.container(border=True, height="stretch"):
-        st.metric(title, f"{count:,}", help=what)
-        page_link(page, context.scope.role)
-        if count:
-            with st.expander(f"Show the list ({min(count, len(frame)):,} of {count:,})"):
-                shown = frame[list(names)].rename(columns=names)
-                data_table(shown, key=key, file_stem=key,
-                           context=context.export_context(f"Overview — {title}"),
-                           column_config={"Amount": money, "Revenue": money, "Due": day,
-                                          "Last contact": day,
-                                          "Days in stage": days, "Days overdue": days,
-                                          "Days since contact": days})  # fmt: skip
-
-
-attention(
-    stuck, "Stuck deals", report.stuck_count,
-    "Open deals longer in their current stage than the stage's limit (rot days).", "funnel",
-    report.stuck,
-    {"title": "Deal", "owner": "Owner", "stage": "Stage", "days_in_stage": "Days in stage",
-     "amount": "Amount", "reasons": "Why"}, "overview_stuck",
-)  # fmt: skip
-attention(
-    overdue, "Overdue follow-ups", report.overdue_count,
-    "Planned activities due before the end of the period and not done.", "activity",
-    report.overdue,
-    {"employee": "Owner", "type": "Type", "due_at": "Due", "days_overdue": "Days overdue",
-     "deal": "Deal", "account": "Account"}, "overview_overdue",
-)  # fmt: skip
-attention(
-    forgotten, "Forgotten clients", report.forgotten_count,
-    "Customers with no contact and no order for 90 days and no open deal.", "activity",
-    report.forgotten,
-    {"account": "Client", "owner": "Owner", "last_contact_at": "Last contact",
-     "days_since_contact": "Days since contact", "revenue": "Revenue"}, "overview_forgotten",
-)  # fmt: skip
+formats = {"Amount": money, "Revenue": money, "Due": day, "Last contact": day,
+           "Days in stage": days, "Days overdue": days, "Days since contact": days}  # fmt: skip
+ITEMS = [
+    Attention(
+        "Stuck deals", report.stuck_count, report.stuck, "funnel", "overview_stuck",
+        "Open deals longer in their current stage than the stage's limit (rot days).",
+        {"title": "Deal", "owner": "Owner", "stage": "Stage", "days_in_stage": "Days in stage",
+         "amount": "Amount", "reasons": "Why"},
+    ),
+    Attention(
+        "Overdue follow-ups", report.overdue_count, report.overdue, "activity",
+        "overview_overdue", "Planned activities due before the end of the period and not done.",
+        {"employee": "Owner", "type": "Type", "due_at": "Due", "days_overdue": "Days overdue",
+         "deal": "Deal", "account": "Account"},
+    ),
+    Attention(
+        "Forgotten clients", report.forgotten_count, report.forgotten, "activity",
+        "overview_forgotten",
+        "Customers with no contact and no order for 90 days and no open deal.",
+        {"account": "Client", "owner": "Owner", "last_contact_at": "Last contact",
+         "days_since_contact": "Days since contact", "revenue": "Revenue"},
+    ),
+]  # fmt: skip
+for column, item in zip(st.columns(len(ITEMS)), ITEMS, strict=True):
+    with column:
+        attention_card(item, context, formats)

@@ -13,6 +13,7 @@ import pandas as pd
 from analytics.activity import active_conversations, overdue_followups
 from analytics.clients import forgotten_clients, new_clients
 from analytics.deals import DealKpis, deal_kpis
+from analytics.pipeline import PipelineTotals, pipeline_totals
 from analytics.stuck import stuck_deals
 from analytics.trend import monthly_trend
 from crm_data.filters import Filters, Scope
@@ -44,9 +45,7 @@ class PeriodFacts:
     deals: DealKpis
     flow: pd.DataFrame
     pipeline: pd.DataFrame
-    open_deals: int
-    pipeline_amount: float
-    weighted_amount: float
+    totals: PipelineTotals
     stuck: pd.DataFrame
     active_conversations: int
     new_clients: int
@@ -109,9 +108,7 @@ def period_facts(bind: Bind, filters: Filters, scope: Scope) -> PeriodFacts:
         deals=deal_kpis(flow),
         flow=flow,
         pipeline=pipeline,
-        open_deals=int(pipeline["deals"].sum()),
-        pipeline_amount=float(pipeline["amount"].sum()),
-        weighted_amount=float(pipeline["weighted_amount"].sum()),
+        totals=pipeline_totals(pipeline),
         stuck=flagged[flagged["stuck"]],
         active_conversations=active_conversations(candidates, as_of),
         new_clients=len(new_clients(customers, filters.start_ts, filters.end_ts)),
@@ -136,12 +133,12 @@ def _kpis(now: PeriodFacts, then: PeriodFacts) -> tuple[Kpi, ...]:
             help="Won revenue / won deals, over deals won in the period."),
         Kpi("new_deals", "New deals", d.new_deals, p.new_deals, "count",
             help="Deals created in the period."),
-        Kpi("open_pipeline", "Open pipeline", now.pipeline_amount, then.pipeline_amount,
-            "money", sample=f"{now.open_deals:,} open deals",
+        Kpi("open_pipeline", "Open pipeline", now.totals.amount, then.totals.amount,
+            "money", sample=f"{now.totals.deals:,} open deals",
             help="Amount of the deals open at the end of the period (the amount of their last "
                  "stage change)."),
-        Kpi("weighted_pipeline", "Weighted pipeline", now.weighted_amount,
-            then.weighted_amount, "money",
+        Kpi("weighted_pipeline", "Weighted pipeline", now.totals.weighted_amount,
+            then.totals.weighted_amount, "money",
             help="Σ amount × stage probability over the deals open at the end of the period."),
         Kpi("active_conversations", "Active conversations", now.active_conversations,
             then.active_conversations, "count",

@@ -21,9 +21,13 @@ from tests.small_crm import build_small_crm
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
-def run_app(timeout: float = 60) -> AppTest:
-    """Run the app once (the default page is Data) and return the finished AppTest."""
-    return AppTest.from_file(APP, default_timeout=timeout).run()
+def run_app(timeout: float = 60, page: str | None = "pages/data.py") -> AppTest:
+    """Run the app, then open ``page`` when the first run registered it (an error panel
+    before the navigation registers nothing), and return the finished AppTest."""
+    at = AppTest.from_file(APP, default_timeout=timeout).run()
+    if page is not None and not at.exception and not at.error:
+        at.switch_page(page).run()
+    return at
 
 
 def metric(at: AppTest, label: str) -> str:
@@ -136,10 +140,12 @@ def test_first_start_seeds_demo_xs(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     url = f"duckdb:///{tmp_path / 'new' / 'crm.duckdb'}"
     monkeypatch.setenv("CRM_DATABASE_URL", url)
     monkeypatch.setenv("CRM_DEMO_SIZE", "XS")
-    at = run_app(timeout=300)
+    at = run_app(timeout=300, page=None)
     assert not at.exception, at.exception
     assert (tmp_path / "new" / "crm.duckdb").exists()
     assert at.toast[0].value.startswith("First start: created a demo company (size XS) in ")
+    assert at.title[0].value == "Overview"  # the first page, with the demo data
+    at.switch_page("pages/data.py").run()
     engine = sa.create_engine(url)
     info = database_info(engine)
     engine.dispose()

@@ -247,3 +247,55 @@ def test_oidc_mode(s_url: str, staff: dict[str, int], monkeypatch: pytest.Monkey
     assert not at.exception
     assert "has no access" in at.warning[0].value
     assert not at.metric
+
+
+def test_selecting_a_won_deal_shows_its_history(s_url: str) -> None:
+    at = run()
+    won = at.dataframe(key="overview_won").value
+    first = int(won["Deal"].iloc[0])
+    at.session_state["overview_won"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception
+    assert any(m.value == "**Stage history**" for m in at.markdown)
+    engine = sa.create_engine(s_url)
+    with engine.connect() as conn:
+        stages = (
+            conn.execute(
+                sa.text(
+                    "SELECT s.name FROM deal_stage_history h JOIN stages s ON s.id = h.stage_id "
+                    "WHERE h.deal_id = :d ORDER BY h.entered_at, h.id"
+                ),
+                {"d": first},
+            )
+            .scalars()
+            .all()
+        )
+    engine.dispose()
+    history = next(d.value for d in at.dataframe if "Changed by" in d.value.columns)
+    assert history["Stage"].tolist() == stages and stages[-1] == "Won"
+
+
+def test_data_page_quality_checks_count_what_sql_counts(s_url: str) -> None:
+    at = run()
+    at.switch_page("pages/data.py").run()
+    assert not at.exception
+    checks = at.dataframe(key="data_quality").value.set_index("Check")
+    engine = sa.create_engine(s_url)
+    with engine.connect() as conn:
+        lost = conn.execute(
+            sa.text("SELECT count(*) FROM deals WHERE status = 'lost' AND lost_reason_id IS NULL")
+        ).scalar_one()
+    engine.dispose()
+    assert len(checks) == 8
+    assert checks.loc["Lost deals without a reason", "Rows"] == lost
+    assert checks.loc["References to missing rows", "Rows"] == 0
+    assert at.button(key="data_seed_run")  # an admin may seed
+
+
+def test_an_analyst_sees_the_data_page_without_seeding(s_url: str) -> None:
+    at = run(role="analyst")
+    at.switch_page("pages/data.py").run()
+    assert not at.exception
+    assert "Only admins can seed demo data." in [c.value for c in at.caption]
+    with pytest.raises(KeyError):
+        at.button(key="data_seed_run")

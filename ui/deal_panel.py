@@ -8,9 +8,15 @@ from sqlalchemy.engine import Engine
 from crm_data.filters import Scope
 from reports.deal_detail import deal_detail
 from ui.cache import cached_report
-from ui.format import format_value
+from ui.format import currency_symbol, format_value
 
 __all__ = ["deal_panel"]
+
+HISTORY_LABELS = {"entered_at": "Entered", "stage": "Stage", "position": "Position",
+                  "amount": "Amount", "changed_by": "Changed by"}  # fmt: skip
+ACTIVITY_LABELS = {"activity_id": "Activity", "type": "Type", "status": "Status", "due_at": "Due",
+                   "done_at": "Done", "employee": "By", "outcome": "Outcome",
+                   "duration_min": "Minutes"}  # fmt: skip
 
 
 def deal_panel(engine: Engine, scope: Scope, deal_id: int, currency: str | None) -> None:
@@ -22,6 +28,8 @@ def deal_panel(engine: Engine, scope: Scope, deal_id: int, currency: str | None)
         )
         return
     deal = detail.summary.iloc[0]
+    when = st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")
+    money = f"{currency_symbol(currency)}%,.0f"
     with st.container(border=True):
         st.markdown(f"**{deal['title']}** · {deal['account']} · owner {deal['owner']}")
         st.caption(
@@ -32,12 +40,14 @@ def deal_panel(engine: Engine, scope: Scope, deal_id: int, currency: str | None)
         history, activities = st.columns([2, 3])
         history.markdown("**Stage history**")
         history.dataframe(
-            detail.history.rename(columns=str.capitalize), hide_index=True, width="stretch",
-            column_config={"Entered_at": st.column_config.DatetimeColumn(
-                "Entered", format="YYYY-MM-DD HH:mm")},
+            detail.history.rename(columns=HISTORY_LABELS), hide_index=True, width="stretch",
+            column_config={"Entered": when, "Amount": st.column_config.NumberColumn(format=money)},
         )  # fmt: skip
         activities.markdown("**Activities**")
         if detail.activities.empty:
             activities.caption("No activity is linked to this deal.")
         else:
-            activities.dataframe(detail.activities, hide_index=True, width="stretch")
+            activities.dataframe(
+                detail.activities.rename(columns=ACTIVITY_LABELS), hide_index=True,
+                width="stretch", column_config={"Due": when, "Done": when},
+            )  # fmt: skip

@@ -1,0 +1,21 @@
+"""The Examples sections of the pure modules' docstrings run and give what they say."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+MODULES = sorted(
+    [f"analytics.{p.stem}" for p in (ROOT / "analytics").glob("*.py") if p.stem != "__init__"]
+    + ["ui.format", "crm_data.filters"]
+)
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name: str) -> None:
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0, f"{result.failed} of {result.attempted} examples failed in {name}"

@@ -1,0 +1,131 @@
+"""Pure building blocks of the UI: number formats, exports with filters, chart builders."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from ui.charts import (
+    COMPARISON,
+    PRIMARY,
+    STAGE_PALETTE,
+    pipeline_figure,
+    stage_colours,
+    trend_figure,
+)
+from ui.export import csv_bytes, xlsx_bytes
+from ui.format import format_delta, format_value
+
+NAN = math.nan
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "currency", "text"),
+    [
+        (1_234_567.0, "money", "USD", "$1.23M"),
+        (-45_600.0, "money", "EUR", "-€45.6k"),
+        (999.0, "money", "SEK", "SEK 999"),
+        (0.0, "money", None, "0"),
+        (2_500_000_000.0, "money", "USD", "$2.50B"),
+        (123_456.0, "money", "USD", "$123k"),
+        (1234.0, "count", None, "1,234"),
+        (0.4215, "ratio", None, "42.1%"),
+        (12.345, "days", None, "12.3 d"),
+        (NAN, "ratio", None, "—"),
+        (None, "money", "USD", "—"),
+    ],
+)
+def test_format_value(value: float | None, unit: str, currency: str | None, text: str) -> None:
+    assert format_value(value, unit, currency) == text  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("absolute", "relative", "unit", "text"),
+    [
+        (0.031, 0.08, "ratio", "+3.1 pp"),  # rates move in percentage points
+        (-0.1, -0.2, "ratio", "-10.0 pp"),
+        (4200.0, 0.125, "money", "+12.5% (+$4.20k)"),
+        (-3.0, -0.25, "count", "-25.0% (-3)"),
+        (3.0, NAN, "count", "+3"),  # previous value 0: no relative change exists
+        (NAN, NAN, "count", None),  # nothing to compare with
+    ],
+)
+def test_format_delta(absolute: float, relative: float, unit: str, text: str | None) -> None:
+    assert format_delta(absolute, relative, unit, "USD") == text  # type: ignore[arg-type]
+
+
+FRAME = pd.DataFrame(
+    {"Deal": [7, 9], "Amount": [1500.5, 20.0], "Closed": pd.to_datetime(["2026-01-02", None])}
+)
+CONTEXT = {"Page": "Overview — Largest won", "Period": "1 Jan – 31 Mar 2026", "Reps": "Ann, Bo"}
+
+
+def test_csv_export_has_the_filters_and_exactly_the_rows_shown() -> None:
+    data = csv_bytes(FRAME, CONTEXT).decode()
+    assert data.splitlines()[:3] == [
+        "# Page: Overview — Largest won",
+        "# Period: 1 Jan – 31 Mar 2026",
+        "# Reps: Ann, Bo",
+    ]
+    back = pd.read_csv(io.StringIO(data), comment="#", parse_dates=["Closed"])
+    assert back["Deal"].tolist() == [7, 9]
+    assert back["Amount"].tolist() == [1500.5, 20.0]
+    assert back["Closed"].iloc[0] == pd.Timestamp("2026-01-02") and pd.isna(back["Closed"].iloc[1])
+
+
+def test_xlsx_export_has_a_data_and_a_filters_sheet() -> None:
+    book = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(FRAME, CONTEXT, sheet="Largest won")))
+    assert book.sheetnames == ["Largest won", "Filters"]
+    rows = list(book["Largest won"].iter_rows(values_only=True))
+    assert rows[0] == ("Deal", "Amount", "Closed")
+    assert rows[1][:2] == (7, 1500.5) and rows[2][:2] == (9, 20)
+    assert list(book["Filters"].iter_rows(values_only=True)) == [
+        ("Filter", "Value"),
+        *CONTEXT.items(),
+    ]
+
+
+def test_stage_colours_are_fixed_by_pipeline_order() -> None:
+    colours = stage_colours(["Lead", "Qualified", "Proposal"])
+    assert colours == dict(zip(["Lead", "Qualified", "Proposal"], STAGE_PALETTE[:3], strict=True))
+    many = stage_colours([f"S{i}" for i in range(10)])
+    assert many["S8"] == STAGE_PALETTE[0]  # cycles after the palette
+
+
+def test_trend_figure_draws_both_periods() -> None:
+    trend = pd.DataFrame(
+        {
+            "month": pd.to_datetime(["2026-01-01", "2026-02-01"]),
+            "current": [100.0, 50.0],
+            "previous": [80.0, 0.0],
+            "previous_month": pd.to_datetime(["2025-01-01", "2025-02-01"]),
+            "partial": [False, True],
+        }
+    )
+    bars, line = trend_figure(trend, "USD", "This period", "Comparison period").data
+    assert (bars.type, line.type) == ("bar", "scatter")
+    assert list(bars.x) == ["Jan 2026", "Feb 2026"] and list(bars.y) == [100.0, 50.0]
+    assert list(bars.marker.opacity) == [1.0, 0.45]  # the partial month is lighter
+    assert list(line.y) == [80.0, 0.0] and list(line.customdata) == ["Jan 2025", "Feb 2025"]
+    assert bars.marker.color == PRIMARY and line.line.color == COMPARISON
+
+
+def test_pipeline_figure_orders_stages_and_labels_counts() -> None:
+    by_stage = pd.DataFrame(
+        {
+            "stage_id": [2, 1], "stage": ["Proposal", "Lead"], "position": [2, 1],
+            "probability": [0.5, 0.1], "deals": [3, 10], "amount": [300.0, 1000.0],
+            "weighted_amount": [150.0, 100.0],
+        }
+    )  # fmt: skip
+    fig = pipeline_figure(by_stage, "USD")
+    bars, weighted = fig.data
+    assert list(bars.y) == ["Lead", "Proposal"] and list(bars.x) == [1000.0, 300.0]
+    assert list(bars.text) == ["10 deals", "3 deals"]
+    assert list(weighted.x) == [100.0, 150.0]
+    assert list(bars.marker.color) == list(STAGE_PALETTE[:2])
+    assert list(fig.layout.xaxis.range) == [0, 1250.0]

@@ -1,0 +1,50 @@
+"""The "needs attention" cards: a count, a link to the page that explains it, and the list."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from ui.page import PageContext
+from ui.registry import page_link
+from ui.tables import data_table
+
+__all__ = ["Attention", "attention_card"]
+
+
+@dataclass(frozen=True)
+class Attention:
+    """One attention item: ``count`` rows in all, ``frame`` the first of them.
+
+    ``page`` is the url_path of the page that explains the item (linked when the role may open
+    it); ``columns`` maps the frame's columns to the labels shown (and exported).
+    """
+
+    title: str
+    count: int
+    frame: pd.DataFrame
+    page: str
+    key: str
+    what: str
+    columns: Mapping[str, str]
+
+
+def attention_card(item: Attention, context: PageContext, column_config: Mapping[str, Any]) -> None:
+    """A bordered card: the count (with the definition as help), the link, the list."""
+    with st.container(border=True, height="stretch"):
+        st.metric(item.title, f"{item.count:,}", help=item.what)
+        page_link(item.page, context.scope.role)
+        if item.count:
+            shown = min(item.count, len(item.frame))
+            with st.expander(f"Show the list ({shown:,} of {item.count:,})"):
+                data_table(
+                    item.frame[list(item.columns)].rename(columns=dict(item.columns)),
+                    key=item.key,
+                    file_stem=item.key,
+                    context=context.export_context(f"Overview — {item.title}"),
+                    column_config=column_config,
+                )
