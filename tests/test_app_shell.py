@@ -299,3 +299,18 @@ def test_an_analyst_sees_the_data_page_without_seeding(s_url: str) -> None:
     assert "Only admins can seed demo data." in [c.value for c in at.caption]
     with pytest.raises(KeyError):
         at.button(key="data_seed_run")
+
+
+def test_filters_survive_a_visit_to_a_page_without_filters(s_url: str) -> None:
+    at = run(
+        query={"period": "custom", "from": "2026-02-01", "to": "2026-02-28", "region": "North"}
+    )
+    assert at.selectbox(key="flt_period").value == "custom"
+    at.switch_page("pages/data.py").run()
+    assert not at.exception
+    with pytest.raises(KeyError):  # the Data page shows no filter bar
+        at.selectbox(key="flt_period")
+    at.switch_page("pages/overview.py").run()
+    assert at.selectbox(key="flt_period").value == "custom"
+    assert at.multiselect(key="flt_region").value == ["North"]
+    assert "1 Feb – 28 Feb 2026" in at.caption[0].value
