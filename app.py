@@ -22,6 +22,7 @@ from ui.engine import data_version, get_engine
 from ui.errors import show_crm_error
 from ui.filter_bar import filter_bar
 from ui.first_run import FLASH_KEY, ensure_demo_data
+from ui.format import escape_markdown
 from ui.page import PageContext, set_page_context
 from ui.registry import navigation_pages, page_spec, route_through_app
 
@@ -45,7 +46,7 @@ def main() -> None:
         scope = identity.scope()
         page = st.navigation(navigation_pages(scope.role))
         with st.sidebar:
-            st.caption(f"{identity.name} · {ROLE_LABELS[scope.role]}")
+            st.caption(f"{escape_markdown(identity.name)} · {ROLE_LABELS[scope.role]}")
             logout_button(settings, st)
         context = PageContext(identity, scope, version)
         spec = page_spec(page.url_path)

@@ -16,7 +16,7 @@ from ui.first_run import demo_size
 from ui.page import page_context, page_header
 from ui.registry import route_through_app
 from ui.seeding import seed_with_progress, size_label
-from ui.tables import data_table
+from ui.tables import data_table, export_buttons
 
 route_through_app()
 context = page_context("data")
@@ -80,15 +80,10 @@ else:
         },
         key="data_tables",
     )
-    st.download_button(
-        "Download table as CSV",
-        frame.to_csv(index=False),
-        file_name="crm_tables.csv",
-        mime="text/csv",
-        icon=":material/download:",
-        on_click="ignore",
-        key="data_download",
-    )
+    export_buttons(
+        frame, key="data_tables_export", file_stem="crm_tables",
+        context=context.export_context("Data — tables"),
+    )  # fmt: skip
 
 # ---- data quality ----------------------------------------------------------------------------
 if info.has_crm_tables:
@@ -103,7 +98,12 @@ if info.has_crm_tables:
     row = data_table(
         quality_frame(checks), key="data_quality", file_stem="data_quality",
         context=context.export_context("Data — quality checks"), selectable=True,
-        column_config={"Rows": st.column_config.NumberColumn(format="localized")},
+        column_config={
+            "Rows": st.column_config.NumberColumn(format="localized", width="small"),
+            "Status": st.column_config.TextColumn(width="small"),
+            "Tables": st.column_config.TextColumn(width="medium"),
+            "What to do": st.column_config.TextColumn(width="large"),
+        },
     )  # fmt: skip
     if row is not None:
         check = checks[row]

@@ -12,7 +12,7 @@ from ui.charts import pipeline_figure, trend_figure
 from ui.deal_panel import deal_panel
 from ui.empty import empty_state
 from ui.engine import get_engine
-from ui.format import currency_symbol
+from ui.format import currency_symbol, escape_markdown
 from ui.kpi import kpi_row
 from ui.page import page_context, page_header
 from ui.registry import route_through_app
@@ -33,7 +33,7 @@ days = st.column_config.NumberColumn(format="%.0f")
 if report.mixed_currencies:
     st.warning(
         f"Deals are in more than one currency; amounts are added as they are and shown in "
-        f"{currency}, the most used one.",
+        f"{escape_markdown(str(currency))}, the most used one.",
         icon=":material/currency_exchange:",
     )
 

@@ -145,15 +145,17 @@ def test_a_rep_sees_only_own_numbers(s_url: str, staff: dict[str, int]) -> None:
 def test_a_tampered_url_cannot_widen_a_reps_scope(s_url: str, staff: dict[str, int]) -> None:
     query = {
         "rep": [str(staff["other"])], "team": "1 OR 1=1", "period": "custom",
-        "from": "garbage", "to": "2026-01-31", "region": "x'; DROP TABLE deals;--",
+        "from": "garbage", "to": "2026-01-31",
+        "region": ["x'; DROP TABLE deals;--", "![pixel](http://evil.example/p.png)"],
     }  # fmt: skip
     at = run(role="rep", employee=staff["rep"], query=query)
     assert not at.exception
     own = won_in_period(s_url, date(2025, 7, 1), date(2026, 6, 30), owner=staff["rep"])
     assert metric(at, "Won deals") == f"{own[0]:,}"
-    notices = " ".join(c.value for c in at.sidebar.caption)
+    notices = at.sidebar.warning[0].value
     assert f"rep={staff['other']} is not a rep you can see" in notices
     assert "from='garbage' is not a date" in notices
+    assert r"'\!\[pixel\]\(http\://evil\.example/p\.png\)' is not a known region" in notices
     assert at.query_params == {}  # the dropped values left the URL
 
 

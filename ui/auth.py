@@ -35,6 +35,7 @@ from crm_data.users import (
     identity_for_employee,
     resolve_identity,
 )
+from ui.format import escape_markdown
 from ui.registry import PAGES
 
 __all__ = [
@@ -149,8 +150,8 @@ def _oidc_identity(engine: Engine, settings: AuthSettings) -> Identity:
     )
     if identity is None:
         _stop_with(
-            f"**{email or 'This account'}** has no access to the dashboard. Ask an admin to "
-            "add you (`python -m crm_data users add`).",
+            f"**{escape_markdown(email) or 'This account'}** has no access to the dashboard. "
+            "Ask an admin to add you (`python -m crm_data users add`).",
             settings,
         )
     st.session_state[_IDENTITY_KEY] = identity

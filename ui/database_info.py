@@ -95,7 +95,7 @@ def load_quality_checks(engine: Engine, now: datetime) -> list[QualityCheck]:
     return _cached_checks(url, data_version(), now, engine)
 
 
-_STATUS = {"ok": "✅ ok", "warning": "⚠️ found", "missing": "— table missing"}
+_STATUS = {"ok": "ok", "warning": "found", "missing": "table missing"}
 
 
 def quality_frame(checks: list[QualityCheck]) -> pd.DataFrame:

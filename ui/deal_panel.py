@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 from crm_data.filters import Scope
 from reports.deal_detail import deal_detail
 from ui.cache import cached_report
-from ui.format import currency_symbol, format_value
+from ui.format import currency_symbol, escape_markdown, format_value
 
 __all__ = ["deal_panel"]
 
@@ -31,9 +31,12 @@ def deal_panel(engine: Engine, scope: Scope, deal_id: int, currency: str | None)
     when = st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")
     money = f"{currency_symbol(currency)}%,.0f"
     with st.container(border=True):
-        st.markdown(f"**{deal['title']}** · {deal['account']} · owner {deal['owner']}")
+        title, account, owner, stage = (
+            escape_markdown(str(deal[c])) for c in ("title", "account", "owner", "stage")
+        )
+        st.markdown(f"**{title}** · {account} · owner {owner}")
         st.caption(
-            f"Deal {deal_id} · {deal['status']} · stage {deal['stage']} · "
+            f"Deal {deal_id} · {deal['status']} · stage {stage} · "
             f"{format_value(float(deal['amount']), 'money', currency)} · created "
             f"{deal['created_at']:%Y-%m-%d}"
         )

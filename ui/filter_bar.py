@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from analytics.periods import COMPARISONS, PRESETS, Period
 from crm_data.filters import Filters, Scope
 from crm_data.queries.people import FilterOptions, filter_options
+from ui.format import escape_markdown
 from ui.url_filters import (
     DEFAULT_PRESET,
     FILTER_PARAMS,
@@ -222,8 +223,12 @@ def filter_bar(
     with st.sidebar:
         st.subheader("Filters", anchor=False)
         selection = _widgets(options, scope, today)
-        for notice in st.session_state.get(_NOTICES, []):
-            st.caption(f":material/link_off: Ignored from the link: {notice}.")
+        if notices := st.session_state.get(_NOTICES):
+            st.warning(
+                "**Ignored from the link:**\n"
+                + "\n".join(f"- {escape_markdown(n)}" for n in notices),
+                icon=":material/link_off:",
+            )
         st.button("Reset filters", icon=":material/filter_alt_off:", key="flt_reset",
                   on_click=reset_filters)  # fmt: skip
     _write_url(selection)

@@ -9,12 +9,22 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-__all__ = ["MISSING", "Unit", "currency_symbol", "format_delta", "format_value", "is_missing"]
+__all__ = [
+    "MISSING",
+    "Unit",
+    "currency_symbol",
+    "escape_markdown",
+    "format_delta",
+    "format_value",
+    "is_missing",
+]
 
 Unit = Literal["money", "count", "ratio", "days"]
 
 #: How a missing value is shown.
 MISSING = "—"
+
+_MARKDOWN_SPECIALS = frozenset("\\`*_{}[]()<>#+-.!|~$:")
 
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "RUB": "₽", "BRL": "R$"}
 
@@ -96,3 +106,15 @@ def format_delta(
         return amount
     assert relative is not None
     return f"{'+' if relative >= 0 else '-'}{100 * abs(relative):.1f}% ({amount})"
+
+
+def escape_markdown(text: str) -> str:
+    r"""``text`` with every Markdown, HTML and LaTeX special character backslash-escaped, so text
+    from a URL or the database is shown as typed (no links, images or formatting).
+
+    Examples
+    --------
+    >>> print(escape_markdown("![x](http://evil/img) *bold* $x$"))
+    \!\[x\]\(http\://evil/img\) \*bold\* \$x\$
+    """
+    return "".join(f"\\{c}" if c in _MARKDOWN_SPECIALS else c for c in text)

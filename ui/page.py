@@ -9,6 +9,7 @@ import streamlit as st
 from analytics.periods import COMPARISONS, Period, period_label
 from crm_data.filters import Filters, Scope
 from crm_data.users import Identity
+from ui.format import escape_markdown
 from ui.registry import page_spec
 
 __all__ = ["PageContext", "compare_text", "page_context", "page_header", "set_page_context"]
@@ -69,9 +70,9 @@ def compare_text(filters: Filters, compare: str) -> str:
 def _who(context: PageContext) -> str:
     identity = context.identity
     if context.scope.role == "rep":
-        return f"{identity.name}'s own data"
+        return f"{escape_markdown(identity.name)}'s own data"
     if context.scope.role == "head":
-        return f"team of {identity.name}"
+        return f"team of {escape_markdown(identity.name)}"
     return "all data"
 
 
@@ -83,6 +84,6 @@ def page_header(title: str, context: PageContext, about: str) -> None:
         parts.append(
             f"**{context.period.label}** vs {compare_text(context.filters, context.compare)}"
         )
-    parts += [f"{name}: {value}" for name, value in context.labels]
+    parts += [f"{name}: {escape_markdown(value)}" for name, value in context.labels]
     parts.append(f"Showing {_who(context)}")
     st.caption(" · ".join(parts))
