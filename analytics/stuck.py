@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 import pandas as pd
 
@@ -29,19 +28,27 @@ def _limit_days(candidates: pd.DataFrame, stage_limits: Mapping[int, float] | No
     return limits
 
 
-def _reason_text(deal: Any, silence_days: int) -> str:
-    """The flags of one deal (a row of the flagged frame) as text joined with ``"; "``."""
-    parts = []
-    if deal.over_limit:
-        days = math.floor(deal.days_in_stage)
-        parts.append(f"{days} days in {deal.stage} (limit {round(deal.limit_days, 1):g})")
-    if deal.close_date_passed:
-        parts.append("close date passed")
-    if deal.silent:
-        parts.append(f"no activity for {silence_days}+ days")
-    if deal.no_next_step:
-        parts.append("no next step")
-    return "; ".join(parts)
+def _reasons(flags: pd.DataFrame, silence_days: int) -> pd.Series:
+    """The flags of every deal as text joined with ``"; "`` (vectorised: 150k deals at size L).
+
+    ``"32 days in Proposal (limit 21); close date passed; no activity for 14+ days; no next
+    step"``; days in stage are rounded down, the limit to one decimal.
+    """
+    over = flags["over_limit"].to_numpy(bool)
+    over_text = pd.Series("", index=flags.index, dtype="str")
+    if over.any():
+        rows = flags.loc[over]
+        days = rows["days_in_stage"].map(math.floor).astype(str)
+        limit = rows["limit_days"].round(1).map("{:g}".format)
+        over_text.loc[over] = "; " + days + " days in " + rows["stage"] + " (limit " + limit + ")"
+    text = over_text
+    for column, words in (
+        ("close_date_passed", "close date passed"),
+        ("silent", f"no activity for {silence_days}+ days"),
+        ("no_next_step", "no next step"),
+    ):
+        text = text + flags[column].map({True: f"; {words}", False: ""}).astype("str")
+    return text.str.removeprefix("; ")
 
 
 def stuck_deals(
@@ -92,8 +99,7 @@ def stuck_deals(
     )
     flag_columns = ["over_limit", "close_date_passed", "silent", "no_next_step"]
     flags["flagged"] = flags[flag_columns].any(axis=1)
-    reasons = [_reason_text(deal, silence_days) for deal in flags.itertuples(index=False)]
-    flags["reasons"] = pd.Series(reasons, index=flags.index, dtype="str")
+    flags["reasons"] = _reasons(flags, silence_days)
     return flags.sort_values(
         ["stuck", "amount", "deal_id"], ascending=[False, False, True], ignore_index=True
     )

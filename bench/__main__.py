@@ -39,7 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--reseed", action="store_true", help="seed even if the demo is there")
     parser.add_argument("--runs", type=int, default=5, help="warm repetitions per case")
-    parser.add_argument("--only", nargs="*", help="run only these cases")
+    parser.add_argument(
+        "--only", nargs="*", help="run only these cases (their results replace those in --out)"
+    )
     parser.add_argument("--table", action="store_true", help="print the README table and exit")
     return parser
 
@@ -117,6 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"rows {timing.rows:>7}  peak {timing.peak_rss_mb:7.0f} MiB",
             flush=True,
         )
+    if args.only and out.exists():  # a partial run updates those cases, keeps the others
+        previous = json.loads(out.read_text())
+        queries = {**previous.get("queries", {}), **result["queries"]}
+        result = {**previous, **result, "queries": queries}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {out}")

@@ -46,7 +46,7 @@ class PeriodFacts:
     flow: pd.DataFrame
     pipeline: pd.DataFrame
     totals: PipelineTotals
-    stuck: pd.DataFrame
+    candidates: pd.DataFrame
     active_conversations: int
     new_clients: int
     forgotten: pd.DataFrame
@@ -97,19 +97,20 @@ class OverviewReport:
 
 
 def period_facts(bind: Bind, filters: Filters, scope: Scope) -> PeriodFacts:
-    """Deal KPIs, pipeline, stuck deals, conversations and clients of one period."""
+    """Deal KPIs, pipeline, open deals (stuck-deal candidates), conversations and clients of
+    one period.
+    """
     as_of = filters.as_of_ts
     flow = deal_flow_by_month(bind, filters, scope)
     pipeline = open_pipeline_by_stage(bind, filters, scope)
     candidates = stuck_deal_candidates(bind, filters, scope)
     customers = customer_contacts(bind, filters, scope)
-    flagged = stuck_deals(candidates, as_of)
     return PeriodFacts(
         deals=deal_kpis(flow),
         flow=flow,
         pipeline=pipeline,
         totals=pipeline_totals(pipeline),
-        stuck=flagged[flagged["stuck"]],
+        candidates=candidates,
         active_conversations=active_conversations(candidates, as_of),
         new_clients=len(new_clients(customers, filters.start_ts, filters.end_ts)),
         forgotten=forgotten_clients(customers, as_of),
@@ -177,6 +178,8 @@ def overview_report(bind: Bind, filters: Filters, scope: Scope) -> OverviewRepor
     compared = filters.comparison()
     now = period_facts(bind, filters, scope)
     then = period_facts(bind, compared, scope)
+    flagged = stuck_deals(now.candidates, filters.as_of_ts)
+    stuck = flagged[flagged["stuck"]]
     currencies = deal_currencies(bind, scope)
     overdue = overdue_followups(
         overdue_activities(bind, filters, scope, limit=ATTENTION_ROWS), filters.as_of_ts
@@ -192,8 +195,8 @@ def overview_report(bind: Bind, filters: Filters, scope: Scope) -> OverviewRepor
         won=largest_deals(bind, filters, scope, "won", LIST_ROWS),
         lost=largest_deals(bind, filters, scope, "lost", LIST_ROWS),
         slipped=largest_deals(bind, filters, scope, "slipped", LIST_ROWS),
-        stuck=_stuck_list(bind, scope, now.stuck),
-        stuck_count=len(now.stuck),
+        stuck=_stuck_list(bind, scope, stuck),
+        stuck_count=len(stuck),
         overdue=overdue,
         overdue_count=count_overdue_activities(bind, filters, scope),
         forgotten=now.forgotten.head(ATTENTION_ROWS),
