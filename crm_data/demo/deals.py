@@ -74,19 +74,29 @@ def _deal_times(w: World) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n_org = spec.deals - len(camp_t)
     n_acc = spec.accounts
     weight = rng.lognormal(0, 0.8, n_acc) * np.array([0.8, 1, 1.2, 1.4, 1.6, 0.6])[w["acc_size"]]
-    counts = rng.multinomial(n_org, weight / weight.sum())
-    acc = np.repeat(np.arange(n_acc), counts)
-    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    is_first = np.zeros(len(acc), bool)
-    is_first[first[counts > 0]] = True
-    created_acc = w["acc_created"][acc]
-    lo = np.minimum(created_acc + 7, horizon - 0.5)
-    at_creation = is_first & ~w["acc_backlog"][acc]
-    t = np.where(
-        at_creation,
-        clock.clip(created_acc + rng.exponential(1.5, len(acc))),
-        clock.business_time(lo, horizon, rng.random(len(acc))),
+    has_deal = rng.multinomial(n_org, weight / weight.sum()) > 0
+    # first deals: at the account's creation (backlog accounts: some time after it)
+    first_acc = np.flatnonzero(has_deal)
+    created_first = w["acc_created"][first_acc]
+    first_t = np.where(
+        w["acc_backlog"][first_acc],
+        clock.business_time(np.minimum(created_first + 7, horizon - 0.5), horizon,
+                            rng.random(len(first_acc))),
+        clock.clip(created_first + rng.exponential(1.5, len(first_acc))),
+    )  # fmt: skip
+    # repeat deals follow the business density (seasonality and the planted trend) and go to
+    # an account that exists by then, in proportion to its weight: the deal volume grows as the
+    # business does, not with the number of accounts accumulated so far
+    n_repeat = max(n_org - len(first_acc), 0)
+    ready = w["acc_created"][first_acc] + 7  # accounts are sorted by creation time
+    t_repeat = clock.business_time(
+        np.full(n_repeat, min(ready[0], horizon - 0.5)), horizon, rng.random(n_repeat)
     )
+    eligible = np.maximum(np.searchsorted(ready, t_repeat, side="right"), 1)
+    cum_weight = np.cumsum(weight[first_acc])
+    pick = np.searchsorted(cum_weight, rng.random(n_repeat) * cum_weight[eligible - 1], "right")
+    acc = np.concatenate([first_acc, first_acc[np.minimum(pick, eligible - 1)]])
+    t = np.concatenate([first_t, t_repeat])
     acc = np.concatenate([acc, camp_acc])
     t = np.concatenate([t, camp_t])
     campaign = np.concatenate([np.full(n_org, -1), camp_c])
