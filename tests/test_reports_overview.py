@@ -116,3 +116,19 @@ def test_overview_kpis_equal_plain_sql(engine: sa.Engine, who: str) -> None:
     assert all(values[k] > 0 for k in ("won_deals", "open_pipeline", "active_conversations"))
     if who == "everyone":  # enough customers for both client counts to mean something
         assert values["new_clients"] > 10 and values["forgotten_clients"] > 10
+
+
+def test_a_rep_cannot_drill_into_another_reps_deal(engine: sa.Engine) -> None:
+    from reports.deal_detail import deal_detail
+
+    rep = int(scalar(engine, "SELECT min(id) FROM employees WHERE role = 'rep'"))
+    own = int(scalar(engine, "SELECT min(id) FROM deals WHERE owner_id = :rep", rep=rep))
+    other = int(scalar(engine, "SELECT min(id) FROM deals WHERE owner_id <> :rep", rep=rep))
+    mine = deal_detail(engine, Scope.rep(rep), own)
+    assert mine.found and not mine.history.empty
+    assert len(mine.history) == scalar(
+        engine, "SELECT count(*) FROM deal_stage_history WHERE deal_id = :d", d=own
+    )
+    theirs = deal_detail(engine, Scope.rep(rep), other)
+    assert not theirs.found and theirs.history.empty and theirs.activities.empty
+    assert deal_detail(engine, Scope.everyone(), other).found
