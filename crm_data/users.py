@@ -35,7 +35,7 @@ from argon2.exceptions import Argon2Error
 from crm_data.errors import CrmDataError
 from crm_data.filters import ROLES, Scope
 from crm_data.queries.frames import Kind, empty_frame, read_frame
-from crm_data.schema import Employee, Team
+from crm_data.queries.tables import EMPLOYEES, TEAMS
 
 __all__ = [
     "APP_USERS",
@@ -81,9 +81,6 @@ APP_USERS = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=False),
 )
-
-EMPLOYEES: sa.Table = Employee.__table__  # type: ignore[assignment]
-TEAMS: sa.Table = Team.__table__  # type: ignore[assignment]
 
 _HASHER = PasswordHasher()
 _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)*")

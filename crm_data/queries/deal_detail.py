@@ -7,13 +7,10 @@ import sqlalchemy as sa
 
 from crm_data.filters import Scope
 from crm_data.queries.frames import Bind, read_frame
-from crm_data.queries.tables import ACTIVITIES, DEALS, HISTORY, STAGES
+from crm_data.queries.tables import ACTIVITIES, DEALS, EMPLOYEES, HISTORY, STAGES
 from crm_data.queries.where import deal_conditions
-from crm_data.schema import Employee
 
 __all__ = ["deal_activities", "deal_history"]
-
-EMPLOYEES: sa.Table = Employee.__table__  # type: ignore[assignment]
 
 
 def _visible(deal_id: int, scope: Scope) -> sa.Select[tuple[int]]:

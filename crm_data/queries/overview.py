@@ -20,9 +20,8 @@ from crm_data.filters import Filters, Scope
 from crm_data.portable import trunc_date
 from crm_data.queries.frames import Bind, Kind, connect, empty_frame, read_frame
 from crm_data.queries.orders import order_facts
-from crm_data.queries.tables import ACCOUNTS, ACTIVITIES, DEALS, LOST_REASONS, STAGES
+from crm_data.queries.tables import ACCOUNTS, ACTIVITIES, DEALS, EMPLOYEES, LOST_REASONS, STAGES
 from crm_data.queries.where import account_conditions, activity_conditions, deal_conditions
-from crm_data.schema import Employee
 
 __all__ = [
     "count_overdue_activities",
@@ -33,7 +32,6 @@ __all__ = [
     "overdue_activities",
 ]
 
-EMPLOYEES: sa.Table = Employee.__table__  # type: ignore[assignment]
 
 DealListKind = Literal["won", "lost", "slipped"]
 

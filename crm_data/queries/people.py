@@ -15,15 +15,10 @@ import sqlalchemy as sa
 
 from crm_data.filters import Scope
 from crm_data.queries.frames import Bind, Kind, connect, read_frame
-from crm_data.queries.tables import ACCOUNTS, DEALS, STAGES
+from crm_data.queries.tables import ACCOUNTS, DEALS, EMPLOYEES, PRODUCTS, STAGES, TEAMS
 from crm_data.queries.where import owner_conditions
-from crm_data.schema import Employee, Product, Team
 
 __all__ = ["FilterOptions", "filter_options", "people"]
-
-EMPLOYEES: sa.Table = Employee.__table__  # type: ignore[assignment]
-PRODUCTS: sa.Table = Product.__table__  # type: ignore[assignment]
-TEAMS: sa.Table = Team.__table__  # type: ignore[assignment]
 
 
 def _sorted(frame: pd.DataFrame, by: str, tie: str) -> pd.DataFrame:

@@ -13,28 +13,37 @@ from crm_data.schema import (
     Activity,
     Deal,
     DealStageHistory,
+    Employee,
     LostReason,
     Order,
     OrderItem,
+    Product,
     Stage,
+    Team,
 )
 
 __all__ = [
     "ACCOUNTS",
     "ACTIVITIES",
     "DEALS",
+    "EMPLOYEES",
     "HISTORY",
     "LOST_REASONS",
     "ORDERS",
     "ORDER_ITEMS",
+    "PRODUCTS",
     "STAGES",
+    "TEAMS",
 ]
 
 ACCOUNTS: sa.Table = Account.__table__  # type: ignore[assignment]
 ACTIVITIES: sa.Table = Activity.__table__  # type: ignore[assignment]
 DEALS: sa.Table = Deal.__table__  # type: ignore[assignment]
+EMPLOYEES: sa.Table = Employee.__table__  # type: ignore[assignment]
 HISTORY: sa.Table = DealStageHistory.__table__  # type: ignore[assignment]
 LOST_REASONS: sa.Table = LostReason.__table__  # type: ignore[assignment]
 ORDERS: sa.Table = Order.__table__  # type: ignore[assignment]
 ORDER_ITEMS: sa.Table = OrderItem.__table__  # type: ignore[assignment]
+PRODUCTS: sa.Table = Product.__table__  # type: ignore[assignment]
 STAGES: sa.Table = Stage.__table__  # type: ignore[assignment]
+TEAMS: sa.Table = Team.__table__  # type: ignore[assignment]
