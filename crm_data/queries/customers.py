@@ -11,7 +11,31 @@ from crm_data.queries.frames import Bind, read_frame
 from crm_data.queries.orders import order_facts
 from crm_data.queries.tables import ACCOUNTS
 
-__all__ = ["customer_summary"]
+__all__ = ["customer_summary", "orders_per_account"]
+
+
+def orders_per_account(filters: Filters, scope: Scope) -> sa.Subquery:
+    """Per account, its orders placed before ``as_of`` (as :func:`.orders.order_facts` sees them).
+
+    Returns
+    -------
+    Subquery
+        Columns ``account_id, first_order_at, last_order_at, orders, order_days`` (distinct
+        order dates: same-day orders count once) and ``revenue`` (sum of the amounts).
+    """
+    facts = order_facts(filters, scope, until=filters.as_of_ts)
+    return (
+        sa.select(
+            facts.c.account_id,
+            sa.func.min(facts.c.ordered_at).label("first_order_at"),
+            sa.func.max(facts.c.ordered_at).label("last_order_at"),
+            sa.func.count().label("orders"),
+            sa.func.count(sa.distinct(trunc_date("day", facts.c.ordered_at))).label("order_days"),
+            sa.func.sum(facts.c.amount).label("revenue"),
+        )
+        .group_by(facts.c.account_id)
+        .subquery("orders_per_account")
+    )
 
 
 def customer_summary(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
@@ -30,19 +54,7 @@ def customer_summary(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame
         ``order_days`` int (distinct order dates: same-day orders count once),
         ``revenue`` float; ordered by account id.
     """
-    facts = order_facts(filters, scope, until=filters.as_of_ts)
-    per_account = (
-        sa.select(
-            facts.c.account_id,
-            sa.func.min(facts.c.ordered_at).label("first_order_at"),
-            sa.func.max(facts.c.ordered_at).label("last_order_at"),
-            sa.func.count().label("orders"),
-            sa.func.count(sa.distinct(trunc_date("day", facts.c.ordered_at))).label("order_days"),
-            sa.func.sum(facts.c.amount).label("revenue"),
-        )
-        .group_by(facts.c.account_id)
-        .subquery("per_account")
-    )
+    per_account = orders_per_account(filters, scope)
     stmt = (
         sa.select(
             per_account.c.account_id,

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.expression import ColumnElement
 
 from crm_data.filters import Filters, Scope
-from crm_data.queries.tables import DEALS, HISTORY, STAGES
+from crm_data.queries.tables import ACTIVITIES, DEALS, HISTORY, STAGES
 from crm_data.queries.where import deal_conditions
 
 __all__ = [
@@ -25,8 +25,10 @@ __all__ = [
     "at_timestamp",
     "dates_table",
     "deal_states",
+    "is_open_at",
     "last_positions",
     "status_at",
+    "still_planned_at",
 ]
 
 
@@ -54,6 +56,20 @@ def dates_table(moments: Sequence[datetime], name: str = "moments") -> sa.Subque
     if len(selects) == 1:
         return selects[0].subquery(name)
     return sa.union_all(*selects).subquery(name)
+
+
+def is_open_at(t: Any, deals: Any = DEALS) -> ColumnElement[bool]:
+    """The deal is open at ``t`` (a datetime or a column): created before it, not closed before."""
+    return sa.and_(
+        deals.c.created_at < t,
+        sa.or_(deals.c.closed_at.is_(None), deals.c.closed_at >= t),
+    )
+
+
+def still_planned_at(as_of: datetime, activities: Any = ACTIVITIES) -> ColumnElement[bool]:
+    """The activity was still planned at ``as_of``: planned, or done only at/after ``as_of``."""
+    act = activities.c
+    return sa.or_(act.status == "planned", sa.and_(act.status == "done", act.done_at >= as_of))
 
 
 def status_at(as_of: datetime, deals: Any = DEALS) -> ColumnElement[str]:
@@ -108,13 +124,9 @@ def deal_states(moments: sa.Subquery, filters: Filters, scope: Scope) -> sa.Subq
             rank,
         )
         .select_from(
-            DEALS.join(
-                moments,
-                sa.and_(
-                    DEALS.c.created_at < t,
-                    sa.or_(DEALS.c.closed_at.is_(None), DEALS.c.closed_at >= t),
-                ),
-            ).join(HISTORY, sa.and_(HISTORY.c.deal_id == DEALS.c.id, HISTORY.c.entered_at < t))
+            DEALS.join(moments, is_open_at(t)).join(
+                HISTORY, sa.and_(HISTORY.c.deal_id == DEALS.c.id, HISTORY.c.entered_at < t)
+            )
         )
         .where(*deal_conditions(DEALS, scope, filters))
         .subquery("ranked")

@@ -9,7 +9,6 @@ planned at ``t`` when its status is ``planned``, or ``done`` with ``done_at >= t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any, Literal
 
 import pandas as pd
@@ -18,8 +17,9 @@ from sqlalchemy.sql.expression import ColumnElement
 
 from crm_data.filters import Filters, Scope
 from crm_data.portable import trunc_date
+from crm_data.queries.customers import orders_per_account
 from crm_data.queries.frames import Bind, Kind, connect, empty_frame, read_frame
-from crm_data.queries.orders import order_facts
+from crm_data.queries.history import is_open_at, still_planned_at
 from crm_data.queries.tables import ACCOUNTS, ACTIVITIES, DEALS, EMPLOYEES, LOST_REASONS, STAGES
 from crm_data.queries.where import account_conditions, activity_conditions, deal_conditions
 
@@ -34,20 +34,6 @@ __all__ = [
 
 
 DealListKind = Literal["won", "lost", "slipped"]
-
-
-def _is_open_at(as_of: datetime) -> ColumnElement[bool]:
-    """The deal was created before ``as_of`` and had not closed before it."""
-    return sa.and_(
-        DEALS.c.created_at < as_of,
-        sa.or_(DEALS.c.closed_at.is_(None), DEALS.c.closed_at >= as_of),
-    )
-
-
-def _still_planned_at(as_of: datetime) -> ColumnElement[bool]:
-    """The activity was still planned at ``as_of`` (planned, or done only at/after ``as_of``)."""
-    act = ACTIVITIES.c
-    return sa.or_(act.status == "planned", sa.and_(act.status == "done", act.done_at >= as_of))
 
 
 def _closed_in_period(filters: Filters) -> list[ColumnElement[bool]]:
@@ -155,7 +141,7 @@ def _slipped_conditions(filters: Filters) -> list[ColumnElement[bool]]:
     """Open at ``as_of`` and expected to close in the period, before ``as_of``."""
     expected = DEALS.c.expected_close_at
     return [
-        _is_open_at(filters.as_of_ts),
+        is_open_at(filters.as_of_ts),
         expected >= filters.start,
         expected < filters.end,
         expected < filters.as_of_ts.date(),
@@ -323,17 +309,7 @@ def customer_contacts(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFram
         ``as_of``, 0 when none; account currency); ordered by account id.
     """
     as_of = filters.as_of_ts
-    facts = order_facts(filters, scope, until=as_of)
-    orders = (
-        sa.select(
-            facts.c.account_id,
-            sa.func.min(facts.c.ordered_at).label("first_order_at"),
-            sa.func.max(facts.c.ordered_at).label("last_order_at"),
-            sa.func.sum(facts.c.amount).label("revenue"),
-        )
-        .group_by(facts.c.account_id)
-        .subquery("orders_per_account")
-    )
+    orders = orders_per_account(filters, scope)
     won = (
         sa.select(DEALS.c.account_id, sa.func.min(DEALS.c.closed_at).label("first_won_at"))
         .where(
@@ -353,7 +329,7 @@ def customer_contacts(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFram
     )
     open_deals = (
         sa.select(DEALS.c.account_id, sa.func.count().label("open_deals"))
-        .where(_is_open_at(as_of))
+        .where(is_open_at(as_of))
         .group_by(DEALS.c.account_id)
         .subquery("open_per_account")
     )
@@ -410,7 +386,7 @@ def _overdue_conditions(filters: Filters, scope: Scope) -> list[ColumnElement[bo
     as_of = filters.as_of_ts
     return [
         *activity_conditions(ACTIVITIES, scope, filters),
-        _still_planned_at(as_of),
+        still_planned_at(as_of),
         ACTIVITIES.c.due_at < as_of,
     ]
 

@@ -22,6 +22,7 @@ from crm_data.queries.history import (
     dates_table,
     deal_states,
     is_open_stage,
+    still_planned_at,
 )
 from crm_data.queries.tables import ACTIVITIES, STAGES
 
@@ -174,12 +175,9 @@ def stuck_deal_candidates(bind: Bind, filters: Filters, scope: Scope) -> pd.Data
         .where(act.deal_id == states.c.deal_id, act.status == "done", act.done_at < as_of)
         .scalar_subquery()
     )
-    still_planned = sa.or_(
-        act.status == "planned", sa.and_(act.status == "done", act.done_at >= as_of)
-    )
     next_due = (
         sa.select(sa.func.min(act.due_at))
-        .where(act.deal_id == states.c.deal_id, still_planned, act.due_at >= as_of)
+        .where(act.deal_id == states.c.deal_id, still_planned_at(as_of), act.due_at >= as_of)
         .scalar_subquery()
     )
     stmt = (
