@@ -44,7 +44,7 @@ kpi_row(report.kpis[5:], currency)
 left, right = st.columns([3, 2])
 with left, st.container(border=True):
     st.markdown("**Won revenue by month** vs the comparison period")
-    if report.trend["current"].sum() == 0 and report.trend["previous"].sum() == 0:
+    if not report.has_revenue:
         empty_state("No deal was won in these months.", "Pick a longer period in the sidebar.")
     else:
         st.plotly_chart(
@@ -53,7 +53,7 @@ with left, st.container(border=True):
         )
 with right, st.container(border=True):
     st.markdown("**Open pipeline by stage** at the end of the period")
-    if report.pipeline["deals"].sum() == 0:
+    if report.open_deals == 0:
         empty_state("No deal was open at the end of the period.", "Pick another period.")
     else:
         st.plotly_chart(pipeline_figure(report.pipeline, currency), key="overview_pipeline")

@@ -66,6 +66,8 @@ class OverviewReport:
         :func:`analytics.trend.monthly_trend` of won revenue.
     pipeline : DataFrame
         Open pipeline by stage at the period end (``open_pipeline_by_stage``).
+    open_deals : int
+        Deals open at the period end (the sum of ``pipeline``).
     won, lost, slipped : DataFrame
         The largest deals won, lost and slipped in the period (``largest_deals``).
     stuck : DataFrame
@@ -81,6 +83,7 @@ class OverviewReport:
     mixed_currencies: bool
     trend: pd.DataFrame
     pipeline: pd.DataFrame
+    open_deals: int
     won: pd.DataFrame
     lost: pd.DataFrame
     slipped: pd.DataFrame
@@ -90,6 +93,11 @@ class OverviewReport:
     overdue_count: int
     forgotten: pd.DataFrame
     forgotten_count: int
+
+    @property
+    def has_revenue(self) -> bool:
+        """Whether any month of the trend, in either period, has won revenue."""
+        return bool(self.trend["current"].any() or self.trend["previous"].any())
 
     def kpi(self, key: str) -> Kpi:
         """The KPI with ``key``."""
@@ -192,6 +200,7 @@ def overview_report(bind: Bind, filters: Filters, scope: Scope) -> OverviewRepor
             now.flow, then.flow, filters.start, filters.end, compared.start, value="won_amount"
         ),
         pipeline=now.pipeline,
+        open_deals=now.totals.deals,
         won=largest_deals(bind, filters, scope, "won", LIST_ROWS),
         lost=largest_deals(bind, filters, scope, "lost", LIST_ROWS),
         slipped=largest_deals(bind, filters, scope, "slipped", LIST_ROWS),

@@ -316,3 +316,13 @@ def test_filters_survive_a_visit_to_a_page_without_filters(s_url: str) -> None:
     assert at.selectbox(key="flt_period").value == "custom"
     assert at.multiselect(key="flt_region").value == ["North"]
     assert "1 Feb – 28 Feb 2026" in at.caption[0].value
+
+
+def test_a_period_without_data_shows_empty_states(s_url: str) -> None:
+    at = run(query={"period": "custom", "from": "2020-01-01", "to": "2020-12-31"})
+    assert not at.exception
+    infos = [i.value for i in at.info]
+    assert any(i.startswith("**No deal was won in these months.**") for i in infos)
+    assert any(i.startswith("**No deal was open at the end of the period.**") for i in infos)
+    assert metric(at, "Win rate") == "—"  # no closed deal: undefined, shown as a dash
+    assert metric(at, "Won deals") == "0"

@@ -3,6 +3,7 @@ demo database, for everyone and for one rep."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
@@ -132,3 +133,19 @@ def test_a_rep_cannot_drill_into_another_reps_deal(engine: sa.Engine) -> None:
     theirs = deal_detail(engine, Scope.rep(rep), other)
     assert not theirs.found and theirs.history.empty and theirs.activities.empty
     assert deal_detail(engine, Scope.everyone(), other).found
+
+
+def test_open_deals_and_an_empty_period(engine: sa.Engine) -> None:
+    report = overview_report(engine, Filters(START, END), Scope.everyone())
+    open_sql = scalar(
+        engine,
+        "SELECT count(*) FROM deals d WHERE created_at < :as_of AND (closed_at IS NULL OR "
+        "closed_at >= :as_of) AND EXISTS (SELECT 1 FROM deal_stage_history h WHERE "
+        "h.deal_id = d.id AND h.entered_at < :as_of)",
+    )
+    assert report.open_deals == open_sql > 0 and report.has_revenue
+    # the demo history starts in mid 2023: nothing was open or won in 2020 or the year before
+    empty = overview_report(engine, Filters(date(2020, 1, 1), date(2021, 1, 1)), Scope.everyone())
+    assert empty.open_deals == 0 and not empty.has_revenue
+    assert empty.won.empty and empty.stuck_count == empty.overdue_count == 0
+    assert math.isnan(empty.kpi("win_rate").value)  # no closed deal: undefined, not 0
