@@ -193,10 +193,31 @@ def test_url_filters_are_applied_and_written_back(s_url: str, staff: dict[str, i
     assert sorted(at.query_params["rep"]) == sorted([str(staff["rep"]), str(staff["other"])])
 
 
-def test_export_buttons_carry_the_filters(s_url: str) -> None:
-    at = run()
-    buttons = at.get("download_button")
-    assert len(buttons) >= 6  # CSV and Excel for each "what changed" list
+def test_export_buttons_carry_the_filters(s_url: str, staff: dict[str, int]) -> None:
+    query = {"period": "custom", "from": "2026-01-01", "to": "2026-03-31",
+             "compare": "last_year", "region": "North", "rep": str(staff["rep"])}  # fmt: skip
+    at = run(role="head", employee=staff["head"], query=query)
+    assert not at.exception
+    # CSV and Excel under each "what changed" list, the attention lists and nothing else
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels.count("CSV") == labels.count("Excel") >= 3
+    engine = sa.create_engine(s_url)
+    with engine.connect() as conn:
+        rep, head = conn.execute(
+            sa.text("SELECT (SELECT name FROM employees WHERE id = :r), "
+                    "(SELECT name FROM employees WHERE id = :h)"),
+            {"r": staff["rep"], "h": staff["head"]},
+        ).one()  # fmt: skip
+    engine.dispose()
+    # what every exported file of the page carries in its header (CSV) or Filters sheet (Excel)
+    assert at.session_state["page_context"].export_context("Overview — Largest won") == {
+        "Page": "Overview — Largest won",
+        "Period": "1 Jan – 31 Mar 2026 (2026-01-01 to 2026-04-01, end excluded)",
+        "Compared with": "Same period last year: 1 Jan – 31 Mar 2025",
+        "Reps": rep,
+        "Regions": "North",
+        "Scope": f"team of {head}",
+    }
 
 
 def test_password_mode(s_url: str, staff: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:

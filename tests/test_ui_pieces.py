@@ -129,3 +129,17 @@ def test_pipeline_figure_orders_stages_and_labels_counts() -> None:
     assert list(weighted.x) == [100.0, 150.0]
     assert list(bars.marker.color) == list(STAGE_PALETTE[:2])
     assert list(fig.layout.xaxis.range) == [0, 1250.0]
+
+
+def test_export_context_is_plain_text_not_markdown() -> None:
+    from crm_data.filters import Scope
+    from crm_data.users import Identity
+    from ui.page import PageContext
+
+    head = Identity("al@example.com", "Anna-Lena O'Brien (EMEA)", "head", 4, 1)
+    context = PageContext(head, Scope.head(1, 4), 0, labels=(("Regions", "North-East"),))
+    assert context.export_context("Data") == {
+        "Page": "Data",
+        "Regions": "North-East",
+        "Scope": "team of Anna-Lena O'Brien (EMEA)",  # no Markdown escapes in a file
+    }

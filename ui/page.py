@@ -70,9 +70,9 @@ def compare_text(filters: Filters, compare: str) -> str:
 def _who(context: PageContext) -> str:
     identity = context.identity
     if context.scope.role == "rep":
-        return f"{escape_markdown(identity.name)}'s own data"
+        return f"{identity.name}'s own data"
     if context.scope.role == "head":
-        return f"team of {escape_markdown(identity.name)}"
+        return f"team of {identity.name}"
     return "all data"
 
 
@@ -85,5 +85,5 @@ def page_header(title: str, context: PageContext, about: str) -> None:
             f"**{context.period.label}** vs {compare_text(context.filters, context.compare)}"
         )
     parts += [f"{name}: {escape_markdown(value)}" for name, value in context.labels]
-    parts.append(f"Showing {_who(context)}")
+    parts.append(f"Showing {escape_markdown(_who(context))}")
     st.caption(" · ".join(parts))
