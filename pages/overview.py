@@ -117,7 +117,8 @@ ITEMS = [
     Attention(
         "Forgotten clients", report.forgotten_count, report.forgotten, "activity",
         "overview_forgotten",
-        "Customers with no contact and no order for 90 days and no open deal.",
+        "Customers with no contact and no order for 90 days (since the first purchase when "
+        "never contacted) and no open deal.",
         {"account": "Client", "owner": "Owner", "last_contact_at": "Last contact",
          "days_since_contact": "Days since contact", "revenue": "Revenue"},
     ),

@@ -159,7 +159,8 @@ def _kpis(now: PeriodFacts, then: PeriodFacts) -> tuple[Kpi, ...]:
         Kpi("forgotten_clients", "Forgotten clients", len(now.forgotten), len(then.forgotten),
             "count", higher_is_better=False,
             help="Customers with no done activity and no order in the 90 days before the end "
-                 "of the period, and no open deal."),
+                 "of the period, and no open deal (without any contact: 90 days since the "
+                 "first purchase)."),
     )  # fmt: skip
 
 
