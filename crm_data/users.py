@@ -429,8 +429,10 @@ def authenticate(engine: sa.Engine, email: str, password: str) -> Identity | Non
 
 
 def _first_role(claim_roles: Iterable[str] | str, allowed: tuple[str, ...]) -> str | None:
-    """The first claimed role (stripped, lower-cased) that is in ``allowed``."""
-    claims = (claim_roles,) if isinstance(claim_roles, str) else tuple(claim_roles)
+    """The first claimed role (stripped, lower-cased) that is in ``allowed``; a string claim may
+    hold several roles separated by commas.
+    """
+    claims = claim_roles.split(",") if isinstance(claim_roles, str) else tuple(claim_roles)
     return next((r for r in (str(c).strip().lower() for c in claims) if r in allowed), None)
 
 
@@ -463,7 +465,8 @@ def resolve_identity(
     name : str, optional
         The provider's display name.
     claim_roles : iterable of str or str
-        Role claims of the ID token (matched stripped and case-insensitively).
+        Role claims of the ID token (matched stripped and case-insensitively; a string may
+        hold several, separated by commas).
     """
     key = _normalize(email)
     with engine.connect() as conn:

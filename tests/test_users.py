@@ -254,6 +254,10 @@ def test_resolve_identity_from_employees_and_claims(engine: sa.Engine) -> None:
     assert resolve_identity(engine, "x@partner.org", claim_roles="Analyst") == Identity(
         "x@partner.org", "x@partner.org", "analyst", None, None
     )
+    # one string claim may list several roles: "rep, Admin" -> the first allowed is admin
+    assert resolve_identity(engine, "x@partner.org", claim_roles="rep, Admin") == Identity(
+        "x@partner.org", "x@partner.org", "admin", None, None
+    )
     # a rep or head claim cannot stand without an employee
     assert resolve_identity(engine, "x@partner.org", claim_roles=["rep", "head"]) is None
     # the service agent is not signed in by the employee record, only by an exec claim

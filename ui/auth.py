@@ -35,7 +35,7 @@ from crm_data.users import (
     identity_for_employee,
     resolve_identity,
 )
-from ui.format import escape_markdown
+from ui.format import escape_markdown, names_by_id
 from ui.registry import PAGES
 
 __all__ = [
@@ -93,14 +93,6 @@ def auth_settings() -> AuthSettings:
     return AuthSettings(mode, str(section.get("role_claim", "roles")), provider and str(provider))
 
 
-def _claim_roles(value: Any) -> tuple[str, ...]:
-    """Role names from a claim that is a string, a comma-separated string or a list."""
-    if value is None:
-        return ()
-    items = value.split(",") if isinstance(value, str) else list(value)
-    return tuple(str(v).strip().lower() for v in items if str(v).strip())
-
-
 def _login_screen(draw: Callable[[], None]) -> NoReturn:
     """Show ``draw`` in place of every page (hidden navigation) and stop.
 
@@ -146,7 +138,7 @@ def _oidc_identity(engine: Engine, settings: AuthSettings) -> Identity:
         engine,
         email,
         name=user.get("name"),
-        claim_roles=_claim_roles(user.get(settings.role_claim)),
+        claim_roles=user.get(settings.role_claim) or (),
     )
     if identity is None:
         _stop_with(
@@ -210,7 +202,7 @@ def _preview_identity(engine: Engine, version: int, admin: Identity) -> Identity
         if staff.empty:
             st.caption(f"No employee has the role {ROLE_LABELS[role].lower()}.")
             return admin
-        names = dict(zip(staff["employee_id"].astype(int), staff["name"], strict=True))
+        names = names_by_id(staff, "employee_id")
         employee = st.selectbox(
             "Employee", list(names), format_func=names.get, key="auth_as_employee"
         )

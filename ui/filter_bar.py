@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from analytics.periods import COMPARISONS, PRESETS, Period
 from crm_data.filters import Filters, Scope
 from crm_data.queries.people import FilterOptions, filter_options
-from ui.format import escape_markdown
+from ui.format import escape_markdown, names_by_id
 from ui.url_filters import (
     DEFAULT_PRESET,
     FILTER_PARAMS,
@@ -121,9 +121,7 @@ def _widgets(options: FilterOptions, scope: Scope, today: date) -> Selection:
     teams: list[int] = []
     reps: list[int] = []
     if scope.role != "rep":
-        team_names = dict(
-            zip(options.teams["team_id"].astype(int), options.teams["name"], strict=True)
-        )
+        team_names = names_by_id(options.teams, "team_id")
         teams = st.multiselect(
             "Team", list(team_names), format_func=team_names.get, key="flt_team",
             placeholder="All teams", persist_state="session",
@@ -131,7 +129,7 @@ def _widgets(options: FilterOptions, scope: Scope, today: date) -> Selection:
         staff = options.reps
         if teams:
             staff = staff[staff["team_id"].isin(teams)]
-        rep_names = dict(zip(staff["employee_id"].astype(int), staff["name"], strict=True))
+        rep_names = names_by_id(staff, "employee_id")
         _keep_allowed("flt_rep", set(rep_names))
         reps = st.multiselect(
             "Rep", list(rep_names), format_func=rep_names.get, key="flt_rep",
@@ -181,8 +179,8 @@ def reset_filters() -> None:
 
 def _labels(selection: Selection, options: FilterOptions) -> tuple[tuple[str, str], ...]:
     """The narrowing filters in words (names, not ids), for page captions and exports."""
-    teams = dict(zip(options.teams["team_id"].astype(int), options.teams["name"], strict=True))
-    reps = dict(zip(options.reps["employee_id"].astype(int), options.reps["name"], strict=True))
+    teams = names_by_id(options.teams, "team_id")
+    reps = names_by_id(options.reps, "employee_id")
     pairs = (
         ("Teams", [teams.get(t, str(t)) for t in selection.teams]),
         ("Reps", [reps.get(r, str(r)) for r in selection.reps]),

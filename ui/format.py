@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from typing import Literal
 
+import pandas as pd
+
 __all__ = [
     "MISSING",
     "Unit",
@@ -17,6 +19,7 @@ __all__ = [
     "format_delta",
     "format_value",
     "is_missing",
+    "names_by_id",
 ]
 
 Unit = Literal["money", "count", "ratio", "days"]
@@ -118,3 +121,14 @@ def escape_markdown(text: str) -> str:
     \!\[x\]\(http\://evil/img\) \*bold\* \$x\$
     """
     return "".join(f"\\{c}" if c in _MARKDOWN_SPECIALS else c for c in text)
+
+
+def names_by_id(frame: pd.DataFrame, id_column: str, name_column: str = "name") -> dict[int, str]:
+    """``{id: name}`` of a frame of people or teams, in the frame's order (for pickers and labels).
+
+    Examples
+    --------
+    >>> names_by_id(pd.DataFrame({"team_id": [2, 1], "name": ["South", "North"]}), "team_id")
+    {2: 'South', 1: 'North'}
+    """
+    return dict(zip(frame[id_column].astype(int), frame[name_column], strict=True))
