@@ -6,6 +6,8 @@ Every other query in ``crm_data`` is plain SQLAlchemy Core and uses these for da
 * :func:`trunc_date` — a timestamp truncated to the start of its day, ISO week (Monday), month,
   quarter or year, returned as a ``DATE``.
 * :func:`days_between` — ``end - start`` in fractional days (``DOUBLE``).
+* :func:`floor_` — the largest integer not above a number (SQLite builds may lack ``FLOOR``);
+  :func:`bin_down` — the index of the bin of width ``1 / per_unit`` a number falls in.
 
 Unknown dialects fall back to PostgreSQL's spelling, which most warehouses (Trino, Snowflake,
 Redshift, DuckDB) accept.
@@ -19,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
-__all__ = ["Unit", "UNITS", "trunc_date", "days_between"]
+__all__ = ["Unit", "UNITS", "trunc_date", "days_between", "floor_", "bin_down", "BIN_EPSILON"]
 
 Unit = Literal["day", "week", "month", "quarter", "year"]
 UNITS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
@@ -53,6 +55,20 @@ class _DaysBetween(FunctionElement[Any]):
     name = "days_between"
 
 
+class _Floor(FunctionElement[Any]):
+    """``floor_(expr)``; see :func:`floor_`."""
+
+    type = sa.Double()
+    inherit_cache = True
+    name = "floor_"
+
+
+#: Added (in bins) before flooring in :func:`bin_down`: 1e-6 of a bin.  Larger than the rounding
+#: error of :func:`days_between` on any dialect (SQLite's ``julianday`` difference is exact to
+#: ~5e-10 day, i.e. 5e-9 of a 0.1-day bin), much smaller than one second in 0.1-day bins.
+BIN_EPSILON = 1e-6
+
+
 def trunc_date(unit: Unit, expr: Any) -> ColumnElement[Any]:
     """Truncate a timestamp (or date) to the start of its ``unit`` and return a ``DATE``.
 
@@ -74,6 +90,33 @@ def trunc_date(unit: Unit, expr: Any) -> ColumnElement[Any]:
 def days_between(start: Any, end: Any) -> ColumnElement[Any]:
     """``end - start`` in fractional days, as a ``DOUBLE``; NULL if either side is NULL."""
     return _DaysBetween(start, end)
+
+
+def floor_(expr: Any) -> ColumnElement[Any]:
+    """The largest integer not greater than ``expr`` (a number), on every dialect.
+
+    ``CAST(x AS INTEGER)`` is no substitute: it rounds on DuckDB, PostgreSQL and MySQL and
+    truncates toward zero on SQLite; and SQLite has ``FLOOR`` only when built with its math
+    functions.  The value is integral but its SQL type follows the argument (``DOUBLE`` or
+    ``NUMERIC``); NULL stays NULL.
+
+    Examples
+    --------
+    >>> import sqlalchemy as sa
+    >>> stmt = sa.select(floor_(sa.column("x") * 10))
+    """
+    return _Floor(expr)
+
+
+def bin_down(expr: Any, per_unit: int = 10) -> ColumnElement[Any]:
+    """Index of the bin of width ``1 / per_unit`` holding ``expr``: ``floor(expr * per_unit)``.
+
+    The lower edge of the bin is ``index / per_unit`` (3.47 → 34 → 3.4 with ``per_unit=10``).
+    :data:`BIN_EPSILON` of a bin is added before flooring, so values computed with rounding
+    error (``days_between`` on SQLite works through ``julianday`` floats) land in the same bin
+    on every dialect: a value exactly on an edge goes to the bin above it.
+    """
+    return floor_(expr * per_unit + BIN_EPSILON)
 
 
 def _args(element: FunctionElement[Any], compiler: Any, **kw: Any) -> list[str]:
@@ -146,3 +189,19 @@ def _days_mysql(element: _DaysBetween, compiler: Any, **kw: Any) -> str:
     start, end = _args(element, compiler, **kw)
     # a float literal: dividing by a DECIMAL literal would round to div_precision_increment (4)
     return f"(TIMESTAMPDIFF(MICROSECOND, {start}, {end}) / 8.64e10)"
+
+
+# ---- floor_ ------------------------------------------------------------------------------------
+
+
+@compiles(_Floor)
+def _floor_default(element: _Floor, compiler: Any, **kw: Any) -> str:
+    (x,) = _args(element, compiler, **kw)
+    return f"FLOOR({x})"
+
+
+@compiles(_Floor, "sqlite")
+def _floor_sqlite(element: _Floor, compiler: Any, **kw: Any) -> str:
+    (x,) = _args(element, compiler, **kw)
+    # CAST truncates toward zero; one less for negative non-integers
+    return f"(CAST(({x}) AS INTEGER) - (({x}) < CAST(({x}) AS INTEGER)))"

@@ -9,7 +9,9 @@ from analytics.deltas import Delta, delta
 
 __all__ = ["Kpi", "Unit"]
 
-Unit = Literal["money", "count", "ratio", "days"]
+#: How a value is shown: money in the account currency, a count, a ratio (a fraction shown in %),
+#: days, or a multiple (pipeline coverage, shown as "3.2×").
+Unit = Literal["money", "count", "ratio", "days", "multiple"]
 
 
 @dataclass(frozen=True)
@@ -22,7 +24,7 @@ class Kpi:
         Stable identifier and the card's label.
     value, previous : float
         This period's value and the comparison period's (NaN when undefined).
-    unit : {"money", "count", "ratio", "days"}
+    unit : {"money", "count", "ratio", "days", "multiple"}
         How the value is shown; ratios are fractions (0.42 = 42 %).
     higher_is_better : bool
         Colours the delta (a rise in forgotten clients is bad).

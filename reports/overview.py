@@ -14,7 +14,6 @@ from analytics.activity import active_conversations, overdue_followups
 from analytics.clients import forgotten_clients, new_clients
 from analytics.deals import DealKpis, deal_kpis
 from analytics.pipeline import PipelineTotals, pipeline_totals
-from analytics.stuck import stuck_deals
 from analytics.trend import monthly_trend
 from crm_data.filters import Filters, Scope
 from crm_data.queries.currency import deal_currencies
@@ -23,12 +22,13 @@ from crm_data.queries.overview import (
     count_overdue_activities,
     customer_contacts,
     deal_flow_by_month,
-    deal_labels,
     largest_deals,
     overdue_activities,
 )
 from crm_data.queries.pipeline import open_pipeline_by_stage, stuck_deal_candidates
+from reports.catalogue import metric
 from reports.kpi import Kpi
+from reports.stuck import flag_stuck, stuck_list
 
 __all__ = ["LIST_ROWS", "OverviewReport", "PeriodFacts", "overview_report", "period_facts"]
 
@@ -127,51 +127,21 @@ def period_facts(bind: Bind, filters: Filters, scope: Scope) -> PeriodFacts:
 
 def _kpis(now: PeriodFacts, then: PeriodFacts) -> tuple[Kpi, ...]:
     d, p = now.deals, then.deals
+    won = f"{d.won_deals:,} won deals"
     return (
-        Kpi("won_revenue", "Won revenue", d.won_revenue, p.won_revenue, "money",
-            sample=f"{d.won_deals:,} won deals",
-            help="Sum of the amounts of deals won (closed) in the period."),
-        Kpi("won_deals", "Won deals", d.won_deals, p.won_deals, "count",
-            help="Deals won (closed as won) in the period."),
-        Kpi("win_rate", "Win rate", d.win_rate, p.win_rate, "ratio",
-            sample=f"{d.closed_deals:,} closed deals",
-            help="Won / (won + lost) over deals closed in the period; open deals count in "
-                 "neither."),
-        Kpi("average_won_deal", "Average won deal", d.average_won_deal, p.average_won_deal,
-            "money", sample=f"{d.won_deals:,} won deals",
-            help="Won revenue / won deals, over deals won in the period."),
-        Kpi("new_deals", "New deals", d.new_deals, p.new_deals, "count",
-            help="Deals created in the period."),
-        Kpi("open_pipeline", "Open pipeline", now.totals.amount, then.totals.amount,
-            "money", sample=f"{now.totals.deals:,} open deals",
-            help="Amount of the deals open at the end of the period (the amount of their last "
-                 "stage change)."),
-        Kpi("weighted_pipeline", "Weighted pipeline", now.totals.weighted_amount,
-            then.totals.weighted_amount, "money",
-            help="Σ amount × stage probability over the deals open at the end of the period."),
-        Kpi("active_conversations", "Active conversations", now.active_conversations,
-            then.active_conversations, "count",
-            help="Open deals with at least one done activity in the 14 days before the end of "
-                 "the period."),
-        Kpi("new_clients", "New clients", now.new_clients, then.new_clients, "count",
-            help="Accounts whose first order (or first won deal, without orders) falls in the "
-                 "period."),
-        Kpi("forgotten_clients", "Forgotten clients", len(now.forgotten), len(then.forgotten),
-            "count", higher_is_better=False,
-            help="Customers with no done activity and no order in the 90 days before the end "
-                 "of the period, and no open deal (without any contact: 90 days since the "
-                 "first purchase)."),
-    )  # fmt: skip
-
-
-def _stuck_list(bind: Bind, scope: Scope, stuck: pd.DataFrame) -> pd.DataFrame:
-    """The largest stuck deals with their title, account and owner names."""
-    top = stuck.head(ATTENTION_ROWS)
-    labels = deal_labels(bind, scope, top["deal_id"].astype(int).tolist())
-    named = top.merge(labels[["deal_id", "title", "account", "owner"]], on="deal_id", how="left")
-    columns = ["deal_id", "title", "account", "owner", "stage", "days_in_stage", "limit_days",
-               "amount", "last_activity_at", "reasons"]  # fmt: skip
-    return named[columns]
+        metric("won_revenue").kpi(d.won_revenue, p.won_revenue, won),
+        metric("won_deals").kpi(d.won_deals, p.won_deals),
+        metric("win_rate").kpi(d.win_rate, p.win_rate, f"{d.closed_deals:,} closed deals"),
+        metric("average_won_deal").kpi(d.average_won_deal, p.average_won_deal, won),
+        metric("new_deals").kpi(d.new_deals, p.new_deals),
+        metric("open_pipeline").kpi(
+            now.totals.amount, then.totals.amount, f"{now.totals.deals:,} open deals"
+        ),
+        metric("weighted_pipeline").kpi(now.totals.weighted_amount, then.totals.weighted_amount),
+        metric("active_conversations").kpi(now.active_conversations, then.active_conversations),
+        metric("new_clients").kpi(now.new_clients, then.new_clients),
+        metric("forgotten_clients").kpi(len(now.forgotten), len(then.forgotten)),
+    )
 
 
 def overview_report(bind: Bind, filters: Filters, scope: Scope) -> OverviewReport:
@@ -187,8 +157,7 @@ def overview_report(bind: Bind, filters: Filters, scope: Scope) -> OverviewRepor
     compared = filters.comparison()
     now = period_facts(bind, filters, scope)
     then = period_facts(bind, compared, scope)
-    flagged = stuck_deals(now.candidates, filters.as_of_ts)
-    stuck = flagged[flagged["stuck"]]
+    flagged = flag_stuck(bind, filters, scope, now.candidates)
     currencies = deal_currencies(bind, scope)
     overdue = overdue_followups(
         overdue_activities(bind, filters, scope, limit=ATTENTION_ROWS), filters.as_of_ts
@@ -205,8 +174,8 @@ def overview_report(bind: Bind, filters: Filters, scope: Scope) -> OverviewRepor
         won=largest_deals(bind, filters, scope, "won", LIST_ROWS),
         lost=largest_deals(bind, filters, scope, "lost", LIST_ROWS),
         slipped=largest_deals(bind, filters, scope, "slipped", LIST_ROWS),
-        stuck=_stuck_list(bind, scope, stuck),
-        stuck_count=len(stuck),
+        stuck=stuck_list(bind, scope, flagged, ATTENTION_ROWS),
+        stuck_count=int(flagged["stuck"].sum()),
         overdue=overdue,
         overdue_count=count_overdue_activities(bind, filters, scope),
         forgotten=now.forgotten.head(ATTENTION_ROWS),

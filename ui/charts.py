@@ -20,6 +20,7 @@ __all__ = [
     "PRIMARY",
     "STAGE_PALETTE",
     "WON",
+    "apply_layout",
     "pipeline_figure",
     "stage_colours",
     "trend_figure",
@@ -47,7 +48,8 @@ def stage_colours(stages: Sequence[str]) -> dict[str, str]:
     return {name: STAGE_PALETTE[i % len(STAGE_PALETTE)] for i, name in enumerate(stages)}
 
 
-def _layout(fig: go.Figure, height: int = 320) -> go.Figure:
+def apply_layout(fig: go.Figure, height: int = 320) -> go.Figure:
+    """The house style: white background, light grid, legend on top, tight margins."""
     fig.update_layout(
         height=height,
         margin={"l": 8, "r": 8, "t": 8, "b": 8},
@@ -85,7 +87,7 @@ def trend_figure(
         hovertemplate=f"%{{customdata}}<br>{symbol}%{{y:,.0f}}<extra>{previous}</extra>",
     )  # fmt: skip
     fig.update_yaxes(tickprefix=symbol, tickformat="~s", rangemode="tozero")
-    return _layout(fig)
+    return apply_layout(fig)
 
 
 def pipeline_figure(by_stage: pd.DataFrame, currency: str | None) -> go.Figure:
@@ -116,4 +118,4 @@ def pipeline_figure(by_stage: pd.DataFrame, currency: str | None) -> go.Figure:
         tickprefix=symbol, tickformat="~s", showgrid=True, gridcolor="#eceff3",
         range=[0, 1.25 * widest or 1.0],  # room for the "n deals" labels right of the bars
     )  # fmt: skip
-    return _layout(fig)
+    return apply_layout(fig)

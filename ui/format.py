@@ -7,9 +7,10 @@ A missing value (``None`` or NaN, e.g. a rate with a zero denominator) is shown 
 from __future__ import annotations
 
 import math
-from typing import Literal
 
 import pandas as pd
+
+from reports.kpi import Unit
 
 __all__ = [
     "MISSING",
@@ -21,8 +22,6 @@ __all__ = [
     "is_missing",
     "names_by_id",
 ]
-
-Unit = Literal["money", "count", "ratio", "days"]
 
 #: How a missing value is shown.
 MISSING = "—"
@@ -56,7 +55,8 @@ def _compact(value: float) -> str:
 
 
 def format_value(value: float | None, unit: Unit, currency: str | None = None) -> str:
-    """A value as shown on a card: money compact with the currency, ratios in %, days with "d".
+    """A value as shown on a card: money compact with the currency, ratios in %, days with "d",
+    multiples (pipeline coverage) with "×".
 
     Examples
     --------
@@ -77,6 +77,8 @@ def format_value(value: float | None, unit: Unit, currency: str | None = None) -
         return f"{100 * value:.1f}%"
     if unit == "days":
         return f"{value:,.1f} d"
+    if unit == "multiple":
+        return f"{value:,.1f}×"
     return f"{value:,.0f}"
 
 

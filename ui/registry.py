@@ -73,6 +73,7 @@ SECTION_ORDER: tuple[str, ...] = ("Management", "Sales", "Customers", "Data")
 #: Every page of the app.
 PAGES: list[PageSpec] = [
     PageSpec("pages/overview.py", "Overview", "overview", ":material/dashboard:", "Management"),
+    PageSpec("pages/funnel.py", "Funnel", "funnel", ":material/filter_alt:", "Sales"),
     PageSpec(
         "pages/data.py", "Data", "data", ":material/database:", "Data",
         roles=frozenset({"admin", "analyst"}), filters=False,

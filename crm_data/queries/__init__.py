@@ -10,6 +10,18 @@ from crm_data.queries.activity import activities_by_rep_type_period
 from crm_data.queries.customers import customer_summary
 from crm_data.queries.frames import read_frame
 from crm_data.queries.funnel import deals_closed, stage_high_water_marks, stage_visits
+from crm_data.queries.funnel_stats import (
+    closed_deal_stats,
+    funnel_facts,
+    funnel_stages,
+    lost_deal_reasons,
+    pipeline_names,
+    pipeline_pairs,
+    quota_total,
+    stage_durations,
+    stage_transitions,
+)
+from crm_data.queries.grouping import GROUPINGS
 from crm_data.queries.orders import orders_by_month
 from crm_data.queries.overview import (
     count_overdue_activities,
@@ -27,8 +39,10 @@ from crm_data.queries.pipeline import (
 )
 
 __all__ = [
+    "GROUPINGS",
     "FilterOptions",
     "activities_by_rep_type_period",
+    "closed_deal_stats",
     "count_overdue_activities",
     "customer_contacts",
     "customer_summary",
@@ -36,14 +50,22 @@ __all__ = [
     "deal_labels",
     "deals_closed",
     "filter_options",
+    "funnel_facts",
+    "funnel_stages",
     "largest_deals",
+    "lost_deal_reasons",
     "open_pipeline_by_stage",
     "orders_by_month",
     "overdue_activities",
     "people",
+    "pipeline_names",
+    "pipeline_pairs",
     "pipeline_snapshots",
+    "quota_total",
     "read_frame",
+    "stage_durations",
     "stage_high_water_marks",
+    "stage_transitions",
     "stage_visits",
     "stuck_deal_candidates",
 ]

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from crm_data.filters import Filters, Scope
 from crm_data.portable import days_between
 from crm_data.queries.frames import Bind, read_frame
+from crm_data.queries.grouping import join_group
 from crm_data.queries.history import (
     is_open_stage,
     last_positions,
@@ -42,16 +43,22 @@ def _cohort_ids(filters: Filters, scope: Scope) -> sa.Select[Any]:
 
 
 def _open_stage_facts(filters: Filters, scope: Scope) -> sa.Subquery:
-    """Per cohort deal: highest open position, regression flag, last open position."""
+    """Per cohort deal with an open-stage row: highest open position, regression, last open.
+
+    One pass over the deals' open-stage history rows before ``as_of`` (one window, ordered by
+    ``entered_at, id``): ``max_open_position``, ``regressed`` (1 if some row's position is below
+    the previous open row's, else 0) and ``last_open_position`` (the position of the last open
+    row, METRICS.md "Lost at stage" for lost deals).
+    """
     as_of = filters.as_of_ts
-    order = (HISTORY.c.entered_at, HISTORY.c.id)
+    window = {"partition_by": HISTORY.c.deal_id, "order_by": (HISTORY.c.entered_at, HISTORY.c.id)}
     rows = (
         sa.select(
             HISTORY.c.deal_id,
             STAGES.c.position,
-            sa.func.lag(STAGES.c.position)
-            .over(partition_by=HISTORY.c.deal_id, order_by=order)
-            .label("prev_position"),
+            sa.func.lag(STAGES.c.position).over(**window).label("prev_position"),
+            # positions are NOT NULL: no next open row <=> the last open row
+            sa.func.lead(STAGES.c.position).over(**window).label("next_position"),
         )
         .select_from(HISTORY.join(STAGES, STAGES.c.id == HISTORY.c.stage_id))
         .where(
@@ -62,11 +69,13 @@ def _open_stage_facts(filters: Filters, scope: Scope) -> sa.Subquery:
         .subquery("open_rows")
     )
     backward = sa.case((rows.c.position < rows.c.prev_position, 1), else_=0)
+    last = sa.case((rows.c.next_position.is_(None), rows.c.position), else_=None)
     return (
         sa.select(
             rows.c.deal_id,
             sa.func.max(rows.c.position).label("max_open_position"),
             sa.func.max(backward).label("regressed"),
+            sa.func.max(last).label("last_open_position"),
         )
         .group_by(rows.c.deal_id)
         .subquery("open_facts")
@@ -173,7 +182,6 @@ def stage_high_water_marks(bind: Bind, filters: Filters, scope: Scope) -> pd.Dat
     facts = _open_stage_facts(filters, scope)
     final = last_positions(_cohort_ids(filters, scope), before=as_of, open_only=False)
     strict = _strict_positions(filters, scope)
-    last_open = last_positions(_cohort_ids(filters, scope), before=as_of)
     status = status_at(as_of)
     stmt = (
         sa.select(
@@ -187,7 +195,7 @@ def stage_high_water_marks(bind: Bind, filters: Filters, scope: Scope) -> pd.Dat
             final.c.position.label("final_position"),
             strict.c.strict_ok_position,
             sa.func.coalesce(facts.c.regressed, 0).label("regressed"),
-            sa.case((status == "lost", last_open.c.position), else_=None).label(
+            sa.case((status == "lost", facts.c.last_open_position), else_=None).label(
                 "lost_stage_position"
             ),
         )
@@ -195,7 +203,6 @@ def stage_high_water_marks(bind: Bind, filters: Filters, scope: Scope) -> pd.Dat
             DEALS.outerjoin(facts, facts.c.deal_id == DEALS.c.id)
             .outerjoin(final, final.c.deal_id == DEALS.c.id)
             .outerjoin(strict, strict.c.deal_id == DEALS.c.id)
-            .outerjoin(last_open, last_open.c.deal_id == DEALS.c.id)
         )
         .where(*_cohort_conditions(filters, scope))
         .order_by(DEALS.c.id)
@@ -219,6 +226,61 @@ def stage_high_water_marks(bind: Bind, filters: Filters, scope: Scope) -> pd.Dat
     )
 
 
+def _visits(filters: Filters, scope: Scope, group: str | None = None) -> sa.Subquery:
+    """The visits of :func:`stage_visits` as a subquery (``history_id`` kept for ordering).
+
+    Columns ``history_id, deal_id, owner_id, stage_id, position, entered_at, left_at,
+    censored`` (0/1), plus ``group`` when ``group`` is given (see
+    :func:`crm_data.queries.grouping.join_group`).
+    """
+    as_of = filters.as_of_ts
+    as_of_lit = sa.literal(as_of, sa.DateTime)
+    order = (HISTORY.c.entered_at, HISTORY.c.id)
+    from_clause, group_col = join_group(
+        HISTORY.join(DEALS, DEALS.c.id == HISTORY.c.deal_id), DEALS, group
+    )
+    rows = (
+        sa.select(
+            HISTORY.c.id.label("history_id"),
+            HISTORY.c.deal_id,
+            DEALS.c.owner_id,
+            *([] if group_col is None else [group_col]),
+            HISTORY.c.stage_id,
+            HISTORY.c.entered_at,
+            sa.func.lead(HISTORY.c.entered_at, type_=sa.DateTime)
+            .over(partition_by=HISTORY.c.deal_id, order_by=order)
+            .label("next_at"),
+            DEALS.c.closed_at,
+        )
+        .select_from(from_clause)
+        .where(*_cohort_conditions(filters, scope), HISTORY.c.entered_at < as_of)
+        .subquery("visit_rows")
+    )
+    closed_before = sa.and_(rows.c.closed_at.is_not(None), rows.c.closed_at < as_of)
+    censored = sa.and_(rows.c.next_at.is_(None), sa.not_(closed_before))
+    left_at = sa.case(
+        (rows.c.next_at.is_not(None), rows.c.next_at),
+        (closed_before, rows.c.closed_at),
+        else_=as_of_lit,
+    )
+    return (
+        sa.select(
+            rows.c.history_id,
+            rows.c.deal_id,
+            rows.c.owner_id,
+            *([] if group_col is None else [rows.c.group]),
+            rows.c.stage_id,
+            STAGES.c.position,
+            rows.c.entered_at,
+            left_at.label("left_at"),
+            sa.case((censored, 1), else_=0).label("censored"),
+        )
+        .select_from(rows.join(STAGES, STAGES.c.id == rows.c.stage_id))
+        .where(is_open_stage(STAGES))
+        .subquery("visits")
+    )
+
+
 def stage_visits(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
     """One row per visit of a cohort deal to an open stage (METRICS.md "Time in stage").
 
@@ -236,47 +298,7 @@ def stage_visits(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
         ``entered_at`` datetime64, ``left_at`` datetime64, ``censored`` bool,
         ``duration_days`` float (``left_at - entered_at``); ordered by deal and time.
     """
-    as_of = filters.as_of_ts
-    as_of_lit = sa.literal(as_of, sa.DateTime)
-    order = (HISTORY.c.entered_at, HISTORY.c.id)
-    rows = (
-        sa.select(
-            HISTORY.c.id.label("history_id"),
-            HISTORY.c.deal_id,
-            DEALS.c.owner_id,
-            HISTORY.c.stage_id,
-            HISTORY.c.entered_at,
-            sa.func.lead(HISTORY.c.entered_at, type_=sa.DateTime)
-            .over(partition_by=HISTORY.c.deal_id, order_by=order)
-            .label("next_at"),
-            DEALS.c.closed_at,
-        )
-        .select_from(HISTORY.join(DEALS, DEALS.c.id == HISTORY.c.deal_id))
-        .where(*_cohort_conditions(filters, scope), HISTORY.c.entered_at < as_of)
-        .subquery("visit_rows")
-    )
-    closed_before = sa.and_(rows.c.closed_at.is_not(None), rows.c.closed_at < as_of)
-    censored = sa.and_(rows.c.next_at.is_(None), sa.not_(closed_before))
-    left_at = sa.case(
-        (rows.c.next_at.is_not(None), rows.c.next_at),
-        (closed_before, rows.c.closed_at),
-        else_=as_of_lit,
-    )
-    visits = (
-        sa.select(
-            rows.c.history_id,
-            rows.c.deal_id,
-            rows.c.owner_id,
-            rows.c.stage_id,
-            STAGES.c.position,
-            rows.c.entered_at,
-            left_at.label("left_at"),
-            sa.case((censored, 1), else_=0).label("censored"),
-        )
-        .select_from(rows.join(STAGES, STAGES.c.id == rows.c.stage_id))
-        .where(is_open_stage(STAGES))
-        .subquery("visits")
-    )
+    visits = _visits(filters, scope)
     stmt = sa.select(
         *(c for c in visits.c if c.name != "history_id"),
         days_between(visits.c.entered_at, visits.c.left_at).label("duration_days"),
@@ -297,6 +319,16 @@ def stage_visits(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
     )
 
 
+def _closed_conditions(filters: Filters, scope: Scope, statuses: tuple[str, ...]) -> list[Any]:
+    """Deals with a status in ``statuses`` closed in ``[start, end)``, narrowed as usual."""
+    return [
+        *deal_conditions(DEALS, scope, filters),
+        DEALS.c.status.in_(statuses),
+        DEALS.c.closed_at >= filters.start_ts,
+        DEALS.c.closed_at < filters.end_ts,
+    ]
+
+
 def deals_closed(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
     """Deals closed (won or lost) in ``[start, end)`` — the basis of win rates and cycles.
 
@@ -311,12 +343,7 @@ def deals_closed(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
         ``closed_at`` datetime64, ``cycle_days`` float, ``lost_reason`` str (NA when none or
         won), ``lost_stage_position`` Int64 (NA unless lost); ordered by close time and id.
     """
-    conds = [
-        *deal_conditions(DEALS, scope, filters),
-        DEALS.c.status.in_(("won", "lost")),
-        DEALS.c.closed_at >= filters.start_ts,
-        DEALS.c.closed_at < filters.end_ts,
-    ]
+    conds = _closed_conditions(filters, scope, ("won", "lost"))
     last_open = last_positions(sa.select(DEALS.c.id).where(*conds))
     is_lost = DEALS.c.status == "lost"
     stmt = (

@@ -1,0 +1,1120 @@
+"""Funnel and pipeline metrics (METRICS.md "Funnel and pipeline").
+
+The inputs are the small frames of ``crm_data.queries.funnel_stats``; every function accepts
+them aggregated (a count column ``deals`` / ``visits`` / ``moves``) or per deal (a count of 1
+per row; a missing ``deals`` / ``visits`` column means 1 per row), with identical results.
+
+* ``facts`` (``funnel_facts``): ``[group]``, ``max_open_position`` Int64,
+  ``strict_ok_position`` Int64, ``status`` str (open/won/lost at ``as_of``), ``regressed``
+  bool, ``lost_stage_position`` Int64, ``deals`` int, ``amount`` float (Σ of the deals).
+* ``stages`` (``funnel_stages``): the open stages of one pipeline, ``stage_id``, ``stage``,
+  ``position`` (further columns are ignored).
+* ``durations`` (``stage_durations``): ``[group]``, ``stage_id``, ``position``,
+  ``duration_days`` (0.1-day bin lower edge), ``censored`` bool, ``visits`` int.
+* ``closed`` (``closed_deal_stats``): ``[group]``, ``status`` (won/lost), ``cycle_days``
+  (0.1-day bin), ``deals``, ``amount``, ``cycle_days_sum`` (exact Σ; a per-deal frame may omit
+  it: ``cycle_days × deals``).
+* ``lost`` (``lost_deal_reasons``): ``lost_stage_position`` Int64, ``owner_id``, ``lost_reason``
+  str (NA = none given), ``deals``, ``amount``.
+* ``pairs`` (``pipeline_pairs``): one row per deal open at ``start`` or ``end``:
+  ``position_0``, ``amount_0``, ``position_1``, ``amount_1``, ``status_1``.
+* ``transitions`` (``stage_transitions``): ``from_stage_id`` Int64 (NA = creation),
+  ``to_stage_id``, ``moves``, ``deals``.
+
+Grouping: ``by`` is a column name, a sequence of them or None (the whole frame).  Group
+columns come first in the outputs (sorted, missing values last), then the stage order.
+Rates with a zero denominator are NaN (METRICS.md "Conventions").  An empty input gives an
+empty frame with the output columns.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analytics.deltas import ratio
+from analytics.survival import kaplan_meier, km_quantiles
+
+__all__ = [
+    "BEFORE_STAGES",
+    "CHANGES",
+    "Coverage",
+    "FLOW_KINDS",
+    "NO_REASON",
+    "Velocity",
+    "WON_STEP",
+    "lost_reasons",
+    "pipeline_change",
+    "pipeline_coverage",
+    "pipeline_moves",
+    "pipeline_waterfall",
+    "reached",
+    "regression_rate",
+    "sales_cycle",
+    "sales_velocity",
+    "stage_flow",
+    "stage_limits",
+    "time_in_stage",
+    "win_rates",
+]
+
+#: Name of the final step of :func:`reached` (and of its ``stage`` column).
+WON_STEP = "Won"
+#: The ``lost_reason`` of lost deals without a reason (METRICS.md "Lost reasons").
+NO_REASON = "No reason given"
+#: The ``stage`` of lost deals that were lost before entering any open stage.
+BEFORE_STAGES = "Before any open stage"
+#: The classes of :func:`pipeline_change`.
+CHANGES = ("new", "advanced", "slipped back", "unchanged", "won", "lost", "dropped")
+#: The link kinds of :func:`stage_flow`.
+FLOW_KINDS = ("created", "forward", "skip", "back", "won", "lost", "reopened")
+
+_MOVES = ("advanced", "slipped back", "unchanged")
+
+_REACHED_DTYPES = {
+    "stage_id": "Int64",
+    "stage": "str",
+    "position": "int64",
+    "reached": "int64",
+    "reached_amount": "float64",
+    "still_open": "int64",
+    "pct_still_open": "float64",
+    "lost_here": "int64",
+    "next_conversion": "float64",
+    "cumulative_conversion": "float64",
+    "cohort": "int64",
+}
+
+
+# --- shared helpers ------------------------------------------------------------------------
+
+
+def _by_columns(
+    frame: pd.DataFrame,
+    by: str | Sequence[str] | None,
+    *,
+    reserved: Sequence[str] = (),
+    virtual: Sequence[str] = (),
+) -> list[str]:
+    """``by`` as a list of column names, checked against the frame (ValueError naming it)."""
+    if by is None:
+        return []
+    columns = [by] if isinstance(by, str) else list(by)
+    for column in columns:
+        if not isinstance(column, str):
+            raise ValueError(f"by must be column names, got {column!r}")
+        if column in reserved:
+            raise ValueError(f"cannot group by {column!r}: it is an output column")
+        if column not in frame.columns and column not in virtual:
+            valid = ", ".join(map(repr, [*frame.columns, *virtual]))
+            raise ValueError(f"unknown by column {column!r}; the frame has {valid}")
+    if len(set(columns)) != len(columns):
+        raise ValueError(f"by names a column twice: {columns}")
+    return columns
+
+
+def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"the {what} frame lacks the column(s) {', '.join(missing)}")
+
+
+def _counts(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """The count column as int64 (1 per row when the frame has no such column)."""
+    if column not in frame.columns:
+        return np.ones(len(frame), dtype=np.int64)
+    values = frame[column].to_numpy(dtype="float64", na_value=np.nan)
+    if not np.isfinite(values).all() or (values < 0).any() or (values != np.round(values)).any():
+        raise ValueError(f"{column!r} must hold non-negative whole counts")
+    return values.astype(np.int64)
+
+
+def _money(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A money column as float, missing amounts as 0 (as a SQL SUM would skip them)."""
+    return np.nan_to_num(frame[column].to_numpy(dtype="float64", na_value=np.nan), nan=0.0)
+
+
+def _positions(values: pd.Series) -> np.ndarray:
+    """A nullable position column as float (NaN for NA)."""
+    return values.to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _statuses(frame: pd.DataFrame, column: str, allowed: Sequence[str]) -> np.ndarray:
+    values = frame[column].astype("str")
+    bad = ~values.isin(allowed)
+    if bad.any():
+        found = sorted(map(str, values[bad].unique()))
+        raise ValueError(f"{column!r} must be one of {list(allowed)}; found {found}")
+    return values.to_numpy(dtype=object)
+
+
+def _groups(frame: pd.DataFrame, by_cols: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """The group code of every row and the group keys (one row per code, in code order).
+
+    Codes follow the sorted group values (missing values last); without ``by`` every row is
+    in group 0 (and there is no group at all in an empty frame).
+    """
+    if not by_cols:
+        return np.zeros(len(frame), dtype=np.intp), pd.DataFrame(
+            index=pd.RangeIndex(min(1, len(frame)))
+        )
+    codes = frame.groupby(by_cols, dropna=False, sort=True).ngroup().to_numpy(dtype=np.intp)
+    _, first_rows = np.unique(codes, return_index=True)
+    keys = frame[by_cols].iloc[first_rows].reset_index(drop=True)
+    return codes, keys
+
+
+def _tally(codes: np.ndarray, weights: np.ndarray, n_groups: int) -> np.ndarray:
+    return np.bincount(codes, weights=weights, minlength=n_groups)[:n_groups]
+
+
+def _whole(values: np.ndarray) -> np.ndarray:
+    """Sums of integer counts (bincount gives floats) back to int64."""
+    return np.rint(values).astype(np.int64)
+
+
+def _rates(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """Element-wise ``numerator / denominator``, NaN where the denominator is 0 or NaN."""
+    numerator = np.asarray(numerator, dtype="float64")
+    denominator = np.asarray(denominator, dtype="float64")
+    out = np.full(np.broadcast(numerator, denominator).shape, np.nan)
+    ok = np.broadcast_to((denominator != 0) & ~np.isnan(denominator), out.shape)
+    np.divide(numerator, denominator, out=out, where=ok)
+    return out
+
+
+def _expand(keys: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """Every group key combined with every row of ``rows`` (groups outer, rows inner)."""
+    n_groups, n_rows = len(keys), len(rows)
+    left = keys.iloc[np.repeat(np.arange(n_groups), n_rows)].reset_index(drop=True)
+    right = rows.iloc[np.tile(np.arange(n_rows), n_groups)].reset_index(drop=True)
+    return pd.concat([left, right], axis=1)
+
+
+def _open_stages(stages: pd.DataFrame) -> pd.DataFrame:
+    """``stage_id`` int64, ``stage`` str, ``position`` int64 of the open stages, by position."""
+    _require(stages, ["stage_id", "stage", "position"], "stages")
+    table = stages[["stage_id", "stage", "position"]].astype(
+        {"stage_id": "int64", "stage": "str", "position": "int64"}
+    )
+    table = table.sort_values("position", kind="stable", ignore_index=True)
+    if table["position"].duplicated().any() or table["stage_id"].duplicated().any():
+        raise ValueError("stages must be the open stages of one pipeline (unique ids, positions)")
+    return table
+
+
+# --- reached, conversions, regression ------------------------------------------------------
+
+
+def _steps(stages: pd.DataFrame) -> pd.DataFrame:
+    """The open stages plus the final "Won" step (position = last + 1, stage_id NA)."""
+    table = _open_stages(stages)
+    won_position = int(table["position"].iloc[-1]) + 1 if len(table) else 1
+    won = pd.DataFrame({"stage_id": [pd.NA], "stage": [WON_STEP], "position": [won_position]})
+    steps = pd.concat([table, won], ignore_index=True)
+    return steps.astype({"stage_id": "Int64", "stage": "str", "position": "int64"})
+
+
+def _levels(
+    facts: pd.DataFrame, status: np.ndarray, open_positions: np.ndarray, strict: bool
+) -> np.ndarray:
+    """How many steps each row reached: 0 (none) .. n_open (all open stages) .. n_open + 1 (won)."""
+    n_open = len(open_positions)
+    column = "strict_ok_position" if strict else "max_open_position"
+    mark = _positions(facts[column])
+    level = np.where(
+        np.isnan(mark), 0, np.searchsorted(open_positions, np.nan_to_num(mark), "right")
+    )
+    won = status == "won"
+    if strict:
+        complete = won & (mark == open_positions[-1]) if n_open else won
+        return np.where(complete, n_open + 1, level)
+    return np.where(won, n_open + 1, level)
+
+
+def reached(
+    facts: pd.DataFrame,
+    stages: pd.DataFrame,
+    *,
+    by: str | Sequence[str] | None = None,
+    strict: bool = False,
+) -> pd.DataFrame:
+    """The cohort funnel: deals that reached every stage (METRICS.md "Reached").
+
+    Default, the high-water mark: a deal reached stage *s* if the highest open position it
+    ever entered is ≥ position(*s*); a won deal reached every open stage; backward moves never
+    count twice.  ``strict=True`` (METRICS.md "Strict funnel"): a deal counts at *s* only if
+    it entered every earlier stage in order (``strict_ok_position ≥ position(s)``).  The final
+    step "Won" counts the won deals (strict: those that went through every open stage in
+    order, ``strict_ok_position`` = last open position).
+
+    Parameters
+    ----------
+    facts : DataFrame
+        ``funnel_facts`` (aggregated) or the per-deal ``stage_high_water_marks`` with an
+        ``amount`` column.  ``strict=True`` needs ``strict_ok_position`` computed (the query's
+        ``strict=True``), otherwise every strict count is 0.
+    stages : DataFrame
+        The open stages (``funnel_stages``).
+    by : str or sequence of str, optional
+        Group columns of ``facts``.
+    strict : bool
+        The strict funnel instead of the high-water mark.
+
+    Returns
+    -------
+    DataFrame
+        One row per (group…, step), every open stage plus "Won": ``[by…]``, ``stage_id``
+        Int64 (NA on Won), ``stage`` str, ``position`` int (Won: last + 1), ``reached`` int,
+        ``reached_amount`` float, ``still_open`` int (reached and open at ``as_of``),
+        ``pct_still_open`` (still_open / reached; METRICS.md "Cohort basis"), ``lost_here``
+        int (lost deals whose last open stage is this one, METRICS.md "Lost at stage"; 0 on
+        Won), ``next_conversion`` (reached(next) / reached(this), METRICS.md "Next-step
+        conversion"; NaN on Won), ``cumulative_conversion`` (reached / reached(first step)),
+        ``cohort`` int (all deals of the group, also those that never entered an open stage).
+
+    Examples
+    --------
+    >>> stages = pd.DataFrame({"stage_id": [7, 8], "stage": ["Lead", "Offer"],
+    ...                        "position": [1, 2]})
+    >>> facts = pd.DataFrame({"max_open_position": pd.array([1, 2, 1], dtype="Int64"),
+    ...                       "strict_ok_position": pd.array([1, 1, 1], dtype="Int64"),
+    ...                       "status": ["lost", "open", "won"], "regressed": False,
+    ...                       "lost_stage_position": pd.array([1, None, None], dtype="Int64"),
+    ...                       "amount": [10.0, 20.0, 30.0]})
+    >>> reached(facts, stages)[["stage", "reached", "next_conversion"]].values.tolist()
+    [['Lead', 3, 0.6666666666666666], ['Offer', 2, 0.5], ['Won', 1, nan]]
+    """
+    steps = _steps(stages)
+    by_cols = _by_columns(facts, by, reserved=list(_REACHED_DTYPES))
+    needed = ["strict_ok_position" if strict else "max_open_position"]
+    _require(facts, [*needed, "status", "lost_stage_position", "amount"], "facts")
+    status = _statuses(facts, "status", ("open", "won", "lost"))
+    deals = _counts(facts, "deals")
+    amount = _money(facts, "amount")
+    open_positions = steps["position"].to_numpy()[:-1]
+    n_steps = len(steps)
+    level = _levels(facts, status, open_positions, strict)
+    codes, keys = _groups(facts, by_cols)
+    n_groups = len(keys)
+
+    def reached_of(weights: np.ndarray) -> np.ndarray:
+        """(groups × steps): Σ weights of rows whose level ≥ the step."""
+        cells = np.bincount(
+            codes * (n_steps + 1) + level, weights=weights, minlength=n_groups * (n_steps + 1)
+        ).reshape(n_groups, n_steps + 1)
+        return np.cumsum(cells[:, ::-1], axis=1)[:, ::-1][:, 1:]
+
+    count = _whole(reached_of(deals.astype("float64")))
+    still_open = _whole(reached_of(np.where(status == "open", deals, 0).astype("float64")))
+    # lost here: lost rows whose lost_stage_position is an open stage's position
+    lost_position = _positions(facts["lost_stage_position"])
+    step_index = np.searchsorted(open_positions, np.nan_to_num(lost_position, nan=-np.inf))
+    padded = np.append(open_positions.astype("float64"), np.nan)  # NaN never matches
+    lost_at_step = (status == "lost") & (padded[step_index] == lost_position)
+    lost_here = _whole(
+        np.bincount(
+            (codes * n_steps + step_index)[lost_at_step],
+            weights=deals[lost_at_step].astype("float64"),
+            minlength=n_groups * n_steps,
+        )
+    ).reshape(n_groups, n_steps)
+    next_conversion = np.full(count.shape, np.nan)
+    next_conversion[:, :-1] = _rates(count[:, 1:], count[:, :-1])
+    cohort = _whole(_tally(codes, deals.astype("float64"), n_groups))
+    out = _expand(keys, steps)
+    out["reached"] = count.ravel()
+    out["reached_amount"] = reached_of(amount).ravel()
+    out["still_open"] = still_open.ravel()
+    out["pct_still_open"] = _rates(still_open, count).ravel()
+    out["lost_here"] = lost_here.ravel()
+    out["next_conversion"] = next_conversion.ravel()
+    out["cumulative_conversion"] = _rates(count, count[:, :1]).ravel()
+    out["cohort"] = np.repeat(cohort, n_steps)
+    return out.astype(_REACHED_DTYPES)
+
+
+def regression_rate(facts: pd.DataFrame, *, by: str | Sequence[str] | None = None) -> pd.DataFrame:
+    """Share of the cohort's deals with a backward move (METRICS.md "Regression rate").
+
+    Parameters
+    ----------
+    facts : DataFrame
+        ``funnel_facts`` or per-deal facts with ``regressed`` bool (``deals`` optional).
+    by : str or sequence of str, optional
+        Group columns.
+
+    Returns
+    -------
+    DataFrame
+        ``[by…]``, ``deals`` int, ``regressed`` int (deals with at least one move to a lower
+        open position), ``regression_rate`` float (NaN without deals).
+
+    Examples
+    --------
+    >>> facts = pd.DataFrame({"regressed": [True, False], "deals": [1, 3]})
+    >>> regression_rate(facts).to_dict("records")
+    [{'deals': 4, 'regressed': 1, 'regression_rate': 0.25}]
+    """
+    by_cols = _by_columns(facts, by, reserved=["deals", "regressed", "regression_rate"])
+    _require(facts, ["regressed"], "facts")
+    deals = _counts(facts, "deals").astype("float64")
+    codes, keys = _groups(facts, by_cols)
+    total = _whole(_tally(codes, deals, len(keys)))
+    backward = _whole(
+        _tally(codes, np.where(facts["regressed"].to_numpy(bool), deals, 0.0), len(keys))
+    )
+    out = keys.assign(deals=total, regressed=backward, regression_rate=_rates(backward, total))
+    return out.astype({"deals": "int64", "regressed": "int64", "regression_rate": "float64"})
+
+
+# --- closed deals: win rates, sales cycle ---------------------------------------------------
+
+_WIN_COLUMNS = [
+    "won",
+    "lost",
+    "closed",
+    "won_amount",
+    "closed_amount",
+    "win_rate",
+    "value_win_rate",
+    "average_won_amount",
+]
+
+
+def win_rates(closed: pd.DataFrame, *, by: str | Sequence[str] | None = None) -> pd.DataFrame:
+    """Win rates of the deals closed in the period (METRICS.md "Win rate", "Value win rate").
+
+    Parameters
+    ----------
+    closed : DataFrame
+        ``closed_deal_stats`` or per-deal ``deals_closed``: ``status`` (won/lost),
+        ``amount``, ``deals`` (optional).
+    by : str or sequence of str, optional
+        Group columns.
+
+    Returns
+    -------
+    DataFrame
+        ``[by…]``, ``won``, ``lost``, ``closed`` int, ``won_amount``, ``closed_amount`` float,
+        ``win_rate`` (won / closed), ``value_win_rate`` (won amount / closed amount),
+        ``average_won_amount`` (won amount / won); NaN for zero denominators.
+
+    Examples
+    --------
+    >>> closed = pd.DataFrame({"status": ["won", "lost"], "deals": [3, 1],
+    ...                        "amount": [300.0, 100.0]})
+    >>> win_rates(closed)[["win_rate", "value_win_rate", "average_won_amount"]].values.tolist()
+    [[0.75, 0.75, 100.0]]
+    """
+    by_cols = _by_columns(closed, by, reserved=_WIN_COLUMNS)
+    _require(closed, ["status", "amount"], "closed")
+    status = _statuses(closed, "status", ("won", "lost"))
+    deals = _counts(closed, "deals").astype("float64")
+    amount = _money(closed, "amount")
+    is_won = status == "won"
+    codes, keys = _groups(closed, by_cols)
+    n = len(keys)
+    won = _whole(_tally(codes, np.where(is_won, deals, 0.0), n))
+    closed_count = _whole(_tally(codes, deals, n))
+    won_amount = _tally(codes, np.where(is_won, amount, 0.0), n)
+    closed_amount = _tally(codes, amount, n)
+    return keys.assign(
+        won=won,
+        lost=closed_count - won,
+        closed=closed_count,
+        won_amount=won_amount,
+        closed_amount=closed_amount,
+        win_rate=_rates(won, closed_count),
+        value_win_rate=_rates(won_amount, closed_amount),
+        average_won_amount=_rates(won_amount, won),
+    ).astype({c: "int64" if c in ("won", "lost", "closed") else "float64" for c in _WIN_COLUMNS})
+
+
+def _weighted_medians(
+    codes: np.ndarray, values: np.ndarray, weights: np.ndarray, n_groups: int
+) -> np.ndarray:
+    """Per group, the median of ``values`` repeated ``weights`` times (NaN for no weight).
+
+    The usual sample median of the expanded values: the middle one, or the mean of the two
+    middle ones for an even count.
+    """
+    keep = weights > 0
+    codes, values, weights = codes[keep], values[keep], weights[keep]
+    order = np.lexsort((values, codes))
+    codes, values, weights = codes[order], values[order], weights[order]
+    total = np.bincount(codes, weights=weights, minlength=n_groups)[:n_groups]
+    cumulative = pd.Series(weights).groupby(codes).cumsum().to_numpy()
+    medians = np.zeros(n_groups)
+    for rank in ((total + 1) // 2, total // 2 + 1):  # lower and upper middle (equal when odd)
+        hit = cumulative >= rank[codes]
+        first = pd.Series(values[hit]).groupby(codes[hit]).first()
+        medians += first.reindex(np.arange(n_groups)).to_numpy() / 2
+    return np.where(total > 0, medians, np.nan)
+
+
+def sales_cycle(closed: pd.DataFrame, *, by: str | Sequence[str] | None = None) -> pd.DataFrame:
+    """Days from creation to close of the won deals (METRICS.md "Sales cycle").
+
+    The median is the weighted median of the ``cycle_days`` bins (the usual median of the
+    expanded deals: the mean of the two middle values for an even count), so on the
+    aggregated ``closed_deal_stats`` it is exact to the 0.1-day bin (the bins' lower edges);
+    on per-deal input it is exact.  The mean uses the exact ``cycle_days_sum``.
+
+    Parameters
+    ----------
+    closed : DataFrame
+        ``closed_deal_stats`` or per-deal ``deals_closed``: ``status``, ``cycle_days``,
+        ``deals`` and ``cycle_days_sum`` (both optional: 1 per row, ``cycle_days × deals``).
+    by : str or sequence of str, optional
+        Group columns.
+
+    Returns
+    -------
+    DataFrame
+        ``[by…]``, ``won`` int, ``median_days``, ``mean_days`` float (NaN without won deals).
+
+    Examples
+    --------
+    >>> closed = pd.DataFrame({"status": ["won", "won", "lost"], "cycle_days": [10.0, 30.0, 2.0],
+    ...                        "deals": [1, 2, 5]})
+    >>> sales_cycle(closed).values.tolist()
+    [[3.0, 30.0, 23.333333333333332]]
+    """
+    by_cols = _by_columns(closed, by, reserved=["won", "median_days", "mean_days"])
+    _require(closed, ["status", "cycle_days"], "closed")
+    status = _statuses(closed, "status", ("won", "lost"))
+    deals = np.where(status == "won", _counts(closed, "deals"), 0)
+    cycle = closed["cycle_days"].to_numpy(dtype="float64", na_value=np.nan)
+    if np.isnan(cycle[deals > 0]).any():
+        raise ValueError("'cycle_days' is missing for won deals")
+    if "cycle_days_sum" in closed.columns:
+        cycle_sum = np.where(deals > 0, _money(closed, "cycle_days_sum"), 0.0)
+    else:
+        cycle_sum = np.where(deals > 0, cycle * deals, 0.0)
+    codes, keys = _groups(closed, by_cols)
+    n = len(keys)
+    won = _whole(_tally(codes, deals.astype("float64"), n))
+    return keys.assign(
+        won=won,
+        median_days=_weighted_medians(codes, cycle, deals, n),
+        mean_days=_rates(_tally(codes, cycle_sum, n), won),
+    ).astype({"won": "int64", "median_days": "float64", "mean_days": "float64"})
+
+
+# --- time in stage --------------------------------------------------------------------------
+
+
+def _quantile_name(p: float) -> str:
+    return "median" if p == 0.5 else f"p{100 * p:g}"
+
+
+def time_in_stage(
+    durations: pd.DataFrame,
+    stages: pd.DataFrame,
+    *,
+    by: str | Sequence[str] | None = None,
+    probs: Sequence[float] = (0.5, 0.75, 0.9),
+) -> pd.DataFrame:
+    """Kaplan–Meier quantiles of the time spent per stage visit (METRICS.md "Time in stage").
+
+    A visit still in its stage at ``as_of`` is censored; the quantiles come from the
+    Kaplan–Meier curve of each (group…, stage), never from the finished visits only.  With the
+    aggregated ``stage_durations`` the durations are 0.1-day bin lower edges, so the quantiles
+    are exact to the bin.  Quantile rule: see :mod:`analytics.survival` (smallest time with
+    ``S(t) ≤ 1 − p``).
+
+    Parameters
+    ----------
+    durations : DataFrame
+        ``stage_durations`` or per-visit ``stage_visits``: ``stage_id``, ``duration_days``,
+        ``censored`` and ``visits`` (optional, 1 per row).  Visits to stages that are not in
+        ``stages`` (other pipelines) are left out.
+    stages : DataFrame
+        The open stages (``funnel_stages``).
+    by : str or sequence of str, optional
+        Group columns.
+    probs : sequence of float
+        Quantiles to report; column ``median`` for 0.5, ``p75`` for 0.75, etc.
+
+    Returns
+    -------
+    DataFrame
+        One row per (group…, open stage) (every stage for every group): ``[by…]``,
+        ``stage_id``, ``stage``, ``position``, ``visits``, ``finished``, ``censored`` int,
+        then one float column per quantile (NaN when the curve does not get down to it,
+        or without visits).
+
+    Examples
+    --------
+    >>> stages = pd.DataFrame({"stage_id": [1], "stage": ["Lead"], "position": [1]})
+    >>> visits = pd.DataFrame({"stage_id": 1, "duration_days": [1.0, 2.0, 3.0, 9.0],
+    ...                        "censored": [False, False, False, True]})
+    >>> time_in_stage(visits, stages, probs=[0.5, 0.9])[["median", "p90"]].values.tolist()
+    [[2.0, nan]]
+    """
+    names = [_quantile_name(float(p)) for p in probs]
+    if len(set(names)) != len(names):
+        raise ValueError(f"probs repeat a quantile: {list(probs)}")
+    columns = ["stage_id", "stage", "position", "visits", "finished", "censored", *names]
+    by_cols = _by_columns(durations, by, reserved=columns)
+    _require(durations, ["stage_id", "duration_days", "censored"], "durations")
+    table = _open_stages(stages)
+    stage_index = pd.Index(table["stage_id"])
+    index = stage_index.get_indexer(durations["stage_id"].to_numpy(dtype="int64"))
+    rows = durations.loc[index >= 0]
+    index = index[index >= 0]
+    visits = _counts(rows, "visits").astype("float64")
+    censored = rows["censored"].to_numpy(bool)
+    codes, keys = _groups(rows, by_cols)
+    n_cells = len(keys) * len(table)
+    cells = codes * len(table) + index
+    curves = kaplan_meier(
+        rows["duration_days"].to_numpy(dtype="float64", na_value=np.nan),
+        ~censored,
+        visits,
+        groups=cells,
+    )
+    quantiles = km_quantiles(curves, [float(p) for p in probs]).reindex(np.arange(n_cells))
+    total = _whole(_tally(cells, visits, n_cells))
+    finished = _whole(_tally(cells, np.where(censored, 0.0, visits), n_cells))
+    out = _expand(keys, table)
+    out["visits"] = total
+    out["finished"] = finished
+    out["censored"] = total - finished
+    for name, p in zip(names, probs, strict=True):
+        out[name] = quantiles[float(p)].to_numpy(dtype="float64")
+    counts = {"visits": "int64", "finished": "int64", "censored": "int64"}
+    return out.astype({"stage_id": "int64", "stage": "str", "position": "int64", **counts})
+
+
+def stage_limits(time_in_stage_frame: pd.DataFrame) -> dict[int, float]:
+    """Stage id → KM p90 of time in stage, the stuck-deal fallback limit.
+
+    METRICS.md "Stuck (rotting) deal": the stage's KM p90 is the limit when ``rot_days`` is
+    empty (``analytics.stuck.stuck_deals(stage_limits=...)``).
+
+    Parameters
+    ----------
+    time_in_stage_frame : DataFrame
+        :func:`time_in_stage` without ``by`` and with 0.9 among ``probs`` (column ``p90``).
+
+    Returns
+    -------
+    dict of int to float
+        Stages whose p90 is known (stages with a NaN p90 are left out).
+
+    Examples
+    --------
+    >>> stage_limits(pd.DataFrame({"stage_id": [1, 2], "p90": [4.5, float("nan")]}))
+    {1: 4.5}
+    """
+    _require(time_in_stage_frame, ["stage_id", "p90"], "time in stage")
+    if time_in_stage_frame["stage_id"].duplicated().any():
+        raise ValueError("one row per stage is needed: compute time_in_stage without by")
+    known = time_in_stage_frame.loc[time_in_stage_frame["p90"].notna()]
+    ids = known["stage_id"].astype("int64").tolist()
+    return dict(zip(ids, known["p90"].astype("float64").tolist(), strict=True))
+
+
+# --- lost reasons ----------------------------------------------------------------------------
+
+
+def lost_reasons(
+    lost: pd.DataFrame, stages: pd.DataFrame, *, by: str | Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Lost deals by reason (METRICS.md "Lost reasons"), optionally by stage lost and rep.
+
+    "No reason given" (a missing or blank reason) is a row of its own, a data-quality KPI.
+
+    Parameters
+    ----------
+    lost : DataFrame
+        ``lost_deal_reasons``: ``lost_stage_position`` Int64, ``owner_id``, ``lost_reason`` str
+        (NA = none given), ``deals`` (optional), ``amount``.
+    stages : DataFrame
+        The open stages (``funnel_stages``), to name the stage lost.
+    by : str or sequence of str, optional
+        ``"stage"`` (the stage lost, METRICS.md "Lost at stage": ``"Before any open stage"``
+        when the deal never entered one, ``"Position n"`` for a position not in ``stages``),
+        ``"owner_id"`` or any other column of ``lost``.
+
+    Returns
+    -------
+    DataFrame
+        ``[by…]``, ``lost_reason`` str, ``deals`` int, ``amount`` float, ``share`` (deals /
+        the group's lost deals), ``amount_share`` (amount / the group's lost amount; NaN when
+        it is 0).  Groups in order (stages by position), then the reasons by deals
+        descending and name.
+
+    Examples
+    --------
+    >>> stages = pd.DataFrame({"stage_id": [1], "stage": ["Lead"], "position": [1]})
+    >>> lost = pd.DataFrame({"lost_stage_position": pd.array([1, 1, None], dtype="Int64"),
+    ...                      "lost_reason": ["Price", None, "Price"], "amount": [1.0, 2.0, 3.0]})
+    >>> lost_reasons(lost, stages)[["lost_reason", "deals", "share"]].values.tolist()
+    [['Price', 2, 0.6666666666666666], ['No reason given', 1, 0.3333333333333333]]
+    """
+    output = ["lost_reason", "deals", "amount", "share", "amount_share"]
+    by_cols = _by_columns(lost, by, reserved=output, virtual=["stage"])
+    _require(lost, ["lost_reason", "amount"], "lost")
+    reason = lost["lost_reason"].astype("str")
+    blank = reason.isna() | (reason.str.strip() == "")
+    work = lost[[c for c in by_cols if c != "stage"]].assign(
+        lost_reason=reason.where(~blank, NO_REASON).astype("str"),
+        deals=_counts(lost, "deals"),
+        amount=_money(lost, "amount"),
+    )
+    labels: dict[int, str] = {}
+    if "stage" in by_cols:
+        _require(lost, ["lost_stage_position"], "lost")
+        table = _open_stages(stages)
+        position = _positions(lost["lost_stage_position"])
+        rank = pd.Index(table["position"].astype("float64")).get_indexer(position) + 1
+        unknown = (rank == 0) & ~np.isnan(position)
+        # unknown positions after the known stages, in position order
+        rank = np.where(unknown, len(table) + 1 + np.nan_to_num(position), rank).astype(np.int64)
+        work["stage"] = rank
+        labels = {0: BEFORE_STAGES}
+        labels |= dict(zip(range(1, len(table) + 1), table["stage"].tolist(), strict=True))
+        labels |= {
+            len(table) + 1 + int(p): f"Position {int(p)}" for p in np.unique(position[unknown])
+        }
+    keys = [*by_cols, "lost_reason"]
+    summed = work.groupby(keys, dropna=False, sort=True)[["deals", "amount"]].sum().reset_index()
+    codes, groups = _groups(summed, by_cols)
+    for column, share in (("deals", "share"), ("amount", "amount_share")):
+        values = summed[column].to_numpy(dtype="float64")
+        summed[share] = _rates(values, _tally(codes, values, len(groups))[codes])
+    summed = summed.sort_values(
+        [*by_cols, "deals", "lost_reason"],
+        ascending=[True] * len(by_cols) + [False, True],
+        kind="stable",
+        na_position="last",
+        ignore_index=True,
+    )
+    if "stage" in by_cols:
+        summed["stage"] = summed["stage"].map(labels).astype("str")
+    floats = {"amount": "float64", "share": "float64", "amount_share": "float64"}
+    return summed.astype({"lost_reason": "str", "deals": "int64", **floats})
+
+
+# --- pipeline change between two snapshots ----------------------------------------------------
+
+
+def pipeline_change(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Classify every deal of two pipeline snapshots (METRICS.md "Pipeline change").
+
+    ``new``: open at the end, not at the start.  Open at the start but not at the end: ``won``
+    / ``lost`` by its status at the end, ``dropped`` when it is still open (a data
+    inconsistency, e.g. a history that ends before the deal closed).  Open at both:
+    ``advanced`` (higher position), ``slipped back`` (lower), ``unchanged`` (same).  A missing
+    amount of an open deal counts as 0.
+
+    Parameters
+    ----------
+    pairs : DataFrame
+        ``pipeline_pairs``: ``position_0`` / ``amount_0`` (NA when not open at the start),
+        ``position_1`` / ``amount_1`` (NA when not open at the end), ``status_1`` str
+        (open/won/lost at the end).
+
+    Returns
+    -------
+    DataFrame
+        ``pairs`` plus ``change`` str (one of :data:`CHANGES`) and ``amount_change`` float
+        (``amount_1 − amount_0`` for deals open at both snapshots, else NaN).
+
+    Raises
+    ------
+    ValueError
+        For a row that is open at neither snapshot, or an unknown ``status_1``.
+
+    Examples
+    --------
+    >>> pairs = pd.DataFrame({"position_0": pd.array([1, None, 2], dtype="Int64"),
+    ...                       "amount_0": [5.0, None, 7.0],
+    ...                       "position_1": pd.array([3, 1, None], dtype="Int64"),
+    ...                       "amount_1": [6.0, 2.0, None], "status_1": ["open", "open", "won"]})
+    >>> pipeline_change(pairs)[["change", "amount_change"]].values.tolist()
+    [['advanced', 1.0], ['new', nan], ['won', nan]]
+    """
+    _require(pairs, ["position_0", "amount_0", "position_1", "amount_1", "status_1"], "pairs")
+    status = _statuses(pairs, "status_1", ("open", "won", "lost"))
+    p0, p1 = _positions(pairs["position_0"]), _positions(pairs["position_1"])
+    at_start, at_end = ~np.isnan(p0), ~np.isnan(p1)
+    if (~at_start & ~at_end).any():
+        raise ValueError("pairs has deals open at neither snapshot")
+    change = np.select(
+        [
+            ~at_start,
+            ~at_end & (status == "won"),
+            ~at_end & (status == "lost"),
+            ~at_end,
+            p1 > p0,
+            p1 < p0,
+        ],
+        ["new", "won", "lost", "dropped", "advanced", "slipped back"],
+        "unchanged",
+    )
+    both = at_start & at_end
+    amount_change = np.where(both, _money(pairs, "amount_1") - _money(pairs, "amount_0"), np.nan)
+    return pairs.assign(
+        change=pd.Series(change, index=pairs.index, dtype="str"), amount_change=amount_change
+    )
+
+
+def pipeline_waterfall(
+    pairs: pd.DataFrame, *, by: str | Sequence[str] | None = None
+) -> pd.DataFrame:
+    """The pipeline at the start, its changes and the pipeline at the end, as waterfall steps.
+
+    METRICS.md "Pipeline change".  Steps in order: "Pipeline at start" (Σ ``amount_0``,
+    measure ``absolute``), "New" (+Σ ``amount_1`` of new deals), "Amount increased" (+Σ of the
+    positive ``amount_change``), "Amount decreased" (−Σ of the negative ones), "Won" and
+    "Lost" (−Σ ``amount_0`` of the deals won / lost), "Dropped" (−Σ ``amount_0``; present only
+    when some deal of the frame was dropped), "Pipeline at end" (Σ ``amount_1``, measure
+    ``total``).  The ``relative`` steps sum the start to the end exactly.
+
+    Parameters
+    ----------
+    pairs : DataFrame
+        ``pipeline_pairs`` (see :func:`pipeline_change`).
+    by : str or sequence of str, optional
+        Group columns.
+
+    Returns
+    -------
+    DataFrame
+        ``[by…]``, ``step`` str, ``measure`` str (``absolute`` | ``relative`` | ``total``, as
+        plotly's waterfall wants), ``amount`` float (signed), ``deals`` int (deals in the
+        step).
+
+    Examples
+    --------
+    >>> pairs = pd.DataFrame({"position_0": pd.array([1, None, 2], dtype="Int64"),
+    ...                       "amount_0": [5.0, None, 7.0],
+    ...                       "position_1": pd.array([3, 1, None], dtype="Int64"),
+    ...                       "amount_1": [6.0, 2.0, None], "status_1": ["open", "open", "won"]})
+    >>> pipeline_waterfall(pairs)["amount"].tolist()
+    [12.0, 2.0, 1.0, 0.0, -7.0, 0.0, 8.0]
+    """
+    by_cols = _by_columns(pairs, by, reserved=["step", "measure", "amount", "deals"])
+    changed = pipeline_change(pairs)
+    change = changed["change"].to_numpy(dtype=object)
+    a0, a1 = _money(pairs, "amount_0"), _money(pairs, "amount_1")
+    delta = np.nan_to_num(changed["amount_change"].to_numpy(dtype="float64"))
+    at_start = pairs["position_0"].notna().to_numpy()
+    at_end = pairs["position_1"].notna().to_numpy()
+    steps: list[tuple[str, str, np.ndarray, np.ndarray, float]] = [
+        ("Pipeline at start", "absolute", at_start, a0, 1.0),
+        ("New", "relative", change == "new", a1, 1.0),
+        ("Amount increased", "relative", delta > 0, delta, 1.0),
+        ("Amount decreased", "relative", delta < 0, delta, 1.0),
+        ("Won", "relative", change == "won", a0, -1.0),
+        ("Lost", "relative", change == "lost", a0, -1.0),
+        ("Dropped", "relative", change == "dropped", a0, -1.0),
+        ("Pipeline at end", "total", at_end, a1, 1.0),
+    ]
+    if not (change == "dropped").any():
+        steps = [s for s in steps if s[0] != "Dropped"]
+    codes, keys = _groups(pairs, by_cols)
+    n = len(keys)
+    amounts = np.column_stack(
+        [sign * _tally(codes, np.where(mask, values, 0.0), n) for _, _, mask, values, sign in steps]
+    ).reshape(n, len(steps))
+    counts = np.column_stack(
+        [_tally(codes, mask.astype("float64"), n) for _, _, mask, _, _ in steps]
+    ).reshape(n, len(steps))
+    table = pd.DataFrame(
+        {"step": [s[0] for s in steps], "measure": [s[1] for s in steps]}, dtype="str"
+    )
+    out = _expand(keys, table)
+    out["amount"] = amounts.ravel() + 0.0  # no -0.0
+    out["deals"] = _whole(counts.ravel())
+    return out.astype({"step": "str", "measure": "str", "amount": "float64", "deals": "int64"})
+
+
+def pipeline_moves(pairs: pd.DataFrame, *, by: str | Sequence[str] | None = None) -> pd.DataFrame:
+    """Deals open at both snapshots: advanced, slipped back, unchanged (METRICS.md "Pipeline
+    change").
+
+    Parameters
+    ----------
+    pairs : DataFrame
+        ``pipeline_pairs`` (see :func:`pipeline_change`).
+    by : str or sequence of str, optional
+        Group columns.
+
+    Returns
+    -------
+    DataFrame
+        Three rows per group: ``[by…]``, ``change`` str (advanced, slipped back, unchanged),
+        ``deals`` int, ``amount`` float (Σ ``amount_1``, the amount at the end).
+
+    Examples
+    --------
+    >>> pairs = pd.DataFrame({"position_0": pd.array([1, 2], dtype="Int64"),
+    ...                       "amount_0": [5.0, 7.0], "position_1": pd.array([3, 2], dtype="Int64"),
+    ...                       "amount_1": [6.0, 8.0], "status_1": ["open", "open"]})
+    >>> pipeline_moves(pairs)[["change", "deals", "amount"]].values.tolist()
+    [['advanced', 1, 6.0], ['slipped back', 0, 0.0], ['unchanged', 1, 8.0]]
+    """
+    by_cols = _by_columns(pairs, by, reserved=["change", "deals", "amount"])
+    change = pipeline_change(pairs)["change"].to_numpy(dtype=object)
+    a1 = _money(pairs, "amount_1")
+    codes, keys = _groups(pairs, by_cols)
+    n = len(keys)
+    amounts = np.column_stack(
+        [_tally(codes, np.where(change == move, a1, 0.0), n) for move in _MOVES]
+    ).reshape(n, len(_MOVES))
+    counts = np.column_stack(
+        [_tally(codes, (change == move).astype("float64"), n) for move in _MOVES]
+    ).reshape(n, len(_MOVES))
+    out = _expand(keys, pd.DataFrame({"change": list(_MOVES)}, dtype="str"))
+    out["deals"] = _whole(counts.ravel())
+    out["amount"] = amounts.ravel()
+    return out.astype({"change": "str", "deals": "int64", "amount": "float64"})
+
+
+# --- velocity, coverage -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Velocity:
+    """Sales velocity and its factors (METRICS.md "Sales velocity").
+
+    Attributes
+    ----------
+    open_deals : int
+        Open (qualified) deals at ``as_of``.
+    win_rate : float
+        won / (won + lost) of the deals closed in the trailing 12 months.
+    average_won_amount : float
+        Mean amount of those won deals.
+    average_cycle_days : float
+        Mean days from creation to close of those won deals.
+    per_day : float
+        ``open_deals × win_rate × average_won_amount / average_cycle_days`` in money per day;
+        NaN when a factor is NaN or the cycle is 0.
+    """
+
+    open_deals: int
+    win_rate: float
+    average_won_amount: float
+    average_cycle_days: float
+    per_day: float
+
+
+def sales_velocity(open_deals: int, closed_trailing: pd.DataFrame) -> Velocity:
+    """Money per day the pipeline is expected to turn into (METRICS.md "Sales velocity").
+
+    ``open deals × win rate × average won amount / average cycle days``, the last three from
+    the deals closed in the trailing 12 months (the caller passes ``closed_deal_stats`` over
+    ``[as_of − 12 months, as_of)``).
+
+    Parameters
+    ----------
+    open_deals : int
+        Open qualified deals at ``as_of``.
+    closed_trailing : DataFrame
+        ``closed_deal_stats`` (or per deal): ``status``, ``amount``, ``cycle_days``, ``deals``
+        and ``cycle_days_sum`` (both optional).
+
+    Returns
+    -------
+    Velocity
+
+    Examples
+    --------
+    >>> closed = pd.DataFrame({"status": ["won", "lost"], "amount": [1000.0, 0.0],
+    ...                        "cycle_days": [20.0, 5.0]})
+    >>> sales_velocity(10, closed).per_day  # 10 × 0.5 × 1000 / 20
+    250.0
+    """
+    count = int(open_deals)
+    if count < 0 or count != open_deals:
+        raise ValueError(f"open_deals must be a non-negative whole number, got {open_deals!r}")
+    rates = win_rates(closed_trailing)
+    cycle = sales_cycle(closed_trailing)
+    if rates.empty:
+        win_rate = average_won = average_cycle = math.nan
+    else:
+        win_rate = float(rates["win_rate"].iloc[0])
+        average_won = float(rates["average_won_amount"].iloc[0])
+        average_cycle = float(cycle["mean_days"].iloc[0])
+    per_day = ratio(count * win_rate * average_won, average_cycle)
+    return Velocity(count, win_rate, average_won, average_cycle, per_day)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Pipeline coverage of the quota still to win (METRICS.md "Pipeline coverage").
+
+    Attributes
+    ----------
+    expected_amount : float
+        Open pipeline expected to close in the period.
+    quota : float
+        Quota of the period.
+    won_so_far : float
+        Won in the period up to ``as_of``.
+    remaining : float
+        ``quota − won_so_far`` (negative when the quota is exceeded).
+    ratio : float
+        ``expected_amount / remaining``; NaN when nothing remains (``remaining ≤ 0``), the
+        quota is 0, or an input is NaN.
+    """
+
+    expected_amount: float
+    quota: float
+    won_so_far: float
+    remaining: float
+    ratio: float
+
+
+def pipeline_coverage(expected_amount: float, quota: float, won_so_far: float) -> Coverage:
+    """Open pipeline / (quota − won so far) (METRICS.md "Pipeline coverage").
+
+    Parameters
+    ----------
+    expected_amount : float
+        Σ amount of the open deals expected to close in the period.
+    quota : float
+        The period's quota (``quota_total``).
+    won_so_far : float
+        Won amount of the period up to ``as_of``.
+
+    Returns
+    -------
+    Coverage
+
+    Examples
+    --------
+    >>> pipeline_coverage(300.0, 200.0, 100.0).ratio
+    3.0
+    >>> pipeline_coverage(300.0, 200.0, 250.0).ratio  # quota met
+    nan
+    """
+    expected, target, won = float(expected_amount), float(quota), float(won_so_far)
+    remaining = target - won
+    value = math.nan if target == 0 or not remaining > 0 else ratio(expected, remaining)
+    return Coverage(expected, target, won, remaining, value)
+
+
+# --- stage flow ---------------------------------------------------------------------------------
+
+
+def stage_flow(
+    transitions: pd.DataFrame,
+    stages: pd.DataFrame,
+    terminal: Mapping[int, str] | None = None,
+    *,
+    won_name: str = "Won",
+    lost_name: str = "Lost",
+    created_name: str = "Created",
+) -> pd.DataFrame:
+    """Links between stages for a Sankey diagram (METRICS.md "Funnel and pipeline").
+
+    Kinds: ``created`` (a deal's first history row), ``forward`` (to the next open stage),
+    ``skip`` (forward by more than one open stage), ``back`` (to a lower open stage), ``won``
+    / ``lost`` (into a terminal stage), ``reopened`` (out of a terminal stage into an open
+    one).  Moves within one stage (amount updates) and moves from or to stages that are
+    neither in ``stages`` nor in ``terminal`` (other pipelines) are left out.  All won stages
+    form one node, all lost stages another.
+
+    Parameters
+    ----------
+    transitions : DataFrame
+        ``stage_transitions``: ``from_stage_id`` Int64 (NA = creation), ``to_stage_id``,
+        ``moves``, ``deals``.
+    stages : DataFrame
+        The open stages (``funnel_stages``: ``stage_id``, ``stage``, ``position``), or all
+        stages of the pipeline with bool columns ``is_won`` and ``is_lost`` (the terminal
+        stages are the rows with either flag; then ``terminal`` is not needed).
+    terminal : mapping of int to str, optional
+        The terminal stage ids, each to ``"won"`` or ``"lost"``; required unless ``stages``
+        has ``is_won`` / ``is_lost``.
+    won_name, lost_name, created_name : str
+        Node labels.
+
+    Returns
+    -------
+    DataFrame
+        ``source``, ``target`` str (node labels), ``moves``, ``deals`` int (deals summed over
+        merged terminal stages), ``kind`` str; ordered by source, then target, in node order
+        (created, open stages by position, won, lost).
+
+    Examples
+    --------
+    >>> stages = pd.DataFrame({"stage_id": [1, 2, 3], "stage": ["A", "B", "C"],
+    ...                        "position": [1, 2, 3]})
+    >>> moves = pd.DataFrame({"from_stage_id": pd.array([None, 1, 1, 3], dtype="Int64"),
+    ...                       "to_stage_id": [1, 3, 9, 2], "moves": [5, 2, 1, 1],
+    ...                       "deals": [5, 2, 1, 1]})
+    >>> stage_flow(moves, stages, {9: "won"})[["source", "target", "kind"]].values.tolist()
+    [['Created', 'A', 'created'], ['A', 'C', 'skip'], ['A', 'Won', 'won'], ['C', 'B', 'back']]
+    """
+    _require(transitions, ["from_stage_id", "to_stage_id", "moves", "deals"], "transitions")
+    if terminal is None:
+        if not {"is_won", "is_lost"} <= set(stages.columns):
+            raise ValueError("pass terminal, or stages with the columns is_won and is_lost")
+        won, lost = stages["is_won"].to_numpy(bool), stages["is_lost"].to_numpy(bool)
+        ids = stages["stage_id"].astype("int64")
+        terminal = {**dict.fromkeys(ids[won].tolist(), "won")}
+        terminal |= dict.fromkeys(ids[lost & ~won].tolist(), "lost")
+        stages = stages.loc[~won & ~lost]
+    table = _open_stages(stages)
+    bad = {k: v for k, v in terminal.items() if v not in ("won", "lost")}
+    if bad:
+        raise ValueError(f"terminal stages must map to 'won' or 'lost': {bad}")
+    overlap = set(terminal) & set(table["stage_id"].tolist())
+    if overlap:
+        raise ValueError(f"stages {sorted(overlap)} are both open and terminal")
+    n_open = len(table)
+    won_node, lost_node = n_open + 1, n_open + 2
+    # node number of every stage id: 1..n_open open stages, then won, lost
+    node_of = dict(zip(table["stage_id"].tolist(), range(1, n_open + 1), strict=True))
+    node_of |= {int(k): won_node if v == "won" else lost_node for k, v in terminal.items()}
+    labels = [created_name, *table["stage"].tolist(), won_name, lost_name]
+    from_id = _positions(transitions["from_stage_id"])  # float, NaN = creation
+    to_id = _positions(transitions["to_stage_id"])
+    source = np.where(np.isnan(from_id), 0.0, pd.Series(from_id).map(node_of).to_numpy(float))
+    target = pd.Series(to_id).map(node_of).to_numpy(float)
+    same = from_id == to_id
+    keep = ~np.isnan(source) & ~np.isnan(target) & ~same
+    source, target = source[keep].astype(np.int64), target[keep].astype(np.int64)
+    from_terminal = source > n_open
+    step = target - source
+    kind = np.select(
+        [source == 0, target == won_node, target == lost_node, from_terminal, step == 1, step > 1],
+        ["created", "won", "lost", "reopened", "forward", "skip"],
+        "back",
+    )
+    links = pd.DataFrame(
+        {
+            "source_node": source,
+            "target_node": target,
+            "moves": _counts(transitions, "moves")[keep],
+            "deals": _counts(transitions, "deals")[keep],
+            "kind": kind,
+        }
+    )
+    links = (
+        links.groupby(["source_node", "target_node", "kind"], sort=True)[["moves", "deals"]]
+        .sum()
+        .reset_index()
+    )
+    names = pd.Series(labels)
+    return pd.DataFrame(
+        {
+            "source": names.iloc[links["source_node"]].to_numpy(),
+            "target": names.iloc[links["target_node"]].to_numpy(),
+            "moves": links["moves"].astype("int64"),
+            "deals": links["deals"].astype("int64"),
+            "kind": links["kind"],
+        }
+    ).astype({"source": "str", "target": "str", "kind": "str"})

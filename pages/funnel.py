@@ -1,0 +1,278 @@
+"""Funnel: how the period's new deals move through the stages, where they stall or are lost,
+and how the open pipeline changed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import streamlit as st
+
+from crm_data.queries.grouping import GROUPINGS
+from reports.funnel import funnel_by_group, funnel_report, pipeline_change
+from ui.cache import cached_report
+from ui.deal_panel import deal_panel
+from ui.empty import empty_state
+from ui.engine import get_engine
+from ui.format import currency_symbol, escape_markdown, format_value
+from ui.funnel_charts import (
+    funnel_figure,
+    group_funnel_figure,
+    lost_reasons_figure,
+    sankey_figure,
+    survival_figure,
+    waterfall_figure,
+)
+from ui.kpi import kpi_row
+from ui.page import page_context, page_header
+from ui.page_options import seed_from_url, write_to_url
+from ui.registry import route_through_app
+from ui.tables import data_table
+
+route_through_app()
+context = page_context("funnel")
+engine = get_engine()
+assert context.filters is not None and context.period is not None
+filters = context.filters
+page_header("Funnel", context, "Conversion, time in stage, stuck and lost deals, pipeline change")
+
+VARIANTS = {"hwm": "High-water mark", "strict": "Strict (every stage in order)"}
+seed_from_url("funnel", "funnel_variant", list(VARIANTS))
+left, right = st.columns([2, 3])
+with left:
+    variant = st.segmented_control(
+        "Count a deal at a stage when", list(VARIANTS), format_func=VARIANTS.get,
+        default="hwm", key="funnel_variant", required=True,
+        help="High-water mark: the deal got at least that far (skipped stages count as passed, "
+             "a won deal passed every stage). Strict: the deal entered every earlier stage, in "
+             "order; a deal that skipped a stage drops out from there.",
+    )  # fmt: skip
+write_to_url("funnel", variant or "hwm", "hwm")
+strict = variant == "strict"
+
+with st.spinner("Computing the funnel…", show_time=True):
+    report = cached_report(funnel_report, engine, filters, context.scope, strict)
+currency = report.currency
+money = st.column_config.NumberColumn(format=f"{currency_symbol(currency)}%,.0f")
+percent = st.column_config.NumberColumn(format="percent")
+days = st.column_config.NumberColumn(format="%.1f")
+whole = st.column_config.NumberColumn(format="%d")
+day = st.column_config.DateColumn(format="YYYY-MM-DD")
+if report.mixed_currencies:
+    st.warning(
+        f"Deals are in more than one currency; amounts are added as they are and shown in "
+        f"{escape_markdown(str(currency))}, the most used one.",
+        icon=":material/currency_exchange:",
+    )
+if report.stages.empty:
+    empty_state(
+        "This pipeline has no open stages.",
+        "Pick another pipeline in the sidebar, or check the stages table on the Data page.",
+    )
+    st.stop()
+
+kpi_row(report.kpis[:5], currency)
+kpi_row(report.kpis[5:], currency)
+quarter = report.coverage_period
+coverage = report.coverage
+st.caption(
+    f"Velocity: {report.velocity.open_deals:,} open deals × "
+    f"{format_value(report.velocity.win_rate, 'ratio')} win rate × "
+    f"{format_value(report.velocity.average_won_amount, 'money', currency)} average won deal ÷ "
+    f"{format_value(report.velocity.average_cycle_days, 'days')} average cycle (deals closed in "
+    f"the 12 months before the period end). Coverage: "
+    f"{format_value(coverage.expected_amount, 'money', currency)} expected to close in "
+    f"{quarter[0]:%b %Y}–{quarter[1] - timedelta(days=1):%b %Y} ÷ "
+    f"({format_value(coverage.quota, 'money', currency)} quota − "
+    f"{format_value(coverage.won_so_far, 'money', currency)} won so far)."
+)
+
+# ---- funnel and conversion table ---------------------------------------------------------
+variant_text = VARIANTS[variant or "hwm"].split(" (")[0].lower()
+st.subheader("Funnel of the period's new deals", anchor=False)
+if report.cohort == 0:
+    empty_state("No deal was created in this period.", "Pick a longer period in the sidebar.")
+else:
+    chart, table = st.columns([2, 3])
+    with chart, st.container(border=True):
+        st.markdown(f"**Deals reaching each stage** ({variant_text}; {report.cohort:,} new deals)")
+        st.plotly_chart(funnel_figure(report.funnel, report.previous_funnel), key="funnel_chart")
+    with table, st.container(border=True):
+        st.markdown("**Conversion** — each rate with the deals behind it")
+        shown = report.funnel[
+            ["stage", "reached", "next_conversion", "cumulative_conversion", "still_open",
+             "pct_still_open", "lost_here", "reached_amount"]
+        ].rename(columns={
+            "stage": "Stage", "reached": "Reached", "next_conversion": "To next step",
+            "cumulative_conversion": "From first stage", "still_open": "Still open",
+            "pct_still_open": "% still open", "lost_here": "Lost here",
+            "reached_amount": "Amount reached",
+        })  # fmt: skip
+        data_table(
+            shown, key="funnel_conversion", file_stem="funnel_conversion",
+            context=context.export_context(f"Funnel — conversion ({variant_text})"),
+            column_config={"To next step": percent, "From first stage": percent,
+                           "% still open": percent, "Amount reached": money},
+        )  # fmt: skip
+        st.caption(
+            "Young cohorts still have open deals: “% still open” says how much of a stage's "
+            "conversion is not decided yet."
+        )
+
+# ---- comparison by a dimension -------------------------------------------------------------
+st.subheader("Compare", anchor=False)
+DIMENSIONS = {"none": "—", **GROUPINGS}
+seed_from_url("by", "funnel_by", list(DIMENSIONS))
+by_column, groups_column = st.columns([1, 3])
+with by_column:
+    dimension = st.selectbox(
+        "Split the funnel by", list(DIMENSIONS), format_func=DIMENSIONS.get, key="funnel_by"
+    )
+write_to_url("by", dimension, "none")
+if dimension != "none":
+    with st.spinner(f"Splitting by {GROUPINGS[dimension].lower()}…"):
+        split = cached_report(funnel_by_group, engine, filters, context.scope, dimension, strict)
+    groups = split.groups
+    if not groups:
+        empty_state("No deal was created in this period.", "Pick a longer period.")
+    else:
+        with groups_column:
+            picked = st.multiselect(
+                GROUPINGS[dimension], groups, default=groups[:2], key=f"funnel_groups_{dimension}",
+                help="The two largest are picked first; add or remove any.",
+            )  # fmt: skip
+        if picked:
+            st.plotly_chart(
+                group_funnel_figure(split.funnel, picked), key="funnel_group_chart"
+            )
+            rates = split.win_rates[split.win_rates["group"].isin(picked)]
+            data_table(
+                rates[["group", "closed", "won", "win_rate", "value_win_rate", "won_amount"]]
+                .rename(columns={"group": GROUPINGS[dimension], "closed": "Closed deals",
+                                 "won": "Won", "win_rate": "Win rate",
+                                 "value_win_rate": "Value win rate", "won_amount": "Won amount"}),
+                key="funnel_group_rates", file_stem=f"funnel_by_{dimension}",
+                context=context.export_context(f"Funnel — win rates by {DIMENSIONS[dimension]}"),
+                column_config={"Win rate": percent, "Value win rate": percent,
+                               "Won amount": money},
+            )  # fmt: skip
+        else:
+            st.caption("Pick at least one value to compare.")
+
+# ---- details -------------------------------------------------------------------------------
+stage_names = list(report.stages["stage"])
+tabs = st.tabs([
+    "Time in stage", f"Stuck deals ({report.stuck_count:,})", "Lost reasons",
+    "Pipeline change", "Stage flow",
+])  # fmt: skip
+with tabs[0]:
+    st.caption(
+        "Kaplan–Meier estimate over every visit of the period's new deals to a stage, visits "
+        "still running counted up to the period end (so long-open deals are not left out)."
+    )
+    if report.survival.empty:
+        empty_state("No stage visit in this period.", "Pick a longer period.")
+    else:
+        curve, numbers = st.columns([3, 2])
+        with curve:
+            st.plotly_chart(survival_figure(report.survival, stage_names), key="funnel_survival")
+        with numbers:
+            data_table(
+                report.time_in_stage[["stage", "visits", "censored", "median", "p75", "p90"]]
+                .rename(columns={"stage": "Stage", "visits": "Visits", "censored": "Still there",
+                                 "median": "Median days", "p75": "75th pct", "p90": "90th pct"}),
+                key="funnel_time", file_stem="funnel_time_in_stage",
+                context=context.export_context("Funnel — time in stage"),
+                column_config={"Median days": days, "75th pct": days, "90th pct": days},
+            )  # fmt: skip
+            st.caption("“—”: fewer than that share of visits has ended yet.")
+
+with tabs[1]:
+    st.caption(
+        "Open deals at the period end longer in their stage than its limit (rot days, else "
+        "the stage's 90th percentile). Select a row for the deal's history and activities."
+    )
+    if report.stuck.empty:
+        empty_state("No stuck deal.", "Every open deal is within its stage's time limit.")
+    else:
+        shown = report.stuck.rename(columns={
+            "deal_id": "Deal", "title": "Title", "account": "Account", "owner": "Owner",
+            "stage": "Stage", "days_in_stage": "Days in stage", "limit_days": "Limit (days)",
+            "amount": "Amount", "last_activity_at": "Last activity",
+            "next_activity_due_at": "Next step due", "reasons": "Why",
+        })  # fmt: skip
+        row = data_table(
+            shown, key="funnel_stuck", file_stem="funnel_stuck_deals",
+            context=context.export_context("Funnel — stuck deals"), selectable=True,
+            column_config={"Deal": whole, "Amount": money, "Days in stage": days,
+                           "Limit (days)": days, "Last activity": day, "Next step due": day},
+        )  # fmt: skip
+        if report.stuck_count > len(report.stuck):
+            st.caption(f"The {len(report.stuck):,} largest of {report.stuck_count:,}.")
+        if row is not None:
+            deal_panel(engine, context.scope, int(report.stuck["deal_id"].iloc[row]), currency)
+
+with tabs[2]:
+    if report.lost_by_stage.empty:
+        empty_state("No deal was lost in this period.", "Pick a longer period.")
+    else:
+        by_stage, by_rep = st.columns([3, 2])
+        with by_stage:
+            st.markdown("**Where and why deals were lost** (the last stage before lost)")
+            st.plotly_chart(
+                lost_reasons_figure(report.lost_by_stage, stage_names), key="funnel_lost"
+            )
+        with by_rep:
+            st.markdown("**By owner**")
+            data_table(
+                report.lost_by_rep.rename(columns={
+                    "owner": "Owner", "deals": "Lost deals", "amount": "Lost amount",
+                    "top_reason": "Main reason", "top_share": "Main reason share",
+                    "no_reason_share": "No reason given",
+                }),
+                key="funnel_lost_rep", file_stem="funnel_lost_by_owner",
+                context=context.export_context("Funnel — lost reasons by owner"),
+                column_config={"Lost amount": money, "Main reason share": percent,
+                               "No reason given": percent},
+            )  # fmt: skip
+
+with tabs[3]:
+    as_of = filters.as_of or filters.end
+    dates = st.date_input(
+        "From – to (snapshots at the start of each day)", (filters.start, as_of),
+        key="funnel_change_dates", format="YYYY-MM-DD",
+    )  # fmt: skip
+    if not isinstance(dates, tuple) or len(dates) != 2 or dates[0] >= dates[1]:
+        st.info("Pick two different days: the first and the last snapshot.")
+    else:
+        change = cached_report(
+            pipeline_change, engine, filters, context.scope, dates[0], dates[1]
+        )
+        chart, moves = st.columns([3, 2])
+        with chart:
+            st.plotly_chart(waterfall_figure(change.waterfall, currency), key="funnel_waterfall")
+        with moves:
+            st.markdown("**Stage moves** of the deals open on both days")
+            data_table(
+                change.moves.rename(columns={"change": "Move", "deals": "Deals",
+                                             "amount": "Amount at the end"}),
+                key="funnel_moves", file_stem="pipeline_moves",
+                context=context.export_context(f"Funnel — pipeline moves {dates[0]}–{dates[1]}"),
+                column_config={"Amount at the end": money},
+            )  # fmt: skip
+            export = change.waterfall.rename(columns={"step": "Step", "amount": "Amount",
+                                                      "deals": "Deals", "measure": "Kind"})
+            data_table(
+                export, key="funnel_waterfall_table", file_stem="pipeline_waterfall",
+                context=context.export_context(f"Funnel — pipeline change {dates[0]}–{dates[1]}"),
+                column_config={"Amount": money},
+            )  # fmt: skip
+
+with tabs[4]:
+    st.caption(
+        "How the period's new deals moved, up to the period end: blue forward, orange skipping "
+        "a stage, red back to an earlier stage; link width = deals."
+    )
+    if report.flow.empty:
+        empty_state("No stage change in this period.", "Pick a longer period.")
+    else:
+        st.plotly_chart(sankey_figure(report.flow, stage_names), key="funnel_sankey")

@@ -1,0 +1,129 @@
+"""The metric catalogue: every metric a KPI card can show, defined once (DESIGN.md §6).
+
+Each :class:`Metric` holds the key, label, definition (METRICS.md, shown as the card's tooltip),
+unit and direction.  Reports build their cards with :meth:`Metric.kpi`, so a label or a definition
+is written in one place whichever page shows the metric.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reports.kpi import Kpi, Unit
+
+__all__ = ["CATALOGUE", "Metric", "metric"]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric of the catalogue.
+
+    Attributes
+    ----------
+    key : str
+        Stable identifier (used in URLs, exports and incentive plans).
+    label : str
+        Short label of a card or a column.
+    description : str
+        The definition, as METRICS.md states it for this app.
+    unit : {"money", "count", "ratio", "days", "multiple"}
+        How values are shown.
+    section : str
+        The group it belongs to ("Revenue", "Funnel", "Pipeline", "Activity", "Customers").
+    higher_is_better : bool
+        Direction of a good change.
+    """
+
+    key: str
+    label: str
+    description: str
+    unit: Unit
+    section: str
+    higher_is_better: bool = True
+
+    def kpi(self, value: float, previous: float, sample: str | None = None) -> Kpi:
+        """A KPI card of this metric with its comparison value and sample size."""
+        return Kpi(
+            self.key,
+            self.label,
+            value,
+            previous,
+            self.unit,
+            higher_is_better=self.higher_is_better,
+            sample=sample,
+            help=self.description,
+        )
+
+
+_METRICS = (
+    # ---- revenue ---------------------------------------------------------------------------
+    Metric("won_revenue", "Won revenue", "Sum of the amounts of deals won (closed) in the period.",
+           "money", "Revenue"),
+    Metric("won_deals", "Won deals", "Deals won (closed as won) in the period.", "count",
+           "Revenue"),
+    Metric("average_won_deal", "Average won deal",
+           "Won revenue / won deals, over deals won in the period.", "money", "Revenue"),
+    # ---- funnel ----------------------------------------------------------------------------
+    Metric("new_deals", "New deals", "Deals created in the period (the funnel's cohort).",
+           "count", "Funnel"),
+    Metric("win_rate", "Win rate",
+           "Won / (won + lost) over deals closed in the period; open deals count in neither.",
+           "ratio", "Funnel"),
+    Metric("value_win_rate", "Value win rate",
+           "Won amount / closed amount over deals closed in the period.", "ratio", "Funnel"),
+    Metric("cohort_win_rate", "Cohort won so far",
+           "Share of the deals created in the period that are won by the period end (young "
+           "cohorts still have open deals).", "ratio", "Funnel"),
+    Metric("sales_cycle", "Sales cycle (median)",
+           "Median of closed − created over deals won in the period, in days (mean in the "
+           "tooltip of the table).", "days", "Funnel", higher_is_better=False),
+    Metric("regression_rate", "Regression rate",
+           "Share of the period's new deals that moved back to an earlier stage at least once.",
+           "ratio", "Funnel", higher_is_better=False),
+    Metric("stuck_deals", "Stuck deals",
+           "Open deals longer in their current stage than the stage's limit (rot days, else the "
+           "stage's Kaplan–Meier 90th percentile of time in stage).", "count", "Funnel",
+           higher_is_better=False),
+    # ---- pipeline --------------------------------------------------------------------------
+    Metric("open_pipeline", "Open pipeline",
+           "Amount of the deals open at the end of the period (the amount of their last stage "
+           "change).", "money", "Pipeline"),
+    Metric("weighted_pipeline", "Weighted pipeline",
+           "Σ amount × stage probability over the deals open at the end of the period.",
+           "money", "Pipeline"),
+    Metric("sales_velocity", "Sales velocity (per day)",
+           "Open deals × win rate × average won deal / average sales cycle in days, the last "
+           "three over deals closed in the 12 months before the period end; money per day.",
+           "money", "Pipeline"),
+    Metric("pipeline_coverage", "Pipeline coverage",
+           "Open pipeline expected to close in the quarter of the period end / (the quarter's "
+           "quota − won so far in it); empty when the quota is met.", "multiple", "Pipeline"),
+    # ---- activity and customers ------------------------------------------------------------
+    Metric("active_conversations", "Active conversations",
+           "Open deals with at least one done activity in the 14 days before the end of the "
+           "period.", "count", "Activity"),
+    Metric("new_clients", "New clients",
+           "Accounts whose first order (or first won deal, without orders) falls in the period.",
+           "count", "Customers"),
+    Metric("forgotten_clients", "Forgotten clients",
+           "Customers with no done activity and no order in the 90 days before the end of the "
+           "period, and no open deal (without any contact: 90 days since the first purchase).",
+           "count", "Customers", higher_is_better=False),
+)  # fmt: skip
+
+#: Every metric by key, in catalogue order.
+CATALOGUE: dict[str, Metric] = {m.key: m for m in _METRICS}
+
+
+def metric(key: str) -> Metric:
+    """The metric with ``key``.
+
+    Raises
+    ------
+    KeyError
+        Naming the unknown key and the known ones.
+    """
+    try:
+        return CATALOGUE[key]
+    except KeyError:
+        raise KeyError(f"Unknown metric {key!r}; known: {', '.join(CATALOGUE)}.") from None

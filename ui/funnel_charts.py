@@ -1,0 +1,197 @@
+"""Figures of the Funnel page (pure functions returning Plotly figures).
+
+Stages keep the colours of :func:`ui.charts.stage_colours`; won is green, lost red, and the
+comparison period grey, as on every page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from ui.charts import COMPARISON, LOST, PRIMARY, WON, apply_layout, stage_colours
+from ui.format import currency_symbol
+
+__all__ = [
+    "funnel_figure",
+    "group_funnel_figure",
+    "lost_reasons_figure",
+    "sankey_figure",
+    "survival_figure",
+    "waterfall_figure",
+]
+
+#: Colours of the Sankey links by kind of move.
+FLOW_COLOURS: dict[str, str] = {
+    "created": "rgba(170, 179, 191, 0.45)",
+    "forward": "rgba(59, 91, 125, 0.35)",
+    "skip": "rgba(230, 145, 56, 0.55)",
+    "back": "rgba(192, 57, 43, 0.55)",
+    "won": "rgba(46, 139, 87, 0.5)",
+    "lost": "rgba(192, 57, 43, 0.3)",
+}
+
+
+def _step_colours(steps: Sequence[str]) -> list[str]:
+    """Stage colours for the open steps, green for the final "Won" step."""
+    colours = stage_colours(list(steps[:-1]))
+    return [colours.get(step, WON) for step in steps[:-1]] + [WON]
+
+
+def funnel_figure(funnel: pd.DataFrame, previous: pd.DataFrame) -> go.Figure:
+    """Deals reaching each stage (bars), with the comparison cohort's conversion in the hover.
+
+    ``funnel`` and ``previous`` are :func:`analytics.funnel.reached` frames without groups.
+    """
+    steps = list(funnel["stage"])
+    before = previous.set_index("stage")["cumulative_conversion"].reindex(steps)
+    custom = pd.DataFrame(
+        {
+            "cumulative": funnel["cumulative_conversion"].fillna(0).to_numpy(),
+            "next": funnel["next_conversion"].to_numpy(),
+            "open": funnel["pct_still_open"].fillna(0).to_numpy(),
+            "before": before.to_numpy(),
+        }
+    )
+    text = [
+        f"{n:,} · {c:.0%}" for n, c in zip(funnel["reached"], custom["cumulative"], strict=True)
+    ]
+    fig = go.Figure(
+        go.Funnel(
+            y=steps, x=funnel["reached"], text=text, textinfo="text",
+            marker={"color": _step_colours(steps)}, connector={"fillcolor": "#eef1f5"},
+            customdata=custom.to_numpy(),
+            hovertemplate=(
+                "%{y}: %{x:,} deals<br>%{customdata[0]:.1%} of the cohort"
+                "<br>next step: %{customdata[1]:.1%}<br>still open: %{customdata[2]:.1%}"
+                "<br>comparison cohort: %{customdata[3]:.1%} of its cohort<extra></extra>"
+            ),
+        )
+    )  # fmt: skip
+    return apply_layout(fig, height=340)
+
+
+def group_funnel_figure(funnel: pd.DataFrame, groups: Sequence[str]) -> go.Figure:
+    """Cumulative conversion per stage, one bar colour per group (groups of different sizes
+    compare on rates; the hover gives the counts).
+
+    ``funnel`` is :func:`analytics.funnel.reached` with ``by="group"``.
+    """
+    palette = [PRIMARY, "#e69138", "#6aa84f", "#8e7cc3", "#c27ba0", "#45818e", COMPARISON]
+    fig = go.Figure()
+    for i, group in enumerate(groups):
+        rows = funnel[funnel["group"] == group]
+        fig.add_bar(
+            y=rows["stage"], x=rows["cumulative_conversion"], orientation="h", name=str(group),
+            marker={"color": palette[i % len(palette)]},
+            customdata=rows[["reached", "cohort", "next_conversion"]].to_numpy(),
+            hovertemplate=("%{y}<br>%{x:.1%} of %{customdata[1]:,} new deals"
+                           " (%{customdata[0]:,})<br>next step: %{customdata[2]:.1%}"
+                           f"<extra>{group}</extra>"),
+        )  # fmt: skip
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(autorange="reversed", gridcolor="rgba(0,0,0,0)")
+    fig.update_xaxes(tickformat=".0%", showgrid=True, gridcolor="#eceff3", range=[0, 1.05])
+    return apply_layout(fig, height=max(300, 60 + 26 * len(groups) * funnel["stage"].nunique()))
+
+
+def survival_figure(survival: pd.DataFrame, stages: Sequence[str]) -> go.Figure:
+    """Share of visits still in each stage after *x* days (Kaplan–Meier, censored visits
+    included); where a curve crosses 50 % is the stage's median time.
+    """
+    colours = stage_colours(list(stages))
+    fig = go.Figure()
+    for stage in stages:
+        curve = survival[survival["stage"] == stage]
+        if curve.empty:
+            continue
+        x = [0.0, *curve["time"]]
+        y = [1.0, *curve["survival"]]
+        fig.add_scatter(
+            x=x, y=y, mode="lines", line={"shape": "hv", "color": colours[stage], "width": 2},
+            name=stage, hovertemplate=f"{stage}<br>%{{y:.0%}} still in the stage after "
+                                      "%{x:.1f} days<extra></extra>",
+        )  # fmt: skip
+    fig.add_hline(y=0.5, line={"dash": "dot", "color": COMPARISON}, annotation_text="median")
+    fig.update_yaxes(tickformat=".0%", range=[0, 1.02], title="still in the stage")
+    fig.update_xaxes(title="days in the stage", rangemode="tozero")
+    return apply_layout(fig, height=340)
+
+
+def lost_reasons_figure(lost_by_stage: pd.DataFrame, stages: Sequence[str]) -> go.Figure:
+    """Lost deals per stage where they were lost, stacked by reason ("No reason given" grey)."""
+    fig = go.Figure()
+    reasons = (
+        lost_by_stage.groupby("lost_reason")["deals"].sum().sort_values(ascending=False).index
+    )
+    palette = ["#c0392b", "#e67e22", "#8e44ad", "#2980b9", "#16a085", "#7f8c8d", "#d35400"]
+    order = [s for s in stages if s in set(lost_by_stage["stage"])]
+    order += [s for s in lost_by_stage["stage"].unique() if s not in order]
+    for i, reason in enumerate(reasons):
+        rows = lost_by_stage[lost_by_stage["lost_reason"] == reason].set_index("stage")
+        rows = rows.reindex(order)
+        colour = COMPARISON if reason == "No reason given" else palette[i % len(palette)]
+        fig.add_bar(
+            y=order, x=rows["deals"].fillna(0), orientation="h", name=str(reason),
+            marker={"color": colour}, customdata=rows["share"].fillna(0),
+            hovertemplate=(f"{reason}<br>%{{y}}: %{{x:,}} deals"
+                           " (%{customdata:.0%} of the stage's lost)<extra></extra>"),
+        )  # fmt: skip
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(autorange="reversed", gridcolor="rgba(0,0,0,0)")
+    fig.update_xaxes(title="lost deals", showgrid=True, gridcolor="#eceff3")
+    return apply_layout(fig, height=320)
+
+
+def waterfall_figure(waterfall: pd.DataFrame, currency: str | None) -> go.Figure:
+    """The pipeline at the start, what was added and removed, and the pipeline at the end.
+
+    ``waterfall`` is :func:`analytics.funnel.pipeline_waterfall`'s frame.
+    """
+    symbol = currency_symbol(currency)
+    fig = go.Figure(
+        go.Waterfall(
+            x=waterfall["step"], y=waterfall["amount"], measure=waterfall["measure"],
+            customdata=waterfall["deals"],
+            text=[f"{symbol}{abs(v) / 1e3:,.0f}k" for v in waterfall["amount"]],
+            textposition="outside", cliponaxis=False,
+            increasing={"marker": {"color": WON}}, decreasing={"marker": {"color": LOST}},
+            totals={"marker": {"color": PRIMARY}}, connector={"line": {"color": COMPARISON}},
+            hovertemplate=(f"%{{x}}<br>{symbol}%{{y:,.0f}}"
+                           "<br>%{customdata:,} deals<extra></extra>"),
+        )
+    )  # fmt: skip
+    fig.update_yaxes(tickprefix=symbol, tickformat="~s")
+    fig.update_layout(showlegend=False)
+    return apply_layout(fig, height=360)
+
+
+def sankey_figure(flow: pd.DataFrame, stages: Sequence[str]) -> go.Figure:
+    """How deals move: creation into a stage, forward, skipping, back, to won and lost.
+
+    ``flow`` is :func:`analytics.funnel.stage_flow`'s frame.
+    """
+    colours = stage_colours(list(stages))
+    nodes = ["Created", *stages]
+    nodes += [n for n in pd.unique(flow[["source", "target"]].to_numpy().ravel()) if n not in nodes]
+    index = {name: i for i, name in enumerate(nodes)}
+    node_colours = [
+        WON if n == "Won" else LOST if n == "Lost" else colours.get(n, COMPARISON) for n in nodes
+    ]
+    fig = go.Figure(
+        go.Sankey(
+            arrangement="snap",
+            node={"label": nodes, "color": node_colours, "pad": 18, "thickness": 16},
+            link={
+                "source": [index[s] for s in flow["source"]],
+                "target": [index[t] for t in flow["target"]],
+                "value": flow["deals"], "color": [FLOW_COLOURS[k] for k in flow["kind"]],
+                "customdata": flow[["kind", "moves"]].to_numpy(),
+                "hovertemplate": ("%{source.label} → %{target.label}<br>%{value:,} deals"
+                                  " (%{customdata[1]:,} moves, %{customdata[0]})<extra></extra>"),
+            },
+        )
+    )  # fmt: skip
+    return apply_layout(fig, height=380)
