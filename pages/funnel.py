@@ -141,9 +141,7 @@ if dimension != "none":
                 help="The two largest are picked first; add or remove any.",
             )  # fmt: skip
         if picked:
-            st.plotly_chart(
-                group_funnel_figure(split.funnel, picked), key="funnel_group_chart"
-            )
+            st.plotly_chart(group_funnel_figure(split.funnel, picked), key="funnel_group_chart")
             rates = split.win_rates[split.win_rates["group"].isin(picked)]
             data_table(
                 rates[["group", "closed", "won", "win_rate", "value_win_rate", "won_amount"]]
@@ -244,9 +242,7 @@ with tabs[3]:
     if not isinstance(dates, tuple) or len(dates) != 2 or dates[0] >= dates[1]:
         st.info("Pick two different days: the first and the last snapshot.")
     else:
-        change = cached_report(
-            pipeline_change, engine, filters, context.scope, dates[0], dates[1]
-        )
+        change = cached_report(pipeline_change, engine, filters, context.scope, dates[0], dates[1])
         chart, moves = st.columns([3, 2])
         with chart:
             st.plotly_chart(waterfall_figure(change.waterfall, currency), key="funnel_waterfall")
@@ -259,8 +255,9 @@ with tabs[3]:
                 context=context.export_context(f"Funnel — pipeline moves {dates[0]}–{dates[1]}"),
                 column_config={"Amount at the end": money},
             )  # fmt: skip
-            export = change.waterfall.rename(columns={"step": "Step", "amount": "Amount",
-                                                      "deals": "Deals", "measure": "Kind"})
+            export = change.waterfall.rename(
+                columns={"step": "Step", "amount": "Amount", "deals": "Deals", "measure": "Kind"}
+            )
             data_table(
                 export, key="funnel_waterfall_table", file_stem="pipeline_waterfall",
                 context=context.export_context(f"Funnel — pipeline change {dates[0]}–{dates[1]}"),

@@ -283,9 +283,7 @@ def _lost_by_rep(bind: Bind, lost: pd.DataFrame, stages: pd.DataFrame) -> pd.Dat
     return table.sort_values(["deals", "amount"], ascending=False)[columns].reset_index(drop=True)
 
 
-def funnel_report(
-    bind: Bind, filters: Filters, scope: Scope, strict: bool = False
-) -> FunnelReport:
+def funnel_report(bind: Bind, filters: Filters, scope: Scope, strict: bool = False) -> FunnelReport:
     """The Funnel of ``filters``' period for ``scope``, compared with its comparison period.
 
     Parameters

@@ -123,9 +123,7 @@ def survival_figure(survival: pd.DataFrame, stages: Sequence[str]) -> go.Figure:
 def lost_reasons_figure(lost_by_stage: pd.DataFrame, stages: Sequence[str]) -> go.Figure:
     """Lost deals per stage where they were lost, stacked by reason ("No reason given" grey)."""
     fig = go.Figure()
-    reasons = (
-        lost_by_stage.groupby("lost_reason")["deals"].sum().sort_values(ascending=False).index
-    )
+    reasons = lost_by_stage.groupby("lost_reason")["deals"].sum().sort_values(ascending=False).index
     palette = ["#c0392b", "#e67e22", "#8e44ad", "#2980b9", "#16a085", "#7f8c8d", "#d35400"]
     order = [s for s in stages if s in set(lost_by_stage["stage"])]
     order += [s for s in lost_by_stage["stage"].unique() if s not in order]
