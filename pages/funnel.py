@@ -99,11 +99,11 @@ else:
     with table, st.container(border=True):
         st.markdown("**Conversion** — each rate with the deals behind it")
         shown = report.funnel[
-            ["stage", "reached", "next_conversion", "cumulative_conversion", "still_open",
-             "pct_still_open", "lost_here", "reached_amount"]
+            ["stage", "reached", "next_conversion", "cumulative_conversion", "pct_still_open",
+             "lost_here", "reached_amount"]
         ].rename(columns={
             "stage": "Stage", "reached": "Reached", "next_conversion": "To next step",
-            "cumulative_conversion": "From first stage", "still_open": "Still open",
+            "cumulative_conversion": "From first stage",
             "pct_still_open": "% still open", "lost_here": "Lost here",
             "reached_amount": "Amount reached",
         })  # fmt: skip
@@ -170,9 +170,13 @@ with tabs[0]:
     if report.survival.empty:
         empty_state("No stage visit in this period.", "Pick a longer period.")
     else:
-        curve, numbers = st.columns([3, 2])
+        curve, numbers = st.columns(2)
         with curve:
-            st.plotly_chart(survival_figure(report.survival, stage_names), key="funnel_survival")
+            slowest = report.time_in_stage["p90"].max()
+            x_max = 1.5 * slowest if slowest == slowest else None  # NaN: no p90 reached
+            st.plotly_chart(
+                survival_figure(report.survival, stage_names, x_max), key="funnel_survival"
+            )
         with numbers:
             data_table(
                 report.time_in_stage[["stage", "visits", "censored", "median", "p75", "p90"]]
@@ -237,7 +241,7 @@ with tabs[3]:
     as_of = filters.as_of or filters.end
     dates = st.date_input(
         "From – to (snapshots at the start of each day)", (filters.start, as_of),
-        key="funnel_change_dates", format="YYYY-MM-DD",
+        key="funnel_change_dates", format="YYYY-MM-DD", width=320,
     )  # fmt: skip
     if not isinstance(dates, tuple) or len(dates) != 2 or dates[0] >= dates[1]:
         st.info("Pick two different days: the first and the last snapshot.")
@@ -255,8 +259,8 @@ with tabs[3]:
                 context=context.export_context(f"Funnel — pipeline moves {dates[0]}–{dates[1]}"),
                 column_config={"Amount at the end": money},
             )  # fmt: skip
-            export = change.waterfall.rename(
-                columns={"step": "Step", "amount": "Amount", "deals": "Deals", "measure": "Kind"}
+            export = change.waterfall[["step", "amount", "deals"]].rename(
+                columns={"step": "Step", "amount": "Amount", "deals": "Deals"}
             )
             data_table(
                 export, key="funnel_waterfall_table", file_stem="pipeline_waterfall",

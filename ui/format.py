@@ -87,9 +87,9 @@ def format_delta(
 ) -> str | None:
     """The delta text of a card, or ``None`` when there is nothing to compare with.
 
-    Ratios change in percentage points ("+3.1 pp"); other units show the relative change and
-    the absolute one ("+12.5% (+$4.2k)"), or only the absolute one when the previous value was
-    0 (no relative change exists).
+    Ratios change in percentage points ("+3.1 pp"), multiples in hundredths ("-0.05×"); other
+    units show the relative change and the absolute one ("+12.5% (+$4.2k)"), or only the
+    absolute one when the previous value was 0 (no relative change exists).
 
     Examples
     --------
@@ -97,6 +97,8 @@ def format_delta(
     '+3.1 pp'
     >>> format_delta(4200.0, 0.125, "money", "USD")
     '+12.5% (+$4.20k)'
+    >>> format_delta(-0.05, -0.04, "multiple")
+    '-0.05×'
     >>> format_delta(3.0, float("nan"), "count")
     '+3'
     """
@@ -106,6 +108,8 @@ def format_delta(
     sign = "+" if absolute >= 0 else "-"
     if unit == "ratio":
         return f"{sign}{100 * abs(absolute):.1f} pp"
+    if unit == "multiple":
+        return f"{sign}{abs(absolute):.2f}×"
     amount = f"{sign}{format_value(abs(absolute), unit, currency)}"
     if is_missing(relative):
         return amount

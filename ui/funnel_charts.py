@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ui.charts import COMPARISON, LOST, PRIMARY, WON, apply_layout, stage_colours
-from ui.format import currency_symbol
+from ui.format import currency_symbol, format_value
 
 __all__ = [
     "funnel_figure",
@@ -97,9 +97,12 @@ def group_funnel_figure(funnel: pd.DataFrame, groups: Sequence[str]) -> go.Figur
     return apply_layout(fig, height=max(300, 60 + 26 * len(groups) * funnel["stage"].nunique()))
 
 
-def survival_figure(survival: pd.DataFrame, stages: Sequence[str]) -> go.Figure:
+def survival_figure(
+    survival: pd.DataFrame, stages: Sequence[str], x_max: float | None = None
+) -> go.Figure:
     """Share of visits still in each stage after *x* days (Kaplan–Meier, censored visits
-    included); where a curve crosses 50 % is the stage's median time.
+    included); where a curve crosses 50 % is the stage's median time.  ``x_max`` cuts the
+    days axis (the long tail of a few slow visits would squeeze the curves).
     """
     colours = stage_colours(list(stages))
     fig = go.Figure()
@@ -117,6 +120,8 @@ def survival_figure(survival: pd.DataFrame, stages: Sequence[str]) -> go.Figure:
     fig.add_hline(y=0.5, line={"dash": "dot", "color": COMPARISON}, annotation_text="median")
     fig.update_yaxes(tickformat=".0%", range=[0, 1.02], title="still in the stage")
     fig.update_xaxes(title="days in the stage", rangemode="tozero")
+    if x_max is not None and x_max > 0:
+        fig.update_xaxes(range=[0, x_max])
     return apply_layout(fig, height=340)
 
 
@@ -124,7 +129,8 @@ def lost_reasons_figure(lost_by_stage: pd.DataFrame, stages: Sequence[str]) -> g
     """Lost deals per stage where they were lost, stacked by reason ("No reason given" grey)."""
     fig = go.Figure()
     reasons = lost_by_stage.groupby("lost_reason")["deals"].sum().sort_values(ascending=False).index
-    palette = ["#c0392b", "#e67e22", "#8e44ad", "#2980b9", "#16a085", "#7f8c8d", "#d35400"]
+    palette = ["#c0392b", "#e67e22", "#8e44ad", "#2980b9", "#16a085", "#f1c40f", "#d35400",
+               "#2c3e50", "#27ae60", "#e84393"]  # fmt: skip
     order = [s for s in stages if s in set(lost_by_stage["stage"])]
     order += [s for s in lost_by_stage["stage"].unique() if s not in order]
     for i, reason in enumerate(reasons):
@@ -153,7 +159,7 @@ def waterfall_figure(waterfall: pd.DataFrame, currency: str | None) -> go.Figure
         go.Waterfall(
             x=waterfall["step"], y=waterfall["amount"], measure=waterfall["measure"],
             customdata=waterfall["deals"],
-            text=[f"{symbol}{abs(v) / 1e3:,.0f}k" for v in waterfall["amount"]],
+            text=[format_value(v, "money", currency) for v in waterfall["amount"]],
             textposition="outside", cliponaxis=False,
             increasing={"marker": {"color": WON}}, decreasing={"marker": {"color": LOST}},
             totals={"marker": {"color": PRIMARY}}, connector={"line": {"color": COMPARISON}},
