@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 import sqlalchemy as sa
 
-from bench.cases import CASES, bench_filters
+from bench.cases import CASES, RUNS, bench_filters
 from bench.harness import time_case
 from bench.memory import peak_rss_mb, reset_peak
 from bench.table import results_table
@@ -112,7 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, case in CASES.items():
         if args.only and name not in args.only:
             continue
-        timing = time_case(url, lambda e, c=case: c(e, filters), runs=args.runs)
+        runs = min(args.runs, RUNS.get(name, args.runs))
+        timing = time_case(url, lambda e, c=case: c(e, filters), runs=runs)
         result["queries"][name] = timing.to_dict()
         print(
             f"  {name:<40} cold {timing.cold_s:7.3f} s  warm {timing.warm_median_s:7.3f} s  "

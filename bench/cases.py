@@ -1,8 +1,9 @@
 """The benchmarked cases: every query function of ``crm_data.queries`` under one ``Filters``,
-the reports pages show, and the data-quality checks.
+the reports pages show, the data-quality checks, and naive "read the tables into pandas"
+versions of reports to compare with.
 
 Each case is ``fn(engine, filters) -> result`` and runs with the unrestricted scope, which is
-the largest result a user can ask for.
+the largest result a user can ask for.  ``RUNS`` lowers the warm repetitions of slow cases.
 """
 
 from __future__ import annotations
@@ -14,13 +15,16 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from bench.naive_funnel import naive_funnel
 from crm_data import queries
 from crm_data.demo import load_truth
 from crm_data.filters import Filters, Scope
 from crm_data.quality import run_quality_checks
+from reports.funnel import funnel_report, pipeline_change
 from reports.overview import overview_report
+from ui.cache import cached_report
 
-__all__ = ["CASES", "bench_filters"]
+__all__ = ["CASES", "RUNS", "bench_filters"]
 
 Case = Callable[[Engine, Filters], Any]
 _ALL = Scope.everyone()
@@ -59,6 +63,27 @@ def _quality(engine: Engine, filters: Filters) -> Any:
     return run_quality_checks(engine, filters.end_ts)
 
 
+def _pipeline_pairs(engine: Engine, filters: Filters) -> pd.DataFrame:
+    return queries.pipeline_pairs(engine, filters, _ALL, filters.start, filters.end)
+
+
+def _funnel_by_team(engine: Engine, filters: Filters) -> pd.DataFrame:
+    return queries.funnel_facts(engine, filters, _ALL, group="team")
+
+
+def _strict_facts(engine: Engine, filters: Filters) -> pd.DataFrame:
+    return queries.funnel_facts(engine, filters, _ALL, strict=True)
+
+
+def _funnel_cached(engine: Engine, filters: Filters) -> Any:
+    """The funnel report as the app serves it: computed once, then from ``st.cache_data``."""
+    return cached_report(funnel_report, engine, filters, _ALL, False)
+
+
+def _pipeline_change(engine: Engine, filters: Filters) -> Any:
+    return pipeline_change(engine, filters, _ALL, filters.start, filters.end).waterfall
+
+
 CASES: dict[str, Case] = {
     "open_pipeline_by_stage": _scoped(queries.open_pipeline_by_stage),
     "pipeline_snapshots (12 dates)": _snapshots,
@@ -74,9 +99,24 @@ CASES: dict[str, Case] = {
     "customer_contacts": _scoped(queries.customer_contacts),
     "count_overdue_activities": _scoped(queries.count_overdue_activities),
     "filter_options": lambda engine, _filters: queries.filter_options(engine, _ALL),
+    "funnel_facts": _scoped(queries.funnel_facts),
+    "funnel_facts (strict)": _strict_facts,
+    "funnel_facts (by team)": _funnel_by_team,
+    "stage_durations": _scoped(queries.stage_durations),
+    "stage_transitions": _scoped(queries.stage_transitions),
+    "closed_deal_stats": _scoped(queries.closed_deal_stats),
+    "lost_deal_reasons": _scoped(queries.lost_deal_reasons),
+    "pipeline_pairs (period start, end)": _pipeline_pairs,
     "overview_report (period + comparison)": _scoped(overview_report),
+    "funnel_report (period + comparison)": _scoped(funnel_report),
+    "funnel_report, app cache (warm = hit)": _funnel_cached,
+    "pipeline_change report": _pipeline_change,
+    "naive funnel (tables into pandas)": naive_funnel,
     "run_quality_checks": _quality,
 }
+
+#: Warm repetitions of cases too slow for the default (the naive versions).
+RUNS: dict[str, int] = {"naive funnel (tables into pandas)": 1}
 
 
 def bench_filters(engine: Engine) -> Filters:
