@@ -526,8 +526,8 @@ def time_in_stage(
     Kaplan–Meier curve of each (group…, stage), never from the finished visits only.  With the
     aggregated ``stage_durations`` the durations are 0.1-day bin lower edges; binning also
     changes who is at risk inside a bin, so the quantiles are within about two bins (0.2 day)
-    of those of the exact durations (checked in ``tests/test_reports_funnel.py``).  Quantile rule: see :mod:`analytics.survival` (smallest time with
-    ``S(t) ≤ 1 − p``).
+    of those of the exact durations (checked in ``tests/test_reports_funnel.py``).  Quantile
+    rule: see :mod:`analytics.survival` (smallest time with ``S(t) ≤ 1 − p``).
 
     Parameters
     ----------
