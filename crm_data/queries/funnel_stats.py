@@ -74,6 +74,20 @@ def _group_kinds(group: str | None) -> dict[str, Kind]:
     return {} if group is None else {"group": "str"}
 
 
+def _grouped(rows: sa.Subquery, keys: Sequence[str], *measures: Any) -> sa.Select[Any]:
+    """``SELECT keys…, measures… FROM rows GROUP BY keys``; a ``bin`` key is grouped on but not
+    selected (the measures select it scaled).
+    """
+    return sa.select(*(rows.c[k] for k in keys if k != "bin"), *measures).group_by(
+        *(rows.c[k] for k in keys)
+    )
+
+
+def _deals_and_amount(rows: sa.Subquery) -> tuple[Any, Any]:
+    """The ``deals`` count and the ``amount`` sum of grouped deal rows."""
+    return sa.func.count().label("deals"), sa.func.sum(rows.c.amount).label("amount")
+
+
 def _read_sorted(
     bind: Bind, stmt: sa.Select[Any], kinds: dict[str, Kind], keys: Sequence[str]
 ) -> pd.DataFrame:
@@ -158,12 +172,12 @@ def funnel_facts(
         "regressed",
         "lost_stage_position",
     ]
-    stmt = sa.select(
-        *(per_deal.c[k] for k in keys),
+    stmt = _grouped(
+        per_deal,
+        keys,
         *([] if strict else [sa.null().label("strict_ok_position")]),
-        sa.func.count().label("deals"),
-        sa.func.sum(per_deal.c.amount).label("amount"),
-    ).group_by(*(per_deal.c[k] for k in keys))
+        *_deals_and_amount(per_deal),
+    )
     kinds: dict[str, Kind] = {
         **_group_kinds(group),
         "max_open_position": "Int",
@@ -208,11 +222,12 @@ def stage_durations(
         visits.c.censored,
     ).subquery("binned")
     keys = [*([] if group is None else ["group"]), "stage_id", "position", "bin", "censored"]
-    stmt = sa.select(
-        *(binned.c[k] for k in keys if k != "bin"),
+    stmt = _grouped(
+        binned,
+        keys,
         (binned.c.bin / float(_PER_DAY)).label("duration_days"),
         sa.func.count().label("visits"),
-    ).group_by(*(binned.c[k] for k in keys))
+    )
     kinds: dict[str, Kind] = {
         **_group_kinds(group),
         "stage_id": "int",
@@ -304,13 +319,13 @@ def closed_deal_stats(
         .subquery("closed")
     )
     keys = [*([] if group is None else ["group"]), "status", "bin"]
-    stmt = sa.select(
-        *(per_deal.c[k] for k in keys if k != "bin"),
+    stmt = _grouped(
+        per_deal,
+        keys,
         (per_deal.c.bin / float(_PER_DAY)).label("cycle_days"),
-        sa.func.count().label("deals"),
-        sa.func.sum(per_deal.c.amount).label("amount"),
+        *_deals_and_amount(per_deal),
         sa.func.sum(per_deal.c.cycle_days).label("cycle_days_sum"),
-    ).group_by(*(per_deal.c[k] for k in keys))
+    )
     kinds: dict[str, Kind] = {
         **_group_kinds(group),
         "status": "str",
@@ -353,11 +368,7 @@ def lost_deal_reasons(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFram
         .subquery("lost")
     )
     keys = ["lost_stage_position", "owner_id", "lost_reason"]
-    stmt = sa.select(
-        *(per_deal.c[k] for k in keys),
-        sa.func.count().label("deals"),
-        sa.func.sum(per_deal.c.amount).label("amount"),
-    ).group_by(*(per_deal.c[k] for k in keys))
+    stmt = _grouped(per_deal, keys, *_deals_and_amount(per_deal))
     kinds: dict[str, Kind] = {
         "lost_stage_position": "Int",
         "owner_id": "int",
