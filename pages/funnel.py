@@ -135,9 +135,13 @@ if dimension != "none":
     if not groups:
         empty_state("No deal was created in this period.", "Pick a longer period.")
     else:
+        picks_key = f"funnel_groups_{dimension}"
+        stored = st.session_state.get(picks_key)
+        if stored and not set(stored) & set(groups):
+            st.session_state.pop(picks_key)  # the filters removed every pick: back to default
         with groups_column:
             picked = st.multiselect(
-                GROUPINGS[dimension], groups, default=groups[:2], key=f"funnel_groups_{dimension}",
+                GROUPINGS[dimension], groups, default=groups[:2], key=picks_key,
                 help="The two largest are picked first; add or remove any.",
             )  # fmt: skip
         if picked:
@@ -271,7 +275,8 @@ with tabs[3]:
 with tabs[4]:
     st.caption(
         "How the period's new deals moved, up to the period end: blue forward, orange skipping "
-        "a stage, red back to an earlier stage; link width = deals."
+        "a stage, red back to an earlier stage, purple reopened after won or lost; link width "
+        "= deals."
     )
     if report.flow.empty:
         empty_state("No stage change in this period.", "Pick a longer period.")

@@ -321,3 +321,58 @@ def test_oidc_login_and_a_tampered_link(
             page.close()
         finally:
             app.stop()
+
+
+def test_funnel_page_in_chromium(
+    browser: Any, sync_api: Any, seeded_url: str, tmp_path: Path
+) -> None:
+    from crm_data.filters import Scope
+    from reports.funnel import funnel_report
+    from ui.url_filters import Selection, build_filters
+
+    expect = sync_api.expect
+    filters, _ = build_filters(Selection(), date.fromisoformat(TODAY))
+    engine = sa.create_engine(seeded_url)
+    report = funnel_report(engine, filters, Scope.everyone())  # before the app holds the lock
+    engine.dispose()
+    app = App(seeded_url, tmp_path / "streamlit.log")
+    try:
+        app.wait_healthy()
+        page = open_page(browser, sync_api, f"{app.base}/funnel")
+        expect(page.get_by_role("heading", name="Funnel", exact=True)).to_be_visible()
+        expect(metric_value(page, "New deals")).to_have_text(f"{report.cohort:,}")
+        screenshot_without_exception(page, "funnel.png")
+        tabs = {  # each tab and something only its panel shows
+            "Time in stage": page.get_by_text("Kaplan–Meier estimate over every visit"),
+            f"Stuck deals ({report.stuck_count:,})": page.get_by_text(
+                "Open deals at the period end longer in their stage"
+            ),
+            "Lost reasons": page.get_by_text("Where and why deals were lost"),
+            "Pipeline change": page.get_by_text("Stage moves", exact=False),
+            "Stage flow": page.get_by_text("How the period's new deals moved"),
+        }
+        for name, content in tabs.items():
+            page.get_by_role("tab", name=name, exact=True).click()
+            expect(page.get_by_role("tab", name=name, exact=True)).to_have_attribute(
+                "aria-selected", "true"
+            )
+            expect(content).to_be_visible()
+            assert page.locator("[data-testid='stException']").count() == 0, name
+        sankey = page.locator("[data-testid='stPlotlyChart'] .sankey")
+        expect(sankey).to_have_count(1)
+        sankey.scroll_into_view_if_needed()  # the app scrolls inside its own container
+        screenshot_without_exception(page, "funnel-flow.png")
+
+        variants = page.get_by_role("radiogroup", name="Count a deal at a stage when")
+        expect(variants.get_by_role("radio", name="High-water mark")).to_be_checked()
+        strict = variants.get_by_role("radio", name="Strict (every stage in order)")
+        strict.click()
+        wait_for_app_run(page, sync_api)
+        expect(strict).to_be_checked()
+        expect(page).to_have_url(re.compile(r"/funnel\?(.*&)?funnel=strict"))
+        heading = page.get_by_text(re.compile(r"Deals reaching each stage.*\(strict;"))
+        expect(heading).to_be_visible()
+        assert page.locator("[data-testid='stException']").count() == 0
+        page.close()
+    finally:
+        app.stop()

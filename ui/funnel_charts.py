@@ -23,7 +23,7 @@ __all__ = [
     "waterfall_figure",
 ]
 
-#: Colours of the Sankey links by kind of move.
+#: Colours of the Sankey links by kind of move (every kind of ``analytics.funnel.FLOW_KINDS``).
 FLOW_COLOURS: dict[str, str] = {
     "created": "rgba(170, 179, 191, 0.45)",
     "forward": "rgba(59, 91, 125, 0.35)",
@@ -31,6 +31,7 @@ FLOW_COLOURS: dict[str, str] = {
     "back": "rgba(192, 57, 43, 0.55)",
     "won": "rgba(46, 139, 87, 0.5)",
     "lost": "rgba(192, 57, 43, 0.3)",
+    "reopened": "rgba(142, 68, 173, 0.55)",
 }
 
 

@@ -55,8 +55,12 @@ def data_table(
     Returns
     -------
     int or None
-        The selected row's position in ``frame``, if any.
+        The selected row's position in ``frame``, if any.  A selection made while the table
+        held other rows (the filters changed since) is forgotten, so a position never points at
+        a row the user did not pick.
     """
+    if selectable:
+        _forget_stale_selection(frame, key)
     event = st.dataframe(
         frame,
         hide_index=True,
@@ -71,4 +75,13 @@ def data_table(
     if not selectable:
         return None
     rows = event.selection.rows  # type: ignore[union-attr]
-    return int(rows[0]) if rows else None
+    return int(rows[0]) if rows and int(rows[0]) < len(frame) else None
+
+
+def _forget_stale_selection(frame: pd.DataFrame, key: str) -> None:
+    """Drop the table's selection state when its rows differ from the last run's."""
+    rows = int(pd.util.hash_pandas_object(frame, index=False).sum()) if len(frame) else 0
+    marker = f"_rows_{key}"
+    if st.session_state.get(marker) != rows:
+        st.session_state.pop(key, None)
+        st.session_state[marker] = rows
