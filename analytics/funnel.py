@@ -29,33 +29,35 @@ empty frame with the output columns.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from analytics.deltas import ratio
+from analytics.grouped import (
+    as_counts,
+    by_columns,
+    count_column,
+    expand_groups,
+    group_codes,
+    money_column,
+    position_values,
+    require_columns,
+    safe_rates,
+    status_values,
+    tally,
+)
 from analytics.survival import kaplan_meier, km_quantiles
 
 __all__ = [
     "BEFORE_STAGES",
-    "CHANGES",
-    "Coverage",
     "FLOW_KINDS",
     "NO_REASON",
-    "Velocity",
     "WON_STEP",
     "lost_reasons",
-    "pipeline_change",
-    "pipeline_coverage",
-    "pipeline_moves",
-    "pipeline_waterfall",
     "reached",
     "regression_rate",
     "sales_cycle",
-    "sales_velocity",
     "stage_flow",
     "stage_limits",
     "time_in_stage",
@@ -68,12 +70,8 @@ WON_STEP = "Won"
 NO_REASON = "No reason given"
 #: The ``stage`` of lost deals that were lost before entering any open stage.
 BEFORE_STAGES = "Before any open stage"
-#: The classes of :func:`pipeline_change`.
-CHANGES = ("new", "advanced", "slipped back", "unchanged", "won", "lost", "dropped")
 #: The link kinds of :func:`stage_flow`.
 FLOW_KINDS = ("created", "forward", "skip", "back", "won", "lost", "reopened")
-
-_MOVES = ("advanced", "slipped back", "unchanged")
 
 _REACHED_DTYPES = {
     "stage_id": "Int64",
@@ -90,114 +88,9 @@ _REACHED_DTYPES = {
 }
 
 
-# --- shared helpers ------------------------------------------------------------------------
-
-
-def _by_columns(
-    frame: pd.DataFrame,
-    by: str | Sequence[str] | None,
-    *,
-    reserved: Sequence[str] = (),
-    virtual: Sequence[str] = (),
-) -> list[str]:
-    """``by`` as a list of column names, checked against the frame (ValueError naming it)."""
-    if by is None:
-        return []
-    columns = [by] if isinstance(by, str) else list(by)
-    for column in columns:
-        if not isinstance(column, str):
-            raise ValueError(f"by must be column names, got {column!r}")
-        if column in reserved:
-            raise ValueError(f"cannot group by {column!r}: it is an output column")
-        if column not in frame.columns and column not in virtual:
-            valid = ", ".join(map(repr, [*frame.columns, *virtual]))
-            raise ValueError(f"unknown by column {column!r}; the frame has {valid}")
-    if len(set(columns)) != len(columns):
-        raise ValueError(f"by names a column twice: {columns}")
-    return columns
-
-
-def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"the {what} frame lacks the column(s) {', '.join(missing)}")
-
-
-def _counts(frame: pd.DataFrame, column: str) -> np.ndarray:
-    """The count column as int64 (1 per row when the frame has no such column)."""
-    if column not in frame.columns:
-        return np.ones(len(frame), dtype=np.int64)
-    values = frame[column].to_numpy(dtype="float64", na_value=np.nan)
-    if not np.isfinite(values).all() or (values < 0).any() or (values != np.round(values)).any():
-        raise ValueError(f"{column!r} must hold non-negative whole counts")
-    return values.astype(np.int64)
-
-
-def _money(frame: pd.DataFrame, column: str) -> np.ndarray:
-    """A money column as float, missing amounts as 0 (as a SQL SUM would skip them)."""
-    return np.nan_to_num(frame[column].to_numpy(dtype="float64", na_value=np.nan), nan=0.0)
-
-
-def _positions(values: pd.Series) -> np.ndarray:
-    """A nullable position column as float (NaN for NA)."""
-    return values.to_numpy(dtype="float64", na_value=np.nan)
-
-
-def _statuses(frame: pd.DataFrame, column: str, allowed: Sequence[str]) -> np.ndarray:
-    values = frame[column].astype("str")
-    bad = ~values.isin(allowed)
-    if bad.any():
-        found = sorted(map(str, values[bad].unique()))
-        raise ValueError(f"{column!r} must be one of {list(allowed)}; found {found}")
-    return values.to_numpy(dtype=object)
-
-
-def _groups(frame: pd.DataFrame, by_cols: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
-    """The group code of every row and the group keys (one row per code, in code order).
-
-    Codes follow the sorted group values (missing values last); without ``by`` every row is
-    in group 0 (and there is no group at all in an empty frame).
-    """
-    if not by_cols:
-        return np.zeros(len(frame), dtype=np.intp), pd.DataFrame(
-            index=pd.RangeIndex(min(1, len(frame)))
-        )
-    codes = frame.groupby(by_cols, dropna=False, sort=True).ngroup().to_numpy(dtype=np.intp)
-    _, first_rows = np.unique(codes, return_index=True)
-    keys = frame[by_cols].iloc[first_rows].reset_index(drop=True)
-    return codes, keys
-
-
-def _tally(codes: np.ndarray, weights: np.ndarray, n_groups: int) -> np.ndarray:
-    return np.bincount(codes, weights=weights, minlength=n_groups)[:n_groups]
-
-
-def _whole(values: np.ndarray) -> np.ndarray:
-    """Sums of integer counts (bincount gives floats) back to int64."""
-    return np.rint(values).astype(np.int64)
-
-
-def _rates(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    """Element-wise ``numerator / denominator``, NaN where the denominator is 0 or NaN."""
-    numerator = np.asarray(numerator, dtype="float64")
-    denominator = np.asarray(denominator, dtype="float64")
-    out = np.full(np.broadcast(numerator, denominator).shape, np.nan)
-    ok = np.broadcast_to((denominator != 0) & ~np.isnan(denominator), out.shape)
-    np.divide(numerator, denominator, out=out, where=ok)
-    return out
-
-
-def _expand(keys: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
-    """Every group key combined with every row of ``rows`` (groups outer, rows inner)."""
-    n_groups, n_rows = len(keys), len(rows)
-    left = keys.iloc[np.repeat(np.arange(n_groups), n_rows)].reset_index(drop=True)
-    right = rows.iloc[np.tile(np.arange(n_rows), n_groups)].reset_index(drop=True)
-    return pd.concat([left, right], axis=1)
-
-
 def _open_stages(stages: pd.DataFrame) -> pd.DataFrame:
     """``stage_id`` int64, ``stage`` str, ``position`` int64 of the open stages, by position."""
-    _require(stages, ["stage_id", "stage", "position"], "stages")
+    require_columns(stages, ["stage_id", "stage", "position"], "stages")
     table = stages[["stage_id", "stage", "position"]].astype(
         {"stage_id": "int64", "stage": "str", "position": "int64"}
     )
@@ -225,7 +118,7 @@ def _levels(
     """How many steps each row reached: 0 (none) .. n_open (all open stages) .. n_open + 1 (won)."""
     n_open = len(open_positions)
     column = "strict_ok_position" if strict else "max_open_position"
-    mark = _positions(facts[column])
+    mark = position_values(facts[column])
     level = np.where(
         np.isnan(mark), 0, np.searchsorted(open_positions, np.nan_to_num(mark), "right")
     )
@@ -290,16 +183,16 @@ def reached(
     [['Lead', 3, 0.6666666666666666], ['Offer', 2, 0.5], ['Won', 1, nan]]
     """
     steps = _steps(stages)
-    by_cols = _by_columns(facts, by, reserved=list(_REACHED_DTYPES))
+    by_cols = by_columns(facts, by, reserved=list(_REACHED_DTYPES))
     needed = ["strict_ok_position" if strict else "max_open_position"]
-    _require(facts, [*needed, "status", "lost_stage_position", "amount"], "facts")
-    status = _statuses(facts, "status", ("open", "won", "lost"))
-    deals = _counts(facts, "deals")
-    amount = _money(facts, "amount")
+    require_columns(facts, [*needed, "status", "lost_stage_position", "amount"], "facts")
+    status = status_values(facts, "status", ("open", "won", "lost"))
+    deals = count_column(facts, "deals")
+    amount = money_column(facts, "amount")
     open_positions = steps["position"].to_numpy()[:-1]
     n_steps = len(steps)
     level = _levels(facts, status, open_positions, strict)
-    codes, keys = _groups(facts, by_cols)
+    codes, keys = group_codes(facts, by_cols)
     n_groups = len(keys)
 
     def reached_of(weights: np.ndarray) -> np.ndarray:
@@ -309,14 +202,14 @@ def reached(
         ).reshape(n_groups, n_steps + 1)
         return np.cumsum(cells[:, ::-1], axis=1)[:, ::-1][:, 1:]
 
-    count = _whole(reached_of(deals.astype("float64")))
-    still_open = _whole(reached_of(np.where(status == "open", deals, 0).astype("float64")))
+    count = as_counts(reached_of(deals.astype("float64")))
+    still_open = as_counts(reached_of(np.where(status == "open", deals, 0).astype("float64")))
     # lost here: lost rows whose lost_stage_position is an open stage's position
-    lost_position = _positions(facts["lost_stage_position"])
+    lost_position = position_values(facts["lost_stage_position"])
     step_index = np.searchsorted(open_positions, np.nan_to_num(lost_position, nan=-np.inf))
     padded = np.append(open_positions.astype("float64"), np.nan)  # NaN never matches
     lost_at_step = (status == "lost") & (padded[step_index] == lost_position)
-    lost_here = _whole(
+    lost_here = as_counts(
         np.bincount(
             (codes * n_steps + step_index)[lost_at_step],
             weights=deals[lost_at_step].astype("float64"),
@@ -324,16 +217,16 @@ def reached(
         )
     ).reshape(n_groups, n_steps)
     next_conversion = np.full(count.shape, np.nan)
-    next_conversion[:, :-1] = _rates(count[:, 1:], count[:, :-1])
-    cohort = _whole(_tally(codes, deals.astype("float64"), n_groups))
-    out = _expand(keys, steps)
+    next_conversion[:, :-1] = safe_rates(count[:, 1:], count[:, :-1])
+    cohort = as_counts(tally(codes, deals.astype("float64"), n_groups))
+    out = expand_groups(keys, steps)
     out["reached"] = count.ravel()
     out["reached_amount"] = reached_of(amount).ravel()
     out["still_open"] = still_open.ravel()
-    out["pct_still_open"] = _rates(still_open, count).ravel()
+    out["pct_still_open"] = safe_rates(still_open, count).ravel()
     out["lost_here"] = lost_here.ravel()
     out["next_conversion"] = next_conversion.ravel()
-    out["cumulative_conversion"] = _rates(count, count[:, :1]).ravel()
+    out["cumulative_conversion"] = safe_rates(count, count[:, :1]).ravel()
     out["cohort"] = np.repeat(cohort, n_steps)
     return out.astype(_REACHED_DTYPES)
 
@@ -360,15 +253,15 @@ def regression_rate(facts: pd.DataFrame, *, by: str | Sequence[str] | None = Non
     >>> regression_rate(facts).to_dict("records")
     [{'deals': 4, 'regressed': 1, 'regression_rate': 0.25}]
     """
-    by_cols = _by_columns(facts, by, reserved=["deals", "regressed", "regression_rate"])
-    _require(facts, ["regressed"], "facts")
-    deals = _counts(facts, "deals").astype("float64")
-    codes, keys = _groups(facts, by_cols)
-    total = _whole(_tally(codes, deals, len(keys)))
-    backward = _whole(
-        _tally(codes, np.where(facts["regressed"].to_numpy(bool), deals, 0.0), len(keys))
+    by_cols = by_columns(facts, by, reserved=["deals", "regressed", "regression_rate"])
+    require_columns(facts, ["regressed"], "facts")
+    deals = count_column(facts, "deals").astype("float64")
+    codes, keys = group_codes(facts, by_cols)
+    total = as_counts(tally(codes, deals, len(keys)))
+    backward = as_counts(
+        tally(codes, np.where(facts["regressed"].to_numpy(bool), deals, 0.0), len(keys))
     )
-    out = keys.assign(deals=total, regressed=backward, regression_rate=_rates(backward, total))
+    out = keys.assign(deals=total, regressed=backward, regression_rate=safe_rates(backward, total))
     return out.astype({"deals": "int64", "regressed": "int64", "regression_rate": "float64"})
 
 
@@ -411,27 +304,27 @@ def win_rates(closed: pd.DataFrame, *, by: str | Sequence[str] | None = None) ->
     >>> win_rates(closed)[["win_rate", "value_win_rate", "average_won_amount"]].values.tolist()
     [[0.75, 0.75, 100.0]]
     """
-    by_cols = _by_columns(closed, by, reserved=_WIN_COLUMNS)
-    _require(closed, ["status", "amount"], "closed")
-    status = _statuses(closed, "status", ("won", "lost"))
-    deals = _counts(closed, "deals").astype("float64")
-    amount = _money(closed, "amount")
+    by_cols = by_columns(closed, by, reserved=_WIN_COLUMNS)
+    require_columns(closed, ["status", "amount"], "closed")
+    status = status_values(closed, "status", ("won", "lost"))
+    deals = count_column(closed, "deals").astype("float64")
+    amount = money_column(closed, "amount")
     is_won = status == "won"
-    codes, keys = _groups(closed, by_cols)
+    codes, keys = group_codes(closed, by_cols)
     n = len(keys)
-    won = _whole(_tally(codes, np.where(is_won, deals, 0.0), n))
-    closed_count = _whole(_tally(codes, deals, n))
-    won_amount = _tally(codes, np.where(is_won, amount, 0.0), n)
-    closed_amount = _tally(codes, amount, n)
+    won = as_counts(tally(codes, np.where(is_won, deals, 0.0), n))
+    closed_count = as_counts(tally(codes, deals, n))
+    won_amount = tally(codes, np.where(is_won, amount, 0.0), n)
+    closed_amount = tally(codes, amount, n)
     return keys.assign(
         won=won,
         lost=closed_count - won,
         closed=closed_count,
         won_amount=won_amount,
         closed_amount=closed_amount,
-        win_rate=_rates(won, closed_count),
-        value_win_rate=_rates(won_amount, closed_amount),
-        average_won_amount=_rates(won_amount, won),
+        win_rate=safe_rates(won, closed_count),
+        value_win_rate=safe_rates(won_amount, closed_amount),
+        average_won_amount=safe_rates(won_amount, won),
     ).astype({c: "int64" if c in ("won", "lost", "closed") else "float64" for c in _WIN_COLUMNS})
 
 
@@ -485,24 +378,24 @@ def sales_cycle(closed: pd.DataFrame, *, by: str | Sequence[str] | None = None) 
     >>> sales_cycle(closed).values.tolist()
     [[3.0, 30.0, 23.333333333333332]]
     """
-    by_cols = _by_columns(closed, by, reserved=["won", "median_days", "mean_days"])
-    _require(closed, ["status", "cycle_days"], "closed")
-    status = _statuses(closed, "status", ("won", "lost"))
-    deals = np.where(status == "won", _counts(closed, "deals"), 0)
+    by_cols = by_columns(closed, by, reserved=["won", "median_days", "mean_days"])
+    require_columns(closed, ["status", "cycle_days"], "closed")
+    status = status_values(closed, "status", ("won", "lost"))
+    deals = np.where(status == "won", count_column(closed, "deals"), 0)
     cycle = closed["cycle_days"].to_numpy(dtype="float64", na_value=np.nan)
     if np.isnan(cycle[deals > 0]).any():
         raise ValueError("'cycle_days' is missing for won deals")
     if "cycle_days_sum" in closed.columns:
-        cycle_sum = np.where(deals > 0, _money(closed, "cycle_days_sum"), 0.0)
+        cycle_sum = np.where(deals > 0, money_column(closed, "cycle_days_sum"), 0.0)
     else:
         cycle_sum = np.where(deals > 0, cycle * deals, 0.0)
-    codes, keys = _groups(closed, by_cols)
+    codes, keys = group_codes(closed, by_cols)
     n = len(keys)
-    won = _whole(_tally(codes, deals.astype("float64"), n))
+    won = as_counts(tally(codes, deals.astype("float64"), n))
     return keys.assign(
         won=won,
         median_days=_weighted_medians(codes, cycle, deals, n),
-        mean_days=_rates(_tally(codes, cycle_sum, n), won),
+        mean_days=safe_rates(tally(codes, cycle_sum, n), won),
     ).astype({"won": "int64", "median_days": "float64", "mean_days": "float64"})
 
 
@@ -562,16 +455,16 @@ def time_in_stage(
     if len(set(names)) != len(names):
         raise ValueError(f"probs repeat a quantile: {list(probs)}")
     columns = ["stage_id", "stage", "position", "visits", "finished", "censored", *names]
-    by_cols = _by_columns(durations, by, reserved=columns)
-    _require(durations, ["stage_id", "duration_days", "censored"], "durations")
+    by_cols = by_columns(durations, by, reserved=columns)
+    require_columns(durations, ["stage_id", "duration_days", "censored"], "durations")
     table = _open_stages(stages)
     stage_index = pd.Index(table["stage_id"])
     index = stage_index.get_indexer(durations["stage_id"].to_numpy(dtype="int64"))
     rows = durations.loc[index >= 0]
     index = index[index >= 0]
-    visits = _counts(rows, "visits").astype("float64")
+    visits = count_column(rows, "visits").astype("float64")
     censored = rows["censored"].to_numpy(bool)
-    codes, keys = _groups(rows, by_cols)
+    codes, keys = group_codes(rows, by_cols)
     n_cells = len(keys) * len(table)
     cells = codes * len(table) + index
     curves = kaplan_meier(
@@ -581,9 +474,9 @@ def time_in_stage(
         groups=cells,
     )
     quantiles = km_quantiles(curves, [float(p) for p in probs]).reindex(np.arange(n_cells))
-    total = _whole(_tally(cells, visits, n_cells))
-    finished = _whole(_tally(cells, np.where(censored, 0.0, visits), n_cells))
-    out = _expand(keys, table)
+    total = as_counts(tally(cells, visits, n_cells))
+    finished = as_counts(tally(cells, np.where(censored, 0.0, visits), n_cells))
+    out = expand_groups(keys, table)
     out["visits"] = total
     out["finished"] = finished
     out["censored"] = total - finished
@@ -614,7 +507,7 @@ def stage_limits(time_in_stage_frame: pd.DataFrame) -> dict[int, float]:
     >>> stage_limits(pd.DataFrame({"stage_id": [1, 2], "p90": [4.5, float("nan")]}))
     {1: 4.5}
     """
-    _require(time_in_stage_frame, ["stage_id", "p90"], "time in stage")
+    require_columns(time_in_stage_frame, ["stage_id", "p90"], "time in stage")
     if time_in_stage_frame["stage_id"].duplicated().any():
         raise ValueError("one row per stage is needed: compute time_in_stage without by")
     known = time_in_stage_frame.loc[time_in_stage_frame["p90"].notna()]
@@ -661,20 +554,20 @@ def lost_reasons(
     [['Price', 2, 0.6666666666666666], ['No reason given', 1, 0.3333333333333333]]
     """
     output = ["lost_reason", "deals", "amount", "share", "amount_share"]
-    by_cols = _by_columns(lost, by, reserved=output, virtual=["stage"])
-    _require(lost, ["lost_reason", "amount"], "lost")
+    by_cols = by_columns(lost, by, reserved=output, virtual=["stage"])
+    require_columns(lost, ["lost_reason", "amount"], "lost")
     reason = lost["lost_reason"].astype("str")
     blank = reason.isna() | (reason.str.strip() == "")
     work = lost[[c for c in by_cols if c != "stage"]].assign(
         lost_reason=reason.where(~blank, NO_REASON).astype("str"),
-        deals=_counts(lost, "deals"),
-        amount=_money(lost, "amount"),
+        deals=count_column(lost, "deals"),
+        amount=money_column(lost, "amount"),
     )
     labels: dict[int, str] = {}
     if "stage" in by_cols:
-        _require(lost, ["lost_stage_position"], "lost")
+        require_columns(lost, ["lost_stage_position"], "lost")
         table = _open_stages(stages)
-        position = _positions(lost["lost_stage_position"])
+        position = position_values(lost["lost_stage_position"])
         rank = pd.Index(table["position"].astype("float64")).get_indexer(position) + 1
         unknown = (rank == 0) & ~np.isnan(position)
         # unknown positions after the known stages, in position order
@@ -687,10 +580,10 @@ def lost_reasons(
         }
     keys = [*by_cols, "lost_reason"]
     summed = work.groupby(keys, dropna=False, sort=True)[["deals", "amount"]].sum().reset_index()
-    codes, groups = _groups(summed, by_cols)
+    codes, groups = group_codes(summed, by_cols)
     for column, share in (("deals", "share"), ("amount", "amount_share")):
         values = summed[column].to_numpy(dtype="float64")
-        summed[share] = _rates(values, _tally(codes, values, len(groups))[codes])
+        summed[share] = safe_rates(values, tally(codes, values, len(groups))[codes])
     summed = summed.sort_values(
         [*by_cols, "deals", "lost_reason"],
         ascending=[True] * len(by_cols) + [False, True],
@@ -702,308 +595,6 @@ def lost_reasons(
         summed["stage"] = summed["stage"].map(labels).astype("str")
     floats = {"amount": "float64", "share": "float64", "amount_share": "float64"}
     return summed.astype({"lost_reason": "str", "deals": "int64", **floats})
-
-
-# --- pipeline change between two snapshots ----------------------------------------------------
-
-
-def pipeline_change(pairs: pd.DataFrame) -> pd.DataFrame:
-    """Classify every deal of two pipeline snapshots (METRICS.md "Pipeline change").
-
-    ``new``: open at the end, not at the start.  Open at the start but not at the end: ``won``
-    / ``lost`` by its status at the end, ``dropped`` when it is still open (a data
-    inconsistency, e.g. a history that ends before the deal closed).  Open at both:
-    ``advanced`` (higher position), ``slipped back`` (lower), ``unchanged`` (same).  A missing
-    amount of an open deal counts as 0.
-
-    Parameters
-    ----------
-    pairs : DataFrame
-        ``pipeline_pairs``: ``position_0`` / ``amount_0`` (NA when not open at the start),
-        ``position_1`` / ``amount_1`` (NA when not open at the end), ``status_1`` str
-        (open/won/lost at the end).
-
-    Returns
-    -------
-    DataFrame
-        ``pairs`` plus ``change`` str (one of :data:`CHANGES`) and ``amount_change`` float
-        (``amount_1 − amount_0`` for deals open at both snapshots, else NaN).
-
-    Raises
-    ------
-    ValueError
-        For a row that is open at neither snapshot, or an unknown ``status_1``.
-
-    Examples
-    --------
-    >>> pairs = pd.DataFrame({"position_0": pd.array([1, None, 2], dtype="Int64"),
-    ...                       "amount_0": [5.0, None, 7.0],
-    ...                       "position_1": pd.array([3, 1, None], dtype="Int64"),
-    ...                       "amount_1": [6.0, 2.0, None], "status_1": ["open", "open", "won"]})
-    >>> pipeline_change(pairs)[["change", "amount_change"]].values.tolist()
-    [['advanced', 1.0], ['new', nan], ['won', nan]]
-    """
-    _require(pairs, ["position_0", "amount_0", "position_1", "amount_1", "status_1"], "pairs")
-    status = _statuses(pairs, "status_1", ("open", "won", "lost"))
-    p0, p1 = _positions(pairs["position_0"]), _positions(pairs["position_1"])
-    at_start, at_end = ~np.isnan(p0), ~np.isnan(p1)
-    if (~at_start & ~at_end).any():
-        raise ValueError("pairs has deals open at neither snapshot")
-    change = np.select(
-        [
-            ~at_start,
-            ~at_end & (status == "won"),
-            ~at_end & (status == "lost"),
-            ~at_end,
-            p1 > p0,
-            p1 < p0,
-        ],
-        ["new", "won", "lost", "dropped", "advanced", "slipped back"],
-        "unchanged",
-    )
-    both = at_start & at_end
-    amount_change = np.where(both, _money(pairs, "amount_1") - _money(pairs, "amount_0"), np.nan)
-    return pairs.assign(
-        change=pd.Series(change, index=pairs.index, dtype="str"), amount_change=amount_change
-    )
-
-
-def pipeline_waterfall(
-    pairs: pd.DataFrame, *, by: str | Sequence[str] | None = None
-) -> pd.DataFrame:
-    """The pipeline at the start, its changes and the pipeline at the end, as waterfall steps.
-
-    METRICS.md "Pipeline change".  Steps in order: "Pipeline at start" (Σ ``amount_0``,
-    measure ``absolute``), "New" (+Σ ``amount_1`` of new deals), "Amount increased" (+Σ of the
-    positive ``amount_change``), "Amount decreased" (−Σ of the negative ones), "Won" and
-    "Lost" (−Σ ``amount_0`` of the deals won / lost), "Dropped" (−Σ ``amount_0``; present only
-    when some deal of the frame was dropped), "Pipeline at end" (Σ ``amount_1``, measure
-    ``total``).  The ``relative`` steps sum the start to the end exactly.
-
-    Parameters
-    ----------
-    pairs : DataFrame
-        ``pipeline_pairs`` (see :func:`pipeline_change`).
-    by : str or sequence of str, optional
-        Group columns.
-
-    Returns
-    -------
-    DataFrame
-        ``[by…]``, ``step`` str, ``measure`` str (``absolute`` | ``relative`` | ``total``, as
-        plotly's waterfall wants), ``amount`` float (signed), ``deals`` int (deals in the
-        step).
-
-    Examples
-    --------
-    >>> pairs = pd.DataFrame({"position_0": pd.array([1, None, 2], dtype="Int64"),
-    ...                       "amount_0": [5.0, None, 7.0],
-    ...                       "position_1": pd.array([3, 1, None], dtype="Int64"),
-    ...                       "amount_1": [6.0, 2.0, None], "status_1": ["open", "open", "won"]})
-    >>> pipeline_waterfall(pairs)["amount"].tolist()
-    [12.0, 2.0, 1.0, 0.0, -7.0, 0.0, 8.0]
-    """
-    by_cols = _by_columns(pairs, by, reserved=["step", "measure", "amount", "deals"])
-    changed = pipeline_change(pairs)
-    change = changed["change"].to_numpy(dtype=object)
-    a0, a1 = _money(pairs, "amount_0"), _money(pairs, "amount_1")
-    delta = np.nan_to_num(changed["amount_change"].to_numpy(dtype="float64"))
-    at_start = pairs["position_0"].notna().to_numpy()
-    at_end = pairs["position_1"].notna().to_numpy()
-    steps: list[tuple[str, str, np.ndarray, np.ndarray, float]] = [
-        ("Pipeline at start", "absolute", at_start, a0, 1.0),
-        ("New", "relative", change == "new", a1, 1.0),
-        ("Amount increased", "relative", delta > 0, delta, 1.0),
-        ("Amount decreased", "relative", delta < 0, delta, 1.0),
-        ("Won", "relative", change == "won", a0, -1.0),
-        ("Lost", "relative", change == "lost", a0, -1.0),
-        ("Dropped", "relative", change == "dropped", a0, -1.0),
-        ("Pipeline at end", "total", at_end, a1, 1.0),
-    ]
-    if not (change == "dropped").any():
-        steps = [s for s in steps if s[0] != "Dropped"]
-    codes, keys = _groups(pairs, by_cols)
-    n = len(keys)
-    amounts = np.column_stack(
-        [sign * _tally(codes, np.where(mask, values, 0.0), n) for _, _, mask, values, sign in steps]
-    ).reshape(n, len(steps))
-    counts = np.column_stack(
-        [_tally(codes, mask.astype("float64"), n) for _, _, mask, _, _ in steps]
-    ).reshape(n, len(steps))
-    table = pd.DataFrame(
-        {"step": [s[0] for s in steps], "measure": [s[1] for s in steps]}, dtype="str"
-    )
-    out = _expand(keys, table)
-    out["amount"] = amounts.ravel() + 0.0  # no -0.0
-    out["deals"] = _whole(counts.ravel())
-    return out.astype({"step": "str", "measure": "str", "amount": "float64", "deals": "int64"})
-
-
-def pipeline_moves(pairs: pd.DataFrame, *, by: str | Sequence[str] | None = None) -> pd.DataFrame:
-    """Deals open at both snapshots: advanced, slipped back, unchanged (METRICS.md "Pipeline
-    change").
-
-    Parameters
-    ----------
-    pairs : DataFrame
-        ``pipeline_pairs`` (see :func:`pipeline_change`).
-    by : str or sequence of str, optional
-        Group columns.
-
-    Returns
-    -------
-    DataFrame
-        Three rows per group: ``[by…]``, ``change`` str (advanced, slipped back, unchanged),
-        ``deals`` int, ``amount`` float (Σ ``amount_1``, the amount at the end).
-
-    Examples
-    --------
-    >>> pairs = pd.DataFrame({"position_0": pd.array([1, 2], dtype="Int64"),
-    ...                       "amount_0": [5.0, 7.0], "position_1": pd.array([3, 2], dtype="Int64"),
-    ...                       "amount_1": [6.0, 8.0], "status_1": ["open", "open"]})
-    >>> pipeline_moves(pairs)[["change", "deals", "amount"]].values.tolist()
-    [['advanced', 1, 6.0], ['slipped back', 0, 0.0], ['unchanged', 1, 8.0]]
-    """
-    by_cols = _by_columns(pairs, by, reserved=["change", "deals", "amount"])
-    change = pipeline_change(pairs)["change"].to_numpy(dtype=object)
-    a1 = _money(pairs, "amount_1")
-    codes, keys = _groups(pairs, by_cols)
-    n = len(keys)
-    amounts = np.column_stack(
-        [_tally(codes, np.where(change == move, a1, 0.0), n) for move in _MOVES]
-    ).reshape(n, len(_MOVES))
-    counts = np.column_stack(
-        [_tally(codes, (change == move).astype("float64"), n) for move in _MOVES]
-    ).reshape(n, len(_MOVES))
-    out = _expand(keys, pd.DataFrame({"change": list(_MOVES)}, dtype="str"))
-    out["deals"] = _whole(counts.ravel())
-    out["amount"] = amounts.ravel()
-    return out.astype({"change": "str", "deals": "int64", "amount": "float64"})
-
-
-# --- velocity, coverage -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Velocity:
-    """Sales velocity and its factors (METRICS.md "Sales velocity").
-
-    Attributes
-    ----------
-    open_deals : int
-        Open (qualified) deals at ``as_of``.
-    win_rate : float
-        won / (won + lost) of the deals closed in the trailing 12 months.
-    average_won_amount : float
-        Mean amount of those won deals.
-    average_cycle_days : float
-        Mean days from creation to close of those won deals.
-    per_day : float
-        ``open_deals × win_rate × average_won_amount / average_cycle_days`` in money per day;
-        NaN when a factor is NaN or the cycle is 0.
-    """
-
-    open_deals: int
-    win_rate: float
-    average_won_amount: float
-    average_cycle_days: float
-    per_day: float
-
-
-def sales_velocity(open_deals: int, closed_trailing: pd.DataFrame) -> Velocity:
-    """Money per day the pipeline is expected to turn into (METRICS.md "Sales velocity").
-
-    ``open deals × win rate × average won amount / average cycle days``, the last three from
-    the deals closed in the trailing 12 months (the caller passes ``closed_deal_stats`` over
-    ``[as_of − 12 months, as_of)``).
-
-    Parameters
-    ----------
-    open_deals : int
-        Open qualified deals at ``as_of``.
-    closed_trailing : DataFrame
-        ``closed_deal_stats`` (or per deal): ``status``, ``amount``, ``cycle_days``, ``deals``
-        and ``cycle_days_sum`` (both optional).
-
-    Returns
-    -------
-    Velocity
-
-    Examples
-    --------
-    >>> closed = pd.DataFrame({"status": ["won", "lost"], "amount": [1000.0, 0.0],
-    ...                        "cycle_days": [20.0, 5.0]})
-    >>> sales_velocity(10, closed).per_day  # 10 × 0.5 × 1000 / 20
-    250.0
-    """
-    count = int(open_deals)
-    if count < 0 or count != open_deals:
-        raise ValueError(f"open_deals must be a non-negative whole number, got {open_deals!r}")
-    rates = win_rates(closed_trailing)
-    cycle = sales_cycle(closed_trailing)
-    if rates.empty:
-        win_rate = average_won = average_cycle = math.nan
-    else:
-        win_rate = float(rates["win_rate"].iloc[0])
-        average_won = float(rates["average_won_amount"].iloc[0])
-        average_cycle = float(cycle["mean_days"].iloc[0])
-    per_day = ratio(count * win_rate * average_won, average_cycle)
-    return Velocity(count, win_rate, average_won, average_cycle, per_day)
-
-
-@dataclass(frozen=True)
-class Coverage:
-    """Pipeline coverage of the quota still to win (METRICS.md "Pipeline coverage").
-
-    Attributes
-    ----------
-    expected_amount : float
-        Open pipeline expected to close in the period.
-    quota : float
-        Quota of the period.
-    won_so_far : float
-        Won in the period up to ``as_of``.
-    remaining : float
-        ``quota − won_so_far`` (negative when the quota is exceeded).
-    ratio : float
-        ``expected_amount / remaining``; NaN when nothing remains (``remaining ≤ 0``), the
-        quota is 0, or an input is NaN.
-    """
-
-    expected_amount: float
-    quota: float
-    won_so_far: float
-    remaining: float
-    ratio: float
-
-
-def pipeline_coverage(expected_amount: float, quota: float, won_so_far: float) -> Coverage:
-    """Open pipeline / (quota − won so far) (METRICS.md "Pipeline coverage").
-
-    Parameters
-    ----------
-    expected_amount : float
-        Σ amount of the open deals expected to close in the period.
-    quota : float
-        The period's quota (``quota_total``).
-    won_so_far : float
-        Won amount of the period up to ``as_of``.
-
-    Returns
-    -------
-    Coverage
-
-    Examples
-    --------
-    >>> pipeline_coverage(300.0, 200.0, 100.0).ratio
-    3.0
-    >>> pipeline_coverage(300.0, 200.0, 250.0).ratio  # quota met
-    nan
-    """
-    expected, target, won = float(expected_amount), float(quota), float(won_so_far)
-    remaining = target - won
-    value = math.nan if target == 0 or not remaining > 0 else ratio(expected, remaining)
-    return Coverage(expected, target, won, remaining, value)
 
 
 # --- stage flow ---------------------------------------------------------------------------------
@@ -1059,7 +650,7 @@ def stage_flow(
     >>> stage_flow(moves, stages, {9: "won"})[["source", "target", "kind"]].values.tolist()
     [['Created', 'A', 'created'], ['A', 'C', 'skip'], ['A', 'Won', 'won'], ['C', 'B', 'back']]
     """
-    _require(transitions, ["from_stage_id", "to_stage_id", "moves", "deals"], "transitions")
+    require_columns(transitions, ["from_stage_id", "to_stage_id", "moves", "deals"], "transitions")
     if terminal is None:
         if not {"is_won", "is_lost"} <= set(stages.columns):
             raise ValueError("pass terminal, or stages with the columns is_won and is_lost")
@@ -1081,8 +672,8 @@ def stage_flow(
     node_of = dict(zip(table["stage_id"].tolist(), range(1, n_open + 1), strict=True))
     node_of |= {int(k): won_node if v == "won" else lost_node for k, v in terminal.items()}
     labels = [created_name, *table["stage"].tolist(), won_name, lost_name]
-    from_id = _positions(transitions["from_stage_id"])  # float, NaN = creation
-    to_id = _positions(transitions["to_stage_id"])
+    from_id = position_values(transitions["from_stage_id"])  # float, NaN = creation
+    to_id = position_values(transitions["to_stage_id"])
     source = np.where(np.isnan(from_id), 0.0, pd.Series(from_id).map(node_of).to_numpy(float))
     target = pd.Series(to_id).map(node_of).to_numpy(float)
     same = from_id == to_id
@@ -1099,8 +690,8 @@ def stage_flow(
         {
             "source_node": source,
             "target_node": target,
-            "moves": _counts(transitions, "moves")[keep],
-            "deals": _counts(transitions, "deals")[keep],
+            "moves": count_column(transitions, "moves")[keep],
+            "deals": count_column(transitions, "deals")[keep],
             "kind": kind,
         }
     )

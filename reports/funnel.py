@@ -17,21 +17,22 @@ import pandas as pd
 
 from analytics.funnel import (
     NO_REASON,
-    Coverage,
-    Velocity,
     lost_reasons,
-    pipeline_coverage,
-    pipeline_moves,
-    pipeline_waterfall,
     reached,
     regression_rate,
     sales_cycle,
-    sales_velocity,
     stage_flow,
     time_in_stage,
     win_rates,
 )
 from analytics.periods import shift_months
+from analytics.pipeline import (
+    Coverage,
+    Velocity,
+    pipeline_coverage,
+    sales_velocity,
+)
+from analytics.pipeline_change import pipeline_moves, pipeline_waterfall
 from analytics.survival import kaplan_meier
 from crm_data.filters import Filters, Scope
 from crm_data.queries.currency import deal_currencies

@@ -1,4 +1,5 @@
-"""Funnel and pipeline analytics (analytics.funnel) on hand-built frames with the columns and
+"""Funnel and pipeline analytics (``analytics.funnel``, ``analytics.pipeline_change``,
+``analytics.pipeline``) on hand-built frames with the columns and
 dtypes of the ``crm_data.queries.funnel_stats`` queries: reached counts (high-water mark and
 strict), conversions, % still open, lost at stage, regression, win rates and cycle, time in
 stage, lost reasons, pipeline change and waterfall, velocity (Maven), coverage, stage flow.
@@ -19,22 +20,22 @@ from analytics.funnel import (
     BEFORE_STAGES,
     NO_REASON,
     WON_STEP,
-    Coverage,
-    Velocity,
     lost_reasons,
-    pipeline_change,
-    pipeline_coverage,
-    pipeline_moves,
-    pipeline_waterfall,
     reached,
     regression_rate,
     sales_cycle,
-    sales_velocity,
     stage_flow,
     stage_limits,
     time_in_stage,
     win_rates,
 )
+from analytics.pipeline import (
+    Coverage,
+    Velocity,
+    pipeline_coverage,
+    sales_velocity,
+)
+from analytics.pipeline_change import pipeline_change, pipeline_moves, pipeline_waterfall
 
 NAN = math.nan
 MAVEN = (

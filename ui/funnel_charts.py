@@ -153,7 +153,7 @@ def lost_reasons_figure(lost_by_stage: pd.DataFrame, stages: Sequence[str]) -> g
 def waterfall_figure(waterfall: pd.DataFrame, currency: str | None) -> go.Figure:
     """The pipeline at the start, what was added and removed, and the pipeline at the end.
 
-    ``waterfall`` is :func:`analytics.funnel.pipeline_waterfall`'s frame.
+    ``waterfall`` is :func:`analytics.pipeline_change.pipeline_waterfall`'s frame.
     """
     symbol = currency_symbol(currency)
     fig = go.Figure(
