@@ -356,7 +356,9 @@ def sales_cycle(closed: pd.DataFrame, *, by: str | Sequence[str] | None = None) 
     The median is the weighted median of the ``cycle_days`` bins (the usual median of the
     expanded deals: the mean of the two middle values for an even count), so on the
     aggregated ``closed_deal_stats`` it is exact to the 0.1-day bin (the bins' lower edges);
-    on per-deal input it is exact.  The mean uses the exact ``cycle_days_sum``.
+    on per-deal input it is exact.  The mean uses the exact ``cycle_days_sum``.  Without bins
+    (``closed_deal_stats(binned=False)``: ``cycle_days`` NaN) only the mean is known and the
+    median is NaN.
 
     Parameters
     ----------
@@ -383,18 +385,21 @@ def sales_cycle(closed: pd.DataFrame, *, by: str | Sequence[str] | None = None) 
     status = status_values(closed, "status", ("won", "lost"))
     deals = np.where(status == "won", count_column(closed, "deals"), 0)
     cycle = closed["cycle_days"].to_numpy(dtype="float64", na_value=np.nan)
-    if np.isnan(cycle[deals > 0]).any():
-        raise ValueError("'cycle_days' is missing for won deals")
+    unbinned = np.isnan(cycle) & (deals > 0)
     if "cycle_days_sum" in closed.columns:
         cycle_sum = np.where(deals > 0, money_column(closed, "cycle_days_sum"), 0.0)
+    elif unbinned.any():
+        raise ValueError("'cycle_days' is missing for won deals (and there is no cycle_days_sum)")
     else:
         cycle_sum = np.where(deals > 0, cycle * deals, 0.0)
     codes, keys = group_codes(closed, by_cols)
     n = len(keys)
     won = as_counts(tally(codes, deals.astype("float64"), n))
+    medians = _weighted_medians(codes, np.nan_to_num(cycle), np.where(unbinned, 0, deals), n)
+    medians[tally(codes, unbinned.astype("float64"), n) > 0] = np.nan
     return keys.assign(
         won=won,
-        median_days=_weighted_medians(codes, cycle, deals, n),
+        median_days=medians,
         mean_days=safe_rates(tally(codes, cycle_sum, n), won),
     ).astype({"won": "int64", "median_days": "float64", "mean_days": "float64"})
 

@@ -5,6 +5,7 @@ t", "Weighted pipeline", "Sales velocity", "Pipeline coverage").
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -19,6 +20,7 @@ __all__ = [
     "pipeline_coverage",
     "pipeline_totals",
     "sales_velocity",
+    "velocity_table",
 ]
 
 
@@ -114,16 +116,75 @@ def sales_velocity(open_deals: int, closed_trailing: pd.DataFrame) -> Velocity:
     count = int(open_deals)
     if count < 0 or count != open_deals:
         raise ValueError(f"open_deals must be a non-negative whole number, got {open_deals!r}")
-    rates = win_rates(closed_trailing)
-    cycle = sales_cycle(closed_trailing)
-    if rates.empty:
-        win_rate = average_won = average_cycle = math.nan
+    row = velocity_table(pd.DataFrame({"open_deals": [count]}), closed_trailing).iloc[0]
+    return Velocity(
+        count,
+        float(row["win_rate"]),
+        float(row["average_won_amount"]),
+        float(row["average_cycle_days"]),
+        float(row["per_day"]),
+    )
+
+
+_VELOCITY_COLUMNS = ["open_deals", "win_rate", "average_won_amount", "average_cycle_days",
+                     "per_day"]  # fmt: skip
+
+
+def velocity_table(
+    open_deals: pd.DataFrame,
+    closed_trailing: pd.DataFrame,
+    *,
+    by: str | Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Sales velocity per group (METRICS.md "Sales velocity"): open deals × win rate × average
+    won deal / average cycle of won deals, in money per day.
+
+    Parameters
+    ----------
+    open_deals : DataFrame
+        ``[by…]``, ``open_deals`` int: the deals open at ``as_of`` per group
+        (``open_deal_counts``).
+    closed_trailing : DataFrame
+        ``closed_deal_stats`` over the 12 months before ``as_of``, with the same ``by``
+        columns (binned or not: only ``cycle_days_sum`` is used for the mean cycle).
+    by : str or sequence of str, optional
+        Group columns of both frames; None for one row over everything.
+
+    Returns
+    -------
+    DataFrame
+        ``[by…]``, ``open_deals`` int, ``win_rate``, ``average_won_amount``,
+        ``average_cycle_days``, ``per_day`` float (NaN without closed deals or with a zero
+        cycle); one row per group of either frame (0 open deals where a group has none).
+
+    Examples
+    --------
+    >>> open_ = pd.DataFrame({"team": ["A", "B"], "open_deals": [10, 4]})
+    >>> closed = pd.DataFrame({"team": ["A", "A", "B"], "status": ["won", "lost", "won"],
+    ...                        "amount": [1000.0, 500.0, 200.0], "cycle_days": [20.0, 5.0, 10.0]})
+    >>> velocity_table(open_, closed, by="team")["per_day"].tolist()  # 10×0.5×1000/20, 4×1×200/10
+    [250.0, 80.0]
+    """
+    keys = [] if by is None else [by] if isinstance(by, str) else list(by)
+    rates = win_rates(closed_trailing, by=keys or None)
+    cycle = sales_cycle(closed_trailing, by=keys or None)
+    factors = rates[[*keys, "win_rate", "average_won_amount"]].merge(
+        cycle[[*keys, "mean_days"]], on=keys, how="outer"
+    ) if keys else rates[["win_rate", "average_won_amount"]].assign(
+        mean_days=cycle["mean_days"].to_numpy()
+    )  # fmt: skip
+    counts = open_deals[[*keys, "open_deals"]]
+    if keys:
+        table = counts.merge(factors, on=keys, how="outer")
     else:
-        win_rate = float(rates["win_rate"].iloc[0])
-        average_won = float(rates["average_won_amount"].iloc[0])
-        average_cycle = float(cycle["mean_days"].iloc[0])
-    per_day = ratio(count * win_rate * average_won, average_cycle)
-    return Velocity(count, win_rate, average_won, average_cycle, per_day)
+        table = counts.reset_index(drop=True).join(factors.reset_index(drop=True), how="left")
+    table["open_deals"] = table["open_deals"].fillna(0).astype("int64")
+    table = table.rename(columns={"mean_days": "average_cycle_days"})
+    won = table["open_deals"] * table["win_rate"] * table["average_won_amount"]
+    cycle_days = table["average_cycle_days"].where(table["average_cycle_days"] != 0)
+    table["per_day"] = (won / cycle_days).astype("float64")
+    return table[[*keys, *_VELOCITY_COLUMNS]].sort_values(keys or "open_deals",
+                                                          ignore_index=True)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -146,16 +146,18 @@ if dimension != "none":
             )  # fmt: skip
         if picked:
             st.plotly_chart(group_funnel_figure(split.funnel, picked), key="funnel_group_chart")
-            rates = split.win_rates[split.win_rates["group"].isin(picked)]
+            summary = split.summary(picked)
             data_table(
-                rates[["group", "closed", "won", "win_rate", "value_win_rate", "won_amount"]]
+                summary[["group", "closed", "won", "win_rate", "value_win_rate", "won_amount",
+                         "open_deals", "per_day"]]
                 .rename(columns={"group": GROUPINGS[dimension], "closed": "Closed deals",
                                  "won": "Won", "win_rate": "Win rate",
-                                 "value_win_rate": "Value win rate", "won_amount": "Won amount"}),
+                                 "value_win_rate": "Value win rate", "won_amount": "Won amount",
+                                 "open_deals": "Open deals", "per_day": "Velocity per day"}),
                 key="funnel_group_rates", file_stem=f"funnel_by_{dimension}",
                 context=context.export_context(f"Funnel — win rates by {DIMENSIONS[dimension]}"),
                 column_config={"Win rate": percent, "Value win rate": percent,
-                               "Won amount": money},
+                               "Won amount": money, "Velocity per day": money},
             )  # fmt: skip
         else:
             st.caption("Pick at least one value to compare.")

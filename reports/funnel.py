@@ -31,6 +31,7 @@ from analytics.pipeline import (
     Velocity,
     pipeline_coverage,
     sales_velocity,
+    velocity_table,
 )
 from analytics.pipeline_change import pipeline_moves, pipeline_waterfall
 from analytics.survival import kaplan_meier
@@ -42,6 +43,7 @@ from crm_data.queries.funnel_stats import (
     funnel_facts,
     funnel_stages,
     lost_deal_reasons,
+    open_deal_counts,
     pipeline_pairs,
     quota_total,
     stage_durations,
@@ -338,11 +340,24 @@ def funnel_report(bind: Bind, filters: Filters, scope: Scope, strict: bool = Fal
 
 @dataclass(frozen=True)
 class GroupFunnel:
-    """The funnel split by one dimension: ``funnel`` has a ``group`` column."""
+    """The funnel split by one dimension.
+
+    Attributes
+    ----------
+    dimension : str
+        A key of ``crm_data.queries.grouping.GROUPINGS``.
+    funnel : DataFrame
+        :func:`analytics.funnel.reached` with a ``group`` column.
+    win_rates : DataFrame
+        :func:`analytics.funnel.win_rates` of the deals closed in the period, per group.
+    velocity : DataFrame
+        :func:`analytics.pipeline.velocity_table` per group at the period end.
+    """
 
     dimension: str
     funnel: pd.DataFrame
     win_rates: pd.DataFrame
+    velocity: pd.DataFrame
 
     @property
     def groups(self) -> list[str]:
@@ -350,20 +365,34 @@ class GroupFunnel:
         sizes = self.funnel.groupby("group")["cohort"].first().sort_values(ascending=False)
         return list(sizes.index)
 
+    def summary(self, groups: list[str]) -> pd.DataFrame:
+        """Win rates and velocity of ``groups``, one row each, in that order."""
+        table = self.win_rates.merge(
+            self.velocity[["group", "open_deals", "per_day"]], on="group", how="outer"
+        )
+        return table.set_index("group").reindex(groups).reset_index()
+
 
 def funnel_by_group(
     bind: Bind, filters: Filters, scope: Scope, dimension: str, strict: bool = False
 ) -> GroupFunnel:
-    """The period's funnel and win rates per value of ``dimension`` (a key of
+    """The period's funnel, win rates and sales velocity per value of ``dimension`` (a key of
     ``crm_data.queries.grouping.GROUPINGS``), for side-by-side comparison.
     """
     stages = funnel_stages(bind, filters.pipeline)
     facts = funnel_facts(bind, filters, scope, group=dimension, strict=strict)
     closed = closed_deal_stats(bind, filters, scope, group=dimension, binned=False)
+    window = trailing(filters, VELOCITY_MONTHS)
+    same_window = (window.start, window.end) == (filters.start, filters.end)
+    closed_trailing = closed if same_window else closed_deal_stats(
+        bind, window, scope, group=dimension, binned=False
+    )  # fmt: skip
+    open_deals = open_deal_counts(bind, filters, scope, group=dimension)
     return GroupFunnel(
         dimension=dimension,
         funnel=reached(facts, stages, by="group", strict=strict),
         win_rates=win_rates(closed, by="group"),
+        velocity=velocity_table(open_deals, closed_trailing, by="group"),
     )
 
 

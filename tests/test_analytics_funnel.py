@@ -34,6 +34,7 @@ from analytics.pipeline import (
     Velocity,
     pipeline_coverage,
     sales_velocity,
+    velocity_table,
 )
 from analytics.pipeline_change import pipeline_change, pipeline_moves, pipeline_waterfall
 
@@ -760,6 +761,36 @@ def test_sales_velocity_without_closed_deals_or_cycle() -> None:
     assert math.isnan(sales_velocity(5, instant).per_day)
     with pytest.raises(ValueError, match="open_deals"):
         sales_velocity(-1, closed_frame())
+
+
+def test_sales_cycle_without_bins_keeps_the_mean() -> None:
+    unbinned = closed_frame().assign(cycle_days=NAN)  # closed_deal_stats(binned=False)
+    cycle = sales_cycle(unbinned, by="group").set_index("group")
+    assert same(cycle["median_days"].tolist(), [NAN, NAN, NAN])
+    assert cycle.loc["A", "mean_days"] == pytest.approx(50.14 / 3)
+    assert cycle["won"].tolist() == [3, 0, 2]
+    with pytest.raises(ValueError, match="cycle_days"):
+        sales_cycle(unbinned.drop(columns="cycle_days_sum"))
+
+
+def test_velocity_per_group_by_hand() -> None:
+    # A: 3 won of 4, won 600 / 3 = 200, cycle (10.04 + 40.1) / 3 = 16.713; B: no win; C: 2 of 2,
+    # won 200 / 2 = 100, cycle 12 / 2 = 6; D: open deals only
+    open_deals = pd.DataFrame({"group": ["A", "B", "C", "D"], "open_deals": [6, 3, 2, 4]})
+    table = velocity_table(open_deals, closed_frame(), by="group")
+    assert table["group"].tolist() == ["A", "B", "C", "D"]
+    assert table["open_deals"].tolist() == [6, 3, 2, 4]
+    assert same(table["win_rate"].tolist(), [0.75, 0.0, 1.0, NAN])
+    assert table["per_day"].iloc[0] == pytest.approx(6 * 0.75 * 200 / (50.14 / 3))
+    assert table["per_day"].iloc[2] == pytest.approx(2 * 1.0 * 100 / 6)
+    assert math.isnan(table["per_day"].iloc[1])  # no won deal: no average deal, no cycle
+    assert math.isnan(table["per_day"].iloc[3])  # nothing closed
+    # a group with closed deals but no open deal has velocity 0
+    only_a = velocity_table(open_deals.iloc[1:], closed_frame(), by="group")
+    assert only_a.set_index("group").loc["A", ["open_deals", "per_day"]].tolist() == [0, 0.0]
+    # without groups it is sales_velocity
+    whole = velocity_table(pd.DataFrame({"open_deals": [20]}), closed_frame())
+    assert whole["per_day"].iloc[0] == pytest.approx(sales_velocity(20, closed_frame()).per_day)
 
 
 @pytest.mark.skipif(not MAVEN.exists(), reason=f"Maven sample data not found at {MAVEN}")

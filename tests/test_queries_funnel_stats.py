@@ -53,6 +53,7 @@ from crm_data.queries import (
     funnel_facts,
     funnel_stages,
     lost_deal_reasons,
+    open_deal_counts,
     pipeline_names,
     pipeline_pairs,
     pipeline_snapshots,
@@ -581,6 +582,32 @@ def test_pipeline_pairs(crm: sa.Engine) -> None:
     with pytest.raises(ValueError, match="before"):
         pipeline_pairs(crm, Q1, ADMIN, d1, d0)
     assert pipeline_pairs(crm, Q1, ADMIN, date(2020, 1, 1), date(2020, 2, 1)).empty
+
+
+def test_open_deal_counts(crm: sa.Engine) -> None:
+    # open at 1 Apr 2024 (= Q1's as_of): the position_1 side of test_pipeline_pairs
+    check(
+        open_deal_counts(crm, Q1, ADMIN),
+        frame([(9, 5425.0)], "open_deals amount", {"amount": "float64"}),
+    )
+    pairs = pipeline_pairs(crm, Q1, ADMIN, date(2024, 2, 1), date(2024, 4, 1))
+    open_at_end = pairs.dropna(subset=["position_1"]).set_index("deal_id")
+    by_team = open_at_end.groupby(group_of("team").reindex(open_at_end.index))
+    expected = (
+        pd.DataFrame({"open_deals": by_team.size(), "amount": by_team["amount_1"].sum()})
+        .rename_axis("group")
+        .reset_index()
+    )
+    same_rows(open_deal_counts(crm, Q1, ADMIN, group="team"), expected, ["group"])
+    # scoped: the head of team 1 sees deals 3, 6, 8, 9 (reps 11 and 12)
+    check(open_deal_counts(crm, Q1, Scope.head(1)),
+          frame([(4, 3400.0)], "open_deals amount", {"amount": "float64"}))  # fmt: skip
+    # nothing open before the first deal
+    early = Filters(date(2023, 1, 1), date(2023, 2, 1))
+    check(
+        open_deal_counts(crm, early, ADMIN),
+        frame([(0, 0.0)], "open_deals amount", {"amount": "float64"}),
+    )
 
 
 def test_quota_total(crm: sa.Engine) -> None:

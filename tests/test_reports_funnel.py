@@ -198,6 +198,21 @@ def test_group_funnel_adds_up_to_the_whole(engine: sa.Engine, report, naive: dic
     assert split.win_rates["won"].sum() == naive["win_rate"]["won"]
     sizes = split.funnel.groupby("group")["cohort"].first()
     assert split.groups == list(sizes.sort_values(ascending=False).index)
+    # velocity per team: the open deals add up; each team's factors come from its closed deals
+    velocity = split.velocity.set_index("group")
+    assert velocity["open_deals"].sum() == report.velocity.open_deals
+    rates = split.win_rates.set_index("group")
+    team = rates.index[0]
+    expected = (
+        velocity.loc[team, "open_deals"]
+        * rates.loc[team, "win_rate"]
+        * rates.loc[team, "average_won_amount"]
+        / velocity.loc[team, "average_cycle_days"]
+    )
+    assert velocity.loc[team, "per_day"] == pytest.approx(expected)
+    summary = split.summary(split.groups[:2])
+    assert summary["group"].tolist() == split.groups[:2]
+    assert summary["per_day"].tolist() == velocity.loc[split.groups[:2], "per_day"].tolist()
 
 
 def test_coverage_uses_the_quarter_of_the_last_day(engine: sa.Engine, report) -> None:

@@ -58,6 +58,7 @@ __all__ = [
     "stage_transitions",
     "closed_deal_stats",
     "lost_deal_reasons",
+    "open_deal_counts",
     "pipeline_pairs",
     "quota_total",
     "funnel_stages",
@@ -451,6 +452,41 @@ def pipeline_pairs(
         "status_1": "str",
     }
     return read_frame(bind, stmt, kinds)
+
+
+def open_deal_counts(
+    bind: Bind, filters: Filters, scope: Scope, *, group: str | None = None
+) -> pd.DataFrame:
+    """Deals open at ``filters``' as_of and their amount (METRICS.md "Pipeline snapshot at t"),
+    per group: the ``open deals`` factor of "Sales velocity" split by a dimension.
+
+    Open deals and amounts are those of :func:`~crm_data.queries.pipeline.open_pipeline_by_stage`
+    (the amount of the last stage change before as_of).
+
+    Returns
+    -------
+    DataFrame
+        ``group`` str (only with ``group``), ``open_deals`` int, ``amount`` float; ordered by
+        group.  Without ``group``: one row (0 deals when none is open).
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``group``.
+    """
+    states = deal_states(dates_table([filters.as_of_ts]), filters, scope)
+    from_clause, group_col = join_group(
+        states.join(DEALS, DEALS.c.id == states.c.deal_id), DEALS, group
+    )
+    stmt = sa.select(
+        *([] if group_col is None else [group_col]),
+        sa.func.count().label("open_deals"),
+        sa.func.coalesce(sa.func.sum(states.c.amount), 0.0).label("amount"),
+    ).select_from(from_clause)
+    if group_col is not None:
+        stmt = stmt.group_by(group_col)
+    kinds: dict[str, Kind] = {**_group_kinds(group), "open_deals": "int", "amount": "float"}
+    return _read_sorted(bind, stmt, kinds, [] if group is None else ["group"])
 
 
 def quota_total(bind: Bind, filters: Filters, scope: Scope, start: date, end: date) -> float:
