@@ -92,7 +92,7 @@ st.subheader("Funnel of the period's new deals", anchor=False)
 if report.cohort == 0:
     empty_state("No deal was created in this period.", "Pick a longer period in the sidebar.")
 else:
-    chart, table = st.columns([2, 3])
+    chart, table = st.columns([5, 9])
     with chart, st.container(border=True):
         st.markdown(f"**Deals reaching each stage** ({variant_text}; {report.cohort:,} new deals)")
         st.plotly_chart(funnel_figure(report.funnel, report.previous_funnel), key="funnel_chart")
