@@ -10,11 +10,13 @@ are separate reports because they depend on choices made on the page.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pandas as pd
 
+from analytics.deltas import ratio
 from analytics.funnel import (
     NO_REASON,
     lost_reasons,
@@ -68,6 +70,9 @@ __all__ = [
 
 #: Rows kept of the stuck-deal list (the count covers all).
 STUCK_ROWS = 200
+#: The KPI cards, in order (keys of ``reports.catalogue.CATALOGUE``).
+KPI_KEYS = ("new_deals", "cohort_win_rate", "win_rate", "value_win_rate", "sales_cycle",
+            "regression_rate", "stuck_deals", "sales_velocity", "pipeline_coverage")  # fmt: skip
 #: Months of closed deals behind the velocity's win rate, deal size and cycle.
 VELOCITY_MONTHS = 12
 
@@ -170,7 +175,7 @@ def _coverage(bind: Bind, filters: Filters, scope: Scope, candidates: pd.DataFra
     q_start, q_end = coverage_quarter(as_of)
     expected = candidates["expected_close_at"]
     in_quarter = (expected >= pd.Timestamp(q_start)) & (expected < pd.Timestamp(q_end))
-    won = win_rates(closed_deal_stats(bind, filters.shifted(q_start, as_of), scope))
+    won = win_rates(closed_deal_stats(bind, filters.shifted(q_start, as_of), scope, binned=False))
     won_so_far = float(won["won_amount"].iloc[0]) if len(won) else 0.0
     return pipeline_coverage(
         float(candidates.loc[in_quarter, "amount"].sum()),
@@ -183,7 +188,10 @@ def _period(bind: Bind, filters: Filters, scope: Scope, strict: bool) -> PeriodF
     closed = closed_deal_stats(bind, filters, scope)
     window = trailing(filters, VELOCITY_MONTHS)
     same_window = (window.start, window.end) == (filters.start, filters.end)
-    closed_trailing = closed if same_window else closed_deal_stats(bind, window, scope)
+    # the velocity needs no cycle bins (only the mean cycle): far fewer rows
+    closed_trailing = (
+        closed if same_window else closed_deal_stats(bind, window, scope, binned=False)
+    )
     candidates = stuck_deal_candidates(bind, filters, scope)
     return PeriodFunnel(
         facts=funnel_facts(bind, filters, scope, strict=strict),
@@ -194,72 +202,56 @@ def _period(bind: Bind, filters: Filters, scope: Scope, strict: bool) -> PeriodF
     )
 
 
-def _first(frame: pd.DataFrame, column: str) -> float:
-    return float(frame[column].iloc[0]) if len(frame) else float("nan")
+def _first(frame: pd.DataFrame, column: str, empty: float = math.nan) -> float:
+    return float(frame[column].iloc[0]) if len(frame) else empty
 
 
-def _won_share(funnel: pd.DataFrame) -> float:
-    """Won deals of the cohort / the cohort (NaN for an empty cohort)."""
-    if funnel.empty:
-        return float("nan")
-    won = funnel.iloc[-1]
-    return float(won["reached"]) / float(won["cohort"]) if won["cohort"] else float("nan")
+def _values(period: PeriodFunnel, funnel: pd.DataFrame, stuck: int) -> dict[str, float]:
+    """The KPI values of one period, by metric key (plus the sample sizes behind them)."""
+    rates, cycle = win_rates(period.closed), sales_cycle(period.closed)
+    cohort = _first(funnel, "cohort", 0.0)
+    won_step = _first(funnel.tail(1), "reached", 0.0)
+    return {
+        "new_deals": cohort,
+        "cohort_win_rate": ratio(won_step, cohort),
+        "win_rate": _first(rates, "win_rate"),
+        "value_win_rate": _first(rates, "value_win_rate"),
+        "sales_cycle": _first(cycle, "median_days"),
+        "regression_rate": _first(regression_rate(period.facts), "regression_rate"),
+        "stuck_deals": float(stuck),
+        "sales_velocity": period.velocity.per_day,
+        "pipeline_coverage": period.coverage.ratio,
+        "closed": _first(rates, "closed", 0.0),
+        "won": _first(cycle, "won", 0.0),
+    }
 
 
-def _kpis(
-    now: PeriodFunnel,
-    then: PeriodFunnel,
-    funnels: tuple[pd.DataFrame, pd.DataFrame],
-    stuck: tuple[int, int],
-) -> tuple[Kpi, ...]:
-    rates = (win_rates(now.closed), win_rates(then.closed))
-    cycles = (sales_cycle(now.closed), sales_cycle(then.closed))
-    regress = (regression_rate(now.facts), regression_rate(then.facts))
-    cohort = int(funnels[0]["cohort"].iloc[0]) if len(funnels[0]) else 0
-    closed = int(_first(rates[0], "closed")) if len(rates[0]) else 0
-    won = int(_first(cycles[0], "won")) if len(cycles[0]) else 0
-    velocity, coverage = now.velocity, now.coverage
-    return (
-        metric("new_deals").kpi(cohort, funnels[1]["cohort"].iloc[0] if len(funnels[1]) else 0),
-        metric("cohort_win_rate").kpi(
-            _won_share(funnels[0]), _won_share(funnels[1]), f"{cohort:,} new deals"
-        ),
-        metric("win_rate").kpi(
-            _first(rates[0], "win_rate"), _first(rates[1], "win_rate"), f"{closed:,} closed deals"
-        ),
-        metric("value_win_rate").kpi(
-            _first(rates[0], "value_win_rate"),
-            _first(rates[1], "value_win_rate"),
-            f"{closed:,} closed deals",
-        ),
-        metric("sales_cycle").kpi(
-            _first(cycles[0], "median_days"), _first(cycles[1], "median_days"), f"{won:,} won deals"
-        ),
-        metric("regression_rate").kpi(
-            _first(regress[0], "regression_rate"),
-            _first(regress[1], "regression_rate"),
-            f"{cohort:,} new deals",
-        ),
-        metric("stuck_deals").kpi(stuck[0], stuck[1], f"{len(now.candidates):,} open deals"),
-        metric("sales_velocity").kpi(
-            velocity.per_day, then.velocity.per_day, f"{velocity.open_deals:,} open deals"
-        ),
-        metric("pipeline_coverage").kpi(coverage.ratio, then.coverage.ratio),
-    )
+def _kpis(now: dict[str, float], then: dict[str, float], open_deals: int) -> tuple[Kpi, ...]:
+    samples = {
+        "cohort_win_rate": f"{now['new_deals']:,.0f} new deals",
+        "win_rate": f"{now['closed']:,.0f} closed deals",
+        "value_win_rate": f"{now['closed']:,.0f} closed deals",
+        "sales_cycle": f"{now['won']:,.0f} won deals",
+        "regression_rate": f"{now['new_deals']:,.0f} new deals",
+        "stuck_deals": f"{open_deals:,} open deals",
+        "sales_velocity": f"{open_deals:,} open deals",
+    }
+    return tuple(metric(key).kpi(now[key], then[key], samples.get(key)) for key in KPI_KEYS)
 
 
 def _survival(durations: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
     """The Kaplan–Meier curve of every stage's visits (``stage, time, survival``)."""
-    curves = []
-    for stage_id, name in zip(stages["stage_id"], stages["stage"], strict=True):
-        visits = durations[durations["stage_id"] == stage_id]
-        if visits.empty:
-            continue
-        table = kaplan_meier(visits["duration_days"], ~visits["censored"], visits["visits"])
-        curves.append(table[["time", "survival"]].assign(stage=name))
-    if not curves:
+    names = stages.set_index("stage_id")["stage"]
+    visits = durations[durations["stage_id"].isin(names.index)]
+    curves = kaplan_meier(
+        visits["duration_days"],
+        ~visits["censored"],
+        visits["visits"],
+        groups=visits["stage_id"].map(names),
+    )
+    if curves.empty:
         return pd.DataFrame({"stage": pd.Series(dtype="str"), "time": [], "survival": []})
-    return pd.concat(curves, ignore_index=True)[["stage", "time", "survival"]]
+    return curves.rename(columns={"group": "stage"})[["stage", "time", "survival"]]
 
 
 def _lost_by_rep(bind: Bind, lost: pd.DataFrame, stages: pd.DataFrame) -> pd.DataFrame:
@@ -312,6 +304,8 @@ def funnel_report(bind: Bind, filters: Filters, scope: Scope, strict: bool = Fal
     funnels = tuple(reached(p.facts, stages, strict=strict) for p in (now, then))
     flagged = flag_stuck(bind, filters, scope, now.candidates)
     previous_stuck = int(flag_stuck(bind, compared, scope, then.candidates)["stuck"].sum())
+    stuck_count = int(flagged["stuck"].sum())
+    values = (_values(now, funnels[0], stuck_count), _values(then, funnels[1], previous_stuck))
     durations = stage_durations(bind, filters, scope)
     lost = lost_deal_reasons(bind, filters, scope)
     currencies = deal_currencies(bind, scope)
@@ -322,13 +316,13 @@ def funnel_report(bind: Bind, filters: Filters, scope: Scope, strict: bool = Fal
         strict=strict,
         funnel=funnels[0],
         previous_funnel=funnels[1],
-        kpis=_kpis(now, then, funnels, (int(flagged["stuck"].sum()), previous_stuck)),
+        kpis=_kpis(*values, len(now.candidates)),
         currency=None if currencies.empty else currencies["currency"].iloc[0],
         mixed_currencies=len(currencies) > 1,
         time_in_stage=time_in_stage(durations, stages),
         survival=_survival(durations, stages),
         stuck=stuck_list(bind, scope, flagged, STUCK_ROWS),
-        stuck_count=int(flagged["stuck"].sum()),
+        stuck_count=stuck_count,
         lost_by_stage=lost_reasons(lost, stages, by="stage"),
         lost_by_rep=_lost_by_rep(bind, lost, stages),
         flow=stage_flow(stage_transitions(bind, filters, scope), all_stages),

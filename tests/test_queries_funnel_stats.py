@@ -455,6 +455,13 @@ def test_closed_deal_stats(crm: sa.Engine) -> None:
         ("web", "won", 41.1, 1, 1500.0, 41.125),
     ], "group " + CLOSED_COLS, {**CLOSED_DTYPES, "group": "str"})  # fmt: skip
     check(by_source, expected)
+    # without cycle bins: one row per status (the velocity and coverage need no median)
+    unbinned = closed_deal_stats(crm, Q1, ADMIN, binned=False)
+    expected = frame([
+        ("lost", NAN, 6, 4250.0, 2.0 + 20.05 + 33.0 + 88 + 23 / 24 + 105.0),
+        ("won", NAN, 2, 2400.0, 41.125 + 61.0),
+    ], CLOSED_COLS, CLOSED_DTYPES)  # fmt: skip
+    check(unbinned, expected)
 
 
 def closed_reference(closed: pd.DataFrame, group: str | None = None) -> pd.DataFrame:

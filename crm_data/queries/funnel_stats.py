@@ -311,7 +311,7 @@ def closed_deal_stats(
         sa.select(
             *([] if group_col is None else [group_col]),
             DEALS.c.status,
-            (bin_down(cycle, _PER_DAY) if binned else sa.null()).label("bin"),
+            (bin_down(cycle, _PER_DAY) if binned else sa.cast(sa.null(), sa.Double)).label("bin"),
             cycle.label("cycle_days"),
             DEALS.c.amount,
         )
