@@ -22,7 +22,6 @@ from crm_data.filters import Filters, Scope
 from crm_data.quality import run_quality_checks
 from reports.funnel import funnel_report, pipeline_change
 from reports.overview import overview_report
-from ui.cache import cached_report
 
 __all__ = ["CASES", "RUNS", "bench_filters"]
 
@@ -77,6 +76,8 @@ def _strict_facts(engine: Engine, filters: Filters) -> pd.DataFrame:
 
 def _funnel_cached(engine: Engine, filters: Filters) -> Any:
     """The funnel report as the app serves it: computed once, then from ``st.cache_data``."""
+    from ui.cache import cached_report  # Streamlit only for this case
+
     return cached_report(funnel_report, engine, filters, _ALL, False)
 
 
