@@ -13,7 +13,7 @@ from ui.cache import cached_report
 from ui.deal_panel import deal_panel
 from ui.empty import empty_state
 from ui.engine import get_engine
-from ui.format import currency_symbol, escape_markdown, format_value
+from ui.format import currency_symbol, format_value
 from ui.funnel_charts import (
     funnel_figure,
     group_funnel_figure,
@@ -23,7 +23,7 @@ from ui.funnel_charts import (
     waterfall_figure,
 )
 from ui.kpi import kpi_row
-from ui.page import page_context, page_header
+from ui.page import currency_notice, page_context, page_header
 from ui.page_options import seed_from_url, write_to_url
 from ui.registry import route_through_app
 from ui.tables import data_table
@@ -57,12 +57,7 @@ percent = st.column_config.NumberColumn(format="percent")
 days = st.column_config.NumberColumn(format="%.1f")
 whole = st.column_config.NumberColumn(format="%d")
 day = st.column_config.DateColumn(format="YYYY-MM-DD")
-if report.mixed_currencies:
-    st.warning(
-        f"Deals are in more than one currency; amounts are added as they are and shown in "
-        f"{escape_markdown(str(currency))}, the most used one.",
-        icon=":material/currency_exchange:",
-    )
+currency_notice(currency, report.mixed_currencies)
 if report.stages.empty:
     empty_state(
         "This pipeline has no open stages.",

@@ -12,9 +12,9 @@ from ui.charts import pipeline_figure, trend_figure
 from ui.deal_panel import deal_panel
 from ui.empty import empty_state
 from ui.engine import get_engine
-from ui.format import currency_symbol, escape_markdown
+from ui.format import currency_symbol
 from ui.kpi import kpi_row
-from ui.page import page_context, page_header
+from ui.page import currency_notice, page_context, page_header
 from ui.registry import route_through_app
 from ui.tables import data_table
 
@@ -30,12 +30,7 @@ currency = report.currency
 money = st.column_config.NumberColumn(format=f"{currency_symbol(currency)}%,.0f")
 day = st.column_config.DateColumn(format="YYYY-MM-DD")
 days = st.column_config.NumberColumn(format="%.0f")
-if report.mixed_currencies:
-    st.warning(
-        f"Deals are in more than one currency; amounts are added as they are and shown in "
-        f"{escape_markdown(str(currency))}, the most used one.",
-        icon=":material/currency_exchange:",
-    )
+currency_notice(currency, report.mixed_currencies)
 
 kpi_row(report.kpis[:5], currency)
 kpi_row(report.kpis[5:], currency)

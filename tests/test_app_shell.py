@@ -4,6 +4,7 @@ numbers against independent SQL, URL filters, and the three auth modes."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -23,10 +24,11 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TODAY = date(2026, 6, 29)  # the demo data ends on 30 Jun 2026 (exclusive)
 
 
-@pytest.fixture(scope="module")
-def s_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A fresh S demo database; the app reads it with "today" pinned to 29 Jun 2026."""
-    url = f"duckdb:///{tmp_path_factory.mktemp('shell') / 's.duckdb'}"
+@contextmanager
+def app_database(folder: Path) -> Iterator[str]:
+    """A fresh S demo database in ``folder``, which the app reads (auth mode none, no seeding)
+    with "today" pinned to 29 Jun 2026, while the context lasts."""
+    url = f"duckdb:///{folder / 's.duckdb'}"
     engine = sa.create_engine(url)
     seed_demo(engine, size="S", seed=42, end=date(2026, 6, 30))
     engine.dispose()
@@ -35,6 +37,13 @@ def s_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         mp.setenv("CRM_TODAY", TODAY.isoformat())
         mp.setenv("CRM_AUTO_SEED", "0")
         mp.delenv("CRM_AUTH_MODE", raising=False)
+        yield url
+
+
+@pytest.fixture(scope="module")
+def s_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh S demo database the app reads (see :func:`app_database`)."""
+    with app_database(tmp_path_factory.mktemp("shell")) as url:
         yield url
 
 

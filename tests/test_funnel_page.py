@@ -14,10 +14,9 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from crm_data.demo import seed_demo
 from crm_data.filters import Filters, Scope
 from reports.funnel import STUCK_ROWS, FunnelReport, funnel_report
-from tests.test_app_shell import TODAY, metric, run
+from tests.test_app_shell import TODAY, app_database, metric, run
 from ui.format import format_value
 from ui.url_filters import Selection, build_filters
 
@@ -28,16 +27,8 @@ START, END = date(2025, 7, 1), date(2026, 6, 30)
 
 @pytest.fixture(scope="module")
 def s_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A fresh S demo database; the app reads it with "today" pinned to 29 Jun 2026."""
-    url = f"duckdb:///{tmp_path_factory.mktemp('funnel') / 's.duckdb'}"
-    engine = sa.create_engine(url)
-    seed_demo(engine, size="S", seed=42, end=date(2026, 6, 30))
-    engine.dispose()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CRM_DATABASE_URL", url)
-        mp.setenv("CRM_TODAY", TODAY.isoformat())
-        mp.setenv("CRM_AUTO_SEED", "0")
-        mp.delenv("CRM_AUTH_MODE", raising=False)
+    """A fresh S demo database the app reads (see ``tests.test_app_shell.app_database``)."""
+    with app_database(tmp_path_factory.mktemp("funnel")) as url:
         yield url
 
 

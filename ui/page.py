@@ -12,7 +12,14 @@ from crm_data.users import Identity
 from ui.format import escape_markdown
 from ui.registry import page_spec
 
-__all__ = ["PageContext", "compare_text", "page_context", "page_header", "set_page_context"]
+__all__ = [
+    "PageContext",
+    "compare_text",
+    "currency_notice",
+    "page_context",
+    "page_header",
+    "set_page_context",
+]
 
 _KEY = "page_context"
 
@@ -87,3 +94,13 @@ def page_header(title: str, context: PageContext, about: str) -> None:
     parts += [f"{name}: {escape_markdown(value)}" for name, value in context.labels]
     parts.append(f"Showing {escape_markdown(_who(context))}")
     st.caption(" · ".join(parts))
+
+
+def currency_notice(currency: str | None, mixed: bool) -> None:
+    """Warn when the deals are in more than one currency (amounts are added as they are)."""
+    if mixed:
+        st.warning(
+            f"Deals are in more than one currency; amounts are added as they are and shown in "
+            f"{escape_markdown(str(currency))}, the most used one.",
+            icon=":material/currency_exchange:",
+        )
