@@ -1,8 +1,9 @@
 """The metric catalogue: every metric a KPI card can show, defined once (DESIGN.md §6).
 
 Each :class:`Metric` holds the key, label, definition (METRICS.md, shown as the card's tooltip),
-unit and direction.  Reports build their cards with :meth:`Metric.kpi`, so a label or a definition
-is written in one place whichever page shows the metric.
+unit, direction and, where it exists, the function computing it per rep and period
+(``reports.rep_metrics``; what incentive plans score).  Reports build their cards with
+:meth:`Metric.kpi`, so a label or a definition is written in one place whichever page shows it.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reports.kpi import Kpi, Unit
+from reports.rep_metrics import PER_REP, RepMetric
 
-__all__ = ["CATALOGUE", "Metric", "metric"]
+__all__ = ["CATALOGUE", "Metric", "metric", "per_rep_metrics"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,11 @@ class Metric:
     unit: Unit
     section: str
     higher_is_better: bool = True
+
+    @property
+    def per_rep(self) -> RepMetric | None:
+        """The function computing the metric per rep and period, if there is one."""
+        return PER_REP.get(self.key)
 
     def kpi(self, value: float, previous: float, sample: str | None = None) -> Kpi:
         """A KPI card of this metric with its comparison value and sample size."""
@@ -113,6 +120,11 @@ _METRICS = (
 
 #: Every metric by key, in catalogue order.
 CATALOGUE: dict[str, Metric] = {m.key: m for m in _METRICS}
+
+
+def per_rep_metrics() -> list[Metric]:
+    """The metrics an incentive plan can score (those with a per-rep function)."""
+    return [m for m in CATALOGUE.values() if m.per_rep is not None]
 
 
 def metric(key: str) -> Metric:

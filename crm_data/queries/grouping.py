@@ -7,7 +7,9 @@ its aggregates by it.  The dimensions, their keys and their display labels are i
 * ``team`` — the name of the deal owner's team (``employees.team_id`` → ``teams.name``);
 * ``rep`` — the deal owner's name and id, ``"Ann Lee (#12)"`` (two reps may share a name);
 * ``region``, ``industry``, ``size_band`` — the column of the deal's account;
-* ``product_line``, ``source`` — the column of the deal.
+* ``product_line``, ``source`` — the column of the deal;
+* ``rep_id`` (not offered in the UI) — the deal owner's employee id as text, for per-rep metrics
+  that need the id rather than a label.
 
 The joined tables are aliases of their own (``grp_owner``, ``grp_team``, ``grp_account``), so
 they never correlate with the subqueries of :mod:`crm_data.queries.where` that read the same
@@ -23,7 +25,7 @@ from sqlalchemy.sql.expression import ColumnElement, FromClause
 
 from crm_data.queries.tables import ACCOUNTS, EMPLOYEES, TEAMS
 
-__all__ = ["GROUPINGS", "MISSING_GROUP", "check_group", "join_group"]
+__all__ = ["GROUPINGS", "INTERNAL_GROUPINGS", "MISSING_GROUP", "check_group", "join_group"]
 
 #: Grouping key -> label shown in the UI.
 GROUPINGS: dict[str, str] = {
@@ -35,6 +37,9 @@ GROUPINGS: dict[str, str] = {
     "industry": "Industry",
     "size_band": "Size band",
 }
+
+#: Groupings for code, not offered as a choice in the UI.
+INTERNAL_GROUPINGS: dict[str, str] = {"rep_id": "Rep id"}
 
 #: The ``group`` value of deals whose dimension is missing (no team, no account region, ...).
 MISSING_GROUP = "(none)"
@@ -57,8 +62,9 @@ def check_group(group: str | None) -> str | None:
     ...
     ValueError: Unknown group 'colour'; expected one of team, rep, region, ...
     """
-    if group is not None and group not in GROUPINGS:
-        raise ValueError(f"Unknown group {group!r}; expected one of {', '.join(GROUPINGS)}.")
+    if group is not None and group not in GROUPINGS and group not in INTERNAL_GROUPINGS:
+        valid = ", ".join([*GROUPINGS, *INTERNAL_GROUPINGS])
+        raise ValueError(f"Unknown group {group!r}; expected one of {valid}.")
     return group
 
 
@@ -92,6 +98,8 @@ def join_group(
     value: Any
     if group in ("product_line", "source"):
         value = deals.c[group]
+    elif group == "rep_id":
+        value = sa.cast(deals.c.owner_id, sa.String)
     elif group in ("region", "industry", "size_band"):
         account = ACCOUNTS.alias("grp_account")
         from_clause = from_clause.outerjoin(account, account.c.id == deals.c.account_id)

@@ -1,0 +1,150 @@
+"""Metrics per rep and period, for scorecards and rep comparisons (DESIGN.md §6).
+
+Each function takes ``(bind, filters, scope)`` and returns a float Series indexed by the deal
+owner's employee id (``rep_id``), named by the metric key; reps without any deal in the basis of
+a metric are absent (a rate is then undefined, a count is 0 — callers reindex as they need).
+The definitions are those of the metric catalogue (``reports.catalogue``) and METRICS.md; the
+queries group by ``rep_id`` in SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+
+from analytics.funnel import regression_rate, sales_cycle, win_rates
+from analytics.pipeline import velocity_table
+from crm_data.filters import Filters, Scope
+from crm_data.queries.frames import Bind
+from crm_data.queries.funnel_stats import closed_deal_stats, funnel_facts, open_deal_counts
+from crm_data.queries.pipeline import stuck_deal_candidates
+from reports.stuck import flag_stuck, trailing
+
+__all__ = ["PER_REP", "RepMetric", "rep_actuals"]
+
+RepMetric = Callable[[Bind, Filters, Scope], pd.Series]
+
+_REP = "rep_id"
+#: Months of closed deals behind the velocity's factors (as on the Funnel page).
+_VELOCITY_MONTHS = 12
+
+
+def _by_rep(frame: pd.DataFrame, column: str, key: str) -> pd.Series:
+    """``frame[column]`` indexed by the integer rep id of its ``group`` column."""
+    values = frame.set_index(frame["group"].astype("int64"))[column].astype("float64")
+    return values.rename(key).rename_axis("rep_id")
+
+
+def _closed(key: str, column: str) -> RepMetric:
+    """A metric read off the win-rate table of the deals closed in the period."""
+
+    def per_rep(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
+        closed = closed_deal_stats(bind, filters, scope, group=_REP, binned=False)
+        return _by_rep(win_rates(closed, by="group"), column, key)
+
+    per_rep.__doc__ = f"``{column}`` of the deals closed in the period, per owner."
+    return per_rep
+
+
+def _cohort(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
+    return funnel_facts(bind, filters, scope, group=_REP)
+
+
+def new_deals(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
+    """Deals created in the period, per owner."""
+    facts = _cohort(bind, filters, scope)
+    counts = facts.groupby("group")["deals"].sum().reset_index()
+    return _by_rep(counts, "deals", "new_deals")
+
+
+def regression(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
+    """Share of the period's new deals that moved back a stage, per owner."""
+    table = regression_rate(_cohort(bind, filters, scope), by="group")
+    return _by_rep(table, "regression_rate", "regression_rate")
+
+
+def cycle(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
+    """Median sales cycle (days) of the deals won in the period, per owner."""
+    closed = closed_deal_stats(bind, filters, scope, group=_REP)
+    return _by_rep(sales_cycle(closed, by="group"), "median_days", "sales_cycle")
+
+
+def _open_deals(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
+    return open_deal_counts(bind, filters, scope, group=_REP)
+
+
+def open_pipeline(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
+    """Amount of the deals open at the period end, per owner."""
+    return _by_rep(_open_deals(bind, filters, scope), "amount", "open_pipeline")
+
+
+def velocity(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
+    """Sales velocity (money per day) at the period end, per owner."""
+    closed = closed_deal_stats(
+        bind, trailing(filters, _VELOCITY_MONTHS), scope, group=_REP, binned=False
+    )
+    table = velocity_table(_open_deals(bind, filters, scope), closed, by="group")
+    return _by_rep(table, "per_day", "sales_velocity")
+
+
+def stuck(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
+    """Open deals at the period end over their stage's time limit, per owner (the rule of
+    :func:`reports.stuck.flag_stuck`).
+    """
+    flagged = flag_stuck(bind, filters, scope, stuck_deal_candidates(bind, filters, scope))
+    counts = flagged["stuck"].astype("float64").groupby(flagged["owner_id"]).sum()
+    return counts.rename("stuck_deals").rename_axis("rep_id")
+
+
+#: Metric key -> its per-rep function.
+PER_REP: dict[str, RepMetric] = {
+    "won_revenue": _closed("won_revenue", "won_amount"),
+    "won_deals": _closed("won_deals", "won"),
+    "win_rate": _closed("win_rate", "win_rate"),
+    "value_win_rate": _closed("value_win_rate", "value_win_rate"),
+    "average_won_deal": _closed("average_won_deal", "average_won_amount"),
+    "new_deals": new_deals,
+    "regression_rate": regression,
+    "sales_cycle": cycle,
+    "open_pipeline": open_pipeline,
+    "sales_velocity": velocity,
+    "stuck_deals": stuck,
+}
+
+
+def rep_actuals(
+    bind: Bind, filters: Filters, scope: Scope, keys: list[str] | tuple[str, ...]
+) -> pd.DataFrame:
+    """The actual value of every metric of ``keys`` for every rep, long form.
+
+    Returns
+    -------
+    DataFrame
+        ``rep_id`` int, ``metric_key`` str, ``actual`` float; reps without a value for a metric
+        (no deal in its basis) are left out of that metric.
+
+    Raises
+    ------
+    KeyError
+        For a metric with no per-rep function, naming those that have one.
+    """
+    missing = [k for k in keys if k not in PER_REP]
+    if missing:
+        raise KeyError(
+            f"No per-rep value for {', '.join(missing)}; available: {', '.join(PER_REP)}."
+        )
+    frames = [
+        PER_REP[key](bind, filters, scope)
+        .dropna()
+        .rename("actual")
+        .reset_index()
+        .assign(metric_key=key)
+        for key in keys
+    ]
+    columns = ["rep_id", "metric_key", "actual"]
+    if not frames:
+        return pd.DataFrame({"rep_id": [], "metric_key": [], "actual": []}).astype(
+            {"rep_id": "int64", "metric_key": "str", "actual": "float64"}
+        )
+    return pd.concat(frames, ignore_index=True)[columns].astype({"rep_id": "int64"})

@@ -1,0 +1,86 @@
+"""Per-rep metrics (``reports.rep_metrics``, the catalogue's per-rep functions) against plain SQL
+and against the page totals they must add up to, on a fresh S demo database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from crm_data.demo import seed_demo
+from crm_data.filters import Filters, Scope
+from reports.catalogue import CATALOGUE, metric, per_rep_metrics
+from reports.funnel import funnel_report
+from reports.rep_metrics import PER_REP, rep_actuals
+
+FILTERS = Filters(date(2025, 7, 1), date(2026, 7, 1))
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sa.Engine]:
+    engine = sa.create_engine(f"duckdb:///{tmp_path_factory.mktemp('reps') / 's.duckdb'}")
+    seed_demo(engine, size="S", seed=5, end=date(2026, 7, 1))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def actuals(engine: sa.Engine) -> pd.DataFrame:
+    wide = rep_actuals(engine, FILTERS, Scope.everyone(), list(PER_REP))
+    return wide.pivot(index="rep_id", columns="metric_key", values="actual")
+
+
+def per_owner(engine: sa.Engine, sql: str) -> pd.Series:
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(sql), {"s": FILTERS.start, "e": FILTERS.end}).all()
+    return pd.Series({int(owner): float(value) for owner, value in rows})
+
+
+def test_closed_deal_metrics_equal_plain_sql(engine: sa.Engine, actuals: pd.DataFrame) -> None:
+    closed = "closed_at >= :s AND closed_at < :e"
+    won = per_owner(engine, f"SELECT owner_id, count(*) FROM deals WHERE status = 'won' AND "
+                            f"{closed} GROUP BY owner_id")  # fmt: skip
+    revenue = per_owner(engine, f"SELECT owner_id, sum(amount) FROM deals WHERE status = 'won' "
+                                f"AND {closed} GROUP BY owner_id")  # fmt: skip
+    both = per_owner(engine, f"SELECT owner_id, count(*) FROM deals WHERE status IN "
+                             f"('won', 'lost') AND {closed} GROUP BY owner_id")  # fmt: skip
+    assert len(won) > 5
+    assert actuals.loc[won.index, "won_deals"].tolist() == won.tolist()
+    assert actuals.loc[revenue.index, "won_revenue"].to_numpy() == pytest.approx(revenue)
+    rates = (won.reindex(both.index).fillna(0) / both).sort_index()
+    assert actuals.loc[rates.index, "win_rate"].to_numpy() == pytest.approx(rates.to_numpy())
+    average = revenue / won
+    assert actuals.loc[average.index, "average_won_deal"].to_numpy() == pytest.approx(average)
+
+
+def test_per_rep_values_add_up_to_the_funnel_page(engine: sa.Engine, actuals: pd.DataFrame) -> None:
+    report = funnel_report(engine, FILTERS, Scope.everyone())
+    assert actuals["new_deals"].sum() == report.cohort
+    assert actuals["stuck_deals"].sum() == report.stuck_count
+    assert actuals["open_pipeline"].notna().sum() > 5
+    created = per_owner(engine, "SELECT owner_id, count(*) FROM deals WHERE created_at >= :s "
+                                "AND created_at < :e GROUP BY owner_id")  # fmt: skip
+    assert actuals.loc[created.index, "new_deals"].tolist() == created.tolist()
+
+
+def test_a_reps_scope_gives_only_that_rep(engine: sa.Engine, actuals: pd.DataFrame) -> None:
+    rep = int(actuals["won_deals"].idxmax())
+    mine = rep_actuals(engine, FILTERS, Scope.rep(rep), ["won_deals", "win_rate"])
+    assert set(mine["rep_id"]) == {rep}
+    values = mine.set_index("metric_key")["actual"]
+    assert values["won_deals"] == actuals.loc[rep, "won_deals"]
+    assert values["win_rate"] == pytest.approx(actuals.loc[rep, "win_rate"])
+
+
+def test_catalogue_offers_the_per_rep_metrics() -> None:
+    assert set(PER_REP) <= set(CATALOGUE)
+    assert {m.key for m in per_rep_metrics()} == set(PER_REP)
+    assert metric("win_rate").per_rep is PER_REP["win_rate"]
+    assert metric("forgotten_clients").per_rep is None
+    with pytest.raises(KeyError, match="No per-rep value for forgotten_clients"):
+        rep_actuals(None, FILTERS, Scope.everyone(), ["forgotten_clients"])  # type: ignore[arg-type]
+    with pytest.raises(KeyError, match="Unknown metric 'colour'"):
+        metric("colour")
