@@ -1,0 +1,929 @@
+"""Versioned storage of incentive KPI plans (issue #5): plans, their items and per-rep targets.
+
+The tables ``kpi_plans``, ``kpi_plan_items`` and ``kpi_targets`` (:mod:`crm_data.schema`) are
+app-owned and **append-only**: this module never updates or deletes a row.  A plan is the set
+of rows sharing a ``plan_key``; every save adds a complete new version (the plan row, its items
+and their per-rep targets) with ``version = latest + 1``, in one transaction, so every earlier
+version reads back exactly as it was saved.
+
+Periods are half-open, ``[period_start, period_end)``, like :class:`~crm_data.filters.Filters`
+and the ``quotas`` table: a first-quarter plan runs from 1 January to 1 April.
+
+Concurrency (optimistic)
+------------------------
+An editor opens version *n* and saves with ``based_on_version=n``.  If the latest version is no
+longer *n*, the save is refused with a :class:`PlanError` that says so; nothing is merged.  A
+plan version is a whole snapshot whose weights and targets belong together, so an automatic
+merge of two edits could silently produce a plan neither author made.  Two saves racing on the
+same base both read *n* as the latest and both insert version *n + 1*: the unique constraint
+``(plan_key, version)`` lets exactly one of them commit, and the other one's ``IntegrityError``
+becomes the same :class:`PlanError`.  Either way no edit is lost silently: one is stored, the
+other author is told to reload and re-apply.
+
+Permissions (enforced here, not in the UI)
+------------------------------------------
+A plan belongs to the team of its **latest** version; ``team_id`` NULL is a company-wide plan.
+
+* saving: ``admin`` and ``exec`` any plan; a ``head`` only plans of their own team (the plan's
+  latest version and the new version both have ``team_id == scope.team_id``); ``rep`` and
+  ``analyst`` never.
+* reading: ``admin``, ``exec`` and ``analyst`` every plan with every per-rep target; a ``head``
+  the plans of their team (all targets) and company-wide plans (only the targets of the reps of
+  their team); a ``rep`` the plans of their own team and company-wide plans, with only their own
+  per-rep targets.  A rep's team is ``scope.team_id``, else their ``employees.team_id``.
+
+A plan the scope may not read is reported exactly like a plan that does not exist, so keys of
+other teams' plans cannot be probed.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+import numbers
+import re
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from crm_data.errors import CrmDataError, driver_message
+from crm_data.filters import Scope
+from crm_data.queries.frames import Bind, Kind, connect, empty_frame, read_frame
+from crm_data.queries.tables import EMPLOYEES, TEAMS
+from crm_data.schema import Base, KpiPlan, KpiPlanItem, KpiTarget
+
+__all__ = [
+    "PLAN_TABLES",
+    "PlanError",
+    "StoredItem",
+    "StoredPlan",
+    "copy_to_next_period",
+    "ensure_plan_tables",
+    "list_plans",
+    "load_plan",
+    "next_period",
+    "plan_history",
+    "save_plan",
+]
+
+PLANS: sa.Table = KpiPlan.__table__  # type: ignore[assignment]
+ITEMS: sa.Table = KpiPlanItem.__table__  # type: ignore[assignment]
+TARGETS: sa.Table = KpiTarget.__table__  # type: ignore[assignment]
+#: The app-owned plan tables, in dependency order.
+PLAN_TABLES: tuple[sa.Table, ...] = (PLANS, ITEMS, TARGETS)
+
+#: Roles that may save plans (a head only for their own team).
+WRITER_ROLES = ("admin", "exec", "head")
+
+NAME_LENGTH = 200
+KEY_LENGTH = 100
+METRIC_KEY_LENGTH = 100
+_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+_LIST_KINDS: dict[str, Kind] = {
+    "plan_key": "str",
+    "version": "int",
+    "name": "str",
+    "period_start": "datetime",
+    "period_end": "datetime",
+    "team_id": "Int",
+    "team": "str",
+    "on_target_bonus": "float",
+    "item_count": "int",
+    "created_at": "datetime",
+    "created_by": "Int",
+    "created_by_name": "str",
+}
+_HISTORY_KINDS: dict[str, Kind] = {
+    "version": "int",
+    "created_at": "datetime",
+    "created_by": "Int",
+    "created_by_name": "str",
+    "name": "str",
+    "period_start": "datetime",
+    "period_end": "datetime",
+    "team_id": "Int",
+    "on_target_bonus": "float",
+    "item_count": "int",
+}
+
+
+class PlanError(CrmDataError, ValueError):
+    """A plan request that cannot be carried out; the message tells the user what to do."""
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    """One item of a plan version.
+
+    Attributes
+    ----------
+    metric_key : str
+        Key of the metric in the metric catalogue.
+    weight : float
+        The item's weight (≥ 0; whether weights sum to 100 % is a sanity warning, not checked).
+    target : float or None
+        The common target of every rep without a per-rep target.
+    threshold : float
+        Minimum attainment that counts.
+    cap : float or None
+        Maximum attainment credited.
+    accelerator : float or None
+        Multiplier above 100 % attainment.
+    rep_targets : tuple of (employee_id, target)
+        Per-rep targets overriding ``target``, ordered by employee id.  For a rep's scope it
+        holds only the rep's own target.
+    """
+
+    metric_key: str
+    weight: float
+    target: float | None = None
+    threshold: float = 0.0
+    cap: float | None = None
+    accelerator: float | None = None
+    rep_targets: tuple[tuple[int, float], ...] = field(default=())
+
+    def target_for(self, employee_id: int) -> float | None:
+        """The target of ``employee_id``: their per-rep target, else the common target."""
+        return dict(self.rep_targets).get(employee_id, self.target)
+
+
+@dataclass(frozen=True)
+class StoredPlan:
+    """One stored version of a plan.
+
+    Attributes
+    ----------
+    plan_key : str
+        Groups the versions of one plan.
+    version : int
+        1 for a new plan, +1 for each edit.
+    name : str
+        Display name.
+    period_start, period_end : date
+        The plan's period ``[period_start, period_end)``.
+    team_id : int or None
+        The team the plan is for; None for a company-wide plan.
+    on_target_bonus : float
+        The bonus paid at a score of 100 %.
+    created_at : datetime
+        When this version was saved (naive UTC, whole seconds).
+    created_by : int or None
+        The employee who saved it (None for a user without an employee record).
+    items : tuple of StoredItem
+        The items, in the order they were saved.
+    """
+
+    plan_key: str
+    version: int
+    name: str
+    period_start: date
+    period_end: date
+    team_id: int | None
+    on_target_bonus: float
+    created_at: datetime
+    created_by: int | None
+    items: tuple[StoredItem, ...]
+
+
+# ---- periods --------------------------------------------------------------------------------
+
+
+def _add_months(day: date, months: int) -> date:
+    """``day`` moved by ``months`` calendar months (the day clamped to the month's length)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
+
+
+def next_period(start: date, end: date) -> tuple[date, date]:
+    """The period after ``[start, end)``, of the same length.
+
+    A period of whole calendar months (``start`` and ``end`` on the same day of the month, at
+    most the 28th) moves by that many months, so a month goes to the next month and a calendar
+    quarter to the next calendar quarter; any other period moves by its length in days.
+
+    Examples
+    --------
+    >>> next_period(date(2025, 1, 1), date(2025, 2, 1))
+    (datetime.date(2025, 2, 1), datetime.date(2025, 3, 1))
+    >>> next_period(date(2025, 10, 1), date(2026, 1, 1))
+    (datetime.date(2026, 1, 1), datetime.date(2026, 4, 1))
+    >>> next_period(date(2025, 1, 6), date(2025, 1, 20))
+    (datetime.date(2025, 1, 20), datetime.date(2025, 2, 3))
+    """
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if start.day == end.day and start.day <= 28 and months > 0:
+        return end, _add_months(end, months)
+    return end, end + (end - start)
+
+
+# ---- validation -----------------------------------------------------------------------------
+
+
+def _missing(value: object) -> bool:
+    """None, NaN or ``pd.NA``: an empty cell of a data editor."""
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def _integer(value: object, message: str) -> int:
+    """``value`` as an int (any integral type, e.g. a NumPy integer), else PlanError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise PlanError(message)
+    return int(value)
+
+
+def _number(value: object, what: str, *, optional: bool = False) -> float | None:
+    """``value`` as a finite float (None allowed when ``optional``), else PlanError."""
+    if _missing(value):
+        if optional:
+            return None
+        raise PlanError(f"{what} is missing: enter a number.")
+    if isinstance(value, bool):
+        raise PlanError(f"{what} must be a number, not {value!r}.")
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise PlanError(f"{what} must be a number, not {value!r}.") from None
+    if not math.isfinite(number):
+        raise PlanError(f"{what} must be a finite number, not {value!r}.")
+    return number
+
+
+def _at_least_zero(value: object, what: str, *, optional: bool = False) -> float | None:
+    number = _number(value, what, optional=optional)
+    if number is not None and number < 0:
+        raise PlanError(f"{what} is {number:g}: it must be 0 or more.")
+    return number
+
+
+def _day(value: object, what: str) -> date:
+    """``value`` as a date; a datetime is accepted only at midnight."""
+    if isinstance(value, datetime):
+        if value.time() != datetime.min.time():
+            raise PlanError(f"The {what} must be a date, not a moment in a day ({value}).")
+        return value.date()
+    if not isinstance(value, date):
+        raise PlanError(f"The {what} must be a date, not {value!r}.")
+    return value
+
+
+def _rep_targets(value: object, label: str) -> tuple[tuple[int, float], ...]:
+    """Per-rep targets from a mapping or pairs, ordered by employee id; duplicates refused."""
+    if _missing(value):
+        return ()
+    pairs = value.items() if isinstance(value, Mapping) else value
+    try:
+        pairs = [(emp, target) for emp, target in pairs]  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        raise PlanError(
+            f"The per-rep targets of {label} must be (employee id, target) pairs."
+        ) from None
+    targets: dict[int, float] = {}
+    for emp, target in pairs:
+        whole = isinstance(emp, numbers.Real) and math.isfinite(emp) and int(emp) == emp
+        if isinstance(emp, bool) or not whole:
+            raise PlanError(f"{label}: {emp!r} is not an employee id.")
+        emp = int(emp)  # type: ignore[call-overload]
+        if emp in targets:
+            raise PlanError(f"{label} has two per-rep targets for employee {emp}: keep one.")
+        number = _at_least_zero(target, f"The target of employee {emp} for {label}")
+        assert number is not None
+        targets[emp] = number
+    return tuple(sorted(targets.items()))
+
+
+def _item(value: object, position: int) -> StoredItem:
+    """A validated, normalised item from a StoredItem or a mapping of its fields."""
+    if isinstance(value, StoredItem):
+        fields: Mapping[str, Any] = value.__dict__
+    elif isinstance(value, Mapping):
+        fields = value
+    else:
+        raise PlanError(f"Item {position} is not a plan item: {value!r}.")
+    key = fields.get("metric_key")
+    if not isinstance(key, str) or not key.strip():
+        raise PlanError(f"Item {position} has no metric: choose one from the catalogue.")
+    key = key.strip()
+    if len(key) > METRIC_KEY_LENGTH:
+        raise PlanError(f"Item {position}: the metric key is longer than {METRIC_KEY_LENGTH}.")
+    label = f"item {position} ({key})"
+    weight = _at_least_zero(fields.get("weight"), f"The weight of {label}")
+    target = _at_least_zero(fields.get("target"), f"The target of {label}", optional=True)
+    threshold = _at_least_zero(fields.get("threshold"), f"The threshold of {label}", optional=True)
+    cap = _at_least_zero(fields.get("cap"), f"The cap of {label}", optional=True)
+    accelerator = _number(fields.get("accelerator"), f"The accelerator of {label}", optional=True)
+    assert weight is not None
+    threshold = threshold or 0.0  # no threshold: every attainment counts
+    if cap is not None and cap < threshold:
+        raise PlanError(
+            f"The cap of {label} ({cap:g}) is below its threshold ({threshold:g}): "
+            "raise the cap or lower the threshold."
+        )
+    if accelerator is not None and accelerator <= 0:
+        raise PlanError(f"The accelerator of {label} is {accelerator:g}: it must be above 0.")
+    return StoredItem(
+        key,
+        weight,
+        target,
+        threshold,
+        cap,
+        accelerator,
+        _rep_targets(fields.get("rep_targets", ()), label),
+    )
+
+
+def _items(items: object) -> tuple[StoredItem, ...]:
+    if isinstance(items, pd.DataFrame):  # e.g. straight from st.data_editor
+        items = items.to_dict("records")
+    if isinstance(items, str | bytes | Mapping) or not isinstance(items, Iterable):
+        raise PlanError("The plan items must be a list of items.")
+    result = tuple(_item(value, n) for n, value in enumerate(items, start=1))
+    if not result:
+        raise PlanError("The plan has no items: add at least one metric.")
+    seen: set[str] = set()
+    for item in result:
+        if item.metric_key in seen:
+            raise PlanError(
+                f"The metric {item.metric_key} appears twice in the plan: keep one item per metric."
+            )
+        seen.add(item.metric_key)
+    return result
+
+
+def _name(name: object) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise PlanError("The plan has no name: give it one.")
+    if len(name.strip()) > NAME_LENGTH:
+        raise PlanError(f"The plan name is longer than {NAME_LENGTH} characters: shorten it.")
+    return name.strip()
+
+
+def _check_key(plan_key: object) -> str:
+    if not isinstance(plan_key, str) or len(plan_key) > KEY_LENGTH or not _KEY.fullmatch(plan_key):
+        raise PlanError(
+            f"{plan_key!r} is not a plan key: use letters, digits, '.', '_' and '-' "
+            f"(at most {KEY_LENGTH} characters)."
+        )
+    return plan_key
+
+
+def _new_key(name: str) -> str:
+    """A fresh plan key: the name as a slug plus 8 random hex digits."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40].strip("-") or "plan"
+    return f"{slug}-{secrets.token_hex(4)}"
+
+
+def _now() -> datetime:
+    """Now as naive UTC in whole seconds (MariaDB's DATETIME keeps no fractions)."""
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+# ---- permissions ----------------------------------------------------------------------------
+
+
+def _check_writer(scope: Scope) -> None:
+    if scope.role not in WRITER_ROLES:
+        raise PlanError(
+            f"A {scope.role} cannot change incentive plans: ask your sales head or an executive."
+        )
+
+
+def _check_team_for_writer(scope: Scope, team_id: int | None) -> None:
+    if scope.role == "head" and team_id != scope.team_id:
+        raise PlanError(
+            f"As head of team {scope.team_id} you can edit only your team's plans: set the "
+            f"plan's team to {scope.team_id}, or ask an executive."
+        )
+
+
+def _reader_team(conn: sa.Connection, scope: Scope) -> int | None:
+    """The team whose plans a head or rep reads (for a rep without one: their employee's)."""
+    if scope.team_id is not None or scope.role != "rep":
+        return scope.team_id
+    team = conn.execute(
+        sa.select(EMPLOYEES.c.team_id).where(EMPLOYEES.c.id == scope.employee_id)
+    ).scalar()
+    return None if team is None else int(team)
+
+
+def _visible(scope: Scope, reader_team: int | None, plan_team: int | None) -> bool:
+    """Whether the scope may read a plan whose latest version is for ``plan_team``."""
+    return scope.sees_all or plan_team is None or plan_team == reader_team
+
+
+def _visibility(scope: Scope, reader_team: int | None) -> list[sa.ColumnElement[bool]]:
+    """SQL conditions on ``kpi_plans.team_id`` (of the latest version) for the scope."""
+    if scope.sees_all:
+        return []
+    if reader_team is None:
+        return [PLANS.c.team_id.is_(None)]
+    return [sa.or_(PLANS.c.team_id.is_(None), PLANS.c.team_id == reader_team)]
+
+
+def _target_condition(
+    scope: Scope, reader_team: int | None, plan_team: int | None
+) -> sa.ColumnElement[bool] | None:
+    """Which per-rep targets the scope reads of a plan it may see (None: all of them)."""
+    if scope.role == "rep":
+        return TARGETS.c.employee_id == scope.employee_id
+    if scope.role == "head" and plan_team is None:
+        members = sa.select(EMPLOYEES.c.id).where(EMPLOYEES.c.team_id == reader_team)
+        return TARGETS.c.employee_id.in_(members)
+    return None
+
+
+# ---- reading --------------------------------------------------------------------------------
+
+
+def ensure_plan_tables(engine: sa.Engine) -> None:
+    """Create ``kpi_plans``, ``kpi_plan_items`` and ``kpi_targets`` (and sequences) if missing."""
+    Base.metadata.create_all(engine, tables=list(PLAN_TABLES), checkfirst=True)
+
+
+def _has_tables(conn: sa.Connection) -> bool:
+    inspector = sa.inspect(conn)
+    return all(inspector.has_table(table.name) for table in PLAN_TABLES)
+
+
+def _latest_row(conn: sa.Connection, plan_key: str) -> sa.Row[Any] | None:
+    """The row of the latest version of ``plan_key``, None if there is none."""
+    stmt = (
+        sa.select(PLANS)
+        .where(PLANS.c.plan_key == plan_key)
+        .order_by(PLANS.c.version.desc())
+        .limit(1)
+    )
+    return conn.execute(stmt).first()
+
+
+def _not_found(plan_key: str) -> PlanError:
+    return PlanError(
+        f"There is no plan {plan_key!r} you may see: it does not exist or belongs to another "
+        "team. Pick a plan from the list."
+    )
+
+
+def _visible_latest(
+    conn: sa.Connection, scope: Scope, plan_key: str
+) -> tuple[sa.Row[Any], int | None]:
+    """The latest row of a plan the scope may read, and the scope's reader team."""
+    if not _has_tables(conn):
+        raise _not_found(plan_key)
+    latest = _latest_row(conn, plan_key)
+    reader_team = _reader_team(conn, scope)
+    if latest is None or not _visible(scope, reader_team, latest.team_id):
+        raise _not_found(plan_key)
+    return latest, reader_team
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _as_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def _as_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+def _stored(
+    conn: sa.Connection, row: sa.Row[Any], targets: sa.ColumnElement[bool] | None
+) -> StoredPlan:
+    """The plan version of ``row`` with its items and the per-rep targets meeting ``targets``."""
+    items = conn.execute(
+        sa.select(ITEMS).where(ITEMS.c.plan_id == row.id).order_by(ITEMS.c.id)
+    ).all()
+    per_item: dict[int, list[tuple[int, float]]] = {item.id: [] for item in items}
+    if items:
+        stmt = sa.select(TARGETS.c.item_id, TARGETS.c.employee_id, TARGETS.c.target).where(
+            TARGETS.c.item_id.in_(list(per_item))
+        )
+        if targets is not None:
+            stmt = stmt.where(targets)
+        for item_id, employee_id, target in conn.execute(stmt):
+            per_item[item_id].append((int(employee_id), float(target)))
+    return StoredPlan(
+        plan_key=row.plan_key,
+        version=int(row.version),
+        name=row.name,
+        period_start=_as_date(row.period_start),
+        period_end=_as_date(row.period_end),
+        team_id=None if row.team_id is None else int(row.team_id),
+        on_target_bonus=float(row.on_target_bonus),
+        created_at=_as_datetime(row.created_at),
+        created_by=None if row.created_by is None else int(row.created_by),
+        items=tuple(
+            StoredItem(
+                metric_key=item.metric_key,
+                weight=float(item.weight),
+                target=_optional_float(item.target),
+                threshold=float(item.threshold),
+                cap=_optional_float(item.cap),
+                accelerator=_optional_float(item.accelerator),
+                rep_targets=tuple(sorted(per_item[item.id])),
+            )
+            for item in items
+        ),
+    )
+
+
+def load_plan(engine: Bind, scope: Scope, plan_key: str, version: int | None = None) -> StoredPlan:
+    """One version of a plan (default: the latest), exactly as it was saved.
+
+    For a rep, ``rep_targets`` hold only the rep's own target; for a head reading a
+    company-wide plan, only the targets of their team's reps.
+
+    Raises
+    ------
+    PlanError
+        If the plan does not exist or the scope may not read it (one message for both), or the
+        version does not exist.
+    """
+    with connect(engine) as conn:
+        latest, reader_team = _visible_latest(conn, scope, plan_key)
+        row = latest
+        if version is not None:
+            version = _integer(version, f"{version!r} is not a plan version.")
+        if version is not None and version != latest.version:
+            row = conn.execute(
+                sa.select(PLANS).where(PLANS.c.plan_key == plan_key, PLANS.c.version == version)
+            ).first()
+            if row is None:
+                raise PlanError(
+                    f"The plan {latest.name!r} has no version {version}: its versions are "
+                    f"1 to {latest.version}."
+                )
+        return _stored(conn, row, _target_condition(scope, reader_team, latest.team_id))
+
+
+def _item_count() -> sa.ScalarSelect[Any]:
+    return (
+        sa.select(sa.func.count(ITEMS.c.id))
+        .where(ITEMS.c.plan_id == PLANS.c.id)
+        .correlate(PLANS)
+        .scalar_subquery()
+    )
+
+
+def plan_history(engine: Bind, scope: Scope, plan_key: str) -> pd.DataFrame:
+    """Every version of a plan the scope may read, oldest first.
+
+    Returns
+    -------
+    DataFrame
+        ``version`` int, ``created_at`` datetime, ``created_by`` Int64, ``created_by_name``
+        str, ``name`` str, ``period_start``/``period_end`` datetime, ``team_id`` Int64,
+        ``on_target_bonus`` float, ``item_count`` int.
+
+    Raises
+    ------
+    PlanError
+        If the plan does not exist or the scope may not read it.
+    """
+    with connect(engine) as conn:
+        _visible_latest(conn, scope, plan_key)
+        stmt = (
+            sa.select(
+                PLANS.c.version,
+                PLANS.c.created_at,
+                PLANS.c.created_by,
+                EMPLOYEES.c.name.label("created_by_name"),
+                PLANS.c.name,
+                PLANS.c.period_start,
+                PLANS.c.period_end,
+                PLANS.c.team_id,
+                PLANS.c.on_target_bonus,
+                _item_count().label("item_count"),
+            )
+            .select_from(PLANS.outerjoin(EMPLOYEES, EMPLOYEES.c.id == PLANS.c.created_by))
+            .where(PLANS.c.plan_key == plan_key)
+            .order_by(PLANS.c.version)
+        )
+        return read_frame(conn, stmt, _HISTORY_KINDS)
+
+
+def list_plans(engine: Bind, scope: Scope, period: tuple[date, date] | None = None) -> pd.DataFrame:
+    """The latest version of every plan the scope may read.
+
+    Parameters
+    ----------
+    engine : Engine or Connection
+        The CRM database.
+    scope : Scope
+        Who asks (see the module docstring for who reads what).
+    period : (date, date), optional
+        Only plans whose period overlaps ``[start, end)``.
+
+    Returns
+    -------
+    DataFrame
+        ``plan_key`` str, ``version`` int, ``name`` str, ``period_start``/``period_end``
+        datetime, ``team_id`` Int64, ``team`` str, ``on_target_bonus`` float, ``item_count``
+        int, ``created_at`` datetime, ``created_by`` Int64, ``created_by_name`` str; ordered
+        by period start (latest first), name and key.  Empty when there are no plan tables.
+    """
+    with connect(engine) as conn:
+        if not _has_tables(conn):
+            return empty_frame(_LIST_KINDS)
+        latest = (
+            sa.select(PLANS.c.plan_key, sa.func.max(PLANS.c.version).label("version"))
+            .group_by(PLANS.c.plan_key)
+            .subquery("latest")
+        )
+        joined = (
+            PLANS.join(
+                latest,
+                sa.and_(PLANS.c.plan_key == latest.c.plan_key, PLANS.c.version == latest.c.version),
+            )
+            .outerjoin(TEAMS, TEAMS.c.id == PLANS.c.team_id)
+            .outerjoin(EMPLOYEES, EMPLOYEES.c.id == PLANS.c.created_by)
+        )
+        conditions = _visibility(scope, _reader_team(conn, scope))
+        if period is not None:
+            start, end = _day(period[0], "period start"), _day(period[1], "period end")
+            conditions += [PLANS.c.period_start < end, PLANS.c.period_end > start]
+        stmt = (
+            sa.select(
+                PLANS.c.plan_key,
+                PLANS.c.version,
+                PLANS.c.name,
+                PLANS.c.period_start,
+                PLANS.c.period_end,
+                PLANS.c.team_id,
+                TEAMS.c.name.label("team"),
+                PLANS.c.on_target_bonus,
+                _item_count().label("item_count"),
+                PLANS.c.created_at,
+                PLANS.c.created_by,
+                EMPLOYEES.c.name.label("created_by_name"),
+            )
+            .select_from(joined)
+            .where(*conditions)
+            .order_by(PLANS.c.period_start.desc(), PLANS.c.name, PLANS.c.plan_key)
+        )
+        return read_frame(conn, stmt, _LIST_KINDS)
+
+
+# ---- writing --------------------------------------------------------------------------------
+
+
+def _check_references(
+    conn: sa.Connection, scope: Scope, team_id: int | None, items: tuple[StoredItem, ...]
+) -> None:
+    """The team, the per-rep targets' employees and the saving employee must exist."""
+    if team_id is not None:
+        found = conn.execute(sa.select(TEAMS.c.id).where(TEAMS.c.id == team_id)).first()
+        if found is None:
+            raise PlanError(f"There is no team {team_id}: choose a team from the list.")
+    wanted = {emp for item in items for emp, _ in item.rep_targets}
+    if scope.employee_id is not None:
+        wanted.add(scope.employee_id)
+    if wanted:
+        stmt = sa.select(EMPLOYEES.c.id).where(EMPLOYEES.c.id.in_(sorted(wanted)))
+        missing = wanted - {int(emp) for emp in conn.execute(stmt).scalars()}
+        missing.discard(scope.employee_id)  # reported separately below
+        if missing:
+            ids = ", ".join(str(emp) for emp in sorted(missing))
+            raise PlanError(f"Per-rep targets name unknown employees ({ids}): remove them.")
+        if scope.employee_id is not None:
+            stmt = sa.select(EMPLOYEES.c.id).where(EMPLOYEES.c.id == scope.employee_id)
+            if conn.execute(stmt).first() is None:
+                raise PlanError(
+                    f"Your account is linked to employee {scope.employee_id}, who does not "
+                    "exist: ask an admin to fix your account before saving plans."
+                )
+
+
+def _conflict(name: str, based_on: int | None, latest: sa.Row[Any] | None) -> PlanError:
+    if latest is None:
+        now = "someone else saved a version at the same moment"
+    else:
+        when = f"{_as_datetime(latest.created_at):%Y-%m-%d %H:%M} UTC"
+        now = f"the latest is version {latest.version}, saved {when}"
+    base = "a new plan" if based_on is None else f"version {based_on}"
+    return PlanError(
+        f"The plan {name!r} was changed by someone else since you opened it (you started "
+        f"from {base}; {now}). Your changes were not saved: reload the plan, re-apply them and "
+        "save again."
+    )
+
+
+def _insert(
+    conn: sa.Connection,
+    values: dict[str, Any],
+    items: tuple[StoredItem, ...],
+) -> int:
+    """Insert one plan version with its items and targets; the new ``kpi_plans.id``."""
+    plan_id = conn.execute(PLANS.insert().values(**values)).inserted_primary_key[0]
+    for item in items:
+        item_id = conn.execute(
+            ITEMS.insert().values(
+                plan_id=plan_id,
+                metric_key=item.metric_key,
+                weight=item.weight,
+                target=item.target,
+                threshold=item.threshold,
+                cap=item.cap,
+                accelerator=item.accelerator,
+            )
+        ).inserted_primary_key[0]
+        for employee_id, target in item.rep_targets:
+            conn.execute(
+                TARGETS.insert().values(item_id=item_id, employee_id=employee_id, target=target)
+            )
+    return int(plan_id)
+
+
+def save_plan(
+    engine: sa.Engine,
+    scope: Scope,
+    plan_key: str | None = None,
+    *,
+    name: str,
+    period_start: date,
+    period_end: date,
+    team_id: int | None,
+    on_target_bonus: float = 0.0,
+    items: Iterable[StoredItem | Mapping[str, Any]] | pd.DataFrame,
+    based_on_version: int | None = None,
+) -> StoredPlan:
+    """Store a new plan (version 1) or a new version of a plan, in one transaction.
+
+    Nothing is updated or deleted: an edit adds a version with all its items and targets.
+
+    Parameters
+    ----------
+    engine : sa.Engine
+        The CRM database; the plan tables are created if missing.
+    scope : Scope
+        Who saves: admin/exec any plan, a head only their team's (see the module docstring).
+    plan_key : str, optional
+        The plan to add a version to; None creates a new plan with a fresh key.  A key that
+        does not exist yet creates a plan with that key.
+    name : str
+        Display name.
+    period_start, period_end : date
+        The period ``[period_start, period_end)``; the end must be after the start.
+    team_id : int or None
+        An existing team, or None for a company-wide plan (admin/exec only).
+    on_target_bonus : float
+        Bonus at a score of 100 % (≥ 0).
+    items : iterable of StoredItem or mapping, or DataFrame
+        At least one item, one per metric; a mapping (or a frame's row) has the fields of
+        :class:`StoredItem` (``rep_targets`` as pairs or as a mapping employee id → target).
+        Empty cells (None, NaN) mean no target, threshold 0, no cap, no accelerator.
+    based_on_version : int, optional
+        The version the edit started from (the latest one the editor saw); None for a new plan.
+
+    Returns
+    -------
+    StoredPlan
+        The stored version, read back from the database.
+
+    Raises
+    ------
+    PlanError
+        If the scope may not save this plan, an input is invalid, the plan does not exist, or
+        it was changed since ``based_on_version`` (also when a concurrent save won the race).
+    """
+    _check_writer(scope)
+    clean_name = _name(name)
+    start, end = _day(period_start, "period start"), _day(period_end, "period end")
+    if end <= start:
+        raise PlanError(
+            f"The period ends ({end}) on or before it starts ({start}): the end must be after "
+            "the start (the end day itself is not part of the period)."
+        )
+    if team_id is not None:
+        team_id = _integer(team_id, f"{team_id!r} is not a team id.")
+    _check_team_for_writer(scope, team_id)
+    bonus = _at_least_zero(on_target_bonus, "The on-target bonus")
+    clean_items = _items(items)
+    if based_on_version is not None:
+        based_on_version = _integer(
+            based_on_version, f"{based_on_version!r} is not a plan version."
+        )
+    key = _new_key(clean_name) if plan_key is None else _check_key(plan_key)
+
+    ensure_plan_tables(engine)
+    version = 1
+    try:
+        with engine.begin() as conn:
+            _check_references(conn, scope, team_id, clean_items)
+            latest = _latest_row(conn, key)
+            if latest is None:
+                if based_on_version is not None:
+                    raise PlanError(
+                        f"There is no plan {key!r} to edit: it does not exist. Pick a plan "
+                        "from the list."
+                    )
+            else:
+                if scope.role == "head" and latest.team_id != scope.team_id:
+                    if latest.team_id is None:  # a company-wide plan: readable, not editable
+                        _check_team_for_writer(scope, None)
+                    raise _not_found(key)
+                if based_on_version != latest.version:
+                    raise _conflict(latest.name, based_on_version, latest)
+                version = int(latest.version) + 1
+            values = {
+                "plan_key": key,
+                "version": version,
+                "name": clean_name,
+                "period_start": start,
+                "period_end": end,
+                "team_id": team_id,
+                "on_target_bonus": bonus,
+                "created_at": _now(),
+                "created_by": scope.employee_id,
+            }
+            plan_id = _insert(conn, values, clean_items)
+            row = conn.execute(sa.select(PLANS).where(PLANS.c.id == plan_id)).one()
+            return _stored(conn, row, None)
+    except (sa.exc.IntegrityError, sa.exc.OperationalError) as exc:
+        if _is_version_conflict(engine, key, version, exc):
+            try:
+                with engine.connect() as conn:
+                    latest = _latest_row(conn, key)
+            except sa.exc.DBAPIError:
+                latest = None
+            raise _conflict(clean_name, based_on_version, latest) from exc
+        raise PlanError(
+            f"The plan could not be saved: {driver_message(exc)}. Nothing was stored; try again."
+        ) from exc
+
+
+def _is_version_conflict(
+    engine: sa.Engine, plan_key: str, version: int, exc: sa.exc.DBAPIError
+) -> bool:
+    """Whether a failed save lost the race for ``(plan_key, version)``.
+
+    True when that version now exists, or when the driver reports a unique-key violation or
+    a write-write conflict (the winner may not have committed yet, e.g. on DuckDB).
+    """
+    message = driver_message(exc).lower()
+    if any(word in message for word in ("unique", "duplicate", "conflict")):
+        return True
+    stmt = sa.select(PLANS.c.id).where(PLANS.c.plan_key == plan_key, PLANS.c.version == version)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(stmt).first() is not None
+    except sa.exc.DBAPIError:  # the database went away: not a conflict
+        return False
+
+
+def copy_to_next_period(
+    engine: sa.Engine, scope: Scope, plan_key: str, *, name: str | None = None
+) -> StoredPlan:
+    """A new plan (new key, version 1) with the latest version's items and per-rep targets,
+    for the next period (see :func:`next_period`: a month goes to the next month, a calendar
+    quarter to the next quarter).
+
+    Parameters
+    ----------
+    engine : sa.Engine
+        The CRM database.
+    scope : Scope
+        Who copies; they must be allowed to save the plan (admin/exec, or the team's head).
+    plan_key : str
+        The plan to copy.
+    name : str, optional
+        The new plan's name (default: the same name).
+
+    Raises
+    ------
+    PlanError
+        If the scope may not save plans or read this one, or the plan does not exist.
+    """
+    _check_writer(scope)
+    with engine.connect() as conn:
+        latest, _ = _visible_latest(conn, scope, plan_key)
+        _check_team_for_writer(scope, latest.team_id)
+        source = _stored(conn, latest, None)
+    start, end = next_period(source.period_start, source.period_end)
+    return save_plan(
+        engine,
+        scope,
+        None,
+        name=source.name if name is None else name,
+        period_start=start,
+        period_end=end,
+        team_id=source.team_id,
+        on_target_bonus=source.on_target_bonus,
+        items=source.items,
+        based_on_version=None,
+    )
