@@ -7,6 +7,12 @@ already-reduced frames with identical dtypes on every dialect (:mod:`crm_data.qu
 """
 
 from crm_data.queries.activity import activities_by_rep_type_period
+from crm_data.queries.activity_kpis import (
+    employment_spans,
+    followup_stats,
+    lead_response_times,
+    new_line_clients,
+)
 from crm_data.queries.customers import customer_summary
 from crm_data.queries.frames import read_frame
 from crm_data.queries.funnel import deals_closed, stage_high_water_marks, stage_visits
@@ -50,11 +56,15 @@ __all__ = [
     "deal_flow_by_month",
     "deal_labels",
     "deals_closed",
+    "employment_spans",
     "filter_options",
+    "followup_stats",
     "funnel_facts",
     "funnel_stages",
     "largest_deals",
+    "lead_response_times",
     "lost_deal_reasons",
+    "new_line_clients",
     "open_deal_counts",
     "open_pipeline_by_stage",
     "orders_by_month",
