@@ -34,6 +34,9 @@ class Metric:
         The group it belongs to ("Revenue", "Funnel", "Pipeline", "Activity", "Customers").
     higher_is_better : bool
         Direction of a good change.
+    accumulates : bool
+        Whether the value builds up over the period (won revenue, new deals), so progress is
+        paced linearly; otherwise it is a level (a rate, a snapshot) whose target holds all along.
     """
 
     key: str
@@ -42,6 +45,7 @@ class Metric:
     unit: Unit
     section: str
     higher_is_better: bool = True
+    accumulates: bool = False
 
     @property
     def per_rep(self) -> RepMetric | None:
@@ -65,14 +69,14 @@ class Metric:
 _METRICS = (
     # ---- revenue ---------------------------------------------------------------------------
     Metric("won_revenue", "Won revenue", "Sum of the amounts of deals won (closed) in the period.",
-           "money", "Revenue"),
+           "money", "Revenue", accumulates=True),
     Metric("won_deals", "Won deals", "Deals won (closed as won) in the period.", "count",
-           "Revenue"),
+           "Revenue", accumulates=True),
     Metric("average_won_deal", "Average won deal",
            "Won revenue / won deals, over deals won in the period.", "money", "Revenue"),
     # ---- funnel ----------------------------------------------------------------------------
     Metric("new_deals", "New deals", "Deals created in the period (the funnel's cohort).",
-           "count", "Funnel"),
+           "count", "Funnel", accumulates=True),
     Metric("win_rate", "Win rate",
            "Won / (won + lost) over deals closed in the period; open deals count in neither.",
            "ratio", "Funnel"),
@@ -111,7 +115,7 @@ _METRICS = (
            "period.", "count", "Activity"),
     Metric("new_clients", "New clients",
            "Accounts whose first order (or first won deal, without orders) falls in the period.",
-           "count", "Customers"),
+           "count", "Customers", accumulates=True),
     Metric("forgotten_clients", "Forgotten clients",
            "Customers with no done activity and no order in the 90 days before the end of the "
            "period, and no open deal (without any contact: 90 days since the first purchase).",

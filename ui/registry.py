@@ -75,6 +75,10 @@ PAGES: list[PageSpec] = [
     PageSpec("pages/overview.py", "Overview", "overview", ":material/dashboard:", "Management"),
     PageSpec("pages/funnel.py", "Funnel", "funnel", ":material/filter_alt:", "Sales"),
     PageSpec(
+        "pages/incentives.py", "Incentives", "incentives", ":material/emoji_events:", "Sales",
+        filters=False,
+    ),
+    PageSpec(
         "pages/data.py", "Data", "data", ":material/database:", "Data",
         roles=frozenset({"admin", "analyst"}), filters=False,
     ),

@@ -1,0 +1,225 @@
+"""Incentives: KPI plans with targets, weights, thresholds, caps and accelerators; live
+scorecards with pacing; the team's score distribution; what-if; plan history."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from crm_data.plans import PlanError, copy_to_next_period, list_plans, plan_history
+from crm_data.plans import save_plan as store_plan
+from crm_data.queries.people import filter_options
+from reports.catalogue import metric
+from reports.incentives import incentive_report, simulate
+from ui.cache import cached_report
+from ui.charts import PRIMARY, apply_layout
+from ui.empty import empty_state
+from ui.engine import get_engine, invalidate_data
+from ui.filter_bar import reference_date
+from ui.format import currency_symbol, escape_markdown
+from ui.page import page_context, page_header
+from ui.plan_editor import editor_rows, plan_editor, plan_fields, stored_items
+from ui.registry import route_through_app
+from ui.tables import data_table
+
+route_through_app()
+context = page_context("incentives")
+engine = get_engine()
+scope = context.scope
+page_header("Incentives", context, "KPI plans, live scorecards, pacing and what-if")
+can_edit = scope.role in ("admin", "exec", "head")
+TEAMS = {int(t): str(n) for t, n in zip(*(lambda f: (f["team_id"], f["name"]))(
+    filter_options(engine, scope).teams), strict=True)}  # fmt: skip
+percent = st.column_config.NumberColumn(format="percent")
+money = st.column_config.NumberColumn(format=f"{currency_symbol('USD')}%,.0f")
+
+
+def save(
+    plan_key: str | None, based_on: int | None, fields: dict[str, object], rows: pd.DataFrame
+) -> None:
+    """Store a version; say what went wrong instead of raising."""
+    try:
+        stored = store_plan(
+            engine, scope, plan_key, items=stored_items(rows), based_on_version=based_on,
+            **fields,  # type: ignore[arg-type]
+        )  # fmt: skip
+    except PlanError as error:
+        st.error(str(error), icon=":material/error:")
+        return
+    invalidate_data()
+    st.session_state["inc_pending"] = stored.plan_key  # selected on the rerun, latest version
+    st.toast(f"Saved “{stored.name}” as version {stored.version}.", icon=":material/save:")
+    st.rerun()
+
+
+plans = list_plans(engine, scope)
+if plans.empty:
+    empty_state(
+        "No incentive plan yet.",
+        "Create one below." if can_edit else "Ask your sales head to set up a plan.",
+    )
+    if can_edit:
+        with st.form("inc_new"):
+            today = reference_date()
+            quarter = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+            fields = plan_fields(
+                "inc_new", TEAMS, company_wide=scope.role != "head", name="New plan",
+                start=quarter, end=(quarter + timedelta(days=95)).replace(day=1),
+                team=scope.team_id, bonus=0.0,
+            )  # fmt: skip
+            rows = plan_editor("inc_new_items", editor_rows(()))
+            if st.form_submit_button("Save plan", type="primary"):
+                save(None, None, fields, rows)
+    st.stop()
+
+labels = {
+    row.plan_key: f"{row.name} · {row.period_start:%d %b %Y} – "
+    f"{row.period_end - timedelta(days=1):%d %b %Y}"
+    for row in plans.itertuples()
+}
+if "inc_pending" in st.session_state:  # a plan just saved or copied: show its latest version
+    st.session_state["inc_plan"] = st.session_state.pop("inc_pending")
+    st.session_state.pop("inc_version", None)
+pick, version_pick = st.columns([3, 1])
+with pick:
+    plan_key = st.selectbox("Plan", list(labels), format_func=labels.get, key="inc_plan")
+history = plan_history(engine, scope, plan_key)
+versions = history["version"].astype(int).tolist()[::-1]
+with version_pick:
+    version = st.selectbox(
+        "Version", versions, key="inc_version",
+        format_func=lambda v: f"v{v}" + (" (latest)" if v == versions[0] else ""),
+    )  # fmt: skip
+
+try:
+    with st.spinner("Scoring the plan…", show_time=True):
+        report = cached_report(incentive_report, engine, scope, plan_key, version, reference_date())
+except PlanError as error:
+    st.error(str(error), icon=":material/error:")
+    st.stop()
+plan = report.plan
+export = context.export_context(f"Incentives — {plan.name} v{plan.version}")
+
+tabs = st.tabs(["Scorecards", "Plan", "What-if", "History"])
+with tabs[0]:
+    st.caption(
+        f"Actuals from {plan.period_start:%d %b %Y} up to "
+        f"{report.as_of - timedelta(days=1):%d %b %Y}"
+        f" · {report.elapsed_days} of {report.total_days} working days elapsed · on-target bonus "
+        f"{plan.on_target_bonus:,.0f}"
+    )
+    for warning in report.warnings:
+        st.warning(escape_markdown(warning.message), icon=":material/warning:")
+    summary = report.scorecard.summary
+    if summary.empty:
+        empty_state("No rep to score.", "The plan's team has no rep you may see.")
+    else:
+        status = report.pacing.pivot_table(
+            index="rep_id", columns="status", values="metric_key", aggfunc="count", fill_value=0
+        ).reindex(columns=["on track", "at risk", "off track"], fill_value=0)
+        table = summary.merge(status, left_on="rep_id", right_index=True, how="left")
+        shown = table[["name", "score", "bonus", "on track", "at risk", "off track", "note"]]
+        left, right = st.columns([3, 2])
+        with left:
+            data_table(
+                shown.rename(columns={"name": "Rep", "score": "Score", "bonus": "Bonus",
+                                      "on track": "On track", "at risk": "At risk",
+                                      "off track": "Off track", "note": "Note"}),
+                key="inc_summary", file_stem="scorecards", context=export,
+                column_config={"Score": percent, "Bonus": money},
+            )  # fmt: skip
+        with right:
+            fig = go.Figure(go.Histogram(x=summary["score"] * 100, marker={"color": PRIMARY},
+                                         xbins={"size": 10}, hovertemplate="%{x}%: %{y} reps"
+                                         "<extra></extra>"))  # fmt: skip
+            fig.update_xaxes(title="score (%)")
+            fig.update_yaxes(title="reps")
+            st.markdown("**Team distribution of scores**")
+            st.plotly_chart(apply_layout(fig, height=260), key="inc_distribution")
+        names = dict(zip(summary["rep_id"], summary["name"], strict=True))
+        rep = st.selectbox("Scorecard of", list(names), format_func=names.get, key="inc_rep")
+        items = report.scorecard.items
+        detail = items[items["rep_id"] == rep].merge(
+            report.pacing, on=["rep_id", "metric_key"], how="left"
+        )
+        detail = detail.assign(
+            metric=detail["metric_key"].map(lambda k: metric(k).label),
+            # a lower-is-better actual of 0 has no finite attainment (credited at the cap)
+            attainment=detail["attainment"].where(detail["attainment"] != float("inf")),
+        )
+        data_table(
+            detail[["metric", "actual", "target", "attainment", "credited", "effective_weight",
+                    "points", "expected", "status", "note"]]
+            .rename(columns={"metric": "Metric", "actual": "Actual", "target": "Target",
+                             "attainment": "Attainment", "credited": "Credited",
+                             "effective_weight": "Weight", "points": "Points",
+                             "expected": "Expected by now", "status": "Pacing", "note": "Note"}),
+            key="inc_detail", file_stem=f"scorecard_{rep}", context=export,
+            column_config={"Attainment": percent, "Credited": percent, "Weight": percent,
+                           "Points": percent},
+        )  # fmt: skip
+
+with tabs[1]:
+    rows = editor_rows(plan.items)
+    if not can_edit:
+        st.dataframe(rows, hide_index=True, width="stretch")
+    else:
+        st.caption(f"Editing adds version {max(versions) + 1}; earlier versions stay readable.")
+        with st.form("inc_edit"):
+            fields = plan_fields(
+                "inc_edit", TEAMS, company_wide=scope.role != "head", name=plan.name,
+                start=plan.period_start, end=plan.period_end, team=plan.team_id,
+                bonus=plan.on_target_bonus,
+            )  # fmt: skip
+            edited = plan_editor("inc_items", rows)
+            if st.form_submit_button("Save as a new version", type="primary"):
+                save(plan.plan_key, max(versions), fields, edited)
+        if st.button("Copy to the next period", icon=":material/content_copy:", key="inc_copy"):
+            try:
+                copied = copy_to_next_period(engine, scope, plan.plan_key)
+            except PlanError as error:
+                st.error(str(error), icon=":material/error:")
+            else:
+                invalidate_data()
+                st.session_state["inc_pending"] = copied.plan_key
+                st.rerun()
+
+with tabs[2]:
+    if report.scorecard.items.empty:
+        empty_state("Nothing to simulate.", "The plan has no scored rep.")
+    else:
+        st.caption("Change weights or targets; scores and bonuses are recomputed on the same "
+                   "actuals. Nothing is saved.")  # fmt: skip
+        changed = st.data_editor(editor_rows(plan.items), key="inc_whatif", hide_index=True,
+                                 width="stretch", disabled=["metric"])  # fmt: skip
+        try:
+            result = simulate(report, stored_items(changed))
+        except PlanError as error:
+            st.error(str(error), icon=":material/error:")
+        else:
+            a, b, c = st.columns(3)
+            a.metric("Bonus pool now", f"{result.pool:,.0f}")
+            b.metric("Bonus pool with the changes", f"{result.new_pool:,.0f}",
+                     delta=f"{result.pool_delta:+,.0f}")  # fmt: skip
+            c.metric("Gain / lose", f"{len(result.gainers)} / {len(result.losers)}")
+            diff = result.reps.assign(name=result.reps["rep_id"].map(names))
+            data_table(
+                diff[["name", "score", "new_score", "bonus", "new_bonus", "bonus_delta", "change"]]
+                .rename(columns={"name": "Rep", "score": "Score", "new_score": "New score",
+                                 "bonus": "Bonus", "new_bonus": "New bonus",
+                                 "bonus_delta": "Change", "change": "Effect"}),
+                key="inc_whatif_table", file_stem="what_if", context=export,
+                column_config={"Score": percent, "New score": percent, "Bonus": money,
+                               "New bonus": money, "Change": money},
+            )  # fmt: skip
+
+with tabs[3]:
+    data_table(
+        history.rename(columns={"version": "Version", "created_at": "Saved", "created_by_name":
+                                "By", "name": "Name", "item_count": "Items"})[
+            ["Version", "Saved", "By", "Name", "Items"]],
+        key="inc_history", file_stem="plan_history", context=export,
+    )  # fmt: skip

@@ -1,0 +1,236 @@
+"""Incentive scorecards of a stored plan (METRICS.md "Incentive scorecards").
+
+A plan version from ``crm_data.plans`` becomes an ``analytics.incentives.Plan`` (the direction of
+each item comes from the metric catalogue); the reps' actuals come from the catalogue's per-rep
+functions over the plan's period up to today; :func:`incentive_report` returns the scorecards,
+pacing, the score distribution and the plan's sanity warnings against the last four periods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+
+from analytics.incentives import (
+    Plan,
+    PlanItem,
+    PlanWarning,
+    Scorecard,
+    WhatIf,
+    pacing,
+    plan_warnings,
+    scorecard,
+    what_if,
+    working_days,
+)
+from crm_data.filters import Filters, Scope
+from crm_data.plans import PlanError, StoredItem, StoredPlan, load_plan
+from crm_data.queries.frames import Bind
+from crm_data.queries.people import filter_options, people
+from reports.catalogue import metric
+from reports.rep_metrics import rep_actuals
+
+__all__ = [
+    "HISTORY_PERIODS",
+    "IncentiveReport",
+    "incentive_report",
+    "plan_reps",
+    "simulate",
+    "to_plan",
+]
+
+#: Earlier periods of the plan's length checked by the sanity warnings.
+HISTORY_PERIODS = 4
+
+
+def to_plan(stored: StoredPlan) -> Plan:
+    """The analytics plan of a stored version (item directions from the metric catalogue).
+
+    Raises
+    ------
+    PlanError
+        When the version cannot be scored (an unknown metric, a lower-is-better item without a
+        cap, ...), with what to change.
+    """
+    try:
+        items = tuple(
+            PlanItem(
+                item.metric_key,
+                item.weight,
+                target=item.target,
+                threshold=item.threshold,
+                cap=item.cap,
+                accelerator=item.accelerator,
+                higher_is_better=metric(item.metric_key).higher_is_better,
+            )
+            for item in stored.items
+        )
+        targets = {
+            (item.metric_key, rep): target
+            for item in stored.items
+            for rep, target in item.rep_targets
+        }
+        return Plan(items, on_target_bonus=stored.on_target_bonus, targets=targets)
+    except (KeyError, ValueError) as error:
+        raise PlanError(f"Plan “{stored.name}” cannot be scored: {error}") from error
+
+
+def plan_reps(bind: Bind, scope: Scope, stored: StoredPlan) -> pd.DataFrame:
+    """The reps the plan scores that ``scope`` may see: role rep, in the plan's team (any team
+    for a company-wide plan), employed on the plan's first day or later.
+
+    Returns ``rep_id`` int, ``name`` str, ordered by name.
+    """
+    visible = filter_options(bind, scope).reps
+    roles = people(bind).set_index("employee_id")["role"]
+    reps = visible[visible["employee_id"].map(roles) == "rep"]
+    if stored.team_id is not None:
+        reps = reps[reps["team_id"] == stored.team_id]
+    reps = reps[reps["left_at"].isna() | (reps["left_at"] >= pd.Timestamp(stored.period_start))]
+    return reps.rename(columns={"employee_id": "rep_id"})[["rep_id", "name"]].reset_index(drop=True)
+
+
+def _filters(stored: StoredPlan, start: date, end: date, as_of: date | None = None) -> Filters:
+    teams = () if stored.team_id is None else (stored.team_id,)
+    return Filters(start, end, teams=teams, as_of=as_of)
+
+
+def _actuals(
+    bind: Bind, scope: Scope, plan: Plan, filters: Filters, reps: list[int]
+) -> pd.DataFrame:
+    """The reps' actuals, counts and money of reps without any deal in the basis set to 0
+    (a missing count is a zero, not an unknown).
+    """
+    actuals = rep_actuals(bind, filters, scope, list(plan.keys))
+    actuals = actuals[actuals["rep_id"].isin(reps)]
+    zeros = []
+    for key in plan.keys:
+        if metric(key).unit not in ("count", "money"):
+            continue
+        have = set(actuals.loc[actuals["metric_key"] == key, "rep_id"])
+        missing = sorted(set(reps) - have)
+        zeros.append(pd.DataFrame({"rep_id": missing, "metric_key": key, "actual": 0.0}))
+    return pd.concat([actuals, *zeros], ignore_index=True)
+
+
+@dataclass(frozen=True)
+class IncentiveReport:
+    """What the Incentives page shows for one plan version.
+
+    Attributes
+    ----------
+    plan : StoredPlan
+        The version scored.
+    as_of : date
+        Actuals are counted up to this day (excluded): today + 1 day, within the plan period.
+    elapsed_days, total_days : int
+        Working days of the plan period elapsed by ``as_of``, and in all.
+    reps : DataFrame
+        ``rep_id``, ``name`` of the reps scored.
+    scorecard : Scorecard
+        Items and per-rep summary (``analytics.incentives.scorecard``), with ``name`` added.
+    pacing : DataFrame
+        Per (rep, item): ``expected`` by now and ``status`` (on track / at risk / off track).
+    warnings : list of PlanWarning
+        The plan's sanity warnings against the last :data:`HISTORY_PERIODS` periods.
+    """
+
+    plan: StoredPlan
+    as_of: date
+    elapsed_days: int
+    total_days: int
+    reps: pd.DataFrame
+    scorecard: Scorecard
+    pacing: pd.DataFrame
+    warnings: list[PlanWarning]
+
+
+def _history(
+    bind: Bind, scope: Scope, stored: StoredPlan, plan: Plan, reps: list[int]
+) -> pd.DataFrame:
+    """The reps' actuals in the :data:`HISTORY_PERIODS` periods of the same length before."""
+    length = stored.period_end - stored.period_start
+    frames = []
+    for back in range(HISTORY_PERIODS, 0, -1):
+        start = stored.period_start - back * length
+        period = _filters(stored, start, start + length)
+        frames.append(_actuals(bind, scope, plan, period, reps).assign(period=start))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _pacing(items: pd.DataFrame, elapsed: int, total: int) -> pd.DataFrame:
+    """Pacing of every scored item: metrics that accumulate over the period (won revenue, new
+    deals) are paced linearly; levels (rates, snapshots) hold their target all along.
+    """
+    rows = []
+    accumulates = items["metric_key"].map(lambda key: metric(key).accumulates)
+    for cumulative in (True, False):
+        part = items[accumulates == cumulative]
+        if part.empty:
+            continue
+        paced = pacing(part["actual"], part["target"], elapsed, total,
+                       part["higher_is_better"], cumulative=cumulative)  # fmt: skip
+        rows.append(part[["rep_id", "metric_key"]].join(paced[["expected", "status"]]
+                                                          .set_axis(part.index)))  # fmt: skip
+    if not rows:
+        return pd.DataFrame({"rep_id": [], "metric_key": [], "expected": [], "status": []})
+    return pd.concat(rows).sort_index()
+
+
+def incentive_report(
+    bind: Bind, scope: Scope, plan_key: str, version: int | None, today: date
+) -> IncentiveReport:
+    """Score ``plan_key`` (``version``, default the latest) for the reps ``scope`` may see.
+
+    Raises
+    ------
+    PlanError
+        When the plan does not exist or is not visible, or cannot be scored.
+    """
+    stored = load_plan(bind, scope, plan_key, version)
+    plan = to_plan(stored)
+    as_of = min(max(today + timedelta(days=1), stored.period_start), stored.period_end)
+    reps = plan_reps(bind, scope, stored)
+    ids = reps["rep_id"].astype(int).tolist()
+    filters = _filters(stored, stored.period_start, stored.period_end, as_of)
+    card = scorecard(_actuals(bind, scope, plan, filters, ids), plan, reps=ids)
+    names = reps.set_index("rep_id")["name"]
+    card = Scorecard(
+        items=card.items.assign(name=card.items["rep_id"].map(names)),
+        summary=card.summary.assign(name=card.summary["rep_id"].map(names)),
+    )
+    elapsed = int(working_days(stored.period_start, as_of))
+    total = int(working_days(stored.period_start, stored.period_end))
+    return IncentiveReport(
+        plan=stored,
+        as_of=as_of,
+        elapsed_days=elapsed,
+        total_days=total,
+        reps=reps,
+        scorecard=card,
+        pacing=_pacing(card.items, elapsed, total),
+        warnings=plan_warnings(plan, _history(bind, scope, stored, plan, ids)),
+    )
+
+
+def simulate(report: IncentiveReport, items: Sequence[Mapping[str, Any]]) -> WhatIf:
+    """The reps' scores and bonuses if the plan had ``items`` (changed weights or targets), on
+    the same actuals — nothing is stored.
+
+    Raises
+    ------
+    PlanError
+        When the changed items cannot be scored (e.g. a negative weight), with what to fix.
+    """
+    try:
+        changed = tuple(StoredItem(**dict(item)) for item in items)
+    except TypeError as error:
+        raise PlanError(f"The changed plan is incomplete: {error}") from error
+    trial = to_plan(replace(report.plan, items=changed))
+    actuals = report.scorecard.items[["rep_id", "metric_key", "actual"]]
+    reps = report.scorecard.summary["rep_id"].tolist()
+    return what_if(actuals, to_plan(report.plan), trial, reps=reps)

@@ -1,0 +1,176 @@
+"""Incentive scorecards end to end on a fresh S demo database: a stored plan scored from the
+reps' actuals (checked against plain SQL and a hand computation), scope, versions, what-if, and
+the Incentives page through AppTest (admin, head editing, rep reading only their own card)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from datetime import date
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from streamlit.testing.v1 import AppTest
+
+from crm_data.filters import Scope
+from crm_data.plans import PlanError, StoredItem, load_plan, save_plan
+from reports.incentives import incentive_report, simulate
+from tests.test_app_shell import app_database, run
+
+START, END = date(2026, 4, 1), date(2026, 7, 1)  # Q2 2026; the demo ends on 30 Jun 2026
+TODAY = date(2026, 6, 29)
+ITEMS = [
+    StoredItem("won_revenue", 0.5, target=400_000.0, threshold=0.5, cap=1.5),
+    StoredItem("new_deals", 0.3, target=40.0, cap=1.2),
+    StoredItem("stuck_deals", 0.2, target=3.0, cap=1.5),
+]
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with app_database(tmp_path_factory.mktemp("incentives")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def engine(url: str) -> Iterator[sa.Engine]:
+    engine = sa.create_engine(url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def team(engine: sa.Engine) -> dict[str, int]:
+    """A team with its head and two reps, and a rep of another team."""
+    with engine.connect() as conn:
+        team_id, head = conn.execute(
+            sa.text("SELECT id, head_id FROM teams WHERE head_id IS NOT NULL ORDER BY id LIMIT 1")
+        ).one()
+        reps = conn.execute(
+            sa.text("SELECT id FROM employees WHERE role = 'rep' AND team_id = :t "
+                    "AND left_at IS NULL ORDER BY id"), {"t": team_id}
+        ).scalars().all()  # fmt: skip
+        other = conn.execute(
+            sa.text("SELECT min(id) FROM employees WHERE role = 'rep' AND team_id <> :t"),
+            {"t": team_id},
+        ).scalar_one()
+    return {"team": team_id, "head": head, "rep": reps[0], "rep2": reps[1], "other": other}
+
+
+@pytest.fixture(scope="module")
+def plan_key(engine: sa.Engine, team: dict[str, int]) -> str:
+    plan = save_plan(
+        engine, Scope.head(team["team"], team["head"]), None, name="Q2 plan",
+        period_start=START, period_end=END, team_id=team["team"], on_target_bonus=4000.0,
+        items=ITEMS,
+    )  # fmt: skip
+    return plan.plan_key
+
+
+def won_revenue(engine: sa.Engine, rep: int) -> float:
+    with engine.connect() as conn:
+        return float(conn.execute(sa.text(
+            "SELECT coalesce(sum(amount), 0) FROM deals WHERE status = 'won' AND owner_id = :r "
+            "AND closed_at >= :s AND closed_at < :e"), {"r": rep, "s": START, "e": END}
+        ).scalar_one())  # fmt: skip
+
+
+def credited(a: float, threshold: float, cap: float) -> float:
+    return 0.0 if a < threshold else min(a, cap)
+
+
+def test_scorecard_from_the_reps_actuals(
+    engine: sa.Engine, team: dict[str, int], plan_key: str
+) -> None:
+    report = incentive_report(engine, Scope.everyone(), plan_key, None, TODAY)
+    assert report.as_of == date(2026, 6, 30)
+    assert (report.elapsed_days, report.total_days) == (64, 65)
+    items = report.scorecard.items.set_index(["rep_id", "metric_key"])
+    rep = team["rep"]
+    revenue = won_revenue(engine, rep)
+    assert items.loc[(rep, "won_revenue"), "actual"] == pytest.approx(revenue)
+    # the score by hand from the three actuals
+    actual = {key: items.loc[(rep, key), "actual"] for key in ("won_revenue", "new_deals",
+                                                               "stuck_deals")}  # fmt: skip
+    stuck = actual["stuck_deals"]
+    expected = (
+        0.5 * credited(actual["won_revenue"] / 400_000, 0.5, 1.5)
+        + 0.3 * credited(actual["new_deals"] / 40, 0.0, 1.2)
+        + 0.2 * (1.5 if stuck == 0 else credited(3 / stuck, 0.0, 1.5))
+    )
+    summary = report.scorecard.summary.set_index("rep_id")
+    assert summary.loc[rep, "score"] == pytest.approx(expected)
+    assert summary.loc[rep, "bonus"] == pytest.approx(4000 * expected)
+    # every rep of the team is scored, a rep without deals with zero counts
+    assert {team["rep"], team["rep2"]} <= set(summary.index)
+    assert team["other"] not in summary.index
+    assert set(report.pacing["status"].dropna()) <= {"on track", "at risk", "off track"}
+
+
+def test_a_rep_reads_only_their_own_scorecard(
+    engine: sa.Engine, team: dict[str, int], plan_key: str
+) -> None:
+    mine = incentive_report(engine, Scope.rep(team["rep"]), plan_key, None, TODAY)
+    assert mine.scorecard.summary["rep_id"].tolist() == [team["rep"]]
+    everyone = incentive_report(engine, Scope.everyone(), plan_key, None, TODAY)
+    theirs = everyone.scorecard.summary.set_index("rep_id").loc[team["rep"], "score"]
+    assert mine.scorecard.summary["score"].iloc[0] == pytest.approx(theirs)
+    with pytest.raises(PlanError):  # another team's rep cannot even see the plan
+        incentive_report(engine, Scope.rep(team["other"]), plan_key, None, TODAY)
+
+
+def test_versions_score_separately_and_what_if_moves_the_pool(
+    engine: sa.Engine, team: dict[str, int], plan_key: str
+) -> None:
+    head = Scope.head(team["team"], team["head"])
+    first = load_plan(engine, head, plan_key, 1)
+    doubled = [StoredItem("won_revenue", 0.5, target=800_000.0, threshold=0.5, cap=1.5),
+               *ITEMS[1:]]  # fmt: skip
+    save_plan(engine, head, plan_key, name="Q2 plan", period_start=START, period_end=END,
+              team_id=team["team"], on_target_bonus=4000.0, items=doubled,
+              based_on_version=1)  # fmt: skip
+    old = incentive_report(engine, head, plan_key, 1, TODAY)
+    new = incentive_report(engine, head, plan_key, 2, TODAY)
+    assert old.plan == first
+    assert new.plan.version == 2
+    old_total = old.scorecard.summary["score"].sum()
+    assert new.scorecard.summary["score"].sum() <= old_total  # a harder target scores less
+    # the what-if of the same change, on version 1's actuals
+    result = simulate(old, [vars(item) | {"rep_targets": ()} for item in doubled])
+    assert result.new_pool == pytest.approx(new.scorecard.summary["bonus"].sum())
+    assert result.pool == pytest.approx(old.scorecard.summary["bonus"].sum())
+    assert result.pool_delta <= 0
+    assert not math.isnan(result.pool)
+
+
+def summary_table(at: AppTest) -> pd.DataFrame:
+    found = [d.value for d in at.dataframe if {"Rep", "Score", "On track"} <= set(d.value.columns)]
+    assert len(found) == 1
+    return found[0]
+
+
+def test_incentives_page_for_admin_head_and_rep(
+    url: str, team: dict[str, int], plan_key: str
+) -> None:
+    at = run()
+    at.switch_page("pages/incentives.py").run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Incentives"
+    reps = summary_table(at)["Rep"].tolist()
+    assert len(reps) >= 2
+    # a rep sees a one-row scorecard table and no editor
+    at = run(role="rep", employee=team["rep"])
+    at.switch_page("pages/incentives.py").run()
+    assert not at.exception, at.exception
+    assert len(summary_table(at)) == 1
+    assert not [b for b in at.button if b.label == "Copy to the next period"]
+    # a head sees the editor and can copy the plan to the next period
+    at = run(role="head", employee=team["head"])
+    at.switch_page("pages/incentives.py").run()
+    assert not at.exception, at.exception
+    at.button(key="inc_copy").click().run()
+    assert not at.exception, at.exception
+    assert "Jul 2026" in at.selectbox(key="inc_plan").format_func(
+        at.selectbox(key="inc_plan").value
+    )

@@ -1,0 +1,109 @@
+"""The incentive-plan editor: plan items as an editable table (percentages on screen,
+fractions stored) and the plan's name, period, team and bonus inputs.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from crm_data.plans import StoredItem
+from reports.catalogue import per_rep_metrics
+
+__all__ = ["METRIC_LABELS", "editor_rows", "plan_editor", "plan_fields", "stored_items"]
+
+#: Metric key -> label, for the metrics a plan can score.
+METRIC_LABELS: dict[str, str] = {m.key: m.label for m in per_rep_metrics()}
+
+
+def editor_rows(items: tuple[StoredItem, ...]) -> pd.DataFrame:
+    """Plan items as the editor shows them (percentages as numbers of %)."""
+    return pd.DataFrame(
+        {
+            "metric": [METRIC_LABELS.get(i.metric_key, i.metric_key) for i in items],
+            "weight_pct": [100 * i.weight for i in items],
+            "target": [i.target for i in items],
+            "threshold_pct": [100 * i.threshold for i in items],
+            "cap_pct": [None if i.cap is None else 100 * i.cap for i in items],
+            "accelerator": [i.accelerator for i in items],
+        }
+    )
+
+
+def stored_items(rows: pd.DataFrame) -> list[dict[str, object]]:
+    """Editor rows back to plan items (fractions); rows without a metric are skipped."""
+    keys = {label: key for key, label in METRIC_LABELS.items()}
+    items = []
+    for row in rows.itertuples(index=False):
+        if not isinstance(row.metric, str) or row.metric not in keys:
+            continue
+        items.append({
+            "metric_key": keys[row.metric], "weight": (row.weight_pct or 0) / 100,
+            "target": row.target, "threshold": (row.threshold_pct or 0) / 100,
+            "cap": None if pd.isna(row.cap_pct) else row.cap_pct / 100,
+            "accelerator": row.accelerator,
+        })  # fmt: skip
+    return items
+
+
+def plan_editor(key: str, rows: pd.DataFrame) -> pd.DataFrame:
+    """The items table of a plan, editable."""
+    return st.data_editor(
+        rows, key=key, num_rows="dynamic", hide_index=True, width="stretch",
+        column_config={
+            "metric": st.column_config.SelectboxColumn(
+                "Metric", options=list(METRIC_LABELS.values()), required=True,
+                help="Any metric of the catalogue that can be computed per rep."),
+            "weight_pct": st.column_config.NumberColumn(
+                "Weight %", min_value=0.0, max_value=100.0, format="%.1f",
+                help="Weights should add up to 100 %."),
+            "target": st.column_config.NumberColumn(
+                "Target", min_value=0.0, help="Per rep, for the whole period. 0 or empty: "
+                "the item is left out and the other weights are scaled up."),
+            "threshold_pct": st.column_config.NumberColumn(
+                "Threshold %", min_value=0.0, format="%.0f",
+                help="Below this attainment the item credits nothing."),
+            "cap_pct": st.column_config.NumberColumn(
+                "Cap %", min_value=0.0, format="%.0f",
+                help="Most attainment credited (required for lower-is-better metrics)."),
+            "accelerator": st.column_config.NumberColumn(
+                "Accelerator", min_value=1.0, format="%.2f",
+                help="Multiplier of the attainment above 100 %."),
+        },
+    )  # fmt: skip
+
+
+def plan_fields(
+    prefix: str,
+    teams: dict[int, str],
+    *,
+    company_wide: bool,
+    name: str,
+    start: date,
+    end: date,
+    team: int | None,
+    bonus: float,
+) -> dict[str, object]:
+    """Name, period (inclusive dates on screen, the exclusive end stored), team and on-target
+    bonus inputs; ``company_wide`` offers a plan without a team.  Returns ``save_plan``'s
+    keyword arguments.
+    """
+    left, middle, right = st.columns([3, 3, 2])
+    with left:
+        new_name = st.text_input("Plan name", name, key=f"{prefix}_name")
+    with middle:
+        period = st.date_input("Period (first and last day)", (start, end - timedelta(days=1)),
+                               key=f"{prefix}_period", format="YYYY-MM-DD")  # fmt: skip
+    with right:
+        new_bonus = st.number_input("On-target bonus", min_value=0.0, value=float(bonus),
+                                    step=500.0, key=f"{prefix}_bonus")  # fmt: skip
+    options: list[int | None] = [None, *teams] if company_wide else list(teams)
+    chosen = st.selectbox(
+        "Team", options, index=options.index(team) if team in options else 0,
+        format_func=lambda t: "Company-wide" if t is None else teams[t], key=f"{prefix}_team",
+    )  # fmt: skip
+    first, last = period if isinstance(period, tuple) and len(period) == 2 else (start, end)
+    return {"name": new_name, "period_start": first, "period_end": last + timedelta(days=1),
+            "team_id": chosen, "on_target_bonus": new_bonus}  # fmt: skip
