@@ -43,6 +43,7 @@ from analytics.grouped import (
     safe_rates,
     tally,
 )
+from analytics.periods import working_days
 from analytics.survival import kaplan_meier, km_quantiles
 
 __all__ = [
@@ -122,23 +123,6 @@ def _share_frame(
 
 
 # ---- working days -----------------------------------------------------------------------------
-
-
-def working_days(start: date, end: date, holidays: Sequence[date] = ()) -> int:
-    """Working days (Monday–Friday, not a holiday) in ``[start, end)``.
-
-    The normalisation of METRICS.md "Activities done" per working day.  0 when
-    ``end <= start``.
-
-    Examples
-    --------
-    >>> working_days(date(2024, 1, 1), date(2024, 2, 1))  # January 2024: 23 weekdays
-    23
-    >>> working_days(date(2024, 1, 1), date(2024, 2, 1), holidays=[date(2024, 1, 1)])
-    22
-    """
-    count = np.busday_count(_day(start), _day(end), holidays=_holidays(holidays))
-    return max(int(count), 0)
 
 
 def _periods(start: date, end: date, unit: str) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex]:

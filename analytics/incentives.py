@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.grouped import require_columns, safe_rates
+from analytics.periods import working_days
 
 __all__ = [
     "GAMING_SIGNALS",
@@ -600,49 +601,6 @@ def scorecard(
 
 
 # --- pacing and working days ---------------------------------------------------------------
-
-
-def _dates(values: Any) -> np.ndarray:
-    """Dates (str, date, datetime, Timestamp or array-like of them) as datetime64[D]."""
-    stamps = pd.to_datetime(pd.Index(np.atleast_1d(np.asarray(values, dtype=object))))
-    if stamps.hasnans:
-        raise ValueError("working_days needs dates, got a missing one")
-    if stamps.tz is not None:
-        stamps = stamps.tz_localize(None)
-    return stamps.to_numpy().astype("datetime64[D]")
-
-
-def working_days(start: Any, end: Any, holidays: Sequence[Any] = ()) -> Any:
-    """Working days (Monday–Friday, minus ``holidays``) in the half-open ``[start, end)``.
-
-    Parameters
-    ----------
-    start, end : date-like or array-like of dates
-        Times of day are ignored (the date counts).  ``end`` must not be before ``start``.
-    holidays : sequence of date-like
-        Days not worked.
-
-    Returns
-    -------
-    int or ndarray of int64
-        An int when both bounds are scalars.
-
-    Examples
-    --------
-    >>> working_days("2024-01-01", "2024-01-08")  # Mon .. next Mon, exclusive
-    5
-    >>> working_days("2024-01-06", "2024-01-08")  # Sat, Sun
-    0
-    >>> working_days("2024-01-01", "2024-02-01", holidays=["2024-01-01"])
-    22
-    """
-    first, last = _dates(start), _dates(end)
-    if (last < first).any():
-        raise ValueError("end must not be before start (the period is [start, end))")
-    days = np.busday_count(first, last, holidays=_dates(holidays) if len(holidays) else [])
-    if np.ndim(start) == 0 and np.ndim(end) == 0:
-        return int(days[0])
-    return days.astype(np.int64)
 
 
 def _day_counts(elapsed: Any, total: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -8,9 +8,12 @@ clock: the caller passes ``today``.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 __all__ = [
@@ -22,6 +25,7 @@ __all__ = [
     "period_label",
     "resolve_period",
     "shift_months",
+    "working_days",
 ]
 
 #: Preset key -> menu label, in menu order.
@@ -226,3 +230,46 @@ def elapsed_days(since: pd.Series, as_of: datetime) -> pd.Series:
     NaN where ``since`` is NaT; negative for moments after ``as_of``.
     """
     return (pd.Timestamp(as_of) - since).dt.total_seconds() / 86_400
+
+
+def _as_days(values: Any) -> np.ndarray:
+    """Dates (str, date, datetime, Timestamp or array-like of them) as datetime64[D]."""
+    stamps = pd.to_datetime(pd.Index(np.atleast_1d(np.asarray(values, dtype=object))))
+    if stamps.hasnans:
+        raise ValueError("working_days needs dates, got a missing one")
+    if stamps.tz is not None:
+        stamps = stamps.tz_localize(None)
+    return stamps.to_numpy().astype("datetime64[D]")
+
+
+def working_days(start: Any, end: Any, holidays: Sequence[Any] = ()) -> Any:
+    """Working days (Monday–Friday, minus ``holidays``) in the half-open ``[start, end)``: the
+    normalisation of METRICS.md "Activities done" per working day and of incentive pacing.
+
+    Parameters
+    ----------
+    start, end : date-like or array-like of dates
+        Times of day are ignored (the date counts); 0 where ``end`` is not after ``start``.
+    holidays : sequence of date-like
+        Days not worked.
+
+    Returns
+    -------
+    int or ndarray of int64
+        An int when both bounds are scalars.
+
+    Examples
+    --------
+    >>> working_days("2024-01-01", "2024-01-08")  # Mon .. next Mon, exclusive
+    5
+    >>> working_days("2024-01-06", "2024-01-08")  # Sat, Sun
+    0
+    >>> working_days("2024-01-01", "2024-02-01", holidays=["2024-01-01"])
+    22
+    """
+    first, last = _as_days(start), _as_days(end)
+    days = np.busday_count(first, np.maximum(first, last),
+                           holidays=_as_days(holidays) if len(holidays) else [])  # fmt: skip
+    if np.ndim(start) == 0 and np.ndim(end) == 0:
+        return int(days[0])
+    return days.astype(np.int64)
