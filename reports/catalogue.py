@@ -28,7 +28,7 @@ class Metric:
         Short label of a card or a column.
     description : str
         The definition, as METRICS.md states it for this app.
-    unit : {"money", "count", "ratio", "days", "multiple"}
+    unit : {"money", "count", "decimal", "ratio", "days", "hours", "multiple"}
         How values are shown.
     section : str
         The group it belongs to ("Revenue", "Funnel", "Pipeline", "Activity", "Customers").
@@ -110,9 +110,38 @@ _METRICS = (
            "Open pipeline expected to close in the quarter of the period end / (the quarter's "
            "quota − won so far in it); empty when the quota is met.", "multiple", "Pipeline"),
     # ---- activity and customers ------------------------------------------------------------
+    Metric("activities_done", "Activities done",
+           "Calls, meetings, e-mails and tasks done in the period, attributed to whoever did "
+           "them.", "count", "Activity", accumulates=True),
+    Metric("activities_per_day", "Activities per working day",
+           "Activities done / working days (Monday–Friday) the employees were employed in the "
+           "period.", "decimal", "Activity"),
+    Metric("followup_compliance", "Follow-up compliance",
+           "Planned activities due in the period done by their due time + 1 day / those due "
+           "(those still within the grace day at the period end are not judged yet).",
+           "ratio", "Activity"),
+    Metric("overdue_followups", "Overdue follow-ups",
+           "Planned activities due before the end of the period and not done.", "count",
+           "Activity", higher_is_better=False),
+    Metric("next_step_coverage", "Next-step coverage",
+           "Share of the deals open at the end of the period with a planned activity due "
+           "then or later.", "ratio", "Activity"),
+    Metric("lead_response_hours", "Lead response (median h)",
+           "Median hours from a deal's creation to its first done activity (Kaplan–Meier: "
+           "deals not yet contacted count as still waiting).", "hours", "Activity",
+           higher_is_better=False),
+    Metric("data_discipline", "Data discipline",
+           "Share of the open deals touched (stage change or done activity) in the 30 days "
+           "before the end of the period.", "ratio", "Activity"),
+    Metric("reactivated_clients", "Reactivated clients",
+           "Customers forgotten at the start of the period with an order or a done activity "
+           "in it.", "count", "Customers", accumulates=True),
+    Metric("new_direction_clients", "New-direction clients",
+           "Accounts that ordered, or won a deal, in a new product line during the period.",
+           "count", "Customers", accumulates=True),
     Metric("active_conversations", "Active conversations",
            "Open deals with at least one done activity in the 14 days before the end of the "
-           "period.", "count", "Activity"),
+           "period.", "decimal", "Activity"),
     Metric("new_clients", "New clients",
            "Accounts whose first order (or first won deal, without orders) falls in the period.",
            "count", "Customers", accumulates=True),

@@ -9,9 +9,10 @@ from analytics.deltas import Delta, delta
 
 __all__ = ["Kpi", "Unit"]
 
-#: How a value is shown: money in the account currency, a count, a ratio (a fraction shown in %),
-#: days, or a multiple (pipeline coverage, shown as "3.2×").
-Unit = Literal["money", "count", "ratio", "days", "multiple"]
+#: How a value is shown: money in the account currency, a count, a decimal number (one
+#: decimal, e.g. activities per day), a ratio (a fraction shown in %),
+#: days, hours, or a multiple (pipeline coverage, shown as "3.2×").
+Unit = Literal["money", "count", "decimal", "ratio", "days", "hours", "multiple"]
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class Kpi:
         Stable identifier and the card's label.
     value, previous : float
         This period's value and the comparison period's (NaN when undefined).
-    unit : {"money", "count", "ratio", "days", "multiple"}
+    unit : {"money", "count", "decimal", "ratio", "days", "hours", "multiple"}
         How the value is shown; ratios are fractions (0.42 = 42 %).
     higher_is_better : bool
         Colours the delta (a rise in forgotten clients is bad).

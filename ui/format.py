@@ -77,6 +77,10 @@ def format_value(value: float | None, unit: Unit, currency: str | None = None) -
         return f"{100 * value:.1f}%"
     if unit == "days":
         return f"{value:,.1f} d"
+    if unit == "hours":
+        return f"{value:,.1f} h"
+    if unit == "decimal":
+        return f"{value:,.1f}"
     if unit == "multiple":
         return f"{value:,.1f}×"
     return f"{value:,.0f}"

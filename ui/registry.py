@@ -74,6 +74,7 @@ SECTION_ORDER: tuple[str, ...] = ("Management", "Sales", "Customers", "Data")
 PAGES: list[PageSpec] = [
     PageSpec("pages/overview.py", "Overview", "overview", ":material/dashboard:", "Management"),
     PageSpec("pages/funnel.py", "Funnel", "funnel", ":material/filter_alt:", "Sales"),
+    PageSpec("pages/activity.py", "Activity", "activity", ":material/call:", "Sales"),
     PageSpec(
         "pages/incentives.py", "Incentives", "incentives", ":material/emoji_events:", "Sales",
         filters=False,

@@ -1,0 +1,184 @@
+"""Activity: the work that leads to money — activities per rep and week, conversations,
+follow-up discipline, next steps, lead response, new / reactivated / forgotten clients."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from reports.activity import activity_report
+from ui.cache import cached_report
+from ui.charts import ACTIVITY_COLOURS, COMPARISON, PRIMARY, apply_layout
+from ui.empty import empty_state
+from ui.engine import get_engine
+from ui.format import currency_symbol
+from ui.kpi import kpi_row
+from ui.page import page_context, page_header
+from ui.registry import route_through_app
+from ui.tables import data_table
+
+route_through_app()
+context = page_context("activity")
+engine = get_engine()
+assert context.filters is not None and context.period is not None
+page_header("Activity", context, "Conversations, follow-ups, next steps and clients")
+
+with st.spinner("Computing the activity KPIs…", show_time=True):
+    report = cached_report(activity_report, engine, context.filters, context.scope)
+currency = report.currency
+money = st.column_config.NumberColumn(format=f"{currency_symbol(currency)}%,.0f")
+percent = st.column_config.NumberColumn(format="percent")
+one = st.column_config.NumberColumn(format="%.1f")
+day = st.column_config.DateColumn(format="YYYY-MM-DD")
+
+kpi_row(report.kpis[:5], currency)
+kpi_row(report.kpis[5:], currency)
+
+# ---- who does what, week by week ------------------------------------------------------------
+st.subheader("Activities by rep and week", anchor=False)
+heat = report.heatmap
+if heat.empty:
+    empty_state("No activity was done in this period.", "Pick a longer period in the sidebar.")
+else:
+    types = sorted(heat["type"].unique())
+    kind = st.segmented_control("Type", ["all", *types], default="all", key="act_type",
+                                required=True)  # fmt: skip
+    rows = heat if kind in (None, "all") else heat[heat["type"] == kind]
+    grid = rows.pivot_table(index="name", columns="period", values="activities", aggfunc="sum",
+                            fill_value=0)  # fmt: skip
+    grid = grid.loc[grid.sum(axis=1).sort_values(ascending=False).index]
+    fig = go.Figure(go.Heatmap(
+        z=grid.to_numpy(), x=[f"{p:%d %b}" for p in grid.columns], y=list(grid.index),
+        colorscale="Blues", hovertemplate="%{y}<br>week of %{x}: %{z} activities<extra></extra>",
+        colorbar={"title": "done"},
+    ))  # fmt: skip
+    fig.update_yaxes(autorange="reversed")
+    left, right = st.columns([3, 2])
+    with left:
+        st.plotly_chart(apply_layout(fig, height=max(320, 18 * len(grid) + 80)), key="act_heat")
+    with right:
+        st.markdown("**Activities per week** vs the comparison period")
+        trend = go.Figure()
+        for activity_type, part in report.trend.groupby("type"):
+            colour = ACTIVITY_COLOURS.get(str(activity_type), PRIMARY)
+            trend.add_bar(x=part["period"], y=part["activities"], name=str(activity_type),
+                          marker={"color": colour})  # fmt: skip
+        trend.add_scatter(
+            x=report.previous_trend["period"], y=report.previous_trend["previous"], mode="lines",
+            name="Comparison period (all types)", line={"color": COMPARISON, "dash": "dash"},
+        )  # fmt: skip
+        trend.update_layout(barmode="stack")
+        st.plotly_chart(apply_layout(trend, height=320), key="act_trend")
+
+# ---- per rep ------------------------------------------------------------------------------------
+st.subheader("Discipline per rep", anchor=False)
+per_rep = report.per_rep
+per_rep = per_rep[(per_rep["activities"].fillna(0) > 0) | (per_rep["open_deals"].fillna(0) > 0)]
+if per_rep.empty:
+    empty_state("No rep activity in this period.", "Pick a longer period.")
+else:
+    data_table(
+        per_rep[["name", "activities", "working_days", "per_working_day", "judged", "compliance",
+                 "overdue", "open_deals", "coverage"]]
+        .sort_values("per_working_day", ascending=False)
+        .rename(columns={"name": "Rep", "activities": "Activities", "working_days": "Working days",
+                         "per_working_day": "Per working day", "judged": "Follow-ups due",
+                         "compliance": "Done on time", "overdue": "Overdue",
+                         "open_deals": "Open deals", "coverage": "With a next step"}),
+        key="act_reps", file_stem="activity_per_rep",
+        context=context.export_context("Activity — per rep"),
+        column_config={"Per working day": one, "Done on time": percent,
+                       "With a next step": percent},
+    )  # fmt: skip
+
+tabs = st.tabs(["Forgotten clients — call list", "Overdue follow-ups", "Negotiations",
+                "New and reactivated clients", "Lost reasons"])  # fmt: skip
+with tabs[0]:
+    st.caption("Customers with no order and no done activity for 90 days and no open deal; "
+               "call the largest first.")  # fmt: skip
+    if report.forgotten.empty:
+        empty_state("No forgotten client.", "Every customer was in touch within 90 days.")
+    else:
+        data_table(
+            report.forgotten.rename(columns={
+                "account_id": "Account id", "account": "Client", "owner": "Owner",
+                "region": "Region", "last_contact_at": "Last contact",
+                "last_order_at": "Last order", "days_since_contact": "Days silent",
+                "revenue": "Lifetime revenue", "action": "Suggested action"}),
+            key="act_forgotten", file_stem="forgotten_clients_call_list",
+            context=context.export_context("Activity — forgotten clients call list"),
+            column_config={"Last contact": day, "Last order": day, "Days silent": one,
+                           "Lifetime revenue": money},
+        )  # fmt: skip
+with tabs[1]:
+    if report.overdue.empty:
+        empty_state("No overdue follow-up.", "Every planned activity is done or not yet due.")
+    else:
+        data_table(
+            report.overdue.rename(columns={"employee": "Owner", "type": "Type", "due_at": "Due",
+                                           "deal": "Deal", "account": "Account"}),
+            key="act_overdue", file_stem="overdue_followups",
+            context=context.export_context("Activity — overdue follow-ups"),
+            column_config={"Due": day},
+        )  # fmt: skip
+with tabs[2]:
+    st.caption("Open deals at the end of the period by stage: how many, how much, how long "
+               "they have been there, and how many are stuck.")  # fmt: skip
+    data_table(
+        report.negotiations[["stage", "deals", "amount", "median_days_in_stage",
+                             "median_age_days", "stuck", "stuck_share"]]
+        .rename(columns={"stage": "Stage", "deals": "Deals", "amount": "Amount",
+                         "median_days_in_stage": "Median days in stage",
+                         "median_age_days": "Median age (days)", "stuck": "Stuck",
+                         "stuck_share": "Stuck share"}),
+        key="act_negotiations", file_stem="negotiations_state",
+        context=context.export_context("Activity — negotiations state"),
+        column_config={"Amount": money, "Median days in stage": one, "Median age (days)": one,
+                       "Stuck share": percent},
+    )  # fmt: skip
+with tabs[3]:
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**New-direction clients** by region and product line")
+        if report.new_direction.empty:
+            empty_state("No client bought into a new line.", "Pick a longer period.")
+        else:
+            data_table(
+                report.new_direction.rename(columns={"region": "Region",
+                                                     "product_line": "Product line",
+                                                     "clients": "Clients"}),
+                key="act_new_direction", file_stem="new_direction_clients",
+                context=context.export_context("Activity — new-direction clients"),
+            )  # fmt: skip
+    with right:
+        st.markdown("**Reactivated clients** (forgotten at the start, back in touch)")
+        if report.reactivated.empty:
+            empty_state("No client was reactivated.", "Pick a longer period.")
+        else:
+            data_table(
+                report.reactivated[["account", "owner", "region", "last_contact_before",
+                                    "days_silent", "ordered", "contacted"]]
+                .rename(columns={"account": "Client", "owner": "Owner", "region": "Region",
+                                 "last_contact_before": "Last contact before",
+                                 "days_silent": "Days silent", "ordered": "Ordered",
+                                 "contacted": "Contacted"}),
+                key="act_reactivated", file_stem="reactivated_clients",
+                context=context.export_context("Activity — reactivated clients"),
+                column_config={"Last contact before": day, "Days silent": one},
+            )  # fmt: skip
+with tabs[4]:
+    if report.lost.empty:
+        empty_state("No deal was lost in this period.", "Pick a longer period.")
+    else:
+        no_reason = report.lost[report.lost["lost_reason"] == "No reason given"]["deals"].sum()
+        share = no_reason / report.lost["deals"].sum()
+        st.metric("Lost without a reason", f"{share:.1%}",
+                  help="A data-quality KPI: lost deals whose reason was left empty.")  # fmt: skip
+        data_table(
+            report.lost.rename(columns={"stage": "Stage", "lost_reason": "Reason",
+                                        "deals": "Deals", "amount": "Amount", "share": "Share",
+                                        "amount_share": "Amount share"}),
+            key="act_lost", file_stem="lost_reasons",
+            context=context.export_context("Activity — lost reasons"),
+            column_config={"Amount": money, "Share": percent, "Amount share": percent},
+        )  # fmt: skip

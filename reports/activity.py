@@ -1,0 +1,240 @@
+"""The Activity page's numbers: the "non-financial" KPIs of METRICS.md — activities done per
+working day, active conversations, follow-up compliance, next-step coverage, lead response,
+new / reactivated / new-direction / forgotten clients, negotiations state and lost reasons.
+
+The ``crm_data`` queries reduce in SQL; ``analytics.activity_kpis`` and friends compute the
+KPIs; :func:`activity_report` runs them for the period and its comparison period.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import pandas as pd
+
+from analytics.activity_kpis import (
+    active_conversations_by,
+    activities_per_working_day,
+    data_discipline,
+    followup_compliance,
+    lead_response,
+    negotiations_state,
+    new_direction_clients,
+    next_step_coverage,
+    reactivated_clients,
+    rep_working_days,
+)
+from analytics.clients import forgotten_clients, new_clients
+from analytics.funnel import lost_reasons
+from crm_data.filters import Filters, Scope
+from crm_data.queries.activity import activities_by_rep_type_period
+from crm_data.queries.activity_kpis import (
+    employment_spans,
+    followup_stats,
+    lead_response_times,
+    new_line_clients,
+)
+from crm_data.queries.currency import deal_currencies
+from crm_data.queries.frames import Bind
+from crm_data.queries.funnel_stats import funnel_stages, lost_deal_reasons
+from crm_data.queries.overview import customer_contacts, overdue_activities
+from crm_data.queries.people import people
+from crm_data.queries.pipeline import stuck_deal_candidates
+from reports.catalogue import metric
+from reports.kpi import Kpi
+from reports.stuck import flag_stuck
+
+__all__ = ["ATTENTION_ROWS", "ActivityReport", "activity_report", "call_list"]
+
+#: Rows kept of the overdue list (the KPI counts all).
+ATTENTION_ROWS = 500
+
+
+@dataclass(frozen=True)
+class PeriodActivity:
+    """The activity KPIs of one period, as single values (the card values) and per rep."""
+
+    values: dict[str, float]
+    per_rep: pd.DataFrame
+
+
+def _first(frame: pd.DataFrame, column: str, empty: float = math.nan) -> float:
+    return float(frame[column].iloc[0]) if len(frame) else empty
+
+
+def _period(
+    bind: Bind, filters: Filters, scope: Scope
+) -> tuple[PeriodActivity, dict[str, pd.DataFrame]]:
+    """The KPI values of one period, and the frames the page lists."""
+    as_of = filters.as_of_ts
+    activities = activities_by_rep_type_period(bind, filters, scope, unit="week")
+    working = rep_working_days(employment_spans(bind, filters, scope), filters.start, filters.end)
+    per_day = activities_per_working_day(activities, working, by="employee_id")
+    total = activities_per_working_day(activities, working, by=None)
+    stats = followup_stats(bind, filters, scope)
+    compliance = followup_compliance(stats, by=None)
+    candidates = stuck_deal_candidates(bind, filters, scope)
+    contacts_end = customer_contacts(bind, filters, scope)
+    contacts_start = customer_contacts(bind, replace(filters, as_of=filters.start), scope)
+    reactivated = reactivated_clients(contacts_start, contacts_end, filters.start_ts)
+    response = lead_response(lead_response_times(bind, filters, scope), by=None)
+    new_line = new_line_clients(bind, filters, scope)
+    forgotten = forgotten_clients(contacts_end, as_of)
+    values = {
+        "activities_done": _first(total, "activities", 0.0),
+        "activities_per_day": _first(total, "per_working_day"),
+        "active_conversations": _first(active_conversations_by(candidates, as_of), "active", 0.0),
+        "followup_compliance": _first(compliance, "compliance"),
+        "overdue_followups": _first(compliance, "overdue", 0.0),
+        "next_step_coverage": _first(next_step_coverage(candidates, as_of), "coverage"),
+        "lead_response_hours": _first(response, "median_hours"),
+        "new_clients": float(len(new_clients(contacts_end, filters.start_ts, filters.end_ts))),
+        "reactivated_clients": float(len(reactivated)),
+        "new_direction_clients": float(new_line["account_id"].nunique()),
+        "forgotten_clients": float(len(forgotten)),
+        "data_discipline": _first(data_discipline(candidates, as_of), "discipline"),
+    }
+    per_rep = (
+        per_day[["employee_id", "activities", "working_days", "per_working_day"]]
+        .merge(
+            followup_compliance(stats, by="employee_id")[
+                ["employee_id", "judged", "compliance", "overdue"]
+            ],
+            on="employee_id",
+            how="outer",
+        )
+        .merge(
+            next_step_coverage(candidates, as_of, by="owner_id").rename(
+                columns={"owner_id": "employee_id"}
+            )[["employee_id", "open_deals", "coverage"]],
+            on="employee_id",
+            how="outer",
+        )
+    )
+    frames = {
+        "activities": activities,
+        "candidates": candidates,
+        "reactivated": reactivated,
+        "new_line": new_line,
+        "forgotten": forgotten,
+        "contacts": contacts_end,
+    }
+    return PeriodActivity(values, per_rep), frames
+
+
+#: The KPI cards, in order: key, and the sample-size text's value key (if any).
+KPI_KEYS = ("activities_done", "activities_per_day", "active_conversations",
+            "followup_compliance", "next_step_coverage", "lead_response_hours", "new_clients",
+            "reactivated_clients", "new_direction_clients", "forgotten_clients")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ActivityReport:
+    """Everything the Activity page draws.
+
+    Attributes
+    ----------
+    kpis : tuple of Kpi
+        The cards, with the comparison period's values.
+    per_rep : DataFrame
+        Per employee: activities, working days, per working day, follow-up compliance (with
+        the judged count), overdue, open deals and next-step coverage; ``name`` added.
+    heatmap : DataFrame
+        Done activities per employee, type and week (``activities_by_rep_type_period``), with
+        ``name``.
+    trend : DataFrame
+        Activities per week and type in the period (``period``, ``type``, ``activities``).
+    previous_trend : DataFrame
+        All activities per week of the comparison period, set beside this period's weeks by
+        position (``period`` of this period, ``previous``).
+    negotiations : DataFrame
+        Open deals at the period end by stage (``negotiations_state``).
+    overdue : DataFrame
+        The oldest overdue follow-ups (at most :data:`ATTENTION_ROWS`).
+    new_direction : DataFrame
+        New-direction clients by region and product line.
+    reactivated, forgotten : DataFrame
+        Reactivated clients; the forgotten-clients call list (:func:`call_list`).
+    lost : DataFrame
+        Lost reasons by stage with the "no reason given" share.
+    currency : str or None
+        The deals' most used currency.
+    """
+
+    kpis: tuple[Kpi, ...]
+    per_rep: pd.DataFrame
+    heatmap: pd.DataFrame
+    trend: pd.DataFrame
+    previous_trend: pd.DataFrame
+    negotiations: pd.DataFrame
+    overdue: pd.DataFrame
+    new_direction: pd.DataFrame
+    reactivated: pd.DataFrame
+    forgotten: pd.DataFrame
+    lost: pd.DataFrame
+    currency: str | None
+
+    def kpi(self, key: str) -> Kpi:
+        """The KPI with ``key``."""
+        return next(k for k in self.kpis if k.key == key)
+
+
+def call_list(forgotten: pd.DataFrame) -> pd.DataFrame:
+    """The forgotten-clients call list: owner, last contact, last order, lifetime revenue and a
+    suggested action (the largest accounts first).
+
+    The action: never contacted since the first purchase → an introduction call; a customer
+    with orders → a re-order call; otherwise → a check-in call.
+    """
+    action = pd.Series("Check-in call", index=forgotten.index, dtype="str")
+    action = action.mask(forgotten["last_order_at"].notna(), "Call about a re-order")
+    action = action.mask(forgotten["last_contact_at"].isna(), "Introduction call: never contacted")
+    columns = ["account_id", "account", "owner", "region", "last_contact_at", "last_order_at",
+               "days_since_contact", "revenue", "action"]  # fmt: skip
+    return forgotten.assign(action=action)[columns].reset_index(drop=True)
+
+
+def _kpis(now: dict[str, float], then: dict[str, float]) -> tuple[Kpi, ...]:
+    return tuple(metric(key).kpi(now[key], then[key]) for key in KPI_KEYS)
+
+
+def _weekly(activities: pd.DataFrame) -> pd.DataFrame:
+    return activities.groupby(["period", "type"], as_index=False)["activities"].sum()
+
+
+def _aligned(now: pd.DataFrame, then: pd.DataFrame) -> pd.DataFrame:
+    """Weekly totals of the comparison period set against the current weeks by position (its
+    first week beside this period's first week): ``period``, ``previous``.
+    """
+    weeks = pd.Series(sorted(now["period"].unique()), dtype="datetime64[ns]")
+    previous = then.groupby("period")["activities"].sum().sort_index().to_numpy()
+    count = min(len(weeks), len(previous))
+    return pd.DataFrame({"period": weeks[:count], "previous": previous[:count]})
+
+
+def activity_report(bind: Bind, filters: Filters, scope: Scope) -> ActivityReport:
+    """The Activity page of ``filters``' period for ``scope``, with the comparison period."""
+    now, frames = _period(bind, filters, scope)
+    then, previous = _period(bind, filters.comparison(), scope)
+    names = people(bind).set_index("employee_id")["name"]
+    per_rep = now.per_rep.assign(name=now.per_rep["employee_id"].map(names))
+    heatmap = frames["activities"].assign(name=frames["activities"]["employee_id"].map(names))
+    flagged = flag_stuck(bind, filters, scope, frames["candidates"])
+    stages = funnel_stages(bind, filters.pipeline)
+    lost = lost_reasons(lost_deal_reasons(bind, filters, scope), stages, by="stage")
+    currencies = deal_currencies(bind, scope)
+    return ActivityReport(
+        kpis=_kpis(now.values, then.values),
+        per_rep=per_rep,
+        heatmap=heatmap,
+        trend=_weekly(frames["activities"]),
+        previous_trend=_aligned(frames["activities"], previous["activities"]),
+        negotiations=negotiations_state(flagged, filters.as_of_ts, stages=stages),
+        overdue=overdue_activities(bind, filters, scope, limit=ATTENTION_ROWS),
+        new_direction=new_direction_clients(frames["new_line"], by=["region", "product_line"]),
+        reactivated=frames["reactivated"],
+        forgotten=call_list(frames["forgotten"]),
+        lost=lost,
+        currency=None if currencies.empty else currencies["currency"].iloc[0],
+    )

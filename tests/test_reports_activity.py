@@ -1,0 +1,122 @@
+"""The Activity report against plain SQL on a fresh S demo database (activities done, follow-up
+compliance, next-step coverage, new-direction clients, lost without a reason), its agreement
+with the Overview, the scope of a rep, and the Activity page through AppTest."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from crm_data.filters import Scope
+from reports.activity import activity_report
+from reports.overview import overview_report
+from tests.test_app_shell import TODAY, app_database, metric, run
+from ui.format import format_value
+from ui.url_filters import Selection, build_filters
+
+FILTERS, _ = build_filters(Selection(), TODAY)  # the app's default: the last 12 months
+AS_OF = datetime.combine(FILTERS.end, datetime.min.time())
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with app_database(tmp_path_factory.mktemp("activity")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def engine(url: str) -> Iterator[sa.Engine]:
+    engine = sa.create_engine(url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def report(engine: sa.Engine):
+    return activity_report(engine, FILTERS, Scope.everyone())
+
+
+def scalar(engine: sa.Engine, sql: str, **params: object) -> float:
+    values = {"s": FILTERS.start, "e": FILTERS.end, "as_of": AS_OF, **params}
+    with engine.connect() as conn:
+        return float(conn.execute(sa.text(sql), values).scalar_one() or 0)
+
+
+def test_activities_and_follow_ups_against_sql(engine: sa.Engine, report) -> None:
+    done = scalar(engine, "SELECT count(*) FROM activities WHERE status = 'done' "
+                          "AND done_at >= :s AND done_at < :e")  # fmt: skip
+    assert report.kpi("activities_done").value == done > 1000
+    # follow-ups due in the period (before as_of), not cancelled; on time = done by due + 1 day
+    base = ("FROM activities WHERE due_at >= :s AND due_at < :e AND due_at < :as_of "
+            "AND status <> 'cancelled'")  # fmt: skip
+    grace = AS_OF - timedelta(days=1)
+    on_time = scalar(engine, f"SELECT count(*) {base} AND status = 'done' AND done_at < :as_of "
+                             "AND done_at <= due_at + INTERVAL 1 DAY")  # fmt: skip
+    pending = scalar(engine, f"SELECT count(*) {base} AND due_at >= :g AND NOT (status = 'done' "
+                             "AND done_at < :as_of)", g=grace)  # fmt: skip
+    due = scalar(engine, f"SELECT count(*) {base}")
+    assert report.kpi("followup_compliance").value == pytest.approx(on_time / (due - pending))
+
+
+def test_next_step_coverage_and_new_direction(engine: sa.Engine, report) -> None:
+    open_now = ("FROM deals d WHERE d.created_at < :as_of AND (d.closed_at IS NULL "
+                "OR d.closed_at >= :as_of)")  # fmt: skip
+    total = scalar(engine, f"SELECT count(*) {open_now}")
+    planned = (
+        "SELECT 1 FROM activities a WHERE a.deal_id = d.id AND a.due_at >= :as_of AND "
+        "(a.status = 'planned' OR (a.status = 'done' AND a.done_at >= :as_of))"
+    )
+    covered = scalar(engine, f"SELECT count(*) {open_now} AND EXISTS ({planned})")
+    assert report.kpi("next_step_coverage").value == pytest.approx(covered / total)
+    assert report.new_direction["clients"].sum() >= report.kpi("new_direction_clients").value > 0
+
+
+def test_agrees_with_the_overview_and_lists_every_forgotten_client(
+    engine: sa.Engine,
+    report,
+) -> None:
+    overview = overview_report(engine, FILTERS, Scope.everyone())
+    for key in ("active_conversations", "new_clients", "forgotten_clients"):
+        assert report.kpi(key).value == overview.kpi(key).value
+    assert len(report.forgotten) == report.kpi("forgotten_clients").value
+    assert report.forgotten["revenue"].is_monotonic_decreasing
+    assert set(report.forgotten["action"]) <= {
+        "Call about a re-order", "Check-in call", "Introduction call: never contacted"
+    }  # fmt: skip
+
+
+def test_lost_reasons_keep_the_no_reason_row(engine: sa.Engine, report) -> None:
+    lost = scalar(engine, "SELECT count(*) FROM deals WHERE status = 'lost' AND closed_at >= :s "
+                          "AND closed_at < :e")  # fmt: skip
+    blank = scalar(engine, "SELECT count(*) FROM deals WHERE status = 'lost' AND closed_at >= :s "
+                           "AND closed_at < :e AND lost_reason_id IS NULL")  # fmt: skip
+    assert report.lost["deals"].sum() == lost
+    no_reason = report.lost[report.lost["lost_reason"] == "No reason given"]["deals"].sum()
+    assert no_reason == blank > 0
+
+
+def test_a_rep_sees_only_own_activity(engine: sa.Engine) -> None:
+    rep = int(scalar(engine, "SELECT min(employee_id) FROM activities WHERE status = 'done' "
+                             "AND done_at >= :s"))  # fmt: skip
+    mine = activity_report(engine, FILTERS, Scope.rep(rep))
+    active = mine.per_rep[mine.per_rep["activities"] > 0]
+    assert active["employee_id"].tolist() == [rep]
+    done = scalar(engine, "SELECT count(*) FROM activities WHERE status = 'done' AND done_at >= "
+                          ":s AND done_at < :e AND employee_id = :r", r=rep)  # fmt: skip
+    assert mine.kpi("activities_done").value == done
+    assert set(mine.heatmap["employee_id"]) == {rep}
+
+
+def test_activity_page_shows_the_report(url: str, report) -> None:
+    at = run()
+    at.switch_page("pages/activity.py").run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Activity"
+    for kpi in report.kpis:
+        assert metric(at, kpi.label) == format_value(kpi.value, kpi.unit, report.currency)
+    call_list = [d.value for d in at.dataframe if "Suggested action" in d.value.columns]
+    assert len(call_list) == 1 and len(call_list[0]) == len(report.forgotten)
+    assert date(2026, 6, 29) == TODAY
