@@ -1,7 +1,8 @@
 """Metrics per rep and period, for scorecards and rep comparisons (DESIGN.md §6).
 
 Each function takes ``(bind, filters, scope)`` and returns a float Series indexed by the deal
-owner's employee id (``rep_id``), named by the metric key; reps without any deal in the basis of
+owner's employee id (``rep_id``; for activity metrics the employee who did the activities),
+named by the metric key; reps without any deal in the basis of
 a metric are absent (a rate is then undefined, a count is 0 — callers reindex as they need).
 The definitions are those of the metric catalogue (``reports.catalogue``) and METRICS.md; the
 queries group by ``rep_id`` in SQL.
@@ -13,9 +14,20 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from analytics.activity_kpis import (
+    active_conversations_by,
+    activities_per_working_day,
+    data_discipline,
+    followup_compliance,
+    lead_response,
+    next_step_coverage,
+    rep_working_days,
+)
 from analytics.funnel import regression_rate, sales_cycle, win_rates
 from analytics.pipeline import velocity_table
 from crm_data.filters import Filters, Scope
+from crm_data.queries.activity import activities_by_rep_type_period
+from crm_data.queries.activity_kpis import employment_spans, followup_stats, lead_response_times
 from crm_data.queries.frames import Bind
 from crm_data.queries.funnel_stats import closed_deal_stats, funnel_facts, open_deal_counts
 from crm_data.queries.pipeline import stuck_deal_candidates
@@ -97,6 +109,57 @@ def stuck(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
     return counts.rename("stuck_deals").rename_axis("rep_id")
 
 
+def _indexed(frame: pd.DataFrame, id_column: str, column: str, key: str) -> pd.Series:
+    """``frame[column]`` indexed by the integer employee id in ``id_column`` (rows without an
+    employee dropped).
+    """
+    rows = frame.dropna(subset=[id_column])
+    values = rows.set_index(rows[id_column].astype("int64"))[column].astype("float64")
+    return values.rename(key).rename_axis("rep_id")
+
+
+def _activity_rates(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
+    activities = activities_by_rep_type_period(bind, filters, scope, unit="month")
+    working = rep_working_days(employment_spans(bind, filters, scope), filters.start, filters.end)
+    return activities_per_working_day(activities, working, by="employee_id")
+
+
+def activities_done(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
+    """Activities done in the period by each employee (not the deal owner)."""
+    return _indexed(_activity_rates(bind, filters, scope), "employee_id", "activities",
+                    "activities_done")  # fmt: skip
+
+
+def activities_per_day(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
+    """Activities done per working day of employment in the period, per employee."""
+    return _indexed(_activity_rates(bind, filters, scope), "employee_id", "per_working_day",
+                    "activities_per_day")  # fmt: skip
+
+
+def compliance(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
+    """Follow-up compliance of each employee's activities due in the period."""
+    table = followup_compliance(followup_stats(bind, filters, scope), by="employee_id")
+    return _indexed(table, "employee_id", "compliance", "followup_compliance")
+
+
+def _open_deal_share(share: Callable[..., pd.DataFrame], column: str, key: str) -> RepMetric:
+    """A share over the deals open at the period end, per owner."""
+
+    def per_rep(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
+        candidates = stuck_deal_candidates(bind, filters, scope)
+        return _indexed(share(candidates, filters.as_of_ts, by="owner_id"), "owner_id", column,
+                        key)  # fmt: skip
+
+    per_rep.__doc__ = f"``{column}`` over the deals open at the period end, per owner."
+    return per_rep
+
+
+def response(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
+    """Median hours from a new deal's creation to its first done activity, per owner."""
+    table = lead_response(lead_response_times(bind, filters, scope), by="owner_id")
+    return _indexed(table, "owner_id", "median_hours", "lead_response_hours")
+
+
 #: Metric key -> its per-rep function.
 PER_REP: dict[str, RepMetric] = {
     "won_revenue": _closed("won_revenue", "won_amount"),
@@ -110,6 +173,15 @@ PER_REP: dict[str, RepMetric] = {
     "open_pipeline": open_pipeline,
     "sales_velocity": velocity,
     "stuck_deals": stuck,
+    "activities_done": activities_done,
+    "activities_per_day": activities_per_day,
+    "followup_compliance": compliance,
+    "next_step_coverage": _open_deal_share(next_step_coverage, "coverage", "next_step_coverage"),
+    "active_conversations": _open_deal_share(
+        active_conversations_by, "active", "active_conversations"
+    ),
+    "data_discipline": _open_deal_share(data_discipline, "discipline", "data_discipline"),
+    "lead_response_hours": response,
 }
 
 

@@ -84,3 +84,19 @@ def test_catalogue_offers_the_per_rep_metrics() -> None:
         rep_actuals(None, FILTERS, Scope.everyone(), ["forgotten_clients"])  # type: ignore[arg-type]
     with pytest.raises(KeyError, match="Unknown metric 'colour'"):
         metric("colour")
+
+
+def test_activity_metrics_per_employee(engine: sa.Engine, actuals: pd.DataFrame) -> None:
+    done = per_owner(engine, "SELECT employee_id, count(*) FROM activities WHERE status = 'done' "
+                             "AND done_at >= :s AND done_at < :e AND employee_id IS NOT NULL "
+                             "GROUP BY employee_id")  # fmt: skip
+    assert len(done) > 5
+    assert actuals.loc[done.index, "activities_done"].tolist() == done.tolist()
+    # per working day: the activities over the working days of employment (Mon-Fri)
+    days = (actuals["activities_done"] / actuals["activities_per_day"]).dropna()
+    assert len(days) > 5 and ((days > 0) & (days <= 262)).all()
+    for share in ("followup_compliance", "next_step_coverage", "data_discipline"):
+        values = actuals[share].dropna()
+        assert len(values) > 5 and values.between(0, 1).all(), share
+    assert (actuals["active_conversations"].dropna() >= 0).all()
+    assert (actuals["lead_response_hours"].dropna() > 0).all()
