@@ -113,6 +113,10 @@ with tabs[0]:
     )
     for warning in report.warnings:
         st.warning(escape_markdown(warning.message), icon=":material/warning:")
+    rep_names = dict(zip(report.reps["rep_id"], report.reps["name"], strict=True))
+    for signal in report.signals.itertuples():
+        who = escape_markdown(str(rep_names.get(signal.rep_id, signal.rep_id)))
+        st.info(f"**{who}** — {escape_markdown(signal.message)}", icon=":material/policy:")
     summary = report.scorecard.summary
     if summary.empty:
         empty_state("No rep to score.", "The plan's team has no rep you may see.")

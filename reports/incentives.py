@@ -15,21 +15,27 @@ from typing import Any
 
 import pandas as pd
 
+from analytics.funnel import win_rates
 from analytics.incentives import (
     Plan,
     PlanItem,
     PlanWarning,
     Scorecard,
     WhatIf,
+    gaming_signals,
     pacing,
     plan_warnings,
     scorecard,
     what_if,
     working_days,
 )
+from analytics.periods import shift_months
 from crm_data.filters import Filters, Scope
 from crm_data.plans import PlanError, StoredItem, StoredPlan, load_plan
+from crm_data.queries.activity import activities_by_rep_type_period
+from crm_data.queries.activity_kpis import call_counts
 from crm_data.queries.frames import Bind
+from crm_data.queries.funnel_stats import closed_deal_stats
 from crm_data.queries.people import filter_options, people
 from reports.catalogue import metric
 from reports.rep_metrics import rep_actuals
@@ -45,6 +51,8 @@ __all__ = [
 
 #: Earlier periods of the plan's length checked by the sanity warnings.
 HISTORY_PERIODS = 4
+#: Calendar months (up to today) compared by the gaming signals.
+GAMING_MONTHS = 4
 
 
 def to_plan(stored: StoredPlan) -> Plan:
@@ -137,6 +145,10 @@ class IncentiveReport:
         Per (rep, item): ``expected`` by now and ``status`` (on track / at risk / off track).
     warnings : list of PlanWarning
         The plan's sanity warnings against the last :data:`HISTORY_PERIODS` periods.
+    signals : DataFrame
+        Gaming signals of the reps (``analytics.incentives.gaming_signals``): activity volume
+        up while won deals per activity fall over the last :data:`GAMING_MONTHS` months, many
+        very short calls in the plan period so far.
     """
 
     plan: StoredPlan
@@ -147,6 +159,7 @@ class IncentiveReport:
     scorecard: Scorecard
     pacing: pd.DataFrame
     warnings: list[PlanWarning]
+    signals: pd.DataFrame
 
 
 def _history(
@@ -160,6 +173,47 @@ def _history(
         period = _filters(stored, start, start + length)
         frames.append(_actuals(bind, scope, plan, period, reps).assign(period=start))
     return pd.concat(frames, ignore_index=True)
+
+
+def _signals(
+    bind: Bind, scope: Scope, stored: StoredPlan, as_of: date, reps: list[int]
+) -> pd.DataFrame:
+    """Gaming signals: activities and won deals per rep and month over the last
+    :data:`GAMING_MONTHS` months before ``as_of``, and calls in the plan period so far.
+    """
+    first = shift_months((as_of - timedelta(days=1)).replace(day=1), 1 - GAMING_MONTHS)
+    months = []
+    for step in range(GAMING_MONTHS):
+        start = shift_months(first, step)
+        end = min(shift_months(start, 1), as_of)
+        if end <= start:
+            continue
+        month = _filters(stored, start, end)
+        done = activities_by_rep_type_period(bind, month, scope, unit="month").dropna(
+            subset=["employee_id"]
+        )
+        activities = done.groupby(done["employee_id"].astype("int64"))["activities"].sum()
+        closed = closed_deal_stats(bind, month, scope, group="rep_id", binned=False)
+        won = win_rates(closed, by="group")
+        conversions = won.set_index(won["group"].astype("int64"))["won"]
+        months.append(
+            pd.DataFrame({"activities": activities, "conversions": conversions})
+            .fillna(0)
+            .rename_axis("rep_id")
+            .reset_index()
+            .assign(period=start)
+        )
+    by_month = pd.concat(months, ignore_index=True) if months else pd.DataFrame(
+        {"rep_id": [], "period": [], "activities": [], "conversions": []}
+    )  # fmt: skip
+    calls = (
+        call_counts(bind, _filters(stored, stored.period_start, as_of), scope)
+        if as_of > stored.period_start
+        else None  # the plan has not started: no calls of its period yet
+    )
+    if calls is not None:
+        calls = calls[calls["rep_id"].isin(reps)]
+    return gaming_signals(by_month[by_month["rep_id"].isin(reps)], calls)
 
 
 def _pacing(items: pd.DataFrame, elapsed: int, total: int) -> pd.DataFrame:
@@ -214,6 +268,7 @@ def incentive_report(
         scorecard=card,
         pacing=_pacing(card.items, elapsed, total),
         warnings=plan_warnings(plan, _history(bind, scope, stored, plan, ids)),
+        signals=_signals(bind, scope, stored, as_of, ids),
     )
 
 

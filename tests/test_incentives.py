@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
 import pytest
@@ -174,3 +174,26 @@ def test_incentives_page_for_admin_head_and_rep(
     assert "Jul 2026" in at.selectbox(key="inc_plan").format_func(
         at.selectbox(key="inc_plan").value
     )
+
+
+def test_many_very_short_calls_raise_a_gaming_signal(
+    engine: sa.Engine, team: dict[str, int], plan_key: str
+) -> None:
+    rep = team["rep2"]
+    with engine.begin() as conn:  # 400 one-minute calls in May 2026, without a deal
+        first = conn.execute(sa.text("SELECT max(id) FROM activities")).scalar_one() + 1
+        conn.execute(
+            sa.text(
+                "INSERT INTO activities (id, type, employee_id, done_at, duration_min, "
+                "status) VALUES (:i, 'call', :r, :t, 1.0, 'done')"
+            ),
+            [
+                {"i": first + k, "r": rep, "t": datetime(2026, 5, 4 + k % 20, 10 + k % 7, k % 60)}
+                for k in range(400)
+            ],
+        )
+    report = incentive_report(engine, Scope.everyone(), plan_key, 1, TODAY)
+    short = report.signals[report.signals["signal"] == "short_calls"]
+    assert rep in set(short["rep_id"])
+    row = short.set_index("rep_id").loc[rep]
+    assert row["short_calls"] >= 400 and row["short_share"] > 0.5

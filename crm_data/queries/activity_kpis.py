@@ -48,6 +48,7 @@ from crm_data.queries.where import (
 
 __all__ = [
     "GRACE_DAYS",
+    "call_counts",
     "employment_spans",
     "followup_stats",
     "lead_response_times",
@@ -74,6 +75,42 @@ def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     if frame.empty:
         return frame
     return frame.sort_values(keys, na_position="first", kind="stable").reset_index(drop=True)
+
+
+# ---- calls ------------------------------------------------------------------------------------
+
+
+def call_counts(
+    bind: Bind, filters: Filters, scope: Scope, short_minutes: float = 2.0
+) -> pd.DataFrame:
+    """Done calls in ``[start, end)`` per employee, and how many lasted under ``short_minutes``
+    (a gaming signal of a calls KPI; calls without a duration are not counted as short).
+
+    Returns
+    -------
+    DataFrame
+        ``rep_id`` int, ``calls`` int, ``short_calls`` int; employees with at least one call,
+        ordered by id.
+    """
+    act = ACTIVITIES.c
+    stmt = (
+        sa.select(
+            act.employee_id.label("rep_id"),
+            sa.func.count().label("calls"),
+            _count_if(act.duration_min < short_minutes, "short_calls"),
+        )
+        .where(
+            *activity_conditions(ACTIVITIES, scope, filters),
+            act.employee_id.is_not(None),
+            act.type == "call",
+            act.status == "done",
+            act.done_at >= filters.start_ts,
+            act.done_at < filters.end_ts,
+        )
+        .group_by(act.employee_id)
+    )
+    frame = read_frame(bind, stmt, {"rep_id": "int", "calls": "int", "short_calls": "int"})
+    return _sorted(frame, ["rep_id"])
 
 
 # ---- follow-up compliance and overdue -------------------------------------------------------
