@@ -19,8 +19,11 @@ from bench.naive_funnel import naive_funnel
 from crm_data import queries
 from crm_data.demo import load_truth
 from crm_data.filters import Filters, Scope
+from crm_data.plans import PlanError, StoredItem, load_plan, save_plan
 from crm_data.quality import run_quality_checks
+from reports.activity import activity_report
 from reports.funnel import funnel_report, pipeline_change
+from reports.incentives import incentive_report
 from reports.overview import overview_report
 
 __all__ = ["CASES", "RUNS", "bench_filters"]
@@ -81,6 +84,29 @@ def _funnel_cached(engine: Engine, filters: Filters) -> Any:
     return cached_report(funnel_report, engine, filters, _ALL, False)
 
 
+#: The plan the incentive benchmark scores (stored once in the benchmark database).
+BENCH_PLAN = "bench-plan"
+
+
+def _bench_plan(engine: Engine, filters: Filters) -> None:
+    """Store a company-wide plan over the benchmark period unless it is there already."""
+    try:
+        load_plan(engine, _ALL, BENCH_PLAN)
+    except PlanError:
+        items = [StoredItem("won_revenue", 0.4, target=500_000.0, threshold=0.5, cap=1.5),
+                 StoredItem("new_deals", 0.2, target=40.0, cap=1.2),
+                 StoredItem("followup_compliance", 0.2, target=0.9, cap=1.2),
+                 StoredItem("activities_per_day", 0.2, target=6.0, cap=1.2)]  # fmt: skip
+        save_plan(engine, _ALL, BENCH_PLAN, name="Benchmark plan", period_start=filters.start,
+                  period_end=filters.end, team_id=None, items=items)  # fmt: skip
+
+
+def _incentives(engine: Engine, filters: Filters) -> Any:
+    """Score the benchmark plan for every rep (the plan is stored on the first call)."""
+    _bench_plan(engine, filters)
+    return incentive_report(engine, _ALL, BENCH_PLAN, None, filters.end).scorecard.summary
+
+
 def _pipeline_change(engine: Engine, filters: Filters) -> Any:
     return pipeline_change(engine, filters, _ALL, filters.start, filters.end).waterfall
 
@@ -112,6 +138,8 @@ CASES: dict[str, Case] = {
     "funnel_report (period + comparison)": _scoped(funnel_report),
     "funnel_report, app cache (warm = hit)": _funnel_cached,
     "pipeline_change report": _pipeline_change,
+    "activity_report (period + comparison)": _scoped(activity_report),
+    "incentive_report (4 items, history, signals)": _incentives,
     "naive funnel (tables into pandas)": naive_funnel,
     "run_quality_checks": _quality,
 }
