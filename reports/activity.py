@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from datetime import date
 
 import pandas as pd
 
@@ -64,9 +65,13 @@ def _first(frame: pd.DataFrame, column: str, empty: float = math.nan) -> float:
 
 
 def _period(
-    bind: Bind, filters: Filters, scope: Scope
+    bind: Bind, filters: Filters, scope: Scope, contacts: dict[date, pd.DataFrame]
 ) -> tuple[PeriodActivity, dict[str, pd.DataFrame]]:
-    """The KPI values of one period, and the frames the page lists."""
+    """The KPI values of one period, and the frames the page lists.
+
+    ``contacts`` memoises ``customer_contacts`` by as_of: the comparison period usually ends
+    where this one starts, so its end snapshot is this period's start snapshot.
+    """
     as_of = filters.as_of_ts
     activities = activities_by_rep_type_period(bind, filters, scope, unit="week")
     working = rep_working_days(employment_spans(bind, filters, scope), filters.start, filters.end)
@@ -75,10 +80,16 @@ def _period(
     stats = followup_stats(bind, filters, scope)
     compliance = followup_compliance(stats, by=None)
     candidates = stuck_deal_candidates(bind, filters, scope)
-    contacts_end = customer_contacts(bind, filters, scope)
-    contacts_start = customer_contacts(bind, replace(filters, as_of=filters.start), scope)
+
+    def snapshot(moment: date) -> pd.DataFrame:
+        if moment not in contacts:
+            contacts[moment] = customer_contacts(bind, replace(filters, as_of=moment), scope)
+        return contacts[moment]
+
+    contacts_end = snapshot(filters.as_of or filters.end)
+    contacts_start = snapshot(filters.start)
     reactivated = reactivated_clients(contacts_start, contacts_end, filters.start_ts)
-    response = lead_response(lead_response_times(bind, filters, scope), by=None)
+    response = lead_response(lead_response_times(bind, filters, scope, by_owner=False), by=None)
     new_line = new_line_clients(bind, filters, scope)
     forgotten = forgotten_clients(contacts_end, as_of)
     values = {
@@ -215,8 +226,9 @@ def _aligned(now: pd.DataFrame, then: pd.DataFrame) -> pd.DataFrame:
 
 def activity_report(bind: Bind, filters: Filters, scope: Scope) -> ActivityReport:
     """The Activity page of ``filters``' period for ``scope``, with the comparison period."""
-    now, frames = _period(bind, filters, scope)
-    then, previous = _period(bind, filters.comparison(), scope)
+    contacts: dict[date, pd.DataFrame] = {}
+    now, frames = _period(bind, filters, scope, contacts)
+    then, previous = _period(bind, filters.comparison(), scope, contacts)
     names = people(bind).set_index("employee_id")["name"]
     per_rep = now.per_rep.assign(name=now.per_rep["employee_id"].map(names))
     heatmap = frames["activities"].assign(name=frames["activities"]["employee_id"].map(names))
