@@ -21,9 +21,9 @@ from ui.engine import get_engine, invalidate_data
 from ui.filter_bar import reference_date
 from ui.format import currency_symbol, escape_markdown
 from ui.page import page_context, page_header
-from ui.plan_editor import editor_rows, plan_editor, plan_fields, stored_items
+from ui.plan_editor import COLUMN_LABELS, editor_rows, plan_editor, plan_fields, stored_items
 from ui.registry import route_through_app
-from ui.tables import data_table
+from ui.tables import data_table, export_buttons
 
 route_through_app()
 context = page_context("incentives")
@@ -169,7 +169,8 @@ with tabs[0]:
 with tabs[1]:
     rows = editor_rows(plan.items)
     if not can_edit:
-        st.dataframe(rows, hide_index=True, width="stretch")
+        data_table(rows.rename(columns=COLUMN_LABELS), key="inc_plan_items",
+                   file_stem="incentive_plan", context=export)  # fmt: skip
     else:
         st.caption(f"Editing adds version {max(versions) + 1}; earlier versions stay readable.")
         with st.form("inc_edit"):
@@ -181,6 +182,8 @@ with tabs[1]:
             edited = plan_editor("inc_items", rows)
             if st.form_submit_button("Save as a new version", type="primary"):
                 save(plan.plan_key, max(versions), fields, edited)
+        export_buttons(rows.rename(columns=COLUMN_LABELS), key="inc_plan_export",
+                       file_stem="incentive_plan", context=export)  # fmt: skip
         if st.button("Copy to the next period", icon=":material/content_copy:", key="inc_copy"):
             try:
                 copied = copy_to_next_period(engine, scope, plan.plan_key)
@@ -197,8 +200,7 @@ with tabs[2]:
     else:
         st.caption("Change weights or targets; scores and bonuses are recomputed on the same "
                    "actuals. Nothing is saved.")  # fmt: skip
-        changed = st.data_editor(editor_rows(plan.items), key="inc_whatif", hide_index=True,
-                                 width="stretch", disabled=["metric"])  # fmt: skip
+        changed = plan_editor("inc_whatif", editor_rows(plan.items), fixed_items=True)
         try:
             result = simulate(report, stored_items(changed))
         except PlanError as error:

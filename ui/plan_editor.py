@@ -12,7 +12,14 @@ import streamlit as st
 from crm_data.plans import StoredItem
 from reports.catalogue import per_rep_metrics
 
-__all__ = ["METRIC_LABELS", "editor_rows", "plan_editor", "plan_fields", "stored_items"]
+__all__ = [
+    "COLUMN_LABELS",
+    "METRIC_LABELS",
+    "editor_rows",
+    "plan_editor",
+    "plan_fields",
+    "stored_items",
+]
 
 #: Metric key -> label, for the metrics a plan can score.
 METRIC_LABELS: dict[str, str] = {m.key: m.label for m in per_rep_metrics()}
@@ -48,10 +55,19 @@ def stored_items(rows: pd.DataFrame) -> list[dict[str, object]]:
     return items
 
 
-def plan_editor(key: str, rows: pd.DataFrame) -> pd.DataFrame:
-    """The items table of a plan, editable."""
+#: On-screen names of the editor's columns (also used for exports).
+COLUMN_LABELS = {"metric": "Metric", "weight_pct": "Weight %", "target": "Target",
+                 "threshold_pct": "Threshold %", "cap_pct": "Cap %",
+                 "accelerator": "Accelerator"}  # fmt: skip
+
+
+def plan_editor(key: str, rows: pd.DataFrame, *, fixed_items: bool = False) -> pd.DataFrame:
+    """The items table of a plan, editable; with ``fixed_items`` (the what-if) only the numbers
+    change, no item is added or removed.
+    """
     return st.data_editor(
-        rows, key=key, num_rows="dynamic", hide_index=True, width="stretch",
+        rows, key=key, num_rows="fixed" if fixed_items else "dynamic", hide_index=True,
+        width="stretch", disabled=["metric"] if fixed_items else False,
         column_config={
             "metric": st.column_config.SelectboxColumn(
                 "Metric", options=list(METRIC_LABELS.values()), required=True,
