@@ -44,7 +44,7 @@ from analytics.grouped import (
     tally,
 )
 from analytics.periods import working_days
-from analytics.survival import kaplan_meier, km_quantiles
+from analytics.survival import km_summary
 
 __all__ = [
     "DISCIPLINE_DAYS",
@@ -538,10 +538,6 @@ def negotiations_state(
 # ---- lead response time -----------------------------------------------------------------------
 
 
-def _quantile_name(p: float) -> str:
-    return "median_hours" if p == 0.5 else f"p{round(p * 100):d}_hours"
-
-
 def lead_response(
     times: pd.DataFrame,
     *,
@@ -576,26 +572,8 @@ def lead_response(
     >>> lead_response(times, by=None)["median_hours"].tolist()
     [2.0]
     """
-    names = [_quantile_name(float(p)) for p in probs]
-    if len(set(names)) != len(names):
-        raise ValueError(f"probs repeat a quantile: {list(probs)}")
-    output = ["deals", "responded", "censored", *names]
-    by_cols = by_columns(times, by, reserved=output)
-    require_columns(times, ["hours", "censored"], "times")
-    weights = count_column(times, "deals").astype("float64")
-    censored = times["censored"].to_numpy(bool)
-    codes, keys = group_codes(times, by_cols)
-    n = len(keys)
-    total = as_counts(tally(codes, weights, n))
-    responded = as_counts(tally(codes, np.where(censored, 0.0, weights), n))
-    curves = kaplan_meier(
-        times["hours"].to_numpy(dtype="float64", na_value=np.nan), ~censored, weights, groups=codes
-    )
-    quantiles = km_quantiles(curves, [float(p) for p in probs]).reindex(np.arange(n))
-    out = keys.assign(deals=total, responded=responded, censored=total - responded)
-    for name, p in zip(names, probs, strict=True):
-        out[name] = quantiles[float(p)].to_numpy(dtype="float64")
-    return out.astype({"deals": "int64", "responded": "int64", "censored": "int64"})
+    summary = km_summary(times, time="hours", weight="deals", by=by, probs=probs, suffix="_hours")
+    return summary.rename(columns={"count": "deals", "ended": "responded"})
 
 
 # ---- clients ----------------------------------------------------------------------------------

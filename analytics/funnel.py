@@ -47,7 +47,7 @@ from analytics.grouped import (
     status_values,
     tally,
 )
-from analytics.survival import kaplan_meier, km_quantiles
+from analytics.survival import kaplan_meier, km_quantiles, quantile_name
 
 __all__ = [
     "BEFORE_STAGES",
@@ -407,10 +407,6 @@ def sales_cycle(closed: pd.DataFrame, *, by: str | Sequence[str] | None = None) 
 # --- time in stage --------------------------------------------------------------------------
 
 
-def _quantile_name(p: float) -> str:
-    return "median" if p == 0.5 else f"p{100 * p:g}"
-
-
 def time_in_stage(
     durations: pd.DataFrame,
     stages: pd.DataFrame,
@@ -456,7 +452,7 @@ def time_in_stage(
     >>> time_in_stage(visits, stages, probs=[0.5, 0.9])[["median", "p90"]].values.tolist()
     [[2.0, nan]]
     """
-    names = [_quantile_name(float(p)) for p in probs]
+    names = [quantile_name(float(p)) for p in probs]
     if len(set(names)) != len(names):
         raise ValueError(f"probs repeat a quantile: {list(probs)}")
     columns = ["stage_id", "stage", "position", "visits", "finished", "censored", *names]

@@ -25,7 +25,23 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-__all__ = ["KM_COLUMNS", "kaplan_meier", "km_quantile", "km_quantiles"]
+from analytics.grouped import (
+    as_counts,
+    by_columns,
+    count_column,
+    group_codes,
+    require_columns,
+    tally,
+)
+
+__all__ = [
+    "km_summary",
+    "quantile_name",
+    "KM_COLUMNS",
+    "kaplan_meier",
+    "km_quantile",
+    "km_quantiles",
+]
 
 #: Columns of :func:`kaplan_meier` (after ``group`` when curves are grouped).
 KM_COLUMNS = ["time", "at_risk", "events", "censored", "survival"]
@@ -211,3 +227,74 @@ def km_quantiles(table: pd.DataFrame, probs: Sequence[float]) -> pd.DataFrame:
         first = table["time"][hit].groupby(labels[hit], sort=False, dropna=False).first()
         columns[p] = first.reindex(index).astype("float64")
     return pd.DataFrame(columns, index=index)
+
+
+def quantile_name(p: float, suffix: str = "") -> str:
+    """Column name of the ``p`` quantile: ``"median"`` for 0.5, else ``"p90"`` and the like.
+
+    Examples
+    --------
+    >>> quantile_name(0.5, "_hours"), quantile_name(0.9)
+    ('median_hours', 'p90')
+    """
+    return ("median" if p == 0.5 else f"p{100 * p:g}") + suffix
+
+
+def km_summary(
+    frame: pd.DataFrame,
+    *,
+    time: str,
+    weight: str | None = None,
+    by: str | Sequence[str] | None = None,
+    probs: Sequence[float] = (0.5,),
+    suffix: str = "",
+) -> pd.DataFrame:
+    """Kaplan–Meier quantiles of waiting times per group (lead response, ticket resolution...).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        ``time`` (float ≥ 0), ``censored`` bool (still waiting at ``as_of``), the optional
+        count column ``weight`` (1 per row without it) and the ``by`` columns.
+    time, weight : str
+        Column names.
+    by : str or sequence of str, optional
+        Group columns (None: one row over everything).
+    probs : sequence of float
+        Quantiles, named by :func:`quantile_name` with ``suffix``.
+    suffix : str
+        Appended to the quantile columns' names (``"_hours"`` gives ``median_hours``).
+
+    Returns
+    -------
+    DataFrame
+        ``[by…]``, ``count``, ``ended``, ``censored`` int, one float column per quantile (NaN
+        where the curve does not get there).
+
+    Examples
+    --------
+    >>> times = pd.DataFrame({"hours": [1.0, 2.0, 3.0, 50.0], "censored": [False] * 3 + [True]})
+    >>> km_summary(times, time="hours", suffix="_hours")["median_hours"].tolist()
+    [2.0]
+    """
+    names = [quantile_name(float(p), suffix) for p in probs]
+    if len(set(names)) != len(names):
+        raise ValueError(f"probs repeat a quantile: {list(probs)}")
+    by_cols = by_columns(frame, by, reserved=["count", "ended", "censored", *names])
+    require_columns(frame, [time, "censored"], "times")
+    weights = (
+        count_column(frame, weight) if weight else np.ones(len(frame), dtype=np.int64)
+    ).astype("float64")
+    censored = frame["censored"].to_numpy(bool)
+    codes, keys = group_codes(frame, by_cols)
+    n = len(keys)
+    total = as_counts(tally(codes, weights, n))
+    ended = as_counts(tally(codes, np.where(censored, 0.0, weights), n))
+    curves = kaplan_meier(
+        frame[time].to_numpy(dtype="float64", na_value=np.nan), ~censored, weights, groups=codes
+    )
+    quantiles = km_quantiles(curves, [float(p) for p in probs]).reindex(np.arange(n))
+    out = keys.assign(count=total, ended=ended, censored=total - ended)
+    for name, p in zip(names, probs, strict=True):
+        out[name] = quantiles[float(p)].to_numpy(dtype="float64")
+    return out.astype({"count": "int64", "ended": "int64", "censored": "int64"})

@@ -31,7 +31,8 @@ class Metric:
     unit : {"money", "count", "decimal", "ratio", "days", "hours", "multiple"}
         How values are shown.
     section : str
-        The group it belongs to ("Revenue", "Funnel", "Pipeline", "Activity", "Customers").
+        The group it belongs to ("Revenue", "Funnel", "Pipeline", "Activity", "Service",
+        "Customers").
     higher_is_better : bool
         Direction of a good change.
     accumulates : bool
@@ -145,6 +146,17 @@ _METRICS = (
     Metric("new_clients", "New clients",
            "Accounts whose first order (or first won deal, without orders) falls in the period.",
            "count", "Customers", accumulates=True),
+    # ---- service ---------------------------------------------------------------------------
+    Metric("tickets_resolved", "Tickets resolved",
+           "Service tickets resolved in the period, counted for their assignee.", "count",
+           "Service", accumulates=True),
+    Metric("csat", "Customer satisfaction",
+           "Mean satisfaction score (1–5) of the tickets resolved in the period that were rated.",
+           "decimal", "Service"),
+    Metric("resolution_hours", "Resolution time (median h)",
+           "Median hours from opening to resolution of the tickets opened in the period "
+           "(Kaplan–Meier: tickets still open count as unresolved so far).", "hours", "Service",
+           higher_is_better=False),
     Metric("forgotten_clients", "Forgotten clients",
            "Customers with no done activity and no order in the 90 days before the end of the "
            "period, and no open deal (without any contact: 90 days since the first purchase).",

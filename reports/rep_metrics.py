@@ -1,7 +1,8 @@
 """Metrics per rep and period, for scorecards and rep comparisons (DESIGN.md §6).
 
 Each function takes ``(bind, filters, scope)`` and returns a float Series indexed by the deal
-owner's employee id (``rep_id``; for activity metrics the employee who did the activities),
+owner's employee id (``rep_id``; for activity metrics the employee who did the activities, for
+service metrics the ticket's assignee),
 named by the metric key; reps without any deal in the basis of
 a metric are absent (a rate is then undefined, a count is 0 — callers reindex as they need).
 The definitions are those of the metric catalogue (``reports.catalogue``) and METRICS.md; the
@@ -25,12 +26,14 @@ from analytics.activity_kpis import (
 )
 from analytics.funnel import regression_rate, sales_cycle, win_rates
 from analytics.pipeline import velocity_table
+from analytics.service import resolution_time, satisfaction
 from crm_data.filters import Filters, Scope
 from crm_data.queries.activity import activities_by_rep_type_period
 from crm_data.queries.activity_kpis import employment_spans, followup_stats, lead_response_times
 from crm_data.queries.frames import Bind
 from crm_data.queries.funnel_stats import closed_deal_stats, funnel_facts, open_deal_counts
 from crm_data.queries.pipeline import stuck_deal_candidates
+from crm_data.queries.service import ticket_outcomes, ticket_resolution_times
 from reports.stuck import flag_stuck, trailing
 
 __all__ = ["PER_REP", "RepMetric", "rep_actuals"]
@@ -160,6 +163,23 @@ def response(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
     return _indexed(table, "owner_id", "median_hours", "lead_response_hours")
 
 
+def _tickets(column: str, key: str) -> RepMetric:
+    """A service metric of the tickets resolved in the period, per assignee."""
+
+    def per_rep(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
+        table = satisfaction(ticket_outcomes(bind, filters, scope), by="assignee_id")
+        return _indexed(table, "assignee_id", column, key)
+
+    per_rep.__doc__ = f"``{column}`` of the tickets resolved in the period, per assignee."
+    return per_rep
+
+
+def resolution(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
+    """Median hours to resolve the tickets opened in the period, per assignee."""
+    table = resolution_time(ticket_resolution_times(bind, filters, scope), by="assignee_id")
+    return _indexed(table, "assignee_id", "median_hours", "resolution_hours")
+
+
 #: Metric key -> its per-rep function.
 PER_REP: dict[str, RepMetric] = {
     "won_revenue": _closed("won_revenue", "won_amount"),
@@ -182,6 +202,9 @@ PER_REP: dict[str, RepMetric] = {
     ),
     "data_discipline": _open_deal_share(data_discipline, "discipline", "data_discipline"),
     "lead_response_hours": response,
+    "tickets_resolved": _tickets("resolved", "tickets_resolved"),
+    "csat": _tickets("csat", "csat"),
+    "resolution_hours": resolution,
 }
 
 

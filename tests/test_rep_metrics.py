@@ -100,3 +100,18 @@ def test_activity_metrics_per_employee(engine: sa.Engine, actuals: pd.DataFrame)
         assert len(values) > 5 and values.between(0, 1).all(), share
     assert (actuals["active_conversations"].dropna() >= 0).all()
     assert (actuals["lead_response_hours"].dropna() > 0).all()
+
+
+def test_service_metrics_per_assignee(engine: sa.Engine, actuals: pd.DataFrame) -> None:
+    resolved = per_owner(engine, "SELECT assignee_id, count(*) FROM tickets WHERE resolved_at "
+                                 ">= :s AND resolved_at < :e AND assignee_id IS NOT NULL "
+                                 "GROUP BY assignee_id")  # fmt: skip
+    rated = (
+        "FROM tickets WHERE resolved_at >= :s AND resolved_at < :e AND assignee_id IS "
+        "NOT NULL AND satisfaction IS NOT NULL GROUP BY assignee_id"
+    )
+    scores = per_owner(engine, f"SELECT assignee_id, avg(satisfaction) {rated}")
+    assert len(resolved) > 0
+    assert actuals.loc[resolved.index, "tickets_resolved"].tolist() == resolved.tolist()
+    assert actuals.loc[scores.index, "csat"].to_numpy() == pytest.approx(scores.to_numpy())
+    assert (actuals.loc[resolved.index, "resolution_hours"] > 0).all()

@@ -28,7 +28,7 @@ from sqlalchemy.sql.expression import ColumnElement
 
 from crm_data.filters import Filters, Scope
 from crm_data.portable import bin_down, days_between
-from crm_data.queries.frames import Bind, Kind, read_frame
+from crm_data.queries.frames import Bind, Kind, read_frame, sort_rows
 from crm_data.queries.history import still_planned_at
 from crm_data.queries.tables import (
     ACCOUNTS,
@@ -70,13 +70,6 @@ def _count_if(condition: ColumnElement[bool], name: str) -> Any:
     return sa.func.sum(sa.case((condition, 1), else_=0)).label(name)
 
 
-def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Rows by ``keys``, missing values first (NULL order differs between dialects)."""
-    if frame.empty:
-        return frame
-    return frame.sort_values(keys, na_position="first", kind="stable").reset_index(drop=True)
-
-
 # ---- calls ------------------------------------------------------------------------------------
 
 
@@ -110,7 +103,7 @@ def call_counts(
         .group_by(act.employee_id)
     )
     frame = read_frame(bind, stmt, {"rep_id": "int", "calls": "int", "short_calls": "int"})
-    return _sorted(frame, ["rep_id"])
+    return sort_rows(frame, ["rep_id"])
 
 
 # ---- follow-up compliance and overdue -------------------------------------------------------
@@ -181,7 +174,7 @@ def followup_stats(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
         "pending": "int",
         "overdue": "int",
     }
-    return _sorted(read_frame(bind, stmt, kinds), ["employee_id"])
+    return sort_rows(read_frame(bind, stmt, kinds), ["employee_id"])
 
 
 # ---- lead response time ---------------------------------------------------------------------
@@ -254,7 +247,7 @@ def lead_response_times(
         "deals": "int",
     }
     keys = ["owner_id"] if by_owner else []
-    return _sorted(read_frame(bind, stmt, kinds), [*keys, "hours", "censored"])
+    return sort_rows(read_frame(bind, stmt, kinds), [*keys, "hours", "censored"])
 
 
 # ---- new-direction clients ------------------------------------------------------------------
@@ -350,7 +343,7 @@ def new_line_clients(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame
         "by_order": "bool",
         "by_deal": "bool",
     }
-    return _sorted(read_frame(bind, stmt, kinds), ["account_id", "product_line"])
+    return sort_rows(read_frame(bind, stmt, kinds), ["account_id", "product_line"])
 
 
 # ---- employment (working-day normalisation) -------------------------------------------------

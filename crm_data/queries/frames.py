@@ -22,14 +22,23 @@ kind         dtype               notes
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal
 
 import pandas as pd
 import sqlalchemy as sa
 
-__all__ = ["Bind", "Kind", "DATETIME_DTYPE", "connect", "read_frame", "coerce_frame", "empty_frame"]
+__all__ = [
+    "sort_rows",
+    "Bind",
+    "Kind",
+    "DATETIME_DTYPE",
+    "connect",
+    "read_frame",
+    "coerce_frame",
+    "empty_frame",
+]
 
 #: What query functions accept: an engine (a connection is opened and closed) or a connection.
 Bind = sa.Engine | sa.Connection
@@ -136,3 +145,12 @@ def read_frame(bind: Bind, stmt: sa.Select[Any], kinds: Mapping[str, Kind]) -> p
 def empty_frame(kinds: Mapping[str, Kind]) -> pd.DataFrame:
     """A frame with no rows and the columns and dtypes of ``kinds``."""
     return coerce_frame(pd.DataFrame({name: pd.Series([], dtype=object) for name in kinds}), kinds)
+
+
+def sort_rows(frame: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    """``frame`` ordered by ``keys`` with missing values first, whatever the dialect (NULLs
+    sort first on some databases and last on others).
+    """
+    if frame.empty or not keys:
+        return frame
+    return frame.sort_values(list(keys), na_position="first", kind="stable").reset_index(drop=True)

@@ -30,7 +30,7 @@ import sqlalchemy as sa
 
 from crm_data.filters import Filters, Scope
 from crm_data.portable import bin_down, days_between
-from crm_data.queries.frames import Bind, Kind, connect, read_frame
+from crm_data.queries.frames import Bind, Kind, connect, read_frame, sort_rows
 from crm_data.queries.funnel import (
     _closed_conditions,
     _cohort_conditions,
@@ -93,10 +93,7 @@ def _read_sorted(
     bind: Bind, stmt: sa.Select[Any], kinds: dict[str, Kind], keys: Sequence[str]
 ) -> pd.DataFrame:
     """``read_frame`` sorted by ``keys`` with missing values first (NULL order differs in SQL)."""
-    frame = read_frame(bind, stmt, kinds)
-    if frame.empty:
-        return frame
-    return frame.sort_values(list(keys), na_position="first", kind="stable").reset_index(drop=True)
+    return sort_rows(read_frame(bind, stmt, kinds), keys)
 
 
 def funnel_facts(

@@ -20,6 +20,7 @@ from crm_data.schema import (
     Product,
     Stage,
     Team,
+    Ticket,
 )
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "PRODUCTS",
     "STAGES",
     "TEAMS",
+    "TICKETS",
 ]
 
 ACCOUNTS: sa.Table = Account.__table__  # type: ignore[assignment]
@@ -47,3 +49,4 @@ ORDER_ITEMS: sa.Table = OrderItem.__table__  # type: ignore[assignment]
 PRODUCTS: sa.Table = Product.__table__  # type: ignore[assignment]
 STAGES: sa.Table = Stage.__table__  # type: ignore[assignment]
 TEAMS: sa.Table = Team.__table__  # type: ignore[assignment]
+TICKETS: sa.Table = Ticket.__table__  # type: ignore[assignment]
