@@ -33,8 +33,8 @@ def satisfaction(
     --------
     >>> outcomes = pd.DataFrame({"assignee_id": [1, 2], "resolved": [4, 1], "rated": [2, 0],
     ...                          "satisfaction_sum": [9.0, 0.0]})
-    >>> satisfaction(outcomes, by=None).iloc[0].to_dict()
-    {'resolved': 5, 'rated': 2, 'csat': 4.5}
+    >>> satisfaction(outcomes, by=None).to_dict("records")
+    [{'resolved': 5, 'rated': 2, 'csat': 4.5}]
     """
     by_cols = by_columns(outcomes, by, reserved=["resolved", "rated", "csat"])
     codes, keys = group_codes(outcomes, by_cols)
