@@ -15,7 +15,14 @@ import pandas as pd
 
 from analytics.periods import elapsed_days
 
-__all__ = ["FORGOTTEN_DAYS", "first_purchase", "forgotten_clients", "new_clients"]
+__all__ = [
+    "RHYTHM_FACTOR",
+    "overdue_by_rhythm",
+    "FORGOTTEN_DAYS",
+    "first_purchase",
+    "forgotten_clients",
+    "new_clients",
+]
 
 #: METRICS.md "Forgotten client": the default silence window, in days.
 FORGOTTEN_DAYS = 90
@@ -89,5 +96,53 @@ def forgotten_clients(
     )
     forgotten = (rows["open_deals"] == 0) & (reference < as_of_ts - pd.Timedelta(days=days))
     return rows.loc[forgotten].sort_values(
+        ["revenue", "account_id"], ascending=[False, True], ignore_index=True
+    )
+
+
+#: A customer is overdue for a re-order after this many of their own median order gaps.
+RHYTHM_FACTOR = 2.0
+
+
+def overdue_by_rhythm(
+    customers: pd.DataFrame, rhythm: pd.DataFrame, as_of: datetime, factor: float = RHYTHM_FACTOR
+) -> pd.DataFrame:
+    """METRICS.md "Forgotten client", per-customer variant: no order for more than ``factor`` ×
+    the customer's own median gap between orders, and no open deal.
+
+    Parameters
+    ----------
+    customers : DataFrame
+        ``customer_contacts`` at ``as_of`` (``account_id``, ``open_deals``, ``revenue``, ...).
+    rhythm : DataFrame
+        ``order_rhythm`` at ``as_of``: ``account_id``, ``median_gap_days``, ``last_order_at``
+        (customers with fewer than two orders have no rhythm and are never overdue here).
+    as_of : datetime
+        The evaluation moment.
+    factor : float
+        How many median gaps of silence make a customer overdue.
+
+    Returns
+    -------
+    DataFrame
+        The overdue customers with ``median_gap_days``, ``days_since_order`` and ``overdue_by``
+        (``days_since_order / median_gap_days``); the most overdue revenue first.
+
+    Examples
+    --------
+    >>> customers = pd.DataFrame({"account_id": [1, 2], "open_deals": [0, 0],
+    ...                           "revenue": [100.0, 50.0]})
+    >>> rhythm = pd.DataFrame({"account_id": [1, 2], "median_gap_days": [10.0, 40.0],
+    ...     "last_order_at": pd.to_datetime(["2024-01-01", "2024-01-01"])})
+    >>> overdue_by_rhythm(customers, rhythm, datetime(2024, 2, 1))["account_id"].tolist()
+    [1]
+    """
+    rows = customers.drop(columns=["last_order_at"], errors="ignore").merge(
+        rhythm[["account_id", "median_gap_days", "last_order_at"]], on="account_id"
+    )
+    since = elapsed_days(rows["last_order_at"], as_of)
+    rows = rows.assign(days_since_order=since, overdue_by=since / rows["median_gap_days"])
+    overdue = (rows["open_deals"] == 0) & (since > factor * rows["median_gap_days"])
+    return rows.loc[overdue].sort_values(
         ["revenue", "account_id"], ascending=[False, True], ignore_index=True
     )

@@ -26,7 +26,7 @@ from analytics.activity_kpis import (
     reactivated_clients,
     rep_working_days,
 )
-from analytics.clients import forgotten_clients, new_clients
+from analytics.clients import forgotten_clients, new_clients, overdue_by_rhythm
 from analytics.funnel import lost_reasons
 from crm_data.filters import Filters, Scope
 from crm_data.queries.activity import activities_by_rep_type_period
@@ -37,6 +37,7 @@ from crm_data.queries.activity_kpis import (
     new_line_clients,
 )
 from crm_data.queries.currency import deal_currencies
+from crm_data.queries.customers import order_rhythm
 from crm_data.queries.frames import Bind
 from crm_data.queries.funnel_stats import funnel_stages, lost_deal_reasons
 from crm_data.queries.overview import customer_contacts, overdue_activities
@@ -50,6 +51,9 @@ __all__ = ["ATTENTION_ROWS", "ActivityReport", "activity_report", "call_list"]
 
 #: Rows kept of the overdue list (the KPI counts all).
 ATTENTION_ROWS = 500
+#: Columns of :attr:`ActivityReport.reorder_due`.
+REORDER_COLUMNS = ["account_id", "account", "owner", "region", "last_order_at",
+                   "median_gap_days", "days_since_order", "overdue_by", "revenue"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -167,6 +171,9 @@ class ActivityReport:
         New-direction clients by region and product line.
     reactivated, forgotten : DataFrame
         Reactivated clients; the forgotten-clients call list (:func:`call_list`).
+    reorder_due : DataFrame
+        Customers silent for more than twice their own median gap between orders, no open
+        deal (METRICS.md "Forgotten client", per-customer variant), largest first.
     lost : DataFrame
         Lost reasons by stage with the "no reason given" share.
     currency : str or None
@@ -183,6 +190,7 @@ class ActivityReport:
     new_direction: pd.DataFrame
     reactivated: pd.DataFrame
     forgotten: pd.DataFrame
+    reorder_due: pd.DataFrame
     lost: pd.DataFrame
     currency: str | None
 
@@ -247,6 +255,9 @@ def activity_report(bind: Bind, filters: Filters, scope: Scope) -> ActivityRepor
         new_direction=new_direction_clients(frames["new_line"], by=["region", "product_line"]),
         reactivated=frames["reactivated"],
         forgotten=call_list(frames["forgotten"]),
+        reorder_due=overdue_by_rhythm(
+            frames["contacts"], order_rhythm(bind, filters, scope), filters.as_of_ts
+        )[REORDER_COLUMNS],
         lost=lost,
         currency=None if currencies.empty else currencies["currency"].iloc[0],
     )

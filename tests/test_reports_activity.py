@@ -120,3 +120,11 @@ def test_activity_page_shows_the_report(url: str, report) -> None:
     call_list = [d.value for d in at.dataframe if "Suggested action" in d.value.columns]
     assert len(call_list) == 1 and len(call_list[0]) == len(report.forgotten)
     assert date(2026, 6, 29) == TODAY
+
+
+def test_reorder_due_by_own_rhythm(report) -> None:  # noqa: ANN001
+    due = report.reorder_due
+    assert len(due) > 0
+    assert (due["days_since_order"] > 2 * due["median_gap_days"]).all()
+    assert (due["overdue_by"] > 2).all()
+    assert due["revenue"].is_monotonic_decreasing

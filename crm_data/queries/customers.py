@@ -6,12 +6,12 @@ import pandas as pd
 import sqlalchemy as sa
 
 from crm_data.filters import Filters, Scope
-from crm_data.portable import trunc_date
-from crm_data.queries.frames import Bind, read_frame
+from crm_data.portable import days_between, trunc_date
+from crm_data.queries.frames import Bind, read_frame, sort_rows
 from crm_data.queries.orders import order_facts
 from crm_data.queries.tables import ACCOUNTS
 
-__all__ = ["customer_summary", "orders_per_account"]
+__all__ = ["customer_summary", "order_rhythm", "orders_per_account"]
 
 
 def orders_per_account(filters: Filters, scope: Scope) -> sa.Subquery:
@@ -85,3 +85,63 @@ def customer_summary(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame
             "revenue": "float",
         },
     )
+
+
+def order_rhythm(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
+    """Each customer's own buying rhythm before ``as_of``: the median gap between consecutive
+    orders (METRICS.md "Forgotten client", per-customer variant).
+
+    The gaps come from a window (``LAG`` over the account's orders); the median is taken in SQL
+    with row numbers (the middle gap, or the mean of the two middle ones), so it is portable
+    across the four databases.  Accounts with fewer than two orders have no rhythm and are left
+    out.  Orders follow :func:`crm_data.queries.orders.order_facts` (scope and filters).
+
+    Returns
+    -------
+    DataFrame
+        ``account_id`` int, ``gaps`` int (orders − 1), ``median_gap_days`` float,
+        ``last_order_at`` datetime64; ordered by account id.
+    """
+    facts = order_facts(filters, scope, until=filters.as_of_ts)
+    previous = sa.func.lag(facts.c.ordered_at).over(
+        partition_by=facts.c.account_id, order_by=(facts.c.ordered_at, facts.c.order_id)
+    )
+    gaps = sa.select(
+        facts.c.account_id,
+        facts.c.ordered_at,
+        days_between(previous, facts.c.ordered_at).label("gap"),
+    ).subquery("gaps")
+    ranked = (
+        sa.select(
+            gaps.c.account_id,
+            gaps.c.gap,
+            sa.func.row_number()
+            .over(partition_by=gaps.c.account_id, order_by=gaps.c.gap)
+            .label("rn"),
+            sa.func.count().over(partition_by=gaps.c.account_id).label("n"),
+        )
+        .where(gaps.c.gap.is_not(None))
+        .subquery("ranked")
+    )
+    middle = sa.and_(2 * ranked.c.rn >= ranked.c.n, 2 * ranked.c.rn <= ranked.c.n + 2)
+    medians = (
+        sa.select(
+            ranked.c.account_id,
+            sa.func.max(ranked.c.n).label("gaps"),
+            sa.func.avg(ranked.c.gap).label("median_gap_days"),
+        )
+        .where(middle)
+        .group_by(ranked.c.account_id)
+        .subquery("medians")
+    )
+    last = (
+        sa.select(facts.c.account_id, sa.func.max(facts.c.ordered_at).label("last_order_at"))
+        .group_by(facts.c.account_id)
+        .subquery("last_order")
+    )
+    stmt = sa.select(
+        medians.c.account_id, medians.c.gaps, medians.c.median_gap_days, last.c.last_order_at
+    ).select_from(medians.join(last, last.c.account_id == medians.c.account_id))
+    kinds = {"account_id": "int", "gaps": "int", "median_gap_days": "float",
+             "last_order_at": "datetime"}  # fmt: skip
+    return sort_rows(read_frame(bind, stmt, kinds), ["account_id"])  # type: ignore[arg-type]
