@@ -122,7 +122,7 @@ def test_activity_page_shows_the_report(url: str, report) -> None:
     assert date(2026, 6, 29) == TODAY
 
 
-def test_reorder_due_by_own_rhythm(report) -> None:  # noqa: ANN001
+def test_reorder_due_by_own_rhythm(report) -> None:
     due = report.reorder_due
     assert len(due) > 0
     assert (due["days_since_order"] > 2 * due["median_gap_days"]).all()
