@@ -6,7 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from reports.activity import activity_report
+from reports.activity import activity_report, reorder_due
 from ui.cache import cached_report
 from ui.charts import ACTIVITY_COLOURS, COMPARISON, PRIMARY, apply_layout
 from ui.empty import empty_state
@@ -110,23 +110,26 @@ with tabs[0]:
             column_config={"Last contact": day, "Last order": day, "Days silent": one,
                            "Lifetime revenue": money},
         )  # fmt: skip
-    st.markdown("**Overdue for a re-order by their own rhythm** — silent for more than twice "
-                "their median gap between orders, no open deal")  # fmt: skip
-    if report.reorder_due.empty:
-        empty_state("Every repeat customer is within their rhythm.", "Nothing to chase here.")
-    else:
-        data_table(
-            report.reorder_due.rename(columns={
-                "account_id": "Account id", "account": "Client", "owner": "Owner",
-                "region": "Region", "last_order_at": "Last order",
-                "median_gap_days": "Usual gap (days)", "days_since_order": "Days since order",
-                "overdue_by": "× usual gap", "revenue": "Lifetime revenue"}),
-            key="act_reorder", file_stem="reorder_due",
-            context=context.export_context("Activity — overdue for a re-order"),
-            column_config={"Last order": day, "Usual gap (days)": one,
-                           "Days since order": one, "× usual gap": one,
-                           "Lifetime revenue": money},
-        )  # fmt: skip
+    if st.toggle("Also find repeat customers overdue by their own buying rhythm",
+                 key="act_rhythm", help="Silent for more than twice their median gap between "
+                 "orders, and no open deal."):  # fmt: skip
+        with st.spinner("Reading every customer's order rhythm…"):
+            due = cached_report(reorder_due, engine, context.filters, context.scope)
+        if due.empty:
+            empty_state("Every repeat customer is within their rhythm.", "Nothing to chase.")
+        else:
+            data_table(
+                due.rename(columns={
+                    "account_id": "Account id", "account": "Client", "owner": "Owner",
+                    "region": "Region", "last_order_at": "Last order",
+                    "median_gap_days": "Usual gap (days)", "days_since_order": "Days since order",
+                    "overdue_by": "× usual gap", "revenue": "Lifetime revenue"}),
+                key="act_reorder", file_stem="reorder_due",
+                context=context.export_context("Activity — overdue for a re-order"),
+                column_config={"Last order": day, "Usual gap (days)": one,
+                               "Days since order": one, "× usual gap": one,
+                               "Lifetime revenue": money},
+            )  # fmt: skip
 with tabs[1]:
     if report.overdue.empty:
         empty_state("No overdue follow-up.", "Every planned activity is done or not yet due.")

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from crm_data.filters import Scope
-from reports.activity import activity_report
+from reports.activity import activity_report, reorder_due
 from reports.overview import overview_report
 from tests.test_app_shell import TODAY, app_database, metric, run
 from ui.format import format_value
@@ -119,11 +119,16 @@ def test_activity_page_shows_the_report(url: str, report) -> None:
         assert metric(at, kpi.label) == format_value(kpi.value, kpi.unit, report.currency)
     call_list = [d.value for d in at.dataframe if "Suggested action" in d.value.columns]
     assert len(call_list) == 1 and len(call_list[0]) == len(report.forgotten)
+    assert not [d for d in at.dataframe if "Usual gap (days)" in d.value.columns]
+    at.toggle(key="act_rhythm").set_value(True).run()
+    assert not at.exception, at.exception
+    due = [d.value for d in at.dataframe if "Usual gap (days)" in d.value.columns]
+    assert len(due) == 1 and len(due[0]) > 0
     assert date(2026, 6, 29) == TODAY
 
 
-def test_reorder_due_by_own_rhythm(report) -> None:
-    due = report.reorder_due
+def test_reorder_due_by_own_rhythm(engine: sa.Engine) -> None:
+    due = reorder_due(engine, FILTERS, Scope.everyone())
     assert len(due) > 0
     assert (due["days_since_order"] > 2 * due["median_gap_days"]).all()
     assert (due["overdue_by"] > 2).all()
