@@ -115,12 +115,15 @@ def as_counts(values: np.ndarray) -> np.ndarray:
 
 
 def safe_rates(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    """Element-wise ``numerator / denominator``, NaN where the denominator is 0 or NaN."""
+    """Element-wise ``numerator / denominator``, NaN where the denominator is 0 or NaN (a
+    quotient too large for a float is ``inf``, without a warning).
+    """
     numerator = np.asarray(numerator, dtype="float64")
     denominator = np.asarray(denominator, dtype="float64")
     out = np.full(np.broadcast(numerator, denominator).shape, np.nan)
     ok = np.broadcast_to((denominator != 0) & ~np.isnan(denominator), out.shape)
-    np.divide(numerator, denominator, out=out, where=ok)
+    with np.errstate(over="ignore"):
+        np.divide(numerator, denominator, out=out, where=ok)
     return out
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -38,6 +39,23 @@ def app_database(folder: Path) -> Iterator[str]:
         mp.setenv("CRM_AUTO_SEED", "0")
         mp.delenv("CRM_AUTH_MODE", raising=False)
         yield url
+
+
+def app_database_fixtures(name: str) -> tuple[Any, Any]:
+    """Module-scoped ``url`` and ``engine`` fixtures over a fresh :func:`app_database`."""
+
+    @pytest.fixture(scope="module")
+    def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+        with app_database(tmp_path_factory.mktemp(name)) as url:
+            yield url
+
+    @pytest.fixture(scope="module")
+    def engine(url: str) -> Iterator[sa.Engine]:
+        engine = sa.create_engine(url)
+        yield engine
+        engine.dispose()
+
+    return url, engine
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ the Incentives page through AppTest (admin, head editing, rep reading only their
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from datetime import date, datetime
 
 import pandas as pd
@@ -16,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from crm_data.filters import Scope
 from crm_data.plans import PlanError, StoredItem, load_plan, save_plan
 from reports.incentives import incentive_report, simulate
-from tests.test_app_shell import app_database, run
+from tests.test_app_shell import app_database_fixtures, run
 
 START, END = date(2026, 4, 1), date(2026, 7, 1)  # Q2 2026; the demo ends on 30 Jun 2026
 TODAY = date(2026, 6, 29)
@@ -27,17 +26,7 @@ ITEMS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with app_database(tmp_path_factory.mktemp("incentives")) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def engine(url: str) -> Iterator[sa.Engine]:
-    engine = sa.create_engine(url)
-    yield engine
-    engine.dispose()
+url, engine = app_database_fixtures("incentives")
 
 
 @pytest.fixture(scope="module")

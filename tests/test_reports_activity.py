@@ -4,7 +4,6 @@ with the Overview, the scope of a rep, and the Activity page through AppTest."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -13,7 +12,7 @@ import sqlalchemy as sa
 from crm_data.filters import Scope
 from reports.activity import activity_report, reorder_due
 from reports.overview import overview_report
-from tests.test_app_shell import TODAY, app_database, metric, run
+from tests.test_app_shell import TODAY, app_database_fixtures, metric, run
 from ui.format import format_value
 from ui.url_filters import Selection, build_filters
 
@@ -21,17 +20,7 @@ FILTERS, _ = build_filters(Selection(), TODAY)  # the app's default: the last 12
 AS_OF = datetime.combine(FILTERS.end, datetime.min.time())
 
 
-@pytest.fixture(scope="module")
-def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with app_database(tmp_path_factory.mktemp("activity")) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def engine(url: str) -> Iterator[sa.Engine]:
-    engine = sa.create_engine(url)
-    yield engine
-    engine.dispose()
+url, engine = app_database_fixtures("activity")
 
 
 @pytest.fixture(scope="module")
