@@ -376,3 +376,36 @@ def test_funnel_page_in_chromium(
         page.close()
     finally:
         app.stop()
+
+
+def test_activity_and_incentives_pages_in_chromium(
+    browser: Any, sync_api: Any, seeded_url: str, tmp_path: Path
+) -> None:
+    from crm_data.filters import Scope
+    from reports.activity import activity_report
+    from ui.url_filters import Selection, build_filters
+
+    expect = sync_api.expect
+    filters, _ = build_filters(Selection(), date.fromisoformat(TODAY))
+    engine = sa.create_engine(seeded_url)
+    report = activity_report(engine, filters, Scope.everyone())  # before the app holds the lock
+    engine.dispose()
+    app = App(seeded_url, tmp_path / "streamlit.log")
+    try:
+        app.wait_healthy()
+        page = open_page(browser, sync_api, f"{app.base}/activity")
+        expect(page.get_by_role("heading", name="Activity", exact=True)).to_be_visible()
+        done = report.kpi("activities_done").value
+        expect(metric_value(page, "Activities done")).to_have_text(f"{done:,.0f}")
+        screenshot_without_exception(page, "activity.png")
+        page.get_by_role("tab", name="Negotiations", exact=True).click()
+        expect(page.get_by_text("Open deals at the end of the period by stage")).to_be_visible()
+        assert page.locator("[data-testid='stException']").count() == 0
+
+        page = open_page(browser, sync_api, f"{app.base}/incentives")
+        expect(page.get_by_role("heading", name="Incentives", exact=True)).to_be_visible()
+        expect(page.get_by_text("No incentive plan yet.")).to_be_visible()
+        expect(page.get_by_role("button", name="Save plan")).to_be_visible()
+        screenshot_without_exception(page, "incentives-empty.png")
+    finally:
+        app.stop()
