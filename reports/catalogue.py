@@ -142,7 +142,7 @@ _METRICS = (
            "count", "Customers", accumulates=True),
     Metric("active_conversations", "Active conversations",
            "Open deals with at least one done activity in the 14 days before the end of the "
-           "period.", "decimal", "Activity"),
+           "period.", "count", "Activity"),
     Metric("new_clients", "New clients",
            "Accounts whose first order (or first won deal, without orders) falls in the period.",
            "count", "Customers", accumulates=True),

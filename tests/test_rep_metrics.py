@@ -15,6 +15,7 @@ from crm_data.filters import Filters, Scope
 from reports.catalogue import CATALOGUE, metric, per_rep_metrics
 from reports.funnel import funnel_report
 from reports.rep_metrics import PER_REP, rep_actuals
+from ui.format import format_value
 
 FILTERS = Filters(date(2025, 7, 1), date(2026, 7, 1))
 
@@ -80,6 +81,13 @@ def test_catalogue_offers_the_per_rep_metrics() -> None:
     assert {m.key for m in per_rep_metrics()} == set(PER_REP)
     assert metric("win_rate").per_rep is PER_REP["win_rate"]
     assert metric("forgotten_clients").per_rep is None
+    # counts are whole numbers on the cards; only rates per day have a decimal
+    counts = [m.key for m in CATALOGUE.values() if m.unit == "count"]
+    assert {"active_conversations", "won_deals", "new_deals", "stuck_deals"} <= set(counts)
+    assert [m.key for m in CATALOGUE.values() if m.unit == "decimal"] == [
+        "activities_per_day", "csat"
+    ]  # fmt: skip
+    assert format_value(385.0, metric("active_conversations").unit) == "385"
     with pytest.raises(KeyError, match="No per-rep value for forgotten_clients"):
         rep_actuals(None, FILTERS, Scope.everyone(), ["forgotten_clients"])  # type: ignore[arg-type]
     with pytest.raises(KeyError, match="Unknown metric 'colour'"):
