@@ -43,7 +43,7 @@ from analytics.grouped import (
     safe_rates,
     tally,
 )
-from analytics.periods import working_days
+from analytics.periods import quarter_start, working_days
 from analytics.survival import km_summary
 
 __all__ = [
@@ -135,7 +135,7 @@ def _periods(start: date, end: date, unit: str) -> tuple[pd.DatetimeIndex, pd.Da
     elif unit != "day":
         first = pd.Timestamp(first.year, 1 if unit == "year" else first.month, 1)
         if unit == "quarter":
-            first = pd.Timestamp(first.year, 3 * ((first.month - 1) // 3) + 1, 1)
+            first = pd.Timestamp(quarter_start(first.date()))
     bounds = pd.date_range(
         first, pd.Timestamp(end) + pd.DateOffset(years=1), freq=UNIT_FREQUENCIES[unit]
     )

@@ -23,6 +23,7 @@ __all__ = [
     "comparison_period",
     "elapsed_days",
     "period_label",
+    "quarter_start",
     "resolve_period",
     "shift_months",
     "working_days",
@@ -125,7 +126,14 @@ def period_label(start: date, end: date) -> str:
     return f"{_day_text(start, start.year != last.year)} – {_day_text(last, with_year=True)}"
 
 
-def _quarter_start(d: date) -> date:
+def quarter_start(d: date) -> date:
+    """The first day of the calendar quarter holding ``d``.
+
+    Examples
+    --------
+    >>> quarter_start(date(2026, 11, 25))
+    datetime.date(2026, 10, 1)
+    """
     return date(d.year, 3 * ((d.month - 1) // 3) + 1, 1)
 
 
@@ -133,12 +141,12 @@ def _preset_bounds(preset: str, today: date) -> tuple[date, date]:
     """``[start, end)`` of a non-custom preset for the reference day ``today``."""
     to_date = today + _ONE_DAY
     month_start = today.replace(day=1)
-    quarter_start = _quarter_start(today)
+    quarter = quarter_start(today)
     bounds = {
         "this_month": (month_start, to_date),
         "last_month": (shift_months(month_start, -1), month_start),
-        "this_quarter": (quarter_start, to_date),
-        "last_quarter": (shift_months(quarter_start, -3), quarter_start),
+        "this_quarter": (quarter, to_date),
+        "last_quarter": (shift_months(quarter, -3), quarter),
         "year_to_date": (date(today.year, 1, 1), to_date),
         "last_12_months": (shift_months(month_start, -11), to_date),
     }

@@ -3,12 +3,13 @@ scorecards with pacing; the team's score distribution; what-if; plan history."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from analytics.periods import quarter_start, shift_months
 from crm_data.plans import PlanError, copy_to_next_period, list_plans, plan_history
 from crm_data.plans import save_plan as store_plan
 from crm_data.queries.people import filter_options
@@ -64,10 +65,10 @@ if plans.empty:
     if can_edit:
         with st.form("inc_new"):
             today = reference_date()
-            quarter = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+            quarter = quarter_start(today)
             fields = plan_fields(
                 "inc_new", TEAMS, company_wide=scope.role != "head", name="New plan",
-                start=quarter, end=(quarter + timedelta(days=95)).replace(day=1),
+                start=quarter, end=shift_months(quarter, 3),
                 team=scope.team_id, bonus=0.0,
             )  # fmt: skip
             rows = plan_editor("inc_new_items", editor_rows(()))

@@ -27,7 +27,7 @@ from analytics.funnel import (
     time_in_stage,
     win_rates,
 )
-from analytics.periods import shift_months
+from analytics.periods import quarter_start, shift_months
 from analytics.pipeline import (
     Coverage,
     Velocity,
@@ -164,8 +164,7 @@ def coverage_quarter(as_of: date) -> tuple[date, date]:
     >>> coverage_quarter(date(2026, 10, 1))
     (datetime.date(2026, 7, 1), datetime.date(2026, 10, 1))
     """
-    last = as_of - timedelta(days=1)
-    start = date(last.year, 3 * ((last.month - 1) // 3) + 1, 1)
+    start = quarter_start(as_of - timedelta(days=1))
     return start, shift_months(start, 3)
 
 
