@@ -3,15 +3,14 @@ follow-up discipline, next steps, lead response, new / reactivated / forgotten c
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from reports.activity import activity_report, reorder_due
+from ui.activity_charts import activity_heatmap, weekly_activity_figure
 from ui.cache import cached_report
-from ui.charts import ACTIVITY_COLOURS, COMPARISON, PRIMARY, apply_layout
 from ui.empty import empty_state
 from ui.engine import get_engine
-from ui.format import currency_symbol
+from ui.format import currency_symbol, format_value
 from ui.kpi import kpi_row
 from ui.page import page_context, page_header
 from ui.registry import route_through_app
@@ -43,37 +42,18 @@ else:
     types = sorted(heat["type"].unique())
     kind = st.segmented_control("Type", ["all", *types], default="all", key="act_type",
                                 required=True)  # fmt: skip
-    rows = heat if kind in (None, "all") else heat[heat["type"] == kind]
-    grid = rows.pivot_table(index="name", columns="period", values="activities", aggfunc="sum",
-                            fill_value=0)  # fmt: skip
-    grid = grid.loc[grid.sum(axis=1).sort_values(ascending=False).index]
-    fig = go.Figure(go.Heatmap(
-        z=grid.to_numpy(), x=[f"{p:%d %b}" for p in grid.columns], y=list(grid.index),
-        colorscale="Blues", hovertemplate="%{y}<br>week of %{x}: %{z} activities<extra></extra>",
-        colorbar={"title": "done"},
-    ))  # fmt: skip
-    fig.update_yaxes(autorange="reversed")
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(apply_layout(fig, height=max(320, 18 * len(grid) + 80)), key="act_heat")
+        st.plotly_chart(activity_heatmap(heat, kind), key="act_heat")
     with right:
         st.markdown("**Activities per week** vs the comparison period")
-        trend = go.Figure()
-        for activity_type, part in report.trend.groupby("type"):
-            colour = ACTIVITY_COLOURS.get(str(activity_type), PRIMARY)
-            trend.add_bar(x=part["period"], y=part["activities"], name=str(activity_type),
-                          marker={"color": colour})  # fmt: skip
-        trend.add_scatter(
-            x=report.previous_trend["period"], y=report.previous_trend["previous"], mode="lines",
-            name="Comparison period (all types)", line={"color": COMPARISON, "dash": "dash"},
-        )  # fmt: skip
-        trend.update_layout(barmode="stack")
-        st.plotly_chart(apply_layout(trend, height=320), key="act_trend")
+        st.plotly_chart(
+            weekly_activity_figure(report.trend, report.previous_trend), key="act_trend"
+        )
 
 # ---- per rep ------------------------------------------------------------------------------------
 st.subheader("Discipline per rep", anchor=False)
 per_rep = report.per_rep
-per_rep = per_rep[(per_rep["activities"].fillna(0) > 0) | (per_rep["open_deals"].fillna(0) > 0)]
 if per_rep.empty:
     empty_state("No rep activity in this period.", "Pick a longer period.")
 else:
@@ -190,9 +170,7 @@ with tabs[4]:
     if report.lost.empty:
         empty_state("No deal was lost in this period.", "Pick a longer period.")
     else:
-        no_reason = report.lost[report.lost["lost_reason"] == "No reason given"]["deals"].sum()
-        share = no_reason / report.lost["deals"].sum()
-        st.metric("Lost without a reason", f"{share:.1%}",
+        st.metric("Lost without a reason", format_value(report.no_reason_share, "ratio"),
                   help="A data-quality KPI: lost deals whose reason was left empty.")  # fmt: skip
         data_table(
             report.lost.rename(columns={"stage": "Stage", "lost_reason": "Reason",

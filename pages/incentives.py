@@ -6,17 +6,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from analytics.periods import quarter_start, shift_months
 from crm_data.plans import PlanError, copy_to_next_period, list_plans, plan_history
 from crm_data.plans import save_plan as store_plan
 from crm_data.queries.people import filter_options
-from reports.catalogue import metric
 from reports.incentives import incentive_report, simulate
+from ui.activity_charts import score_histogram
 from ui.cache import cached_report
-from ui.charts import PRIMARY, apply_layout
 from ui.empty import empty_state
 from ui.engine import get_engine, invalidate_data
 from ui.filter_bar import reference_date
@@ -122,11 +120,7 @@ with tabs[0]:
     if summary.empty:
         empty_state("No rep to score.", "The plan's team has no rep you may see.")
     else:
-        status = report.pacing.pivot_table(
-            index="rep_id", columns="status", values="metric_key", aggfunc="count", fill_value=0
-        ).reindex(columns=["on track", "at risk", "off track"], fill_value=0)
-        table = summary.merge(status, left_on="rep_id", right_index=True, how="left")
-        shown = table[["name", "score", "bonus", "on track", "at risk", "off track", "note"]]
+        shown = report.rep_summary().drop(columns="rep_id")
         left, right = st.columns([3, 2])
         with left:
             data_table(
@@ -137,34 +131,20 @@ with tabs[0]:
                 column_config={"Score": percent, "Bonus": money},
             )  # fmt: skip
         with right:
-            fig = go.Figure(go.Histogram(x=summary["score"] * 100, marker={"color": PRIMARY},
-                                         xbins={"size": 10}, hovertemplate="%{x}%: %{y} reps"
-                                         "<extra></extra>"))  # fmt: skip
-            fig.update_xaxes(title="score (%)")
-            fig.update_yaxes(title="reps")
             st.markdown("**Team distribution of scores**")
-            st.plotly_chart(apply_layout(fig, height=260), key="inc_distribution")
+            st.plotly_chart(score_histogram(summary["score"]), key="inc_distribution")
         names = dict(zip(summary["rep_id"], summary["name"], strict=True))
         rep = st.selectbox("Scorecard of", list(names), format_func=names.get, key="inc_rep")
-        items = report.scorecard.items
-        detail = items[items["rep_id"] == rep].merge(
-            report.pacing, on=["rep_id", "metric_key"], how="left"
-        )
-        detail = detail.assign(
-            metric=detail["metric_key"].map(lambda k: metric(k).label),
-            # a lower-is-better actual of 0 has no finite attainment (credited at the cap)
-            attainment=detail["attainment"].where(detail["attainment"] != float("inf")),
-        )
         data_table(
-            detail[["metric", "actual", "target", "attainment", "credited", "effective_weight",
-                    "points", "expected", "status", "note"]]
-            .rename(columns={"metric": "Metric", "actual": "Actual", "target": "Target",
-                             "attainment": "Attainment", "credited": "Credited",
-                             "effective_weight": "Weight", "points": "Points",
-                             "expected": "Expected by now", "status": "Pacing", "note": "Note"}),
+            report.rep_detail(rep).rename(columns={
+                "metric": "Metric", "actual": "Actual", "target": "Target",
+                "attainment": "Attainment", "credited": "Credited", "effective_weight": "Weight",
+                "points": "Points", "expected": "Expected by now", "status": "Pacing",
+                "note": "Note"}),
             key="inc_detail", file_stem=f"scorecard_{rep}", context=export,
             column_config={"Attainment": percent, "Credited": percent, "Weight": percent,
-                           "Points": percent},
+                           "Points": percent,
+                           "Expected by now": st.column_config.NumberColumn(format="%,.1f")},
         )  # fmt: skip
 
 with tabs[1]:

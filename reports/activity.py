@@ -27,7 +27,8 @@ from analytics.activity_kpis import (
     rep_working_days,
 )
 from analytics.clients import forgotten_clients, new_clients, overdue_by_rhythm
-from analytics.funnel import lost_reasons
+from analytics.deltas import ratio
+from analytics.funnel import NO_REASON, lost_reasons
 from crm_data.filters import Filters, Scope
 from crm_data.queries.activity import activities_by_rep_type_period
 from crm_data.queries.activity_kpis import (
@@ -159,8 +160,9 @@ class ActivityReport:
     kpis : tuple of Kpi
         The cards, with the comparison period's values.
     per_rep : DataFrame
-        Per employee: activities, working days, per working day, follow-up compliance (with
-        the judged count), overdue, open deals and next-step coverage; ``name`` added.
+        Per employee with activities or open deals: activities, working days, per working day,
+        follow-up compliance (with the judged count), overdue, open deals and next-step
+        coverage; ``name`` added.
     heatmap : DataFrame
         Done activities per employee, type and week (``activities_by_rep_type_period``), with
         ``name``.
@@ -199,6 +201,14 @@ class ActivityReport:
     def kpi(self, key: str) -> Kpi:
         """The KPI with ``key``."""
         return next(k for k in self.kpis if k.key == key)
+
+    @property
+    def no_reason_share(self) -> float:
+        """Share of the period's lost deals without a reason (a data-quality KPI; NaN when
+        nothing was lost).
+        """
+        missing = self.lost.loc[self.lost["lost_reason"] == NO_REASON, "deals"].sum()
+        return ratio(float(missing), float(self.lost["deals"].sum()))
 
 
 def call_list(forgotten: pd.DataFrame) -> pd.DataFrame:
@@ -240,7 +250,8 @@ def activity_report(bind: Bind, filters: Filters, scope: Scope) -> ActivityRepor
     now, frames = _period(bind, filters, scope, contacts)
     then, previous = _period(bind, filters.comparison(), scope, contacts)
     names = people(bind).set_index("employee_id")["name"]
-    per_rep = now.per_rep.assign(name=now.per_rep["employee_id"].map(names))
+    busy = (now.per_rep["activities"].fillna(0) > 0) | (now.per_rep["open_deals"].fillna(0) > 0)
+    per_rep = now.per_rep[busy].assign(name=now.per_rep["employee_id"].map(names))
     heatmap = frames["activities"].assign(name=frames["activities"]["employee_id"].map(names))
     flagged = flag_stuck(bind, filters, scope, frames["candidates"])
     stages = funnel_stages(bind, filters.pipeline)

@@ -17,6 +17,7 @@ import pandas as pd
 
 from analytics.funnel import win_rates
 from analytics.incentives import (
+    PACING_STATES,
     Plan,
     PlanItem,
     PlanWarning,
@@ -160,6 +161,35 @@ class IncentiveReport:
     pacing: pd.DataFrame
     warnings: list[PlanWarning]
     signals: pd.DataFrame
+
+    def rep_summary(self) -> pd.DataFrame:
+        """Per rep: ``name``, ``score``, ``bonus``, how many items are ``on track`` / ``at risk``
+        / ``off track``, and the scorecard's ``note``.
+        """
+        counts = self.pacing.pivot_table(
+            index="rep_id", columns="status", values="metric_key", aggfunc="count", fill_value=0
+        ).reindex(columns=list(PACING_STATES), fill_value=0)
+        table = self.scorecard.summary.merge(counts, left_on="rep_id", right_index=True,
+                                             how="left")  # fmt: skip
+        table[list(PACING_STATES)] = table[list(PACING_STATES)].fillna(0).astype("int64")
+        return table[["rep_id", "name", "score", "bonus", *PACING_STATES, "note"]]
+
+    def rep_detail(self, rep_id: int) -> pd.DataFrame:
+        """One rep's scorecard item by item: ``metric`` (label), ``actual``, ``target``,
+        ``attainment`` (NaN for a lower-is-better actual of 0: no finite attainment, credited at
+        the cap), ``credited``, ``effective_weight``, ``points``, ``expected`` by now, pacing
+        ``status`` and ``note``.
+        """
+        items = self.scorecard.items
+        detail = items[items["rep_id"] == rep_id].merge(
+            self.pacing, on=["rep_id", "metric_key"], how="left"
+        )
+        detail = detail.assign(
+            metric=detail["metric_key"].map(lambda key: metric(key).label),
+            attainment=detail["attainment"].where(detail["attainment"] != float("inf")),
+        )
+        return detail[["metric", "actual", "target", "attainment", "credited",
+                       "effective_weight", "points", "expected", "status", "note"]]  # fmt: skip
 
 
 def _history(

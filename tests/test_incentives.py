@@ -95,6 +95,15 @@ def test_scorecard_from_the_reps_actuals(
     assert {team["rep"], team["rep2"]} <= set(summary.index)
     assert team["other"] not in summary.index
     assert set(report.pacing["status"].dropna()) <= {"on track", "at risk", "off track"}
+    # the page's tables: pacing counts per rep cover the three items; the detail adds up
+    paced = report.rep_summary().set_index("rep_id")
+    counts = paced[["on track", "at risk", "off track"]].sum(axis=1)
+    statuses = report.pacing.dropna(subset=["status"]).groupby("rep_id").size()
+    assert counts.loc[statuses.index].tolist() == statuses.tolist()
+    assert paced.loc[rep, "score"] == pytest.approx(expected)
+    detail = report.rep_detail(rep)
+    assert detail["metric"].tolist() == ["Won revenue", "New deals", "Stuck deals"]
+    assert detail["points"].sum() == pytest.approx(expected)
 
 
 def test_a_rep_reads_only_their_own_scorecard(

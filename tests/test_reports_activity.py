@@ -85,6 +85,9 @@ def test_lost_reasons_keep_the_no_reason_row(engine: sa.Engine, report) -> None:
     assert report.lost["deals"].sum() == lost
     no_reason = report.lost[report.lost["lost_reason"] == "No reason given"]["deals"].sum()
     assert no_reason == blank > 0
+    assert report.no_reason_share == pytest.approx(blank / lost)
+    busy = (report.per_rep["activities"] > 0) | (report.per_rep["open_deals"].fillna(0) > 0)
+    assert busy.all() and len(report.per_rep) > 5  # heads without deals or activities left out
 
 
 def test_a_rep_sees_only_own_activity(engine: sa.Engine) -> None:

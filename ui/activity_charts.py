@@ -1,0 +1,62 @@
+"""Figures of the Activity and Incentives pages (pure functions returning Plotly figures).
+
+Activity types keep the colours of :data:`ui.charts.ACTIVITY_COLOURS`; the comparison period is
+grey, as on every page.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from ui.charts import ACTIVITY_COLOURS, COMPARISON, PRIMARY, apply_layout
+
+__all__ = ["activity_heatmap", "score_histogram", "weekly_activity_figure"]
+
+
+def activity_heatmap(heatmap: pd.DataFrame, kind: str | None = None) -> go.Figure:
+    """Done activities per employee (rows, busiest first) and week (columns).
+
+    ``heatmap`` is ``ActivityReport.heatmap`` (``name``, ``type``, ``period``, ``activities``);
+    ``kind`` keeps one activity type (None or ``"all"``: every type).
+    """
+    rows = heatmap if kind in (None, "all") else heatmap[heatmap["type"] == kind]
+    grid = rows.pivot_table(index="name", columns="period", values="activities", aggfunc="sum",
+                            fill_value=0)  # fmt: skip
+    grid = grid.loc[grid.sum(axis=1).sort_values(ascending=False).index]
+    fig = go.Figure(go.Heatmap(
+        z=grid.to_numpy(), x=[f"{p:%d %b}" for p in grid.columns], y=list(grid.index),
+        colorscale="Blues", hovertemplate="%{y}<br>week of %{x}: %{z} activities<extra></extra>",
+        colorbar={"title": "done"},
+    ))  # fmt: skip
+    fig.update_yaxes(autorange="reversed")
+    return apply_layout(fig, height=max(320, 18 * len(grid) + 80))
+
+
+def weekly_activity_figure(trend: pd.DataFrame, previous: pd.DataFrame) -> go.Figure:
+    """Activities per week stacked by type, the comparison period's weekly total as a line.
+
+    ``trend`` and ``previous`` are ``ActivityReport.trend`` and ``previous_trend``.
+    """
+    fig = go.Figure()
+    for activity_type, part in trend.groupby("type"):
+        colour = ACTIVITY_COLOURS.get(str(activity_type), PRIMARY)
+        fig.add_bar(x=part["period"], y=part["activities"], name=str(activity_type),
+                    marker={"color": colour})  # fmt: skip
+    fig.add_scatter(
+        x=previous["period"], y=previous["previous"], mode="lines",
+        name="Comparison period (all types)", line={"color": COMPARISON, "dash": "dash"},
+    )  # fmt: skip
+    fig.update_layout(barmode="stack")
+    return apply_layout(fig, height=320)
+
+
+def score_histogram(scores: pd.Series) -> go.Figure:
+    """How the reps' scores (fractions, 1.0 = 100 %) spread, in 10-point bins."""
+    fig = go.Figure(go.Histogram(
+        x=scores * 100, marker={"color": PRIMARY}, xbins={"size": 10},
+        hovertemplate="%{x}%: %{y} reps<extra></extra>",
+    ))  # fmt: skip
+    fig.update_xaxes(title="score (%)")
+    fig.update_yaxes(title="reps")
+    return apply_layout(fig, height=260)
