@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -107,3 +108,18 @@ def empty_engine(dialect: str, tmp_path: Path) -> Iterator[sa.Engine]:
 def empty_url(empty_engine: sa.Engine) -> str:
     """The URL (password included) of :func:`empty_engine`'s database."""
     return empty_engine.url.render_as_string(hide_password=False)
+
+
+def scenario_fixture(build: Callable[[], Any]) -> Any:
+    """A module-scoped ``crm`` fixture: the hand-built CRM ``build()`` (a
+    :class:`tests.crm_builder.CrmBuilder`) loaded into a fresh database of every dialect of
+    :data:`DIALECTS`, once per module and dialect."""
+
+    @pytest.fixture(scope="module", params=DIALECTS)
+    def crm(
+        request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    ) -> Iterator[sa.Engine]:
+        with fresh_engine(request.param, tmp_path_factory.mktemp(request.param)) as engine:
+            yield build().load(engine)
+
+    return crm

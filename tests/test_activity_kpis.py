@@ -81,7 +81,7 @@ from crm_data.queries import (
     new_line_clients,
     stuck_deal_candidates,
 )
-from tests.conftest import DIALECTS, fresh_engine
+from tests.conftest import scenario_fixture
 from tests.crm_builder import CrmBuilder
 from tests.test_queries import check, frame
 
@@ -211,12 +211,7 @@ def build_scenario() -> CrmBuilder:
     return b
 
 
-@pytest.fixture(scope="module", params=DIALECTS)
-def crm(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> sa.Engine:
-    folder: Path = tmp_path_factory.mktemp(request.param)
-    with fresh_engine(request.param, folder) as engine:
-        build_scenario().load(engine)
-        yield engine
+crm = scenario_fixture(build_scenario)
 
 
 # ---- follow-up compliance and overdue ---------------------------------------------------------

@@ -10,9 +10,7 @@ an open deal → not listed; 103 has a single order → no rhythm.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -21,7 +19,7 @@ from analytics.clients import overdue_by_rhythm
 from crm_data.filters import Filters, Scope
 from crm_data.queries.customers import order_rhythm
 from crm_data.queries.overview import customer_contacts
-from tests.conftest import DIALECTS, fresh_engine
+from tests.conftest import scenario_fixture
 from tests.crm_builder import CrmBuilder
 
 Q1 = Filters(date(2024, 1, 1), date(2024, 4, 1))
@@ -57,14 +55,7 @@ def build() -> CrmBuilder:
     return crm
 
 
-@pytest.fixture(scope="module", params=DIALECTS)
-def crm(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[sa.Engine]:
-    folder: Path = tmp_path_factory.mktemp(request.param)
-    with fresh_engine(request.param, folder) as engine:
-        build().load(engine)
-        yield engine
+crm = scenario_fixture(build)
 
 
 def test_median_gap_per_customer(crm: sa.Engine) -> None:

@@ -36,7 +36,6 @@ once for the module.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -65,7 +64,7 @@ from crm_data.queries import (
 )
 from crm_data.queries.frames import read_frame
 from crm_data.queries.history import dates_table
-from tests.conftest import DIALECTS, fresh_engine
+from tests.conftest import scenario_fixture
 from tests.crm_builder import CrmBuilder
 from tests.test_queries import check, frame
 
@@ -169,13 +168,7 @@ def build_scenario() -> CrmBuilder:
 SCENARIO = build_scenario()
 
 
-@pytest.fixture(scope="module", params=DIALECTS)
-def crm(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[sa.Engine]:
-    folder = tmp_path_factory.mktemp(f"funnel_stats_{request.param}")
-    with fresh_engine(request.param, folder) as engine:
-        yield SCENARIO.load(engine)
+crm = scenario_fixture(lambda: SCENARIO)
 
 
 def table(name: str) -> pd.DataFrame:

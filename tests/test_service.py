@@ -17,18 +17,15 @@ team 2 (rep 21 owns account 102); service agents 31 and 32 are assignees.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime
-from pathlib import Path
 
 import pandas as pd
-import pytest
 import sqlalchemy as sa
 
 from analytics.service import resolution_time, satisfaction
 from crm_data.filters import Filters, Scope
 from crm_data.queries.service import ticket_outcomes, ticket_resolution_times
-from tests.conftest import DIALECTS, fresh_engine
+from tests.conftest import scenario_fixture
 from tests.crm_builder import CrmBuilder
 
 Q1 = Filters(date(2024, 1, 1), date(2024, 4, 1))
@@ -60,14 +57,7 @@ def build() -> CrmBuilder:
     return crm
 
 
-@pytest.fixture(scope="module", params=DIALECTS)
-def crm(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[sa.Engine]:
-    folder: Path = tmp_path_factory.mktemp(request.param)
-    with fresh_engine(request.param, folder) as engine:
-        build().load(engine)
-        yield engine
+crm = scenario_fixture(build)
 
 
 def test_ticket_outcomes(crm: sa.Engine) -> None:
