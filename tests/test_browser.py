@@ -323,18 +323,27 @@ def test_oidc_login_and_a_tampered_link(
             app.stop()
 
 
+def default_report(url: str, report: Any) -> Any:
+    """``report(engine, filters, everyone)`` for the app's default filters (the last 12 months
+    before ``TODAY``), computed before the app opens the DuckDB file (it takes the lock)."""
+    from crm_data.filters import Scope
+    from ui.url_filters import Selection, build_filters
+
+    filters, _ = build_filters(Selection(), date.fromisoformat(TODAY))
+    engine = sa.create_engine(url)
+    try:
+        return report(engine, filters, Scope.everyone())
+    finally:
+        engine.dispose()
+
+
 def test_funnel_page_in_chromium(
     browser: Any, sync_api: Any, seeded_url: str, tmp_path: Path
 ) -> None:
-    from crm_data.filters import Scope
     from reports.funnel import funnel_report
-    from ui.url_filters import Selection, build_filters
 
     expect = sync_api.expect
-    filters, _ = build_filters(Selection(), date.fromisoformat(TODAY))
-    engine = sa.create_engine(seeded_url)
-    report = funnel_report(engine, filters, Scope.everyone())  # before the app holds the lock
-    engine.dispose()
+    report = default_report(seeded_url, funnel_report)
     app = App(seeded_url, tmp_path / "streamlit.log")
     try:
         app.wait_healthy()
@@ -381,15 +390,10 @@ def test_funnel_page_in_chromium(
 def test_activity_and_incentives_pages_in_chromium(
     browser: Any, sync_api: Any, seeded_url: str, tmp_path: Path
 ) -> None:
-    from crm_data.filters import Scope
     from reports.activity import activity_report
-    from ui.url_filters import Selection, build_filters
 
     expect = sync_api.expect
-    filters, _ = build_filters(Selection(), date.fromisoformat(TODAY))
-    engine = sa.create_engine(seeded_url)
-    report = activity_report(engine, filters, Scope.everyone())  # before the app holds the lock
-    engine.dispose()
+    report = default_report(seeded_url, activity_report)
     app = App(seeded_url, tmp_path / "streamlit.log")
     try:
         app.wait_healthy()
