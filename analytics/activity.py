@@ -8,7 +8,7 @@ import pandas as pd
 
 from analytics.periods import elapsed_days
 
-__all__ = ["SILENCE_DAYS", "active_conversations", "overdue_followups", "recently_active"]
+__all__ = ["SILENCE_DAYS", "overdue_followups", "recently_active"]
 
 #: METRICS.md: a deal is in an active conversation with a done activity in the last 14 days.
 SILENCE_DAYS = 14
@@ -22,31 +22,6 @@ def recently_active(last_activity_at: pd.Series, as_of: datetime, days: int) -> 
     """
     as_of_ts = pd.Timestamp(as_of)
     return (last_activity_at >= as_of_ts - pd.Timedelta(days=days)) & (last_activity_at < as_of_ts)
-
-
-def active_conversations(
-    candidates: pd.DataFrame, as_of: datetime, days: int = SILENCE_DAYS
-) -> int:
-    """METRICS.md "Active conversations": distinct open deals with a recent done activity.
-
-    Parameters
-    ----------
-    candidates : DataFrame
-        The open deals at ``as_of`` (``crm_data.queries.pipeline.stuck_deal_candidates``):
-        ``deal_id`` int and ``last_activity_at`` datetime64 (latest done activity before
-        ``as_of``, NaT if none) are used.
-    as_of : datetime
-        The evaluation moment.
-    days : int
-        Window length in days; ``last_activity_at >= as_of - days`` counts.
-
-    Returns
-    -------
-    int
-        Number of distinct deals.
-    """
-    active = recently_active(candidates["last_activity_at"], as_of, days)
-    return int(candidates.loc[active, "deal_id"].nunique())
 
 
 def overdue_followups(followups: pd.DataFrame, as_of: datetime) -> pd.DataFrame:

@@ -49,6 +49,7 @@ from analytics.survival import km_summary
 __all__ = [
     "DISCIPLINE_DAYS",
     "UNIT_FREQUENCIES",
+    "active_conversations",
     "active_conversations_by",
     "activities_per_working_day",
     "data_discipline",
@@ -400,6 +401,23 @@ def active_conversations_by(
     require_columns(deals, ["last_activity_at"], "candidates")
     active = recently_active(deals["last_activity_at"], as_of, days).to_numpy(bool)
     return _share_frame(deals, by_cols, active, ("open_deals", "active", "active_share"))
+
+
+def active_conversations(
+    candidates: pd.DataFrame, as_of: datetime, days: int = SILENCE_DAYS
+) -> int:
+    """METRICS.md "Active conversations" as one number: distinct open deals with a done activity
+    in the ``days`` days before ``as_of`` (:func:`active_conversations_by` over everything).
+
+    Examples
+    --------
+    >>> deals = pd.DataFrame({"deal_id": [1, 2, 2], "last_activity_at": pd.to_datetime(
+    ...     ["2024-03-30", "2024-03-31", "2024-03-31"])})
+    >>> active_conversations(deals, datetime(2024, 4, 1))
+    2
+    """
+    table = active_conversations_by(candidates, as_of, days=days)
+    return int(table["active"].sum()) if len(table) else 0
 
 
 def data_discipline(

@@ -54,8 +54,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from analytics.activity import active_conversations
 from analytics.activity_kpis import (
+    active_conversations,
     active_conversations_by,
     activities_per_working_day,
     data_discipline,

@@ -10,7 +10,8 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from analytics.activity import active_conversations, overdue_followups
+from analytics.activity import overdue_followups
+from analytics.activity_kpis import active_conversations
 from analytics.clients import first_purchase, forgotten_clients, new_clients
 from analytics.deals import DealKpis, deal_kpis
 from analytics.deltas import Delta, delta, ratio
