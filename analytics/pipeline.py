@@ -14,6 +14,7 @@ from analytics.deltas import ratio
 from analytics.funnel import sales_cycle, win_rates
 
 __all__ = [
+    "VELOCITY_MONTHS",
     "Coverage",
     "PipelineTotals",
     "Velocity",
@@ -22,6 +23,11 @@ __all__ = [
     "sales_velocity",
     "velocity_table",
 ]
+
+
+#: METRICS.md "Sales velocity": win rate, average won deal and cycle come from the deals closed
+#: in this many months before ``as_of``.
+VELOCITY_MONTHS = 12
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from ui.cache import cached_report
 from ui.empty import empty_state
 from ui.engine import get_engine, invalidate_data
 from ui.filter_bar import reference_date
-from ui.format import currency_symbol, escape_markdown
+from ui.format import currency_symbol, escape_markdown, names_by_id
 from ui.page import page_context, page_header
 from ui.plan_editor import COLUMN_LABELS, editor_rows, plan_editor, plan_fields, stored_items
 from ui.registry import route_through_app
@@ -30,8 +30,7 @@ engine = get_engine()
 scope = context.scope
 page_header("Incentives", context, "KPI plans, live scorecards, pacing and what-if")
 can_edit = scope.role in ("admin", "exec", "head")
-TEAMS = {int(t): str(n) for t, n in zip(*(lambda f: (f["team_id"], f["name"]))(
-    filter_options(engine, scope).teams), strict=True)}  # fmt: skip
+TEAMS = names_by_id(filter_options(engine, scope).teams, "team_id")
 percent = st.column_config.NumberColumn(format="percent")
 money = st.column_config.NumberColumn(format=f"{currency_symbol('USD')}%,.0f")
 

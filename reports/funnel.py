@@ -55,7 +55,8 @@ from crm_data.queries.people import people
 from crm_data.queries.pipeline import stuck_deal_candidates
 from reports.catalogue import metric
 from reports.kpi import Kpi
-from reports.stuck import flag_stuck, stuck_list, trailing
+from reports.stuck import flag_stuck, stuck_list
+from reports.trailing import velocity_closed
 
 __all__ = [
     "FunnelReport",
@@ -73,8 +74,6 @@ STUCK_ROWS = 200
 #: The KPI cards, in order (keys of ``reports.catalogue.CATALOGUE``).
 KPI_KEYS = ("new_deals", "cohort_win_rate", "win_rate", "value_win_rate", "sales_cycle",
             "regression_rate", "stuck_deals", "sales_velocity", "pipeline_coverage")  # fmt: skip
-#: Months of closed deals behind the velocity's win rate, deal size and cycle.
-VELOCITY_MONTHS = 12
 
 
 @dataclass(frozen=True)
@@ -185,12 +184,7 @@ def _coverage(bind: Bind, filters: Filters, scope: Scope, candidates: pd.DataFra
 
 def _period(bind: Bind, filters: Filters, scope: Scope, strict: bool) -> PeriodFunnel:
     closed = closed_deal_stats(bind, filters, scope)
-    window = trailing(filters, VELOCITY_MONTHS)
-    same_window = (window.start, window.end) == (filters.start, filters.end)
-    # the velocity needs no cycle bins (only the mean cycle): far fewer rows
-    closed_trailing = (
-        closed if same_window else closed_deal_stats(bind, window, scope, binned=False)
-    )
+    closed_trailing = velocity_closed(bind, filters, scope, closed)
     candidates = stuck_deal_candidates(bind, filters, scope)
     return PeriodFunnel(
         facts=funnel_facts(bind, filters, scope, strict=strict),
@@ -375,11 +369,7 @@ def funnel_by_group(
     stages = funnel_stages(bind, filters.pipeline)
     facts = funnel_facts(bind, filters, scope, group=dimension, strict=strict)
     closed = closed_deal_stats(bind, filters, scope, group=dimension, binned=False)
-    window = trailing(filters, VELOCITY_MONTHS)
-    same_window = (window.start, window.end) == (filters.start, filters.end)
-    closed_trailing = closed if same_window else closed_deal_stats(
-        bind, window, scope, group=dimension, binned=False
-    )  # fmt: skip
+    closed_trailing = velocity_closed(bind, filters, scope, closed, group=dimension)
     open_deals = open_deal_counts(bind, filters, scope, group=dimension)
     return GroupFunnel(
         dimension=dimension,

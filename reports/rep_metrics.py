@@ -34,15 +34,14 @@ from crm_data.queries.frames import Bind
 from crm_data.queries.funnel_stats import closed_deal_stats, funnel_facts, open_deal_counts
 from crm_data.queries.pipeline import stuck_deal_candidates
 from crm_data.queries.service import ticket_outcomes, ticket_resolution_times
-from reports.stuck import flag_stuck, trailing
+from reports.stuck import flag_stuck
+from reports.trailing import velocity_closed
 
 __all__ = ["PER_REP", "RepMetric", "rep_actuals"]
 
 RepMetric = Callable[[Bind, Filters, Scope], pd.Series]
 
 _REP = "rep_id"
-#: Months of closed deals behind the velocity's factors (as on the Funnel page).
-_VELOCITY_MONTHS = 12
 
 
 def _by_rep(frame: pd.DataFrame, column: str, key: str) -> pd.Series:
@@ -96,9 +95,7 @@ def open_pipeline(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
 
 def velocity(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
     """Sales velocity (money per day) at the period end, per owner."""
-    closed = closed_deal_stats(
-        bind, trailing(filters, _VELOCITY_MONTHS), scope, group=_REP, binned=False
-    )
+    closed = velocity_closed(bind, filters, scope, group=_REP)
     table = velocity_table(_open_deals(bind, filters, scope), closed, by="group")
     return _by_rep(table, "per_day", "sales_velocity")
 

@@ -7,26 +7,20 @@ from __future__ import annotations
 import pandas as pd
 
 from analytics.funnel import stage_limits, time_in_stage
-from analytics.periods import shift_months
 from analytics.stuck import stuck_deals
 from crm_data.filters import Filters, Scope
 from crm_data.queries.frames import Bind
 from crm_data.queries.funnel_stats import funnel_stages, stage_durations
 from crm_data.queries.overview import deal_labels
+from reports.trailing import trailing
 
-__all__ = ["LIMIT_MONTHS", "STUCK_COLUMNS", "flag_stuck", "stuck_list", "trailing"]
+__all__ = ["LIMIT_MONTHS", "STUCK_COLUMNS", "flag_stuck", "stuck_list"]
 
 #: Months of new deals whose stage visits give the Kaplan–Meier p90 fallback limits.
 LIMIT_MONTHS = 12
 #: Columns of :func:`stuck_list`.
 STUCK_COLUMNS = ["deal_id", "title", "account", "owner", "stage", "days_in_stage", "limit_days",
                  "amount", "last_activity_at", "next_activity_due_at", "reasons"]  # fmt: skip
-
-
-def trailing(filters: Filters, months: int) -> Filters:
-    """The same narrowing lists over the ``months`` months before ``filters``' as_of."""
-    as_of = filters.as_of or filters.end
-    return filters.shifted(shift_months(as_of, -months), as_of)
 
 
 def flag_stuck(
