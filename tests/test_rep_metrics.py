@@ -14,6 +14,7 @@ from crm_data.demo import seed_demo
 from crm_data.filters import Filters, Scope
 from reports.catalogue import CATALOGUE, metric, per_rep_metrics
 from reports.funnel import funnel_report
+from reports.overview import overview_report
 from reports.rep_metrics import PER_REP, rep_actuals
 from ui.format import format_value
 
@@ -107,6 +108,9 @@ def test_activity_metrics_per_employee(engine: sa.Engine, actuals: pd.DataFrame)
         values = actuals[share].dropna()
         assert len(values) > 5 and values.between(0, 1).all(), share
     assert (actuals["active_conversations"].dropna() >= 0).all()
+    # per owner, the active conversations add up to the Overview's company-wide number
+    overview = overview_report(engine, FILTERS, Scope.everyone())
+    assert actuals["active_conversations"].sum() == overview.kpi("active_conversations").value
     assert (actuals["lead_response_hours"].dropna() > 0).all()
 
 
