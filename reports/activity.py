@@ -8,14 +8,13 @@ KPIs; :func:`activity_report` runs them for the period and its comparison period
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from datetime import date
 
 import pandas as pd
 
 from analytics.activity_kpis import (
-    active_conversations_by,
+    active_conversations,
     activities_per_working_day,
     data_discipline,
     followup_compliance,
@@ -45,7 +44,7 @@ from crm_data.queries.overview import customer_contacts, overdue_activities
 from crm_data.queries.people import people
 from crm_data.queries.pipeline import stuck_deal_candidates
 from reports.catalogue import metric
-from reports.kpi import Kpi
+from reports.kpi import Kpi, first_value
 from reports.stuck import flag_stuck
 
 __all__ = [
@@ -69,10 +68,6 @@ class PeriodActivity:
 
     values: dict[str, float]
     per_rep: pd.DataFrame
-
-
-def _first(frame: pd.DataFrame, column: str, empty: float = math.nan) -> float:
-    return float(frame[column].iloc[0]) if len(frame) else empty
 
 
 def _period(
@@ -104,18 +99,18 @@ def _period(
     new_line = new_line_clients(bind, filters, scope)
     forgotten = forgotten_clients(contacts_end, as_of)
     values = {
-        "activities_done": _first(total, "activities", 0.0),
-        "activities_per_day": _first(total, "per_working_day"),
-        "active_conversations": _first(active_conversations_by(candidates, as_of), "active", 0.0),
-        "followup_compliance": _first(compliance, "compliance"),
-        "overdue_followups": _first(compliance, "overdue", 0.0),
-        "next_step_coverage": _first(next_step_coverage(candidates, as_of), "coverage"),
-        "lead_response_hours": _first(response, "median_hours"),
+        "activities_done": first_value(total, "activities", 0.0),
+        "activities_per_day": first_value(total, "per_working_day"),
+        "active_conversations": float(active_conversations(candidates, as_of)),
+        "followup_compliance": first_value(compliance, "compliance"),
+        "overdue_followups": first_value(compliance, "overdue", 0.0),
+        "next_step_coverage": first_value(next_step_coverage(candidates, as_of), "coverage"),
+        "lead_response_hours": first_value(response, "median_hours"),
         "new_clients": float(len(new_clients(contacts_end, filters.start_ts, filters.end_ts))),
         "reactivated_clients": float(len(reactivated)),
         "new_direction_clients": float(new_line["account_id"].nunique()),
         "forgotten_clients": float(len(forgotten)),
-        "data_discipline": _first(data_discipline(candidates, as_of), "discipline"),
+        "data_discipline": first_value(data_discipline(candidates, as_of), "discipline"),
     }
     per_rep = (
         per_day[["employee_id", "activities", "working_days", "per_working_day"]]

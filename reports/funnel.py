@@ -10,7 +10,6 @@ are separate reports because they depend on choices made on the page.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -54,7 +53,7 @@ from crm_data.queries.funnel_stats import (
 from crm_data.queries.people import people
 from crm_data.queries.pipeline import stuck_deal_candidates
 from reports.catalogue import metric
-from reports.kpi import Kpi
+from reports.kpi import Kpi, first_value
 from reports.stuck import flag_stuck, stuck_list
 from reports.trailing import velocity_closed
 
@@ -195,27 +194,23 @@ def _period(bind: Bind, filters: Filters, scope: Scope, strict: bool) -> PeriodF
     )
 
 
-def _first(frame: pd.DataFrame, column: str, empty: float = math.nan) -> float:
-    return float(frame[column].iloc[0]) if len(frame) else empty
-
-
 def _values(period: PeriodFunnel, funnel: pd.DataFrame, stuck: int) -> dict[str, float]:
     """The KPI values of one period, by metric key (plus the sample sizes behind them)."""
     rates, cycle = win_rates(period.closed), sales_cycle(period.closed)
-    cohort = _first(funnel, "cohort", 0.0)
-    won_step = _first(funnel.tail(1), "reached", 0.0)
+    cohort = first_value(funnel, "cohort", 0.0)
+    won_step = first_value(funnel.tail(1), "reached", 0.0)
     return {
         "new_deals": cohort,
         "cohort_win_rate": ratio(won_step, cohort),
-        "win_rate": _first(rates, "win_rate"),
-        "value_win_rate": _first(rates, "value_win_rate"),
-        "sales_cycle": _first(cycle, "median_days"),
-        "regression_rate": _first(regression_rate(period.facts), "regression_rate"),
+        "win_rate": first_value(rates, "win_rate"),
+        "value_win_rate": first_value(rates, "value_win_rate"),
+        "sales_cycle": first_value(cycle, "median_days"),
+        "regression_rate": first_value(regression_rate(period.facts), "regression_rate"),
         "stuck_deals": float(stuck),
         "sales_velocity": period.velocity.per_day,
         "pipeline_coverage": period.coverage.ratio,
-        "closed": _first(rates, "closed", 0.0),
-        "won": _first(cycle, "won", 0.0),
+        "closed": first_value(rates, "closed", 0.0),
+        "won": first_value(cycle, "won", 0.0),
     }
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
+import pandas as pd
+
 from analytics.deltas import Delta, delta
 
-__all__ = ["Kpi", "Unit"]
+__all__ = ["Kpi", "Unit", "first_value"]
 
 #: How a value is shown: money in the account currency, a count, a decimal number (one
 #: decimal, e.g. activities per day), a ratio (a fraction shown in %),
@@ -48,3 +51,10 @@ class Kpi:
     def delta(self) -> Delta:
         """Change against the comparison period (absolute and relative)."""
         return delta(self.value, self.previous)
+
+
+def first_value(frame: pd.DataFrame, column: str, empty: float = math.nan) -> float:
+    """``frame[column]`` of the first row as a float (a one-row analytics result), or ``empty``
+    when the frame has no row (e.g. nothing happened in the period).
+    """
+    return float(frame[column].iloc[0]) if len(frame) else empty

@@ -44,9 +44,12 @@ RepMetric = Callable[[Bind, Filters, Scope], pd.Series]
 _REP = "rep_id"
 
 
-def _by_rep(frame: pd.DataFrame, column: str, key: str) -> pd.Series:
-    """``frame[column]`` indexed by the integer rep id of its ``group`` column."""
-    values = frame.set_index(frame["group"].astype("int64"))[column].astype("float64")
+def _indexed(frame: pd.DataFrame, id_column: str, column: str, key: str) -> pd.Series:
+    """``frame[column]`` indexed by the integer employee id in ``id_column`` (the ``group`` of a
+    ``rep_id`` grouping, an employee or owner column; rows without one dropped).
+    """
+    rows = frame.dropna(subset=[id_column])
+    values = rows.set_index(rows[id_column].astype("int64"))[column].astype("float64")
     return values.rename(key).rename_axis("rep_id")
 
 
@@ -55,7 +58,7 @@ def _closed(key: str, column: str) -> RepMetric:
 
     def per_rep(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
         closed = closed_deal_stats(bind, filters, scope, group=_REP, binned=False)
-        return _by_rep(win_rates(closed, by="group"), column, key)
+        return _indexed(win_rates(closed, by="group"), "group", column, key)
 
     per_rep.__doc__ = f"``{column}`` of the deals closed in the period, per owner."
     return per_rep
@@ -69,19 +72,19 @@ def new_deals(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
     """Deals created in the period, per owner."""
     facts = _cohort(bind, filters, scope)
     counts = facts.groupby("group")["deals"].sum().reset_index()
-    return _by_rep(counts, "deals", "new_deals")
+    return _indexed(counts, "group", "deals", "new_deals")
 
 
 def regression(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
     """Share of the period's new deals that moved back a stage, per owner."""
     table = regression_rate(_cohort(bind, filters, scope), by="group")
-    return _by_rep(table, "regression_rate", "regression_rate")
+    return _indexed(table, "group", "regression_rate", "regression_rate")
 
 
 def cycle(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
     """Median sales cycle (days) of the deals won in the period, per owner."""
     closed = closed_deal_stats(bind, filters, scope, group=_REP)
-    return _by_rep(sales_cycle(closed, by="group"), "median_days", "sales_cycle")
+    return _indexed(sales_cycle(closed, by="group"), "group", "median_days", "sales_cycle")
 
 
 def _open_deals(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
@@ -90,14 +93,14 @@ def _open_deals(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
 
 def open_pipeline(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
     """Amount of the deals open at the period end, per owner."""
-    return _by_rep(_open_deals(bind, filters, scope), "amount", "open_pipeline")
+    return _indexed(_open_deals(bind, filters, scope), "group", "amount", "open_pipeline")
 
 
 def velocity(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
     """Sales velocity (money per day) at the period end, per owner."""
     closed = velocity_closed(bind, filters, scope, group=_REP)
     table = velocity_table(_open_deals(bind, filters, scope), closed, by="group")
-    return _by_rep(table, "per_day", "sales_velocity")
+    return _indexed(table, "group", "per_day", "sales_velocity")
 
 
 def stuck(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
@@ -107,15 +110,6 @@ def stuck(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
     flagged = flag_stuck(bind, filters, scope, stuck_deal_candidates(bind, filters, scope))
     counts = flagged["stuck"].astype("float64").groupby(flagged["owner_id"]).sum()
     return counts.rename("stuck_deals").rename_axis("rep_id")
-
-
-def _indexed(frame: pd.DataFrame, id_column: str, column: str, key: str) -> pd.Series:
-    """``frame[column]`` indexed by the integer employee id in ``id_column`` (rows without an
-    employee dropped).
-    """
-    rows = frame.dropna(subset=[id_column])
-    values = rows.set_index(rows[id_column].astype("int64"))[column].astype("float64")
-    return values.rename(key).rename_axis("rep_id")
 
 
 def _activity_rates(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
