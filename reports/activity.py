@@ -8,8 +8,10 @@ KPIs; :func:`activity_report` runs them for the period and its comparison period
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import cast
 
 import pandas as pd
 
@@ -44,6 +46,7 @@ from crm_data.queries.overview import customer_contacts, overdue_activities
 from crm_data.queries.people import people
 from crm_data.queries.pipeline import stuck_deal_candidates
 from reports.catalogue import metric
+from reports.concurrent import gather
 from reports.kpi import Kpi, first_value
 from reports.stuck import flag_stuck
 
@@ -62,42 +65,64 @@ REORDER_COLUMNS = ["account_id", "account", "owner", "region", "last_order_at",
                    "median_gap_days", "days_since_order", "overdue_by", "revenue"]  # fmt: skip
 
 
+Call = Callable[[Bind], pd.DataFrame]
+
+
 @dataclass(frozen=True)
-class PeriodActivity:
-    """The activity KPIs of one period, as single values (the card values) and per rep."""
+class PeriodWork:
+    """One period's work KPIs (everything but the customer snapshots' KPIs).
+
+    Attributes
+    ----------
+    values : dict
+        Card values by catalogue key.
+    per_rep : DataFrame or None
+        Per employee (``detail`` periods only): activities, working days, per working day,
+        judged, compliance, overdue, open deals, next-step coverage.
+    activities, new_line : DataFrame
+        The query results the page lists.
+    negotiations : DataFrame or None
+        Open deals at as_of by stage (``detail`` periods only).
+    """
 
     values: dict[str, float]
-    per_rep: pd.DataFrame
+    per_rep: pd.DataFrame | None
+    activities: pd.DataFrame
+    new_line: pd.DataFrame
+    negotiations: pd.DataFrame | None
 
 
-def _period(
-    bind: Bind, filters: Filters, scope: Scope, contacts: dict[date, pd.DataFrame]
-) -> tuple[PeriodActivity, dict[str, pd.DataFrame]]:
-    """The KPI values of one period, and the frames the page lists.
+def _period_calls(filters: Filters, scope: Scope, *, detail: bool) -> dict[str, Call]:
+    """The queries of one period (the customer snapshots aside: see :func:`_snapshot_calls`).
 
-    ``contacts`` memoises ``customer_contacts`` by as_of: the comparison period usually ends
-    where this one starts, so its end snapshot is this period's start snapshot.
+    ``detail=False`` (the comparison period) reads activities as weekly totals only: its cards
+    and its weekly trend need no split by employee and type.
     """
+    return {
+        "candidates": lambda b: stuck_deal_candidates(b, filters, scope),
+        "followups": lambda b: followup_stats(b, filters, scope),
+        "activities": lambda b: activities_by_rep_type_period(
+            b, filters, scope, unit="week", detail=detail
+        ),
+        "response": lambda b: lead_response_times(b, filters, scope, by_owner=False),
+        "new_line": lambda b: new_line_clients(b, filters, scope),
+        "employment": lambda b: employment_spans(b, filters, scope),
+    }
+
+
+def _period_work(bind: Bind, filters: Filters, scope: Scope, *, detail: bool) -> PeriodWork:
+    """Read one period (its queries at once) and compute its work KPIs.
+
+    A unit of :func:`activity_report`'s concurrent plan: the KPIs of one period are computed
+    while the other period's queries still run.
+    """
+    read = gather(bind, _period_calls(filters, scope, detail=detail))
     as_of = filters.as_of_ts
-    activities = activities_by_rep_type_period(bind, filters, scope, unit="week")
-    working = rep_working_days(employment_spans(bind, filters, scope), filters.start, filters.end)
-    per_day = activities_per_working_day(activities, working, by="employee_id")
+    activities, stats, candidates = read["activities"], read["followups"], read["candidates"]
+    working = rep_working_days(read["employment"], filters.start, filters.end)
     total = activities_per_working_day(activities, working, by=None)
-    stats = followup_stats(bind, filters, scope)
     compliance = followup_compliance(stats, by=None)
-    candidates = stuck_deal_candidates(bind, filters, scope)
-
-    def snapshot(moment: date) -> pd.DataFrame:
-        if moment not in contacts:
-            contacts[moment] = customer_contacts(bind, replace(filters, as_of=moment), scope)
-        return contacts[moment]
-
-    contacts_end = snapshot(filters.as_of or filters.end)
-    contacts_start = snapshot(filters.start)
-    reactivated = reactivated_clients(contacts_start, contacts_end, filters.start_ts)
-    response = lead_response(lead_response_times(bind, filters, scope, by_owner=False), by=None)
-    new_line = new_line_clients(bind, filters, scope)
-    forgotten = forgotten_clients(contacts_end, as_of)
+    response = lead_response(read["response"], by=None)
     values = {
         "activities_done": first_value(total, "activities", 0.0),
         "activities_per_day": first_value(total, "per_working_day"),
@@ -106,38 +131,81 @@ def _period(
         "overdue_followups": first_value(compliance, "overdue", 0.0),
         "next_step_coverage": first_value(next_step_coverage(candidates, as_of), "coverage"),
         "lead_response_hours": first_value(response, "median_hours"),
-        "new_clients": float(len(new_clients(contacts_end, filters.start_ts, filters.end_ts))),
-        "reactivated_clients": float(len(reactivated)),
-        "new_direction_clients": float(new_line["account_id"].nunique()),
-        "forgotten_clients": float(len(forgotten)),
+        "new_direction_clients": float(read["new_line"]["account_id"].nunique()),
         "data_discipline": first_value(data_discipline(candidates, as_of), "discipline"),
     }
-    per_rep = (
-        per_day[["employee_id", "activities", "working_days", "per_working_day"]]
-        .merge(
-            followup_compliance(stats, by="employee_id")[
-                ["employee_id", "judged", "compliance", "overdue"]
-            ],
-            on="employee_id",
-            how="outer",
+    per_rep = negotiations = None
+    if detail:
+        flagged = flag_stuck(bind, filters, scope, candidates)
+        stages = funnel_stages(bind, filters.pipeline)
+        negotiations = negotiations_state(flagged, as_of, stages=stages)
+        per_rep = (
+            activities_per_working_day(activities, working, by="employee_id")[
+                ["employee_id", "activities", "working_days", "per_working_day"]
+            ]
+            .merge(
+                followup_compliance(stats, by="employee_id")[
+                    ["employee_id", "judged", "compliance", "overdue"]
+                ],
+                on="employee_id",
+                how="outer",
+            )
+            .merge(
+                next_step_coverage(candidates, as_of, by="owner_id").rename(
+                    columns={"owner_id": "employee_id"}
+                )[["employee_id", "open_deals", "coverage"]],
+                on="employee_id",
+                how="outer",
+            )
         )
-        .merge(
-            next_step_coverage(candidates, as_of, by="owner_id").rename(
-                columns={"owner_id": "employee_id"}
-            )[["employee_id", "open_deals", "coverage"]],
-            on="employee_id",
-            how="outer",
+    return PeriodWork(values, per_rep, activities, read["new_line"], negotiations)
+
+
+def _moments(filters: Filters) -> tuple[date, date]:
+    """The two customer snapshots of a period: at its start and at its as_of."""
+    return filters.start, filters.as_of or filters.end
+
+
+def _snapshot_calls(
+    filters: Filters, scope: Scope, moments: list[date], named: date
+) -> dict[date, Call]:
+    """``customer_contacts`` at each of ``moments`` (each moment once); only the snapshot at
+    ``named`` (the one the page lists) carries account, owner and region names.
+
+    The snapshots depend only on as_of, scope and the narrowing lists (the period does not
+    truncate history), so the comparison period's end snapshot — usually this period's start
+    — is read once.
+    """
+    return {
+        moment: (
+            lambda b, at=moment: customer_contacts(
+                b, replace(filters, as_of=at), scope, names=at == named
+            )
         )
-    )
-    frames = {
-        "activities": activities,
-        "candidates": candidates,
-        "reactivated": reactivated,
-        "new_line": new_line,
-        "forgotten": forgotten,
-        "contacts": contacts_end,
+        for moment in dict.fromkeys(moments)
     }
-    return PeriodActivity(values, per_rep), frames
+
+
+@dataclass(frozen=True)
+class PeriodClients:
+    """One period's customer KPIs, from the snapshots at its start and its as_of."""
+
+    values: dict[str, float]
+    reactivated: pd.DataFrame
+    forgotten: pd.DataFrame
+
+
+def _period_clients(filters: Filters, contacts: Mapping[date, pd.DataFrame]) -> PeriodClients:
+    """New, reactivated and forgotten clients of ``filters``' period."""
+    at_start, at_end = (contacts[moment] for moment in _moments(filters))
+    reactivated = reactivated_clients(at_start, at_end, filters.start_ts)
+    forgotten = forgotten_clients(at_end, filters.as_of_ts)
+    values = {
+        "new_clients": float(len(new_clients(at_end, filters.start_ts, filters.end_ts))),
+        "reactivated_clients": float(len(reactivated)),
+        "forgotten_clients": float(len(forgotten)),
+    }
+    return PeriodClients(values, reactivated, forgotten)
 
 
 #: The KPI cards, in order: key, and the sample-size text's value key (if any).
@@ -240,30 +308,57 @@ def _aligned(now: pd.DataFrame, then: pd.DataFrame) -> pd.DataFrame:
 
 
 def activity_report(bind: Bind, filters: Filters, scope: Scope) -> ActivityReport:
-    """The Activity page of ``filters``' period for ``scope``, with the comparison period."""
-    contacts: dict[date, pd.DataFrame] = {}
-    now, frames = _period(bind, filters, scope, contacts)
-    then, previous = _period(bind, filters.comparison(), scope, contacts)
-    names = people(bind).set_index("employee_id")["name"]
+    """The Activity page of ``filters``' period for ``scope``, with the comparison period.
+
+    The queries are independent: each period's queries run at once and its KPIs are computed
+    as soon as they are read, beside the customer snapshots and the page's lists
+    (:func:`reports.concurrent.gather`).
+    """
+    previous = filters.comparison()
+    calls: dict[tuple[str, object], Callable[[Bind], object]] = {
+        ("work", "now"): lambda b: _period_work(b, filters, scope, detail=True),
+        ("work", "then"): lambda b: _period_work(b, previous, scope, detail=False),
+    }
+    moments = [*_moments(filters), *_moments(previous)]
+    snapshots = _snapshot_calls(filters, scope, moments, named=_moments(filters)[1])
+    calls.update({("contacts", moment): call for moment, call in snapshots.items()})
+    calls.update(
+        {
+            ("page", "overdue"): lambda b: overdue_activities(
+                b, filters, scope, limit=ATTENTION_ROWS
+            ),
+            ("page", "lost"): lambda b: lost_reasons(
+                lost_deal_reasons(b, filters, scope), funnel_stages(b, filters.pipeline), by="stage"
+            ),
+            ("page", "people"): people,
+            ("page", "currencies"): lambda b: deal_currencies(b, scope),
+        }
+    )
+    read = gather(bind, calls)
+    now, then = (cast(PeriodWork, read[("work", key)]) for key in ("now", "then"))
+    contacts = {key: frame for (group, key), frame in read.items() if group == "contacts"}
+    page = {
+        key: cast(pd.DataFrame, frame) for (group, key), frame in read.items() if group == "page"
+    }
+    assert now.per_rep is not None and now.negotiations is not None  # detail=True
+    clients, previous_clients = (_period_clients(f, contacts) for f in (filters, previous))
+    names = page["people"].set_index("employee_id")["name"]
     busy = (now.per_rep["activities"].fillna(0) > 0) | (now.per_rep["open_deals"].fillna(0) > 0)
     per_rep = now.per_rep[busy].assign(name=now.per_rep["employee_id"].map(names))
-    heatmap = frames["activities"].assign(name=frames["activities"]["employee_id"].map(names))
-    flagged = flag_stuck(bind, filters, scope, frames["candidates"])
-    stages = funnel_stages(bind, filters.pipeline)
-    lost = lost_reasons(lost_deal_reasons(bind, filters, scope), stages, by="stage")
-    currencies = deal_currencies(bind, scope)
+    heatmap = now.activities.assign(name=now.activities["employee_id"].map(names))
+    currencies = page["currencies"]
     return ActivityReport(
-        kpis=_kpis(now.values, then.values),
+        kpis=_kpis(now.values | clients.values, then.values | previous_clients.values),
         per_rep=per_rep,
         heatmap=heatmap,
-        trend=_weekly(frames["activities"]),
-        previous_trend=_aligned(frames["activities"], previous["activities"]),
-        negotiations=negotiations_state(flagged, filters.as_of_ts, stages=stages),
-        overdue=overdue_activities(bind, filters, scope, limit=ATTENTION_ROWS),
-        new_direction=new_direction_clients(frames["new_line"], by=["region", "product_line"]),
-        reactivated=frames["reactivated"],
-        forgotten=call_list(frames["forgotten"]),
-        lost=lost,
+        trend=_weekly(now.activities),
+        previous_trend=_aligned(now.activities, then.activities),
+        negotiations=now.negotiations,
+        overdue=page["overdue"],
+        new_direction=new_direction_clients(now.new_line, by=["region", "product_line"]),
+        reactivated=clients.reactivated,
+        forgotten=call_list(clients.forgotten),
+        lost=page["lost"],
         currency=None if currencies.empty else currencies["currency"].iloc[0],
     )
 

@@ -15,7 +15,7 @@ __all__ = ["activities_by_rep_type_period"]
 
 
 def activities_by_rep_type_period(
-    bind: Bind, filters: Filters, scope: Scope, unit: Unit = "week"
+    bind: Bind, filters: Filters, scope: Scope, unit: Unit = "week", *, detail: bool = True
 ) -> pd.DataFrame:
     """Done activities with ``done_at`` in ``[start, end)`` by employee, type and period.
 
@@ -31,6 +31,9 @@ def activities_by_rep_type_period(
         The period, narrowing lists and access scope.
     unit : {"day", "week", "month", "quarter", "year"}
         Period length; weeks start on Monday.
+    detail : bool
+        False: one row per period with ``employee_id`` and ``type`` NA, the totals of
+        everyone in scope (four times cheaper at L: a few dozen groups instead of 75,000).
 
     Returns
     -------
@@ -42,10 +45,12 @@ def activities_by_rep_type_period(
     """
     act = ACTIVITIES.c
     period = trunc_date(unit, act.done_at)
+    keys = [act.employee_id, act.type] if detail else []
+    employee, kind = keys or [sa.null(), sa.null()]
     stmt = (
         sa.select(
-            act.employee_id,
-            act.type,
+            employee.label("employee_id"),
+            kind.label("type"),
             period.label("period"),
             sa.func.count().label("activities"),
             sa.func.coalesce(sa.func.sum(act.duration_min), 0.0).label("duration_min"),
@@ -56,8 +61,8 @@ def activities_by_rep_type_period(
             act.done_at >= filters.start_ts,
             act.done_at < filters.end_ts,
         )
-        .group_by(act.employee_id, act.type, period)
-        .order_by(act.employee_id, act.type, period)
+        .group_by(*keys, period)
+        .order_by(*keys, period)
     )
     return read_frame(
         bind,

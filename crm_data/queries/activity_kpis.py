@@ -147,34 +147,55 @@ def followup_stats(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
     within_grace = days_between(act.due_at, act.done_at) <= GRACE_DAYS + _GRACE_SLACK
     grace_running = days_between(act.due_at, as_of_lit) <= GRACE_DAYS + _GRACE_SLACK
     overdue = sa.and_(still_planned_at(as_of), act.due_at < as_of)
+    # one CASE classifies each row (six conditional sums cost 60 % more at L on DuckDB)
+    outcome = sa.case(
+        (sa.not_(is_due), None),
+        (sa.and_(done_before, within_grace), "done_on_time"),
+        (done_before, "done_late"),
+        (grace_running, "pending"),
+        else_="not_done",
+    ).label("outcome")
+    is_overdue = sa.case((overdue, 1), else_=0).label("is_overdue")
     stmt = (
-        sa.select(
-            act.employee_id,
-            _count_if(is_due, "due"),
-            _count_if(sa.and_(is_due, done_before, within_grace), "done_on_time"),
-            _count_if(sa.and_(is_due, done_before, sa.not_(within_grace)), "done_late"),
-            _count_if(sa.and_(is_due, sa.not_(done_before)), "not_done"),
-            _count_if(sa.and_(is_due, sa.not_(done_before), grace_running), "pending"),
-            _count_if(overdue, "overdue"),
-        )
+        sa.select(act.employee_id, outcome, is_overdue, sa.func.count().label("activities"))
         .where(
             *activity_conditions(ACTIVITIES, scope, filters),
             act.status != "cancelled",
             act.due_at.is_not(None),
             sa.or_(is_due, overdue),
         )
-        .group_by(act.employee_id)
+        .group_by(act.employee_id, outcome, is_overdue)
     )
     kinds: dict[str, Kind] = {
         "employee_id": "Int",
-        "due": "int",
-        "done_on_time": "int",
-        "done_late": "int",
-        "not_done": "int",
-        "pending": "int",
-        "overdue": "int",
+        "outcome": "str",
+        "is_overdue": "int",
+        "activities": "int",
     }
-    return sort_rows(read_frame(bind, stmt, kinds), ["employee_id"])
+    return _followup_counts(read_frame(bind, stmt, kinds))
+
+
+def _followup_counts(rows: pd.DataFrame) -> pd.DataFrame:
+    """:func:`followup_stats`' columns from its rows per employee, outcome and overdue flag."""
+    columns = ["done_on_time", "done_late", "not_done", "pending"]
+    employee = rows["employee_id"].fillna(-1)  # pivot keys may not be NA
+    counts = rows.assign(employee_id=employee).pivot_table(
+        index="employee_id", columns="outcome", values="activities", aggfunc="sum"
+    )
+    counts = counts.reindex(columns=columns).reindex(pd.unique(employee)).fillna(0)
+    overdue = rows.loc[rows["is_overdue"] == 1].groupby(employee)["activities"].sum()
+    out = pd.DataFrame(
+        {
+            "employee_id": counts.index.to_series().replace(-1, pd.NA).astype("Int64"),
+            "due": counts.sum(axis=1),
+            "done_on_time": counts["done_on_time"],
+            "done_late": counts["done_late"],
+            "not_done": counts["not_done"] + counts["pending"],
+            "pending": counts["pending"],
+            "overdue": overdue.reindex(counts.index, fill_value=0),
+        }
+    ).astype({name: "int64" for name in ["due", *columns, "overdue"]})
+    return sort_rows(out.reset_index(drop=True), ["employee_id"])
 
 
 # ---- lead response time ---------------------------------------------------------------------
