@@ -9,7 +9,7 @@ KPIs; :func:`activity_report` runs them for the period and its comparison period
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import cast
 
@@ -38,11 +38,12 @@ from crm_data.queries.activity_kpis import (
     lead_response_times,
     new_line_clients,
 )
+from crm_data.queries.contacts import customer_contacts, customer_contacts_at
 from crm_data.queries.currency import deal_currencies
 from crm_data.queries.customers import order_rhythm
 from crm_data.queries.frames import Bind
 from crm_data.queries.funnel_stats import funnel_stages, lost_deal_reasons
-from crm_data.queries.overview import customer_contacts, overdue_activities
+from crm_data.queries.overview import overdue_activities
 from crm_data.queries.people import people
 from crm_data.queries.pipeline import stuck_deal_candidates
 from reports.catalogue import metric
@@ -164,26 +165,6 @@ def _period_work(bind: Bind, filters: Filters, scope: Scope, *, detail: bool) ->
 def _moments(filters: Filters) -> tuple[date, date]:
     """The two customer snapshots of a period: at its start and at its as_of."""
     return filters.start, filters.as_of or filters.end
-
-
-def _snapshot_calls(
-    filters: Filters, scope: Scope, moments: list[date], named: date
-) -> dict[date, Call]:
-    """``customer_contacts`` at each of ``moments`` (each moment once); only the snapshot at
-    ``named`` (the one the page lists) carries account, owner and region names.
-
-    The snapshots depend only on as_of, scope and the narrowing lists (the period does not
-    truncate history), so the comparison period's end snapshot — usually this period's start
-    — is read once.
-    """
-    return {
-        moment: (
-            lambda b, at=moment: customer_contacts(
-                b, replace(filters, as_of=at), scope, names=at == named
-            )
-        )
-        for moment in dict.fromkeys(moments)
-    }
 
 
 @dataclass(frozen=True)
@@ -319,9 +300,12 @@ def activity_report(bind: Bind, filters: Filters, scope: Scope) -> ActivityRepor
         ("work", "now"): lambda b: _period_work(b, filters, scope, detail=True),
         ("work", "then"): lambda b: _period_work(b, previous, scope, detail=False),
     }
+    # the customer snapshots at both periods' starts and ends, read as consecutive windows;
+    # only the one the page lists (this period's end) carries names
     moments = [*_moments(filters), *_moments(previous)]
-    snapshots = _snapshot_calls(filters, scope, moments, named=_moments(filters)[1])
-    calls.update({("contacts", moment): call for moment, call in snapshots.items()})
+    calls[("clients", "snapshots")] = lambda b: customer_contacts_at(
+        b, filters, scope, moments, named=_moments(filters)[1]
+    )
     calls.update(
         {
             ("page", "overdue"): lambda b: overdue_activities(
@@ -336,7 +320,7 @@ def activity_report(bind: Bind, filters: Filters, scope: Scope) -> ActivityRepor
     )
     read = gather(bind, calls)
     now, then = (cast(PeriodWork, read[("work", key)]) for key in ("now", "then"))
-    contacts = {key: frame for (group, key), frame in read.items() if group == "contacts"}
+    contacts = cast(dict[date, pd.DataFrame], read[("clients", "snapshots")])
     page = {
         key: cast(pd.DataFrame, frame) for (group, key), frame in read.items() if group == "page"
     }

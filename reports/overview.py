@@ -17,11 +17,11 @@ from analytics.deals import DealKpis, deal_kpis
 from analytics.pipeline import PipelineTotals, pipeline_totals
 from analytics.trend import monthly_trend
 from crm_data.filters import Filters, Scope
+from crm_data.queries.contacts import customer_contacts
 from crm_data.queries.currency import deal_currencies
 from crm_data.queries.frames import Bind
 from crm_data.queries.overview import (
     count_overdue_activities,
-    customer_contacts,
     deal_flow_by_month,
     largest_deals,
     overdue_activities,

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 
 from analytics.clients import overdue_by_rhythm
 from crm_data.filters import Filters, Scope
+from crm_data.queries.contacts import customer_contacts
 from crm_data.queries.customers import order_rhythm
-from crm_data.queries.overview import customer_contacts
 from tests.conftest import scenario_fixture
 from tests.crm_builder import CrmBuilder
 

@@ -357,6 +357,12 @@ def test_activities_by_rep_type_period(crm: sa.Engine) -> None:
         (21, "call", date(2024, 1, 1), 3, 35.0),
     ], ACT_COLS, ACT_DTYPES)  # fmt: skip
     check(activities_by_rep_type_period(crm, PERIOD, ADMIN, unit="month"), monthly)
+    # totals only: one row per period, employee and type NA
+    totals = frame([
+        (None, None, date(2024, 1, 1), 3, 35.0),
+        (None, None, date(2024, 3, 1), 3, 75.0),
+    ], ACT_COLS, ACT_DTYPES)  # fmt: skip
+    check(activities_by_rep_type_period(crm, PERIOD, ADMIN, unit="month", detail=False), totals)
     # attributed to the employee: rep 12's email on rep 11's deal is rep 12's
     rep12 = activities_by_rep_type_period(crm, PERIOD, Scope.rep(12), unit="quarter")
     check(rep12, frame([(12, "email", date(2024, 1, 1), 1, 0.0)], ACT_COLS, ACT_DTYPES))

@@ -32,6 +32,7 @@ D12   30     104      2023-06-01  lost 2023-07-01    50      services  (Price)
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 
 import pandas as pd
@@ -42,6 +43,7 @@ from crm_data.filters import Filters, Scope
 from crm_data.queries import (
     count_overdue_activities,
     customer_contacts,
+    customer_contacts_at,
     deal_flow_by_month,
     deal_labels,
     filter_options,
@@ -299,6 +301,24 @@ def test_customer_contacts(crm: sa.Engine) -> None:
         (105, "Account 105", 11, "Bob", "North", NaT, NaT, dt(2023, 12, 20), NaT, 0, 0.0),
     ], CUST_COLS, CUST_DTYPES)  # fmt: skip
     check(customer_contacts(crm, Q1, ADMIN), expected)
+    # without names: the same rows and values, the three name columns NA
+    unnamed = expected.assign(account=pd.NA, owner=pd.NA, region=pd.NA)
+    check(customer_contacts(crm, Q1, ADMIN, names=False), unnamed.astype(expected.dtypes))
+
+
+@pytest.mark.parametrize("scope", [ADMIN, Scope.head(1)], ids=["admin", "head"])
+def test_snapshots_read_as_windows_equal_single_snapshots(crm: sa.Engine, scope: Scope) -> None:
+    # read as consecutive windows and accumulated (first dates kept; last dates, revenue and
+    # open deals moved on), each snapshot equals the one read alone; names only where asked
+    moments = [date(2024, 2, 1), date(2023, 11, 1), Q1.end, date(2024, 1, 20), date(2024, 2, 1)]
+    snapshots = customer_contacts_at(crm, Q1, scope, moments, named=date(2024, 1, 20))
+    assert list(snapshots) == [date(2024, 2, 1), date(2023, 11, 1), Q1.end, date(2024, 1, 20)]
+    for moment, snapshot in snapshots.items():
+        alone = customer_contacts(crm, replace(Q1, as_of=moment), scope)
+        if moment != date(2024, 1, 20):
+            alone = alone.assign(account=None, owner=None, region=None).astype(alone.dtypes)
+        check(snapshot, alone)
+    assert len(snapshots[Q1.end]) > len(snapshots[date(2023, 11, 1)])
 
 
 def test_customer_contacts_as_of_scope_and_filters(crm: sa.Engine) -> None:

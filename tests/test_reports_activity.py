@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -75,6 +76,31 @@ def test_agrees_with_the_overview_and_lists_every_forgotten_client(
     assert set(report.forgotten["action"]) <= {
         "Call about a re-order", "Check-in call", "Introduction call: never contacted"
     }  # fmt: skip
+
+
+def test_comparison_cards_equal_the_comparison_periods_own_report(
+    engine: sa.Engine, report
+) -> None:
+    # the comparison period is read lighter (weekly totals, snapshots without names) and at
+    # the same time as the period; its values must be those of a full report of that period
+    previous = activity_report(engine, FILTERS.comparison(), Scope.everyone())
+    for kpi in report.kpis:
+        assert kpi.previous == pytest.approx(previous.kpi(kpi.key).value, nan_ok=True), kpi.key
+    assert report.kpi("activities_done").previous > 1000
+    weekly = previous.trend.groupby("period")["activities"].sum().sort_index().tolist()
+    aligned = report.previous_trend["previous"].tolist()
+    assert len(aligned) >= 50 and aligned == weekly[: len(aligned)]
+
+
+def test_one_query_at_a_time_gives_the_same_report(engine: sa.Engine, report) -> None:
+    with engine.connect() as conn:  # one connection: gather runs the calls in turn
+        serial = activity_report(conn, FILTERS, Scope.everyone())
+    assert [(k.value, k.previous) for k in serial.kpis] == pytest.approx(
+        [(k.value, k.previous) for k in report.kpis], nan_ok=True
+    )
+    for name in ("per_rep", "heatmap", "negotiations", "overdue", "forgotten", "reactivated",
+                 "new_direction", "lost", "previous_trend"):  # fmt: skip
+        pd.testing.assert_frame_equal(getattr(serial, name), getattr(report, name), obj=name)
 
 
 def test_lost_reasons_keep_the_no_reason_row(engine: sa.Engine, report) -> None:

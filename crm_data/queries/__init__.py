@@ -13,6 +13,7 @@ from crm_data.queries.activity_kpis import (
     lead_response_times,
     new_line_clients,
 )
+from crm_data.queries.contacts import customer_contacts, customer_contacts_at
 from crm_data.queries.customers import customer_summary
 from crm_data.queries.frames import read_frame
 from crm_data.queries.funnel import deals_closed, stage_high_water_marks, stage_visits
@@ -32,7 +33,6 @@ from crm_data.queries.grouping import GROUPINGS
 from crm_data.queries.orders import orders_by_month
 from crm_data.queries.overview import (
     count_overdue_activities,
-    customer_contacts,
     deal_flow_by_month,
     deal_labels,
     largest_deals,
@@ -52,6 +52,7 @@ __all__ = [
     "closed_deal_stats",
     "count_overdue_activities",
     "customer_contacts",
+    "customer_contacts_at",
     "customer_summary",
     "deal_flow_by_month",
     "deal_labels",

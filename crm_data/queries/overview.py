@@ -17,15 +17,13 @@ from sqlalchemy.sql.expression import ColumnElement
 
 from crm_data.filters import Filters, Scope
 from crm_data.portable import trunc_date
-from crm_data.queries.customers import orders_per_account
-from crm_data.queries.frames import Bind, Kind, connect, empty_frame, read_frame, sort_rows
+from crm_data.queries.frames import Bind, Kind, connect, empty_frame, read_frame
 from crm_data.queries.history import is_open_at, still_planned_at
 from crm_data.queries.tables import ACCOUNTS, ACTIVITIES, DEALS, EMPLOYEES, LOST_REASONS, STAGES
-from crm_data.queries.where import account_conditions, activity_conditions, deal_conditions
+from crm_data.queries.where import activity_conditions, deal_conditions
 
 __all__ = [
     "count_overdue_activities",
-    "customer_contacts",
     "deal_flow_by_month",
     "deal_labels",
     "largest_deals",
@@ -283,108 +281,6 @@ def deal_labels(bind: Bind, scope: Scope, deal_ids: Sequence[int]) -> pd.DataFra
 
 
 # ---- customers -------------------------------------------------------------------------------
-
-
-def customer_contacts(
-    bind: Bind, filters: Filters, scope: Scope, *, names: bool = True
-) -> pd.DataFrame:
-    """Customers at ``as_of`` with their last contacts, the basis of "Forgotten client".
-
-    A customer (METRICS.md **Forgotten client**) is an account with at least one order before
-    ``as_of`` (:func:`crm_data.queries.orders.order_facts`: account scope, region/segment and
-    product-line filters) or at least one deal won before ``as_of`` (deal scope and filters).
-    The account itself must be visible through
-    :func:`crm_data.queries.where.account_conditions` (its owner).  The period does not
-    truncate history.
-
-    ``last_activity_at`` and ``open_deals`` describe the account as a whole: the latest done
-    activity (``done_at < as_of``) by anyone, and the number of its deals open at ``as_of``,
-    whoever owns them.  Every aggregate is a grouped subquery joined to the accounts.
-
-    ``names=False`` leaves ``account``, ``owner`` and ``region`` NA: a snapshot that is only
-    counted (a period start, a comparison period) is a quarter cheaper without its strings.
-
-    Returns
-    -------
-    DataFrame
-        ``account_id`` int, ``account`` str, ``owner_id`` Int64, ``owner`` str (NA if none),
-        ``region`` str, ``first_order_at`` / ``last_order_at`` datetime64 (NaT without
-        orders), ``first_won_at`` datetime64 (NaT if none), ``last_activity_at`` datetime64
-        (NaT if none), ``open_deals`` int, ``revenue`` float (sum of the order amounts before
-        ``as_of``, 0 when none; account currency); ordered by account id.
-    """
-    as_of = filters.as_of_ts
-    orders = orders_per_account(filters, scope)
-    won = (
-        sa.select(DEALS.c.account_id, sa.func.min(DEALS.c.closed_at).label("first_won_at"))
-        .where(
-            *deal_conditions(DEALS, scope, filters),
-            DEALS.c.status == "won",
-            DEALS.c.closed_at < as_of,
-        )
-        .group_by(DEALS.c.account_id)
-        .subquery("won_per_account")
-    )
-    act = ACTIVITIES.c
-    touched = (
-        sa.select(act.account_id, sa.func.max(act.done_at).label("last_activity_at"))
-        .where(act.status == "done", act.done_at < as_of, act.account_id.is_not(None))
-        .group_by(act.account_id)
-        .subquery("activity_per_account")
-    )
-    open_deals = (
-        sa.select(DEALS.c.account_id, sa.func.count().label("open_deals"))
-        .where(is_open_at(as_of))
-        .group_by(DEALS.c.account_id)
-        .subquery("open_per_account")
-    )
-    labels = [ACCOUNTS.c.name, EMPLOYEES.c.name, ACCOUNTS.c.region] if names else [sa.null()] * 3
-    account, owner, region = labels
-    stmt = (
-        sa.select(
-            ACCOUNTS.c.id.label("account_id"),
-            account.label("account"),
-            ACCOUNTS.c.owner_id,
-            owner.label("owner"),
-            region.label("region"),
-            orders.c.first_order_at,
-            orders.c.last_order_at,
-            won.c.first_won_at,
-            touched.c.last_activity_at,
-            sa.func.coalesce(open_deals.c.open_deals, 0).label("open_deals"),
-            sa.func.coalesce(orders.c.revenue, 0.0).label("revenue"),
-        )
-        .select_from(
-            ACCOUNTS.outerjoin(orders, orders.c.account_id == ACCOUNTS.c.id)
-            .outerjoin(won, won.c.account_id == ACCOUNTS.c.id)
-            .outerjoin(touched, touched.c.account_id == ACCOUNTS.c.id)
-            .outerjoin(open_deals, open_deals.c.account_id == ACCOUNTS.c.id)
-        )
-        .where(
-            *account_conditions(ACCOUNTS.c.id, scope, filters),
-            sa.or_(orders.c.account_id.is_not(None), won.c.account_id.is_not(None)),
-        )
-    )
-    if names:
-        stmt = stmt.outerjoin(EMPLOYEES, EMPLOYEES.c.id == ACCOUNTS.c.owner_id)
-    frame = read_frame(
-        bind,
-        stmt,
-        {
-            "account_id": "int",
-            "account": "str",
-            "owner_id": "Int",
-            "owner": "str",
-            "region": "str",
-            "first_order_at": "datetime",
-            "last_order_at": "datetime",
-            "first_won_at": "datetime",
-            "last_activity_at": "datetime",
-            "open_deals": "int",
-            "revenue": "float",
-        },
-    )
-    return sort_rows(frame, ["account_id"])  # in pandas: sorting the strings in SQL costs more
 
 
 # ---- overdue activities ----------------------------------------------------------------------
