@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--reseed", action="store_true", help="seed even if the demo is there")
     parser.add_argument("--runs", type=int, default=5, help="warm repetitions per case")
     parser.add_argument(
+        "--cold-runs", type=int, default=3, help="fresh engines per case (the fastest counts)"
+    )
+    parser.add_argument(
         "--only", nargs="*", help="run only these cases (their results replace those in --out)"
     )
     parser.add_argument("--table", action="store_true", help="print the README table and exit")
@@ -113,7 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.only and name not in args.only:
             continue
         runs = min(args.runs, RUNS.get(name, args.runs))
-        timing = time_case(url, lambda e, c=case: c(e, filters), runs=runs)
+        cold_runs = min(args.cold_runs, RUNS.get(name, args.cold_runs))
+        timing = time_case(url, lambda e, c=case: c(e, filters), runs=runs, cold_runs=cold_runs)
         result["queries"][name] = timing.to_dict()
         print(
             f"  {name:<40} cold {timing.cold_s:7.3f} s  warm {timing.warm_median_s:7.3f} s  "

@@ -144,7 +144,7 @@ CASES: dict[str, Case] = {
     "run_quality_checks": _quality,
 }
 
-#: Warm repetitions of cases too slow for the default (the naive versions).
+#: Warm (and cold) repetitions of cases too slow for the default (the naive versions).
 RUNS: dict[str, int] = {"naive funnel (tables into pandas)": 1}
 
 

@@ -8,7 +8,7 @@ pacing, the score distribution and the plan's sanity warnings against the last f
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
@@ -39,6 +39,7 @@ from crm_data.queries.frames import Bind
 from crm_data.queries.funnel_stats import closed_deal_stats
 from crm_data.queries.people import filter_options, people
 from reports.catalogue import metric
+from reports.concurrent import gather
 from reports.rep_metrics import rep_actuals
 
 __all__ = [
@@ -197,12 +198,14 @@ def _history(
 ) -> pd.DataFrame:
     """The reps' actuals in the :data:`HISTORY_PERIODS` periods of the same length before."""
     length = stored.period_end - stored.period_start
-    frames = []
-    for back in range(HISTORY_PERIODS, 0, -1):
-        start = stored.period_start - back * length
+    starts = [stored.period_start - back * length for back in range(HISTORY_PERIODS, 0, -1)]
+
+    def period_actuals(start: date) -> Callable[[Bind], pd.DataFrame]:
         period = _filters(stored, start, start + length)
-        frames.append(_actuals(bind, scope, plan, period, reps).assign(period=start))
-    return pd.concat(frames, ignore_index=True)
+        return lambda b: _actuals(b, scope, plan, period, reps).assign(period=start)
+
+    frames = gather(bind, {start: period_actuals(start) for start in starts})
+    return pd.concat(frames.values(), ignore_index=True)
 
 
 def _signals(
@@ -212,13 +215,34 @@ def _signals(
     :data:`GAMING_MONTHS` months before ``as_of``, and calls in the plan period so far.
     """
     first = shift_months((as_of - timedelta(days=1)).replace(day=1), 1 - GAMING_MONTHS)
-    months = []
-    for step in range(GAMING_MONTHS):
-        start = shift_months(first, step)
-        end = min(shift_months(start, 1), as_of)
-        if end <= start:
-            continue
-        month = _filters(stored, start, end)
+    bounds = [(shift_months(first, step), shift_months(first, step + 1)) for step in
+              range(GAMING_MONTHS)]  # fmt: skip
+    queries: dict[object, Callable[[Bind], pd.DataFrame]] = {
+        start: _month_counts(stored, scope, start, min(end, as_of))
+        for start, end in bounds
+        if min(end, as_of) > start
+    }
+    if as_of > stored.period_start:  # else the plan has not started: no calls of its period
+        queries["calls"] = lambda b: call_counts(
+            b, _filters(stored, stored.period_start, as_of), scope
+        )
+    read = gather(bind, queries)
+    calls = read.pop("calls", None)
+    by_month = pd.concat(read.values(), ignore_index=True) if read else pd.DataFrame(
+        {"rep_id": [], "period": [], "activities": [], "conversions": []}
+    )  # fmt: skip
+    if calls is not None:
+        calls = calls[calls["rep_id"].isin(reps)]
+    return gaming_signals(by_month[by_month["rep_id"].isin(reps)], calls)
+
+
+def _month_counts(
+    stored: StoredPlan, scope: Scope, start: date, end: date
+) -> Callable[[Bind], pd.DataFrame]:
+    """A query of the done activities and won deals per rep in ``[start, end)``."""
+    month = _filters(stored, start, end)
+
+    def counts(bind: Bind) -> pd.DataFrame:
         done = activities_by_rep_type_period(bind, month, scope, unit="month").dropna(
             subset=["employee_id"]
         )
@@ -226,24 +250,15 @@ def _signals(
         closed = closed_deal_stats(bind, month, scope, group="rep_id", binned=False)
         won = win_rates(closed, by="group")
         conversions = won.set_index(won["group"].astype("int64"))["won"]
-        months.append(
+        return (
             pd.DataFrame({"activities": activities, "conversions": conversions})
             .fillna(0)
             .rename_axis("rep_id")
             .reset_index()
             .assign(period=start)
         )
-    by_month = pd.concat(months, ignore_index=True) if months else pd.DataFrame(
-        {"rep_id": [], "period": [], "activities": [], "conversions": []}
-    )  # fmt: skip
-    calls = (
-        call_counts(bind, _filters(stored, stored.period_start, as_of), scope)
-        if as_of > stored.period_start
-        else None  # the plan has not started: no calls of its period yet
-    )
-    if calls is not None:
-        calls = calls[calls["rep_id"].isin(reps)]
-    return gaming_signals(by_month[by_month["rep_id"].isin(reps)], calls)
+
+    return counts
 
 
 def _pacing(items: pd.DataFrame, elapsed: int, total: int) -> pd.DataFrame:
@@ -281,7 +296,16 @@ def incentive_report(
     reps = plan_reps(bind, scope, stored)
     ids = reps["rep_id"].astype(int).tolist()
     filters = _filters(stored, stored.period_start, stored.period_end, as_of)
-    card = scorecard(_actuals(bind, scope, plan, filters, ids), plan, reps=ids)
+    # the period's actuals, the earlier periods' and the signals' counts at once
+    read = gather(
+        bind,
+        {
+            "actuals": lambda b: _actuals(b, scope, plan, filters, ids),
+            "history": lambda b: _history(b, scope, stored, plan, ids),
+            "signals": lambda b: _signals(b, scope, stored, as_of, ids),
+        },
+    )
+    card = scorecard(read["actuals"], plan, reps=ids)
     names = reps.set_index("rep_id")["name"]
     card = Scorecard(
         items=card.items.assign(name=card.items["rep_id"].map(names)),
@@ -297,8 +321,8 @@ def incentive_report(
         reps=reps,
         scorecard=card,
         pacing=_pacing(card.items, elapsed, total),
-        warnings=plan_warnings(plan, _history(bind, scope, stored, plan, ids)),
-        signals=_signals(bind, scope, stored, as_of, ids),
+        warnings=plan_warnings(plan, read["history"]),
+        signals=read["signals"],
     )
 
 
