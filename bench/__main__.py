@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 import sqlalchemy as sa
 
-from bench.cases import CASES, RUNS, bench_filters
+from bench.cases import CASES, COLD_RUNS, RUNS, bench_filters
 from bench.harness import time_case
 from bench.memory import peak_rss_mb, reset_peak
 from bench.table import results_table
@@ -77,6 +77,21 @@ def _seed(url: str, size: str, seed: int) -> dict[str, Any]:
         engine.dispose()
 
 
+def _speed() -> float:
+    """Seconds of a fixed pure-Python loop (the fastest of five): the machine's speed while the
+    cases ran.  On the shared 2-core machines used here it reads 0.12-0.13 s at full speed and
+    up to 0.22 s when other tenants load the host, and every timing stretches with it.
+    """
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        total = 0
+        for i in range(3_000_000):
+            total += i * i
+        best = min(best, time.perf_counter() - started)
+    return round(best, 3)
+
+
 def _machine() -> dict[str, Any]:
     return {
         "cpus": os.cpu_count(),
@@ -111,12 +126,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     filters = bench_filters(engine)
     engine.dispose()
     result["filters"] = {"start": str(filters.start), "end": str(filters.end)}
+    speed_before = _speed()
     result["queries"] = {}
     for name, case in CASES.items():
         if args.only and name not in args.only:
             continue
         runs = min(args.runs, RUNS.get(name, args.runs))
-        cold_runs = min(args.cold_runs, RUNS.get(name, args.cold_runs))
+        cold_runs = min(args.cold_runs, COLD_RUNS.get(name, args.cold_runs))
         timing = time_case(url, lambda e, c=case: c(e, filters), runs=runs, cold_runs=cold_runs)
         result["queries"][name] = timing.to_dict()
         print(
@@ -124,6 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"rows {timing.rows:>7}  peak {timing.peak_rss_mb:7.0f} MiB",
             flush=True,
         )
+    result["python_loop_s"] = {"before": speed_before, "after": _speed()}
     if args.only and out.exists():  # a partial run updates those cases, keeps the others
         previous = json.loads(out.read_text())
         queries = {**previous.get("queries", {}), **result["queries"]}

@@ -30,6 +30,7 @@ from analytics.activity_kpis import (
 from analytics.clients import forgotten_clients, new_clients, overdue_by_rhythm
 from analytics.deltas import ratio
 from analytics.funnel import NO_REASON, lost_reasons
+from crm_data.concurrent import gather
 from crm_data.filters import Filters, Scope
 from crm_data.queries.activity import activities_by_rep_type_period
 from crm_data.queries.activity_kpis import (
@@ -47,7 +48,6 @@ from crm_data.queries.overview import overdue_activities
 from crm_data.queries.people import people
 from crm_data.queries.pipeline import stuck_deal_candidates
 from reports.catalogue import metric
-from reports.concurrent import gather
 from reports.kpi import Kpi, first_value
 from reports.stuck import flag_stuck
 
@@ -293,7 +293,7 @@ def activity_report(bind: Bind, filters: Filters, scope: Scope) -> ActivityRepor
 
     The queries are independent: each period's queries run at once and its KPIs are computed
     as soon as they are read, beside the customer snapshots and the page's lists
-    (:func:`reports.concurrent.gather`).
+    (:func:`crm_data.concurrent.gather`).
     """
     previous = filters.comparison()
     calls: dict[tuple[str, object], Callable[[Bind], object]] = {
@@ -318,7 +318,7 @@ def activity_report(bind: Bind, filters: Filters, scope: Scope) -> ActivityRepor
             ("page", "currencies"): lambda b: deal_currencies(b, scope),
         }
     )
-    read = gather(bind, calls)
+    read = gather(bind, calls, workers=len(calls))  # coordinators and small queries: all at once
     now, then = (cast(PeriodWork, read[("work", key)]) for key in ("now", "then"))
     contacts = cast(dict[date, pd.DataFrame], read[("clients", "snapshots")])
     page = {

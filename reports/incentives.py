@@ -31,6 +31,7 @@ from analytics.incentives import (
     working_days,
 )
 from analytics.periods import shift_months
+from crm_data.concurrent import gather
 from crm_data.filters import Filters, Scope
 from crm_data.plans import PlanError, StoredItem, StoredPlan, load_plan
 from crm_data.queries.activity import activities_by_rep_type_period
@@ -39,7 +40,6 @@ from crm_data.queries.frames import Bind
 from crm_data.queries.funnel_stats import closed_deal_stats
 from crm_data.queries.people import filter_options, people
 from reports.catalogue import metric
-from reports.concurrent import gather
 from reports.rep_metrics import rep_actuals
 
 __all__ = [

@@ -1,17 +1,19 @@
-"""reports.concurrent.gather: calls really overlap on a file database's engine, run one after
+"""crm_data.concurrent.gather: calls really overlap on a file database's engine, run one after
 the other where connections cannot be shared, keep their keys, and fail with the first
 failing call's error once every call has finished."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from crm_data.concurrent import gather, shares_connections
 from crm_data.config import create_crm_engine
-from reports.concurrent import gather, shares_connections
 
 
 @pytest.fixture
@@ -93,3 +95,11 @@ def test_the_first_failure_is_raised_after_every_call_finished(file_engine: sa.E
 def test_workers_must_be_positive(file_engine: sa.Engine) -> None:
     with pytest.raises(ValueError, match="at least 1"):
         gather(file_engine, {"a": query}, workers=0)
+
+
+@pytest.mark.parametrize("module", ["crm_data.concurrent", "crm_data.queries.contacts"])
+def test_imports_first_in_a_fresh_interpreter(module: str) -> None:
+    # crm_data.queries imports crm_data.concurrent: no import cycle whichever comes first
+    done = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True,
+                          text=True, cwd=Path(__file__).parent.parent)  # fmt: skip
+    assert done.returncode == 0, done.stderr

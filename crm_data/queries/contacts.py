@@ -12,13 +12,14 @@ strictly before ``t``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from crm_data.concurrent import gather
 from crm_data.filters import Filters, Scope
 from crm_data.queries.frames import Bind, Kind, coerce_frame, read_frame, sort_rows
 from crm_data.queries.history import is_open_at
@@ -116,18 +117,31 @@ def customer_contacts_at(
         ``{moment: snapshot}`` for every distinct moment, each as :func:`customer_contacts`.
     """
     ordered = sorted(set(moments))
+    bounds = [datetime.combine(moment, datetime.min.time()) for moment in ordered]
+    calls: dict[object, Callable[[Bind], pd.DataFrame]] = {
+        moment: _window_call(filters, scope, since, until)
+        for moment, since, until in zip(ordered, [None, *bounds], bounds, strict=False)
+    }
+    if named in ordered:
+        calls["names"] = lambda b: _names(b, filters, scope)
+    read = gather(bind, calls)  # the windows are independent: read at once, then accumulated
     snapshots: dict[date, pd.DataFrame] = {}
     history: pd.DataFrame | None = None
-    since: datetime | None = None
     for moment in ordered:
-        until = datetime.combine(moment, datetime.min.time())
-        window = read_frame(bind, _window(filters, scope, since, until), _WINDOW_KINDS)
+        window = read[moment]
         history = window if history is None else _accumulate(history, window)
         snapshots[moment] = _customers(history)
-        since = until
     if named in snapshots:
-        snapshots[named] = _with_names(bind, filters, scope, snapshots[named])
+        snapshots[named] = _with_names(snapshots[named], read["names"])
     return {moment: snapshots[moment] for moment in dict.fromkeys(moments)}
+
+
+def _window_call(
+    filters: Filters, scope: Scope, since: datetime | None, until: datetime
+) -> Callable[[Bind], pd.DataFrame]:
+    """Reads :func:`_window`."""
+    stmt = _window(filters, scope, since, until)
+    return lambda bind: read_frame(bind, stmt, _WINDOW_KINDS)
 
 
 def _window(
@@ -233,10 +247,8 @@ def _customers(history: pd.DataFrame) -> pd.DataFrame:
     return sort_rows(coerce_frame(frame, CONTACT_KINDS), ["account_id"])
 
 
-def _with_names(
-    bind: Bind, filters: Filters, scope: Scope, customers: pd.DataFrame
-) -> pd.DataFrame:
-    """``customers`` with the account's name and region and its owner's name."""
+def _names(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
+    """The visible accounts' names and regions and their owners' names, by account id."""
     stmt = (
         sa.select(
             ACCOUNTS.c.id.label("account_id"),
@@ -253,7 +265,11 @@ def _with_names(
         "owner": "str",
         "region": "str",
     }
-    names = read_frame(bind, stmt, kinds).set_index("account_id")
+    return read_frame(bind, stmt, kinds).set_index("account_id")
+
+
+def _with_names(customers: pd.DataFrame, names: pd.DataFrame) -> pd.DataFrame:
+    """``customers`` with the names of :func:`_names`."""
     ids = customers["account_id"]
     named = customers.assign(**{name: ids.map(names[name]) for name in _NAMES})
     return coerce_frame(named.reset_index(drop=True), CONTACT_KINDS)

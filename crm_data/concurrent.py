@@ -17,12 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
-from crm_data.queries.frames import Bind
+if TYPE_CHECKING:  # crm_data.queries imports this module
+    from crm_data.queries.frames import Bind
 
 __all__ = ["WORKERS", "gather", "shares_connections"]
 
