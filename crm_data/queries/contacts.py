@@ -44,16 +44,10 @@ CONTACT_KINDS: dict[str, Kind] = {
     "revenue": "float",
 }
 _NAMES = ["account", "owner", "region"]
-_WINDOW_KINDS: dict[str, Kind] = {
-    "account_id": "int",
-    "owner_id": "Int",
-    "first_order_at": "datetime",
-    "last_order_at": "datetime",
-    "revenue": "float",
-    "first_won_at": "datetime",
-    "last_activity_at": "datetime",
-    "open_deals": "int",
-}
+#: Columns of one window's per-account state (:func:`_window`).
+_WINDOW_COLUMNS = ("account_id owner_id first_order_at last_order_at revenue first_won_at "
+                   "last_activity_at open_deals")  # fmt: skip
+_WINDOW_KINDS: dict[str, Kind] = {name: CONTACT_KINDS[name] for name in _WINDOW_COLUMNS.split()}
 
 
 def customer_contacts(
