@@ -78,9 +78,9 @@ def _seed(url: str, size: str, seed: int) -> dict[str, Any]:
 
 
 def _speed() -> float:
-    """Seconds of a fixed pure-Python loop (the fastest of five): the machine's speed while the
-    cases ran.  On the shared 2-core machines used here it reads 0.12-0.13 s at full speed and
-    up to 0.22 s when other tenants load the host, and every timing stretches with it.
+    """Seconds of a fixed pure-Python loop (the fastest of five): a rough reading of the
+    machine's speed while the cases ran.  On the shared 2-core machines used here it read
+    0.12-0.22 s within an hour; database timings swing too, but do not follow it closely.
     """
     best = float("inf")
     for _ in range(5):

@@ -77,24 +77,35 @@ class PeriodWork:
     ----------
     values : dict
         Card values by catalogue key.
-    per_rep : DataFrame or None
-        Per employee (``detail`` periods only): activities, working days, per working day,
-        judged, compliance, overdue, open deals, next-step coverage.
     activities, new_line : DataFrame
-        The query results the page lists.
-    negotiations : DataFrame or None
-        Open deals at as_of by stage (``detail`` periods only).
+        The query results the page lists (activities as weekly totals for a comparison
+        period).
     """
 
     values: dict[str, float]
-    per_rep: pd.DataFrame | None
     activities: pd.DataFrame
     new_line: pd.DataFrame
-    negotiations: pd.DataFrame | None
+
+
+@dataclass(frozen=True)
+class PeriodDetail(PeriodWork):
+    """:class:`PeriodWork` of the period the page lists, with what it shows per rep and stage.
+
+    Attributes
+    ----------
+    per_rep : DataFrame
+        Per employee: activities, working days, per working day, judged, compliance, overdue,
+        open deals, next-step coverage.
+    negotiations : DataFrame
+        Open deals at as_of by stage.
+    """
+
+    per_rep: pd.DataFrame
+    negotiations: pd.DataFrame
 
 
 def _period_calls(filters: Filters, scope: Scope, *, detail: bool) -> dict[str, Call]:
-    """The queries of one period (the customer snapshots aside: see :func:`_snapshot_calls`).
+    """The queries of one period (the customer snapshots aside: ``customer_contacts_at``).
 
     ``detail=False`` (the comparison period) reads activities as weekly totals only: its cards
     and its weekly trend need no split by employee and type.
@@ -112,7 +123,8 @@ def _period_calls(filters: Filters, scope: Scope, *, detail: bool) -> dict[str, 
 
 
 def _period_work(bind: Bind, filters: Filters, scope: Scope, *, detail: bool) -> PeriodWork:
-    """Read one period (its queries at once) and compute its work KPIs.
+    """Read one period (its queries at once) and compute its work KPIs; with ``detail``, a
+    :class:`PeriodDetail`.
 
     A unit of :func:`activity_report`'s concurrent plan: the KPIs of one period are computed
     while the other period's queries still run.
@@ -135,31 +147,31 @@ def _period_work(bind: Bind, filters: Filters, scope: Scope, *, detail: bool) ->
         "new_direction_clients": float(read["new_line"]["account_id"].nunique()),
         "data_discipline": first_value(data_discipline(candidates, as_of), "discipline"),
     }
-    per_rep = negotiations = None
-    if detail:
-        flagged = flag_stuck(bind, filters, scope, candidates)
-        stages = funnel_stages(bind, filters.pipeline)
-        negotiations = negotiations_state(flagged, as_of, stages=stages)
-        per_rep = (
-            activities_per_working_day(activities, working, by="employee_id")[
-                ["employee_id", "activities", "working_days", "per_working_day"]
-            ]
-            .merge(
-                followup_compliance(stats, by="employee_id")[
-                    ["employee_id", "judged", "compliance", "overdue"]
-                ],
-                on="employee_id",
-                how="outer",
-            )
-            .merge(
-                next_step_coverage(candidates, as_of, by="owner_id").rename(
-                    columns={"owner_id": "employee_id"}
-                )[["employee_id", "open_deals", "coverage"]],
-                on="employee_id",
-                how="outer",
-            )
+    if not detail:
+        return PeriodWork(values, activities, read["new_line"])
+    flagged = flag_stuck(bind, filters, scope, candidates)
+    stages = funnel_stages(bind, filters.pipeline)
+    negotiations = negotiations_state(flagged, as_of, stages=stages)
+    per_rep = (
+        activities_per_working_day(activities, working, by="employee_id")[
+            ["employee_id", "activities", "working_days", "per_working_day"]
+        ]
+        .merge(
+            followup_compliance(stats, by="employee_id")[
+                ["employee_id", "judged", "compliance", "overdue"]
+            ],
+            on="employee_id",
+            how="outer",
         )
-    return PeriodWork(values, per_rep, activities, read["new_line"], negotiations)
+        .merge(
+            next_step_coverage(candidates, as_of, by="owner_id").rename(
+                columns={"owner_id": "employee_id"}
+            )[["employee_id", "open_deals", "coverage"]],
+            on="employee_id",
+            how="outer",
+        )
+    )
+    return PeriodDetail(values, activities, read["new_line"], per_rep, negotiations)
 
 
 def _moments(filters: Filters) -> tuple[date, date]:
@@ -319,12 +331,11 @@ def activity_report(bind: Bind, filters: Filters, scope: Scope) -> ActivityRepor
         }
     )
     read = gather(bind, calls, workers=len(calls))  # coordinators and small queries: all at once
-    now, then = (cast(PeriodWork, read[("work", key)]) for key in ("now", "then"))
+    now, then = cast(PeriodDetail, read[("work", "now")]), cast(PeriodWork, read[("work", "then")])
     contacts = cast(dict[date, pd.DataFrame], read[("clients", "snapshots")])
     page = {
         key: cast(pd.DataFrame, frame) for (group, key), frame in read.items() if group == "page"
     }
-    assert now.per_rep is not None and now.negotiations is not None  # detail=True
     clients, previous_clients = (_period_clients(f, contacts) for f in (filters, previous))
     names = page["people"].set_index("employee_id")["name"]
     busy = (now.per_rep["activities"].fillna(0) > 0) | (now.per_rep["open_deals"].fillna(0) > 0)

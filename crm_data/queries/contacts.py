@@ -157,10 +157,10 @@ def _window(
     )
     won_conditions = [*deal_conditions(DEALS, scope, filters), DEALS.c.status == "won"]
     act = ACTIVITIES.c
-    activity_conditions = [act.status == "done", act.account_id.is_not(None)]
+    touched_conditions = [act.status == "done", act.account_id.is_not(None)]
     if since is not None:
         won_conditions.append(DEALS.c.closed_at >= since)
-        activity_conditions.append(act.done_at >= since)
+        touched_conditions.append(act.done_at >= since)
     won = (
         sa.select(DEALS.c.account_id, sa.func.min(DEALS.c.closed_at).label("first_won_at"))
         .where(*won_conditions, DEALS.c.closed_at < until)
@@ -169,7 +169,7 @@ def _window(
     )
     touched = (
         sa.select(act.account_id, sa.func.max(act.done_at).label("last_activity_at"))
-        .where(*activity_conditions, act.done_at < until)
+        .where(*touched_conditions, act.done_at < until)
         .group_by(act.account_id)
         .subquery("activity_in_window")
     )
