@@ -91,8 +91,8 @@ def _number(value: Any, what: str) -> float:
 
 
 def _pct(value: float) -> str:
-    """A fraction as a percent for messages (1.5 -> '150 %')."""
-    return f"{value * 100:.6g} %"
+    """A fraction as a percent for messages, to 0.1 % (1.5 -> '150 %', 2.62591 -> '262.6 %')."""
+    return f"{round(value * 100, 1):g} %"
 
 
 # --- the plan -------------------------------------------------------------------------------
@@ -851,7 +851,7 @@ class PlanWarning:
     message: str
 
 
-def _structure_warnings(plan: Plan) -> list[PlanWarning]:
+def _structure_warnings(plan: Plan, labels: Mapping[str, str]) -> list[PlanWarning]:
     """Warnings read off the plan alone."""
     warnings: list[PlanWarning] = []
     total = plan.total_weight
@@ -874,7 +874,7 @@ def _structure_warnings(plan: Plan) -> list[PlanWarning]:
         key = item.metric_key
 
         def add(kind: str, message: str, key: str = key) -> None:
-            warnings.append(PlanWarning(key, kind, f"{key}: {message}"))
+            warnings.append(PlanWarning(key, kind, f"{labels.get(key, key)}: {message}"))
 
         if item.target is None and key not in overridden:
             add(
@@ -927,7 +927,11 @@ def _structure_warnings(plan: Plan) -> list[PlanWarning]:
 
 
 def _history_warnings(
-    plan: Plan, history: pd.DataFrame, periods: int, easy_factor: float
+    plan: Plan,
+    history: pd.DataFrame,
+    periods: int,
+    easy_factor: float,
+    labels: Mapping[str, str],
 ) -> list[PlanWarning]:
     """Targets nobody met in the last ``periods`` periods, or the median rep beats easily."""
     require_columns(history, ["period", "rep_id", "metric_key", "actual"], "history")
@@ -973,9 +977,9 @@ def _history_warnings(
                 PlanWarning(
                     key,
                     "unreachable_target",
-                    f"{key}: no rep met the target in any of the last {len(window)} "
-                    f"period(s) ({span}); the best attainment was {_pct(best)}. Lower the "
-                    "target (or the per-rep targets) to something reps have reached.",
+                    f"{labels.get(key, key)}: no rep met the target in any of the last "
+                    f"{len(window)} period(s) ({span}); the best attainment was {_pct(best)}. "
+                    "Lower the target (or the per-rep targets) to something reps have reached.",
                 )
             )
         last = mine & (rows["period"] == latest).to_numpy()
@@ -986,8 +990,8 @@ def _history_warnings(
                     PlanWarning(
                         key,
                         "easy_target",
-                        f"{key}: the median rep reached {_pct(median)} of the target in "
-                        f"{latest} (≥ {_pct(easy_factor)}). Raise the target so that it "
+                        f"{labels.get(key, key)}: the median rep reached {_pct(median)} of the "
+                        f"target in {latest} (≥ {_pct(easy_factor)}). Raise the target so that it "
                         "takes effort to reach.",
                     )
                 )
@@ -1000,6 +1004,7 @@ def plan_warnings(
     *,
     periods: int = 4,
     easy_factor: float = 1.5,
+    labels: Mapping[str, str] | None = None,
 ) -> list[PlanWarning]:
     """Sanity warnings on a plan (issue #5; METRICS.md "Incentive scorecards").
 
@@ -1024,6 +1029,8 @@ def plan_warnings(
         How many of the latest periods the "unreachable" check looks at.
     easy_factor : float
         Median attainment at or above which a target is "easy".
+    labels : mapping of metric key to label, optional
+        How messages name an item (the metric key where missing).
 
     Returns
     -------
@@ -1045,9 +1052,10 @@ def plan_warnings(
     easy_factor = _number(easy_factor, "easy_factor")
     if easy_factor <= 1:
         raise ValueError(f"easy_factor must be above 1 (1.5 for 150 %), got {easy_factor:g}")
-    warnings = _structure_warnings(plan)
+    names = dict(labels or {})
+    warnings = _structure_warnings(plan, names)
     if history is not None:
-        warnings += _history_warnings(plan, history, int(periods), easy_factor)
+        warnings += _history_warnings(plan, history, int(periods), easy_factor, names)
     order = {key: n for n, key in enumerate(plan.keys)}
     return sorted(warnings, key=lambda w: -1 if w.item is None else order[w.item])
 

@@ -132,7 +132,7 @@ with tabs[0]:
         with right:
             st.markdown("**Team distribution of scores**")
             st.plotly_chart(score_histogram(summary["score"]), key="inc_distribution")
-        names = dict(zip(summary["rep_id"], summary["name"], strict=True))
+        names = names_by_id(summary, "rep_id")
         rep = st.selectbox("Scorecard of", list(names), format_func=names.get, key="inc_rep")
         data_table(
             report.rep_detail(rep).rename(columns={

@@ -321,7 +321,9 @@ def incentive_report(
         reps=reps,
         scorecard=card,
         pacing=_pacing(card.items, elapsed, total),
-        warnings=plan_warnings(plan, read["history"]),
+        warnings=plan_warnings(
+            plan, read["history"], labels={key: metric(key).label for key in plan.keys}
+        ),
         signals=read["signals"],
     )
 

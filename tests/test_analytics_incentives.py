@@ -661,6 +661,16 @@ def test_unreachable_looks_at_the_last_four_periods_only() -> None:
     assert plan_warnings(plan, history(rows)) == []
 
 
+def test_messages_name_items_by_label_with_percents_to_a_tenth() -> None:
+    plan = Plan((PlanItem("won_deals", 1.0, target=3),))
+    rows = [("2024-01", 1, "won_deals", 7.87773), ("2024-01", 2, "won_deals", 8)]
+    (warning,) = plan_warnings(plan, history(rows), labels={"won_deals": "Won deals"})
+    # median attainment 7.938865 / 3 = 2.64629 -> 264.6 %
+    assert warning.message.startswith("Won deals: the median rep reached 264.6 % of the target")
+    (unlabelled,) = plan_warnings(plan, history(rows))
+    assert unlabelled.message.startswith("won_deals: the median rep reached 264.6 %")
+
+
 @pytest.mark.parametrize(("middle", "warned"), [(1499, False), (1500, True), (1501, True)])
 def test_easy_target_at_the_boundary(middle: float, warned: bool) -> None:
     plan = Plan((PlanItem("won_deals", 1.0, target=1000),))
