@@ -965,7 +965,11 @@ def _history_warnings(
             dtype="float64",
         ).reshape(-1)
     )
-    span = f"{window[0]}" if len(window) == 1 else f"{window[0]} to {window[-1]}"
+    span = (
+        f"the one starting {window[0]}"
+        if len(window) == 1
+        else f"those starting {window[0]} to {window[-1]}"
+    )
     warnings: list[PlanWarning] = []
     for key in keys:
         mine = (rows["metric_key"] == key).to_numpy() & a.notna().to_numpy()
@@ -991,8 +995,8 @@ def _history_warnings(
                         key,
                         "easy_target",
                         f"{labels.get(key, key)}: the median rep reached {_pct(median)} of the "
-                        f"target in {latest} (≥ {_pct(easy_factor)}). Raise the target so that it "
-                        "takes effort to reach.",
+                        f"target in the period starting {latest} (≥ {_pct(easy_factor)}). "
+                        "Raise the target so that it takes effort to reach.",
                     )
                 )
     return warnings

@@ -22,6 +22,7 @@ __all__ = [
     "Period",
     "comparison_period",
     "elapsed_days",
+    "next_period",
     "period_label",
     "quarter_start",
     "resolve_period",
@@ -99,6 +100,28 @@ def shift_months(d: date, months: int) -> date:
     year = d.year + years
     month = month0 + 1
     return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
+def next_period(start: date, end: date) -> tuple[date, date]:
+    """The period after ``[start, end)``, of the same length (where an incentive plan is copied).
+
+    A period of whole calendar months (``start`` and ``end`` on the same day of the month, at
+    most the 28th) moves by that many months, so a month goes to the next month and a calendar
+    quarter to the next calendar quarter; any other period moves by its length in days.
+
+    Examples
+    --------
+    >>> next_period(date(2025, 1, 1), date(2025, 2, 1))
+    (datetime.date(2025, 2, 1), datetime.date(2025, 3, 1))
+    >>> next_period(date(2025, 10, 1), date(2026, 1, 1))
+    (datetime.date(2026, 1, 1), datetime.date(2026, 4, 1))
+    >>> next_period(date(2025, 1, 6), date(2025, 1, 20))
+    (datetime.date(2025, 1, 20), datetime.date(2025, 2, 3))
+    """
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if start.day == end.day and start.day <= 28 and months > 0:
+        return end, shift_months(end, months)
+    return end, end + (end - start)
 
 
 def _day_text(d: date, with_year: bool) -> str:

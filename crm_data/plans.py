@@ -38,7 +38,6 @@ other teams' plans cannot be probed.
 
 from __future__ import annotations
 
-import calendar
 import math
 import numbers
 import re
@@ -62,11 +61,10 @@ __all__ = [
     "PlanError",
     "StoredItem",
     "StoredPlan",
-    "copy_to_next_period",
+    "copy_plan",
     "ensure_plan_tables",
     "list_plans",
     "load_plan",
-    "next_period",
     "plan_history",
     "save_plan",
 ]
@@ -189,39 +187,6 @@ class StoredPlan:
     created_at: datetime
     created_by: int | None
     items: tuple[StoredItem, ...]
-
-
-# ---- periods --------------------------------------------------------------------------------
-
-
-def _add_months(day: date, months: int) -> date:
-    """``day`` moved by ``months`` calendar months (the day clamped to the month's length)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    return date(year, month + 1, min(day.day, last))
-
-
-def next_period(start: date, end: date) -> tuple[date, date]:
-    """The period after ``[start, end)``, of the same length.
-
-    A period of whole calendar months (``start`` and ``end`` on the same day of the month, at
-    most the 28th) moves by that many months, so a month goes to the next month and a calendar
-    quarter to the next calendar quarter; any other period moves by its length in days.
-
-    Examples
-    --------
-    >>> next_period(date(2025, 1, 1), date(2025, 2, 1))
-    (datetime.date(2025, 2, 1), datetime.date(2025, 3, 1))
-    >>> next_period(date(2025, 10, 1), date(2026, 1, 1))
-    (datetime.date(2026, 1, 1), datetime.date(2026, 4, 1))
-    >>> next_period(date(2025, 1, 6), date(2025, 1, 20))
-    (datetime.date(2025, 1, 20), datetime.date(2025, 2, 3))
-    """
-    months = (end.year - start.year) * 12 + end.month - start.month
-    if start.day == end.day and start.day <= 28 and months > 0:
-        return end, _add_months(end, months)
-    return end, end + (end - start)
 
 
 # ---- validation -----------------------------------------------------------------------------
@@ -886,12 +851,17 @@ def _is_version_conflict(
         return False
 
 
-def copy_to_next_period(
-    engine: sa.Engine, scope: Scope, plan_key: str, *, name: str | None = None
+def copy_plan(
+    engine: sa.Engine,
+    scope: Scope,
+    plan_key: str,
+    period_start: date,
+    period_end: date,
+    *,
+    name: str | None = None,
 ) -> StoredPlan:
     """A new plan (new key, version 1) with the latest version's items and per-rep targets,
-    for the next period (see :func:`next_period`: a month goes to the next month, a calendar
-    quarter to the next quarter).
+    for ``[period_start, period_end)`` (the next period: ``analytics.periods.next_period``).
 
     Parameters
     ----------
@@ -901,27 +871,29 @@ def copy_to_next_period(
         Who copies; they must be allowed to save the plan (admin/exec, or the team's head).
     plan_key : str
         The plan to copy.
+    period_start, period_end : date
+        The copy's period (validated as in :func:`save_plan`).
     name : str, optional
         The new plan's name (default: the same name).
 
     Raises
     ------
     PlanError
-        If the scope may not save plans or read this one, or the plan does not exist.
+        If the scope may not save plans or read this one, the plan does not exist, or the
+        period is empty.
     """
     _check_writer(scope)
     with engine.connect() as conn:
         latest, _ = _visible_latest(conn, scope, plan_key)
         _check_team_for_writer(scope, latest.team_id)
         source = _stored(conn, latest, None)
-    start, end = next_period(source.period_start, source.period_end)
     return save_plan(
         engine,
         scope,
         None,
         name=source.name if name is None else name,
-        period_start=start,
-        period_end=end,
+        period_start=period_start,
+        period_end=period_end,
         team_id=source.team_id,
         on_target_bonus=source.on_target_bonus,
         items=source.items,

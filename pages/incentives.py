@@ -8,20 +8,23 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from analytics.periods import quarter_start, shift_months
-from crm_data.plans import PlanError, copy_to_next_period, list_plans, plan_history
+from analytics.periods import next_period, quarter_start, shift_months
+from crm_data.plans import PlanError, copy_plan, list_plans, plan_history
 from crm_data.plans import save_plan as store_plan
 from crm_data.queries.people import filter_options
 from reports.incentives import incentive_report, simulate
+from reports.names import names_by_id
 from ui.activity_charts import score_histogram
 from ui.cache import cached_report
 from ui.empty import empty_state
 from ui.engine import get_engine, invalidate_data
 from ui.filter_bar import reference_date
-from ui.format import currency_symbol, escape_markdown, names_by_id
+from ui.format import currency_symbol, escape_markdown, format_value
 from ui.page import page_context, page_header
+from ui.page_options import seed_from_url, write_to_url
 from ui.plan_editor import COLUMN_LABELS, editor_rows, plan_editor, plan_fields, stored_items
 from ui.registry import route_through_app
+from ui.scorecards import scorecard_rows
 from ui.tables import data_table, export_buttons
 
 route_through_app()
@@ -32,7 +35,6 @@ page_header("Incentives", context, "KPI plans, live scorecards, pacing and what-
 can_edit = scope.role in ("admin", "exec", "head")
 TEAMS = names_by_id(filter_options(engine, scope).teams, "team_id")
 percent = st.column_config.NumberColumn(format="percent")
-money = st.column_config.NumberColumn(format=f"{currency_symbol('USD')}%,.0f")
 
 
 def save(
@@ -53,8 +55,11 @@ def save(
     st.rerun()
 
 
+LINK_NOTICE = "The link's plan is not one you may see (or no longer exists)"
 plans = list_plans(engine, scope)
 if plans.empty:
+    if "plan" in st.query_params:
+        st.info(f"{LINK_NOTICE}.", icon=":material/link_off:")
     empty_state(
         "No incentive plan yet.",
         "Create one below." if can_edit else "Ask your sales head to set up a plan.",
@@ -81,16 +86,23 @@ labels = {
 if "inc_pending" in st.session_state:  # a plan just saved or copied: show its latest version
     st.session_state["inc_plan"] = st.session_state.pop("inc_pending")
     st.session_state.pop("inc_version", None)
+# a shared link names the plan (always), a version (when not the latest) and a rep's scorecard
+unknown_plan = seed_from_url("plan", "inc_plan", list(labels))
 pick, version_pick = st.columns([3, 1])
 with pick:
     plan_key = st.selectbox("Plan", list(labels), format_func=labels.get, key="inc_plan")
+write_to_url("plan", plan_key, None)
+if unknown_plan:
+    st.info(f"{LINK_NOTICE}; showing another.", icon=":material/link_off:")
 history = plan_history(engine, scope, plan_key)
 versions = history["version"].astype(int).tolist()[::-1]
+seed_from_url("version", "inc_version", versions)
 with version_pick:
     version = st.selectbox(
         "Version", versions, key="inc_version",
         format_func=lambda v: f"v{v}" + (" (latest)" if v == versions[0] else ""),
     )  # fmt: skip
+write_to_url("version", version, versions[0])
 
 try:
     with st.spinner("Scoring the plan…", show_time=True):
@@ -100,6 +112,14 @@ except PlanError as error:
     st.stop()
 plan = report.plan
 export = context.export_context(f"Incentives — {plan.name} v{plan.version}")
+money = st.column_config.NumberColumn(format=f"{currency_symbol(report.currency)}%,.0f")
+names = dict(zip(report.reps["rep_id"], report.reps["name"], strict=True))  # unique names
+
+
+def money_text(value: float) -> str:
+    """An amount in full with the deals' currency."""
+    return format_value(value, "money", report.currency, compact=False)
+
 
 tabs = st.tabs(["Scorecards", "Plan", "What-if", "History"])
 with tabs[0]:
@@ -107,19 +127,19 @@ with tabs[0]:
         f"Actuals from {plan.period_start:%d %b %Y} up to "
         f"{report.as_of - timedelta(days=1):%d %b %Y}"
         f" · {report.elapsed_days} of {report.total_days} working days elapsed · on-target bonus "
-        f"{plan.on_target_bonus:,.0f}"
+        f"{money_text(plan.on_target_bonus)}"
     )
     for warning in report.warnings:
         st.warning(escape_markdown(warning.message), icon=":material/warning:")
-    rep_names = dict(zip(report.reps["rep_id"], report.reps["name"], strict=True))
     for signal in report.signals.itertuples():
-        who = escape_markdown(str(rep_names.get(signal.rep_id, signal.rep_id)))
+        who = escape_markdown(str(names.get(int(signal.rep_id), signal.rep_id)))
         st.info(f"**{who}** — {escape_markdown(signal.message)}", icon=":material/policy:")
     summary = report.scorecard.summary
     if summary.empty:
         empty_state("No rep to score.", "The plan's team has no rep you may see.")
     else:
-        shown = report.rep_summary().drop(columns="rep_id")
+        shown = report.rep_summary()
+        shown = shown.drop(columns="rep_id")
         left, right = st.columns([3, 2])
         with left:
             data_table(
@@ -132,18 +152,22 @@ with tabs[0]:
         with right:
             st.markdown("**Team distribution of scores**")
             st.plotly_chart(score_histogram(summary["score"]), key="inc_distribution")
-        names = names_by_id(summary, "rep_id")
-        rep = st.selectbox("Scorecard of", list(names), format_func=names.get, key="inc_rep")
+        scored = summary["rep_id"].astype(int).tolist()
+        unknown_rep = seed_from_url("scorecard", "inc_rep", scored)
+        rep = st.selectbox("Scorecard of", scored, format_func=names.get, key="inc_rep")
+        write_to_url("scorecard", rep, scored[0])
+        if unknown_rep:
+            st.info("The link's scorecard is not one you may see; showing "
+                    f"{escape_markdown(names[rep])}'s.", icon=":material/link_off:")  # fmt: skip
         data_table(
-            report.rep_detail(rep).rename(columns={
+            scorecard_rows(report.rep_detail(rep), report.currency).rename(columns={
                 "metric": "Metric", "actual": "Actual", "target": "Target",
                 "attainment": "Attainment", "credited": "Credited", "effective_weight": "Weight",
                 "points": "Points", "expected": "Expected by now", "status": "Pacing",
                 "note": "Note"}),
             key="inc_detail", file_stem=f"scorecard_{rep}", context=export,
             column_config={"Attainment": percent, "Credited": percent, "Weight": percent,
-                           "Points": percent,
-                           "Expected by now": st.column_config.NumberColumn(format="%,.1f")},
+                           "Points": percent},
         )  # fmt: skip
 
 with tabs[1]:
@@ -166,7 +190,8 @@ with tabs[1]:
                        file_stem="incentive_plan", context=export)  # fmt: skip
         if st.button("Copy to the next period", icon=":material/content_copy:", key="inc_copy"):
             try:
-                copied = copy_to_next_period(engine, scope, plan.plan_key)
+                copied = copy_plan(engine, scope, plan.plan_key,
+                                   *next_period(plan.period_start, plan.period_end))  # fmt: skip
             except PlanError as error:
                 st.error(str(error), icon=":material/error:")
             else:
@@ -187,9 +212,9 @@ with tabs[2]:
             st.error(str(error), icon=":material/error:")
         else:
             a, b, c = st.columns(3)
-            a.metric("Bonus pool now", f"{result.pool:,.0f}")
-            b.metric("Bonus pool with the changes", f"{result.new_pool:,.0f}",
-                     delta=f"{result.pool_delta:+,.0f}")  # fmt: skip
+            a.metric("Bonus pool now", money_text(result.pool))
+            change = money_text(result.pool_delta) if result.pool_delta else None
+            b.metric("Bonus pool with the changes", money_text(result.new_pool), delta=change)
             c.metric("Gain / lose", f"{len(result.gainers)} / {len(result.losers)}")
             diff = result.reps.assign(name=result.reps["rep_id"].map(names))
             data_table(

@@ -40,7 +40,7 @@ from crm_data.queries.activity_kpis import (
     new_line_clients,
 )
 from crm_data.queries.contacts import customer_contacts, customer_contacts_at
-from crm_data.queries.currency import deal_currencies
+from crm_data.queries.currency import main_currency
 from crm_data.queries.customers import order_rhythm
 from crm_data.queries.frames import Bind
 from crm_data.queries.funnel_stats import funnel_stages, lost_deal_reasons
@@ -49,6 +49,7 @@ from crm_data.queries.people import people
 from crm_data.queries.pipeline import stuck_deal_candidates
 from reports.catalogue import metric
 from reports.kpi import Kpi, first_value
+from reports.names import names_by_id
 from reports.stuck import flag_stuck
 
 __all__ = [
@@ -327,7 +328,7 @@ def activity_report(bind: Bind, filters: Filters, scope: Scope) -> ActivityRepor
                 lost_deal_reasons(b, filters, scope), funnel_stages(b, filters.pipeline), by="stage"
             ),
             ("page", "people"): people,
-            ("page", "currencies"): lambda b: deal_currencies(b, scope),
+            ("currency", "main"): lambda b: main_currency(b, scope),
         }
     )
     read = gather(bind, calls, workers=len(calls))  # coordinators and small queries: all at once
@@ -337,11 +338,11 @@ def activity_report(bind: Bind, filters: Filters, scope: Scope) -> ActivityRepor
         key: cast(pd.DataFrame, frame) for (group, key), frame in read.items() if group == "page"
     }
     clients, previous_clients = (_period_clients(f, contacts) for f in (filters, previous))
-    names = page["people"].set_index("employee_id")["name"]
+    names = names_by_id(page["people"], "employee_id")  # one row per rep in the heatmap
     busy = (now.per_rep["activities"].fillna(0) > 0) | (now.per_rep["open_deals"].fillna(0) > 0)
     per_rep = now.per_rep[busy].assign(name=now.per_rep["employee_id"].map(names))
     heatmap = now.activities.assign(name=now.activities["employee_id"].map(names))
-    currencies = page["currencies"]
+    currency, _ = cast(tuple[str | None, bool], read[("currency", "main")])
     return ActivityReport(
         kpis=_kpis(now.values | clients.values, then.values | previous_clients.values),
         per_rep=per_rep,
@@ -354,7 +355,7 @@ def activity_report(bind: Bind, filters: Filters, scope: Scope) -> ActivityRepor
         reactivated=clients.reactivated,
         forgotten=call_list(clients.forgotten),
         lost=page["lost"],
-        currency=None if currencies.empty else currencies["currency"].iloc[0],
+        currency=currency,
     )
 
 

@@ -37,7 +37,7 @@ from analytics.pipeline import (
 from analytics.pipeline_change import pipeline_moves, pipeline_waterfall
 from analytics.survival import kaplan_meier
 from crm_data.filters import Filters, Scope
-from crm_data.queries.currency import deal_currencies
+from crm_data.queries.currency import main_currency
 from crm_data.queries.frames import Bind
 from crm_data.queries.funnel_stats import (
     closed_deal_stats,
@@ -54,6 +54,7 @@ from crm_data.queries.people import people
 from crm_data.queries.pipeline import stuck_deal_candidates
 from reports.catalogue import metric
 from reports.kpi import Kpi, first_value
+from reports.names import names_by_id
 from reports.stuck import flag_stuck, stuck_list
 from reports.trailing import velocity_closed
 
@@ -256,9 +257,9 @@ def _lost_by_rep(bind: Bind, lost: pd.DataFrame, stages: pd.DataFrame) -> pd.Dat
     top = given.sort_values(["deals", "lost_reason"], ascending=[False, True])
     top = top.drop_duplicates("owner_id").set_index("owner_id")
     none = by_rep[by_rep["lost_reason"] == NO_REASON].set_index("owner_id")["share"]
-    names = people(bind).set_index("employee_id")["name"]
+    names = names_by_id(people(bind), "employee_id")
     table = totals.assign(
-        owner=names.reindex(totals.index).to_numpy(),
+        owner=totals.index.map(names),
         top_reason=top["lost_reason"].reindex(totals.index),
         top_share=top["share"].reindex(totals.index),
         no_reason_share=none.reindex(totals.index).fillna(0.0),
@@ -296,7 +297,7 @@ def funnel_report(bind: Bind, filters: Filters, scope: Scope, strict: bool = Fal
     values = (_values(now, funnels[0], stuck_count), _values(then, funnels[1], previous_stuck))
     durations = stage_durations(bind, filters, scope)
     lost = lost_deal_reasons(bind, filters, scope)
-    currencies = deal_currencies(bind, scope)
+    currency, mixed = main_currency(bind, scope)
     all_stages = funnel_stages(bind, filters.pipeline, terminal=True)
     return FunnelReport(
         pipeline=None if stages.empty else str(stages["pipeline"].iloc[0]),
@@ -305,8 +306,8 @@ def funnel_report(bind: Bind, filters: Filters, scope: Scope, strict: bool = Fal
         funnel=funnels[0],
         previous_funnel=funnels[1],
         kpis=_kpis(*values, len(now.candidates)),
-        currency=None if currencies.empty else currencies["currency"].iloc[0],
-        mixed_currencies=len(currencies) > 1,
+        currency=currency,
+        mixed_currencies=mixed,
         time_in_stage=time_in_stage(durations, stages),
         survival=_survival(durations, stages),
         stuck=stuck_list(bind, scope, flagged, STUCK_ROWS),

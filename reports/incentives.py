@@ -36,10 +36,12 @@ from crm_data.filters import Filters, Scope
 from crm_data.plans import PlanError, StoredItem, StoredPlan, load_plan
 from crm_data.queries.activity import activities_by_rep_type_period
 from crm_data.queries.activity_kpis import call_counts
+from crm_data.queries.currency import main_currency
 from crm_data.queries.frames import Bind
 from crm_data.queries.funnel_stats import closed_deal_stats
 from crm_data.queries.people import filter_options, people
 from reports.catalogue import metric
+from reports.names import names_by_id
 from reports.rep_metrics import rep_actuals
 
 __all__ = [
@@ -93,7 +95,8 @@ def plan_reps(bind: Bind, scope: Scope, stored: StoredPlan) -> pd.DataFrame:
     """The reps the plan scores that ``scope`` may see: role rep, in the plan's team (any team
     for a company-wide plan), employed on the plan's first day or later.
 
-    Returns ``rep_id`` int, ``name`` str, ordered by name.
+    Returns ``rep_id`` int, ``name`` str (a name several reps share carries the id: "Ann Lee
+    (#12)"), ordered by name.
     """
     visible = filter_options(bind, scope).reps
     roles = people(bind).set_index("employee_id")["role"]
@@ -101,7 +104,8 @@ def plan_reps(bind: Bind, scope: Scope, stored: StoredPlan) -> pd.DataFrame:
     if stored.team_id is not None:
         reps = reps[reps["team_id"] == stored.team_id]
     reps = reps[reps["left_at"].isna() | (reps["left_at"] >= pd.Timestamp(stored.period_start))]
-    return reps.rename(columns={"employee_id": "rep_id"})[["rep_id", "name"]].reset_index(drop=True)
+    reps = reps.rename(columns={"employee_id": "rep_id"})[["rep_id", "name"]].reset_index(drop=True)
+    return reps.assign(name=reps["rep_id"].map(names_by_id(reps, "rep_id")))
 
 
 def _filters(stored: StoredPlan, start: date, end: date, as_of: date | None = None) -> Filters:
@@ -151,6 +155,8 @@ class IncentiveReport:
         Gaming signals of the reps (``analytics.incentives.gaming_signals``): activity volume
         up while won deals per activity fall over the last :data:`GAMING_MONTHS` months, many
         very short calls in the plan period so far.
+    currency : str or None
+        The deals' most used currency (money actuals and targets, and the bonus).
     """
 
     plan: StoredPlan
@@ -162,6 +168,7 @@ class IncentiveReport:
     pacing: pd.DataFrame
     warnings: list[PlanWarning]
     signals: pd.DataFrame
+    currency: str | None
 
     def rep_summary(self) -> pd.DataFrame:
         """Per rep: ``name``, ``score``, ``bonus``, how many items are ``on track`` / ``at risk``
@@ -176,10 +183,10 @@ class IncentiveReport:
         return table[["rep_id", "name", "score", "bonus", *PACING_STATES, "note"]]
 
     def rep_detail(self, rep_id: int) -> pd.DataFrame:
-        """One rep's scorecard item by item: ``metric`` (label), ``actual``, ``target``,
-        ``attainment`` (NaN for a lower-is-better actual of 0: no finite attainment, credited at
-        the cap), ``credited``, ``effective_weight``, ``points``, ``expected`` by now, pacing
-        ``status`` and ``note``.
+        """One rep's scorecard item by item: ``metric`` (label), its catalogue ``unit``,
+        ``actual``, ``target``, ``attainment`` (NaN for a lower-is-better actual of 0: no finite
+        attainment, credited at the cap), ``credited``, ``effective_weight``, ``points``,
+        ``expected`` by now, pacing ``status`` and ``note``.
         """
         items = self.scorecard.items
         detail = items[items["rep_id"] == rep_id].merge(
@@ -187,9 +194,10 @@ class IncentiveReport:
         )
         detail = detail.assign(
             metric=detail["metric_key"].map(lambda key: metric(key).label),
+            unit=detail["metric_key"].map(lambda key: metric(key).unit),
             attainment=detail["attainment"].where(detail["attainment"] != float("inf")),
         )
-        return detail[["metric", "actual", "target", "attainment", "credited",
+        return detail[["metric", "unit", "actual", "target", "attainment", "credited",
                        "effective_weight", "points", "expected", "status", "note"]]  # fmt: skip
 
 
@@ -303,6 +311,7 @@ def incentive_report(
             "actuals": lambda b: _actuals(b, scope, plan, filters, ids),
             "history": lambda b: _history(b, scope, stored, plan, ids),
             "signals": lambda b: _signals(b, scope, stored, as_of, ids),
+            "currency": lambda b: main_currency(b, scope),
         },
     )
     card = scorecard(read["actuals"], plan, reps=ids)
@@ -325,6 +334,7 @@ def incentive_report(
             plan, read["history"], labels={key: metric(key).label for key in plan.keys}
         ),
         signals=read["signals"],
+        currency=read["currency"][0],
     )
 
 

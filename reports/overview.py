@@ -18,7 +18,7 @@ from analytics.pipeline import PipelineTotals, pipeline_totals
 from analytics.trend import monthly_trend
 from crm_data.filters import Filters, Scope
 from crm_data.queries.contacts import customer_contacts
-from crm_data.queries.currency import deal_currencies
+from crm_data.queries.currency import main_currency
 from crm_data.queries.frames import Bind
 from crm_data.queries.overview import (
     count_overdue_activities,
@@ -159,14 +159,14 @@ def overview_report(bind: Bind, filters: Filters, scope: Scope) -> OverviewRepor
     now = period_facts(bind, filters, scope)
     then = period_facts(bind, compared, scope)
     flagged = flag_stuck(bind, filters, scope, now.candidates)
-    currencies = deal_currencies(bind, scope)
+    currency, mixed = main_currency(bind, scope)
     overdue = overdue_followups(
         overdue_activities(bind, filters, scope, limit=ATTENTION_ROWS), filters.as_of_ts
     )
     return OverviewReport(
         kpis=_kpis(now, then),
-        currency=None if currencies.empty else currencies["currency"].iloc[0],
-        mixed_currencies=len(currencies) > 1,
+        currency=currency,
+        mixed_currencies=mixed,
         trend=monthly_trend(
             now.flow, then.flow, filters.start, filters.end, compared.start, value="won_amount"
         ),

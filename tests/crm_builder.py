@@ -145,6 +145,7 @@ class CrmBuilder:
         product_line: str = "core",
         lost_reason_id: int | None = None,
         expected_close_at: date | None = None,
+        currency: str | None = "EUR",
     ) -> None:
         """A deal and its stage history ``[(stage_id, entered_at, amount), ...]`` in order."""
         self.row(
@@ -155,7 +156,7 @@ class CrmBuilder:
             title=f"Deal {id}",
             product_line=product_line,
             amount=history[-1][2] if amount is None else amount,
-            currency="EUR",
+            currency=currency,
             source=None,
             campaign_id=None,
             created_at=created_at or history[0][1],

@@ -655,7 +655,10 @@ def test_unreachable_looks_at_the_last_four_periods_only() -> None:
     rows[0] = ("2024-01", 1, "won_deals", 12)  # met, but five periods ago
     (warning,) = plan_warnings(plan, history(rows))
     assert warning.kind == "unreachable_target"
-    assert "last 4 period(s) (2024-02 to 2024-05); the best attainment was 50 %" in warning.message
+    assert (
+        "last 4 period(s) (those starting 2024-02 to 2024-05); the best attainment was 50 %"
+        in warning.message
+    )
     assert plan_warnings(plan, history(rows), periods=5) == []
     rows[1] = ("2024-02", 1, "won_deals", 10)  # met inside the window
     assert plan_warnings(plan, history(rows)) == []
@@ -666,7 +669,9 @@ def test_messages_name_items_by_label_with_percents_to_a_tenth() -> None:
     rows = [("2024-01", 1, "won_deals", 7.87773), ("2024-01", 2, "won_deals", 8)]
     (warning,) = plan_warnings(plan, history(rows), labels={"won_deals": "Won deals"})
     # median attainment 7.938865 / 3 = 2.64629 -> 264.6 %
-    assert warning.message.startswith("Won deals: the median rep reached 264.6 % of the target")
+    assert warning.message.startswith(
+        "Won deals: the median rep reached 264.6 % of the target in the period starting 2024-01"
+    )
     (unlabelled,) = plan_warnings(plan, history(rows))
     assert unlabelled.message.startswith("won_deals: the median rep reached 264.6 %")
 

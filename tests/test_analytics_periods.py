@@ -16,6 +16,7 @@ from analytics.periods import (
     Period,
     comparison_period,
     elapsed_days,
+    next_period,
     period_label,
     resolve_period,
     shift_months,
@@ -255,3 +256,27 @@ def test_to_date_presets_contain_today_and_full_ones_end_before(preset: str, tod
 def test_shift_months_there_and_back(d: date) -> None:
     back = shift_months(shift_months(d, 12), -12)
     assert back == (D(d.year, 2, 28) if (d.month, d.day) == (2, 29) else d)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        # a month goes to the next month, whatever its length
+        (date(2025, 1, 1), date(2025, 2, 1), (date(2025, 2, 1), date(2025, 3, 1))),
+        (date(2025, 2, 1), date(2025, 3, 1), (date(2025, 3, 1), date(2025, 4, 1))),
+        (date(2025, 12, 1), date(2026, 1, 1), (date(2026, 1, 1), date(2026, 2, 1))),
+        # a calendar quarter goes to the next calendar quarter, also across the year
+        (date(2025, 1, 1), date(2025, 4, 1), (date(2025, 4, 1), date(2025, 7, 1))),
+        (date(2025, 10, 1), date(2026, 1, 1), (date(2026, 1, 1), date(2026, 4, 1))),
+        # half-year, year, and whole months not starting on the 1st
+        (date(2025, 7, 1), date(2026, 1, 1), (date(2026, 1, 1), date(2026, 7, 1))),
+        (date(2024, 1, 1), date(2025, 1, 1), (date(2025, 1, 1), date(2026, 1, 1))),
+        (date(2024, 11, 15), date(2025, 2, 15), (date(2025, 2, 15), date(2025, 5, 15))),
+        # anything else moves by its length in days
+        (date(2025, 1, 6), date(2025, 1, 13), (date(2025, 1, 13), date(2025, 1, 20))),
+        (date(2025, 1, 31), date(2025, 2, 28), (date(2025, 2, 28), date(2025, 3, 28))),
+        (date(2025, 1, 1), date(2025, 1, 16), (date(2025, 1, 16), date(2025, 1, 31))),
+    ],
+)
+def test_next_period(start: date, end: date, expected: tuple[date, date]) -> None:
+    assert next_period(start, end) == expected

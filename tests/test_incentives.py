@@ -10,12 +10,15 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from crm_data.filters import Scope
-from crm_data.plans import PlanError, StoredItem, load_plan, save_plan
+from crm_data.plans import PlanError, StoredItem, StoredPlan, load_plan, save_plan
+from crm_data.queries.currency import main_currency
 from reports.incentives import incentive_report, simulate
 from tests.test_app_shell import app_database_fixtures, run
+from ui.format import format_value
 
 START, END = date(2026, 4, 1), date(2026, 7, 1)  # Q2 2026; the demo ends on 30 Jun 2026
 TODAY = date(2026, 6, 29)
@@ -143,9 +146,36 @@ def test_versions_score_separately_and_what_if_moves_the_pool(
 
 
 def summary_table(at: AppTest) -> pd.DataFrame:
-    found = [d.value for d in at.dataframe if {"Rep", "Score", "On track"} <= set(d.value.columns)]
+    return one_table(at, "Rep", "Score", "On track")
+
+
+def detail_table(at: AppTest) -> pd.DataFrame:
+    return one_table(at, "Metric", "Actual", "Pacing")
+
+
+def one_table(at: AppTest, *columns: str) -> pd.DataFrame:
+    found = [d.value for d in at.dataframe if set(columns) <= set(d.value.columns)]
     assert len(found) == 1
     return found[0]
+
+
+def incentives(**kwargs: object) -> AppTest:
+    """The app run as in :func:`tests.test_app_shell.run`, switched to the Incentives page."""
+    at = run(**kwargs)  # type: ignore[arg-type]
+    at.switch_page("pages/incentives.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.fixture(scope="module")
+def linked_plan(engine: sa.Engine, team: dict[str, int]) -> StoredPlan:
+    """A plan of the team with two versions (version 2 drops the stuck-deals item)."""
+    head = Scope.head(team["team"], team["head"])
+    fields = {"name": "Linked plan", "period_start": START, "period_end": END,
+              "team_id": team["team"], "on_target_bonus": 2500.0}  # fmt: skip
+    first = save_plan(engine, head, None, items=ITEMS, **fields)  # type: ignore[arg-type]
+    return save_plan(engine, head, first.plan_key, items=ITEMS[:2], based_on_version=1,
+                     **fields)  # type: ignore[arg-type]  # fmt: skip
 
 
 def test_incentives_page_for_admin_head_and_rep(
@@ -195,3 +225,78 @@ def test_many_very_short_calls_raise_a_gaming_signal(
     assert rep in set(short["rep_id"])
     row = short.set_index("rep_id").loc[rep]
     assert row["short_calls"] >= 400 and row["short_share"] > 0.5
+
+
+def test_a_link_opens_a_plan_version_and_scorecard(
+    engine: sa.Engine, team: dict[str, int], linked_plan: StoredPlan
+) -> None:
+    rep = team["rep2"]
+    query = {"plan": linked_plan.plan_key, "version": "1", "scorecard": str(rep)}
+    at = incentives(query=query)
+    assert at.selectbox(key="inc_plan").value == linked_plan.plan_key
+    assert at.selectbox(key="inc_version").value == 1
+    assert at.selectbox(key="inc_rep").value == rep
+    detail = detail_table(at)
+    assert detail["Metric"].tolist() == ["Won revenue", "New deals", "Stuck deals"]  # version 1
+    # values in their unit: the won revenue in full with the deals' currency, from plain SQL
+    currency, _ = main_currency(engine, Scope.everyone())
+    won = format_value(won_revenue(engine, rep), "money", currency, compact=False)
+    assert detail.set_index("Metric").loc["Won revenue", ["Actual", "Target"]].tolist() == [
+        won, format_value(400_000.0, "money", currency, compact=False)]  # fmt: skip
+    assert at.query_params == query  # the link stays as it came
+    # the latest version leaves the URL (a link without it follows the latest)
+    at.selectbox(key="inc_version").set_value(2).run()
+    assert "version" not in at.query_params
+    assert detail_table(at)["Metric"].tolist() == ["Won revenue", "New deals"]
+    assert at.query_params["plan"] == linked_plan.plan_key
+    # a plan that does not exist: a notice, and the URL names the plan shown instead
+    at = incentives(query={"plan": "no-such-plan"})
+    shown = at.selectbox(key="inc_plan").value
+    assert at.query_params["plan"] == shown != "no-such-plan"
+    assert any("plan is not one you may see" in i.value for i in at.info)
+
+
+def test_a_rep_cannot_open_another_reps_scorecard_by_link(
+    team: dict[str, int], linked_plan: StoredPlan
+) -> None:
+    own = incentives(role="rep", employee=team["rep"], query={"plan": linked_plan.plan_key})
+    query = {"plan": linked_plan.plan_key, "scorecard": str(team["rep2"])}
+    at = incentives(role="rep", employee=team["rep"], query=query)
+    assert at.selectbox(key="inc_rep").options == [own.selectbox(key="inc_rep").options[0]]
+    assert at.selectbox(key="inc_rep").value == team["rep"]
+    assert detail_table(at).equals(detail_table(own))  # their own card, not the linked one
+    assert summary_table(at)["Rep"].tolist() == summary_table(own)["Rep"].tolist()
+    assert any("not one you may see" in i.value for i in at.info)
+    assert "scorecard" not in at.query_params
+    # another team's rep, linked to this team's plan: no plan of theirs, no scorecard, a notice
+    at = incentives(role="rep", employee=team["other"], query={"plan": linked_plan.plan_key})
+    assert not [b for b in at.selectbox if b.key == "inc_plan"]
+    assert not [d for d in at.dataframe if "Metric" in d.value.columns]
+    assert any("plan is not one you may see" in i.value for i in at.info)
+
+
+def test_shared_rep_names_are_told_apart_by_their_id(
+    url: str, engine: sa.Engine, team: dict[str, int], linked_plan: StoredPlan
+) -> None:
+    def rename(rep: int, name: str) -> None:
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE employees SET name = :n WHERE id = :r"),
+                         {"n": name, "r": rep})  # fmt: skip
+
+    with engine.connect() as conn:
+        name, own = (
+            conn.execute(
+                sa.text("SELECT name FROM employees WHERE id = :r"), {"r": rep}
+            ).scalar_one()
+            for rep in (team["rep"], team["rep2"])
+        )
+    rename(team["rep2"], name)
+    try:
+        st.cache_data.clear()  # the page caches names with the report
+        at = incentives(query={"plan": linked_plan.plan_key})
+        reps = summary_table(at)["Rep"].tolist()
+        assert f"{name} (#{team['rep']})" in reps and f"{name} (#{team['rep2']})" in reps
+        assert name not in reps
+    finally:
+        rename(team["rep2"], own)
+        st.cache_data.clear()

@@ -13,7 +13,6 @@ The plan tables are absent at the start: the first save creates them.
 
 from __future__ import annotations
 
-import doctest
 import threading
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -25,6 +24,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from analytics.periods import next_period
 from crm_data import plans
 from crm_data.filters import Scope
 from crm_data.plans import (
@@ -32,10 +32,9 @@ from crm_data.plans import (
     PlanError,
     StoredItem,
     StoredPlan,
-    copy_to_next_period,
+    copy_plan,
     list_plans,
     load_plan,
-    next_period,
     plan_history,
     save_plan,
 )
@@ -135,39 +134,10 @@ def table_rows(engine: sa.Engine) -> dict[str, set[tuple[Any, ...]]]:
 # ---- no database ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("start", "end", "expected"),
-    [
-        # a month goes to the next month, whatever its length
-        (date(2025, 1, 1), date(2025, 2, 1), (date(2025, 2, 1), date(2025, 3, 1))),
-        (date(2025, 2, 1), date(2025, 3, 1), (date(2025, 3, 1), date(2025, 4, 1))),
-        (date(2025, 12, 1), date(2026, 1, 1), (date(2026, 1, 1), date(2026, 2, 1))),
-        # a calendar quarter goes to the next calendar quarter, also across the year
-        (date(2025, 1, 1), date(2025, 4, 1), (date(2025, 4, 1), date(2025, 7, 1))),
-        (date(2025, 10, 1), date(2026, 1, 1), (date(2026, 1, 1), date(2026, 4, 1))),
-        # half-year, year, and whole months not starting on the 1st
-        (date(2025, 7, 1), date(2026, 1, 1), (date(2026, 1, 1), date(2026, 7, 1))),
-        (date(2024, 1, 1), date(2025, 1, 1), (date(2025, 1, 1), date(2026, 1, 1))),
-        (date(2024, 11, 15), date(2025, 2, 15), (date(2025, 2, 15), date(2025, 5, 15))),
-        # anything else moves by its length in days
-        (date(2025, 1, 6), date(2025, 1, 13), (date(2025, 1, 13), date(2025, 1, 20))),
-        (date(2025, 1, 31), date(2025, 2, 28), (date(2025, 2, 28), date(2025, 3, 28))),
-        (date(2025, 1, 1), date(2025, 1, 16), (date(2025, 1, 16), date(2025, 1, 31))),
-    ],
-)
-def test_next_period(start: date, end: date, expected: tuple[date, date]) -> None:
-    assert next_period(start, end) == expected
-
-
 def test_target_for_prefers_the_rep_target() -> None:
     assert CALLS.target_for(11) == 120.0
     assert CALLS.target_for(21) == 100.0
     assert REVENUE.target_for(11) == 50_000.0
-
-
-def test_docstring_examples() -> None:
-    result = doctest.testmod(plans, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0
 
 
 def test_plan_error_is_a_value_error() -> None:
@@ -406,7 +376,7 @@ def test_reps_and_analysts_cannot_save(db: sa.Engine, scope: Scope) -> None:
     with pytest.raises(PlanError, match="cannot change incentive plans"):
         edit(db, scope, v1)
     with pytest.raises(PlanError, match="cannot change incentive plans"):
-        copy_to_next_period(db, scope, v1.plan_key)
+        copy_plan(db, scope, v1.plan_key, *next_period(v1.period_start, v1.period_end))
     assert plan_history(db, ADMIN, v1.plan_key)["version"].tolist() == [1]
 
 
@@ -420,7 +390,7 @@ def test_head_saves_only_their_own_team(db: sa.Engine) -> None:
     with pytest.raises(PlanError, match=r"There is no plan .* you may see"):
         edit(db, HEAD2, north, team_id=2)
     with pytest.raises(PlanError, match=r"There is no plan .* you may see"):
-        copy_to_next_period(db, HEAD2, north.plan_key)
+        copy_plan(db, HEAD2, north.plan_key, *next_period(north.period_start, north.period_end))
     # execs and admins save any team's plans, and company-wide ones
     assert edit(db, EXEC, north, name="Exec edit").version == 2
     assert new_plan(db, EXEC, team_id=2).team_id == 2
@@ -488,7 +458,7 @@ def test_company_wide_plan_targets_are_filtered_per_team(db: sa.Engine) -> None:
     with pytest.raises(PlanError, match="only your team's plans"):
         edit(db, HEAD1, plan, team_id=1)
     with pytest.raises(PlanError, match="only your team's plans"):
-        copy_to_next_period(db, HEAD1, plan.plan_key)
+        copy_plan(db, HEAD1, plan.plan_key, *next_period(plan.period_start, plan.period_end))
     assert plan_history(db, ADMIN, plan.plan_key)["version"].tolist() == [1]
 
 
@@ -561,12 +531,12 @@ def test_list_plans_shows_the_latest_version_of_each(db: sa.Engine) -> None:
     ],
     ids=["month", "quarter"],
 )
-def test_copy_to_next_period(
+def test_copy_to_the_next_period(
     db: sa.Engine, period: tuple[date, date], expected: tuple[date, date]
 ) -> None:
     v1 = new_plan(db, HEAD1, period=period)
     v2 = edit(db, HEAD1, v1, name="Revised", items=(CALLS,))
-    copy = copy_to_next_period(db, HEAD1, v1.plan_key)
+    copy = copy_plan(db, HEAD1, v1.plan_key, *next_period(v1.period_start, v1.period_end))
     assert copy.plan_key != v1.plan_key and copy.version == 1
     assert (copy.period_start, copy.period_end) == expected
     assert (copy.name, copy.team_id, copy.on_target_bonus) == ("Revised", 1, v2.on_target_bonus)
@@ -580,10 +550,19 @@ def test_copy_to_next_period(
 
 def test_copy_with_a_new_name_by_an_exec(db: sa.Engine) -> None:
     v1 = new_plan(db, HEAD1)
-    copy = copy_to_next_period(db, EXEC, v1.plan_key, name="North Q2")
+    start, end = next_period(v1.period_start, v1.period_end)
+    copy = copy_plan(db, EXEC, v1.plan_key, start, end, name="North Q2")
     assert copy.name == "North Q2"
     assert (copy.period_start, copy.period_end) == (date(2025, 4, 1), date(2025, 7, 1))
     assert copy.created_by == 30
+
+
+def test_copy_to_an_empty_period_is_refused(db: sa.Engine) -> None:
+    v1 = new_plan(db, HEAD1)
+    before = table_rows(db)
+    with pytest.raises(PlanError, match=r"The period ends \(2025-04-01\) on or before it starts"):
+        copy_plan(db, HEAD1, v1.plan_key, date(2025, 4, 1), date(2025, 4, 1))
+    assert table_rows(db) == before  # nothing stored
 
 
 # ---- validation -----------------------------------------------------------------------------

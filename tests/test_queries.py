@@ -31,6 +31,7 @@ from crm_data.queries import (
     stage_visits,
     stuck_deal_candidates,
 )
+from crm_data.queries.currency import main_currency
 from tests.crm_builder import CrmBuilder
 
 dt = datetime
@@ -74,7 +75,8 @@ def build_scenario() -> CrmBuilder:
     b.deal(3, 12, 101, expected_close_at=date(2024, 3, 31), history=[
         (LEAD, dt(2024, 2, 1), 2000.0), (QUAL, dt(2024, 2, 5), 2000.0),
         (PROP, dt(2024, 2, 20), 2000.0), (QUAL, dt(2024, 3, 1), 2500.0)])  # fmt: skip
-    b.deal(4, 21, 102, history=[(LEAD, dt(2024, 3, 10), 800.0), (QUAL, dt(2024, 3, 20), 800.0)])
+    b.deal(4, 21, 102, currency="USD", history=[
+        (LEAD, dt(2024, 3, 10), 800.0), (QUAL, dt(2024, 3, 20), 800.0)])  # fmt: skip
     b.deal(5, 21, 103, status="lost", closed_at=dt(2024, 3, 15), history=[
         (LEAD, dt(2023, 12, 1), 3000.0), (NEGO, dt(2024, 1, 10), 3000.0),
         (LOST, dt(2024, 3, 15), 3000.0)])  # fmt: skip
@@ -88,7 +90,7 @@ def build_scenario() -> CrmBuilder:
         (LEAD, dt(2024, 1, 20), 100.0), (PROP, dt(2024, 1, 25), 100.0),
         (QUAL, dt(2024, 2, 1), 100.0), (NEGO, dt(2024, 2, 10), 100.0)])  # fmt: skip
     b.deal(10, 21, 102, status="lost", closed_at=dt(2024, 2, 11), lost_reason_id=2,
-           history=[(LEAD, dt(2024, 2, 1), 300.0)])  # fmt: skip
+           currency="USD", history=[(LEAD, dt(2024, 2, 1), 300.0)])  # fmt: skip
 
     # activities: (id, employee, type, status, done_at, due_at, deal, account, minutes)
     for row in [
@@ -148,6 +150,14 @@ def check(actual: pd.DataFrame, expected: pd.DataFrame) -> None:
 PIPELINE_DTYPES = {"stage": "str", "probability": "float64", "amount": "float64",
                    "weighted_amount": "float64"}  # fmt: skip
 PIPELINE_COLS = "stage_id stage position probability deals amount weighted_amount"
+
+
+def test_main_currency(crm: sa.Engine) -> None:
+    # deals 4 and 10 of rep 21 are in USD, the other eight in EUR
+    assert main_currency(crm, ADMIN) == ("EUR", True)
+    assert main_currency(crm, Scope.rep(21)) == ("USD", True)  # 2 USD against 1 EUR
+    assert main_currency(crm, Scope.rep(12)) == ("EUR", False)
+    assert main_currency(crm, Scope.rep(10)) == (None, False)  # a head owns no deal
 
 
 def test_open_pipeline_by_stage(crm: sa.Engine) -> None:

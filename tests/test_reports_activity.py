@@ -14,6 +14,7 @@ from crm_data.filters import Scope
 from reports.activity import activity_report, reorder_due
 from reports.overview import overview_report
 from tests.test_app_shell import TODAY, app_database_fixtures, metric, run
+from ui.activity_charts import activity_heatmap
 from ui.format import format_value
 from ui.url_filters import Selection, build_filters
 
@@ -151,3 +152,26 @@ def test_reorder_due_by_own_rhythm(engine: sa.Engine) -> None:
     assert (due["days_since_order"] > 2 * due["median_gap_days"]).all()
     assert (due["overdue_by"] > 2).all()
     assert due["revenue"].is_monotonic_decreasing
+
+
+def test_reps_sharing_a_name_keep_their_own_heatmap_row(engine: sa.Engine, report) -> None:
+    with engine.connect() as conn:
+        shared = conn.execute(sa.text(
+            "SELECT e.id, e.name, count(a.id) AS done FROM employees e "
+            "JOIN activities a ON a.employee_id = e.id AND a.status = 'done' "
+            "AND a.done_at >= :s AND a.done_at < :e WHERE e.name IN (SELECT name FROM employees "
+            "GROUP BY name HAVING count(*) > 1) GROUP BY e.id, e.name ORDER BY e.id"),
+            {"s": FILTERS.start, "e": FILTERS.end},
+        ).all()  # fmt: skip
+        busy = conn.execute(sa.text(
+            "SELECT count(DISTINCT employee_id) FROM activities WHERE status = 'done' "
+            "AND done_at >= :s AND done_at < :e"), {"s": FILTERS.start, "e": FILTERS.end},
+        ).scalar_one()  # fmt: skip
+    assert len(shared) >= 2  # the S demo has namesakes with activities (precondition)
+    grid = activity_heatmap(report.heatmap)
+    rows = dict(zip(grid.data[0].y, grid.data[0].z.sum(axis=1), strict=True))
+    assert len(rows) == busy  # one row per employee, namesakes not merged
+    for employee, name, done in shared:
+        assert rows[f"{name} (#{employee})"] == done
+    per_rep = report.per_rep.set_index("employee_id")["name"]
+    assert per_rep.is_unique

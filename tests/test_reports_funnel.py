@@ -171,6 +171,9 @@ def test_lost_reasons_equal_the_pandas_version(report, naive: dict) -> None:
     by_rep = report.lost_by_rep
     assert by_rep["deals"].sum() == mine.sum()
     assert ((by_rep["no_reason_share"] >= 0) & (by_rep["no_reason_share"] <= 1)).all()
+    # one row per owner: the S demo's namesakes are told apart by their id
+    assert by_rep["owner"].is_unique
+    assert by_rep["owner"].str.endswith(")").sum() >= 2
 
 
 def test_a_rep_sees_only_own_deals(engine: sa.Engine) -> None:

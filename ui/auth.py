@@ -35,7 +35,8 @@ from crm_data.users import (
     identity_for_employee,
     resolve_identity,
 )
-from ui.format import escape_markdown, names_by_id
+from reports.names import names_by_id
+from ui.format import escape_markdown
 from ui.registry import PAGES
 
 __all__ = [

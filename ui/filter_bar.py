@@ -17,7 +17,8 @@ from sqlalchemy.engine import Engine
 from analytics.periods import COMPARISONS, PRESETS, Period
 from crm_data.filters import Filters, Scope
 from crm_data.queries.people import FilterOptions, filter_options
-from ui.format import escape_markdown, names_by_id
+from reports.names import names_by_id
+from ui.format import escape_markdown
 from ui.url_filters import (
     DEFAULT_PRESET,
     FILTER_PARAMS,

@@ -7,9 +7,6 @@ A missing value (``None`` or NaN, e.g. a rate with a zero denominator) is shown 
 from __future__ import annotations
 
 import math
-from collections import Counter
-
-import pandas as pd
 
 from reports.kpi import Unit
 
@@ -21,7 +18,6 @@ __all__ = [
     "format_delta",
     "format_value",
     "is_missing",
-    "names_by_id",
 ]
 
 #: How a missing value is shown.
@@ -55,14 +51,19 @@ def _compact(value: float) -> str:
     return f"{value:,.0f}"
 
 
-def format_value(value: float | None, unit: Unit, currency: str | None = None) -> str:
-    """A value as shown on a card: money compact with the currency, ratios in %, days with "d",
-    multiples (pipeline coverage) with "×".
+def format_value(
+    value: float | None, unit: Unit, currency: str | None = None, *, compact: bool = True
+) -> str:
+    """A value as shown on a card: money compact with the currency (in full with
+    ``compact=False``, as in a scorecard), ratios in %, days with "d", multiples (pipeline
+    coverage) with "×".
 
     Examples
     --------
     >>> format_value(1_234_567.0, "money", "USD")
     '$1.23M'
+    >>> format_value(1_234_567.0, "money", "USD", compact=False)
+    '$1,234,567'
     >>> format_value(0.4215, "ratio")
     '42.1%'
     >>> format_value(float("nan"), "ratio")
@@ -73,7 +74,8 @@ def format_value(value: float | None, unit: Unit, currency: str | None = None) -
     assert value is not None
     if unit == "money":
         sign = "-" if value < 0 else ""
-        return f"{sign}{currency_symbol(currency)}{_compact(abs(value))}"
+        amount = _compact(abs(value)) if compact else f"{abs(value):,.0f}"
+        return f"{sign}{currency_symbol(currency)}{amount}"
     if unit == "ratio":
         return f"{100 * value:.1f}%"
     if unit == "days":
@@ -132,25 +134,3 @@ def escape_markdown(text: str) -> str:
     \!\[x\]\(http\://evil/img\) \*bold\* \$x\$
     """
     return "".join(f"\\{c}" if c in _MARKDOWN_SPECIALS else c for c in text)
-
-
-def names_by_id(frame: pd.DataFrame, id_column: str, name_column: str = "name") -> dict[int, str]:
-    """``{id: name}`` of a frame of people or teams, in the frame's order (for pickers and labels).
-
-    A name that several ids share gets its id, ``"Ann Lee (#12)"``, as the ``rep`` grouping
-    writes it, so that a picker never offers two options that read the same.
-
-    Examples
-    --------
-    >>> names_by_id(pd.DataFrame({"team_id": [2, 1], "name": ["South", "North"]}), "team_id")
-    {2: 'South', 1: 'North'}
-    >>> names_by_id(pd.DataFrame({"rep_id": [7, 9, 4], "name": ["Ann", "Bo", "Ann"]}), "rep_id")
-    {7: 'Ann (#7)', 9: 'Bo', 4: 'Ann (#4)'}
-    """
-    ids = frame[id_column].astype(int).tolist()
-    names = frame[name_column].tolist()
-    shared = {name for name, count in Counter(names).items() if count > 1}
-    return {
-        id_: f"{name} (#{id_})" if name in shared else name
-        for id_, name in zip(ids, names, strict=True)
-    }

@@ -10,7 +10,7 @@ from crm_data.queries.frames import Bind, read_frame
 from crm_data.queries.tables import DEALS
 from crm_data.queries.where import deal_conditions
 
-__all__ = ["deal_currencies"]
+__all__ = ["deal_currencies", "main_currency"]
 
 
 def deal_currencies(bind: Bind, scope: Scope) -> pd.DataFrame:
@@ -29,3 +29,12 @@ def deal_currencies(bind: Bind, scope: Scope) -> pd.DataFrame:
         .order_by(sa.func.count().desc(), DEALS.c.currency)
     )
     return read_frame(bind, stmt, {"currency": "str", "deals": "int"})
+
+
+def main_currency(bind: Bind, scope: Scope) -> tuple[str | None, bool]:
+    """The most used currency of the deals visible to ``scope`` (None without deals), and
+    whether they are in more than one (amounts are then added as they are).
+    """
+    currencies = deal_currencies(bind, scope)
+    main = None if currencies.empty else currencies["currency"].iloc[0]
+    return (None if pd.isna(main) else str(main)), len(currencies) > 1
