@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics.periods import next_period, quarter_start, shift_months
-from crm_data.plans import PlanError, copy_plan, list_plans, plan_history
+from crm_data.plans import PlanError, StoredItem, copy_plan, list_plans, plan_history
 from crm_data.plans import save_plan as store_plan
 from crm_data.queries.people import filter_options
 from reports.incentives import incentive_report, simulate
@@ -38,12 +38,17 @@ percent = st.column_config.NumberColumn(format="percent")
 
 
 def save(
-    plan_key: str | None, based_on: int | None, fields: dict[str, object], rows: pd.DataFrame
+    plan_key: str | None,
+    based_on: int | None,
+    fields: dict[str, object],
+    rows: pd.DataFrame,
+    kept: tuple[StoredItem, ...] = (),
 ) -> None:
-    """Store a version; say what went wrong instead of raising."""
+    """Store a version (the per-rep targets of ``kept`` items carried over); say what went
+    wrong instead of raising."""
     try:
         stored = store_plan(
-            engine, scope, plan_key, items=stored_items(rows), based_on_version=based_on,
+            engine, scope, plan_key, items=stored_items(rows, kept), based_on_version=based_on,
             **fields,  # type: ignore[arg-type]
         )  # fmt: skip
     except PlanError as error:
@@ -185,7 +190,7 @@ with tabs[1]:
             )  # fmt: skip
             edited = plan_editor("inc_items", rows)
             if st.form_submit_button("Save as a new version", type="primary"):
-                save(plan.plan_key, max(versions), fields, edited)
+                save(plan.plan_key, max(versions), fields, edited, plan.items)
         export_buttons(rows.rename(columns=COLUMN_LABELS), key="inc_plan_export",
                        file_stem="incentive_plan", context=export)  # fmt: skip
         if st.button("Copy to the next period", icon=":material/content_copy:", key="inc_copy"):
@@ -207,7 +212,7 @@ with tabs[2]:
                    "actuals. Nothing is saved.")  # fmt: skip
         changed = plan_editor("inc_whatif", editor_rows(plan.items), fixed_items=True)
         try:
-            result = simulate(report, stored_items(changed))
+            result = simulate(report, stored_items(changed, plan.items))
         except PlanError as error:
             st.error(str(error), icon=":material/error:")
         else:

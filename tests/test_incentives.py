@@ -17,7 +17,7 @@ from crm_data.filters import Scope
 from crm_data.plans import PlanError, StoredItem, StoredPlan, load_plan, save_plan
 from crm_data.queries.currency import main_currency
 from reports.incentives import incentive_report, simulate
-from tests.test_app_shell import app_database_fixtures, run
+from tests.test_app_shell import app_database_fixtures, metric, run
 from ui.format import format_value
 
 START, END = date(2026, 4, 1), date(2026, 7, 1)  # Q2 2026; the demo ends on 30 Jun 2026
@@ -300,3 +300,42 @@ def test_shared_rep_names_are_told_apart_by_their_id(
     finally:
         rename(team["rep2"], own)
         st.cache_data.clear()
+
+
+def test_what_if_unchanged_keeps_per_rep_targets(engine: sa.Engine, team: dict[str, int]) -> None:
+    """The what-if of an untouched plan changes nothing, also for reps with their own target
+    (the editor does not show per-rep targets, but keeps them)."""
+    head = Scope.head(team["team"], team["head"])
+    own = {team["rep"]: 100_000.0, team["rep2"]: 900_000.0}  # far from the common 400 000
+    items = [StoredItem("won_revenue", 0.5, target=400_000.0, threshold=0.5, cap=1.5,
+                        rep_targets=own), *ITEMS[1:]]  # fmt: skip
+    plan = save_plan(engine, head, None, name="Own targets", period_start=START,
+                     period_end=END, team_id=team["team"], on_target_bonus=1000.0,
+                     items=items)  # fmt: skip
+    at = incentives(query={"plan": plan.plan_key})
+    assert metric(at, "Gain / lose") == "0 / 0"
+    report = incentive_report(engine, Scope.everyone(), plan.plan_key, None, TODAY)
+    pool = report.scorecard.summary["bonus"].sum()
+    assert metric(at, "Bonus pool with the changes") == format_value(
+        pool, "money", report.currency, compact=False
+    )
+    # the reps' own targets are what they are scored against
+    detail = report.rep_detail(team["rep2"]).set_index("metric")
+    assert detail.loc["Won revenue", "target"] == 900_000.0
+
+
+def test_saving_the_editor_keeps_per_rep_targets(engine: sa.Engine, team: dict[str, int]) -> None:
+    head = Scope.head(team["team"], team["head"])
+    items = [StoredItem("won_revenue", 0.5, target=400_000.0, threshold=0.5, cap=1.5,
+                        rep_targets={team["rep"]: 250_000.0}), *ITEMS[1:]]  # fmt: skip
+    plan = save_plan(engine, head, None, name="Kept targets", period_start=START,
+                     period_end=END, team_id=team["team"], on_target_bonus=1000.0,
+                     items=items)  # fmt: skip
+    at = incentives(role="head", employee=team["head"], query={"plan": plan.plan_key})
+    save = next(b for b in at.button if b.label == "Save as a new version")
+    save.click().run()
+    assert not at.exception, at.exception
+    saved = load_plan(engine, head, plan.plan_key)
+    assert saved.version == 2
+    assert saved.items == plan.items  # unchanged rows: the same items, own targets included
+    assert saved.items[0].rep_targets == ((team["rep"], 250_000.0),)

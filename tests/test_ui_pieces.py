@@ -9,6 +9,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from crm_data.plans import StoredItem
 from ui.charts import (
     COMPARISON,
     PRIMARY,
@@ -19,6 +20,7 @@ from ui.charts import (
 )
 from ui.export import csv_bytes, xlsx_bytes
 from ui.format import format_delta, format_value
+from ui.plan_editor import editor_rows, stored_items
 
 NAN = math.nan
 
@@ -143,3 +145,42 @@ def test_export_context_is_plain_text_not_markdown() -> None:
         "Regions": "North-East",
         "Scope": "team of Anna-Lena O'Brien (EMEA)",  # no Markdown escapes in a file
     }
+
+
+COMPLIANCE = StoredItem("followup_compliance", 0.4, target=0.85, threshold=0.5, cap=1.2,
+                        rep_targets=((3, 0.9), (8, 0.75)))  # fmt: skip
+REVENUE = StoredItem("won_revenue", 0.6, target=50_000.0, cap=1.5, accelerator=1.5,
+                     rep_targets=((3, 60_000.0),))  # fmt: skip
+
+
+def test_plan_editor_shows_rates_in_percent_and_counts_own_targets() -> None:
+    rows = editor_rows((COMPLIANCE, REVENUE))
+    assert rows["target"].tolist() == pytest.approx([85.0, 50_000.0])
+    assert rows["unit"].tolist() == ["%", "amount"]
+    assert rows["weight_pct"].tolist() == pytest.approx([40.0, 60.0])
+    assert rows["cap_pct"].tolist() == pytest.approx([120.0, 150.0])
+    assert rows["own_targets"].tolist() == [2, 1]
+
+
+def test_plan_editor_rows_back_to_items_keep_per_rep_targets() -> None:
+    rows = editor_rows((COMPLIANCE, REVENUE))
+    items = [StoredItem(**item) for item in stored_items(rows, (COMPLIANCE, REVENUE))]
+    assert items[0].target == pytest.approx(0.85)  # typed as 85 (%)
+    assert [item.rep_targets for item in items] == [COMPLIANCE.rep_targets, REVENUE.rep_targets]
+    assert items[1] == REVENUE
+    # edits: a rate target typed in %, the revenue row switched to another metric, a blank
+    # target, a row without a metric (skipped)
+    rows.loc[0, "target"] = 92.5
+    rows.loc[1, "metric"] = "New deals"
+    rows.loc[len(rows)] = ["Won deals", 10.0, None, None, 0.0, None, None, 0]
+    rows.loc[len(rows)] = [None, 5.0, 3.0, None, 0.0, None, None, 0]
+    edited = stored_items(rows, (COMPLIANCE, REVENUE))
+    assert [item["metric_key"] for item in edited] == [
+        "followup_compliance", "new_deals", "won_deals"]  # fmt: skip
+    assert edited[0]["target"] == pytest.approx(0.925)
+    assert edited[0]["rep_targets"] == COMPLIANCE.rep_targets
+    assert edited[1]["target"] == pytest.approx(50_000.0)  # a count now: no scaling
+    assert edited[1]["rep_targets"] == ()  # revenue targets do not follow to another metric
+    assert edited[2]["target"] is None and edited[2]["weight"] == pytest.approx(0.1)
+    # without the edited version (a new plan) nothing is carried
+    assert all(item["rep_targets"] == () for item in stored_items(rows))

@@ -1,5 +1,10 @@
 """The incentive-plan editor: plan items as an editable table (percentages on screen,
 fractions stored) and the plan's name, period, team and bonus inputs.
+
+Targets of rate metrics (unit ``ratio``, e.g. follow-up compliance) are edited in % like the
+scorecard shows them (90 for 0.9).  Per-rep targets are not edited here (they are set through
+``crm_data.plans.save_plan``); the table says how many reps have one, and saving or simulating
+the edited rows keeps them for the items whose metric stays.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from crm_data.plans import StoredItem
-from reports.catalogue import per_rep_metrics
+from reports.catalogue import metric, per_rep_metrics
 
 __all__ = [
     "COLUMN_LABELS",
@@ -23,42 +28,75 @@ __all__ = [
 
 #: Metric key -> label, for the metrics a plan can score.
 METRIC_LABELS: dict[str, str] = {m.key: m.label for m in per_rep_metrics()}
+#: How the Unit column names each catalogue unit (the unit a target is typed in).
+UNIT_TEXT = {"money": "amount", "count": "count", "decimal": "number", "ratio": "%",
+             "days": "days", "hours": "hours", "multiple": "×"}  # fmt: skip
+
+
+def _target_scale(metric_key: str) -> float:
+    """On-screen target per stored unit: 100 for rates (typed in %), else 1."""
+    return 100.0 if metric(metric_key).unit == "ratio" else 1.0
 
 
 def editor_rows(items: tuple[StoredItem, ...]) -> pd.DataFrame:
-    """Plan items as the editor shows them (percentages as numbers of %)."""
+    """Plan items as the editor shows them: percentages as numbers of %, rate targets in %,
+    the target's unit and how many reps have their own target.
+
+    Examples
+    --------
+    >>> item = StoredItem("followup_compliance", 0.25, target=0.9, rep_targets=((7, 0.8),))
+    >>> row = editor_rows((item,)).to_dict("records")[0]
+    >>> row["weight_pct"], row["target"], row["unit"], row["own_targets"]
+    (25.0, 90.0, '%', 1)
+    """
     return pd.DataFrame(
         {
             "metric": [METRIC_LABELS.get(i.metric_key, i.metric_key) for i in items],
             "weight_pct": [100 * i.weight for i in items],
-            "target": [i.target for i in items],
+            "target": [
+                None if i.target is None else i.target * _target_scale(i.metric_key) for i in items
+            ],
+            "unit": [UNIT_TEXT[metric(i.metric_key).unit] for i in items],
             "threshold_pct": [100 * i.threshold for i in items],
             "cap_pct": [None if i.cap is None else 100 * i.cap for i in items],
             "accelerator": [i.accelerator for i in items],
+            "own_targets": pd.Series([len(i.rep_targets) for i in items], dtype="int64"),
         }
     )
 
 
-def stored_items(rows: pd.DataFrame) -> list[dict[str, object]]:
-    """Editor rows back to plan items (fractions); rows without a metric are skipped."""
+def stored_items(rows: pd.DataFrame, kept: tuple[StoredItem, ...] = ()) -> list[dict[str, object]]:
+    """Editor rows back to plan items (fractions; rate targets from %); rows without a metric
+    are skipped.  An item whose metric is among ``kept`` (the version edited) keeps that
+    item's per-rep targets.
+
+    Examples
+    --------
+    >>> item = StoredItem("followup_compliance", 0.25, target=0.9, rep_targets=((7, 0.8),))
+    >>> stored_items(editor_rows((item,)), kept=(item,))[0] == vars(item)
+    True
+    """
     keys = {label: key for key, label in METRIC_LABELS.items()}
+    own = {item.metric_key: item.rep_targets for item in kept}
     items = []
     for row in rows.itertuples(index=False):
         if not isinstance(row.metric, str) or row.metric not in keys:
             continue
+        key = keys[row.metric]
+        target = None if pd.isna(row.target) else row.target / _target_scale(key)
         items.append({
-            "metric_key": keys[row.metric], "weight": (row.weight_pct or 0) / 100,
-            "target": row.target, "threshold": (row.threshold_pct or 0) / 100,
+            "metric_key": key, "weight": (row.weight_pct or 0) / 100, "target": target,
+            "threshold": (row.threshold_pct or 0) / 100,
             "cap": None if pd.isna(row.cap_pct) else row.cap_pct / 100,
-            "accelerator": row.accelerator,
+            "accelerator": row.accelerator, "rep_targets": own.get(key, ()),
         })  # fmt: skip
     return items
 
 
 #: On-screen names of the editor's columns (also used for exports).
 COLUMN_LABELS = {"metric": "Metric", "weight_pct": "Weight %", "target": "Target",
-                 "threshold_pct": "Threshold %", "cap_pct": "Cap %",
-                 "accelerator": "Accelerator"}  # fmt: skip
+                 "unit": "Unit", "threshold_pct": "Threshold %", "cap_pct": "Cap %",
+                 "accelerator": "Accelerator", "own_targets": "Own targets"}  # fmt: skip
 
 
 def plan_editor(key: str, rows: pd.DataFrame, *, fixed_items: bool = False) -> pd.DataFrame:
@@ -76,8 +114,11 @@ def plan_editor(key: str, rows: pd.DataFrame, *, fixed_items: bool = False) -> p
                 "Weight %", min_value=0.0, max_value=100.0, format="%.1f",
                 help="Weights should add up to 100 %."),
             "target": st.column_config.NumberColumn(
-                "Target", min_value=0.0, help="Per rep, for the whole period. 0 or empty: "
-                "the item is left out and the other weights are scaled up."),
+                "Target", min_value=0.0, help="Per rep, for the whole period, in the Unit "
+                "shown (rates in %: 90 for 90 %). 0 or empty: the item is left out and the "
+                "other weights are scaled up."),
+            "unit": st.column_config.TextColumn(
+                "Unit", disabled=True, help="What the target counts (shown once saved)."),
             "threshold_pct": st.column_config.NumberColumn(
                 "Threshold %", min_value=0.0, format="%.0f",
                 help="Below this attainment the item credits nothing."),
@@ -87,6 +128,9 @@ def plan_editor(key: str, rows: pd.DataFrame, *, fixed_items: bool = False) -> p
             "accelerator": st.column_config.NumberColumn(
                 "Accelerator", min_value=1.0, format="%.2f",
                 help="Multiplier of the attainment above 100 %."),
+            "own_targets": st.column_config.NumberColumn(
+                "Own targets", disabled=True, format="%d",
+                help="Reps with a target of their own for this item (kept when saving)."),
         },
     )  # fmt: skip
 
