@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from reports.activity import activity_report, reorder_due
-from ui.activity_charts import activity_heatmap, weekly_activity_figure
+from ui.activity_charts import activity_heatmap, days_inside, weekly_activity_figure
 from ui.cache import cached_report
 from ui.empty import empty_state
 from ui.engine import get_engine
@@ -47,9 +47,12 @@ else:
         st.plotly_chart(activity_heatmap(heat, kind), key="act_heat")
     with right:
         st.markdown("**Activities per week** vs the comparison period")
+        period = (context.filters.start, context.filters.end)
         st.plotly_chart(
-            weekly_activity_figure(report.trend, report.previous_trend), key="act_trend"
+            weekly_activity_figure(report.trend, report.previous_trend, period), key="act_trend"
         )
+        if (days_inside(report.trend["period"], *period) < 7).any():
+            st.caption("Lighter bars: weeks only partly inside the period.")
 
 # ---- per rep ------------------------------------------------------------------------------------
 st.subheader("Discipline per rep", anchor=False)

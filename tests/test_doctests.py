@@ -11,7 +11,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = sorted(
     [f"analytics.{p.stem}" for p in (ROOT / "analytics").glob("*.py") if p.stem != "__init__"]
-    + ["ui.format", "ui.scorecards", "ui.plan_editor", "reports.names", "crm_data.filters"]
+    + [
+        "ui.format",
+        "ui.scorecards",
+        "ui.plan_editor",
+        "ui.activity_charts",
+        "reports.names",
+        "crm_data.filters",
+    ]
 )
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 import math
+from datetime import date
 
 import openpyxl
 import pandas as pd
 import pytest
 
 from crm_data.plans import StoredItem
+from ui.activity_charts import PARTIAL_OPACITY, weekly_activity_figure
 from ui.charts import (
     COMPARISON,
     PRIMARY,
@@ -184,3 +186,21 @@ def test_plan_editor_rows_back_to_items_keep_per_rep_targets() -> None:
     assert edited[2]["target"] is None and edited[2]["weight"] == pytest.approx(0.1)
     # without the edited version (a new plan) nothing is carried
     assert all(item["rep_targets"] == () for item in stored_items(rows))
+
+
+def test_weekly_figure_marks_weeks_partly_inside_the_period() -> None:
+    weeks = pd.to_datetime(["2026-10-26", "2026-11-02", "2026-11-09"])
+    trend = pd.DataFrame({"period": list(weeks) * 2, "type": ["call"] * 3 + ["email"] * 3,
+                          "activities": [2, 30, 12, 1, 20, 9]})  # fmt: skip
+    previous = pd.DataFrame({"period": weeks, "previous": [40, 45, 41]})
+    # the period is Sun 1 Nov to Wed 11 Nov inclusive: 1 day of the first week, 3 of the last
+    fig = weekly_activity_figure(trend, previous, (date(2026, 11, 1), date(2026, 11, 12)))
+    bars = [trace for trace in fig.data if trace.type == "bar"]
+    assert [trace.name for trace in bars] == ["call", "email"]
+    for trace in bars:
+        assert list(trace.marker.opacity) == [PARTIAL_OPACITY, 1.0, PARTIAL_OPACITY]
+        note = "<br>partial week: {} of 7 days in the period"
+        assert list(trace.customdata) == [note.format(1), "", note.format(3)]
+    # without the period every bar is whole
+    whole = weekly_activity_figure(trend, previous)
+    assert all(set(t.marker.opacity) == {1.0} for t in whole.data if t.type == "bar")

@@ -6,12 +6,18 @@ grey, as on every page.
 
 from __future__ import annotations
 
+from datetime import date
+
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from ui.charts import ACTIVITY_COLOURS, COMPARISON, PRIMARY, apply_layout
 
-__all__ = ["activity_heatmap", "score_histogram", "weekly_activity_figure"]
+__all__ = ["activity_heatmap", "days_inside", "score_histogram", "weekly_activity_figure"]
+
+#: Opacity of the bars of a week only partly inside the period.
+PARTIAL_OPACITY = 0.45
 
 
 def activity_heatmap(heatmap: pd.DataFrame, kind: str | None = None) -> go.Figure:
@@ -33,16 +39,41 @@ def activity_heatmap(heatmap: pd.DataFrame, kind: str | None = None) -> go.Figur
     return apply_layout(fig, height=max(320, 18 * len(grid) + 80))
 
 
-def weekly_activity_figure(trend: pd.DataFrame, previous: pd.DataFrame) -> go.Figure:
+def days_inside(weeks: pd.Series, start: date, end: date) -> np.ndarray:
+    """Days of each week ``[w, w + 7)`` inside the period ``[start, end)`` (7 for a whole week).
+
+    Examples
+    --------
+    >>> weeks = pd.Series(pd.to_datetime(["2026-10-26", "2026-11-02", "2026-11-09"]))
+    >>> days_inside(weeks, date(2026, 11, 1), date(2026, 11, 12)).tolist()
+    [1, 7, 3]
+    """
+    first = weeks.to_numpy("datetime64[D]")
+    lower = np.maximum(first, np.datetime64(start, "D"))
+    upper = np.minimum(first + np.timedelta64(7, "D"), np.datetime64(end, "D"))
+    return np.clip((upper - lower).astype("int64"), 0, 7)
+
+
+def weekly_activity_figure(
+    trend: pd.DataFrame, previous: pd.DataFrame, period: tuple[date, date] | None = None
+) -> go.Figure:
     """Activities per week stacked by type, the comparison period's weekly total as a line.
 
-    ``trend`` and ``previous`` are ``ActivityReport.trend`` and ``previous_trend``.
+    ``trend`` and ``previous`` are ``ActivityReport.trend`` and ``previous_trend``.  With the
+    ``period`` ``(start, end)``, the bars of a week only partly inside it (the period starts or
+    ends mid-week, so the week holds fewer days of activity) are lighter and say so on hover.
     """
     fig = go.Figure()
     for activity_type, part in trend.groupby("type"):
         colour = ACTIVITY_COLOURS.get(str(activity_type), PRIMARY)
-        fig.add_bar(x=part["period"], y=part["activities"], name=str(activity_type),
-                    marker={"color": colour})  # fmt: skip
+        days = np.full(len(part), 7) if period is None else days_inside(part["period"], *period)
+        note = [f"<br>partial week: {d} of 7 days in the period" if d < 7 else "" for d in days]
+        fig.add_bar(
+            x=part["period"], y=part["activities"], name=str(activity_type), customdata=note,
+            marker={"color": colour, "opacity": np.where(days < 7, PARTIAL_OPACITY, 1.0)},
+            hovertemplate=f"week of %{{x|%d %b %Y}}: %{{y}} {activity_type}%{{customdata}}"
+            "<extra></extra>",
+        )  # fmt: skip
     fig.add_scatter(
         x=previous["period"], y=previous["previous"], mode="lines",
         name="Comparison period (all types)", line={"color": COMPARISON, "dash": "dash"},
