@@ -22,7 +22,17 @@ from ui.filter_bar import reference_date
 from ui.format import currency_symbol, escape_markdown, format_value
 from ui.page import page_context, page_header
 from ui.page_options import seed_from_url, write_to_url
-from ui.plan_editor import COLUMN_LABELS, editor_rows, plan_editor, plan_fields, stored_items
+from ui.plan_editor import (
+    COLUMN_LABELS,
+    editor_rows,
+    plan_editor,
+    plan_fields,
+    stored_items,
+    target_editor,
+    target_grid,
+    target_labels,
+    with_grid_targets,
+)
 from ui.registry import route_through_app
 from ui.scorecards import scorecard_rows
 from ui.tables import data_table, export_buttons
@@ -177,9 +187,15 @@ with tabs[0]:
 
 with tabs[1]:
     rows = editor_rows(plan.items)
+    grid = target_grid(plan.items, names)
+    own = int(grid.drop(columns="rep").notna().to_numpy().sum())
     if not can_edit:
         data_table(rows.rename(columns=COLUMN_LABELS), key="inc_plan_items",
                    file_stem="incentive_plan", context=export)  # fmt: skip
+        if own:
+            st.markdown("**Per-rep targets** (empty: the item's common target)")
+            data_table(grid.rename(columns=target_labels(grid)), key="inc_plan_targets",
+                       file_stem="incentive_plan_rep_targets", context=export)  # fmt: skip
     else:
         st.caption(f"Editing adds version {max(versions) + 1}; earlier versions stay readable.")
         with st.form("inc_edit"):
@@ -189,10 +205,19 @@ with tabs[1]:
                 bonus=plan.on_target_bonus,
             )  # fmt: skip
             edited = plan_editor("inc_items", rows)
+            with st.expander(f"Per-rep targets ({own} set)"):
+                st.caption("Empty: the item's common target. Items added now get per-rep "
+                           "targets once saved.")  # fmt: skip
+                edited_grid = target_editor("inc_rep_targets", grid)
             if st.form_submit_button("Save as a new version", type="primary"):
-                save(plan.plan_key, max(versions), fields, edited, plan.items)
+                kept = with_grid_targets(plan.items, edited_grid)
+                save(plan.plan_key, max(versions), fields, edited, kept)
         export_buttons(rows.rename(columns=COLUMN_LABELS), key="inc_plan_export",
                        file_stem="incentive_plan", context=export)  # fmt: skip
+        if own:
+            st.caption("Per-rep targets as saved:")
+            export_buttons(grid.rename(columns=target_labels(grid)), key="inc_targets_export",
+                           file_stem="incentive_plan_rep_targets", context=export)  # fmt: skip
         if st.button("Copy to the next period", icon=":material/content_copy:", key="inc_copy"):
             try:
                 copied = copy_plan(engine, scope, plan.plan_key,

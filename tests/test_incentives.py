@@ -322,6 +322,11 @@ def test_what_if_unchanged_keeps_per_rep_targets(engine: sa.Engine, team: dict[s
     # the reps' own targets are what they are scored against
     detail = report.rep_detail(team["rep2"]).set_index("metric")
     assert detail.loc["Won revenue", "target"] == 900_000.0
+    # a rep reads their own target in the plan, and no one else's
+    mine = incentives(role="rep", employee=team["rep"], query={"plan": plan.plan_key})
+    targets = one_table(mine, "Rep", "Won revenue (amount)")
+    assert targets["Won revenue (amount)"].tolist() == [100_000.0]
+    assert len(targets) == 1  # one row: their own
 
 
 def test_saving_the_editor_keeps_per_rep_targets(engine: sa.Engine, team: dict[str, int]) -> None:
@@ -339,3 +344,36 @@ def test_saving_the_editor_keeps_per_rep_targets(engine: sa.Engine, team: dict[s
     assert saved.version == 2
     assert saved.items == plan.items  # unchanged rows: the same items, own targets included
     assert saved.items[0].rep_targets == ((team["rep"], 250_000.0),)
+
+
+def test_a_head_sets_and_clears_per_rep_targets_in_the_grid(
+    engine: sa.Engine, team: dict[str, int]
+) -> None:
+    head = Scope.head(team["team"], team["head"])
+    compliance = StoredItem("followup_compliance", 0.5, target=0.9, cap=1.2,
+                            rep_targets={team["rep"]: 0.8})  # fmt: skip
+    plan = save_plan(engine, head, None, name="Grid plan", period_start=START, period_end=END,
+                     team_id=team["team"], on_target_bonus=1000.0,
+                     items=[ITEMS[0], compliance])  # fmt: skip
+    reps = incentive_report(engine, head, plan.plan_key, None, TODAY).reps["rep_id"].tolist()
+    at = incentives(role="head", employee=team["head"], query={"plan": plan.plan_key})
+    shown = next(d.value for d in at.data_editor if "followup_compliance" in d.value.columns)
+    assert shown.loc[team["rep"], "followup_compliance"] == 80.0  # in %, as typed
+    assert shown["won_revenue"].isna().all()
+    # rep2 gets a revenue target of their own, rep's compliance target is cleared
+    at.session_state["inc_rep_targets"] = {
+        "edited_rows": {
+            reps.index(team["rep2"]): {"won_revenue": 250_000.0},
+            reps.index(team["rep"]): {"followup_compliance": None},
+        },
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    next(b for b in at.button if b.label == "Save as a new version").click().run()
+    assert not at.exception, at.exception
+    saved = load_plan(engine, head, plan.plan_key)
+    assert saved.version == 2
+    assert saved.items[0].rep_targets == ((team["rep2"], 250_000.0),)
+    assert saved.items[1].rep_targets == ()
+    assert saved.items[1].target == pytest.approx(0.9)  # the common target is untouched
+    assert load_plan(engine, head, plan.plan_key, 1) == plan  # version 1 reads as it was

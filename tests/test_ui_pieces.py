@@ -22,7 +22,7 @@ from ui.charts import (
 )
 from ui.export import csv_bytes, xlsx_bytes
 from ui.format import format_delta, format_value
-from ui.plan_editor import editor_rows, stored_items
+from ui.plan_editor import editor_rows, stored_items, target_grid, with_grid_targets
 
 NAN = math.nan
 
@@ -204,3 +204,18 @@ def test_weekly_figure_marks_weeks_partly_inside_the_period() -> None:
     # without the period every bar is whole
     whole = weekly_activity_figure(trend, previous)
     assert all(set(t.marker.opacity) == {1.0} for t in whole.data if t.type == "bar")
+
+
+def test_per_rep_target_grid_round_trip() -> None:
+    grid = target_grid((COMPLIANCE, REVENUE), {3: "Ann", 5: "Bo"})  # rep 8 not shown
+    assert grid["rep"].tolist() == ["Ann", "Bo"]
+    assert grid.loc[3].tolist()[1:] == pytest.approx([90.0, 60_000.0])  # compliance in %
+    assert grid[["followup_compliance", "won_revenue"]].loc[5].isna().all()
+    assert with_grid_targets((COMPLIANCE, REVENUE), grid) == (COMPLIANCE, REVENUE)
+    grid.loc[5, "followup_compliance"] = 70.0
+    grid.loc[3, "won_revenue"] = None
+    compliance, revenue = with_grid_targets((COMPLIANCE, REVENUE), grid)
+    assert dict(compliance.rep_targets) == pytest.approx({3: 0.9, 5: 0.7, 8: 0.75})
+    assert [rep for rep, _ in compliance.rep_targets] == [3, 5, 8]  # ordered by rep
+    assert revenue.rep_targets == ()
+    assert (compliance.target, revenue.target) == (COMPLIANCE.target, REVENUE.target)

@@ -2,13 +2,15 @@
 fractions stored) and the plan's name, period, team and bonus inputs.
 
 Targets of rate metrics (unit ``ratio``, e.g. follow-up compliance) are edited in % like the
-scorecard shows them (90 for 0.9).  Per-rep targets are not edited here (they are set through
-``crm_data.plans.save_plan``); the table says how many reps have one, and saving or simulating
-the edited rows keeps them for the items whose metric stays.
+scorecard shows them (90 for 0.9).  Per-rep targets have their own grid (a row per rep, a
+column per item; an empty cell: the item's common target); the items table says how many reps
+have one, and saving or simulating the edited rows keeps them for the items whose metric stays.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pandas as pd
@@ -24,6 +26,10 @@ __all__ = [
     "plan_editor",
     "plan_fields",
     "stored_items",
+    "target_editor",
+    "target_grid",
+    "target_labels",
+    "with_grid_targets",
 ]
 
 #: Metric key -> label, for the metrics a plan can score.
@@ -131,6 +137,81 @@ def plan_editor(key: str, rows: pd.DataFrame, *, fixed_items: bool = False) -> p
             "own_targets": st.column_config.NumberColumn(
                 "Own targets", disabled=True, format="%d",
                 help="Reps with a target of their own for this item (kept when saving)."),
+        },
+    )  # fmt: skip
+
+
+def target_grid(items: Sequence[StoredItem], reps: Mapping[int, str]) -> pd.DataFrame:
+    """Per-rep targets as the grid shows them: a row per rep (index ``rep_id``, ``rep`` the
+    name), a column per item (named by its metric key) with the rep's own target in the item's
+    on-screen unit (rates in %), NaN where the rep has the common target.
+
+    Examples
+    --------
+    >>> item = StoredItem("followup_compliance", 1.0, target=0.9, rep_targets=((7, 0.8),))
+    >>> target_grid((item,), {7: "Ann", 9: "Bo"})["followup_compliance"].tolist()
+    [80.0, nan]
+    """
+    columns: dict[str, object] = {"rep": pd.Series(list(reps.values()), dtype="str")}
+    for item in items:
+        own, scale = dict(item.rep_targets), _target_scale(item.metric_key)
+        columns[item.metric_key] = pd.Series(
+            [own[rep] * scale if rep in own else None for rep in reps], dtype="float64"
+        )
+    grid = pd.DataFrame(columns)
+    grid.index = pd.Index(list(reps), name="rep_id", dtype="int64")
+    return grid
+
+
+def with_grid_targets(items: Sequence[StoredItem], grid: pd.DataFrame) -> tuple[StoredItem, ...]:
+    """``items`` with the per-rep targets of the edited ``grid`` (:func:`target_grid`): a rep
+    of the grid gets their cell (none when empty); reps not in the grid keep theirs.
+
+    Examples
+    --------
+    >>> item = StoredItem("won_revenue", 1.0, target=100.0, rep_targets=((7, 80.0), (8, 90.0)))
+    >>> grid = target_grid((item,), {7: "Ann", 9: "Bo"})
+    >>> grid.loc[7, "won_revenue"], grid.loc[9, "won_revenue"] = None, 120.0
+    >>> with_grid_targets((item,), grid)[0].rep_targets
+    ((8, 90.0), (9, 120.0))
+    """
+    changed = []
+    for item in items:
+        own = dict(item.rep_targets)
+        if item.metric_key in grid:
+            scale = _target_scale(item.metric_key)
+            for rep, value in grid[item.metric_key].items():
+                if pd.isna(value):
+                    own.pop(int(rep), None)
+                else:
+                    own[int(rep)] = float(value) / scale
+        changed.append(replace(item, rep_targets=tuple(sorted(own.items()))))
+    return tuple(changed)
+
+
+def target_labels(grid: pd.DataFrame) -> dict[str, str]:
+    """On-screen names of the grid's columns: "Rep", and each item's label with its unit."""
+    return {
+        column: "Rep" if column == "rep" else
+        f"{METRIC_LABELS.get(column, column)} ({UNIT_TEXT[metric(column).unit]})"
+        for column in grid.columns
+    }  # fmt: skip
+
+
+def target_editor(key: str, grid: pd.DataFrame) -> pd.DataFrame:
+    """The per-rep targets grid (:func:`target_grid`), editable: only the targets change."""
+    labels = target_labels(grid)
+    return st.data_editor(
+        grid, key=key, num_rows="fixed", hide_index=True, width="stretch", disabled=["rep"],
+        column_config={
+            "rep": st.column_config.TextColumn(labels["rep"]),
+            **{
+                column: st.column_config.NumberColumn(
+                    label, min_value=0.0,
+                    help="This rep's own target; empty: the item's common target.",
+                )
+                for column, label in labels.items() if column != "rep"
+            },
         },
     )  # fmt: skip
 
