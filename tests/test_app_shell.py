@@ -17,6 +17,7 @@ from crm_data.demo import seed_demo
 from crm_data.filters import ROLES, Scope
 from crm_data.users import USERS_METADATA, add_user, ensure_users_table
 from reports.overview import overview_report
+from ui.auth import login_throttle
 from ui.format import format_value
 from ui.registry import PAGES
 from ui.url_filters import Selection, build_filters
@@ -247,14 +248,21 @@ def test_export_buttons_carry_the_filters(s_url: str, staff: dict[str, int]) -> 
     }
 
 
-def test_password_mode(s_url: str, staff: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
+def password_app(
+    s_url: str, email: str, employee: int, password: str, monkeypatch: pytest.MonkeyPatch
+) -> AppTest:
+    """The app in password mode with one user (a rep), at its login form."""
     engine = sa.create_engine(s_url)
     USERS_METADATA.drop_all(engine)
     ensure_users_table(engine)
-    add_user(engine, "rita@example.com", "rep", employee_id=staff["rep"], password="correct horse")
+    add_user(engine, email, "rep", employee_id=employee, password=password)
     engine.dispose()
     monkeypatch.setenv("CRM_AUTH_MODE", "password")
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    return AppTest.from_file(APP, default_timeout=120).run()
+
+
+def test_password_mode(s_url: str, staff: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    at = password_app(s_url, "rita@example.com", staff["rep"], "correct horse", monkeypatch)
     assert not at.exception
     assert not at.metric  # nothing but the login form
     at.text_input(key="auth_email").input("rita@example.com")
@@ -270,6 +278,31 @@ def test_password_mode(s_url: str, staff: dict[str, int], monkeypatch: pytest.Mo
         at.switch_page("pages/data.py")
     at.button(key="auth_logout").click().run()
     assert not at.metric
+
+
+def test_password_guessing_is_throttled(
+    s_url: str, staff: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    login_throttle.clear()
+    try:
+        at = password_app(s_url, "tess@example.com", staff["rep"], "right one!", monkeypatch)
+        at.text_input(key="auth_email").input("tess@example.com")
+        for _ in range(5):
+            at.text_input(key="auth_password").input("a guess")
+            at.button[0].click().run()
+            assert "Wrong e-mail or password" in at.error[0].value
+        # the sixth try is refused before the password is checked, even the right one
+        at.text_input(key="auth_password").input("right one!")
+        at.button[0].click().run()
+        assert at.error[0].value.startswith("Too many failed logins for this e-mail. Try again in")
+        assert not at.metric
+        # another e-mail is not locked out by these
+        at.text_input(key="auth_email").input("rita@example.com")
+        at.text_input(key="auth_password").input("wrong password")
+        at.button[0].click().run()
+        assert "Wrong e-mail or password" in at.error[0].value
+    finally:
+        login_throttle.clear()
 
 
 def test_oidc_mode(s_url: str, staff: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,6 +18,7 @@ MODULES = sorted(
         "ui.activity_charts",
         "reports.names",
         "crm_data.filters",
+        "crm_data.throttle",
     ]
 )
 

@@ -9,7 +9,8 @@ else ``none``):
               (an ``app_users`` row, else the employee with that e-mail, else a role claim named
               by ``role_claim``, default ``roles``).
 ``password``  e-mail and password checked against ``app_users`` (argon2 hashes; manage them
-              with ``python -m crm_data users``).
+              with ``python -m crm_data users``); repeated failures for one e-mail lock it
+              out for a while (:class:`crm_data.throttle.LoginThrottle`).
 
 :func:`current_identity` runs in ``app.py`` before the page registry is built, so a role only
 ever gets the pages it may open.
@@ -17,6 +18,7 @@ ever gets the pages it may open.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ from sqlalchemy.engine import Engine
 
 from crm_data.filters import ROLES
 from crm_data.queries.people import people
+from crm_data.throttle import LoginThrottle
 from crm_data.users import (
     Identity,
     UserError,
@@ -45,6 +48,7 @@ __all__ = [
     "AuthSettings",
     "auth_settings",
     "current_identity",
+    "login_throttle",
     "logout_button",
 ]
 
@@ -151,6 +155,12 @@ def _oidc_identity(engine: Engine, settings: AuthSettings) -> Identity:
     return identity
 
 
+@st.cache_resource(show_spinner=False)
+def login_throttle() -> LoginThrottle:
+    """The app server's count of failed password logins (one for every session)."""
+    return LoginThrottle()
+
+
 def _password_identity(engine: Engine) -> Identity:
     identity = st.session_state.get(_IDENTITY_KEY)
     if isinstance(identity, Identity):
@@ -165,13 +175,22 @@ def _password_identity(engine: Engine) -> Identity:
                 "Password", type="password", key="auth_password", autocomplete="current-password"
             )
             submitted = st.form_submit_button("Log in", type="primary", icon=":material/login:")
-        if submitted:
-            found = authenticate(engine, email, password)
-            if found is None:
-                st.error("Wrong e-mail or password, or the account is disabled.", width=420)
-            else:
-                st.session_state[_IDENTITY_KEY] = found
-                st.rerun()
+        if not submitted:
+            return
+        throttle = login_throttle()
+        wait = throttle.retry_after(email)
+        if wait > 0:
+            st.error(f"Too many failed logins for this e-mail. Try again in {math.ceil(wait)} s.",
+                     width=420)  # fmt: skip
+            return
+        found = authenticate(engine, email, password)
+        if found is None:
+            throttle.failed(email)
+            st.error("Wrong e-mail or password, or the account is disabled.", width=420)
+        else:
+            throttle.succeeded(email)
+            st.session_state[_IDENTITY_KEY] = found
+            st.rerun()
 
     _login_screen(login)
 
