@@ -9,11 +9,19 @@ import pandas as pd
 import streamlit as st
 
 from analytics.periods import next_period, quarter_start, shift_months
-from crm_data.plans import PlanError, StoredItem, copy_plan, list_plans, plan_history
+from crm_data.plans import (
+    PlanError,
+    StoredItem,
+    copy_plan,
+    list_plans,
+    load_plan,
+    plan_history,
+)
 from crm_data.plans import save_plan as store_plan
 from crm_data.queries.people import filter_options
 from reports.incentives import incentive_report, simulate
 from reports.names import names_by_id
+from reports.plan_changes import plan_changes
 from ui.activity_charts import score_histogram
 from ui.cache import cached_report
 from ui.empty import empty_state
@@ -34,7 +42,7 @@ from ui.plan_editor import (
     with_grid_targets,
 )
 from ui.registry import route_through_app
-from ui.scorecards import scorecard_rows
+from ui.scorecards import change_rows, scorecard_rows
 from ui.tables import data_table, export_buttons
 
 route_through_app()
@@ -264,3 +272,15 @@ with tabs[3]:
             ["Version", "Saved", "By", "Name", "Items"]],
         key="inc_history", file_stem="plan_history", context=export,
     )  # fmt: skip
+    if plan.version > 1:
+        st.markdown(f"**What version {plan.version} changed** against version {plan.version - 1} "
+                    "(pick another version at the top to see its changes)")  # fmt: skip
+        changes = plan_changes(load_plan(engine, scope, plan.plan_key, plan.version - 1), plan)
+        if changes.empty:
+            st.caption("Nothing: saved without changes.")
+        else:
+            data_table(
+                change_rows(changes, report.currency, TEAMS).rename(columns={
+                    "part": "Item", "field": "Setting", "before": "Before", "after": "After"}),
+                key="inc_changes", file_stem=f"plan_changes_v{plan.version}", context=export,
+            )  # fmt: skip

@@ -14,6 +14,7 @@ MODULES = sorted(
     + [
         "ui.format",
         "ui.scorecards",
+        "reports.plan_changes",
         "ui.plan_editor",
         "ui.activity_charts",
         "reports.names",

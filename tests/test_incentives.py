@@ -377,3 +377,12 @@ def test_a_head_sets_and_clears_per_rep_targets_in_the_grid(
     assert saved.items[1].rep_targets == ()
     assert saved.items[1].target == pytest.approx(0.9)  # the common target is untouched
     assert load_plan(engine, head, plan.plan_key, 1) == plan  # version 1 reads as it was
+
+
+def test_history_says_what_a_version_changed(linked_plan: StoredPlan) -> None:
+    at = incentives(query={"plan": linked_plan.plan_key})
+    changes = one_table(at, "Item", "Setting", "Before", "After")
+    assert changes.values.tolist() == [["Stuck deals", "Item", "in the plan", "removed"]]
+    # version 1 has no earlier version to compare with
+    at.selectbox(key="inc_version").set_value(1).run()
+    assert not [d for d in at.dataframe if "Setting" in d.value.columns]

@@ -1,12 +1,17 @@
-"""A rep's scorecard as the Incentives page shows it: each item's values in its own unit."""
+"""The Incentives page's tables of mixed units as text: a rep's scorecard (each item's values in
+its own unit) and the changes of a plan version.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pandas as pd
 
-from ui.format import format_value
+from ui.format import MISSING, format_value
 
-__all__ = ["VALUE_COLUMNS", "scorecard_rows"]
+__all__ = ["VALUE_COLUMNS", "change_rows", "scorecard_rows"]
 
 #: Columns of ``IncentiveReport.rep_detail`` in the item's unit (actual, target, expected).
 VALUE_COLUMNS = ("actual", "target", "expected")
@@ -35,3 +40,38 @@ def scorecard_rows(detail: pd.DataFrame, currency: str | None) -> pd.DataFrame:
         for column in VALUE_COLUMNS
     }
     return detail.assign(**text).drop(columns="unit")
+
+
+def _change_text(value: Any, unit: Any, currency: str | None, teams: Mapping[int, str]) -> str:
+    """One value of a plan change as text (``unit``: a catalogue unit, "text" or "team")."""
+    if unit == "team":
+        return "Company-wide" if value is None else teams.get(int(value), f"team #{value}")
+    if value is None:
+        return MISSING
+    if unit == "text":
+        return str(value)
+    return format_value(float(value), unit, currency, compact=False)
+
+
+def change_rows(
+    changes: pd.DataFrame, currency: str | None, teams: Mapping[int, str]
+) -> pd.DataFrame:
+    """``reports.plan_changes.plan_changes`` with ``before`` and ``after`` as text in their
+    unit (money in full with ``currency``, rates in %, teams by name) and no ``unit`` column.
+
+    Examples
+    --------
+    >>> changes = pd.DataFrame({"part": ["Plan", "Won deals"], "field": ["Team", "Cap"],
+    ...                         "unit": ["team", "ratio"], "before": [None, None],
+    ...                         "after": [3, 1.5]}, dtype=object)
+    >>> change_rows(changes, "USD", {3: "North"})[["before", "after"]].values.tolist()
+    [['Company-wide', 'North'], ['—', '150.0%']]
+    """
+    text = {
+        column: [
+            _change_text(value, unit, currency, teams)
+            for value, unit in zip(changes[column], changes["unit"], strict=True)
+        ]
+        for column in ("before", "after")
+    }
+    return changes.assign(**text).drop(columns="unit")
