@@ -40,7 +40,7 @@ from crm_data.users import (
 )
 from reports.names import names_by_id
 from ui.format import escape_markdown
-from ui.registry import PAGES
+from ui.registry import PAGES, menu_order
 
 __all__ = [
     "AUTH_MODES",
@@ -124,11 +124,45 @@ def _stop_with(message: str, settings: AuthSettings) -> NoReturn:
     _login_screen(denied)
 
 
+#: Browser tab storage key of the link opened before an OIDC login.
+_AFTER_LOGIN = "crm_after_login"
+#: Remembers the page and filters of the link being opened (the identity provider sends the
+#: browser back to the app's root, which lands on the first page): static code, nothing from
+#: the URL is written into it; a link to the root or the first page without filters is not
+#: kept (the login lands there anyway).
+_REMEMBER_LINK = f"""<script>
+(() => {{
+  const path = window.location.pathname, query = window.location.search;
+  const plain = ["/", "/home", "/{menu_order()[0].url_path}"];
+  if (query === "" && plain.includes(path)) {{
+    sessionStorage.removeItem("{_AFTER_LOGIN}");
+  }} else {{
+    sessionStorage.setItem("{_AFTER_LOGIN}", path + query);
+  }}
+}})();
+</script>"""
+#: After the login: back to the remembered link (a same-origin path only), once.
+_RESTORE_LINK = f"""<script>
+(() => {{
+  const target = sessionStorage.getItem("{_AFTER_LOGIN}");
+  sessionStorage.removeItem("{_AFTER_LOGIN}");
+  const here = window.location.pathname + window.location.search;
+  if (target && target.startsWith("/") && !target.startsWith("//") && target !== here) {{
+    window.location.replace(target);
+  }}
+}})();
+</script>"""
+
+
 def _oidc_identity(engine: Engine, settings: AuthSettings) -> Identity:
+    """The OIDC user's identity; a shared link opened before the login is reopened after it
+    (its page and filters, kept in the browser tab's session storage).
+    """
     user = st.user
     if not user.get("is_logged_in", False):
 
         def login() -> None:
+            st.html(_REMEMBER_LINK, unsafe_allow_javascript=True)
             st.title("CRM Analytics", anchor=False)
             st.write("Log in with your company account to see the dashboard.")
             if st.button("Log in", type="primary", icon=":material/login:", key="auth_login"):
@@ -151,6 +185,7 @@ def _oidc_identity(engine: Engine, settings: AuthSettings) -> Identity:
             "Ask an admin to add you (`python -m crm_data users add`).",
             settings,
         )
+    st.sidebar.html(_RESTORE_LINK, unsafe_allow_javascript=True)  # the session's first run
     st.session_state[_IDENTITY_KEY] = identity
     return identity
 

@@ -20,6 +20,7 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_r
 
 __all__ = [
     "PAGES",
+    "menu_order",
     "SECTION_ORDER",
     "PageSpec",
     "navigation_pages",
@@ -91,6 +92,13 @@ def page_spec(url_path: str) -> PageSpec | None:
     return next((spec for spec in PAGES if spec.url_path == url_path), None)
 
 
+def menu_order(role: str | None = None) -> list[PageSpec]:
+    """The pages ``role`` may open, in menu order (sections in :data:`SECTION_ORDER`)."""
+    order = {name: i for i, name in enumerate(SECTION_ORDER)}
+    ordered = sorted(PAGES, key=lambda p: order.get(p.section, len(order)))
+    return [spec for spec in ordered if spec.allowed(role)]
+
+
 def navigation_pages(role: str | None = None) -> dict[str, list[st.Page]]:
     """``{section: [st.Page, ...]}`` for ``st.navigation``, only the pages ``role`` may open.
 
@@ -99,11 +107,9 @@ def navigation_pages(role: str | None = None) -> dict[str, list[st.Page]]:
     served at ``/`` only, and ``/data`` would answer "Page not found").
     """
     sections: dict[str, list[st.Page]] = {}
-    order = {name: i for i, name in enumerate(SECTION_ORDER)}
-    for spec in sorted(PAGES, key=lambda p: order.get(p.section, len(order))):
-        if spec.allowed(role):
-            page = st.Page(spec.path, title=spec.title, url_path=spec.url_path, icon=spec.icon)
-            sections.setdefault(spec.section, []).append(page)
+    for spec in menu_order(role):
+        page = st.Page(spec.path, title=spec.title, url_path=spec.url_path, icon=spec.icon)
+        sections.setdefault(spec.section, []).append(page)
     first = next((pages[0] for pages in sections.values() if pages), None)
 
     def landing() -> None:
