@@ -185,6 +185,11 @@ def test_a_tampered_url_cannot_widen_a_reps_scope(s_url: str, staff: dict[str, i
     assert "from='garbage' is not a date" in notices
     assert r"'\!\[pixel\]\(http\://evil\.example/p\.png\)' is not a known region" in notices
     assert at.query_params == {}  # the dropped values left the URL
+    at.run()  # a rerun with the link's filters keeps the notice
+    assert at.sidebar.warning[0].value == notices
+    at.selectbox(key="flt_period").set_value("last_quarter").run()  # the user moves on
+    assert not at.exception
+    assert not at.sidebar.warning
 
 
 def test_a_head_sees_the_team(s_url: str, staff: dict[str, int]) -> None:

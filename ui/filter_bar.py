@@ -36,6 +36,7 @@ TODAY_ENV = "CRM_TODAY"
 
 _SEEDED = "_flt_seeded"
 _NOTICES = "_flt_notices"
+_LINKED = "_flt_linked"  # the selection the link's notices are about
 _KEYS = ("flt_period", "flt_range", "flt_compare", "flt_team", "flt_rep", "flt_region",
          "flt_line", "flt_pipeline")  # fmt: skip
 
@@ -169,9 +170,20 @@ def _write_url(selection: Selection) -> None:
         st.query_params[key] = values
 
 
+def _link_notices(selection: Selection) -> list[str]:
+    """What the link's values dropped, while the filters are still the ones the link gave
+    (the first change of a filter clears the notice).
+    """
+    notices = st.session_state.get(_NOTICES) or []
+    if notices and st.session_state.setdefault(_LINKED, selection) != selection:
+        st.session_state.pop(_NOTICES, None)
+        return []
+    return list(notices)
+
+
 def reset_filters() -> None:
     """Forget the filter selection (widgets and URL); used by the "Reset" button."""
-    for key in (*_KEYS, "_flt_last_range", _NOTICES):
+    for key in (*_KEYS, "_flt_last_range", _NOTICES, _LINKED):
         st.session_state.pop(key, None)
     for key in FILTER_PARAMS:
         if key in st.query_params:
@@ -222,7 +234,7 @@ def filter_bar(
     with st.sidebar:
         st.subheader("Filters", anchor=False)
         selection = _widgets(options, scope, today)
-        if notices := st.session_state.get(_NOTICES):
+        if notices := _link_notices(selection):
             st.warning(
                 "**Ignored from the link:**\n"
                 + "\n".join(f"- {escape_markdown(n)}" for n in notices),
