@@ -151,7 +151,7 @@ def _period_work(bind: Bind, filters: Filters, scope: Scope, *, detail: bool) ->
     if not detail:
         return PeriodWork(values, activities, read["new_line"])
     flagged = flag_stuck(bind, filters, scope, candidates)
-    stages = funnel_stages(bind, filters.pipeline)
+    stages = funnel_stages(bind, filters.pipeline, scope)
     negotiations = negotiations_state(flagged, as_of, stages=stages)
     per_rep = (
         activities_per_working_day(activities, working, by="employee_id")[
@@ -325,7 +325,9 @@ def activity_report(bind: Bind, filters: Filters, scope: Scope) -> ActivityRepor
                 b, filters, scope, limit=ATTENTION_ROWS
             ),
             ("page", "lost"): lambda b: lost_reasons(
-                lost_deal_reasons(b, filters, scope), funnel_stages(b, filters.pipeline), by="stage"
+                lost_deal_reasons(b, filters, scope),
+                funnel_stages(b, filters.pipeline, scope),
+                by="stage",
             ),
             ("page", "people"): people,
             ("currency", "main"): lambda b: main_currency(b, scope),

@@ -286,7 +286,7 @@ def funnel_report(bind: Bind, filters: Filters, scope: Scope, strict: bool = Fal
     ...                        Scope.everyone())  # doctest: +SKIP
     >>> report.funnel[["stage", "reached", "next_conversion"]]  # doctest: +SKIP
     """
-    stages = funnel_stages(bind, filters.pipeline)
+    stages = funnel_stages(bind, filters.pipeline, scope)
     compared = filters.comparison()
     now = _period(bind, filters, scope, strict)
     then = _period(bind, compared, scope, strict)
@@ -298,7 +298,7 @@ def funnel_report(bind: Bind, filters: Filters, scope: Scope, strict: bool = Fal
     durations = stage_durations(bind, filters, scope)
     lost = lost_deal_reasons(bind, filters, scope)
     currency, mixed = main_currency(bind, scope)
-    all_stages = funnel_stages(bind, filters.pipeline, terminal=True)
+    all_stages = funnel_stages(bind, filters.pipeline, scope, terminal=True)
     return FunnelReport(
         pipeline=None if stages.empty else str(stages["pipeline"].iloc[0]),
         stages=stages,
@@ -362,7 +362,7 @@ def funnel_by_group(
     """The period's funnel, win rates and sales velocity per value of ``dimension`` (a key of
     ``crm_data.queries.grouping.GROUPINGS``), for side-by-side comparison.
     """
-    stages = funnel_stages(bind, filters.pipeline)
+    stages = funnel_stages(bind, filters.pipeline, scope)
     facts = funnel_facts(bind, filters, scope, group=dimension, strict=strict)
     closed = closed_deal_stats(bind, filters, scope, group=dimension, binned=False)
     closed_trailing = velocity_closed(bind, filters, scope, closed, group=dimension)

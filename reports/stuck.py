@@ -33,7 +33,7 @@ def flag_stuck(
     """
     limits = None
     if candidates["rot_days"].isna().any():
-        stages = funnel_stages(bind, filters.pipeline)
+        stages = funnel_stages(bind, filters.pipeline, scope)
         visits = stage_durations(bind, trailing(filters, LIMIT_MONTHS), scope)
         limits = stage_limits(time_in_stage(visits, stages))
     return stuck_deals(candidates, filters.as_of_ts, stage_limits=limits)

@@ -647,3 +647,30 @@ def test_funnel_stages(crm: sa.Engine) -> None:
     assert every["is_lost"].tolist() == [False] * 5 + [True]
     assert pipeline_names(crm) == ["partner", "sales"]
     assert math.isclose(funnel_stages(crm)["probability"].sum(), 1.8)
+
+
+def test_the_default_pipeline_is_the_one_with_the_most_deals_in_scope(
+    empty_engine: sa.Engine,
+) -> None:
+    """Rep 11 sells through partners, rep 12 directly: each gets their own pipeline by default;
+    a rep without deals and everyone else get the busiest pipeline overall."""
+    b = CrmBuilder()
+    b.team(1, head_id=10)
+    for emp, role in [(10, "head"), (11, "rep"), (12, "rep"), (13, "rep")]:
+        b.employee(emp, team_id=1, role=role)
+    b.account(100, owner_id=11)
+    b.stage(LEAD, 1, "Lead", probability=0.1)
+    b.stage(P_INTRO, 1, "P-Intro", pipeline="partner", probability=0.2)
+    for deal in (1, 2):
+        b.deal(deal, 11, 100, history=[(P_INTRO, dt(2024, 1, deal), 100.0)])
+    for deal in (3, 4, 5):
+        b.deal(deal, 12, 100, history=[(LEAD, dt(2024, 1, deal), 100.0)])
+    engine = b.load(empty_engine)
+    default = funnel_stages(engine, None)
+    assert default["pipeline"].unique().tolist() == ["sales"]  # 3 deals against 2
+    assert funnel_stages(engine, None, Scope.rep(11))["stage_id"].tolist() == [P_INTRO]
+    assert funnel_stages(engine, None, Scope.rep(12))["stage_id"].tolist() == [LEAD]
+    assert funnel_stages(engine, None, Scope.rep(13))["stage_id"].tolist() == [LEAD]  # no deals
+    assert funnel_stages(engine, None, Scope.head(1, 10))["stage_id"].tolist() == [LEAD]
+    assert funnel_stages(engine, None, ADMIN).equals(default)
+    assert funnel_stages(engine, "partner", Scope.rep(12))["stage_id"].tolist() == [P_INTRO]

@@ -49,7 +49,7 @@ from crm_data.queries.history import (
     status_at,
 )
 from crm_data.queries.tables import DEALS, HISTORY, LOST_REASONS, STAGES
-from crm_data.queries.where import owner_conditions
+from crm_data.queries.where import deal_conditions, owner_conditions
 from crm_data.schema import Quota
 
 __all__ = [
@@ -515,8 +515,33 @@ def pipeline_names(bind: Bind) -> list[str]:
         return sorted(str(name) for name in conn.execute(stmt).scalars())
 
 
+def _busiest_pipeline(bind: Bind, scope: Scope | None) -> str | None:
+    """The pipeline with the most deals ``scope`` may see, then the most deals overall, then
+    the first name (None without stages).
+    """
+
+    def counts(*conditions: Any) -> dict[str, int]:
+        joined = sa.and_(DEALS.c.stage_id == STAGES.c.id, *conditions)
+        stmt = (
+            sa.select(STAGES.c.pipeline, sa.func.count(DEALS.c.id))
+            .select_from(STAGES.outerjoin(DEALS, joined))
+            .group_by(STAGES.c.pipeline)
+        )
+        with connect(bind) as conn:
+            return {str(name): int(n) for name, n in conn.execute(stmt)}
+
+    total = counts()
+    scoped = deal_conditions(DEALS, scope, None) if scope is not None else []
+    visible = counts(*scoped) if scoped else total
+    return min(total, key=lambda name: (-visible.get(name, 0), -total[name], name), default=None)
+
+
 def funnel_stages(
-    bind: Bind, pipeline: str | None = None, *, terminal: bool = False
+    bind: Bind,
+    pipeline: str | None = None,
+    scope: Scope | None = None,
+    *,
+    terminal: bool = False,
 ) -> pd.DataFrame:
     """The open stages of one pipeline, in funnel order (METRICS.md "Stage order").
 
@@ -525,8 +550,10 @@ def funnel_stages(
     bind : Engine or Connection
         Where to run the query.
     pipeline : str, optional
-        The pipeline; by default the one with the most deals (counted over all deals by their
-        current stage; ties: the first name), or the first name when there are no deals.
+        The pipeline; by default the one with the most deals ``scope`` may see (counted by
+        their current stage), then the most deals overall, then the first name.
+    scope : Scope, optional
+        Whose deals choose the default pipeline (default: everyone's).
     terminal : bool
         Also list the pipeline's won and lost stages, and add the bool columns ``is_won`` and
         ``is_lost`` (for flow diagrams).
@@ -539,15 +566,7 @@ def funnel_stages(
         ``terminal``); ordered by position (then id).  Empty for an unknown pipeline.
     """
     if pipeline is None:
-        counts = (
-            sa.select(STAGES.c.pipeline, sa.func.count(DEALS.c.id).label("deals"))
-            .select_from(STAGES.outerjoin(DEALS, DEALS.c.stage_id == STAGES.c.id))
-            .group_by(STAGES.c.pipeline)
-        )
-        with connect(bind) as conn:
-            rows = [(str(name), int(n)) for name, n in conn.execute(counts)]
-        if rows:
-            pipeline = min(rows, key=lambda row: (-row[1], row[0]))[0]
+        pipeline = _busiest_pipeline(bind, scope)
     kinds: dict[str, Kind] = {
         "stage_id": "int",
         "stage": "str",
