@@ -124,13 +124,14 @@ def _period_calls(filters: Filters, scope: Scope, *, detail: bool) -> dict[str, 
 
 
 def _period_work(bind: Bind, filters: Filters, scope: Scope, *, detail: bool) -> PeriodWork:
-    """Read one period (its queries at once) and compute its work KPIs; with ``detail``, a
-    :class:`PeriodDetail`.
+    """Read one period (its queries one after the other) and compute its work KPIs; with
+    ``detail``, a :class:`PeriodDetail`.
 
     A unit of :func:`activity_report`'s concurrent plan: the KPIs of one period are computed
-    while the other period's queries still run.
+    while the other period's queries still run.  Its own queries are not split over more
+    threads: beside the report's other units that only added CPU (about 10 % at L).
     """
-    read = gather(bind, _period_calls(filters, scope, detail=detail))
+    read = {key: call(bind) for key, call in _period_calls(filters, scope, detail=detail).items()}
     as_of = filters.as_of_ts
     activities, stats, candidates = read["activities"], read["followups"], read["candidates"]
     working = rep_working_days(read["employment"], filters.start, filters.end)
@@ -304,8 +305,8 @@ def _aligned(now: pd.DataFrame, then: pd.DataFrame) -> pd.DataFrame:
 def activity_report(bind: Bind, filters: Filters, scope: Scope) -> ActivityReport:
     """The Activity page of ``filters``' period for ``scope``, with the comparison period.
 
-    The queries are independent: each period's queries run at once and its KPIs are computed
-    as soon as they are read, beside the customer snapshots and the page's lists
+    The queries are independent: the two periods (each computing its KPIs as soon as its
+    queries are read), the customer snapshots and the page's lists run at once
     (:func:`crm_data.concurrent.gather`).
     """
     previous = filters.comparison()

@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from crm_data.concurrent import gather
 from crm_data.filters import Filters, Scope
 from crm_data.queries.frames import Bind, Kind, coerce_frame, read_frame, sort_rows
 from crm_data.queries.history import is_open_at
@@ -118,7 +117,7 @@ def customer_contacts_at(
     }
     if named in ordered:
         calls["names"] = lambda b: _names(b, filters, scope)
-    read = gather(bind, calls)  # the windows are independent: read at once, then accumulated
+    read = {key: call(bind) for key, call in calls.items()}  # then accumulated in order
     snapshots: dict[date, pd.DataFrame] = {}
     history: pd.DataFrame | None = None
     for moment in ordered:
