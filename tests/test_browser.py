@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -273,11 +274,26 @@ def test_overview_and_shared_filter_links(
         app.stop()
 
 
+@contextmanager
+def oidc_app(url: str, folder: Path, rep: int, email: str) -> Iterator[tuple[App, Any]]:
+    """The app in OIDC mode against a local identity provider that logs ``rep`` in."""
+    from tests.oidc_provider import OidcProvider
+
+    with OidcProvider() as idp:
+        idp.user = {"sub": f"emp-{rep}", "email": email, "name": "Rita Rep"}
+        port = _free_port()
+        secrets = idp.streamlit_secrets(app_port=port) + '\n[crm_auth]\nmode = "oidc"\n'
+        app = App(url, folder / "streamlit.log", secrets=secrets, port=port)
+        try:
+            app.wait_healthy()
+            yield app, idp
+        finally:
+            app.stop()
+
+
 def test_oidc_login_and_a_tampered_link(
     browser: Any, sync_api: Any, seeded_url: str, tmp_path: Path
 ) -> None:
-    from tests.oidc_provider import OidcProvider
-
     expect = sync_api.expect
     engine = sa.create_engine(seeded_url)
     with engine.connect() as conn:
@@ -290,38 +306,30 @@ def test_oidc_login_and_a_tampered_link(
         ).scalar_one()
     engine.dispose()
     own = f"{won_deals(seeded_url, '2025-07-01', '2026-06-30', owner=rep):,}"
-    with OidcProvider() as idp:
-        idp.user = {"sub": f"emp-{rep}", "email": email, "name": "Rita Rep"}
-        port = _free_port()
-        secrets = idp.streamlit_secrets(app_port=port) + '\n[crm_auth]\nmode = "oidc"\n'
-        app = App(seeded_url, tmp_path / "streamlit.log", secrets=secrets, port=port)
-        try:
-            app.wait_healthy()
-            page = open_page(browser, sync_api, f"{app.base}/overview")
-            screenshot_without_exception(page, "login.png")
-            assert page.get_by_test_id("stMetric").count() == 0  # nothing before the login
-            page.get_by_role("button", name="Log in").click()
-            wait_for_app_run(page, sync_api)
-            expect(metric_value(page, "Won deals")).to_have_text(own, timeout=60_000)
-            assert idp.logins == 1
-            expect(page.get_by_text("Sales rep").first).to_be_visible()
-            assert page.get_by_role("link", name="Data").count() == 0  # not a rep's page
+    with oidc_app(seeded_url, tmp_path, rep, email) as (app, idp):
+        page = open_page(browser, sync_api, f"{app.base}/overview")
+        screenshot_without_exception(page, "login.png")
+        assert page.get_by_test_id("stMetric").count() == 0  # nothing before the login
+        page.get_by_role("button", name="Log in").click()
+        wait_for_app_run(page, sync_api)
+        expect(metric_value(page, "Won deals")).to_have_text(own, timeout=60_000)
+        assert idp.logins == 1
+        expect(page.get_by_text("Sales rep").first).to_be_visible()
+        assert page.get_by_role("link", name="Data").count() == 0  # not a rep's page
 
-            tampered = (
-                f"{app.base}/overview?rep={other}&team=1%20OR%201%3D1&period=custom"
-                "&from=garbage&to=2026-01-31&region=x%27%3B%20DROP%20TABLE%20deals%3B--"
-            )
-            page.goto(tampered)
-            wait_for_app_run(page, sync_api)
-            expect(metric_value(page, "Won deals")).to_have_text(own)
-            expect(page.get_by_text(f"rep={other} is not a rep you can see")).to_be_visible()
-            screenshot_without_exception(page, "overview-tampered-link.png")
-            page.goto(f"{app.base}/data")  # not registered for a rep: lands on the overview
-            wait_for_app_run(page, sync_api)
-            expect(page.get_by_role("heading", name="Overview")).to_be_visible()
-            page.close()
-        finally:
-            app.stop()
+        tampered = (
+            f"{app.base}/overview?rep={other}&team=1%20OR%201%3D1&period=custom"
+            "&from=garbage&to=2026-01-31&region=x%27%3B%20DROP%20TABLE%20deals%3B--"
+        )
+        page.goto(tampered)
+        wait_for_app_run(page, sync_api)
+        expect(metric_value(page, "Won deals")).to_have_text(own)
+        expect(page.get_by_text(f"rep={other} is not a rep you can see")).to_be_visible()
+        screenshot_without_exception(page, "overview-tampered-link.png")
+        page.goto(f"{app.base}/data")  # not registered for a rep: lands on the overview
+        wait_for_app_run(page, sync_api)
+        expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+        page.close()
 
 
 def test_oidc_login_reopens_the_shared_link(
@@ -329,8 +337,6 @@ def test_oidc_login_reopens_the_shared_link(
 ) -> None:
     """A link with a page and filters, opened before the login, is where the user lands after
     the identity provider sends the browser back to the app's root."""
-    from tests.oidc_provider import OidcProvider
-
     expect = sync_api.expect
     engine = sa.create_engine(seeded_url)
     with engine.connect() as conn:
@@ -339,35 +345,27 @@ def test_oidc_login_reopens_the_shared_link(
         ).first()
     engine.dispose()
     link = "/funnel?period=last_quarter&funnel=strict"
-    with OidcProvider() as idp:
-        idp.user = {"sub": f"emp-{rep}", "email": email, "name": "Rita Rep"}
-        port = _free_port()
-        secrets = idp.streamlit_secrets(app_port=port) + '\n[crm_auth]\nmode = "oidc"\n'
-        app = App(seeded_url, tmp_path / "streamlit.log", secrets=secrets, port=port)
-        try:
-            app.wait_healthy()
-            page = open_page(browser, sync_api, f"{app.base}{link}")
-            page.get_by_role("button", name="Log in").click()
-            expect(page.get_by_role("heading", name="Funnel")).to_be_visible(timeout=60_000)
-            wait_for_app_run(page, sync_api)
-            assert idp.logins == 1
-            landed = urlsplit(page.url)  # page, period and variant kept
-            assert landed.path == "/funnel"
-            assert parse_qs(landed.query) == {"period": ["last_quarter"], "funnel": ["strict"]}
-            expect(page.get_by_text("1 Jan – 31 Mar 2026").first).to_be_visible()  # last quarter
-            strict = page.get_by_role("radio", name="Strict (every stage in order)")
-            expect(strict).to_be_checked()
-            expect(
-                page.get_by_text(re.compile(r"Deals reaching each stage.*\(strict;"))
-            ).to_be_visible()
-            screenshot_without_exception(page, "oidc-link-after-login.png")
-            # a later visit to the root stays there (the link is used once)
-            page.goto(f"{app.base}/")
-            wait_for_app_run(page, sync_api)
-            expect(page.get_by_role("heading", name="Overview")).to_be_visible()
-            page.close()
-        finally:
-            app.stop()
+    with oidc_app(seeded_url, tmp_path, rep, email) as (app, idp):
+        page = open_page(browser, sync_api, f"{app.base}{link}")
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("heading", name="Funnel")).to_be_visible(timeout=60_000)
+        wait_for_app_run(page, sync_api)
+        assert idp.logins == 1
+        landed = urlsplit(page.url)  # page, period and variant kept
+        assert landed.path == "/funnel"
+        assert parse_qs(landed.query) == {"period": ["last_quarter"], "funnel": ["strict"]}
+        expect(page.get_by_text("1 Jan – 31 Mar 2026").first).to_be_visible()  # last quarter
+        strict = page.get_by_role("radio", name="Strict (every stage in order)")
+        expect(strict).to_be_checked()
+        expect(
+            page.get_by_text(re.compile(r"Deals reaching each stage.*\(strict;"))
+        ).to_be_visible()
+        screenshot_without_exception(page, "oidc-link-after-login.png")
+        # a later visit to the root lands on the Overview: the link is used once
+        page.goto(f"{app.base}/")
+        wait_for_app_run(page, sync_api)
+        expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+        page.close()
 
 
 def default_report(url: str, report: Any) -> Any:
