@@ -161,8 +161,7 @@ with tabs[0]:
     if summary.empty:
         empty_state("No rep to score.", "The plan's team has no rep you may see.")
     else:
-        shown = report.rep_summary()
-        shown = shown.drop(columns="rep_id")
+        shown = report.rep_summary().drop(columns="rep_id")
         left, right = st.columns([3, 2])
         with left:
             data_table(

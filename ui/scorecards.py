@@ -32,18 +32,11 @@ def scorecard_rows(detail: pd.DataFrame, currency: str | None) -> pd.DataFrame:
     >>> scorecard_rows(detail, "EUR")["actual"].tolist()
     ['€41,250', '81.2%']
     """
-    text = {
-        column: [
-            format_value(value, unit, currency, compact=False)
-            for value, unit in zip(detail[column], detail["unit"], strict=True)
-        ]
-        for column in VALUE_COLUMNS
-    }
-    return detail.assign(**text).drop(columns="unit")
+    return _as_text(detail, VALUE_COLUMNS, currency, {})
 
 
-def _change_text(value: Any, unit: Any, currency: str | None, teams: Mapping[int, str]) -> str:
-    """One value of a plan change as text (``unit``: a catalogue unit, "text" or "team")."""
+def _value_text(value: Any, unit: Any, currency: str | None, teams: Mapping[int, str]) -> str:
+    """One value as text (``unit``: a catalogue unit, "text" or "team"; NaN and None: "—")."""
     if unit == "team":
         return "Company-wide" if value is None else teams.get(int(value), f"team #{value}")
     if value is None:
@@ -67,11 +60,21 @@ def change_rows(
     >>> change_rows(changes, "USD", {3: "North"})[["before", "after"]].values.tolist()
     [['Company-wide', 'North'], ['—', '150.0%']]
     """
+    return _as_text(changes, ("before", "after"), currency, teams)
+
+
+def _as_text(
+    frame: pd.DataFrame,
+    columns: tuple[str, ...],
+    currency: str | None,
+    teams: Mapping[int, str],
+) -> pd.DataFrame:
+    """``frame`` with ``columns`` as text in each row's ``unit``, the ``unit`` column dropped."""
     text = {
         column: [
-            _change_text(value, unit, currency, teams)
-            for value, unit in zip(changes[column], changes["unit"], strict=True)
+            _value_text(value, unit, currency, teams)
+            for value, unit in zip(frame[column], frame["unit"], strict=True)
         ]
-        for column in ("before", "after")
+        for column in columns
     }
-    return changes.assign(**text).drop(columns="unit")
+    return frame.assign(**text).drop(columns="unit")
