@@ -3,7 +3,9 @@
 After ``limit`` failures for one e-mail within ``window`` seconds, the next try must wait
 ``lockout`` seconds after the last failure; each further failure doubles the wait, up to
 ``max_lockout``.  A success clears the e-mail's count.  The counts live in this process (one
-app server), not in the database: a restart forgets them.
+app server), not in the database: a restart forgets them.  E-mails whose failures have all left
+the window are forgotten once more than ``MAX_TRACKED`` are held, so guesses at many addresses
+cannot grow the counts without bound.
 """
 
 from __future__ import annotations
@@ -13,7 +15,12 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-__all__ = ["LoginThrottle"]
+from crm_data.users import normalize_email
+
+__all__ = ["MAX_TRACKED", "LoginThrottle"]
+
+#: E-mails held before the ones without a recent failure are dropped.
+MAX_TRACKED = 10_000
 
 
 class LoginThrottle:
@@ -59,19 +66,11 @@ class LoginThrottle:
                 "window and lockout must be positive and lockout at most max_lockout, got "
                 f"window={window!r}, lockout={lockout!r}, max_lockout={max_lockout!r}"
             )
-        self.limit, self.window, self.lockout, self.max_lockout = (
-            limit,
-            window,
-            lockout,
-            max_lockout,
-        )
+        self.limit, self.window = limit, window
+        self.lockout, self.max_lockout = lockout, max_lockout
         self._clock = clock
         self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
-
-    @staticmethod
-    def _key(email: str) -> str:
-        return email.strip().lower()
 
     def _recent(self, key: str, now: float) -> deque[float]:
         """The key's failures within the window (older ones dropped; caller holds the lock)."""
@@ -86,7 +85,7 @@ class LoginThrottle:
         """Seconds until ``email`` may try again (0.0: now)."""
         with self._lock:
             now = self._clock()
-            times = self._recent(self._key(email), now)
+            times = self._recent(normalize_email(email), now)
             if len(times) < self.limit:
                 return 0.0
             wait = min(self.lockout * 2 ** (len(times) - self.limit), self.max_lockout)
@@ -96,11 +95,24 @@ class LoginThrottle:
         """Count a failed login for ``email``."""
         with self._lock:
             now = self._clock()
-            key = self._key(email)
+            key = normalize_email(email)
             self._recent(key, now)
             self._failures.setdefault(key, deque()).append(now)
+            if len(self._failures) > MAX_TRACKED:
+                self._forget_stale(now)
+
+    def _forget_stale(self, now: float) -> None:
+        """Drop the e-mails whose last failure left the window (caller holds the lock)."""
+        stale = [key for key, times in self._failures.items() if times[-1] <= now - self.window]
+        for key in stale:
+            del self._failures[key]
+
+    def tracked(self) -> int:
+        """How many e-mails have failures held (for tests and diagnostics)."""
+        with self._lock:
+            return len(self._failures)
 
     def succeeded(self, email: str) -> None:
         """Forget ``email``'s failures (a successful login)."""
         with self._lock:
-            self._failures.pop(self._key(email), None)
+            self._failures.pop(normalize_email(email), None)

@@ -38,6 +38,7 @@ from crm_data.queries.frames import Kind, empty_frame, read_frame
 from crm_data.queries.tables import EMPLOYEES, TEAMS
 
 __all__ = [
+    "normalize_email",
     "APP_USERS",
     "MIN_PASSWORD_LENGTH",
     "USERS_METADATA",
@@ -164,7 +165,8 @@ def _dummy_hash() -> str:
 # ---- helpers --------------------------------------------------------------------------------
 
 
-def _normalize(email: str) -> str:
+def normalize_email(email: str) -> str:
+    """An e-mail as stored and compared: surrounding spaces dropped, lower case."""
     return email.strip().lower()
 
 
@@ -191,7 +193,7 @@ def _user_row(conn: sa.Connection, email: str) -> sa.Row[Any] | None:
 
 def _require_user(conn: sa.Connection, email: str) -> str:
     """The normalised ``email`` of an existing user, else UserError."""
-    key = _normalize(email)
+    key = normalize_email(email)
     if _user_row(conn, key) is None:
         raise UserError(
             f"There is no app user {key}: `python -m crm_data users list` shows the users, "
@@ -289,7 +291,7 @@ def add_user(
         On an unknown role, a malformed email, a missing or unknown employee, a head without a
         team, a too-short password, or an email that is already registered.
     """
-    key = _normalize(email)
+    key = normalize_email(email)
     _check_role(role)
     if not _EMAIL.fullmatch(key) or len(key) > EMAIL_LENGTH:
         raise UserError(
@@ -415,7 +417,7 @@ def authenticate(engine: sa.Engine, email: str, password: str) -> Identity | Non
     times do not reveal which emails exist.  A hash made with outdated parameters is replaced
     by a fresh one after a successful check.
     """
-    key = _normalize(email)
+    key = normalize_email(email)
     with engine.connect() as conn:
         user = _user_row(conn, key)
         usable = user is not None and user.active and user.password_hash is not None
@@ -468,7 +470,7 @@ def resolve_identity(
         Role claims of the ID token (matched stripped and case-insensitively; a string may
         hold several, separated by commas).
     """
-    key = _normalize(email)
+    key = normalize_email(email)
     with engine.connect() as conn:
         user = _user_row(conn, key)
         if user is not None:
@@ -499,5 +501,5 @@ def identity_for_employee(engine: sa.Engine, employee_id: int, role: str) -> Ide
     """
     with engine.connect() as conn:
         employee = _employee_by_id(conn, employee_id)
-        email = _normalize(employee.email or "")
+        email = normalize_email(employee.email or "")
         return _identity(conn, email, role, employee, employee.name or email)

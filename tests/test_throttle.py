@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from crm_data import throttle as throttle_module
 from crm_data.throttle import LoginThrottle
 
 
@@ -103,3 +104,22 @@ def test_failures_from_many_threads_all_count(clock: Clock) -> None:
 def test_bad_settings_are_refused(kwargs: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         LoginThrottle(**kwargs)  # type: ignore[arg-type]
+
+
+def test_many_emails_are_forgotten_once_their_failures_age(
+    clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(throttle_module, "MAX_TRACKED", 3)
+    throttle = LoginThrottle(limit=2, window=60, clock=clock)
+    for name in ("a", "b", "c"):
+        throttle.failed(f"{name}@example.com")
+    throttle.failed("d@example.com")  # over the limit, but every failure is recent: all kept
+    assert throttle.tracked() == 4
+    clock.now += 30.0
+    fail(throttle, "a@example.com", 1)  # a is locked out (2 recent failures)
+    clock.now += 30.0  # the first four failures leave the window; a's second does not
+    throttle.failed("e@example.com")
+    assert throttle.tracked() == 2  # a and e
+    assert throttle.retry_after("a@example.com") == 0.0  # one failure left in the window
+    fail(throttle, "a@example.com", 1)
+    assert throttle.retry_after("a@example.com") == 30.0
