@@ -3,11 +3,15 @@
 PostgreSQL and MariaDB tests run when the servers answer; with ``REQUIRE_SERVICES=1`` (CI) an
 unreachable server fails the run instead of skipping.  Override the server URLs with
 ``CRM_TEST_PG_URL`` / ``CRM_TEST_MYSQL_URL``.
+
+Each test run works in databases of its own on those servers: the first server test creates
+``crm_test_<pid>_<random>`` beside the configured one (whose only use is to connect), and the
+end of the run drops it, so two runs at once (two developers, CI beside a local run) never
+drop each other's tables.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -18,28 +22,24 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-PG_URL = os.environ.get("CRM_TEST_PG_URL", "postgresql+psycopg://postgres@localhost/test")
-MYSQL_URL = os.environ.get("CRM_TEST_MYSQL_URL", "mysql+pymysql://root@localhost/test")
-REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+from tests.server_databases import (
+    MYSQL_URL,
+    PG_URL,
+    REQUIRE_SERVICES,
+    RUN_DATABASE,
+    drop_run_databases,
+    server_url_or_skip,
+)
+
+__all__ = ["MYSQL_URL", "PG_URL", "REQUIRE_SERVICES", "RUN_DATABASE", "server_url_or_skip"]
 
 #: Dialects every query test runs on; the last two need servers.
 DIALECTS = ("duckdb", "sqlite", "postgresql", "mysql")
 
 
-def server_url_or_skip(dialect: str) -> str:
-    """The server URL for ``dialect`` if it answers, else skip (or fail under REQUIRE_SERVICES)."""
-    url = PG_URL if dialect == "postgresql" else MYSQL_URL
-    try:
-        engine = sa.create_engine(url)
-        with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-        engine.dispose()
-    except Exception as exc:
-        message = f"{dialect} server not reachable at {url}: {exc.__class__.__name__}: {exc}"
-        if REQUIRE_SERVICES:
-            pytest.fail(message + " (REQUIRE_SERVICES=1)")
-        pytest.skip(message)
-    return url
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Drop the run's own server databases."""
+    drop_run_databases()
 
 
 def url_for(dialect: str, folder: Path) -> str:
@@ -57,8 +57,8 @@ def fresh_engine(
 ) -> Iterator[sa.Engine]:
     """An engine on an empty database of ``dialect`` (a new file in ``folder`` when embedded).
 
-    The tables of ``metadata`` (default: the CRM schema) are dropped before and after, which
-    wipes the shared server databases; the engine is disposed of afterwards.
+    The tables of ``metadata`` (default: the CRM schema) are dropped before and after (on a
+    server: in this run's own database); the engine is disposed of afterwards.
     """
     from crm_data.schema import Base
 

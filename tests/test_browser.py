@@ -191,7 +191,7 @@ def test_data_page_in_chromium(
         page.close()
         home = open_page(browser, sync_api, f"{app.base}/")  # the root lands on the first page
         sync_api.expect(home).to_have_url(f"{app.base}/overview")
-        sync_api.expect(home.get_by_role("heading", name="Overview")).to_be_visible()
+        sync_api.expect(home.get_by_role("heading", name="Overview", exact=True)).to_be_visible()
         home.close()
     finally:
         app.stop()
@@ -328,7 +328,7 @@ def test_oidc_login_and_a_tampered_link(
         screenshot_without_exception(page, "overview-tampered-link.png")
         page.goto(f"{app.base}/data")  # not registered for a rep: lands on the overview
         wait_for_app_run(page, sync_api)
-        expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+        expect(page.get_by_role("heading", name="Overview", exact=True)).to_be_visible()
         page.close()
 
 
@@ -348,7 +348,7 @@ def test_oidc_login_reopens_the_shared_link(
     with oidc_app(seeded_url, tmp_path, rep, email) as (app, idp):
         page = open_page(browser, sync_api, f"{app.base}{link}")
         page.get_by_role("button", name="Log in").click()
-        expect(page.get_by_role("heading", name="Funnel")).to_be_visible(timeout=60_000)
+        expect(page.get_by_role("heading", name="Funnel", exact=True)).to_be_visible(timeout=60_000)
         wait_for_app_run(page, sync_api)
         assert idp.logins == 1
         landed = urlsplit(page.url)  # page, period and variant kept
@@ -364,7 +364,7 @@ def test_oidc_login_reopens_the_shared_link(
         # a later visit to the root lands on the Overview: the link is used once
         page.goto(f"{app.base}/")
         wait_for_app_run(page, sync_api)
-        expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+        expect(page.get_by_role("heading", name="Overview", exact=True)).to_be_visible()
         page.close()
 
 

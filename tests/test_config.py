@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from crm_data.errors import (
     driver_message,
 )
 from tests.conftest import hold_duckdb_lock, url_for
+from tests.server_databases import MYSQL_URL, PG_URL, RUN_DATABASE
 
 
 def _secrets(tmp_path: Path, url: str) -> Path:
@@ -107,6 +109,22 @@ def test_locked_duckdb_file_is_reported_as_locked(tmp_path: Path) -> None:
         with pytest.raises(DatabaseLocked) as info:
             check_connection(engine)
     assert "Another process" in info.value.hint
+
+
+@pytest.mark.parametrize("server", ["postgresql", "mysql"])
+def test_server_tests_run_in_a_database_of_their_own(server: str, tmp_path: Path) -> None:
+    """Two test runs at once must not drop each other's tables: each run works in its own,
+    existing database, never in the configured shared one."""
+    url = sa.make_url(url_for(server, tmp_path))
+    shared = sa.make_url(PG_URL if server == "postgresql" else MYSQL_URL)
+    assert url.database == RUN_DATABASE != shared.database
+    assert RUN_DATABASE.startswith(f"crm_test_{os.getpid()}_")
+    assert url_for(server, tmp_path) == url.render_as_string(hide_password=False)  # one per run
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:  # it exists and is the one connected to
+        current = "SELECT current_database()" if server == "postgresql" else "SELECT DATABASE()"
+        assert conn.execute(sa.text(current)).scalar() == RUN_DATABASE
+    engine.dispose()
 
 
 def test_server_version(dialect: str, tmp_path: Path) -> None:
