@@ -237,10 +237,46 @@ def check_work_ends_with_deal(engine: sa.Engine) -> None:
     assert (acts["status"] == "cancelled").any()
 
 
+def check_leavers_hand_over(engine: sa.Engine) -> None:
+    """A leaver's deals still open on the leaving date belong to the successor (issue #13 item 5).
+
+    No deal closes after its owner left, no deal open at a month start is owned by someone who
+    had left by then, and every stage change from the creator's leaving date on is by the deal's
+    owner (the successor).
+    """
+    deals = read(
+        engine,
+        "SELECT d.id, d.created_at, d.closed_at, e.left_at FROM deals d "
+        "JOIN employees e ON e.id = d.owner_id",
+    )
+    gone = deals["left_at"].notna()
+    assert not (gone & deals["closed_at"].isna()).any()  # open deals: owner still employed
+    assert (deals.loc[gone, "closed_at"] < deals.loc[gone, "left_at"]).all()
+    for day in pd.date_range(START_TS, END_TS, freq="MS"):
+        open_then = (deals["created_at"] < day) & ~(deals["closed_at"] < day)
+        assert not (open_then & (deals["left_at"] <= day)).any(), day
+    changes = read(
+        engine,
+        "SELECT h.deal_id, h.entered_at, h.changed_by, d.owner_id, c.left_at AS creator_left_at "
+        "FROM deal_stage_history h JOIN deals d ON d.id = h.deal_id "
+        "JOIN deal_stage_history f ON f.deal_id = d.id AND f.entered_at = d.created_at "
+        "JOIN employees c ON c.id = f.changed_by",
+    )
+    after = changes["entered_at"] >= changes["creator_left_at"]
+    if read(engine, "SELECT count(left_at) AS n FROM employees")["n"][0]:
+        assert after.any()  # some deals did change hands (a seed may lose nobody)
+    assert (changes.loc[after, "changed_by"] == changes.loc[after, "owner_id"]).all()
+
+
 def test_work_by_employed_and_before_close(seeded) -> None:
     engine, _ = seeded
     check_work_by_employed(engine)
     check_work_ends_with_deal(engine)
+    check_leavers_hand_over(engine)
+
+
+def test_leavers_hand_over_at_s(small) -> None:
+    check_leavers_hand_over(small[0])
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 11])
@@ -250,6 +286,7 @@ def test_history_bounds_across_seeds(seed: int, tmp_path: Path) -> None:
     check_nothing_after_end(engine)
     check_work_by_employed(engine)
     check_work_ends_with_deal(engine)
+    check_leavers_hand_over(engine)
     engine.dispose()
 
 

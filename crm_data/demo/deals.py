@@ -9,9 +9,10 @@ near the end (and a few stalled ones) open.
 
 A deal is created by a rep of the account's team employed then (the account owner when
 possible); that rep's planted skill and activity level shape it (``deal_owner``, and the per-rep
-truths).  When the owner leaves before the deal ends a colleague employed then takes over
-(``deal_successor``, who also records the later stage changes); open deals are owned, in the
-table, by a rep still employed at the end.
+truths).  When the creator leaves before the deal ends, the deal goes on the leaving day to a
+colleague employed from then to its close (``deal_successor``, the creator otherwise): the
+successor is the deal's ``owner_id`` and records the later stage changes, so no deal is owned
+by someone who had left while it was still open.
 """
 
 from __future__ import annotations
@@ -187,19 +188,16 @@ def make_deals(w: World) -> None:
         (row_stage < 2) & (rows_s < N_SLOTS - 1), first_amount[rows_d], amount[rows_d]
     )
     amount_now = np.where((final_stage < 2), first_amount, amount)
-    # an owner who leaves before the deal ends hands it to a rep of the team employed then;
-    # open deals end up with someone still employed at the end
+    # an owner who leaves before the deal ends hands it, on the leaving day, to a rep of the
+    # team employed from then to the deal's close (open deals: to the end); the successor owns
+    # the deal from then on and records its later stage changes
     owner_left = w["rep_left"][owner]
-    leaves = owner_left < np.where(closed, closed_at, horizon)
+    ends = np.where(closed, closed_at, horizon)
+    leaves = owner_left < ends
     successor = owner.copy()
-    successor[leaves] = pick_rep(w, team[leaves], owner_left[leaves])
-    is_open = status == 0
-    successor[is_open] = pick_rep(
-        w, team[is_open], clock.clip(np.full(is_open.sum(), horizon)), preferred=successor[is_open]
-    )
+    successor[leaves] = pick_rep(w, team[leaves], owner_left[leaves], until=ends[leaves])
     row_t = entered[rows_d, rows_s]
     row_rep = np.where(active(w, owner[rows_d], row_t), owner[rows_d], successor[rows_d])
-    row_rep = pick_rep(w, team[rows_d], row_t, preferred=row_rep)
     # lost reasons depend on the last open stage
     cum = np.cumsum(LOST_BY_STAGE, axis=1)
     reason = (rng.random(n)[:, None] > cum[kmax]).sum(1)
@@ -215,7 +213,7 @@ def make_deals(w: World) -> None:
         {
             "id": np.arange(1, n + 1),
             "account_id": acc + 1,
-            "owner_id": w["rep_id"][np.where(is_open, successor, owner)],
+            "owner_id": w["rep_id"][successor],
             "title": join(np.array(line_names, dtype=object)[line], " for ", acc_names[acc]),
             "product_line": cat(line, line_names),
             "amount": amount_now,

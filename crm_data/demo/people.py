@@ -123,18 +123,28 @@ def make_people(w: World) -> None:
     ]
 
 
-def active(w: World, rep: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Whether each rep (index) is employed at time ``t``: hired by then and not yet left."""
-    return (w["rep_hired"][rep] <= t) & (w["rep_left"][rep] > t)
+def active(w: World, rep: np.ndarray, t: np.ndarray, until: np.ndarray | None = None) -> np.ndarray:
+    """Whether each rep (index) is employed at time ``t``: hired by then and not yet left.
+
+    With ``until`` (at or after ``t``), employed over all of ``[t, until]``: hired by ``t`` and
+    not left by ``until``.
+    """
+    return (w["rep_hired"][rep] <= t) & (w["rep_left"][rep] > (t if until is None else until))
 
 
 def pick_rep(
-    w: World, team: np.ndarray, t: np.ndarray, preferred: np.ndarray | None = None
+    w: World,
+    team: np.ndarray,
+    t: np.ndarray,
+    preferred: np.ndarray | None = None,
+    until: np.ndarray | None = None,
 ) -> np.ndarray:
-    """A rep index of each ``team`` employed at time ``t``.
+    """A rep index of each ``team`` employed at time ``t`` (with ``until``: up to ``until``).
 
     ``preferred`` reps (indexes) are kept where they are employed at ``t``; the others (all,
     without ``preferred``) get a rep drawn uniformly among those of the team employed at ``t``.
+    ``until`` (times at or after ``t``) asks for a rep employed over all of ``[t, until]``, e.g.
+    one who takes a deal over and keeps it to its close.
 
     Raises
     ------
@@ -145,22 +155,23 @@ def pick_rep(
     rng = w.rng
     team = np.asarray(team)
     t = np.broadcast_to(np.asarray(t, dtype=float), team.shape)
+    end = t if until is None else np.broadcast_to(np.asarray(until, dtype=float), team.shape)
     start, count = w["team_rep_start"][team], w["team_rep_count"][team]
     if preferred is None:
         out = start + (rng.random(len(team)) * count).astype(int)
     else:
         out = np.array(preferred, dtype=int, copy=True)
-    todo = np.flatnonzero(~active(w, out, t))
+    todo = np.flatnonzero(~active(w, out, t, end))
     # rejection sampling settles almost everything; the exact draw below takes the rest
     for _ in range(8):
         if not todo.size:
             return out
         out[todo] = start[todo] + (rng.random(len(todo)) * count[todo]).astype(int)
-        todo = todo[~active(w, out[todo], t[todo])]
+        todo = todo[~active(w, out[todo], t[todo], end[todo])]
     if todo.size:
         slots = np.arange(count.max())
         cand = start[todo, None] + np.minimum(slots, count[todo, None] - 1)
-        ok = (slots < count[todo, None]) & active(w, cand, t[todo, None])
+        ok = (slots < count[todo, None]) & active(w, cand, t[todo, None], end[todo, None])
         n_ok = ok.sum(1)
         assert (n_ok > 0).all(), "a team has no rep employed at some time"
         k = (rng.random(len(todo)) * n_ok).astype(int)
