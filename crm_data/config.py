@@ -4,8 +4,12 @@ The URL is resolved, first match wins, from:
 
 1. an explicit ``url`` argument (the CLI's ``--url``);
 2. the ``CRM_DATABASE_URL`` environment variable;
-3. ``url`` under ``[connections.crm]`` in ``.streamlit/secrets.toml`` of the working directory;
-4. the embedded default ``duckdb:///data/crm.duckdb``.
+3. ``url`` under ``[connections.crm]`` in ``.streamlit/secrets.toml`` of the working directory,
+   else of the project folder;
+4. the embedded default, ``data/crm.duckdb`` in the project folder.
+
+The defaults are anchored at the project folder, not the working directory, so a notebook
+started in ``notebooks/`` opens the same database as the app started in the project folder.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from crm_data.errors import (
 __all__ = [
     "DEFAULT_URL",
     "ENV_VAR",
+    "PROJECT_ROOT",
     "resolve_url",
     "embedded_path",
     "mask_url",
@@ -36,9 +41,17 @@ __all__ = [
     "server_version",
 ]
 
-DEFAULT_URL = "duckdb:///data/crm.duckdb"
+#: The folder holding ``app.py``, ``crm_data/`` and ``data/``.
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+#: The embedded default database: ``data/crm.duckdb`` in the project folder.
+DEFAULT_URL = f"duckdb:///{PROJECT_ROOT / 'data' / 'crm.duckdb'}"
 ENV_VAR = "CRM_DATABASE_URL"
-SECRETS_FILE = Path(".streamlit") / "secrets.toml"
+#: Where a URL may be configured, first found wins: the working directory's secrets file
+#: (Streamlit's own place), then the project folder's.
+SECRETS_FILES = (
+    Path(".streamlit") / "secrets.toml",
+    PROJECT_ROOT / ".streamlit" / "secrets.toml",
+)
 
 
 def resolve_url(url: str | None = None, secrets_file: Path | None = None) -> str:
@@ -49,7 +62,7 @@ def resolve_url(url: str | None = None, secrets_file: Path | None = None) -> str
     url : str, optional
         An explicit URL; wins over everything else.
     secrets_file : Path, optional
-        Secrets file to read instead of ``.streamlit/secrets.toml``.
+        Secrets file to read instead of :data:`SECRETS_FILES`.
 
     Raises
     ------
@@ -61,7 +74,7 @@ def resolve_url(url: str | None = None, secrets_file: Path | None = None) -> str
     env = os.environ.get(ENV_VAR, "").strip()
     if env:
         return env
-    path = secrets_file or SECRETS_FILE
+    path = secrets_file or next((f for f in SECRETS_FILES if f.is_file()), SECRETS_FILES[0])
     if path.is_file():
         try:
             with path.open("rb") as fh:
