@@ -20,6 +20,8 @@ MODULES = sorted(
         "reports.names",
         "crm_data.filters",
         "crm_data.throttle",
+        "crm_data.reader",
+        "reports.period_filters",
     ]
 )
 

@@ -8,7 +8,6 @@ switches (``persist_state="session"``), also through pages that show no filters.
 
 from __future__ import annotations
 
-import os
 from datetime import date
 
 import streamlit as st
@@ -18,6 +17,7 @@ from analytics.periods import COMPARISONS, PRESETS, Period
 from crm_data.filters import Filters, Scope
 from crm_data.queries.people import FilterOptions, filter_options
 from reports.names import names_by_id
+from reports.period_filters import reference_date
 from ui.format import escape_markdown
 from ui.url_filters import (
     DEFAULT_PRESET,
@@ -29,22 +29,13 @@ from ui.url_filters import (
     to_query,
 )
 
-__all__ = ["TODAY_ENV", "filter_bar", "reference_date", "reset_filters"]
-
-#: Environment variable pinning "today" (ISO date) for demos and tests.
-TODAY_ENV = "CRM_TODAY"
+__all__ = ["filter_bar", "reference_date", "reset_filters"]
 
 _SEEDED = "_flt_seeded"
 _NOTICES = "_flt_notices"
 _LINKED = "_flt_linked"  # the selection the link's notices are about
 _KEYS = ("flt_period", "flt_range", "flt_compare", "flt_team", "flt_rep", "flt_region",
          "flt_line", "flt_pipeline")  # fmt: skip
-
-
-def reference_date() -> date:
-    """The "today" of the period presets: ``CRM_TODAY`` if set, else the clock."""
-    pinned = os.environ.get(TODAY_ENV, "").strip()
-    return date.fromisoformat(pinned) if pinned else date.today()
 
 
 @st.cache_data(ttl="15m", max_entries=64, show_spinner=False)

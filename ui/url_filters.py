@@ -20,8 +20,9 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from analytics.periods import COMPARISONS, PRESETS, Period, comparison_period, resolve_period
+from analytics.periods import COMPARISONS, PRESETS, Period
 from crm_data.filters import Filters
+from reports.period_filters import DEFAULT_PRESET, dashboard_filters
 
 __all__ = [
     "DEFAULT_PRESET",
@@ -32,8 +33,6 @@ __all__ = [
     "parse_query",
     "to_query",
 ]
-
-DEFAULT_PRESET = "last_12_months"
 
 #: Every query parameter this module owns (others, e.g. a selected deal, are left alone).
 FILTER_PARAMS: tuple[str, ...] = (
@@ -202,22 +201,21 @@ def to_query(selection: Selection) -> dict[str, list[str]]:
 
 
 def build_filters(selection: Selection, today: date) -> tuple[Filters, Period]:
-    """The :class:`Filters` every query receives, and the resolved period (for labels).
+    """The :class:`Filters` every query receives, and the resolved period (for labels):
+    :func:`reports.period_filters.dashboard_filters` of the selection, as notebooks get them.
 
     ``as_of`` is the period's exclusive end; the comparison period follows
     ``selection.compare`` (:func:`analytics.periods.comparison_period`).
     """
-    period = resolve_period(selection.preset, today, selection.start, selection.end)
-    compare_start, compare_end = comparison_period(period, selection.compare)
-    filters = Filters(
-        period.start,
-        period.end,
-        compare_start=compare_start,
-        compare_end=compare_end,
+    return dashboard_filters(
+        selection.preset,
+        compare=selection.compare,
+        today=today,
+        start=selection.start,
+        end=selection.end,
         teams=selection.teams,
         reps=selection.reps,
         regions=selection.regions,
         product_lines=selection.product_lines,
         pipeline=selection.pipeline,
     )
-    return filters, period
