@@ -54,6 +54,7 @@ __all__ = [
     "FLOW_KINDS",
     "NO_REASON",
     "WON_STEP",
+    "cohort_won",
     "lost_reasons",
     "reached",
     "regression_rate",
@@ -263,6 +264,44 @@ def regression_rate(facts: pd.DataFrame, *, by: str | Sequence[str] | None = Non
     )
     out = keys.assign(deals=total, regressed=backward, regression_rate=safe_rates(backward, total))
     return out.astype({"deals": "int64", "regressed": "int64", "regression_rate": "float64"})
+
+
+def cohort_won(facts: pd.DataFrame, *, by: str | Sequence[str] | None = None) -> pd.DataFrame:
+    """Share of the cohort won by ``as_of`` (METRICS.md "Cohort basis"; the "Cohort won so far"
+    card), the same whichever funnel is shown.
+
+    Every deal won by ``as_of`` counts, also one that skipped a stage or was won at creation:
+    the strict funnel's Won step (:func:`reached` with ``strict=True``) counts only the won
+    deals that went through every stage in order, a narrower number.
+
+    Parameters
+    ----------
+    facts : DataFrame
+        ``funnel_facts`` or per-deal facts: ``status`` (open/won/lost at ``as_of``),
+        ``deals`` (optional) and the ``by`` columns.
+    by : str or sequence of str, optional
+        Group columns.
+
+    Returns
+    -------
+    DataFrame
+        ``[by…]``, ``deals`` int (the cohort), ``won`` int, ``won_share`` float (won / deals,
+        NaN without deals).
+
+    Examples
+    --------
+    >>> facts = pd.DataFrame({"status": ["won", "open", "lost", "won"], "deals": [2, 3, 4, 1]})
+    >>> cohort_won(facts).to_dict("records")
+    [{'deals': 10, 'won': 3, 'won_share': 0.3}]
+    """
+    by_cols = by_columns(facts, by, reserved=["deals", "won", "won_share"])
+    status = status_values(facts, "status", ("open", "won", "lost"))
+    deals = count_column(facts, "deals").astype("float64")
+    codes, keys = group_codes(facts, by_cols)
+    total = as_counts(tally(codes, deals, len(keys)))
+    won = as_counts(tally(codes, np.where(status == "won", deals, 0.0), len(keys)))
+    out = keys.assign(deals=total, won=won, won_share=safe_rates(won, total))
+    return out.astype({"deals": "int64", "won": "int64", "won_share": "float64"})
 
 
 # --- closed deals: win rates, sales cycle ---------------------------------------------------

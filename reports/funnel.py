@@ -15,9 +15,9 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from analytics.deltas import ratio
 from analytics.funnel import (
     NO_REASON,
+    cohort_won,
     lost_reasons,
     reached,
     regression_rate,
@@ -198,11 +198,10 @@ def _period(bind: Bind, filters: Filters, scope: Scope, strict: bool) -> PeriodF
 def _values(period: PeriodFunnel, funnel: pd.DataFrame, stuck: int) -> dict[str, float]:
     """The KPI values of one period, by metric key (plus the sample sizes behind them)."""
     rates, cycle = win_rates(period.closed), sales_cycle(period.closed)
-    cohort = first_value(funnel, "cohort", 0.0)
-    won_step = first_value(funnel.tail(1), "reached", 0.0)
     return {
-        "new_deals": cohort,
-        "cohort_win_rate": ratio(won_step, cohort),
+        "new_deals": first_value(funnel, "cohort", 0.0),
+        # every won deal of the cohort, in either funnel (not the strict funnel's Won step)
+        "cohort_win_rate": first_value(cohort_won(period.facts), "won_share"),
         "win_rate": first_value(rates, "win_rate"),
         "value_win_rate": first_value(rates, "value_win_rate"),
         "sales_cycle": first_value(cycle, "median_days"),

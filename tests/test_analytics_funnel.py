@@ -20,6 +20,7 @@ from analytics.funnel import (
     BEFORE_STAGES,
     NO_REASON,
     WON_STEP,
+    cohort_won,
     lost_reasons,
     reached,
     regression_rate,
@@ -200,6 +201,20 @@ def test_reached_strict_by_hand() -> None:
     assert same(funnel["next_conversion"], [4 / 6, 2 / 4, 1 / 2, 1.0, NAN])
     assert same(funnel["cumulative_conversion"], [1.0, 4 / 6, 2 / 6, 1 / 6, 1 / 6])
     assert funnel["cohort"].tolist() == [9] * 5
+
+
+def test_cohort_won_counts_every_won_deal_in_either_funnel() -> None:
+    # won: D1, D2 (skipped Qualified) and D7 (won at creation) = 3 of 9, whereas the strict
+    # funnel's Won step counts D1 only (the only one through every stage in order)
+    assert reached(PER_DEAL, STAGES, strict=True)["reached"].iloc[-1] == 1
+    assert cohort_won(PER_DEAL).to_dict("records") == [{"deals": 9, "won": 3, "won_share": 3 / 9}]
+    by_group = cohort_won(aggregate(PER_DEAL, FACT_KEYS), by="group")
+    # A = D1 D2 D5 D7 D8: won D1 D2 D7; B = D3 D4 D6 D9: none won
+    assert by_group.to_dict("records") == [
+        {"group": "A", "deals": 5, "won": 3, "won_share": 3 / 5},
+        {"group": "B", "deals": 4, "won": 0, "won_share": 0.0},
+    ]
+    assert cohort_won(PER_DEAL.iloc[:0]).empty
 
 
 def test_reached_by_group_with_zero_denominators() -> None:

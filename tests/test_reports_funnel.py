@@ -99,6 +99,21 @@ def test_cohort_and_win_rate_against_plain_sql(engine: sa.Engine, report, naive:
     assert v.per_day == pytest.approx(expected)
 
 
+def test_cohort_won_so_far_is_the_same_in_the_strict_funnel(engine: sa.Engine, report) -> None:
+    # METRICS.md "Cohort basis": the share of the period's new deals won by its end, in either
+    # funnel; the strict funnel's Won step (won through every stage in order) is fewer deals
+    strict = funnel_report(engine, FILTERS, Scope.everyone(), strict=True)
+    cohort = "created_at >= :s AND created_at < :e"
+    for filters, which in ((FILTERS, "value"), (FILTERS.comparison(), "previous")):
+        params = {"s": filters.start, "e": filters.end}
+        created = sql(engine, f"SELECT count(*) FROM deals WHERE {cohort}", **params)
+        won = sql(engine, f"SELECT count(*) FROM deals WHERE {cohort} AND status = 'won' "
+                          "AND closed_at < :e", **params)  # fmt: skip
+        for mode in (report, strict):
+            assert getattr(mode.kpi("cohort_win_rate"), which) == pytest.approx(won / created)
+    assert strict.funnel["reached"].iloc[-1] < report.funnel["reached"].iloc[-1]
+
+
 def test_time_in_stage_matches_kaplan_meier_on_exact_durations(report, naive: dict) -> None:
     mine = report.time_in_stage.set_index("stage")
     theirs = naive["time_in_stage"].set_index("stage")
