@@ -47,11 +47,13 @@ from analytics.periods import quarter_start, working_days
 from analytics.survival import km_summary
 
 __all__ = [
+    "ACTIVITY_ROLES",
     "DISCIPLINE_DAYS",
     "UNIT_FREQUENCIES",
     "active_conversations",
     "active_conversations_by",
     "activities_per_working_day",
+    "activity_staff",
     "data_discipline",
     "followup_compliance",
     "lead_response",
@@ -62,6 +64,10 @@ __all__ = [
     "rep_working_days",
     "working_days",
 ]
+
+#: Roles whose working days count in activities per working day even without an activity
+#: (see :func:`activity_staff`).
+ACTIVITY_ROLES = frozenset({"rep"})
 
 #: METRICS.md "Data discipline": a deal counts as touched with a change in this many days.
 DISCIPLINE_DAYS = 30
@@ -207,6 +213,42 @@ def rep_working_days(
     hi = np.where(np.isnat(left), hi, np.minimum(hi, left))
     counts = np.busday_count(lo, np.maximum(hi, lo), holidays=_holidays(holidays))
     return rows.assign(working_days=counts.astype("int64"))
+
+
+def activity_staff(working: pd.DataFrame, activities: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``working`` whose employees count in activities per working day.
+
+    Every rep employed in the period counts (a rep who logged nothing lowers the rate, shown
+    with 0), and anyone else who logged at least one activity in it (a head, typically).  The
+    working days of service agents, analysts and executives who log no activity are left out:
+    with them, a company-wide rate would divide the sales staff's activities by days nobody
+    could have filled with them.
+
+    Parameters
+    ----------
+    working : DataFrame
+        :func:`rep_working_days` with ``employee_id``, ``role`` and ``working_days``.
+    activities : DataFrame
+        ``employee_id`` and ``activities`` (done activities in the period).
+
+    Returns
+    -------
+    DataFrame
+        The kept rows of ``working``, in its order.
+
+    Examples
+    --------
+    >>> work = pd.DataFrame({"employee_id": [1, 2, 3, 4], "working_days": [23, 23, 23, 23],
+    ...                      "role": ["rep", "rep", "head", "service"]})
+    >>> acts = pd.DataFrame({"employee_id": [1, 3], "activities": [40, 6]})
+    >>> activity_staff(work, acts)["employee_id"].tolist()
+    [1, 2, 3]
+    """
+    require_columns(working, ["employee_id", "role"], "working")
+    require_columns(activities, ["employee_id", "activities"], "activities")
+    logged = activities.loc[count_column(activities, "activities") > 0, "employee_id"]
+    keep = working["role"].isin(ACTIVITY_ROLES) | working["employee_id"].isin(logged.dropna())
+    return working[keep.to_numpy(bool)]
 
 
 def activities_per_working_day(

@@ -18,6 +18,7 @@ import pandas as pd
 from analytics.activity_kpis import (
     active_conversations,
     activities_per_working_day,
+    activity_staff,
     data_discipline,
     followup_compliance,
     lead_response,
@@ -109,9 +110,10 @@ def _period_calls(filters: Filters, scope: Scope, *, detail: bool) -> dict[str, 
     """The queries of one period (the customer snapshots aside: ``customer_contacts_at``).
 
     ``detail=False`` (the comparison period) reads activities as weekly totals only: its cards
-    and its weekly trend need no split by employee and type.
+    and its weekly trend need no split by employee and type; who logged activities (whose
+    working days count per working day) comes from per-employee totals of the period.
     """
-    return {
+    calls: dict[str, Call] = {
         "candidates": lambda b: stuck_deal_candidates(b, filters, scope),
         "followups": lambda b: followup_stats(b, filters, scope),
         "activities": lambda b: activities_by_rep_type_period(
@@ -121,6 +123,11 @@ def _period_calls(filters: Filters, scope: Scope, *, detail: bool) -> dict[str, 
         "new_line": lambda b: new_line_clients(b, filters, scope),
         "employment": lambda b: employment_spans(b, filters, scope),
     }
+    if not detail:
+        calls["logged"] = lambda b: activities_by_rep_type_period(
+            b, filters, scope, unit="year", detail=True
+        )
+    return calls
 
 
 def _period_work(bind: Bind, filters: Filters, scope: Scope, *, detail: bool) -> PeriodWork:
@@ -134,7 +141,10 @@ def _period_work(bind: Bind, filters: Filters, scope: Scope, *, detail: bool) ->
     read = {key: call(bind) for key, call in _period_calls(filters, scope, detail=detail).items()}
     as_of = filters.as_of_ts
     activities, stats, candidates = read["activities"], read["followups"], read["candidates"]
-    working = rep_working_days(read["employment"], filters.start, filters.end)
+    working = activity_staff(
+        rep_working_days(read["employment"], filters.start, filters.end),
+        activities if detail else read["logged"],
+    )
     total = activities_per_working_day(activities, working, by=None)
     compliance = followup_compliance(stats, by=None)
     response = lead_response(read["response"], by=None)
@@ -218,9 +228,11 @@ class ActivityReport:
     kpis : tuple of Kpi
         The cards, with the comparison period's values.
     per_rep : DataFrame
-        Per employee with activities or open deals: activities, working days, per working day,
-        follow-up compliance (with the judged count), overdue, open deals and next-step
-        coverage; ``name`` added.
+        Per employee whose activities count per working day
+        (:func:`analytics.activity_kpis.activity_staff`: every rep, anyone else who logged an
+        activity; the card is its total activities over its total working days) or who owns
+        open deals: activities, working days, per working day, follow-up compliance (with the
+        judged count), overdue, open deals and next-step coverage; ``name`` added.
     heatmap : DataFrame
         Done activities per employee, type and week (``activities_by_rep_type_period``), with
         ``name``.
@@ -342,8 +354,10 @@ def activity_report(bind: Bind, filters: Filters, scope: Scope) -> ActivityRepor
     }
     clients, previous_clients = (_period_clients(f, contacts) for f in (filters, previous))
     names = names_by_id(page["people"], "employee_id")  # one row per rep in the heatmap
-    busy = (now.per_rep["activities"].fillna(0) > 0) | (now.per_rep["open_deals"].fillna(0) > 0)
-    per_rep = now.per_rep[busy].assign(name=now.per_rep["employee_id"].map(names))
+    # the employees the activities per working day count (so the card is the table's total),
+    # and owners of open deals
+    listed = now.per_rep["working_days"].notna() | (now.per_rep["open_deals"].fillna(0) > 0)
+    per_rep = now.per_rep[listed].assign(name=now.per_rep["employee_id"].map(names))
     heatmap = now.activities.assign(name=now.activities["employee_id"].map(names))
     currency, _ = cast(tuple[str | None, bool], read[("currency", "main")])
     return ActivityReport(

@@ -58,6 +58,7 @@ from analytics.activity_kpis import (
     active_conversations,
     active_conversations_by,
     activities_per_working_day,
+    activity_staff,
     data_discipline,
     followup_compliance,
     lead_response,
@@ -505,6 +506,31 @@ def test_activities_per_working_day(crm: sa.Engine) -> None:
     assert rep13["per_working_day"].isna().tolist() == [True, False, False]  # no days in Jan
     total = activities_per_working_day(activities, work, by=None)
     assert total[["activities", "working_days"]].iloc[0].tolist() == [16, 336]
+
+
+def test_company_rate_counts_the_days_of_the_employees_whose_activities_count() -> None:
+    # Q1 2024: 65 working days; rep 6 hired on Thursday 15 February: 32
+    staff = pd.DataFrame({
+        "employee_id": [1, 2, 3, 4, 5, 6, 7],
+        "role": ["rep", "head", "head", "service", "exec", "rep", "analyst"],
+        "hired_at": pd.to_datetime(["2020-01-01"] * 5 + ["2024-02-15", "2020-01-01"]),
+        "left_at": pd.to_datetime([None] * 7),
+    })  # fmt: skip
+    activities = pd.DataFrame({"employee_id": pd.array([1, 2, 1], dtype="Int64"),
+                               "type": ["call", "call", "email"], "activities": [40, 6, 13]})
+    work = rep_working_days(staff, Q1.start, Q1.end)
+    counted = activity_staff(work, activities)
+    # reps 1 and 6 (6 logged nothing yet: counts with 0), head 2 (logged 6); not head 3,
+    # service 4, exec 5 or analyst 7, who logged nothing
+    assert counted["employee_id"].tolist() == [1, 2, 6]
+    zero = pd.DataFrame({"employee_id": [4], "activities": [0]})  # no activity, no count
+    assert activity_staff(work, zero)["employee_id"].tolist() == [1, 6]
+    total = activities_per_working_day(activities, counted, by=None)
+    assert total[["activities", "working_days"]].iloc[0].tolist() == [59, 65 + 65 + 32]
+    assert total["per_working_day"].iloc[0] == pytest.approx(59 / 162)  # not 59 / 357
+    per_rep = activities_per_working_day(activities, counted, by="employee_id")
+    assert per_rep["per_working_day"].tolist() == pytest.approx([53 / 65, 6 / 65, 0.0])
+    assert per_rep["activities"].sum() / per_rep["working_days"].sum() == pytest.approx(59 / 162)
 
 
 # ---- planted truth ----------------------------------------------------------------------------
