@@ -44,7 +44,9 @@ with left:
         default="hwm", key="funnel_variant", required=True,
         help="High-water mark: the deal got at least that far (skipped stages count as passed, "
              "a won deal passed every stage). Strict: the deal entered every earlier stage, in "
-             "order; a deal that skipped a stage drops out from there.",
+             "the order of its first entries; it drops out at the first stage it skipped or "
+             "first entered before the one below: 1 → 3 → 2 → 3 counts at stages 1 and 2 (it "
+             "first entered 2 after 1, but 3 before 2).",
     )  # fmt: skip
 write_to_url("funnel", variant or "hwm", "hwm")
 strict = variant == "strict"

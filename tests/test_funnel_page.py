@@ -15,7 +15,9 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from crm_data.filters import Filters, Scope
+from crm_data.queries import stage_high_water_marks
 from reports.funnel import STUCK_ROWS, FunnelReport, funnel_report
+from tests.crm_builder import CrmBuilder
 from tests.test_app_shell import TODAY, app_database, metric, run
 from ui.format import format_value
 from ui.url_filters import Selection, build_filters
@@ -148,6 +150,35 @@ def test_strict_variant_from_the_url(s_url: str, filters: Filters) -> None:
     assert not at.exception
     assert reached(at) == high_water.funnel["reached"].tolist()
     assert "funnel" not in at.query_params
+
+
+#: The strict funnel's example, as the README and the page's help text give it.
+STRICT_EXAMPLE = "1 → 3 → 2 → 3 counts at stages 1 and 2"
+
+
+def test_the_strict_example_reads_as_the_query_counts_it(s_url: str, tmp_path: Path) -> None:
+    # METRICS.md "Strict funnel", ordered by first entry: stage 2 was first entered after
+    # stage 1, stage 3 before stage 2, so the deal counts at stages 1 and 2
+    crm = CrmBuilder()
+    crm.team(1)
+    crm.employee(11, team_id=1)
+    crm.account(100, owner_id=11)
+    for stage in (1, 2, 3):
+        crm.stage(stage, stage)
+    crm.deal(1, 11, 100, [(stage, datetime(2024, 1, day), 10.0)
+                          for stage, day in ((1, 2), (3, 3), (2, 4), (3, 5))])  # fmt: skip
+    engine = crm.load(sa.create_engine(f"duckdb:///{tmp_path / 'strict.duckdb'}"))
+    try:
+        facts = stage_high_water_marks(engine, Filters(date(2024, 1, 1), date(2024, 2, 1)),
+                                       Scope.everyone())  # fmt: skip
+    finally:
+        engine.dispose()
+    assert facts["strict_ok_position"].tolist() == [2]
+    assert facts["max_open_position"].tolist() == [3]
+    readme = " ".join((Path(__file__).parents[1] / "README.md").read_text().split())
+    assert STRICT_EXAMPLE in readme
+    help_text = funnel().segmented_control(key="funnel_variant").help
+    assert STRICT_EXAMPLE in " ".join(help_text.split())
 
 
 def test_a_tampered_variant_falls_back_to_the_high_water_mark(s_url: str, filters: Filters) -> None:
