@@ -8,7 +8,7 @@ from datetime import timedelta
 import streamlit as st
 
 from crm_data.queries.grouping import GROUPINGS
-from reports.funnel import funnel_by_group, funnel_report, pipeline_change
+from reports.funnel import COMPARED_GROUPS, funnel_by_group, funnel_report, pipeline_change
 from ui.cache import cached_report
 from ui.deal_panel import deal_panel
 from ui.empty import empty_state
@@ -36,12 +36,12 @@ filters = context.filters
 page_header("Funnel", context, "Conversion, time in stage, stuck and lost deals, pipeline change")
 
 VARIANTS = {"hwm": "High-water mark", "strict": "Strict (every stage in order)"}
-seed_from_url("funnel", "funnel_variant", list(VARIANTS))
+seed_from_url("funnel", "funnel_variant", list(VARIANTS), "hwm")
 left, right = st.columns([2, 3])
 with left:
     variant = st.segmented_control(
         "Count a deal at a stage when", list(VARIANTS), format_func=VARIANTS.get,
-        default="hwm", key="funnel_variant", required=True,
+        key="funnel_variant", required=True,
         help="High-water mark: the deal got at least that far (skipped stages count as passed, "
              "a won deal passed every stage). Strict: the deal entered every earlier stage, in "
              "the order of its first entries; it drops out at the first stage it skipped or "
@@ -125,7 +125,9 @@ with by_column:
         "Split the funnel by", list(DIMENSIONS), format_func=DIMENSIONS.get, key="funnel_by"
     )
 write_to_url("by", dimension, "none")
-if dimension != "none":
+if dimension == "none":
+    write_to_url("group", None, None)  # no split: no picks in the link
+else:
     with st.spinner(f"Splitting by {GROUPINGS[dimension].lower()}…"):
         split = cached_report(funnel_by_group, engine, filters, context.scope, dimension, strict)
     groups = split.groups
@@ -136,11 +138,14 @@ if dimension != "none":
         stored = st.session_state.get(picks_key)
         if stored and not set(stored) & set(groups):
             st.session_state.pop(picks_key)  # the filters removed every pick: back to default
+        seed_from_url("group", picks_key, groups, split.default_groups, many=True)
         with groups_column:
             picked = st.multiselect(
-                GROUPINGS[dimension], groups, default=groups[:2], key=picks_key,
-                help="The two largest are picked first; add or remove any.",
+                GROUPINGS[dimension], groups, key=picks_key,
+                help=f"Up to {COMPARED_GROUPS} are compared at first (the largest); add or "
+                     "remove any. The link keeps your picks.",
             )  # fmt: skip
+        write_to_url("group", picked, split.default_groups)
         if picked:
             st.plotly_chart(group_funnel_figure(split.funnel, picked), key="funnel_group_chart")
             summary = split.summary(picked)

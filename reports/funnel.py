@@ -59,6 +59,7 @@ from reports.stuck import flag_stuck, stuck_list
 from reports.trailing import velocity_closed
 
 __all__ = [
+    "COMPARED_GROUPS",
     "FunnelReport",
     "GroupFunnel",
     "PipelineChange",
@@ -71,6 +72,8 @@ __all__ = [
 
 #: Rows kept of the stuck-deal list (the count covers all).
 STUCK_ROWS = 200
+#: Groups a split funnel compares at first (a team split shows every team).
+COMPARED_GROUPS = 6
 #: The KPI cards, in order (keys of ``reports.catalogue.CATALOGUE``).
 KPI_KEYS = ("new_deals", "cohort_win_rate", "win_rate", "value_win_rate", "sales_cycle",
             "regression_rate", "stuck_deals", "sales_velocity", "pipeline_coverage")  # fmt: skip
@@ -346,6 +349,13 @@ class GroupFunnel:
         """The groups, largest cohort first."""
         sizes = self.funnel.groupby("group")["cohort"].first().sort_values(ascending=False)
         return list(sizes.index)
+
+    @property
+    def default_groups(self) -> list[str]:
+        """The groups compared before the user picks: all of them up to
+        :data:`COMPARED_GROUPS`, else that many of the largest.
+        """
+        return self.groups[:COMPARED_GROUPS]
 
     def summary(self, groups: list[str]) -> pd.DataFrame:
         """Win rates and velocity of ``groups``, one row each, in that order."""

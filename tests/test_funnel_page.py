@@ -4,6 +4,7 @@ a rep and a head, the stuck-deal drill-through, the pipeline waterfall and an em
 
 from __future__ import annotations
 
+import logging
 import shutil
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -12,11 +13,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from streamlit.elements.lib import policies
 from streamlit.testing.v1 import AppTest
 
 from crm_data.filters import Filters, Scope
 from crm_data.queries import stage_high_water_marks
-from reports.funnel import STUCK_ROWS, FunnelReport, funnel_report
+from reports.funnel import COMPARED_GROUPS, STUCK_ROWS, FunnelReport, funnel_report
 from tests.crm_builder import CrmBuilder
 from tests.test_app_shell import TODAY, app_database, metric, run
 from ui.format import format_value
@@ -199,12 +201,14 @@ def test_split_by_team_from_the_url(s_url: str) -> None:
         "GROUP BY t.name ORDER BY n DESC",
         s=START, e=END,
     )  # fmt: skip
-    assert len(cohorts) >= 3 and cohorts[1].n > cohorts[2].n  # no tie for the second place
-    largest = [cohorts[0].name, cohorts[1].name]
-    assert at.multiselect(key="funnel_groups_team").value == largest
+    teams = [row.name for row in cohorts]
+    assert 3 <= len(teams) <= COMPARED_GROUPS and len({row.n for row in cohorts}) == len(teams)
+    # every team is compared (largest first), and the default picks stay out of the link
+    assert at.multiselect(key="funnel_groups_team").value == teams
+    assert "group" not in at.query_params
     rates = table(at, "Team", "Win rate").set_index("Team")
-    assert sorted(rates.index) == sorted(largest)
-    for team in largest:
+    assert rates.index.tolist() == teams
+    for team in teams:
         won, lost = sql(
             s_url,
             "SELECT count(*) FILTER (WHERE d.status = 'won'), "
@@ -215,6 +219,43 @@ def test_split_by_team_from_the_url(s_url: str) -> None:
         )[0]  # fmt: skip
         assert rates.loc[team, "Closed deals"] == won + lost
         assert rates.loc[team, "Win rate"] == pytest.approx(won / (won + lost))
+
+
+def test_split_picks_are_kept_in_the_link(s_url: str) -> None:
+    at = funnel(query={"by": "team"})
+    teams = list(at.multiselect(key="funnel_groups_team").value)
+    picks = [teams[2], teams[0]]
+    at.multiselect(key="funnel_groups_team").set_value(picks).run()
+    assert not at.exception, at.exception
+    assert at.query_params["group"] == picks
+    assert table(at, "Team", "Win rate")["Team"].tolist() == picks
+    # the link opens with the same picks; an unknown name in it is left out
+    shared = funnel(query={"by": "team", "group": [*picks, "No such team"]})
+    assert shared.multiselect(key="funnel_groups_team").value == picks
+    assert table(shared, "Team", "Win rate")["Team"].tolist() == picks
+    # no split, no picks in the link
+    shared.selectbox(key="funnel_by").set_value("none").run()
+    assert "group" not in shared.query_params and "by" not in shared.query_params
+
+
+def test_page_choices_from_a_link_raise_no_widget_warning(
+    s_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Streamlit logs "created with a default value but also had its value set via the Session
+    # State API" (once per process) for a widget given a default and a seeded value
+    monkeypatch.setattr(policies, "_shown_default_value_warning", False)
+    seen: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: seen.append(record.getMessage())  # type: ignore[method-assign]
+    logger = logging.getLogger(policies.__name__)
+    logger.addHandler(handler)
+    try:
+        at = funnel(query={"funnel": "strict", "by": "region", "group": "North"})
+    finally:
+        logger.removeHandler(handler)
+    assert at.segmented_control(key="funnel_variant").value == "strict"
+    assert at.multiselect(key="funnel_groups_region").value == ["North"]
+    assert seen == []
 
 
 def test_a_dimension_not_offered_is_ignored() -> None:
@@ -387,8 +428,8 @@ def test_split_picks_fall_back_when_the_filters_remove_them() -> None:
     at = funnel(query={"by": "rep"})
     picker = at.multiselect(key="funnel_groups_rep")
     picked, options = list(picker.value), list(picker.options)
-    assert len(picked) == 2 and picked == options[:2]
-    other = options[2]  # "Name (#id)": a rep the split did not pick
+    assert picked == options[:COMPARED_GROUPS] and len(options) > COMPARED_GROUPS
+    other = options[COMPARED_GROUPS]  # "Name (#id)": a rep the split did not pick
     rep_id = int(other.rsplit("(#", 1)[1].rstrip(")"))
     at.multiselect(key="flt_rep").set_value([rep_id]).run()
     assert not at.exception, at.exception
