@@ -10,6 +10,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from analytics.deltas import delta
 from crm_data.plans import StoredItem
 from ui.activity_charts import PARTIAL_OPACITY, weekly_activity_figure
 from ui.charts import (
@@ -48,18 +49,25 @@ def test_format_value(value: float | None, unit: str, currency: str | None, text
 
 
 @pytest.mark.parametrize(
-    ("absolute", "relative", "unit", "text"),
+    ("current", "previous", "unit", "text"),
     [
-        (0.031, 0.08, "ratio", "+3.1 pp"),  # rates move in percentage points
-        (-0.1, -0.2, "ratio", "-10.0 pp"),
-        (4200.0, 0.125, "money", "+12.5% (+$4.20k)"),
-        (-3.0, -0.25, "count", "-25.0% (-3)"),
-        (3.0, NAN, "count", "+3"),  # previous value 0: no relative change exists
-        (NAN, NAN, "count", None),  # nothing to compare with
+        (0.45, 0.419, "ratio", "+3.1 pp"),  # rates move in percentage points
+        (0.4, 0.5, "ratio", "-10.0 pp"),
+        (37_800.0, 33_600.0, "money", "+12.5% (+$4.20k)"),
+        (9.0, 12.0, "count", "-25.0% (-3)"),
+        (3.0, 0.0, "count", "+3"),  # previous value 0: no relative change exists
+        (NAN, 5.0, "count", None),  # nothing to compare with
+        # a tiny base: the absolute change only (3 -> 511 is not "+16933.3%")
+        (511.0, 3.0, "count", "+508"),
+        (2.0, 9.0, "count", "-7"),
+        (11.0, 10.0, "count", "+10.0% (+1)"),  # 10 is no longer tiny
+        (5_000.0, 8.0, "money", "+$4.99k"),
+        (4.7, 4.1, "decimal", "+14.6% (+0.6)"),  # rates per day keep their relative change
+        (12.0, 6.0, "days", "+100.0% (+6.0 d)"),
     ],
 )
-def test_format_delta(absolute: float, relative: float, unit: str, text: str | None) -> None:
-    assert format_delta(absolute, relative, unit, "USD") == text  # type: ignore[arg-type]
+def test_format_delta(current: float, previous: float, unit: str, text: str | None) -> None:
+    assert format_delta(delta(current, previous), unit, "USD") == text  # type: ignore[arg-type]
 
 
 FRAME = pd.DataFrame(

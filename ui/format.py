@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import math
 
+from analytics.deltas import Delta
 from reports.kpi import Unit
 
 __all__ = [
     "MISSING",
+    "SMALL_BASE",
     "Unit",
     "currency_symbol",
     "escape_markdown",
@@ -22,6 +24,10 @@ __all__ = [
 
 #: How a missing value is shown.
 MISSING = "—"
+
+#: A count or an amount compared with less than this shows only its absolute change: a
+#: percentage of a handful exaggerates (:func:`format_delta`).
+SMALL_BASE = 10.0
 
 _MARKDOWN_SPECIALS = frozenset("\\`*_{}[]()<>#+-.!|~$:")
 
@@ -89,39 +95,40 @@ def format_value(
     return f"{value:,.0f}"
 
 
-def format_delta(
-    absolute: float | None, relative: float | None, unit: Unit, currency: str | None = None
-) -> str | None:
+def format_delta(change: Delta, unit: Unit, currency: str | None = None) -> str | None:
     """The delta text of a card, or ``None`` when there is nothing to compare with.
 
     Ratios change in percentage points ("+3.1 pp"), multiples in hundredths ("-0.05×"); other
     units show the relative change and the absolute one ("+12.5% (+$4.2k)"), or only the
-    absolute one when the previous value was 0 (no relative change exists).
+    absolute one when no relative change exists (the previous value was 0) or when a count or
+    an amount is compared with less than :data:`SMALL_BASE` (3 → 511 clients reads "+508",
+    not "+16933.3% (+508)").  The sign is an ASCII hyphen: ``st.metric`` reads it to pick the
+    arrow and the colour.
 
     Examples
     --------
-    >>> format_delta(0.031, 0.08, "ratio")
+    >>> from analytics.deltas import delta
+    >>> format_delta(delta(0.452, 0.421), "ratio")
     '+3.1 pp'
-    >>> format_delta(4200.0, 0.125, "money", "USD")
+    >>> format_delta(delta(37_800.0, 33_600.0), "money", "USD")
     '+12.5% (+$4.20k)'
-    >>> format_delta(-0.05, -0.04, "multiple")
+    >>> format_delta(delta(1.15, 1.2), "multiple")
     '-0.05×'
-    >>> format_delta(3.0, float("nan"), "count")
-    '+3'
+    >>> format_delta(delta(511.0, 3.0), "count")
+    '+508'
     """
-    if is_missing(absolute):
+    if is_missing(change.absolute):
         return None
-    assert absolute is not None
-    sign = "+" if absolute >= 0 else "-"
+    sign = "+" if change.absolute >= 0 else "-"
     if unit == "ratio":
-        return f"{sign}{100 * abs(absolute):.1f} pp"
+        return f"{sign}{100 * abs(change.absolute):.1f} pp"
     if unit == "multiple":
-        return f"{sign}{abs(absolute):.2f}×"
-    amount = f"{sign}{format_value(abs(absolute), unit, currency)}"
-    if is_missing(relative):
+        return f"{sign}{abs(change.absolute):.2f}×"
+    amount = f"{sign}{format_value(abs(change.absolute), unit, currency)}"
+    small = unit in ("count", "money") and abs(change.previous) < SMALL_BASE
+    if small or is_missing(change.relative):
         return amount
-    assert relative is not None
-    return f"{'+' if relative >= 0 else '-'}{100 * abs(relative):.1f}% ({amount})"
+    return f"{'+' if change.relative >= 0 else '-'}{100 * abs(change.relative):.1f}% ({amount})"
 
 
 def escape_markdown(text: str) -> str:

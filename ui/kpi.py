@@ -16,12 +16,11 @@ def kpi_card(kpi: Kpi, currency: str | None) -> None:
     """One bordered card: the value, its delta (green when it moves the good way), and a caption
     with the comparison period's value and the sample size behind a rate.
     """
-    change = kpi.delta
     with st.container(border=True, height="stretch"):
         st.metric(
             kpi.label,
             format_value(kpi.value, kpi.unit, currency),
-            delta=format_delta(change.absolute, change.relative, kpi.unit, currency),
+            delta=format_delta(kpi.delta, kpi.unit, currency),
             delta_color="normal" if kpi.higher_is_better else "inverse",
             help=kpi.help or None,
         )
