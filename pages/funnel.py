@@ -270,10 +270,14 @@ with tabs[3]:
             export = change.waterfall[["step", "amount", "deals"]].rename(
                 columns={"step": "Step", "amount": "Amount", "deals": "Deals"}
             )
+            signed = export["Amount"].map(
+                lambda amount: format_value(amount, "money", currency, compact=False)
+            )  # "−$9,280": a number column would read "$-9,280"
             data_table(
-                export, key="funnel_waterfall_table", file_stem="pipeline_waterfall",
+                export.assign(Amount=signed), key="funnel_waterfall_table",
+                file_stem="pipeline_waterfall", export=export,
                 context=context.export_context(f"Funnel — pipeline change {dates[0]}–{dates[1]}"),
-                column_config={"Amount": money},
+                column_config={"Amount": st.column_config.TextColumn(alignment="right")},
             )  # fmt: skip
 
 with tabs[4]:

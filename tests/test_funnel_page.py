@@ -342,7 +342,17 @@ def test_selecting_a_stuck_deal_shows_its_history(s_url: str) -> None:
     assert history["Stage"].tolist() == stages and stages[-1] == stage
 
 
-def check_waterfall(url: str, waterfall: pd.DataFrame, start: date, end: date) -> None:
+def signed_money(text: str) -> float:
+    """ "−$9,280" -> -9280.0 (the waterfall table shows signed amounts as text)."""
+    assert text.lstrip("−").startswith("$"), text  # the sign before the currency
+    return float(text.replace("−", "-").replace("$", "").replace(",", ""))
+
+
+def check_waterfall(url: str, shown: pd.DataFrame, start: date, end: date) -> None:
+    waterfall = shown.assign(Amount=shown["Amount"].map(signed_money))
+    taken = waterfall["Step"].isin(["Amount decreased", "Won", "Lost"])
+    assert (waterfall.loc[taken, "Amount"] <= 0).all() and (waterfall["Amount"] < 0).any()
+    assert not shown["Amount"].str.contains("-").any()  # U+2212, never "$-9,280"
     steps = waterfall.set_index("Step")
     assert waterfall["Step"].iloc[0] == "Pipeline at start"
     assert waterfall["Step"].iloc[-1] == "Pipeline at end"

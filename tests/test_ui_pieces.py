@@ -32,7 +32,10 @@ NAN = math.nan
     ("value", "unit", "currency", "text"),
     [
         (1_234_567.0, "money", "USD", "$1.23M"),
-        (-45_600.0, "money", "EUR", "-€45.6k"),
+        (-45_600.0, "money", "EUR", "−€45.6k"),  # U+2212 before the currency
+        (-9_280.4, "money", "USD", "−$9.28k"),
+        (-0.04, "money", "USD", "$0"),  # rounds to 0: no sign
+        (-3.0, "count", None, "−3"),
         (999.0, "money", "SEK", "SEK 999"),
         (0.0, "money", None, "0"),
         (2_500_000_000.0, "money", "USD", "$2.50B"),
@@ -46,6 +49,11 @@ NAN = math.nan
 )
 def test_format_value(value: float | None, unit: str, currency: str | None, text: str) -> None:
     assert format_value(value, unit, currency) == text  # type: ignore[arg-type]
+
+
+def test_money_in_full_keeps_the_sign_before_the_currency() -> None:
+    assert format_value(-9_280.0, "money", "USD", compact=False) == "−$9,280"
+    assert format_value(9_280.0, "money", "USD", compact=False) == "$9,280"
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from analytics.deltas import Delta
 from reports.kpi import Unit
 
 __all__ = [
+    "MINUS",
     "MISSING",
     "SMALL_BASE",
     "Unit",
@@ -24,6 +25,9 @@ __all__ = [
 
 #: How a missing value is shown.
 MISSING = "—"
+
+#: The sign of a negative value shown (U+2212, not the hyphen).
+MINUS = "\u2212"
 
 #: A count or an amount compared with less than this shows only its absolute change: a
 #: percentage of a handful exaggerates (:func:`format_delta`).
@@ -62,7 +66,8 @@ def format_value(
 ) -> str:
     """A value as shown on a card: money compact with the currency (in full with
     ``compact=False``, as in a scorecard), ratios in %, days with "d", multiples (pipeline
-    coverage) with "×".
+    coverage) with "×".  A negative value starts with the minus sign :data:`MINUS`, before
+    the currency ("−$9,280", not "$-9,280").
 
     Examples
     --------
@@ -70,6 +75,8 @@ def format_value(
     '$1.23M'
     >>> format_value(1_234_567.0, "money", "USD", compact=False)
     '$1,234,567'
+    >>> format_value(-9_280.0, "money", "USD", compact=False)
+    '−$9,280'
     >>> format_value(0.4215, "ratio")
     '42.1%'
     >>> format_value(float("nan"), "ratio")
@@ -78,10 +85,12 @@ def format_value(
     if is_missing(value):
         return MISSING
     assert value is not None
+    if math.copysign(1.0, value) < 0:
+        text = format_value(abs(value), unit, currency, compact=compact)
+        return MINUS + text if any(c in "123456789" for c in text) else text  # no "−0"
     if unit == "money":
-        sign = "-" if value < 0 else ""
-        amount = _compact(abs(value)) if compact else f"{abs(value):,.0f}"
-        return f"{sign}{currency_symbol(currency)}{amount}"
+        amount = _compact(value) if compact else f"{value:,.0f}"
+        return f"{currency_symbol(currency)}{amount}"
     if unit == "ratio":
         return f"{100 * value:.1f}%"
     if unit == "days":

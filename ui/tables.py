@@ -36,6 +36,7 @@ def data_table(
     context: Mapping[str, str],
     column_config: Mapping[str, Any] | None = None,
     selectable: bool = False,
+    export: pd.DataFrame | None = None,
 ) -> int | None:
     """Show ``frame`` (columns already named as they should read) with export buttons.
 
@@ -51,6 +52,9 @@ def data_table(
         ``st.column_config`` entries (formatting only; the export keeps raw values).
     selectable : bool
         Let the user select one row; its position is returned (for a drill-through).
+    export : DataFrame, optional
+        What the buttons export instead of ``frame``: the numbers behind a column ``frame``
+        shows as text (signed money, "−$9,280"), same rows and column names.
 
     Returns
     -------
@@ -71,7 +75,8 @@ def data_table(
         selection_mode="single-row",
         placeholder="—",
     )
-    export_buttons(frame, key=key, file_stem=file_stem, context=context)
+    export_buttons(frame if export is None else export, key=key, file_stem=file_stem,
+                   context=context)  # fmt: skip
     if not selectable:
         return None
     rows = event.selection.rows  # type: ignore[union-attr]
