@@ -28,6 +28,7 @@ currency = report.currency
 money = st.column_config.NumberColumn(format=f"{currency_symbol(currency)}%,.0f")
 percent = st.column_config.NumberColumn(format="percent")
 one = st.column_config.NumberColumn(format="%.1f")
+whole_days = st.column_config.NumberColumn(format="%d", help="Whole days")
 day = st.column_config.DateColumn(format="YYYY-MM-DD")
 
 kpi_row(report.kpis[:5], currency)
@@ -90,7 +91,7 @@ with tabs[0]:
                 "revenue": "Lifetime revenue", "action": "Suggested action"}),
             key="act_forgotten", file_stem="forgotten_clients_call_list",
             context=context.export_context("Activity — forgotten clients call list"),
-            column_config={"Last contact": day, "Last order": day, "Days silent": one,
+            column_config={"Last contact": day, "Last order": day, "Days silent": whole_days,
                            "Lifetime revenue": money},
         )  # fmt: skip
     if st.toggle("Also find repeat customers overdue by their own buying rhythm",
@@ -109,20 +110,24 @@ with tabs[0]:
                     "overdue_by": "× usual gap", "revenue": "Lifetime revenue"}),
                 key="act_reorder", file_stem="reorder_due",
                 context=context.export_context("Activity — overdue for a re-order"),
-                column_config={"Last order": day, "Usual gap (days)": one,
-                               "Days since order": one, "× usual gap": one,
+                column_config={"Last order": day, "Usual gap (days)": whole_days,
+                               "Days since order": whole_days, "× usual gap": one,
                                "Lifetime revenue": money},
             )  # fmt: skip
 with tabs[1]:
     if report.overdue.empty:
         empty_state("No overdue follow-up.", "Every planned activity is done or not yet due.")
     else:
-        data_table(
-            report.overdue.rename(columns={"employee": "Owner", "type": "Type", "due_at": "Due",
-                                           "deal": "Deal", "account": "Account"}),
+        ids = {"activity_id": None, "employee_id": None, "deal_id": None, "account_id": None}
+        data_table(  # names shown, ids only in the export
+            report.overdue[["employee", "type", "due_at", "days_overdue", "deal", "account",
+                            *ids]]
+            .rename(columns={"employee": "Owner", "type": "Type", "due_at": "Due",
+                             "days_overdue": "Days overdue", "deal": "Deal",
+                             "account": "Account"}),
             key="act_overdue", file_stem="overdue_followups",
             context=context.export_context("Activity — overdue follow-ups"),
-            column_config={"Due": day},
+            column_config={"Due": day, "Days overdue": whole_days, **ids},
         )  # fmt: skip
 with tabs[2]:
     st.caption("Open deals at the end of the period by stage: how many, how much, how long "
@@ -139,36 +144,33 @@ with tabs[2]:
         column_config={"Amount": money, "Median days in stage": one, "Median age (days)": one,
                        "Stuck share": percent},
     )  # fmt: skip
-with tabs[3]:
-    left, right = st.columns(2)
-    with left:
-        st.markdown("**New-direction clients** by region and product line")
-        if report.new_direction.empty:
-            empty_state("No client bought into a new line.", "Pick a longer period.")
-        else:
-            data_table(
-                report.new_direction.rename(columns={"region": "Region",
-                                                     "product_line": "Product line",
-                                                     "clients": "Clients"}),
-                key="act_new_direction", file_stem="new_direction_clients",
-                context=context.export_context("Activity — new-direction clients"),
-            )  # fmt: skip
-    with right:
-        st.markdown("**Reactivated clients** (forgotten at the start, back in touch)")
-        if report.reactivated.empty:
-            empty_state("No client was reactivated.", "Pick a longer period.")
-        else:
-            data_table(
-                report.reactivated[["account", "owner", "region", "last_contact_before",
-                                    "days_silent", "ordered", "contacted"]]
-                .rename(columns={"account": "Client", "owner": "Owner", "region": "Region",
-                                 "last_contact_before": "Last contact before",
-                                 "days_silent": "Days silent", "ordered": "Ordered",
-                                 "contacted": "Contacted"}),
-                key="act_reactivated", file_stem="reactivated_clients",
-                context=context.export_context("Activity — reactivated clients"),
-                column_config={"Last contact before": day, "Days silent": one},
-            )  # fmt: skip
+with tabs[3]:  # one above the other: the reactivated list needs the page's width
+    st.markdown("**New-direction clients** by region and product line")
+    if report.new_direction.empty:
+        empty_state("No client bought into a new line.", "Pick a longer period.")
+    else:
+        data_table(
+            report.new_direction.rename(columns={"region": "Region",
+                                                 "product_line": "Product line",
+                                                 "clients": "Clients"}),
+            key="act_new_direction", file_stem="new_direction_clients",
+            context=context.export_context("Activity — new-direction clients"),
+        )  # fmt: skip
+    st.markdown("**Reactivated clients** (forgotten at the start, back in touch)")
+    if report.reactivated.empty:
+        empty_state("No client was reactivated.", "Pick a longer period.")
+    else:
+        data_table(
+            report.reactivated[["account", "owner", "region", "last_contact_before",
+                                "days_silent", "ordered", "contacted"]]
+            .rename(columns={"account": "Client", "owner": "Owner", "region": "Region",
+                             "last_contact_before": "Last contact before",
+                             "days_silent": "Days silent", "ordered": "Ordered",
+                             "contacted": "Contacted"}),
+            key="act_reactivated", file_stem="reactivated_clients",
+            context=context.export_context("Activity — reactivated clients"),
+            column_config={"Last contact before": day, "Days silent": whole_days},
+        )  # fmt: skip
 with tabs[4]:
     if report.lost.empty:
         empty_state("No deal was lost in this period.", "Pick a longer period.")

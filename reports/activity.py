@@ -15,6 +15,7 @@ from typing import cast
 
 import pandas as pd
 
+from analytics.activity import overdue_followups
 from analytics.activity_kpis import (
     active_conversations,
     activities_per_working_day,
@@ -244,7 +245,8 @@ class ActivityReport:
     negotiations : DataFrame
         Open deals at the period end by stage (``negotiations_state``).
     overdue : DataFrame
-        The oldest overdue follow-ups (at most :data:`ATTENTION_ROWS`).
+        The oldest overdue follow-ups (at most :data:`ATTENTION_ROWS`) with ``days_overdue``
+        (:func:`analytics.activity.overdue_followups`).
     new_direction : DataFrame
         New-direction clients by region and product line.
     reactivated, forgotten : DataFrame
@@ -367,7 +369,7 @@ def activity_report(bind: Bind, filters: Filters, scope: Scope) -> ActivityRepor
         trend=_weekly(now.activities),
         previous_trend=_aligned(now.activities, then.activities),
         negotiations=now.negotiations,
-        overdue=page["overdue"],
+        overdue=overdue_followups(page["overdue"], filters.as_of_ts),
         new_direction=new_direction_clients(now.new_line, by=["region", "product_line"]),
         reactivated=clients.reactivated,
         forgotten=call_list(clients.forgotten),

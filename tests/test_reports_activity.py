@@ -4,7 +4,9 @@ with the Overview, the scope of a rep, and the Activity page through AppTest."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -160,6 +162,27 @@ def test_activity_page_shows_the_report(url: str, report) -> None:
     due = [d.value for d in at.dataframe if "Usual gap (days)" in d.value.columns]
     assert len(due) == 1 and len(due[0]) > 0
     assert "1 Jul 2025 – 29 Jun 2026" in at.caption[0].value  # the period the cards cover
+
+
+def shown(table: Any) -> tuple[list[str], dict[str, Any]]:
+    """An AppTest table's visible columns and their column config."""
+    config = json.loads(table.proto.columns or "{}")
+    columns = [c for c in table.value.columns if not config.get(c, {}).get("hidden")]
+    return columns, config
+
+
+def test_activity_page_lists_names_and_whole_days(url: str, report) -> None:
+    at = run()
+    at.switch_page("pages/activity.py").run()
+    assert not at.exception, at.exception
+    overdue = next(d for d in at.dataframe if "Days overdue" in d.value.columns)
+    names = ["Owner", "Type", "Due", "Days overdue", "Deal", "Account"]
+    assert shown(overdue)[0] == names  # the ids only in the export
+    assert overdue.value["activity_id"].tolist() == report.overdue["activity_id"].tolist()
+    assert (overdue.value["Days overdue"] > 0).all()
+    calls = next(d for d in at.dataframe if "Suggested action" in d.value.columns)
+    for table, column in ((overdue, "Days overdue"), (calls, "Days silent")):
+        assert shown(table)[1][column]["type_config"]["format"] == "%d", column
 
 
 def test_reorder_due_by_own_rhythm(engine: sa.Engine) -> None:
