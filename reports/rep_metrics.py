@@ -113,8 +113,12 @@ def stuck(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
 
 
 def _activity_rates(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
+    """Activities done per employee over the working days each was employed in the period
+    before ``as_of`` (mid-period, the days still to come do not count).
+    """
     activities = activities_by_rep_type_period(bind, filters, scope, unit="month")
-    working = rep_working_days(employment_spans(bind, filters, scope), filters.start, filters.end)
+    until = min(filters.end, filters.as_of or filters.end)
+    working = rep_working_days(employment_spans(bind, filters, scope), filters.start, until)
     return activities_per_working_day(activities, working, by="employee_id")
 
 
@@ -125,7 +129,9 @@ def activities_done(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
 
 
 def activities_per_day(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
-    """Activities done per working day of employment in the period, per employee."""
+    """Activities done per working day of employment in the period before ``as_of``, per
+    employee.
+    """
     return _indexed(_activity_rates(bind, filters, scope), "employee_id", "per_working_day",
                     "activities_per_day")  # fmt: skip
 

@@ -16,6 +16,8 @@ from reports.catalogue import CATALOGUE, metric, per_rep_metrics
 from reports.funnel import funnel_report
 from reports.overview import overview_report
 from reports.rep_metrics import PER_REP, rep_actuals
+from tests.conftest import scenario_fixture
+from tests.incentive_crm import incentive_crm
 from ui.format import format_value
 
 FILTERS = Filters(date(2025, 7, 1), date(2026, 7, 1))
@@ -27,6 +29,9 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sa.Engine]:
     seed_demo(engine, size="S", seed=5, end=date(2026, 7, 1))
     yield engine
     engine.dispose()
+
+
+crm = scenario_fixture(incentive_crm)
 
 
 @pytest.fixture(scope="module")
@@ -127,3 +132,17 @@ def test_service_metrics_per_assignee(engine: sa.Engine, actuals: pd.DataFrame) 
     assert actuals.loc[resolved.index, "tickets_resolved"].tolist() == resolved.tolist()
     assert actuals.loc[scores.index, "csat"].to_numpy() == pytest.approx(scores.to_numpy())
     assert (actuals.loc[resolved.index, "resolution_hours"] > 0).all()
+
+
+def test_activities_per_working_day_count_the_days_to_as_of(crm: sa.Engine) -> None:
+    """Mid-period each employee's activities are divided by the working days employed before
+    ``as_of``, not to the period's end: in Q4 2026 at as_of 16 Nov (32 of 66 working days) rep
+    11 did 64 (2.0 a day, not 64 / 66 = 0.97), rep 12, hired on 2 Nov, 30 in 10 days (3.0, not
+    30 / 44), rep 13, who left on 16 Oct, 22 in 11 days (2.0)."""
+    filters = Filters(date(2026, 10, 1), date(2027, 1, 1), as_of=date(2026, 11, 16))
+    per_day = PER_REP["activities_per_day"](crm, filters, Scope.everyone())
+    assert per_day.loc[[11, 12, 13]].tolist() == pytest.approx([2.0, 3.0, 2.0])
+    # the whole quarter (as_of its end): the same activities over 66, 44 and 11 days
+    whole = PER_REP["activities_per_day"](crm, Filters(date(2026, 10, 1), date(2027, 1, 1)),
+                                          Scope.everyone())  # fmt: skip
+    assert whole.loc[[11, 12, 13]].tolist() == pytest.approx([64 / 66, 30 / 44, 2.0])
