@@ -126,16 +126,18 @@ def naive_funnel(engine: sa.Engine, filters: Filters) -> dict[str, Any]:
         ``cohort`` int — deals created in the period (and before ``as_of``);
         ``reached`` DataFrame — per open stage and a final ``Won`` step: ``stage_id``,
         ``stage``, ``position``, ``reached`` (high-water mark: highest open position entered
-        before ``as_of`` ≥ position, or won at ``as_of``), ``reached_amount``, ``still_open``;
+        before ``as_of`` ≥ position, or won at ``as_of``), ``reached_amount`` (amounts at
+        ``as_of``), ``still_open``;
         ``win_rate`` dict — ``won``, ``lost``, ``won_amount``, ``closed_amount``,
-        ``win_rate`` over deals closed in the period, ``mean_cycle_days`` of the won ones;
+        ``win_rate`` over deals closed in the period before ``as_of``, ``mean_cycle_days`` of
+        the won ones;
         ``time_in_stage`` DataFrame — per open stage ``visits``, ``censored``, KM ``median``
         and ``p90`` days of the cohort's visits (censored at ``as_of``);
         ``open_deals`` DataFrame — deals open at ``as_of``: ``deal_id``, ``stage_id``,
         ``days_in_stage``, ``last_activity_at``, ``limit_days`` (rot_days, else the stage's
         KM p90), ``stuck``;
         ``pipeline`` dict — ``start_amount``/``end_amount`` and deal counts of the
-        snapshots at the start's and end's midnights;
+        snapshots at the start's and end's midnights (``as_of`` at the latest);
         ``lost_reasons`` DataFrame — deals lost in the period by ``lost_reason``: ``deals``,
         ``amount``;
         ``quota`` float — Σ quota targets within the period, ``won_amount`` for coverage.
@@ -168,7 +170,9 @@ def naive_funnel(engine: sa.Engine, filters: Filters) -> dict[str, Any]:
     won = (c["status_at"] == "won").to_numpy()
     positions = stages["position"].to_numpy()
     reached_grid = (c["hwm"].to_numpy(float)[:, None] >= positions[None, :]) | won[:, None]
-    amounts = c["amount"].to_numpy(float)
+    # the amount at as_of: that of the deal's last history row before it
+    amounts = c["id"].map(ch.groupby("deal_id")["amount"].last()).fillna(c["amount"])
+    amounts = amounts.to_numpy(float)
     still = (c["status_at"] == "open").to_numpy()
     reached = pd.DataFrame(
         {
@@ -181,11 +185,12 @@ def naive_funnel(engine: sa.Engine, filters: Filters) -> dict[str, Any]:
         }
     )
 
-    # ---- win rate over deals closed in the period ----
+    # ---- win rate over deals closed in the period, before as_of ----
     closed = deals[
         deals["status"].isin(["won", "lost"])
         & (deals["closed_at"] >= start)
         & (deals["closed_at"] < end)
+        & (deals["closed_at"] < as_of)
     ]
     is_won = closed["status"] == "won"
     n_won, n_lost = int(is_won.sum()), int((~is_won).sum())
@@ -246,9 +251,9 @@ def naive_funnel(engine: sa.Engine, filters: Filters) -> dict[str, Any]:
     ).sort_values("deal_id", ignore_index=True)
     open_deals["stuck"] = open_deals["days_in_stage"] > open_deals["limit_days"]
 
-    # ---- pipeline at the start and at the end ----
+    # ---- pipeline at the start and at the end (as_of at the latest) ----
     at_start = _states_at(deals, history, filters.start_ts)
-    at_end = _states_at(deals, history, filters.end_ts)
+    at_end = _states_at(deals, history, filters.until_ts)
     pipeline = {
         "start_deals": len(at_start),
         "start_amount": float(at_start["amount"].sum()),

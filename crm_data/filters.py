@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Literal
+from typing import Literal, TypeVar
 
 __all__ = ["Role", "ROLES", "Filters", "Scope"]
 
 Role = Literal["exec", "head", "rep", "analyst", "admin"]
 ROLES: tuple[str, ...] = ("exec", "head", "rep", "analyst", "admin")
+
+Moment = TypeVar("Moment", date, datetime)
 
 
 def _ids(values: object) -> tuple[int, ...]:
@@ -30,7 +32,9 @@ class Filters:
     """The user's selection: a half-open period ``[start, end)`` and optional narrowing lists.
 
     Empty tuples mean "no restriction".  ``as_of`` (default: ``end``) is the moment the
-    snapshot-style metrics are evaluated at; nothing reads the clock.
+    snapshot-style metrics are evaluated at; nothing reads the clock, and nothing at or after
+    ``as_of`` counts: event counts of the period stop at :attr:`until` (the earlier of ``end``
+    and ``as_of``), snapshots are taken at ``as_of`` at the latest (:meth:`capped`).
 
     Parameters
     ----------
@@ -95,6 +99,42 @@ class Filters:
     def as_of_ts(self) -> datetime:
         """The evaluation moment: midnight at the start of ``as_of`` (default ``end``)."""
         return datetime.combine(self.as_of or self.end, time.min)
+
+    @property
+    def until(self) -> date:
+        """Where what counts of the period stops (excluded): the earlier of ``end`` and
+        ``as_of``; nothing at or after ``as_of`` counts (METRICS.md "Conventions").
+
+        Examples
+        --------
+        >>> Filters(date(2026, 7, 1), date(2026, 10, 1), as_of=date(2026, 8, 15)).until
+        datetime.date(2026, 8, 15)
+        >>> Filters(date(2026, 7, 1), date(2026, 10, 1), as_of=date(2027, 1, 1)).until
+        datetime.date(2026, 10, 1)
+        """
+        return min(self.end, self.as_of or self.end)
+
+    @property
+    def until_ts(self) -> datetime:
+        """:attr:`until` as a timestamp (midnight)."""
+        return datetime.combine(self.until, time.min)
+
+    def capped(self, moment: Moment) -> Moment:
+        """``moment``, or ``as_of`` when that is earlier (a date stays a date, a datetime a
+        datetime): a snapshot asked for after ``as_of`` is taken at ``as_of``, since nothing
+        later is known.
+
+        Examples
+        --------
+        >>> f = Filters(date(2026, 7, 1), date(2026, 10, 1), as_of=date(2026, 8, 15))
+        >>> f.capped(date(2026, 9, 1)), f.capped(date(2026, 7, 1))
+        (datetime.date(2026, 8, 15), datetime.date(2026, 7, 1))
+        >>> f.capped(datetime(2026, 8, 15, 9, 30))
+        datetime.datetime(2026, 8, 15, 0, 0)
+        """
+        if isinstance(moment, datetime):
+            return min(moment, self.as_of_ts)
+        return min(moment, self.as_of or self.end)
 
     def compare_period(self) -> tuple[date, date]:
         """The comparison period: as given, else the previous period of equal length."""

@@ -123,10 +123,10 @@ def test_naive_funnel_agrees_with_queries(engine: sa.Engine, case: str) -> None:
         == (candidates["days_in_stage"] > candidates["rot_days"].astype(float)).tolist()
     )
 
-    # pipeline at the start and the end of the period
+    # pipeline at the start and the end of the period (a snapshot after as_of is at as_of)
     snaps = pipeline_snapshots(engine, f, EVERYONE, [f.start, f.end])
     start = snaps[snaps["snapshot_date"] == pd.Timestamp(f.start)]
-    end = snaps[snaps["snapshot_date"] == pd.Timestamp(f.end)]
+    end = snaps[snaps["snapshot_date"] == pd.Timestamp(f.until)]
     pipe = report["pipeline"]
     assert (pipe["start_deals"], pipe["end_deals"]) == (len(start), len(end))
     assert pipe["start_amount"] == pytest.approx(start["amount"].sum())

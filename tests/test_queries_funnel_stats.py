@@ -29,8 +29,9 @@ D17   21     102      L 2023-12-25, Q 2023-12-28, Lost 1-04 01:12    lost (Timin
 D18   12     101      Lost 2-01 -> closed 2-03 (no open stage)       lost 2-03 (Price)
 ====  =====  =======  ===========================================  ===========================
 
-The cohort is D1-D4, D6-D11, D13, D15, D16, D18 (14 deals).  Each dialect's database is built
-once for the module.
+The cohort is D1-D4, D6-D11, D13, D15, D16, D18 (14 deals).  The funnel counts a deal with its
+amount at as_of: D6 with 700 (900 only from 4-05), D7 with 400 (450 only when won on 5-01).
+Each dialect's database is built once for the module.
 """
 
 from __future__ import annotations
@@ -192,7 +193,10 @@ def group_of(group: str) -> pd.Series:
     return values.astype(object).where(values.notna(), "(none)")
 
 
-AMOUNTS = table("deals").set_index("id")["amount"]
+def amounts_at(as_of: datetime) -> pd.Series:
+    """deal id -> the amount of the deal's last history row before ``as_of``."""
+    rows = table("deal_stage_history").sort_values(["deal_id", "entered_at", "id"])
+    return rows[rows["entered_at"] < as_of].groupby("deal_id")["amount"].last()
 
 
 def tenths(days: pd.Series) -> pd.Series:
@@ -262,12 +266,12 @@ def test_funnel_facts(crm: sa.Engine) -> None:
         (NA, NA, "lost", False, NA, 1, 80.0),  # D18
         (1, NA, "lost", False, 1, 1, 300.0),  # D10
         (1, NA, "open", False, NA, 3, 875.0),  # D8, D11, D15
-        (2, NA, "open", False, NA, 2, 1700.0),  # D4, D6
+        (2, NA, "open", False, NA, 2, 1500.0),  # D4, D6 (700 at as_of)
         (2, NA, "open", True, NA, 1, 50.0),  # D16
         (3, NA, "lost", False, 3, 1, 500.0),  # D2
         (3, NA, "lost", True, 2, 1, 250.0),  # D13
         (3, NA, "open", True, NA, 1, 2500.0),  # D3
-        (4, NA, "open", False, NA, 1, 450.0),  # D7
+        (4, NA, "open", False, NA, 1, 400.0),  # D7 (450 only once won, after as_of)
         (4, NA, "open", True, NA, 1, 100.0),  # D9
         (4, NA, "won", False, NA, 1, 1500.0),  # D1
     ], FACT_COLS, FACT_DTYPES)  # fmt: skip
@@ -279,13 +283,13 @@ def test_funnel_facts_strict(crm: sa.Engine) -> None:
         (NA, NA, "lost", False, NA, 1, 80.0),  # D18
         (1, 1, "lost", False, 1, 1, 300.0),  # D10
         (1, 1, "open", False, NA, 3, 875.0),  # D8 (partner), D11, D15
-        (2, NA, "open", False, NA, 1, 900.0),  # D6 never entered Lead
+        (2, NA, "open", False, NA, 1, 700.0),  # D6 never entered Lead
         (2, 2, "open", False, NA, 1, 800.0),  # D4
         (2, 2, "open", True, NA, 1, 50.0),  # D16
         (3, 1, "lost", False, 3, 1, 500.0),  # D2 skipped Qualified
         (3, 3, "lost", True, 2, 1, 250.0),  # D13
         (3, 3, "open", True, NA, 1, 2500.0),  # D3
-        (4, 1, "open", False, NA, 1, 450.0),  # D7 skipped Qualified
+        (4, 1, "open", False, NA, 1, 400.0),  # D7 skipped Qualified
         (4, 2, "open", True, NA, 1, 100.0),  # D9 entered Proposal before Qualified
         (4, 4, "won", False, NA, 1, 1500.0),  # D1
     ], FACT_COLS, FACT_DTYPES)  # fmt: skip
@@ -296,8 +300,8 @@ FACT_KEYS = ["max_open_position", "strict_ok_position", "status", "regressed",
              "lost_stage_position"]  # fmt: skip
 
 
-def facts_reference(hwm: pd.DataFrame, group: str | None = None) -> pd.DataFrame:
-    per_deal = hwm.assign(amount=hwm["deal_id"].map(AMOUNTS))
+def facts_reference(hwm: pd.DataFrame, as_of: datetime, group: str | None = None) -> pd.DataFrame:
+    per_deal = hwm.assign(amount=hwm["deal_id"].map(amounts_at(as_of)))
     keys = FACT_KEYS
     if group is not None:
         per_deal["group"] = per_deal["deal_id"].map(group_of(group))
@@ -320,15 +324,16 @@ def test_funnel_facts_equal_aggregated_high_water_marks(
     crm: sa.Engine, filters: Filters, scope: Scope
 ) -> None:
     hwm = stage_high_water_marks(crm, filters, scope)
-    same_rows(funnel_facts(crm, filters, scope, strict=True), facts_reference(hwm), FACT_KEYS)
-    loose = facts_reference(hwm.assign(strict_ok_position=pd.NA))
+    reference = facts_reference(hwm, filters.as_of_ts)
+    same_rows(funnel_facts(crm, filters, scope, strict=True), reference, FACT_KEYS)
+    loose = facts_reference(hwm.assign(strict_ok_position=pd.NA), filters.as_of_ts)
     same_rows(funnel_facts(crm, filters, scope), loose, FACT_KEYS)
 
 
 def test_funnel_facts_scope(crm: sa.Engine) -> None:
     expected = frame([
         (NA, NA, "lost", False, NA, 1, 80.0),  # D18
-        (2, NA, "open", False, NA, 1, 900.0),  # D6
+        (2, NA, "open", False, NA, 1, 700.0),  # D6
         (3, NA, "lost", True, 2, 1, 250.0),  # D13
         (3, NA, "open", True, NA, 1, 2500.0),  # D3
         (4, NA, "open", True, NA, 1, 100.0),  # D9
@@ -348,7 +353,7 @@ def test_funnel_facts_by_team(crm: sa.Engine) -> None:
     expected = frame([
         ("(none)", 1, NA, "open", False, NA, 1, 600.0),  # D11
         ("(none)", 2, NA, "open", True, NA, 1, 50.0),  # D16
-        ("(none)", 4, NA, "open", False, NA, 1, 450.0),  # D7
+        ("(none)", 4, NA, "open", False, NA, 1, 400.0),  # D7
         ("South team", 1, NA, "lost", False, 1, 1, 300.0),  # D10
         ("South team", 1, NA, "open", False, NA, 1, 175.0),  # D15
         ("South team", 2, NA, "open", False, NA, 1, 800.0),  # D4
@@ -516,7 +521,7 @@ def test_every_grouping(crm: sa.Engine) -> None:
         keys = ["group", *FACT_KEYS]
         same_rows(
             funnel_facts(crm, Q1, ADMIN, group=group, strict=True),
-            facts_reference(hwm, group),
+            facts_reference(hwm, Q1.as_of_ts, group),
             keys,
         )
         keys = ["group", "stage_id", "duration_days", "censored"]

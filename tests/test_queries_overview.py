@@ -230,14 +230,14 @@ def test_largest_deals_won_and_lost(crm: sa.Engine) -> None:
 
 def test_largest_deals_slipped(crm: sa.Engine) -> None:
     # open at 2024-04-01 and expected to close in Q1: D4 (800), D10 (800, tie -> id), D7 (450,
-    # won only on 2024-04-10, so its current stage is Won); D8 was created after as_of, D6 is
-    # expected in May
+    # won only on 2024-04-10, so at as_of still in Proposal, today's Won comes after as_of);
+    # D8 was created after as_of, D6 is expected in May
     slipped = frame([
         (4, "Deal 4", 102, "Account 102", 21, "Carl", "core", "Qualified", 800.0, NaT,
          dt(2024, 3, 15), None),
         (10, "Deal 10", 102, "Account 102", 21, "Carl", "core", "P-Intro", 800.0, NaT,
          dt(2024, 2, 20), None),
-        (7, "Deal 7", 100, "Account 100", 11, "Bob", "core", "Won", 450.0, NaT,
+        (7, "Deal 7", 100, "Account 100", 11, "Bob", "core", "Proposal", 450.0, NaT,
          dt(2024, 3, 31), None),
     ], LIST_COLS, LIST_DTYPES)  # fmt: skip
     check(largest_deals(crm, Q1, ADMIN, "slipped"), slipped)

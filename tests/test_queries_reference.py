@@ -123,8 +123,7 @@ class Reference:
 
     def cohort(self, f: Filters, s: Scope) -> pd.DataFrame:
         d = self.deals(f, s)
-        c = d["created_at"]
-        return d[(c >= f.start_ts) & (c < f.end_ts) & (c < f.as_of_ts)]
+        return d[in_period(d["created_at"], f)]
 
     def orders(self, f: Filters, s: Scope) -> pd.DataFrame:
         o = self.t["orders"]
@@ -139,6 +138,11 @@ class Reference:
             amounts = (items["quantity"] * items["unit_price"]).groupby(items["order_id"]).sum()
             o = o[o["id"].isin(amounts.index)].assign(amount=lambda x: x["id"].map(amounts))
         return o
+
+
+def in_period(ts: pd.Series, f: Filters) -> pd.Series:
+    """In ``[start, end)`` and before ``as_of`` (nothing at or after ``as_of`` counts)."""
+    return (ts >= f.start_ts) & (ts < f.end_ts) & (ts < f.as_of_ts)
 
 
 def trunc(ts: pd.Series, unit: str) -> pd.Series:
@@ -175,7 +179,8 @@ def snapshot_dates(f: Filters) -> list[date]:
 def ref_snapshots(r: Reference, f: Filters, s: Scope) -> pd.DataFrame:
     pos = r.positions()
     parts = []
-    for d in snapshot_dates(f):
+    # a date after as_of is taken at as_of: nothing later is known
+    for d in sorted({min(d, f.as_of_ts.date()) for d in snapshot_dates(f)}):
         states = r.states_at(f, s, datetime.combine(d, datetime.min.time()))
         parts.append(states.assign(snapshot_date=pd.Timestamp(d)))
     out = pd.concat(parts, ignore_index=True)
@@ -273,10 +278,9 @@ def ref_stuck(r: Reference, f: Filters, s: Scope) -> pd.DataFrame:
 
 def ref_deals_closed(r: Reference, f: Filters, s: Scope) -> pd.DataFrame:
     d = r.deals(f, s)
-    d = d[d["status"].isin(["won", "lost"]) & (d["closed_at"] >= f.start_ts)]
-    d = d[d["closed_at"] < f.end_ts].copy()
+    d = d[d["status"].isin(["won", "lost"]) & in_period(d["closed_at"], f)].copy()
     reasons = r.t["lost_reasons"].set_index("id")["name"]
-    h = r.t["deal_stage_history"].sort_values(["deal_id", "entered_at", "id"])
+    h = r.history(d["id"], f.as_of_ts)
     h = h[h["stage_id"].isin(r.open_stage_ids())].groupby("deal_id").tail(1)
     last_open = h.set_index("deal_id")["stage_id"].map(r.positions())
     lost = d["status"] == "lost"
@@ -296,7 +300,7 @@ def ref_activities(r: Reference, f: Filters, s: Scope, unit: str) -> pd.DataFram
     if f.product_lines or f.pipeline:
         d = r.t["deals"]
         ok &= a["deal_id"].isin(set(d.loc[r.deal_attr_ok(d, f), "id"]))
-    a = a[ok & (a["status"] == "done") & (a["done_at"] >= f.start_ts) & (a["done_at"] < f.end_ts)]
+    a = a[ok & (a["status"] == "done") & in_period(a["done_at"], f)]
     a = a.assign(period=trunc(a["done_at"], unit), duration_min=a["duration_min"].fillna(0.0))
     out = a.groupby(["employee_id", "type", "period"], as_index=False, dropna=False).agg(
         activities=("id", "size"), duration_min=("duration_min", "sum")
@@ -306,7 +310,7 @@ def ref_activities(r: Reference, f: Filters, s: Scope, unit: str) -> pd.DataFram
 
 def ref_orders_by_month(r: Reference, f: Filters, s: Scope) -> pd.DataFrame:
     o = r.orders(f, s)
-    o = o[(o["ordered_at"] >= f.start_ts) & (o["ordered_at"] < f.end_ts)]
+    o = o[in_period(o["ordered_at"], f)]
     o = o.assign(month=trunc(o["ordered_at"], "month"))
     return o.groupby("month", as_index=False).agg(
         orders=("id", "size"), revenue=("amount", "sum"), customers=("account_id", "nunique")

@@ -4,6 +4,15 @@ Every function takes ``(bind, filters, scope, ...)``: an engine or connection, t
 :class:`~crm_data.filters.Filters` and :class:`~crm_data.filters.Scope`.  Scope is enforced in
 SQL by :mod:`crm_data.queries.where`; the database does the scanning and grouping and returns
 already-reduced frames with identical dtypes on every dialect (:mod:`crm_data.queries.frames`).
+
+Nothing at or after ``as_of`` counts (METRICS.md "Conventions"): events of the period go through
+:func:`crm_data.queries.where.in_period` (``start <= t < min(end, as_of)``), snapshots read the
+state at ``as_of`` (:mod:`crm_data.queries.history`), a snapshot asked for later is taken at
+``as_of`` (:meth:`~crm_data.filters.Filters.capped`), and a deal counts with its stage and amount
+at ``as_of``.  ``tests/test_as_of.py`` checks every function that takes ``Filters``.  The few
+that take none describe the data as it is now and count nothing: one deal's whole record
+(:mod:`~crm_data.queries.deal_detail`), deal labels, currencies, employees and filter choices,
+pipelines and stages.
 """
 
 from crm_data.queries.activity import activities_by_rep_type_period

@@ -9,7 +9,7 @@ from crm_data.filters import Filters, Scope
 from crm_data.portable import Unit, trunc_date
 from crm_data.queries.frames import Bind, read_frame
 from crm_data.queries.tables import ACTIVITIES
-from crm_data.queries.where import activity_conditions
+from crm_data.queries.where import activity_conditions, in_period
 
 __all__ = ["activities_by_rep_type_period"]
 
@@ -17,7 +17,8 @@ __all__ = ["activities_by_rep_type_period"]
 def activities_by_rep_type_period(
     bind: Bind, filters: Filters, scope: Scope, unit: Unit = "week", *, detail: bool = True
 ) -> pd.DataFrame:
-    """Done activities with ``done_at`` in ``[start, end)`` by employee, type and period.
+    """Done activities with ``done_at`` in ``[start, end)`` and before ``as_of``, by employee,
+    type and period.
 
     Activities are attributed to the employee who did them (``activities.employee_id``), not to
     the deal owner; scope and the rep/team filters apply to that employee.  Cancelled and still
@@ -58,8 +59,7 @@ def activities_by_rep_type_period(
         .where(
             *activity_conditions(ACTIVITIES, scope, filters),
             act.status == "done",
-            act.done_at >= filters.start_ts,
-            act.done_at < filters.end_ts,
+            in_period(act.done_at, filters),
         )
         .group_by(*keys, period)
         .order_by(*keys, period)

@@ -43,6 +43,7 @@ from crm_data.queries.where import (
     account_conditions,
     activity_conditions,
     deal_conditions,
+    in_period,
     owner_conditions,
 )
 
@@ -76,8 +77,9 @@ def _count_if(condition: ColumnElement[bool], name: str) -> Any:
 def call_counts(
     bind: Bind, filters: Filters, scope: Scope, short_minutes: float = 2.0
 ) -> pd.DataFrame:
-    """Done calls in ``[start, end)`` per employee, and how many lasted under ``short_minutes``
-    (a gaming signal of a calls KPI; calls without a duration are not counted as short).
+    """Done calls in ``[start, end)`` and before ``as_of`` per employee, and how many lasted
+    under ``short_minutes`` (a gaming signal of a calls KPI; calls without a duration are not
+    counted as short).
 
     Returns
     -------
@@ -97,8 +99,7 @@ def call_counts(
             act.employee_id.is_not(None),
             act.type == "call",
             act.status == "done",
-            act.done_at >= filters.start_ts,
-            act.done_at < filters.end_ts,
+            in_period(act.done_at, filters),
         )
         .group_by(act.employee_id)
     )
@@ -140,9 +141,7 @@ def followup_stats(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
     act = ACTIVITIES.c
     as_of = filters.as_of_ts
     as_of_lit = sa.literal(as_of, sa.DateTime)
-    is_due = sa.and_(
-        act.due_at >= filters.start_ts, act.due_at < filters.end_ts, act.due_at < as_of
-    )
+    is_due = in_period(act.due_at, filters)
     done_before = sa.and_(act.status == "done", act.done_at.is_not(None), act.done_at < as_of)
     within_grace = days_between(act.due_at, act.done_at) <= GRACE_DAYS + _GRACE_SLACK
     grace_running = days_between(act.due_at, as_of_lit) <= GRACE_DAYS + _GRACE_SLACK
@@ -223,12 +222,7 @@ def lead_response_times(
     """
     as_of = filters.as_of_ts
     act = ACTIVITIES.c
-    cohort = [
-        *deal_conditions(DEALS, scope, filters),
-        DEALS.c.created_at >= filters.start_ts,
-        DEALS.c.created_at < filters.end_ts,
-        DEALS.c.created_at < as_of,
-    ]
+    cohort = [*deal_conditions(DEALS, scope, filters), in_period(DEALS.c.created_at, filters)]
     first_done = (
         sa.select(act.deal_id, sa.func.min(act.done_at).label("first_done_at"))
         .where(
@@ -293,12 +287,7 @@ def new_line_clients(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame
         period), ``by_order`` bool, ``by_deal`` bool (which of the two happened); one row per
         (account, product line), ordered by account and line.
     """
-    as_of = filters.as_of_ts
     lines = [PRODUCTS.c.product_line.in_(filters.product_lines)] if filters.product_lines else []
-
-    def in_period(column: Any) -> list[ColumnElement[bool]]:
-        return [column >= filters.start_ts, column < filters.end_ts, column < as_of]
-
     ordered = (
         sa.select(
             ORDERS.c.account_id,
@@ -315,7 +304,7 @@ def new_line_clients(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame
             *account_conditions(ORDERS.c.account_id, scope, filters),
             PRODUCTS.c.is_new_line == sa.true(),
             *lines,
-            *in_period(ORDERS.c.ordered_at),
+            in_period(ORDERS.c.ordered_at, filters),
         )
     )
     new_lines = sa.select(PRODUCTS.c.product_line).where(PRODUCTS.c.is_new_line == sa.true())
@@ -328,7 +317,7 @@ def new_line_clients(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame
         *deal_conditions(DEALS, scope, filters),
         DEALS.c.status == "won",
         DEALS.c.product_line.in_(new_lines),
-        *in_period(DEALS.c.closed_at),
+        in_period(DEALS.c.closed_at, filters),
     )
     events = sa.union_all(ordered, won).subquery("events")
     per_line = (
@@ -371,13 +360,16 @@ def new_line_clients(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame
 
 
 def employment_spans(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
-    """Employees employed at some time in ``[start, end)``, with their employment dates.
+    """Employees employed at some time in ``[start, end)`` before ``as_of``, with their
+    employment dates as known at ``as_of``.
 
     The basis of the working-day normalisation of METRICS.md **Activities done** (per
     working day).  An employee is employed from ``hired_at`` (included) to ``left_at``
-    (excluded: the first day no longer employed; NULL while employed).  Scope and the rep/team
-    filters apply to the employee (:func:`~crm_data.queries.where.owner_conditions`); every
-    role is listed (heads do activities too).
+    (excluded: the first day no longer employed; NULL while employed).  Hiring and leaving are
+    events: an employee hired at or after ``as_of`` is not listed, and a ``left_at`` at or after
+    ``as_of`` reads NaT (still employed at ``as_of``).  Scope and the rep/team filters apply to
+    the employee (:func:`~crm_data.queries.where.owner_conditions`); every role is listed
+    (heads do activities too).
 
     Returns
     -------
@@ -386,11 +378,19 @@ def employment_spans(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame
         ``left_at`` datetime64 (NaT while employed); ordered by employee.
     """
     emp = EMPLOYEES.c
+    as_of = filters.as_of or filters.end
+    left_by_as_of = sa.case((emp.left_at < as_of, emp.left_at), else_=None)
     stmt = (
-        sa.select(emp.id.label("employee_id"), emp.team_id, emp.role, emp.hired_at, emp.left_at)
+        sa.select(
+            emp.id.label("employee_id"),
+            emp.team_id,
+            emp.role,
+            emp.hired_at,
+            left_by_as_of.label("left_at"),
+        )
         .where(
             *owner_conditions(emp.id, scope, filters),
-            emp.hired_at < filters.end,
+            emp.hired_at < filters.until,
             sa.or_(emp.left_at.is_(None), emp.left_at > filters.start),
         )
         .order_by(emp.id)

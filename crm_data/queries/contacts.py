@@ -90,7 +90,8 @@ def customer_contacts_at(
     *,
     named: date | None = None,
 ) -> dict[date, pd.DataFrame]:
-    """:func:`customer_contacts` at each of ``moments`` (``filters``' own as_of is ignored).
+    """:func:`customer_contacts` at each of ``moments``; a moment after ``filters``' as_of is
+    taken at as_of (nothing later is known, :meth:`~crm_data.filters.Filters.capped`).
 
     Parameters
     ----------
@@ -109,12 +110,14 @@ def customer_contacts_at(
     dict
         ``{moment: snapshot}`` for every distinct moment, each as :func:`customer_contacts`.
     """
-    ordered = sorted(set(moments))
+    taken_at = {moment: filters.capped(moment) for moment in moments}
+    ordered = sorted(set(taken_at.values()))
     bounds = [datetime.combine(moment, datetime.min.time()) for moment in ordered]
     calls: dict[object, Callable[[Bind], pd.DataFrame]] = {
         moment: _window_call(filters, scope, since, until)
         for moment, since, until in zip(ordered, [None, *bounds], bounds, strict=False)
     }
+    named = None if named is None else filters.capped(named)
     if named in ordered:
         calls["names"] = lambda b: _names(b, filters, scope)
     read = {key: call(bind) for key, call in calls.items()}  # then accumulated in order
@@ -126,7 +129,7 @@ def customer_contacts_at(
         snapshots[moment] = _customers(history)
     if named in snapshots:
         snapshots[named] = _with_names(snapshots[named], read["names"])
-    return {moment: snapshots[moment] for moment in dict.fromkeys(moments)}
+    return {moment: snapshots[taken_at[moment]] for moment in dict.fromkeys(moments)}
 
 
 def _window_call(

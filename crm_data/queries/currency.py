@@ -1,4 +1,7 @@
-"""Which currencies the deals are in (amounts are shown in the account currency)."""
+"""Which currencies the deals are in (amounts are shown in the account currency).
+
+A label for amounts, not a metric: all the deals a scope may see count, with no ``as_of``.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""One deal's stage history and activity timeline (the drill-through of every deal list)."""
+"""One deal's stage history and activity timeline (the drill-through of every deal list).
+
+The whole record as it is now, with no ``as_of``: the panel shows what became of a deal a list
+picked at ``as_of``; it counts nothing.
+"""
 
 from __future__ import annotations
 

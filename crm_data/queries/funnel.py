@@ -23,19 +23,14 @@ from crm_data.queries.history import (
     status_at,
 )
 from crm_data.queries.tables import DEALS, HISTORY, LOST_REASONS, STAGES
-from crm_data.queries.where import deal_conditions
+from crm_data.queries.where import deal_conditions, in_period
 
 __all__ = ["stage_high_water_marks", "stage_visits", "deals_closed"]
 
 
 def _cohort_conditions(filters: Filters, scope: Scope) -> list[Any]:
     """Deals created in the period and before ``as_of``, narrowed by scope and filters."""
-    return [
-        *deal_conditions(DEALS, scope, filters),
-        DEALS.c.created_at >= filters.start_ts,
-        DEALS.c.created_at < filters.end_ts,
-        DEALS.c.created_at < filters.as_of_ts,
-    ]
+    return [*deal_conditions(DEALS, scope, filters), in_period(DEALS.c.created_at, filters)]
 
 
 def _cohort_ids(filters: Filters, scope: Scope) -> sa.Select[Any]:
@@ -47,8 +42,9 @@ def _open_stage_facts(filters: Filters, scope: Scope) -> sa.Subquery:
 
     One pass over the deals' open-stage history rows before ``as_of`` (one window, ordered by
     ``entered_at, id``): ``max_open_position``, ``regressed`` (1 if some row's position is below
-    the previous open row's, else 0) and ``last_open_position`` (the position of the last open
-    row, METRICS.md "Lost at stage" for lost deals).
+    the previous open row's, else 0), ``last_open_position`` (the position of the last open
+    row, METRICS.md "Lost at stage" for lost deals) and ``last_open_amount`` (that row's
+    amount: the amount at ``as_of`` of a deal still open then).
     """
     as_of = filters.as_of_ts
     window = {"partition_by": HISTORY.c.deal_id, "order_by": (HISTORY.c.entered_at, HISTORY.c.id)}
@@ -56,6 +52,7 @@ def _open_stage_facts(filters: Filters, scope: Scope) -> sa.Subquery:
         sa.select(
             HISTORY.c.deal_id,
             STAGES.c.position,
+            HISTORY.c.amount,
             sa.func.lag(STAGES.c.position).over(**window).label("prev_position"),
             # positions are NOT NULL: no next open row <=> the last open row
             sa.func.lead(STAGES.c.position).over(**window).label("next_position"),
@@ -69,13 +66,16 @@ def _open_stage_facts(filters: Filters, scope: Scope) -> sa.Subquery:
         .subquery("open_rows")
     )
     backward = sa.case((rows.c.position < rows.c.prev_position, 1), else_=0)
-    last = sa.case((rows.c.next_position.is_(None), rows.c.position), else_=None)
+    is_last = rows.c.next_position.is_(None)
     return (
         sa.select(
             rows.c.deal_id,
             sa.func.max(rows.c.position).label("max_open_position"),
             sa.func.max(backward).label("regressed"),
-            sa.func.max(last).label("last_open_position"),
+            sa.func.max(sa.case((is_last, rows.c.position), else_=None)).label(
+                "last_open_position"
+            ),
+            sa.func.max(sa.case((is_last, rows.c.amount), else_=None)).label("last_open_amount"),
         )
         .group_by(rows.c.deal_id)
         .subquery("open_facts")
@@ -320,20 +320,22 @@ def stage_visits(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
 
 
 def _closed_conditions(filters: Filters, scope: Scope, statuses: tuple[str, ...]) -> list[Any]:
-    """Deals with a status in ``statuses`` closed in ``[start, end)``, narrowed as usual."""
+    """Deals with a status in ``statuses`` closed in ``[start, end)`` and before ``as_of``,
+    narrowed as usual.
+    """
     return [
         *deal_conditions(DEALS, scope, filters),
         DEALS.c.status.in_(statuses),
-        DEALS.c.closed_at >= filters.start_ts,
-        DEALS.c.closed_at < filters.end_ts,
+        in_period(DEALS.c.closed_at, filters),
     ]
 
 
 def deals_closed(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
-    """Deals closed (won or lost) in ``[start, end)`` — the basis of win rates and cycles.
+    """Deals closed (won or lost) in ``[start, end)`` and before ``as_of`` — the basis of win
+    rates and cycles.
 
-    ``lost_stage_position`` is the position of the last open stage a lost deal was in
-    (METRICS.md "Lost at stage"); ``cycle_days`` = ``closed_at - created_at`` in days.
+    ``lost_stage_position`` is the position of the last open stage a lost deal was in before
+    ``as_of`` (METRICS.md "Lost at stage"); ``cycle_days`` = ``closed_at - created_at`` in days.
 
     Returns
     -------
@@ -344,7 +346,7 @@ def deals_closed(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
         won), ``lost_stage_position`` Int64 (NA unless lost); ordered by close time and id.
     """
     conds = _closed_conditions(filters, scope, ("won", "lost"))
-    last_open = last_positions(sa.select(DEALS.c.id).where(*conds))
+    last_open = last_positions(sa.select(DEALS.c.id).where(*conds), before=filters.as_of_ts)
     is_lost = DEALS.c.status == "lost"
     stmt = (
         sa.select(

@@ -9,8 +9,8 @@ weighted input (a ``deals`` or ``visits`` count per row).  Definitions follow ME
 * the *cohort* is the deals created in ``[start, end)`` and before ``as_of``, with their
   history up to ``as_of`` (:func:`funnel_facts`, :func:`stage_durations`,
   :func:`stage_transitions`);
-* the *closed deals* are those won or lost in ``[start, end)`` (:func:`closed_deal_stats`,
-  :func:`lost_deal_reasons`);
+* the *closed deals* are those won or lost in ``[start, end)`` and before ``as_of``
+  (:func:`closed_deal_stats`, :func:`lost_deal_reasons`);
 * :func:`pipeline_pairs` compares two pipeline snapshots.
 
 Grouped functions take ``group``, a key of :data:`crm_data.queries.grouping.GROUPINGS`, and then
@@ -22,7 +22,7 @@ Rows come back sorted by their key columns (missing values first).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
@@ -129,7 +129,8 @@ def funnel_facts(
         ``group`` str (only with ``group``), ``max_open_position`` Int64 (NA: the deal entered
         no open stage before ``as_of``), ``strict_ok_position`` Int64, ``status`` str
         (open/won/lost at ``as_of``), ``regressed`` bool, ``lost_stage_position`` Int64 (NA
-        unless lost), ``deals`` int, ``amount`` float (Σ ``deals.amount``).
+        unless lost), ``deals`` int, ``amount`` float (Σ of the deals' amounts at ``as_of``:
+        a deal open then counts with the amount of its last history row before ``as_of``).
 
     Raises
     ------
@@ -139,6 +140,12 @@ def funnel_facts(
     as_of = filters.as_of_ts
     facts = _open_stage_facts(filters, scope)
     status = status_at(as_of)
+    # the amount at as_of: a deal open then has that of its last (open) row before as_of, a
+    # closed one its final amount (as has a deal without history rows)
+    amount = sa.case(
+        (status == "open", sa.func.coalesce(facts.c.last_open_amount, DEALS.c.amount)),
+        else_=DEALS.c.amount,
+    )
     from_clause = DEALS.outerjoin(facts, facts.c.deal_id == DEALS.c.id)
     strict_cols: list[Any] = []
     if strict:
@@ -156,7 +163,7 @@ def funnel_facts(
             sa.case((status == "lost", facts.c.last_open_position), else_=None).label(
                 "lost_stage_position"
             ),
-            DEALS.c.amount,
+            amount.label("amount"),
         )
         .select_from(from_clause)
         .where(*_cohort_conditions(filters, scope))
@@ -282,7 +289,8 @@ def stage_transitions(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFram
 def closed_deal_stats(
     bind: Bind, filters: Filters, scope: Scope, *, group: str | None = None, binned: bool = True
 ) -> pd.DataFrame:
-    """Deals won or lost in ``[start, end)`` by status and cycle (METRICS.md "Win rate").
+    """Deals won or lost in ``[start, end)`` and before ``as_of`` by status and cycle
+    (METRICS.md "Win rate").
 
     Also the basis of "Sales cycle" and "Sales velocity".  The deals are those of
     :func:`~crm_data.queries.funnel.deals_closed`; the cycle is ``closed_at - created_at`` in
@@ -336,7 +344,8 @@ def closed_deal_stats(
 
 
 def lost_deal_reasons(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
-    """Deals lost in ``[start, end)`` by stage, owner and reason (METRICS.md "Lost reasons").
+    """Deals lost in ``[start, end)`` and before ``as_of`` by stage, owner and reason
+    (METRICS.md "Lost reasons").
 
     The stage is the last open stage the deal was in (METRICS.md "Lost at stage"); the deals
     are the lost ones of :func:`~crm_data.queries.funnel.deals_closed`.
@@ -349,7 +358,7 @@ def lost_deal_reasons(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFram
         ``deals`` int, ``amount`` float (Σ ``deals.amount``).
     """
     conds = _closed_conditions(filters, scope, ("lost",))
-    last_open = last_positions(sa.select(DEALS.c.id).where(*conds))
+    last_open = last_positions(sa.select(DEALS.c.id).where(*conds), before=filters.as_of_ts)
     per_deal = (
         sa.select(
             last_open.c.position.label("lost_stage_position"),
@@ -390,7 +399,9 @@ def pipeline_pairs(
 
     Snapshots ("Pipeline snapshot at t") are those of
     :func:`~crm_data.queries.pipeline.pipeline_snapshots`, taken at the midnights of
-    ``start`` and ``end``.  ``filters`` narrow the deals (its period is ignored).
+    ``start`` and ``end``, each at ``filters``' as_of at the latest (nothing later is known:
+    :meth:`~crm_data.filters.Filters.capped`).  ``filters`` narrow the deals (its period is
+    ignored).
 
     Returns
     -------
@@ -398,7 +409,7 @@ def pipeline_pairs(
         ``deal_id`` int, ``group`` str (only with ``group``), ``position_0`` Int64 and
         ``amount_0`` float (NA/NaN when not open at ``start``), ``position_1`` Int64 and
         ``amount_1`` float (NA/NaN when not open at ``end``), ``status_1`` str (open/won/lost
-        at ``end``'s midnight); ordered by deal id.
+        at ``end``'s snapshot); ordered by deal id.
 
     Raises
     ------
@@ -408,16 +419,19 @@ def pipeline_pairs(
     if not start < end:
         raise ValueError(f"start {start} must be before end {end}.")
     check_group(group)
-    t0, t1 = at_timestamp(start), at_timestamp(end)
-    states = deal_states(dates_table([t0, t1]), filters, scope)
-    at_start = states.c.t < sa.literal(t1, sa.DateTime)
+    t0, t1 = (filters.capped(at_timestamp(d)) for d in (start, end))
+    states = deal_states(dates_table(sorted({t0, t1})), filters, scope)
+
+    def at(t: datetime, column: Any) -> Any:
+        return sa.func.max(sa.case((states.c.t == sa.literal(t, sa.DateTime), column), else_=None))
+
     per_deal = (
         sa.select(
             states.c.deal_id,
-            sa.func.max(sa.case((at_start, STAGES.c.position), else_=None)).label("position_0"),
-            sa.func.max(sa.case((at_start, states.c.amount), else_=None)).label("amount_0"),
-            sa.func.max(sa.case((at_start, None), else_=STAGES.c.position)).label("position_1"),
-            sa.func.max(sa.case((at_start, None), else_=states.c.amount)).label("amount_1"),
+            at(t0, STAGES.c.position).label("position_0"),
+            at(t0, states.c.amount).label("amount_0"),
+            at(t1, STAGES.c.position).label("position_1"),
+            at(t1, states.c.amount).label("amount_1"),
         )
         .select_from(states.join(STAGES, STAGES.c.id == states.c.stage_id))
         .group_by(states.c.deal_id)
@@ -491,7 +505,8 @@ def quota_total(bind: Bind, filters: Filters, scope: Scope, start: date, end: da
 
     Counts the ``quotas`` rows with ``period_start >= start`` and ``period_end <= end`` of the
     reps the scope and the team/rep filters allow; region, segment and product-line filters do
-    not narrow quotas (a quota belongs to a rep).  ``filters``' period is ignored.
+    not narrow quotas (a quota belongs to a rep).  ``filters``' period and as_of are ignored: a
+    quota is a target set for a period, not an event.
 
     Returns
     -------

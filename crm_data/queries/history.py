@@ -141,7 +141,11 @@ def deal_states(moments: sa.Subquery, filters: Filters, scope: Scope) -> sa.Subq
 def last_positions(
     deal_ids: sa.Select[Any], before: datetime | None = None, open_only: bool = True
 ) -> sa.Subquery:
-    """Position of the last stage each deal was in (by default: the last non-terminal one).
+    """Position and amount of the last stage each deal was in (by default: the last
+    non-terminal one).
+
+    With ``before=as_of`` and ``open_only=False`` the amount is the deal's amount at ``as_of``
+    (``deals.amount`` is today's, changed by later history rows).
 
     Parameters
     ----------
@@ -155,7 +159,8 @@ def last_positions(
     Returns
     -------
     Subquery
-        Columns ``deal_id, position`` (one row per deal with at least one counted row).
+        Columns ``deal_id, position, amount`` (one row per deal with at least one counted
+        row; ``amount`` is that row's).
     """
     conds = [HISTORY.c.deal_id.in_(deal_ids)]
     if open_only:
@@ -168,9 +173,13 @@ def last_positions(
     )
     name = "last_open" if open_only else "last_any"
     ranked = (
-        sa.select(HISTORY.c.deal_id, STAGES.c.position, rank.label("rn"))
+        sa.select(HISTORY.c.deal_id, STAGES.c.position, HISTORY.c.amount, rank.label("rn"))
         .select_from(HISTORY.join(STAGES, STAGES.c.id == HISTORY.c.stage_id))
         .where(*conds)
         .subquery(f"{name}_ranked")
     )
-    return sa.select(ranked.c.deal_id, ranked.c.position).where(ranked.c.rn == 1).subquery(name)
+    return (
+        sa.select(ranked.c.deal_id, ranked.c.position, ranked.c.amount)
+        .where(ranked.c.rn == 1)
+        .subquery(name)
+    )

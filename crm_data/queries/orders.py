@@ -77,7 +77,8 @@ def order_facts(
 
 
 def orders_by_month(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
-    """Orders placed in ``[start, end)`` by calendar month (see :func:`order_facts`).
+    """Orders placed in ``[start, end)`` and before ``as_of`` by calendar month (see
+    :func:`order_facts`).
 
     Months without orders are absent (reindex in ``analytics`` where a full series is needed).
 
@@ -87,7 +88,7 @@ def orders_by_month(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
         ``month`` datetime64 (first day), ``orders`` int, ``revenue`` float,
         ``customers`` int (distinct accounts ordering that month); ordered by month.
     """
-    facts = order_facts(filters, scope, since=filters.start_ts, until=filters.end_ts)
+    facts = order_facts(filters, scope, since=filters.start_ts, until=filters.until_ts)
     month = trunc_date("month", facts.c.ordered_at)
     stmt = (
         sa.select(

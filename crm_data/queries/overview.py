@@ -18,9 +18,9 @@ from sqlalchemy.sql.expression import ColumnElement
 from crm_data.filters import Filters, Scope
 from crm_data.portable import trunc_date
 from crm_data.queries.frames import Bind, Kind, connect, empty_frame, read_frame
-from crm_data.queries.history import is_open_at, still_planned_at
+from crm_data.queries.history import dates_table, deal_states, last_positions, still_planned_at
 from crm_data.queries.tables import ACCOUNTS, ACTIVITIES, DEALS, EMPLOYEES, LOST_REASONS, STAGES
-from crm_data.queries.where import activity_conditions, deal_conditions
+from crm_data.queries.where import activity_conditions, deal_conditions, in_period
 
 __all__ = [
     "count_overdue_activities",
@@ -34,15 +34,6 @@ __all__ = [
 DealListKind = Literal["won", "lost", "slipped"]
 
 
-def _closed_in_period(filters: Filters) -> list[ColumnElement[bool]]:
-    """``closed_at`` in ``[start, end)`` and before ``as_of``."""
-    return [
-        DEALS.c.closed_at >= filters.start_ts,
-        DEALS.c.closed_at < filters.end_ts,
-        DEALS.c.closed_at < filters.as_of_ts,
-    ]
-
-
 # ---- deal flow -------------------------------------------------------------------------------
 
 
@@ -52,7 +43,9 @@ def deal_flow_by_month(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFra
     A deal counts as *created* in the month of ``created_at`` when ``created_at`` is in the
     period and before ``as_of``, and as *won*/*lost* in the month of ``closed_at`` when its
     status is won/lost and ``closed_at`` is in the period and before ``as_of`` (so "what
-    happened" never includes events at or after ``as_of``).  Amounts are ``deals.amount``.
+    happened" never includes events at or after ``as_of``).  Amounts are those at ``as_of``:
+    a new deal's is the amount of its last history row before ``as_of`` (``deals.amount`` for
+    a deal without one), a closed deal's ``deals.amount``.
     Both sides are grouped in one statement (a UNION ALL of two grouped selects, grouped again
     by month); scope and filters apply to the deal (see
     :func:`crm_data.queries.where.deal_conditions`).  This is the monthly flow behind the
@@ -66,21 +59,20 @@ def deal_flow_by_month(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFra
         account currency); only months with at least one event, ordered by month.
     """
     scoped = deal_conditions(DEALS, scope, filters)
-    in_period = [
-        *scoped,
-        DEALS.c.created_at >= filters.start_ts,
-        DEALS.c.created_at < filters.end_ts,
-        DEALS.c.created_at < filters.as_of_ts,
-    ]
+    new = [*scoped, in_period(DEALS.c.created_at, filters)]
+    at_as_of = last_positions(
+        sa.select(DEALS.c.id).where(*new), before=filters.as_of_ts, open_only=False
+    )
     created_month = trunc_date("month", DEALS.c.created_at)
     created = (
         sa.select(
             created_month.label("month"),
             sa.literal("created", sa.String).label("event"),
             sa.func.count().label("deals"),
-            sa.func.sum(DEALS.c.amount).label("amount"),
+            sa.func.sum(sa.func.coalesce(at_as_of.c.amount, DEALS.c.amount)).label("amount"),
         )
-        .where(*in_period)
+        .select_from(DEALS.outerjoin(at_as_of, at_as_of.c.deal_id == DEALS.c.id))
+        .where(*new)
         .group_by(created_month)
     )
     closed_month = trunc_date("month", DEALS.c.closed_at)
@@ -94,7 +86,7 @@ def deal_flow_by_month(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFra
         .where(
             *scoped,
             DEALS.c.status.in_(("won", "lost")),
-            *_closed_in_period(filters),
+            in_period(DEALS.c.closed_at, filters),
         )
         .group_by(closed_month, DEALS.c.status)
     )
@@ -126,24 +118,17 @@ def deal_flow_by_month(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFra
 # ---- deal lists ------------------------------------------------------------------------------
 
 
-def _labelled_deals() -> sa.FromClause:
-    """``deals`` with its account, owner and current stage (outer joins: missing rows give NA)."""
+def _labelled_deals(
+    deals: sa.FromClause = DEALS, stage_id: Any = DEALS.c.stage_id
+) -> sa.FromClause:
+    """``deals`` (or a join holding it) with its account, owner and the stage ``stage_id``
+    (default: the current one); outer joins, so missing rows give NA.
+    """
     return (
-        DEALS.outerjoin(ACCOUNTS, ACCOUNTS.c.id == DEALS.c.account_id)
+        deals.outerjoin(ACCOUNTS, ACCOUNTS.c.id == DEALS.c.account_id)
         .outerjoin(EMPLOYEES, EMPLOYEES.c.id == DEALS.c.owner_id)
-        .outerjoin(STAGES, STAGES.c.id == DEALS.c.stage_id)
+        .outerjoin(STAGES, STAGES.c.id == stage_id)
     )
-
-
-def _slipped_conditions(filters: Filters) -> list[ColumnElement[bool]]:
-    """Open at ``as_of`` and expected to close in the period, before ``as_of``."""
-    expected = DEALS.c.expected_close_at
-    return [
-        is_open_at(filters.as_of_ts),
-        expected >= filters.start,
-        expected < filters.end,
-        expected < filters.as_of_ts.date(),
-    ]
 
 
 _DEAL_LIST_KINDS: dict[str, Kind] = {
@@ -173,9 +158,12 @@ def largest_deals(
       ``expected_close_at`` falls in the period and before ``as_of``: they were expected to
       close and did not (with the default ``as_of = end`` the last condition is implied).
       This is the "expected close date passed" flag of METRICS.md **Stuck (rotting) deal**.
+      Their stage and amount are those at ``as_of`` (their last history row before it,
+      :func:`~crm_data.queries.history.deal_states`).
 
-    Scope and filters apply to the deal; ordered by amount (``deals.amount``, account
-    currency) descending, then deal id; at most ``limit`` rows (LIMIT in SQL).
+    Scope and filters apply to the deal; ordered by amount (account currency; of a won or
+    lost deal ``deals.amount``) descending, then deal id; at most ``limit`` rows (LIMIT in
+    SQL).
 
     Parameters
     ----------
@@ -193,14 +181,23 @@ def largest_deals(
     DataFrame
         ``deal_id`` int, ``title`` str, ``account_id`` int, ``account`` str, ``owner_id`` int,
         ``owner`` str (NA if the owner row is missing), ``product_line`` str, ``stage`` str
-        (current stage), ``amount`` float, ``closed_at`` datetime64 (NaT for slipped),
+        (the stage at ``as_of``), ``amount`` float, ``closed_at`` datetime64 (NaT for slipped),
         ``expected_close_at`` datetime64, ``lost_reason`` str (NA unless lost with a reason).
     """
     if kind == "slipped":
-        conds = _slipped_conditions(filters)
+        states = deal_states(dates_table([filters.as_of_ts]), filters, scope)  # scoped, open
+        deals = _labelled_deals(DEALS.join(states, states.c.deal_id == DEALS.c.id),
+                                states.c.stage_id)  # fmt: skip
+        amount: Any = states.c.amount
+        conds = [in_period(DEALS.c.expected_close_at, filters)]
         closed_at: Any = sa.cast(sa.null(), sa.DateTime)
     elif kind in ("won", "lost"):
-        conds = [DEALS.c.status == kind, *_closed_in_period(filters)]
+        deals, amount = _labelled_deals(), DEALS.c.amount
+        conds = [
+            *deal_conditions(DEALS, scope, filters),
+            DEALS.c.status == kind,
+            in_period(DEALS.c.closed_at, filters),
+        ]
         closed_at = DEALS.c.closed_at
     else:
         raise ValueError(f"kind must be 'won', 'lost' or 'slipped', got {kind!r}")
@@ -215,16 +212,14 @@ def largest_deals(
             EMPLOYEES.c.name.label("owner"),
             DEALS.c.product_line,
             STAGES.c.name.label("stage"),
-            DEALS.c.amount,
+            amount.label("amount"),
             closed_at.label("closed_at"),
             DEALS.c.expected_close_at,
             reason.label("lost_reason"),
         )
-        .select_from(
-            _labelled_deals().outerjoin(LOST_REASONS, LOST_REASONS.c.id == DEALS.c.lost_reason_id)
-        )
-        .where(*deal_conditions(DEALS, scope, filters), *conds)
-        .order_by(DEALS.c.amount.desc(), DEALS.c.id)
+        .select_from(deals.outerjoin(LOST_REASONS, LOST_REASONS.c.id == DEALS.c.lost_reason_id))
+        .where(*conds)
+        .order_by(amount.desc(), DEALS.c.id)
         .limit(limit)
     )
     return read_frame(bind, stmt, _DEAL_LIST_KINDS)
@@ -247,7 +242,8 @@ _LABEL_KINDS: dict[str, Kind] = {
 def deal_labels(bind: Bind, scope: Scope, deal_ids: Sequence[int]) -> pd.DataFrame:
     """Labels of the deals ``deal_ids`` that ``scope`` may see, for drill-through tables.
 
-    Ids that do not exist or that the scope may not see are left out; no filters apply.
+    Ids that do not exist or that the scope may not see are left out; no filters apply, and
+    no ``as_of``: a label shows today's stage and status of a deal a list already picked.
 
     Returns
     -------

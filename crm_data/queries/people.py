@@ -3,6 +3,7 @@
 :func:`people` is unscoped (login and the admin's "view as" need every employee);
 :func:`filter_options` lists only the teams and employees a scope may see.  Names are sorted
 in pandas, not in SQL, so that every dialect (whatever its collation) gives the same order.
+Both describe the company as it is now (no ``as_of``): they count nothing.
 """
 
 from __future__ import annotations

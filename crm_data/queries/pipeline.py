@@ -106,9 +106,10 @@ def pipeline_snapshots(
 
     The snapshot at date ``d`` is taken at ``d``'s midnight: deals with ``created_at < d`` and
     not closed before ``d``, in the stage of their last history row with ``entered_at < d``,
-    with that row's amount.  One query for all dates (a derived table of the dates joined to
-    the deals, and a window to pick the last history row).  ``filters`` narrow the deals (not
-    the dates; the period is ignored).
+    with that row's amount.  A date after ``filters``' as_of is taken at as_of (nothing later
+    is known, :meth:`~crm_data.filters.Filters.capped`).  One query for all dates (a derived
+    table of the dates joined to the deals, and a window to pick the last history row).
+    ``filters`` narrow the deals (not the dates; the period is ignored).
 
     Parameters
     ----------
@@ -117,7 +118,8 @@ def pipeline_snapshots(
     filters, scope : Filters, Scope
         Narrowing lists and access scope.
     dates : sequence of date
-        Snapshot dates (duplicates are dropped); an empty sequence gives an empty frame.
+        Snapshot dates (duplicates are dropped; the dates after as_of make one snapshot at
+        as_of); an empty sequence gives an empty frame.
 
     Returns
     -------
@@ -126,7 +128,7 @@ def pipeline_snapshots(
         ``stage_id`` int, ``position`` int, ``amount`` float; one row per (date, open deal),
         ordered by date and deal.
     """
-    moments = sorted({at_timestamp(d) for d in dates})
+    moments = sorted({filters.capped(at_timestamp(d)) for d in dates})
     if not moments:
         return empty_frame(_SNAPSHOT_KINDS)
     states = deal_states(dates_table(moments), filters, scope)

@@ -15,7 +15,7 @@ from crm_data.filters import Filters, Scope
 from crm_data.portable import bin_down, days_between
 from crm_data.queries.frames import Bind, read_frame, sort_rows
 from crm_data.queries.tables import TICKETS
-from crm_data.queries.where import account_conditions
+from crm_data.queries.where import account_conditions, in_period
 
 __all__ = ["ticket_outcomes", "ticket_resolution_times"]
 
@@ -43,9 +43,7 @@ def ticket_outcomes(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
         )
         .where(
             *account_conditions(t.account_id, scope, filters),
-            t.resolved_at >= filters.start_ts,
-            t.resolved_at < filters.end_ts,
-            t.resolved_at < filters.as_of_ts,
+            in_period(t.resolved_at, filters),
         )
         .group_by(t.assignee_id)
     )
@@ -76,9 +74,7 @@ def ticket_resolution_times(bind: Bind, filters: Filters, scope: Scope) -> pd.Da
         )
         .where(
             *account_conditions(t.account_id, scope, filters),
-            t.opened_at >= filters.start_ts,
-            t.opened_at < filters.end_ts,
-            t.opened_at < as_of,
+            in_period(t.opened_at, filters),
         )
         .subquery("per_ticket")
     )

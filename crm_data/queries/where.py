@@ -4,6 +4,12 @@ This is the one place where access scope is enforced: every query function build
 clause from these helpers, so a rep's scope can never be widened by a filter (filters are
 AND-ed onto the scope, never OR-ed).
 
+It is also the one place where a period applies to an event column: :func:`in_period` keeps
+the events of ``[start, end)`` that happened before ``as_of`` (METRICS.md "Conventions":
+nothing at or after ``as_of`` counts).  Snapshot-style queries read the state at
+``Filters.as_of_ts`` (:mod:`crm_data.queries.history`); ``tests/test_as_of.py`` checks every
+query function against rows planted at and after ``as_of``.
+
 Who owns what:
 
 * deals belong to ``deals.owner_id``;
@@ -22,6 +28,7 @@ from crm_data.filters import Filters, Scope
 from crm_data.schema import Account, Deal, Employee, Product, Stage
 
 __all__ = [
+    "in_period",
     "owner_conditions",
     "account_conditions",
     "deal_conditions",
@@ -30,6 +37,18 @@ __all__ = [
 ]
 
 Condition = ColumnElement[bool]
+
+
+def in_period(column: Any, filters: Filters) -> Condition:
+    """``column`` falls in the period and before ``as_of``: ``start <= column < until``.
+
+    ``until`` is the earlier of ``end`` and ``as_of`` (:attr:`Filters.until`), so an event at
+    or after ``as_of`` never counts, whatever the period.  A ``Date`` column is compared with
+    dates, any other with midnight timestamps.
+    """
+    if isinstance(column.type, sa.Date):
+        return sa.and_(column >= filters.start, column < filters.until)
+    return sa.and_(column >= filters.start_ts, column < filters.until_ts)
 
 
 def _team_members(team_ids: tuple[int, ...] | list[int]) -> sa.Select[Any]:
