@@ -143,7 +143,7 @@ def _period_work(bind: Bind, filters: Filters, scope: Scope, *, detail: bool) ->
     as_of = filters.as_of_ts
     activities, stats, candidates = read["activities"], read["followups"], read["candidates"]
     working = activity_staff(
-        rep_working_days(read["employment"], filters.start, filters.end),
+        rep_working_days(read["employment"], filters.start, filters.until),
         activities if detail else read["logged"],
     )
     total = activities_per_working_day(activities, working, by=None)

@@ -168,7 +168,7 @@ def overview_report(bind: Bind, filters: Filters, scope: Scope) -> OverviewRepor
         currency=currency,
         mixed_currencies=mixed,
         trend=monthly_trend(
-            now.flow, then.flow, filters.start, filters.end, compared.start, value="won_amount"
+            now.flow, then.flow, filters.start, filters.until, compared.start, value="won_amount"
         ),
         pipeline=now.pipeline,
         open_deals=now.totals.deals,

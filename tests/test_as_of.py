@@ -75,6 +75,8 @@ from crm_data.queries.pipeline import (
     stuck_deal_candidates,
 )
 from crm_data.queries.service import ticket_outcomes, ticket_resolution_times
+from reports.activity import activity_report
+from reports.overview import overview_report
 from tests.conftest import DIALECTS, fresh_engine
 from tests.crm_builder import CrmBuilder
 from tests.test_queries import check, frame
@@ -459,3 +461,24 @@ def test_activities_and_calls_mid_period_exclude_those_after_as_of(runs: Runs) -
     at_end = frame([(11, 2, 1), (12, 1, 1), (21, 2, 0), (30, 1, 0), (40, 1, 1)],
                    "rep_id calls short_calls", {})  # fmt: skip
     check(call_counts(crm, AT_END, ADMIN), at_end)
+
+
+# ---- reports that count the period's days or months stop at as_of too ----------------------
+
+
+def test_activity_report_divides_by_the_working_days_before_as_of(runs: Runs) -> None:
+    # rep 11 did a call and a meeting before as_of (A20 only at it); weekdays of January 2024:
+    # 23, of February: 21, so 44 (the 21 of March come after as_of)
+    per_rep = activity_report(runs.after, PERIOD, ADMIN).per_rep.set_index("employee_id")
+    assert per_rep.loc[11, ["activities", "working_days"]].tolist() == [2, 44]
+    assert per_rep.loc[11, "per_working_day"] == pytest.approx(2 / 44)
+
+
+def test_overview_trend_ends_with_the_month_of_as_of(runs: Runs) -> None:
+    # won before as_of: D6 (700) in January, D1 (1000) in February; March is after as_of
+    trend = overview_report(runs.after, replace(PERIOD, as_of=date(2024, 2, 15)), ADMIN).trend
+    assert trend["month"].tolist() == [pd.Timestamp(2024, 1, 1), pd.Timestamp(2024, 2, 1)]
+    assert trend["current"].tolist() == [700.0, 1000.0]
+    assert trend["partial"].tolist() == [False, True]
+    at_end = overview_report(runs.after, AT_END, ADMIN).trend
+    assert at_end["current"].tolist() == [700.0, 1000.0, 2500.0]  # D3 won on 3-15
