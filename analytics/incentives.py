@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -458,14 +458,64 @@ def _resolved_targets(
     return target
 
 
+def _employment_days(
+    rows: pd.DataFrame, employment: pd.DataFrame | None, on: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``rows``: the working days its rep was employed in the period and the
+    period's working days, from ``employment`` (NaN for reps it does not list).
+    """
+    if employment is None:
+        return np.full(len(rows), np.nan), np.full(len(rows), np.nan)
+    require_columns(employment, [*on, "worked_days", "total_days"], "employment")
+    _unique_rows(employment, on, "employment")
+    found = rows[on].merge(employment[[*on, "worked_days", "total_days"]], on=on, how="left")
+    return (
+        found["worked_days"].to_numpy(dtype="float64", na_value=np.nan),
+        found["total_days"].to_numpy(dtype="float64", na_value=np.nan),
+    )
+
+
+def _prorated(
+    target: np.ndarray,
+    keys: np.ndarray,
+    worked: np.ndarray,
+    total: np.ndarray,
+    prorated: Collection[str],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The targets of the ``prorated`` items of reps employed for part of the period scaled
+    by :func:`prorate`, which rows were scaled, and their notes ("" where not scaled).
+    """
+    listed = ~np.isnan(worked)
+    _day_counts(worked[listed], total[listed])  # 0 ≤ worked ≤ total, total > 0
+    scaled = np.isin(keys, list(prorated)) & listed & (worked < total)
+    out = target.astype("float64")
+    notes = np.full(len(target), "", dtype=object)
+    if scaled.any():
+        out[scaled] = prorate(target[scaled], worked[scaled], total[scaled])
+        notes[scaled] = [
+            f"target prorated: employed {w:g} of {t:g} working days"
+            for w, t in zip(worked[scaled], total[scaled], strict=True)
+        ]
+    return out, scaled, notes
+
+
 def scorecard(
-    actuals: pd.DataFrame, plan: Plan, *, reps: Sequence[Hashable] | None = None
+    actuals: pd.DataFrame,
+    plan: Plan,
+    *,
+    reps: Sequence[Hashable] | None = None,
+    employment: pd.DataFrame | None = None,
+    prorated: Collection[str] = (),
 ) -> Scorecard:
     """Each rep's attainment, credited attainment, points, score and bonus under ``plan``.
 
     METRICS.md "Incentive scorecards": ``score = Σ weight × g(a)``, ``bonus = on-target bonus ×
     score``; an item whose target is 0 (or missing) is excluded for that rep and the other
-    weights are renormalised (scaled by ``Σ all weights / Σ included weights``).
+    weights are renormalised (scaled by ``Σ all weights / Σ included weights``).  A rep employed
+    for only part of the period (``employment``) has the targets of the ``prorated`` items
+    (metrics that build up over the period: won revenue, new deals, activities done…) scaled
+    by the working days employed / the period's working days (:func:`prorate`); the targets of
+    rates and levels are not prorated.
 
     Parameters
     ----------
@@ -477,12 +527,19 @@ def scorecard(
     reps : sequence, optional
         The reps to score (also those without any row: every item then credits 0); default
         every rep of ``actuals``.
+    employment : DataFrame, optional
+        ``rep_id``, ``worked_days`` (working days the rep was employed in the period),
+        ``total_days`` (the period's working days), one row per rep; reps it does not list,
+        or employed every working day, are not prorated.
+    prorated : collection of str
+        Metric keys whose targets are prorated for partial-period reps.
 
     Returns
     -------
     Scorecard
         ``items``: one row per (rep, item), reps sorted, items in plan order: ``rep_id``,
-        ``metric_key`` str, ``actual``, ``target`` (resolved), ``higher_is_better`` bool,
+        ``metric_key`` str, ``actual``, ``target`` (resolved, then prorated),
+        ``higher_is_better`` bool,
         ``attainment`` (NaN when excluded or no actual), ``credited`` (NaN when excluded; 0
         without an actual), ``weight`` (the plan's), ``effective_weight`` (renormalised; 0 when
         excluded), ``points`` (= effective weight × credited; 0 when excluded), ``excluded``
@@ -491,7 +548,8 @@ def scorecard(
         items carry no weight, e.g. every item excluded), ``bonus`` (on-target bonus × score),
         ``included_weight`` (Σ plan weights of the included items), ``weight_factor`` (the
         renormalisation factor, 1 without exclusions), ``excluded_items`` (tuple of metric
-        keys), ``note`` str (the renormalisation, in words; "" without exclusions).
+        keys), ``note`` str (the renormalisation and the proration, in words; "" without
+        either).
 
     Examples
     --------
@@ -504,6 +562,10 @@ def scorecard(
     [[1.0, 1.2, 0.6], [1.0, 0.5, 0.25], [2.0, 0.0, 0.0], [2.0, 0.0, 0.0]]
     >>> card.summary[["rep_id", "score", "bonus"]].values.tolist()
     [[1.0, 0.85, 850.0], [2.0, 0.0, 0.0]]
+    >>> employment = pd.DataFrame({"rep_id": [2], "worked_days": [16], "total_days": [64]})
+    >>> part = scorecard(actuals, plan, employment=employment, prorated=["won_deals"])
+    >>> part.items[["target", "credited"]].values[2].tolist(), part.items["note"][2]
+    ([2.5, 1.5], 'target prorated: employed 16 of 64 working days')
     """
     require_columns(actuals, ["rep_id", "metric_key", "actual"], "actuals")
     keys = list(plan.keys)
@@ -521,6 +583,11 @@ def scorecard(
     if "target" in keyed.columns:
         given = keyed["target"].reindex(grid).to_numpy(dtype="float64", na_value=np.nan)
     target = _resolved_targets(plan, grid, np.tile(item_target, n_reps), given)
+    grid_frame = grid.to_frame(index=False)
+    worked, total_days = _employment_days(grid_frame, employment, ["rep_id"])
+    target, scaled, prorate_note = _prorated(
+        target, grid_frame["metric_key"].to_numpy(), worked, total_days, prorated
+    )
     hib = np.tile(np.array([i.higher_is_better for i in items], dtype=bool), n_reps)
     threshold = np.tile(np.array([i.threshold for i in items]), n_reps)
     cap = np.tile(np.array([np.inf if i.cap is None else i.cap for i in items]), n_reps)
@@ -556,6 +623,9 @@ def scorecard(
         + ", the other weights renormalised",
         np.where(missing, "no actual: credited 0", ""),
     )
+    note = [
+        "; ".join(part for part in pair if part) for pair in zip(prorate_note, note, strict=True)
+    ]
     item_frame = pd.DataFrame(
         {
             "rep_id": grid.get_level_values("rep_id"),
@@ -586,6 +656,11 @@ def scorecard(
         )
         for dropped, f in zip(excluded_items, factor, strict=True)
     ]
+    worked_2d, total_2d = worked.reshape(n_reps, n_items), total_days.reshape(n_reps, n_items)
+    for rep in np.flatnonzero(scaled.reshape(n_reps, n_items).any(axis=1)):
+        days = f"{worked_2d[rep, 0]:g} of {total_2d[rep, 0]:g}"
+        told = f"Targets prorated: employed {days} working days."
+        summary_note[rep] = f"{told} {summary_note[rep]}".strip()
     summary = pd.DataFrame(
         {
             "rep_id": rep_index,
@@ -750,6 +825,8 @@ def what_if(
     new_plan: Plan,
     *,
     reps: Sequence[Hashable] | None = None,
+    employment: pd.DataFrame | None = None,
+    prorated: Collection[str] = (),
 ) -> WhatIf:
     """Scores, bonuses and the bonus pool under the current and a changed plan.
 
@@ -766,8 +843,8 @@ def what_if(
         The current plan.
     new_plan : Plan
         The changed plan.
-    reps : sequence, optional
-        As for :func:`scorecard`.
+    reps, employment, prorated : optional
+        As for :func:`scorecard` (both plans' targets are prorated alike).
 
     Returns
     -------
@@ -783,8 +860,8 @@ def what_if(
     >>> result.pool, result.new_pool, result.gainers
     (1400.0, 1750.0, (1, 2))
     """
-    before = scorecard(actuals, plan, reps=reps)
-    after = scorecard(actuals, new_plan, reps=reps)
+    before = scorecard(actuals, plan, reps=reps, employment=employment, prorated=prorated)
+    after = scorecard(actuals, new_plan, reps=reps, employment=employment, prorated=prorated)
     old, new = before.summary, after.summary
     bonus = old["bonus"].to_numpy(dtype="float64")
     new_bonus = new["bonus"].to_numpy(dtype="float64")

@@ -4,6 +4,11 @@ A plan version from ``crm_data.plans`` becomes an ``analytics.incentives.Plan`` 
 each item comes from the metric catalogue); the reps' actuals come from the catalogue's per-rep
 functions over the plan's period up to today; :func:`incentive_report` returns the scorecards,
 pacing, the score distribution and the plan's sanity warnings against the last four periods.
+
+Who is scored follows the plan's items (:func:`plan_role`): the sales reps, or the service
+agents for a plan of service metrics only.  A rep employed for part of the plan's period (a
+joiner or a leaver) has the targets of the items that build up over the period (won revenue,
+new deals, activities done…) prorated to the working days employed, and is paced on those days.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from analytics.activity_kpis import rep_working_days
 from analytics.funnel import win_rates
 from analytics.incentives import (
     PACING_STATES,
@@ -35,11 +41,11 @@ from crm_data.concurrent import gather
 from crm_data.filters import Filters, Scope
 from crm_data.plans import PlanError, StoredItem, StoredPlan, load_plan
 from crm_data.queries.activity import activities_by_rep_type_period
-from crm_data.queries.activity_kpis import call_counts
+from crm_data.queries.activity_kpis import call_counts, employment_spans
 from crm_data.queries.currency import main_currency
 from crm_data.queries.frames import Bind
 from crm_data.queries.funnel_stats import closed_deal_stats
-from crm_data.queries.people import filter_options, people
+from crm_data.queries.people import people
 from reports.catalogue import metric
 from reports.names import names_by_id
 from reports.rep_metrics import rep_actuals
@@ -49,6 +55,7 @@ __all__ = [
     "IncentiveReport",
     "incentive_report",
     "plan_reps",
+    "plan_role",
     "simulate",
     "to_plan",
 ]
@@ -57,6 +64,8 @@ __all__ = [
 HISTORY_PERIODS = 4
 #: Calendar months (up to today) compared by the gaming signals.
 GAMING_MONTHS = 4
+#: The catalogue section of the metrics about service tickets (scored for service agents).
+SERVICE_SECTION = "Service"
 
 
 def to_plan(stored: StoredPlan) -> Plan:
@@ -91,21 +100,63 @@ def to_plan(stored: StoredPlan) -> Plan:
         raise PlanError(f"Plan “{stored.name}” cannot be scored: {error}") from error
 
 
-def plan_reps(bind: Bind, scope: Scope, stored: StoredPlan) -> pd.DataFrame:
-    """The reps the plan scores that ``scope`` may see: role rep, in the plan's team (any team
-    for a company-wide plan), employed on the plan's first day or later.
-
-    Returns ``rep_id`` int, ``name`` str (a name several reps share carries the id: "Ann Lee
-    (#12)"), ordered by name.
+def plan_role(stored: StoredPlan) -> str:
+    """Who the plan scores, by its items: ``"service"`` (the service agents) when every item is
+    a service metric of the catalogue (tickets resolved, satisfaction, resolution time), else
+    ``"rep"`` (the sales reps).  A plan mixing both scores the reps, its service items on the
+    tickets assigned to each rep, and its warnings say so.
     """
-    visible = filter_options(bind, scope).reps
-    roles = people(bind).set_index("employee_id")["role"]
-    reps = visible[visible["employee_id"].map(roles) == "rep"]
-    if stored.team_id is not None:
-        reps = reps[reps["team_id"] == stored.team_id]
-    reps = reps[reps["left_at"].isna() | (reps["left_at"] >= pd.Timestamp(stored.period_start))]
-    reps = reps.rename(columns={"employee_id": "rep_id"})[["rep_id", "name"]].reset_index(drop=True)
-    return reps.assign(name=reps["rep_id"].map(names_by_id(reps, "rep_id")))
+    service = [metric(item.metric_key).section == SERVICE_SECTION for item in stored.items]
+    return "service" if service and all(service) else "rep"
+
+
+def _staff(
+    bind: Bind, scope: Scope, stored: StoredPlan, start: date, end: date, as_of: date
+) -> pd.DataFrame:
+    """The people of the plan's role and team that ``scope`` may see employed at some time in
+    ``[start, end)`` before ``as_of``: ``rep_id``, ``worked_days`` (working days employed in
+    ``[start, end)``, the employment known at ``as_of`` carried on), ``elapsed_days`` (of
+    those, before ``as_of``).
+    """
+    spans = employment_spans(bind, _filters(stored, start, end, as_of), scope)
+    staff = spans[spans["role"] == plan_role(stored)].reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "rep_id": staff["employee_id"].astype("int64"),
+            "worked_days": rep_working_days(staff, start, end)["working_days"],
+            "elapsed_days": rep_working_days(staff, start, as_of)["working_days"],
+        }
+    )
+
+
+def plan_reps(
+    bind: Bind, scope: Scope, stored: StoredPlan, as_of: date | None = None
+) -> pd.DataFrame:
+    """The people the plan scores that ``scope`` may see: those of its role (:func:`plan_role`:
+    reps, or service agents), in the plan's team (any team for a company-wide plan), employed
+    at some time in the plan's period before ``as_of`` (default the period's end).
+
+    Returns ``rep_id`` int, ``name`` str (a name several people share carries the id: "Ann Lee
+    (#12)"), ``worked_days`` int (working days employed in the period, the employment known at
+    ``as_of`` carried on to the period's end), ``elapsed_days`` int (of those, before
+    ``as_of``), ordered by name.
+    """
+    start, end = stored.period_start, stored.period_end
+    reps = _staff(bind, scope, stored, start, end, as_of or end)
+    names = people(bind).set_index("employee_id")["name"]
+    reps.insert(1, "name", reps["rep_id"].map(names))
+    reps = reps.assign(name=reps["rep_id"].map(names_by_id(reps, "rep_id")))
+    return reps.sort_values(["name", "rep_id"], ignore_index=True)
+
+
+def _employment(reps: pd.DataFrame, total: int) -> pd.DataFrame:
+    """The working days employed of ``reps`` (:func:`plan_reps`) as ``scorecard`` prorates by."""
+    return reps[["rep_id", "worked_days"]].assign(total_days=total)
+
+
+def _prorated(*plans: Plan) -> list[str]:
+    """The plans' metric keys whose targets are prorated: those that build up over a period."""
+    return sorted({key for plan in plans for key in plan.keys if metric(key).accumulates})
 
 
 def _filters(stored: StoredPlan, start: date, end: date, as_of: date | None = None) -> Filters:
@@ -144,11 +195,13 @@ class IncentiveReport:
     elapsed_days, total_days : int
         Working days of the plan period elapsed by ``as_of``, and in all.
     reps : DataFrame
-        ``rep_id``, ``name`` of the reps scored.
+        The people scored (:func:`plan_reps`): ``rep_id``, ``name``, ``worked_days`` and
+        ``elapsed_days`` (working days employed in the period, and of those before ``as_of``).
     scorecard : Scorecard
         Items and per-rep summary (``analytics.incentives.scorecard``), with ``name`` added.
     pacing : DataFrame
-        Per (rep, item): ``expected`` by now and ``status`` (on track / at risk / off track).
+        Per (rep, item): ``expected`` by now and ``status`` (on track / at risk / off track);
+        a partial-period rep is paced on the working days employed.
     warnings : list of PlanWarning
         The plan's sanity warnings against the last :data:`HISTORY_PERIODS` periods.
     signals : DataFrame
@@ -269,23 +322,52 @@ def _month_counts(
     return counts
 
 
-def _pacing(items: pd.DataFrame, elapsed: int, total: int) -> pd.DataFrame:
+def _pacing(items: pd.DataFrame, reps: pd.DataFrame, elapsed: int, total: int) -> pd.DataFrame:
     """Pacing of every scored item: metrics that accumulate over the period (won revenue, new
-    deals) are paced linearly; levels (rates, snapshots) hold their target all along.
+    deals) are paced linearly, over the working days each rep is employed in the period
+    (``reps``: :func:`plan_reps`; the period's ``elapsed`` of ``total`` for the others);
+    levels (rates, snapshots) hold their target all along.
     """
     rows = []
     accumulates = items["metric_key"].map(lambda key: metric(key).accumulates)
+    days = reps.set_index("rep_id")
+    worked = items["rep_id"].map(days["worked_days"]).fillna(0)
+    own = worked > 0
+    rep_elapsed = items["rep_id"].map(days["elapsed_days"]).where(own, elapsed)
+    rep_total = worked.where(own, total)
     for cumulative in (True, False):
         part = items[accumulates == cumulative]
         if part.empty:
             continue
-        paced = pacing(part["actual"], part["target"], elapsed, total,
-                       part["higher_is_better"], cumulative=cumulative)  # fmt: skip
+        paced = pacing(part["actual"], part["target"], rep_elapsed[part.index],
+                       rep_total[part.index], part["higher_is_better"],
+                       cumulative=cumulative)  # fmt: skip
         rows.append(part[["rep_id", "metric_key"]].join(paced[["expected", "status"]]
                                                           .set_axis(part.index)))  # fmt: skip
     if not rows:
         return pd.DataFrame({"rep_id": [], "metric_key": [], "expected": [], "status": []})
     return pd.concat(rows).sort_index()
+
+
+def _warnings(stored: StoredPlan, plan: Plan, history: pd.DataFrame) -> list[PlanWarning]:
+    """The plan's sanity warnings (``plan_warnings`` on the earlier periods), then one per
+    service item of a plan that scores sales reps.
+    """
+    labels = {key: metric(key).label for key in plan.keys}
+    warnings = plan_warnings(plan, history, labels=labels)
+    if plan_role(stored) == "service":
+        return warnings
+    return warnings + [
+        PlanWarning(
+            key,
+            "service_item_for_reps",
+            f"{labels[key]}: a service metric in a plan with sales items, so it counts the "
+            "tickets assigned to each sales rep (the plan scores the reps). Score the service "
+            "agents with a plan of service metrics only.",
+        )
+        for key in plan.keys
+        if metric(key).section == SERVICE_SECTION
+    ]
 
 
 def incentive_report(
@@ -301,7 +383,7 @@ def incentive_report(
     stored = load_plan(bind, scope, plan_key, version)
     plan = to_plan(stored)
     as_of = min(max(today + timedelta(days=1), stored.period_start), stored.period_end)
-    reps = plan_reps(bind, scope, stored)
+    reps = plan_reps(bind, scope, stored, as_of)
     ids = reps["rep_id"].astype(int).tolist()
     filters = _filters(stored, stored.period_start, stored.period_end, as_of)
     # the period's actuals, the earlier periods' and the signals' counts at once
@@ -314,14 +396,16 @@ def incentive_report(
             "currency": lambda b: main_currency(b, scope),
         },
     )
-    card = scorecard(read["actuals"], plan, reps=ids)
+    elapsed = int(working_days(stored.period_start, as_of))
+    total = int(working_days(stored.period_start, stored.period_end))
+    prorated = _prorated(plan)
+    card = scorecard(read["actuals"], plan, reps=ids, employment=_employment(reps, total),
+                     prorated=prorated)  # fmt: skip
     names = reps.set_index("rep_id")["name"]
     card = Scorecard(
         items=card.items.assign(name=card.items["rep_id"].map(names)),
         summary=card.summary.assign(name=card.summary["rep_id"].map(names)),
     )
-    elapsed = int(working_days(stored.period_start, as_of))
-    total = int(working_days(stored.period_start, stored.period_end))
     return IncentiveReport(
         plan=stored,
         as_of=as_of,
@@ -329,10 +413,8 @@ def incentive_report(
         total_days=total,
         reps=reps,
         scorecard=card,
-        pacing=_pacing(card.items, elapsed, total),
-        warnings=plan_warnings(
-            plan, read["history"], labels={key: metric(key).label for key in plan.keys}
-        ),
+        pacing=_pacing(card.items, reps, elapsed, total),
+        warnings=_warnings(stored, plan, read["history"]),
         signals=read["signals"],
         currency=read["currency"][0],
     )
@@ -352,6 +434,8 @@ def simulate(report: IncentiveReport, items: Sequence[Mapping[str, Any]]) -> Wha
     except TypeError as error:
         raise PlanError(f"The changed plan is incomplete: {error}") from error
     trial = to_plan(replace(report.plan, items=changed))
+    plan = to_plan(report.plan)
     actuals = report.scorecard.items[["rep_id", "metric_key", "actual"]]
     reps = report.scorecard.summary["rep_id"].tolist()
-    return what_if(actuals, to_plan(report.plan), trial, reps=reps)
+    return what_if(actuals, plan, trial, reps=reps, prorated=_prorated(plan, trial),
+                   employment=_employment(report.reps, report.total_days))  # fmt: skip

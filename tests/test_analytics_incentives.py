@@ -350,6 +350,63 @@ def test_target_precedence_frame_then_override_then_item() -> None:
         scorecard(actuals([(1, "won_deals", 10, -1)], target=True), plan)
 
 
+def test_partial_period_reps_get_prorated_targets_of_items_that_build_up() -> None:
+    # won revenue builds up over the period (prorated), the win rate is a level (not); 64
+    # working days: rep 1 employed all of them, 2 for 33, 3 for none, 4 is not listed (all),
+    # 5 for 16 with its own won-revenue target of 32 000
+    plan = Plan(
+        (PlanItem("won_revenue", 0.5, target=64_000, cap=2.0),
+         PlanItem("win_rate", 0.5, target=0.4, cap=1.5)),
+        on_target_bonus=1000, targets={("won_revenue", 5): 32_000},
+    )  # fmt: skip
+    frame = actuals([
+        (1, "won_revenue", 32_000), (1, "win_rate", 0.4),
+        (2, "won_revenue", 33_000), (2, "win_rate", 0.2),
+        (3, "won_revenue", 0), (3, "win_rate", NAN),
+        (4, "won_revenue", 64_000), (4, "win_rate", 0.6),
+        (5, "won_revenue", 12_000), (5, "win_rate", 0.4),
+    ])  # fmt: skip
+    employment = pd.DataFrame(
+        {"rep_id": [1, 2, 3, 5], "worked_days": [64, 33, 0, 16], "total_days": 64}
+    )
+    card = scorecard(frame, plan, employment=employment, prorated=["won_revenue"])
+    revenue = item_rows(card.items, 2).loc["won_revenue"]
+    # 64 000 × 33 / 64 = 33 000: met; the win rate keeps its 0.4 (0.2: 50 %)
+    targets = card.items.set_index(["rep_id", "metric_key"])["target"]
+    assert targets.xs("won_revenue", level="metric_key").tolist() == [64_000, 33_000, 0,
+                                                                      64_000, 8_000]  # fmt: skip
+    assert targets.xs("win_rate", level="metric_key").tolist() == [0.4] * 5
+    assert revenue["note"] == "target prorated: employed 33 of 64 working days"
+    assert item_rows(card.items, 1).loc["won_revenue", "note"] == ""
+    # 1: 0.5 × 0.5 + 0.5 × 1 = 0.75; 2: 0.5 × 1 + 0.5 × 0.5 = 0.75; 3: no working day, target
+    # 0: excluded, the win rate (no actual: 0) alone; 4: 0.5 × 1 + 0.5 × 1.5 = 1.25; 5: its own
+    # 32 000 × 16 / 64 = 8 000, 12 000 is 150 %: 0.5 × 1.5 + 0.5 × 1 = 1.25
+    assert same(card.summary["score"], [0.75, 0.75, 0.0, 1.25, 1.25])
+    assert item_rows(card.items, 3).loc["won_revenue", "note"] == (
+        "target prorated: employed 0 of 64 working days; target 0: excluded, the other weights "
+        "renormalised"
+    )
+    notes = card.summary.set_index("rep_id")["note"]
+    assert notes[2] == "Targets prorated: employed 33 of 64 working days."
+    assert notes[3] == (
+        "Targets prorated: employed 0 of 64 working days. Excluded (target 0 or none): "
+        "won_revenue; the other weights are scaled by 2 to keep their total at 1."
+    )
+    assert notes[1] == notes[4] == ""
+    # without employment nothing is prorated; the what-if prorates both plans alike
+    assert scorecard(frame, plan).items["target"].tolist()[2] == 64_000
+    # (a target of 128 000 and no own target: 1 at 25 %, 2 at 33 000 of 66 000, 5 at 12 000
+    # of 32 000)
+    higher = Plan((PlanItem("won_revenue", 0.5, target=128_000, cap=2.0), plan.items[1]))
+    result = what_if(frame, plan, higher, employment=employment, prorated=["won_revenue"])
+    assert same(result.reps["new_score"], [0.625, 0.5, 0.0, 1.0, 0.6875])
+    too_many = employment.assign(worked_days=65)
+    with pytest.raises(ValueError, match="between 0 and the period's total"):
+        scorecard(frame, plan, employment=too_many, prorated=["won_revenue"])
+    with pytest.raises(ValueError, match="employment frame has more than one row"):
+        scorecard(frame, plan, employment=pd.concat([employment, employment]))
+
+
 def test_missing_actual_is_credited_zero_not_excluded() -> None:
     plan = Plan((PlanItem("won_deals", 0.5, target=10), PlanItem("new_deals", 0.5, target=10)))
     frame = actuals([(1, "won_deals", 10), (2, "won_deals", 10), (2, "new_deals", NAN)])

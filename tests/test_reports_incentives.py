@@ -1,0 +1,118 @@
+"""Incentive report rules on a hand-built CRM (issue #13 item 5 and the incentive bullets of
+"Numbers that read wrong"): joiners' and leavers' targets prorated to the working days employed
+and paced on them, activities per working day up to ``as_of``, and plans of service metrics
+scoring the service agents.
+
+The CRM is :func:`tests.incentive_crm.incentive_crm`.  Q4 2026 (1 Oct 2026 – 1 Jan 2027) has 66
+working days; with today 15 Nov the actuals run to ``as_of`` 16 Nov: 32 working days.  Every
+expected value is computed by hand in the comments.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from crm_data.filters import Scope
+from crm_data.plans import StoredItem, save_plan
+from reports.incentives import incentive_report, simulate
+from tests.conftest import scenario_fixture
+from tests.incentive_crm import incentive_crm
+
+Q4 = {"period_start": date(2026, 10, 1), "period_end": date(2027, 1, 1)}
+TODAY = date(2026, 11, 15)  # as_of 16 Nov
+EVERYONE = Scope.everyone()
+crm = scenario_fixture(incentive_crm)
+
+
+def store(engine: sa.Engine, name: str, team: int | None, items: list[StoredItem],
+          **period: date) -> str:  # fmt: skip
+    """Save a plan (Q4 2026 unless a period is given) as an admin; its key."""
+    fields = {**Q4, **period}
+    plan = save_plan(engine, EVERYONE, None, name=name, team_id=team, on_target_bonus=1000.0,
+                     items=items, **fields)  # fmt: skip
+    return plan.plan_key
+
+
+@pytest.fixture(scope="module")
+def north(crm: sa.Engine) -> str:
+    """Team 1's Q4 plan: won revenue (builds up: prorated) and activities per working day (a
+    level: not prorated)."""
+    return store(crm, "North Q4", 1, [
+        StoredItem("won_revenue", 0.6, target=66_000.0, cap=2.0),
+        StoredItem("activities_per_day", 0.4, target=2.0, cap=1.5),
+    ])  # fmt: skip
+
+
+def test_joiners_and_leavers_targets_are_prorated_and_paced_on_their_days(
+    crm: sa.Engine, north: str
+) -> None:
+    report = incentive_report(crm, EVERYONE, north, None, TODAY)
+    assert report.as_of == date(2026, 11, 16)
+    assert (report.elapsed_days, report.total_days) == (32, 66)
+    reps = report.reps.set_index("rep_id")
+    assert set(reps.index) == {11, 12, 13, 14, 15}  # no head, no service agent
+    # 12: 2 Nov – 31 Dec is 44 working days, 10 before 16 Nov; 13: 1 – 15 Oct is 11
+    assert reps.loc[[11, 12, 13], ["worked_days", "elapsed_days"]].values.tolist() == [
+        [66, 32], [44, 10], [11, 11]
+    ]  # fmt: skip
+    items = report.scorecard.items.set_index(["rep_id", "metric_key"])
+    # won revenue targets: 66 000 × 44/66 = 44 000 and 66 000 × 11/66 = 11 000
+    assert items.loc[(11, "won_revenue"), "target"] == 66_000.0
+    assert items.loc[(12, "won_revenue"), "target"] == pytest.approx(44_000.0)
+    assert items.loc[(13, "won_revenue"), "target"] == pytest.approx(11_000.0)
+    assert items.loc[(12, "won_revenue"), "note"] == (
+        "target prorated: employed 44 of 66 working days"
+    )
+    assert items.loc[(11, "won_revenue"), "note"] == ""
+    # a level keeps its target
+    assert items.xs("activities_per_day", level="metric_key")["target"].tolist() == [2.0] * 5
+    assert items.loc[(12, "activities_per_day"), "note"] == ""
+    # activities per working day employed before as_of: 64 / 32, 30 / 10, 22 / 11
+    assert items.loc[(11, "activities_per_day"), "actual"] == pytest.approx(2.0)
+    assert items.loc[(12, "activities_per_day"), "actual"] == pytest.approx(3.0)
+    assert items.loc[(13, "activities_per_day"), "actual"] == pytest.approx(2.0)
+    # scores: 11: 0.6 × 33/66 + 0.4 × 1 = 0.7; 12: 0.6 × 22/44 + 0.4 × 1.5 (cap) = 0.9;
+    # 13: 0.6 × 11/11 + 0.4 × 1 = 1.0
+    summary = report.scorecard.summary.set_index("rep_id")
+    assert summary.loc[[11, 12, 13], "score"].tolist() == pytest.approx([0.7, 0.9, 1.0])
+    assert summary.loc[12, "note"] == "Targets prorated: employed 44 of 66 working days."
+    # pacing on the days employed: 11 expects 66 000 × 32/66 = 32 000 (has 33 000); 12
+    # 44 000 × 10/44 = 10 000 (has 22 000); 13 all of its 11 000
+    paced = report.pacing.set_index(["rep_id", "metric_key"])
+    expected = [paced.loc[(rep, "won_revenue"), "expected"] for rep in (11, 12, 13)]
+    assert expected == pytest.approx([32_000.0, 10_000.0, 11_000.0])
+    assert {paced.loc[(rep, "won_revenue"), "status"] for rep in (11, 12, 13)} == {"on track"}
+    assert paced.loc[(11, "activities_per_day"), "status"] == "on track"
+    # the what-if prorates alike: an unchanged plan changes nothing
+    same = simulate(report, [vars(item) for item in report.plan.items])
+    assert same.reps["score"].tolist() == pytest.approx(same.reps["new_score"].tolist())
+    assert same.new_pool == pytest.approx(report.scorecard.summary["bonus"].sum())
+
+
+def test_a_csat_plan_scores_the_service_agents_with_their_averages(crm: sa.Engine) -> None:
+    items = [StoredItem("csat", 1.0, target=4.0, cap=1.5)]
+    everyone = incentive_report(crm, EVERYONE, store(crm, "CSAT", None, items), None, TODAY)
+    summary = everyone.scorecard.summary.set_index("rep_id")
+    assert sorted(summary.index) == [21, 22, 23]
+    actual = everyone.scorecard.items.set_index("rep_id")["actual"]
+    # 21: (5 + 4) / 2 = 4.5; 22: 3 (the unrated ticket does not count); 23: 4
+    assert actual.loc[[21, 22, 23]].tolist() == pytest.approx([4.5, 3.0, 4.0])
+    assert summary.loc[[21, 22, 23], "score"].tolist() == pytest.approx([1.125, 0.75, 1.0])
+    # a team's service plan scores the team's agents
+    team = incentive_report(crm, EVERYONE, store(crm, "CSAT North", 1, items), None, TODAY)
+    assert team.scorecard.summary["rep_id"].tolist() == [23]
+    assert team.scorecard.summary["score"].tolist() == pytest.approx([1.0])
+    assert not [w for w in everyone.warnings + team.warnings if w.kind == "service_item_for_reps"]
+
+
+def test_a_plan_mixing_sales_and_service_scores_the_reps_and_says_so(crm: sa.Engine) -> None:
+    key = store(crm, "Mixed", 1, [StoredItem("won_revenue", 0.8, target=66_000.0),
+                                   StoredItem("csat", 0.2, target=4.0, cap=1.5)])  # fmt: skip
+    report = incentive_report(crm, EVERYONE, key, None, TODAY)
+    assert sorted(report.scorecard.summary["rep_id"]) == [11, 12, 13, 14, 15]
+    mixed = [w for w in report.warnings if w.kind == "service_item_for_reps"]
+    assert [w.item for w in mixed] == ["csat"]
+    assert mixed[0].message.startswith("Customer satisfaction: a service metric in a plan with")
