@@ -1171,21 +1171,28 @@ def _volume_signals(
 ) -> pd.DataFrame:
     """Rows of the ``volume_up_conversion_down`` signal."""
     require_columns(frame, ["rep_id", "period", "activities", "conversions"], "activity_by_period")
-    _non_negative(frame, ["activities", "conversions"], "activity_by_period")
-    sums = (
-        frame.groupby(["rep_id", "period"], sort=True)[["activities", "conversions"]]
-        .sum()
-        .astype("float64")
-        .reset_index()
-    )
+    per_day = "working_days" in frame.columns
+    counted = ["activities", "conversions", *(["working_days"] if per_day else [])]
+    _non_negative(frame, counted, "activity_by_period")
+    sums = frame.groupby(["rep_id", "period"], sort=True)[counted].sum().astype("float64")
+    sums = sums.reset_index()
+    if not per_day:  # each period weighs 1: the rate before is the mean of the periods
+        sums["working_days"] = 1.0
     if sums.empty:
         return pd.DataFrame(columns=_SIGNAL_COLUMNS)
     is_last = (sums["period"] == sums["period"].max()).to_numpy()
-    last = sums[is_last].set_index("rep_id")[["activities", "conversions"]]
+    sums = sums[sums["working_days"] > 0]  # a period without a working day has no rate
+    is_last = is_last[sums.index]
+    last = sums[is_last].set_index("rep_id")[["activities", "conversions", "working_days"]]
     before = (
         sums[~is_last]
         .groupby("rep_id")
-        .agg(n=("period", "size"), act=("activities", "sum"), conv=("conversions", "sum"))
+        .agg(
+            n=("period", "size"),
+            act=("activities", "sum"),
+            conv=("conversions", "sum"),
+            days=("working_days", "sum"),
+        )
     )
     table = last.join(before, how="inner")
     table = table[
@@ -1194,12 +1201,12 @@ def _volume_signals(
         & (table["conv"] > 0)
         & (table["activities"] > 0)
     ]
-    a_last, c_last, n, act, conv = (
-        table[c] for c in ["activities", "conversions", "n", "act", "conv"]
+    a_last, c_last, d_last, act, conv, days = (
+        table[c] for c in ["activities", "conversions", "working_days", "act", "conv", "days"]
     )
-    # increase = last / mean(before) − 1; drop = 1 − (c_last / a_last) / (conv / act), each as
-    # one division of the raw sums so that boundary cases compare exactly
-    increase = (a_last * n - act) / act
+    # increase = (a_last / d_last) / (act / days) − 1; drop = 1 − (c_last / a_last) / (conv /
+    # act), each as one division of the raw sums so that boundary cases compare exactly
+    increase = (a_last * days - act * d_last) / (act * d_last)
     drop = (conv * a_last - c_last * act) / (conv * a_last)
     hit = (increase >= volume_increase) & (drop >= conversion_drop)
     table, increase, drop = table[hit], increase[hit], drop[hit]
@@ -1207,14 +1214,19 @@ def _volume_signals(
         {
             "rep_id": table.index,
             "signal": GAMING_SIGNALS[0],
-            "activities_last": table["activities"].to_numpy(),
-            "activities_before": (table["act"] / table["n"]).to_numpy(),
+            "activities_last": (table["activities"] / table["working_days"]).to_numpy(),
+            "activities_before": (table["act"] / table["days"]).to_numpy(),
             "conversion_last": (table["conversions"] / table["activities"]).to_numpy(),
             "conversion_before": (table["conv"] / table["act"]).to_numpy(),
         }
     )
+    volume = (
+        "Activities per working day up {inc:.0%} on the previous {k} period(s)"
+        if per_day
+        else "Activities up {inc:.0%} on the mean of the previous {k} period(s)"
+    )
     out["message"] = [
-        f"Activities up {inc:.0%} on the mean of the previous {int(k)} period(s) "
+        f"{volume.format(inc=inc, k=int(k))} "
         f"({mean:.4g} → {last:.4g}) while conversions per activity fell {d:.0%} "
         f"({was:.2%} → {now:.2%}): check the quality of the logged activities."
         for inc, k, mean, last, d, was, now in zip(
@@ -1287,8 +1299,12 @@ def gaming_signals(
       at least ``volume_increase`` above the mean of their previous periods (≥ 20 % more)
       **and** conversions per activity are at least ``conversion_drop`` below the previous
       periods' rate (≥ 20 % lower, relative; the previous rate is Σ conversions / Σ activities).
-      Needs ≥ ``min_previous_periods`` previous periods with activities and conversions.
-      Periods a rep has no row in are not counted (reindex with zeros to count them).
+      With a ``working_days`` column the volumes compared are activities per working day (the
+      previous rate Σ activities / Σ working days), so a latest period still running, or a
+      rep's first month after joining, compares fairly with whole months; periods without a
+      working day are left out.  Needs ≥ ``min_previous_periods`` previous periods with
+      activities and conversions.  Periods a rep has no row in are not counted (reindex with
+      zeros to count them).
     * ``short_calls``: more than ``short_call_share`` of a rep's calls (strictly) shorter than
       ``short_call_minutes``, among reps with ≥ ``min_calls`` calls.
 
@@ -1296,7 +1312,8 @@ def gaming_signals(
     ----------
     activity_by_period : DataFrame
         ``rep_id``, ``period`` (sortable), ``activities``, ``conversions`` (deals advanced or
-        won); repeated (rep, period) rows are summed.
+        won), optional ``working_days`` (the rep's working days employed in the period, up to
+        now for the running one); repeated (rep, period) rows are summed.
     calls : DataFrame, optional
         ``rep_id``, ``duration_min`` (one row per call; missing durations ignored), or
         ``rep_id``, ``calls``, ``short_calls`` counted by the caller with the same threshold.
@@ -1314,7 +1331,8 @@ def gaming_signals(
     DataFrame
         ``rep_id``, ``signal`` (one of :data:`GAMING_SIGNALS`), ``message`` str, and the
         evidence (NaN where it does not belong to the signal): ``activities_last``,
-        ``activities_before`` (mean of the previous periods), ``conversion_last``,
+        ``activities_before`` (mean of the previous periods; per working day with
+        ``working_days``), ``conversion_last``,
         ``conversion_before`` (conversions per activity), ``calls``, ``short_calls``,
         ``short_share``; sorted by rep and signal.
 

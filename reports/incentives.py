@@ -273,7 +273,8 @@ def _signals(
     bind: Bind, scope: Scope, stored: StoredPlan, as_of: date, reps: list[int]
 ) -> pd.DataFrame:
     """Gaming signals: activities and won deals per rep and month over the last
-    :data:`GAMING_MONTHS` months before ``as_of``, and calls in the plan period so far.
+    :data:`GAMING_MONTHS` months before ``as_of``, the activities compared per working day
+    employed (the running month is only partly over), and calls in the plan period so far.
     """
     first = shift_months((as_of - timedelta(days=1)).replace(day=1), 1 - GAMING_MONTHS)
     bounds = [(shift_months(first, step), shift_months(first, step + 1)) for step in
@@ -287,14 +288,37 @@ def _signals(
         queries["calls"] = lambda b: call_counts(
             b, _filters(stored, stored.period_start, as_of), scope
         )
+    if as_of > first:
+        queries["days"] = lambda b: _month_days(b, scope, stored, first, as_of)
     read = gather(bind, queries)
     calls = read.pop("calls", None)
+    days = read.pop("days", None)
     by_month = pd.concat(read.values(), ignore_index=True) if read else pd.DataFrame(
         {"rep_id": [], "period": [], "activities": [], "conversions": []}
     )  # fmt: skip
+    if days is not None:
+        by_month = by_month.merge(days, on=["rep_id", "period"], how="left")
+        by_month["working_days"] = by_month["working_days"].fillna(0)
     if calls is not None:
         calls = calls[calls["rep_id"].isin(reps)]
     return gaming_signals(by_month[by_month["rep_id"].isin(reps)], calls)
+
+
+def _month_days(
+    bind: Bind, scope: Scope, stored: StoredPlan, start: date, end: date
+) -> pd.DataFrame:
+    """Each employee's working days employed per calendar month of ``[start, end)``:
+    ``rep_id``, ``period`` (the month's first day, a date), ``working_days``.
+    """
+    spans = employment_spans(bind, _filters(stored, start, end), scope)
+    days = rep_working_days(spans, start, end, unit="month")
+    return pd.DataFrame(
+        {
+            "rep_id": days["employee_id"].astype("int64"),
+            "period": days["period"].dt.date,
+            "working_days": days["working_days"],
+        }
+    )
 
 
 def _month_counts(

@@ -821,6 +821,36 @@ def test_volume_up_conversion_down_at_the_boundaries() -> None:
     assert stricter["rep_id"].tolist() == [5]
 
 
+def test_volume_is_compared_per_working_day_when_the_frame_has_them() -> None:
+    # rep 1 goes from 24 to 58 activities a working day: 504, 528 and 528 on 21, 22 and 22
+    # days (78 conversions: 5 %), then 406 in the 7 working days of the running month (8: 1.97
+    # %): +141.7 %, −60.6 %.  In raw counts 406 is below the mean month (520): no signal.
+    # Rep 2 joined 5 working days into the first month and logs 24 a day all along: 120, 528,
+    # 528, then 504 on 21 days (+0 %), although 504 is 28.6 % above the mean month (392).
+    frame = pd.DataFrame(
+        [(1, 1, 504, 26, 21), (1, 2, 528, 26, 22), (1, 3, 528, 26, 22), (1, 4, 406, 8, 7),
+         (2, 1, 120, 6, 5), (2, 2, 528, 26, 22), (2, 3, 528, 26, 22), (2, 4, 504, 10, 21)],
+        columns=["rep_id", "period", "activities", "conversions", "working_days"],
+    )  # fmt: skip
+    got = gaming_signals(frame)
+    assert got["rep_id"].tolist() == [1]
+    row = got.iloc[0]
+    assert (row["activities_before"], row["activities_last"]) == (24.0, 58.0)
+    assert row["message"] == (
+        "Activities per working day up 142% on the previous 3 period(s) (24 → 58) while "
+        "conversions per activity fell 61% (5.00% → 1.97%): check the quality of the logged "
+        "activities."
+    )
+    assert gaming_signals(frame.drop(columns="working_days"))["rep_id"].tolist() == [2]
+    # a period without a working day has no rate: left out of the previous periods
+    idle = pd.concat([frame, pd.DataFrame([(1, 0, 0, 0, 0)], columns=frame.columns)])
+    assert gaming_signals(idle).iloc[0]["message"].startswith(
+        "Activities per working day up 142% on the previous 3 period(s)"
+    )
+    with pytest.raises(ValueError, match="'working_days' of the activity_by_period frame"):
+        gaming_signals(frame.assign(working_days=-1))
+
+
 def test_many_short_calls_at_the_boundaries() -> None:
     counts = pd.DataFrame(
         {

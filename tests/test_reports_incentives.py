@@ -1,7 +1,7 @@
 """Incentive report rules on a hand-built CRM (issue #13 item 5 and the incentive bullets of
 "Numbers that read wrong"): joiners' and leavers' targets prorated to the working days employed
-and paced on them, activities per working day up to ``as_of``, and plans of service metrics
-scoring the service agents.
+and paced on them, activities per working day up to ``as_of``, plans of service metrics scoring
+the service agents, and the gaming signal compared per working day.
 
 The CRM is :func:`tests.incentive_crm.incentive_crm`.  Q4 2026 (1 Oct 2026 – 1 Jan 2027) has 66
 working days; with today 15 Nov the actuals run to ``as_of`` 16 Nov: 32 working days.  Every
@@ -116,3 +116,27 @@ def test_a_plan_mixing_sales_and_service_scores_the_reps_and_says_so(crm: sa.Eng
     mixed = [w for w in report.warnings if w.kind == "service_item_for_reps"]
     assert [w.item for w in mixed] == ["csat"]
     assert mixed[0].message.startswith("Customer satisfaction: a service metric in a plan with")
+
+
+def test_gaming_signal_compares_activities_per_working_day(crm: sa.Engine, north: str) -> None:
+    """Rep 14 goes from 2 to 5 activities a working day in November while its won deals per
+    activity fall; rep 15, hired on 24 Aug, logs a steady 2 a day.
+
+    At as_of 16 Nov (10 working days of November): 14 had 130 activities on 65 working days
+    before (2.0 a day; 6 won, 4.6 %) and 50 on 10 (5.0 a day, +150 %; 1 won, 2 %, −56.7 %):
+    a signal, although 50 is only 15 % above the mean month's 43.3.  At as_of 1 Dec the whole of
+    November: 15 logged 42 against a mean month of 33.3 (+26 %: August counts 6 working days)
+    with won deals per activity down from 5 % to 2.4 %, but per working day 2.0 both times: no
+    signal; 14 again 5.0 against 2.0.
+    """
+    mid = incentive_report(crm, EVERYONE, north, None, TODAY).signals
+    assert mid["rep_id"].tolist() == [14]
+    row = mid.iloc[0]
+    assert row["signal"] == "volume_up_conversion_down"
+    assert (row["activities_before"], row["activities_last"]) == pytest.approx((2.0, 5.0))
+    assert (row["conversion_before"], row["conversion_last"]) == pytest.approx((6 / 130, 0.02))
+    assert row["message"].startswith(
+        "Activities per working day up 150% on the previous 3 period(s) (2 → 5)"
+    )
+    end = incentive_report(crm, EVERYONE, north, None, date(2026, 11, 30)).signals
+    assert end["rep_id"].tolist() == [14]
