@@ -1009,6 +1009,8 @@ def _history_warnings(
     periods: int,
     easy_factor: float,
     labels: Mapping[str, str],
+    employment: pd.DataFrame | None,
+    prorated: Collection[str],
 ) -> list[PlanWarning]:
     """Targets nobody met in the last ``periods`` periods, or the median rep beats easily."""
     require_columns(history, ["period", "rep_id", "metric_key", "actual"], "history")
@@ -1021,6 +1023,10 @@ def _history_warnings(
         return []
     latest = window[-1]
     rows = rows[rows["period"].isin(window)].reset_index(drop=True)
+    worked, total_days = _employment_days(rows, employment, ["period", "rep_id"])
+    employed = worked != 0  # not a single working day in the period: left out (NaN: unlisted)
+    rows = rows[employed].reset_index(drop=True)
+    worked, total_days = worked[employed], total_days[employed]
     index = pd.MultiIndex.from_arrays(
         [rows["rep_id"], rows["metric_key"]], names=["rep_id", "metric_key"]
     )
@@ -1031,6 +1037,7 @@ def _history_warnings(
     if "target" in rows.columns:
         given = rows["target"].to_numpy(dtype="float64", na_value=np.nan)
     target = _resolved_targets(plan, index, item_target.to_numpy("float64"), given)
+    target = _prorated(target, rows["metric_key"].to_numpy(), worked, total_days, prorated)[0]
     hib = rows["metric_key"].map({i.metric_key: i.higher_is_better for i in plan.items})
     a = pd.Series(
         np.asarray(
@@ -1086,6 +1093,8 @@ def plan_warnings(
     periods: int = 4,
     easy_factor: float = 1.5,
     labels: Mapping[str, str] | None = None,
+    employment: pd.DataFrame | None = None,
+    prorated: Collection[str] = (),
 ) -> list[PlanWarning]:
     """Sanity warnings on a plan (issue #5; METRICS.md "Incentive scorecards").
 
@@ -1097,7 +1106,9 @@ def plan_warnings(
     any of the last ``periods`` periods of the history, and a target that the median rep
     exceeded by ``easy_factor`` (median attainment ≥ 1.5 = 150 %) in the latest period.
     Targets are resolved per rep as in :func:`scorecard` (the history's own ``target`` column,
-    else the plan's); reps whose target is 0 or missing are left out.
+    else the plan's) and prorated like it for reps employed for part of a period; reps whose
+    target is 0 or missing, and reps employed on no working day of a period, are left out of
+    that period (a rep hired later is not a 0 in the median).
 
     Parameters
     ----------
@@ -1112,6 +1123,11 @@ def plan_warnings(
         Median attainment at or above which a target is "easy".
     labels : mapping of metric key to label, optional
         How messages name an item (the metric key where missing).
+    employment : DataFrame, optional
+        ``period``, ``rep_id``, ``worked_days``, ``total_days`` (as for :func:`scorecard`, per
+        period of the history); reps it does not list count as employed all the period.
+    prorated : collection of str
+        Metric keys whose targets are prorated for partial-period reps.
 
     Returns
     -------
@@ -1136,7 +1152,9 @@ def plan_warnings(
     names = dict(labels or {})
     warnings = _structure_warnings(plan, names)
     if history is not None:
-        warnings += _history_warnings(plan, history, int(periods), easy_factor, names)
+        warnings += _history_warnings(
+            plan, history, int(periods), easy_factor, names, employment, prorated
+        )
     order = {key: n for n, key in enumerate(plan.keys)}
     return sorted(warnings, key=lambda w: -1 if w.item is None else order[w.item])
 

@@ -102,8 +102,9 @@ def shift_months(d: date, months: int) -> date:
     return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
 
-def next_period(start: date, end: date) -> tuple[date, date]:
-    """The period after ``[start, end)``, of the same length (where an incentive plan is copied).
+def next_period(start: date, end: date, steps: int = 1) -> tuple[date, date]:
+    """The period after ``[start, end)``, of the same length (where an incentive plan is copied);
+    ``steps`` periods on (negative: back, the earlier periods a plan's history looks at).
 
     A period of whole calendar months (``start`` and ``end`` on the same day of the month, at
     most the 28th) moves by that many months, so a month goes to the next month and a calendar
@@ -117,11 +118,13 @@ def next_period(start: date, end: date) -> tuple[date, date]:
     (datetime.date(2026, 1, 1), datetime.date(2026, 4, 1))
     >>> next_period(date(2025, 1, 6), date(2025, 1, 20))
     (datetime.date(2025, 1, 20), datetime.date(2025, 2, 3))
+    >>> next_period(date(2026, 10, 1), date(2027, 1, 1), steps=-2)  # not 184 days back
+    (datetime.date(2026, 4, 1), datetime.date(2026, 7, 1))
     """
     months = (end.year - start.year) * 12 + end.month - start.month
     if start.day == end.day and start.day <= 28 and months > 0:
-        return end, shift_months(end, months)
-    return end, end + (end - start)
+        return shift_months(start, steps * months), shift_months(end, steps * months)
+    return start + steps * (end - start), end + steps * (end - start)
 
 
 def _day_text(d: date, with_year: bool) -> str:

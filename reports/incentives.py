@@ -36,7 +36,7 @@ from analytics.incentives import (
     what_if,
     working_days,
 )
-from analytics.periods import shift_months
+from analytics.periods import next_period, shift_months
 from crm_data.concurrent import gather
 from crm_data.filters import Filters, Scope
 from crm_data.plans import PlanError, StoredItem, StoredPlan, load_plan
@@ -255,18 +255,29 @@ class IncentiveReport:
 
 
 def _history(
-    bind: Bind, scope: Scope, stored: StoredPlan, plan: Plan, reps: list[int]
-) -> pd.DataFrame:
-    """The reps' actuals in the :data:`HISTORY_PERIODS` periods of the same length before."""
-    length = stored.period_end - stored.period_start
-    starts = [stored.period_start - back * length for back in range(HISTORY_PERIODS, 0, -1)]
+    bind: Bind, scope: Scope, stored: StoredPlan, plan: Plan
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ``history`` and ``employment`` of ``plan_warnings``: the actuals in the
+    :data:`HISTORY_PERIODS` periods before the plan's, each of the plan's length (whole months
+    for a plan of whole months, ``analytics.periods.next_period``), of the people of the plan's
+    role and team employed then, and their working days employed in each.
+    """
 
-    def period_actuals(start: date) -> Callable[[Bind], pd.DataFrame]:
-        period = _filters(stored, start, start + length)
-        return lambda b: _actuals(b, scope, plan, period, reps).assign(period=start)
+    def period_actuals(back: int) -> Callable[[Bind], tuple[pd.DataFrame, pd.DataFrame]]:
+        start, end = next_period(stored.period_start, stored.period_end, -back)
 
-    frames = gather(bind, {start: period_actuals(start) for start in starts})
-    return pd.concat(frames.values(), ignore_index=True)
+        def read(b: Bind) -> tuple[pd.DataFrame, pd.DataFrame]:
+            staff = _staff(b, scope, stored, start, end, end)
+            actuals = _actuals(b, scope, plan, _filters(stored, start, end),
+                               staff["rep_id"].tolist())  # fmt: skip
+            employed = _employment(staff, int(working_days(start, end)))
+            return actuals.assign(period=start), employed.assign(period=start)
+
+        return read
+
+    frames = gather(bind, {back: period_actuals(back) for back in range(HISTORY_PERIODS, 0, -1)})
+    history, employment = zip(*frames.values(), strict=True)
+    return pd.concat(history, ignore_index=True), pd.concat(employment, ignore_index=True)
 
 
 def _signals(
@@ -373,12 +384,15 @@ def _pacing(items: pd.DataFrame, reps: pd.DataFrame, elapsed: int, total: int) -
     return pd.concat(rows).sort_index()
 
 
-def _warnings(stored: StoredPlan, plan: Plan, history: pd.DataFrame) -> list[PlanWarning]:
-    """The plan's sanity warnings (``plan_warnings`` on the earlier periods), then one per
-    service item of a plan that scores sales reps.
+def _warnings(
+    stored: StoredPlan, plan: Plan, history: pd.DataFrame, employment: pd.DataFrame
+) -> list[PlanWarning]:
+    """The plan's sanity warnings (``plan_warnings`` on the earlier periods, targets prorated
+    as in the scorecards), then one per service item of a plan that scores sales reps.
     """
     labels = {key: metric(key).label for key in plan.keys}
-    warnings = plan_warnings(plan, history, labels=labels)
+    warnings = plan_warnings(plan, history, labels=labels, employment=employment,
+                             prorated=_prorated(plan))  # fmt: skip
     if plan_role(stored) == "service":
         return warnings
     return warnings + [
@@ -415,7 +429,7 @@ def incentive_report(
         bind,
         {
             "actuals": lambda b: _actuals(b, scope, plan, filters, ids),
-            "history": lambda b: _history(b, scope, stored, plan, ids),
+            "history": lambda b: _history(b, scope, stored, plan),
             "signals": lambda b: _signals(b, scope, stored, as_of, ids),
             "currency": lambda b: main_currency(b, scope),
         },
@@ -438,7 +452,7 @@ def incentive_report(
         reps=reps,
         scorecard=card,
         pacing=_pacing(card.items, reps, elapsed, total),
-        warnings=_warnings(stored, plan, read["history"]),
+        warnings=_warnings(stored, plan, *read["history"]),
         signals=read["signals"],
         currency=read["currency"][0],
     )

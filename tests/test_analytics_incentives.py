@@ -769,6 +769,25 @@ def test_history_warnings_use_rep_targets_and_direction() -> None:
     assert ("won_deals", "unreachable_target") in kinds(plan_warnings(plan, frame))
 
 
+def test_history_counts_only_the_reps_employed_then_with_prorated_targets() -> None:
+    # target 10 won deals; in the latest period rep 1 won 15 (150 %), rep 2 20 (200 %), rep 3
+    # was not employed yet (0 working days) and rep 4 for 33 of 66 working days won 8: 8 of
+    # 10 × 33 / 66 = 5 is 160 %.  Median of 150, 200, 160 = 160 %: easy.  Counting rep 3 as 0
+    # and rep 4 at 80 % the median would be (80 + 150) / 2 = 115 %.
+    plan = Plan((PlanItem("won_deals", 1.0, target=10),))
+    rows = history([("2026-07", rep, "won_deals", won) for rep, won in
+                    [(1, 15), (2, 20), (3, 0), (4, 8)]])  # fmt: skip
+    assert plan_warnings(plan, rows) == []
+    employment = pd.DataFrame({"period": "2026-07", "rep_id": [3, 4], "worked_days": [0, 33],
+                               "total_days": 66})  # fmt: skip
+    warnings = plan_warnings(plan, rows, employment=employment, prorated=["won_deals"])
+    assert kinds(warnings) == [("won_deals", "easy_target")]
+    assert "the median rep reached 160 % of the target" in warnings[0].message
+    # not prorated (a level): rep 4 at 80 %, the median (150 + 200 + 80) is 150 %
+    level = plan_warnings(plan, rows, employment=employment)
+    assert "the median rep reached 150 % of the target" in level[0].message
+
+
 def test_plan_warnings_validation() -> None:
     plan = Plan((PlanItem("won_deals", 1.0, target=10),))
     with pytest.raises(ValueError, match="periods must be a whole number"):

@@ -1,7 +1,8 @@
 """Incentive report rules on a hand-built CRM (issue #13 item 5 and the incentive bullets of
 "Numbers that read wrong"): joiners' and leavers' targets prorated to the working days employed
 and paced on them, activities per working day up to ``as_of``, plans of service metrics scoring
-the service agents, and the gaming signal compared per working day.
+the service agents, the gaming signal compared per working day, and plan warnings over whole
+earlier periods counting only the reps employed then.
 
 The CRM is :func:`tests.incentive_crm.incentive_crm`.  Q4 2026 (1 Oct 2026 – 1 Jan 2027) has 66
 working days; with today 15 Nov the actuals run to ``as_of`` 16 Nov: 32 working days.  Every
@@ -140,3 +141,43 @@ def test_gaming_signal_compares_activities_per_working_day(crm: sa.Engine, north
     )
     end = incentive_report(crm, EVERYONE, north, None, date(2026, 11, 30)).signals
     assert end["rep_id"].tolist() == [14]
+
+
+@pytest.fixture(scope="module")
+def south(crm: sa.Engine) -> str:
+    return store(crm, "South Q4", 2, [StoredItem("won_deals", 0.5, target=2.0),
+                                      StoredItem("new_deals", 0.5, target=100.0)])  # fmt: skip
+
+
+def test_plan_warnings_look_back_whole_quarters_at_the_reps_employed_then(
+    crm: sa.Engine, south: str
+) -> None:
+    """Q3 2026: rep 31 won 2 deals (100 %), rep 32 won 5 (250 %); rep 33, hired on 1 Oct, was
+    not there, so the median is 175 % (counting 33 as 0 it would be 100 %).  The earlier
+    quarters start on 1 Oct 2025, 1 Jan, 1 Apr and 1 Jul 2026 (not 92-day steps back from
+    1 Oct 2026, which start on 28 Sep 2025)."""
+    warnings = incentive_report(crm, EVERYONE, south, None, TODAY).warnings
+    by_kind = {(w.item, w.kind): w.message for w in warnings}
+    assert by_kind[("won_deals", "easy_target")] == (
+        "Won deals: the median rep reached 175 % of the target in the period starting "
+        "2026-07-01 (≥ 150 %). Raise the target so that it takes effort to reach."
+    )
+    # new deals: at best 5 of 100 (rep 32 in Q3)
+    assert by_kind[("new_deals", "unreachable_target")] == (
+        "New deals: no rep met the target in any of the last 4 period(s) (those starting "
+        "2025-10-01 to 2026-07-01); the best attainment was 5 %. Lower the target (or the "
+        "per-rep targets) to something reps have reached."
+    )
+
+
+def test_a_month_plan_looks_back_whole_months(crm: sa.Engine) -> None:
+    """November 2026 looks back at July – October (not 30-day steps: 2 Oct, 2 Sep, ...): in
+    October team 2's reps won nothing, in July – October at most rep 32's 2 deals of July."""
+    key = store(crm, "South Nov", 2, [StoredItem("won_deals", 1.0, target=3.0)],
+                period_start=date(2026, 11, 1), period_end=date(2026, 12, 1))  # fmt: skip
+    warnings = incentive_report(crm, EVERYONE, key, None, TODAY).warnings
+    assert [w.message for w in warnings if w.kind == "unreachable_target"] == [
+        "Won deals: no rep met the target in any of the last 4 period(s) (those starting "
+        "2026-07-01 to 2026-10-01); the best attainment was 66.7 %. Lower the target (or the "
+        "per-rep targets) to something reps have reached."
+    ]
