@@ -54,7 +54,8 @@ strict = variant == "strict"
 with st.spinner("Computing the funnel…", show_time=True):
     report = cached_report(funnel_report, engine, filters, context.scope, strict)
 currency = report.currency
-money = st.column_config.NumberColumn(format=f"{currency_symbol(currency)}%,.0f")
+money_format = f"{currency_symbol(currency)}%,.0f"
+money = st.column_config.NumberColumn(format=money_format)
 percent = st.column_config.NumberColumn(format="percent")
 days = st.column_config.NumberColumn(format="%.1f")
 whole = st.column_config.NumberColumn(format="%d")
@@ -71,12 +72,16 @@ kpi_row(report.kpis[:5], currency)
 kpi_row(report.kpis[5:], currency)
 quarter = report.coverage_period
 coverage = report.coverage
+trailing_rate = format_value(report.velocity.win_rate, "ratio")
+period_rate = format_value(report.kpi("win_rate").value, "ratio")
+other_rate = "" if trailing_rate == period_rate else (
+    f"; the Win rate card's {period_rate} is over the deals closed in the period"
+)  # fmt: skip
 st.caption(
-    f"Velocity: {report.velocity.open_deals:,} open deals × "
-    f"{format_value(report.velocity.win_rate, 'ratio')} win rate × "
+    f"Velocity: {report.velocity.open_deals:,} open deals × {trailing_rate} win rate × "
     f"{format_value(report.velocity.average_won_amount, 'money', currency)} average won deal ÷ "
     f"{format_value(report.velocity.average_cycle_days, 'days')} average cycle (deals closed in "
-    f"the 12 months before the period end). Coverage: "
+    f"the 12 months before the period end{other_rate}). Coverage: "
     f"{format_value(coverage.expected_amount, 'money', currency)} expected to close in "
     f"{quarter[0]:%b %Y}–{quarter[1] - timedelta(days=1):%b %Y} ÷ "
     f"({format_value(coverage.quota, 'money', currency)} quota − "
@@ -99,19 +104,24 @@ else:
             ["stage", "reached", "next_conversion", "cumulative_conversion", "pct_still_open",
              "lost_here", "reached_amount"]
         ].rename(columns={
-            "stage": "Stage", "reached": "Reached", "next_conversion": "To next step",
-            "cumulative_conversion": "From first stage",
-            "pct_still_open": "% still open", "lost_here": "Lost here",
-            "reached_amount": "Amount reached",
+            "stage": "Stage", "reached": "Reached", "next_conversion": "Next step",
+            "cumulative_conversion": "From first", "pct_still_open": "Still open",
+            "lost_here": "Lost here", "reached_amount": "Amount",
         })  # fmt: skip
+        rate = st.column_config.NumberColumn  # short headings, so that every column fits
         data_table(
             shown, key="funnel_conversion", file_stem="funnel_conversion",
             context=context.export_context(f"Funnel — conversion ({variant_text})"),
-            column_config={"To next step": percent, "From first stage": percent,
-                           "% still open": percent, "Amount reached": money},
+            column_config={
+                "Next step": rate(format="percent", help="Share that reached the next step"),
+                "From first": rate(format="percent", help="Share of the first stage's deals"),
+                "Still open": rate(format="percent", help="Share still open at the period end"),
+                "Lost here": rate(help="Lost deals whose last open stage was this one"),
+                "Amount": rate(format=money_format, help="Amount of the deals that reached it"),
+            },
         )  # fmt: skip
         st.caption(
-            "Young cohorts still have open deals: “% still open” says how much of a stage's "
+            "Young cohorts still have open deals: “Still open” says how much of a stage's "
             "conversion is not decided yet."
         )
 
@@ -204,7 +214,10 @@ with tabs[1]:
     if report.stuck.empty:
         empty_state("No stuck deal.", "Every open deal is within its stage's time limit.")
     else:
-        shown = report.stuck.rename(columns={
+        shown = report.stuck[  # why a deal is stuck next to it, before the details
+            ["deal_id", "title", "owner", "stage", "reasons", "amount", "days_in_stage",
+             "limit_days", "last_activity_at", "next_activity_due_at", "account"]
+        ].rename(columns={
             "deal_id": "Deal", "title": "Title", "account": "Account", "owner": "Owner",
             "stage": "Stage", "days_in_stage": "Days in stage", "limit_days": "Limit (days)",
             "amount": "Amount", "last_activity_at": "Last activity",
@@ -213,8 +226,9 @@ with tabs[1]:
         row = data_table(
             shown, key="funnel_stuck", file_stem="funnel_stuck_deals",
             context=context.export_context("Funnel — stuck deals"), selectable=True,
-            column_config={"Deal": whole, "Amount": money, "Days in stage": days,
-                           "Limit (days)": days, "Last activity": day, "Next step due": day},
+            column_config={"Deal": whole, "Why": st.column_config.TextColumn(width="large"),
+                           "Amount": money, "Days in stage": whole, "Limit (days)": days,
+                           "Last activity": day, "Next step due": day},
         )  # fmt: skip
         if report.stuck_count > len(report.stuck):
             st.caption(f"The {len(report.stuck):,} largest of {report.stuck_count:,}.")
@@ -255,6 +269,11 @@ with tabs[3]:
         st.info("Pick two different days: the first and the last snapshot.")
     else:
         change = cached_report(pipeline_change, engine, filters, context.scope, dates[0], dates[1])
+        st.caption(
+            "Won and Lost count the deals open on the first day that were won or lost by the "
+            "second. A deal created and closed in between is in neither snapshot, so the "
+            "Overview's won deals (every deal won in the period) are more."
+        )
         chart, moves = st.columns([3, 2])
         with chart:
             st.plotly_chart(waterfall_figure(change.waterfall, currency), key="funnel_waterfall")

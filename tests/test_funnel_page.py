@@ -136,6 +136,36 @@ def test_admin_sees_the_report_numbers(s_url: str, filters: Filters) -> None:
     assert f"{won + lost:,} closed deals" in [c.value.split(" · ")[-1] for c in at.caption]
 
 
+def test_the_page_explains_what_differs_elsewhere_and_fits_its_tables(
+    s_url: str, filters: Filters
+) -> None:
+    # the velocity's win rate (trailing 12 months) beside the card's (the period): said when
+    # they differ (a quarter), not when the period is the twelve months
+    quarter, _ = build_filters(
+        Selection(preset="custom", start=date(2026, 1, 1), end=date(2026, 3, 31)), TODAY
+    )
+    at = funnel(query={"period": "custom", "from": "2026-01-01", "to": "2026-03-31"})
+    report = report_for(s_url, quarter, Scope.everyone())
+    velocity = next(c.value for c in at.caption if c.value.startswith("Velocity:"))
+    trailing, card = (format_value(v, "ratio") for v in
+                      (report.velocity.win_rate, report.kpi("win_rate").value))  # fmt: skip
+    assert trailing != card and metric(at, "Win rate") == card
+    assert f"× {trailing} win rate ×" in velocity
+    assert f"the Win rate card's {card} is over the deals closed in the period" in velocity
+    at = funnel()
+    captions = [c.value for c in at.caption]
+    velocity = next(c for c in captions if c.startswith("Velocity:"))
+    assert "Win rate card" not in velocity
+    # the waterfall's won deals against the Overview's
+    assert any(c.startswith("Won and Lost count the deals open on the first day") for c in captions)
+    # short headings (the amount column was cut off); the reasons next to the stuck deal
+    assert list(table(at, "Stage", "Reached").columns) == [
+        "Stage", "Reached", "Next step", "From first", "Still open", "Lost here", "Amount"
+    ]  # fmt: skip
+    stuck = at.dataframe(key="funnel_stuck").value
+    assert list(stuck.columns[:6]) == ["Deal", "Title", "Owner", "Stage", "Why", "Amount"]
+
+
 def test_strict_variant_from_the_url(s_url: str, filters: Filters) -> None:
     at = funnel(query={"funnel": "strict"})
     strict = report_for(s_url, filters, Scope.everyone(), strict=True)
@@ -340,6 +370,15 @@ def test_selecting_a_stuck_deal_shows_its_history(s_url: str) -> None:
     ]
     history = table(at, "Changed by")
     assert history["Stage"].tolist() == stages and stages[-1] == stage
+    # no ids or positions; a missing value reads "—", not "None"
+    activities = table(at, "Outcome", "Minutes")
+    assert list(history.columns) == ["Entered", "Stage", "Amount", "Changed by"]
+    assert list(activities.columns) == ["Type", "Status", "Due", "Done", "By", "Outcome",
+                                        "Minutes"]  # fmt: skip
+    assert activities["Due"].isna().any() or activities["Done"].isna().any()
+    panel = [d for d in at.dataframe if {"Changed by"} <= set(d.value.columns)
+             or {"Outcome", "Minutes"} <= set(d.value.columns)]  # fmt: skip
+    assert [d.proto.placeholder for d in panel] == ["—", "—"]
 
 
 def signed_money(text: str) -> float:

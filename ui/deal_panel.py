@@ -8,15 +8,15 @@ from sqlalchemy.engine import Engine
 from crm_data.filters import Scope
 from reports.deal_detail import deal_detail
 from ui.cache import cached_report
-from ui.format import currency_symbol, escape_markdown, format_value
+from ui.format import MISSING, currency_symbol, escape_markdown, format_value
 
 __all__ = ["deal_panel"]
 
-HISTORY_LABELS = {"entered_at": "Entered", "stage": "Stage", "position": "Position",
-                  "amount": "Amount", "changed_by": "Changed by"}  # fmt: skip
-ACTIVITY_LABELS = {"activity_id": "Activity", "type": "Type", "status": "Status", "due_at": "Due",
-                   "done_at": "Done", "employee": "By", "outcome": "Outcome",
-                   "duration_min": "Minutes"}  # fmt: skip
+#: The columns shown, with their headings (ids and stage positions are left out).
+HISTORY_LABELS = {"entered_at": "Entered", "stage": "Stage", "amount": "Amount",
+                  "changed_by": "Changed by"}  # fmt: skip
+ACTIVITY_LABELS = {"type": "Type", "status": "Status", "due_at": "Due", "done_at": "Done",
+                   "employee": "By", "outcome": "Outcome", "duration_min": "Minutes"}  # fmt: skip
 
 
 def deal_panel(engine: Engine, scope: Scope, deal_id: int, currency: str | None) -> None:
@@ -40,17 +40,19 @@ def deal_panel(engine: Engine, scope: Scope, deal_id: int, currency: str | None)
             f"{format_value(float(deal['amount']), 'money', currency)} · created "
             f"{deal['created_at']:%Y-%m-%d}"
         )
-        history, activities = st.columns([2, 3])
-        history.markdown("**Stage history**")
-        history.dataframe(
-            detail.history.rename(columns=HISTORY_LABELS), hide_index=True, width="stretch",
+        # one above the other, so that no column is cut off; "—" where a value is missing
+        st.markdown("**Stage history**")
+        st.dataframe(
+            detail.history[list(HISTORY_LABELS)].rename(columns=HISTORY_LABELS),
+            hide_index=True, width="stretch", placeholder=MISSING,
             column_config={"Entered": when, "Amount": st.column_config.NumberColumn(format=money)},
         )  # fmt: skip
-        activities.markdown("**Activities**")
+        st.markdown("**Activities**")
         if detail.activities.empty:
-            activities.caption("No activity is linked to this deal.")
+            st.caption("No activity is linked to this deal.")
         else:
-            activities.dataframe(
-                detail.activities.rename(columns=ACTIVITY_LABELS), hide_index=True,
-                width="stretch", column_config={"Due": when, "Done": when},
+            st.dataframe(
+                detail.activities[list(ACTIVITY_LABELS)].rename(columns=ACTIVITY_LABELS),
+                hide_index=True, width="stretch", placeholder=MISSING,
+                column_config={"Due": when, "Done": when},
             )  # fmt: skip
