@@ -18,7 +18,13 @@ from sqlalchemy.sql.expression import ColumnElement
 from crm_data.filters import Filters, Scope
 from crm_data.portable import trunc_date
 from crm_data.queries.frames import Bind, Kind, connect, empty_frame, read_frame
-from crm_data.queries.history import dates_table, deal_states, last_positions, still_planned_at
+from crm_data.queries.history import (
+    dates_table,
+    deal_states,
+    is_open_at,
+    last_positions,
+    still_planned_at,
+)
 from crm_data.queries.tables import ACCOUNTS, ACTIVITIES, DEALS, EMPLOYEES, LOST_REASONS, STAGES
 from crm_data.queries.where import activity_conditions, deal_conditions, in_period
 
@@ -44,8 +50,8 @@ def deal_flow_by_month(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFra
     period and before ``as_of``, and as *won*/*lost* in the month of ``closed_at`` when its
     status is won/lost and ``closed_at`` is in the period and before ``as_of`` (so "what
     happened" never includes events at or after ``as_of``).  Amounts are those at ``as_of``:
-    a new deal's is the amount of its last history row before ``as_of`` (``deals.amount`` for
-    a deal without one), a closed deal's ``deals.amount``.
+    a deal still open then counts with the amount of its last history row before ``as_of``
+    (``deals.amount`` without one), a deal closed before it with ``deals.amount``.
     Both sides are grouped in one statement (a UNION ALL of two grouped selects, grouped again
     by month); scope and filters apply to the deal (see
     :func:`crm_data.queries.where.deal_conditions`).  This is the monthly flow behind the
@@ -60,9 +66,9 @@ def deal_flow_by_month(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFra
     """
     scoped = deal_conditions(DEALS, scope, filters)
     new = [*scoped, in_period(DEALS.c.created_at, filters)]
-    at_as_of = last_positions(
-        sa.select(DEALS.c.id).where(*new), before=filters.as_of_ts, open_only=False
-    )
+    # a new deal still open at as_of counts with its amount then (a closed one: its final one)
+    still_open = sa.select(DEALS.c.id).where(*new, is_open_at(filters.as_of_ts))
+    at_as_of = last_positions(still_open, before=filters.as_of_ts, open_only=False)
     created_month = trunc_date("month", DEALS.c.created_at)
     created = (
         sa.select(
