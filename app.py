@@ -23,6 +23,7 @@ from ui.errors import show_crm_error
 from ui.filter_bar import filter_bar
 from ui.first_run import FLASH_KEY, ensure_demo_data
 from ui.format import escape_markdown
+from ui.kpi import wrap_metric_labels
 from ui.page import PageContext, set_page_context
 from ui.registry import navigation_pages, page_spec, route_through_app
 
@@ -32,6 +33,7 @@ st.set_page_config(page_title="CRM Analytics", page_icon=":material/insights:", 
 
 def main() -> None:
     """Check the database, authenticate, register the role's pages and run the selected one."""
+    wrap_metric_labels()
     try:
         engine = get_engine()
         settings = auth_settings()

@@ -9,7 +9,26 @@ import streamlit as st
 from reports.kpi import Kpi
 from ui.format import format_delta, format_value
 
-__all__ = ["kpi_card", "kpi_row"]
+__all__ = ["kpi_card", "kpi_row", "wrap_metric_labels"]
+
+#: Streamlit cuts a metric's title and delta to one line ("Follow-up compli…", "+13.1% (+$3.…");
+#: these wrap instead, and the value's font follows the card's width (a container query), so a
+#: narrow card does not cut it either ("$34.…" in five cards of a 1,100 px window).
+_METRIC_STYLE = """<style>
+[data-testid="stMetricLabel"] *, [data-testid="stMetricDelta"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+}
+[data-testid="stMetric"] { container-type: inline-size; }
+[data-testid="stMetricValue"] { font-size: clamp(1.25rem, 22cqi, 2.25rem) !important; }
+</style>"""
+
+
+def wrap_metric_labels() -> None:
+    """Let every metric's title and delta wrap onto more lines instead of ending in "…", and
+    its value shrink in a narrow window (a style only: it takes no room on the page).
+    ``app.py`` calls it once per run.
+    """
+    st.html(_METRIC_STYLE)
 
 
 def kpi_card(kpi: Kpi, currency: str | None) -> None:
