@@ -42,17 +42,21 @@ import math
 import numbers
 from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from analytics.grouped import require_columns, safe_rates
-from analytics.periods import working_days
+from analytics.periods import shift_months, working_days
 
 __all__ = [
     "GAMING_SIGNALS",
+    "MAX_PERIOD_MONTHS",
     "PACING_STATES",
+    "PERIOD_FIRST_DAY",
+    "PERIOD_LAST_DAY",
     "WEIGHT_TOLERANCE",
     "Plan",
     "PlanItem",
@@ -60,6 +64,7 @@ __all__ = [
     "Scorecard",
     "WhatIf",
     "attainment",
+    "check_period",
     "credited",
     "gaming_signals",
     "pacing",
@@ -82,6 +87,8 @@ _CHANGE_TOLERANCE = 1e-9
 
 def _number(value: Any, what: str) -> float:
     """``value`` as a finite float, or ValueError naming ``what``."""
+    if value is None:
+        raise ValueError(f"{what} is missing: enter a number")
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{what} must be a number, got {value!r}")
     number = float(value)
@@ -120,6 +127,9 @@ class PlanItem:
         Multiplier (≥ 1) of the attainment above 100 %: ``1 + (a − 1) × accelerator``.
     higher_is_better : bool
         Direction of the metric (the catalogue's ``higher_is_better``).
+    label : str, optional
+        How messages name the item (the catalogue's label); default the metric key.  Not part
+        of the item's identity (items compare equal without it).
 
     Raises
     ------
@@ -134,6 +144,7 @@ class PlanItem:
     cap: float | None = None
     accelerator: float | None = None
     higher_is_better: bool = True
+    label: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.metric_key, str) or not self.metric_key.strip():
@@ -141,7 +152,7 @@ class PlanItem:
                 "a plan item needs a metric key (a catalogue key such as 'won_deals'), "
                 f"got {self.metric_key!r}"
             )
-        name = f"plan item {self.metric_key!r}"
+        name = f"plan item {(self.label or self.metric_key.strip())!r}"
         weight = _number(self.weight, f"{name}: weight")
         if weight < 0:
             raise ValueError(
@@ -168,14 +179,14 @@ class PlanItem:
             if accelerator < 1:
                 raise ValueError(
                     f"{name}: accelerator must be ≥ 1 (a multiplier above 100 %), "
-                    f"got {accelerator:g}; use None for none"
+                    f"got {accelerator:g}; leave it empty for none"
                 )
         if not isinstance(self.higher_is_better, bool | np.bool_):
             raise ValueError(f"{name}: higher_is_better must be True or False")
         if not self.higher_is_better and cap is None:
             raise ValueError(
                 f"{name}: a lower-is-better item needs a cap (attainment = target / actual "
-                "grows without bound as the actual falls to 0); set cap, e.g. cap=1.5"
+                "grows without bound as the actual falls to 0); set a cap, e.g. 1.5 (150 %)"
             )
         object.__setattr__(self, "metric_key", self.metric_key.strip())
         object.__setattr__(self, "weight", weight)
@@ -225,15 +236,16 @@ class Plan:
             if not isinstance(item, PlanItem):
                 raise ValueError(f"plan item #{position + 1} must be a PlanItem, got {item!r}")
         keys = [item.metric_key for item in items]
-        twice = sorted({key for key in keys if keys.count(key) > 1})
+        named = {item.metric_key: item.label or item.metric_key for item in items}
+        twice = sorted({named[key] for key in keys if keys.count(key) > 1})
         if twice:
             raise ValueError(
                 f"the plan names {', '.join(map(repr, twice))} more than once; keep one item "
-                "per metric key"
+                "per metric"
             )
-        bonus = _number(self.on_target_bonus, "on_target_bonus")
+        bonus = _number(self.on_target_bonus, "the on-target bonus")
         if bonus < 0:
-            raise ValueError(f"on_target_bonus must be ≥ 0, got {bonus:g}")
+            raise ValueError(f"the on-target bonus must be ≥ 0, got {bonus:g}")
         targets: dict[tuple[str, Hashable], float] = {}
         for key, value in dict(self.targets).items():
             if not isinstance(key, tuple) or len(key) != 2:
@@ -273,6 +285,54 @@ class Plan:
         if (metric_key, rep_id) in self.targets:
             return self.targets[(metric_key, rep_id)]
         return self.item(metric_key).target
+
+
+#: The first and the last day a plan's period may cover, so that every date computed from it
+#: (the earlier periods of the sanity warnings, the next period of a copy) is a valid date.
+PERIOD_FIRST_DAY = date(2000, 1, 1)
+PERIOD_LAST_DAY = date(2100, 12, 31)
+#: The longest plan period, in calendar months.
+MAX_PERIOD_MONTHS = 36
+
+
+def check_period(start: date, end: date) -> None:
+    """Refuse a plan period ``[start, end)`` that cannot be scored, saying what to change.
+
+    The end must be after the start, the days from :data:`PERIOD_FIRST_DAY` to
+    :data:`PERIOD_LAST_DAY`, and the period at most :data:`MAX_PERIOD_MONTHS` months long.
+
+    Raises
+    ------
+    ValueError
+        Naming the period (first and last day) and what to change.
+
+    Examples
+    --------
+    >>> check_period(date(2026, 10, 1), date(2027, 1, 1))
+    >>> check_period(date(2026, 10, 1), date(9999, 12, 31))
+    Traceback (most recent call last):
+    ...
+    ValueError: the period 2026-10-01 – 9999-12-30 goes beyond the years 2000–2100: pick days from 2000-01-01 to 2100-12-31
+    """  # noqa: E501
+    for day, what in ((start, "start"), (end, "end")):
+        if isinstance(day, datetime) or not isinstance(day, date):
+            raise ValueError(f"the period {what} must be a date, got {day!r}")
+    if end <= start:
+        raise ValueError(
+            f"the period ends ({end}) on or before it starts ({start}): the end must be after "
+            "the start (the end day itself is not part of the period)"
+        )
+    last = end - timedelta(days=1)
+    if start < PERIOD_FIRST_DAY or last > PERIOD_LAST_DAY:
+        raise ValueError(
+            f"the period {start} – {last} goes beyond the years {PERIOD_FIRST_DAY.year}–"
+            f"{PERIOD_LAST_DAY.year}: pick days from {PERIOD_FIRST_DAY} to {PERIOD_LAST_DAY}"
+        )
+    if end > shift_months(start, MAX_PERIOD_MONTHS):
+        raise ValueError(
+            f"the period {start} – {last} is longer than {MAX_PERIOD_MONTHS // 12} years: "
+            "split it into plans of at most that length"
+        )
 
 
 # --- attainment and credit -------------------------------------------------------------------

@@ -34,6 +34,17 @@ A plan belongs to the team of its **latest** version; ``team_id`` NULL is a comp
 
 A plan the scope may not read is reported exactly like a plan that does not exist, so keys of
 other teams' plans cannot be probed.
+
+Validation
+----------
+This module parses what it is given into storable values (numbers, dates, ids; an empty cell
+is "none") and checks what storage needs (a name, a key, existing teams and employees, the
+permissions, the latest version).  Whether a plan *can be scored* (signs, threshold ≤ cap,
+an accelerator of at least 1, a cap for lower-is-better metrics, the period) is one rule, the
+scoring's own (``analytics.incentives``, which knows no metric directions without the
+catalogue): :func:`save_plan` and :func:`copy_plan` take it as ``check`` and apply it to the
+version before anything is written.  ``reports.plan_store`` passes it, and is what the app
+and notebooks call to save plans.
 """
 
 from __future__ import annotations
@@ -42,7 +53,7 @@ import math
 import numbers
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -58,6 +69,7 @@ from crm_data.schema import Base, KpiPlan, KpiPlanItem, KpiTarget
 
 __all__ = [
     "PLAN_TABLES",
+    "PlanCheck",
     "PlanError",
     "StoredItem",
     "StoredPlan",
@@ -115,6 +127,11 @@ class PlanError(CrmDataError, ValueError):
     """A plan request that cannot be carried out; the message tells the user what to do."""
 
 
+#: The rule a version must meet to be stored: called with the version as it would be stored,
+#: it raises :class:`PlanError` saying why not (see "Validation" in the module docstring).
+PlanCheck = Callable[["StoredPlan"], object]
+
+
 @dataclass(frozen=True)
 class StoredItem:
     """One item of a plan version.
@@ -124,7 +141,7 @@ class StoredItem:
     metric_key : str
         Key of the metric in the metric catalogue.
     weight : float
-        The item's weight (≥ 0; whether weights sum to 100 % is a sanity warning, not checked).
+        The item's weight (whether weights sum to 100 % is a sanity warning, not checked).
     target : float or None
         The common target of every rep without a per-rep target.
     threshold : float
@@ -221,13 +238,6 @@ def _number(value: object, what: str, *, optional: bool = False) -> float | None
     return number
 
 
-def _at_least_zero(value: object, what: str, *, optional: bool = False) -> float | None:
-    number = _number(value, what, optional=optional)
-    if number is not None and number < 0:
-        raise PlanError(f"{what} is {number:g}: it must be 0 or more.")
-    return number
-
-
 def _day(value: object, what: str) -> date:
     """``value`` as a date; a datetime is accepted only at midnight."""
     if isinstance(value, datetime):
@@ -258,7 +268,7 @@ def _rep_targets(value: object, label: str) -> tuple[tuple[int, float], ...]:
         emp = int(emp)  # type: ignore[call-overload]
         if emp in targets:
             raise PlanError(f"{label} has two per-rep targets for employee {emp}: keep one.")
-        number = _at_least_zero(target, f"The target of employee {emp} for {label}")
+        number = _number(target, f"The target of employee {emp} for {label}")
         assert number is not None
         targets[emp] = number
     return tuple(sorted(targets.items()))
@@ -279,20 +289,13 @@ def _item(value: object, position: int) -> StoredItem:
     if len(key) > METRIC_KEY_LENGTH:
         raise PlanError(f"Item {position}: the metric key is longer than {METRIC_KEY_LENGTH}.")
     label = f"item {position} ({key})"
-    weight = _at_least_zero(fields.get("weight"), f"The weight of {label}")
-    target = _at_least_zero(fields.get("target"), f"The target of {label}", optional=True)
-    threshold = _at_least_zero(fields.get("threshold"), f"The threshold of {label}", optional=True)
-    cap = _at_least_zero(fields.get("cap"), f"The cap of {label}", optional=True)
+    weight = _number(fields.get("weight"), f"The weight of {label}")
+    target = _number(fields.get("target"), f"The target of {label}", optional=True)
+    threshold = _number(fields.get("threshold"), f"The threshold of {label}", optional=True)
+    cap = _number(fields.get("cap"), f"The cap of {label}", optional=True)
     accelerator = _number(fields.get("accelerator"), f"The accelerator of {label}", optional=True)
     assert weight is not None
     threshold = threshold or 0.0  # no threshold: every attainment counts
-    if cap is not None and cap < threshold:
-        raise PlanError(
-            f"The cap of {label} ({cap:g}) is below its threshold ({threshold:g}): "
-            "raise the cap or lower the threshold."
-        )
-    if accelerator is not None and accelerator <= 0:
-        raise PlanError(f"The accelerator of {label} is {accelerator:g}: it must be above 0.")
     return StoredItem(
         key,
         weight,
@@ -312,13 +315,6 @@ def _items(items: object) -> tuple[StoredItem, ...]:
     result = tuple(_item(value, n) for n, value in enumerate(items, start=1))
     if not result:
         raise PlanError("The plan has no items: add at least one metric.")
-    seen: set[str] = set()
-    for item in result:
-        if item.metric_key in seen:
-            raise PlanError(
-                f"The metric {item.metric_key} appears twice in the plan: keep one item per metric."
-            )
-        seen.add(item.metric_key)
     return result
 
 
@@ -726,10 +722,14 @@ def save_plan(
     on_target_bonus: float = 0.0,
     items: Iterable[StoredItem | Mapping[str, Any]] | pd.DataFrame,
     based_on_version: int | None = None,
+    check: PlanCheck | None = None,
 ) -> StoredPlan:
     """Store a new plan (version 1) or a new version of a plan, in one transaction.
 
     Nothing is updated or deleted: an edit adds a version with all its items and targets.
+    Whether the plan can be scored is ``check``'s to say (``reports.plan_store.save_plan``
+    passes the scoring's rule); here the inputs are only parsed (see "Validation" in the
+    module docstring).
 
     Parameters
     ----------
@@ -743,17 +743,20 @@ def save_plan(
     name : str
         Display name.
     period_start, period_end : date
-        The period ``[period_start, period_end)``; the end must be after the start.
+        The period ``[period_start, period_end)``.
     team_id : int or None
         An existing team, or None for a company-wide plan (admin/exec only).
     on_target_bonus : float
-        Bonus at a score of 100 % (≥ 0).
+        Bonus at a score of 100 %.
     items : iterable of StoredItem or mapping, or DataFrame
         At least one item, one per metric; a mapping (or a frame's row) has the fields of
         :class:`StoredItem` (``rep_targets`` as pairs or as a mapping employee id → target).
         Empty cells (None, NaN) mean no target, threshold 0, no cap, no accelerator.
     based_on_version : int, optional
         The version the edit started from (the latest one the editor saw); None for a new plan.
+    check : callable, optional
+        The rule the version must meet (:data:`PlanCheck`), applied to it as it would be
+        stored before anything is written; None stores whatever parses.
 
     Returns
     -------
@@ -763,27 +766,28 @@ def save_plan(
     Raises
     ------
     PlanError
-        If the scope may not save this plan, an input is invalid, the plan does not exist, or
-        it was changed since ``based_on_version`` (also when a concurrent save won the race).
+        If the scope may not save this plan, an input cannot be parsed, ``check`` refuses the
+        version, the plan does not exist, or it was changed since ``based_on_version`` (also
+        when a concurrent save won the race).
     """
     _check_writer(scope)
     clean_name = _name(name)
     start, end = _day(period_start, "period start"), _day(period_end, "period end")
-    if end <= start:
-        raise PlanError(
-            f"The period ends ({end}) on or before it starts ({start}): the end must be after "
-            "the start (the end day itself is not part of the period)."
-        )
     if team_id is not None:
         team_id = _integer(team_id, f"{team_id!r} is not a team id.")
     _check_team_for_writer(scope, team_id)
-    bonus = _at_least_zero(on_target_bonus, "The on-target bonus")
+    bonus = _number(on_target_bonus, "The on-target bonus")
+    assert bonus is not None
     clean_items = _items(items)
     if based_on_version is not None:
         based_on_version = _integer(
             based_on_version, f"{based_on_version!r} is not a plan version."
         )
     key = _new_key(clean_name) if plan_key is None else _check_key(plan_key)
+    draft = StoredPlan(key, (based_on_version or 0) + 1, clean_name, start, end, team_id, bonus,
+                       _now(), scope.employee_id, clean_items)  # fmt: skip
+    if check is not None:
+        check(draft)
 
     ensure_plan_tables(engine)
     version = 1
@@ -813,7 +817,7 @@ def save_plan(
                 "period_end": end,
                 "team_id": team_id,
                 "on_target_bonus": bonus,
-                "created_at": _now(),
+                "created_at": draft.created_at,
                 "created_by": scope.employee_id,
             }
             plan_id = _insert(conn, values, clean_items)
@@ -859,6 +863,7 @@ def copy_plan(
     period_end: date,
     *,
     name: str | None = None,
+    check: PlanCheck | None = None,
 ) -> StoredPlan:
     """A new plan (new key, version 1) with the latest version's items and per-rep targets,
     for ``[period_start, period_end)`` (the next period: ``analytics.periods.next_period``).
@@ -875,12 +880,14 @@ def copy_plan(
         The copy's period (validated as in :func:`save_plan`).
     name : str, optional
         The new plan's name (default: the same name).
+    check : callable, optional
+        The rule the copy must meet, as in :func:`save_plan`.
 
     Raises
     ------
     PlanError
-        If the scope may not save plans or read this one, the plan does not exist, or the
-        period is empty.
+        If the scope may not save plans or read this one, the plan does not exist, or
+        ``check`` refuses the copy.
     """
     _check_writer(scope)
     with engine.connect() as conn:
@@ -898,4 +905,5 @@ def copy_plan(
         on_target_bonus=source.on_target_bonus,
         items=source.items,
         based_on_version=None,
+        check=check,
     )

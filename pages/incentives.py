@@ -9,19 +9,12 @@ import pandas as pd
 import streamlit as st
 
 from analytics.periods import next_period, quarter_start, shift_months
-from crm_data.plans import (
-    PlanError,
-    StoredItem,
-    copy_plan,
-    list_plans,
-    load_plan,
-    plan_history,
-)
-from crm_data.plans import save_plan as store_plan
+from crm_data.plans import PlanError, StoredItem, list_plans, load_plan, plan_history
 from crm_data.queries.people import filter_options
 from reports.incentives import incentive_report, simulate
 from reports.names import names_by_id
 from reports.plan_changes import plan_changes
+from reports.plan_store import copy_plan, save_plan
 from ui.activity_charts import score_histogram
 from ui.cache import cached_report
 from ui.empty import empty_state
@@ -65,7 +58,7 @@ def save(
     """Store a version (the per-rep targets of ``kept`` items carried over); say what went
     wrong instead of raising."""
     try:
-        stored = store_plan(
+        stored = save_plan(
             engine, scope, plan_key, items=stored_items(rows, kept), based_on_version=based_on,
             **fields,  # type: ignore[arg-type]
         )  # fmt: skip

@@ -29,6 +29,7 @@ from analytics.incentives import (
     PlanWarning,
     Scorecard,
     WhatIf,
+    check_period,
     gaming_signals,
     pacing,
     plan_warnings,
@@ -71,13 +72,18 @@ SERVICE_SECTION = "Service"
 def to_plan(stored: StoredPlan) -> Plan:
     """The analytics plan of a stored version (item directions from the metric catalogue).
 
+    This is the rule a version must meet to be stored (``reports.plan_store``): its items, as
+    ``analytics.incentives.PlanItem`` and ``Plan`` check them, and its period
+    (``analytics.incentives.check_period``).
+
     Raises
     ------
     PlanError
         When the version cannot be scored (an unknown metric, a lower-is-better item without a
-        cap, ...), with what to change.
+        cap, a period beyond the years plans cover, ...), with what to change.
     """
     try:
+        check_period(stored.period_start, stored.period_end)
         items = tuple(
             PlanItem(
                 item.metric_key,
@@ -87,6 +93,7 @@ def to_plan(stored: StoredPlan) -> Plan:
                 cap=item.cap,
                 accelerator=item.accelerator,
                 higher_is_better=metric(item.metric_key).higher_is_better,
+                label=metric(item.metric_key).label,
             )
             for item in stored.items
         )

@@ -22,6 +22,7 @@ from analytics.incentives import (
     PlanItem,
     PlanWarning,
     attainment,
+    check_period,
     credited,
     gaming_signals,
     pacing,
@@ -96,7 +97,7 @@ def test_plan_validation() -> None:
         Plan((won, won))
     with pytest.raises(ValueError, match="#2 must be a PlanItem"):
         Plan((won, "new_deals"))  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="on_target_bonus must be ≥ 0"):
+    with pytest.raises(ValueError, match="the on-target bonus must be ≥ 0"):
         Plan((won,), on_target_bonus=-1)
     with pytest.raises(ValueError, match="names 'new_deals', which is not an item"):
         Plan((won,), targets={("new_deals", 1): 5})
@@ -110,6 +111,49 @@ def test_plan_validation() -> None:
     with pytest.raises(KeyError, match="no plan item 'x'"):
         plan.item("x")
     assert hash(plan) == hash(Plan((won,), targets={("won_deals", 7): 12}))
+
+
+def test_items_are_named_by_their_label_when_given() -> None:
+    with pytest.raises(ValueError, match=r"'Overdue follow-ups': a lower-is-better item needs"):
+        PlanItem("overdue_followups", 0.5, target=3, higher_is_better=False,
+                 label="Overdue follow-ups")  # fmt: skip
+    with pytest.raises(ValueError, match=r"'Won deals': weight is missing: enter a number"):
+        PlanItem("won_deals", None, label="Won deals")  # type: ignore[arg-type]
+    won = PlanItem("won_deals", 0.5, label="Won deals")
+    assert won == PlanItem("won_deals", 0.5)  # the label is not part of the item
+    with pytest.raises(ValueError, match=r"names 'Won deals' more than once"):
+        Plan((won, won))
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "message"),
+    [
+        (dt.date(2026, 10, 1), dt.date(2026, 10, 1), r"ends \(2026-10-01\) on or before it starts"),
+        (dt.date(1, 1, 1), dt.date(9999, 12, 31), r"0001-01-01 – 9999-12-30 goes beyond the years"),
+        (dt.date(1999, 12, 31), dt.date(2000, 3, 1), r"goes beyond the years 2000–2100"),
+        (dt.date(2100, 10, 1), dt.date(2101, 1, 2), r"2100-10-01 – 2101-01-01 goes beyond"),
+        (dt.date(2026, 1, 1), dt.date(2029, 1, 2), r"longer than 3 years"),
+        (dt.datetime(2026, 1, 1), dt.date(2026, 4, 1), r"the period start must be a date"),
+        ("2026-01-01", dt.date(2026, 4, 1), r"the period start must be a date"),
+    ],
+)
+def test_check_period_refuses_what_cannot_be_scored(
+    start: dt.date, end: dt.date, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        check_period(start, end)
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (dt.date(2000, 1, 1), dt.date(2000, 1, 2)),  # the first day, one day long
+        (dt.date(2100, 10, 1), dt.date(2101, 1, 1)),  # the last quarter: to 31 Dec 2100
+        (dt.date(2026, 1, 1), dt.date(2029, 1, 1)),  # exactly 36 months
+    ],
+)
+def test_check_period_accepts_its_limits(start: dt.date, end: dt.date) -> None:
+    check_period(start, end)
 
 
 # --- attainment and credit -----------------------------------------------------------------

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
+from analytics.incentives import PERIOD_FIRST_DAY, PERIOD_LAST_DAY
 from crm_data.plans import StoredItem
 from reports.catalogue import metric, per_rep_metrics
 
@@ -228,14 +229,16 @@ def plan_fields(
     bonus: float,
 ) -> dict[str, object]:
     """Name, period (inclusive dates on screen, the exclusive end stored), team and on-target
-    bonus inputs; ``company_wide`` offers a plan without a team.  Returns ``save_plan``'s
-    keyword arguments.
+    bonus inputs; ``company_wide`` offers a plan without a team.  Returns
+    ``reports.plan_store.save_plan``'s keyword arguments: the period None while only one day
+    of it is picked (saving is then refused, never a period made up from the old one).
     """
     left, middle, right = st.columns([3, 3, 2])
     with left:
         new_name = st.text_input("Plan name", name, key=f"{prefix}_name")
     with middle:
         period = st.date_input("Period (first and last day)", (start, end - timedelta(days=1)),
+                               min_value=PERIOD_FIRST_DAY, max_value=PERIOD_LAST_DAY,
                                key=f"{prefix}_period", format="YYYY-MM-DD")  # fmt: skip
     with right:
         new_bonus = st.number_input("On-target bonus", min_value=0.0, value=float(bonus),
@@ -245,6 +248,7 @@ def plan_fields(
         "Team", options, index=options.index(team) if team in options else 0,
         format_func=lambda t: "Company-wide" if t is None else teams[t], key=f"{prefix}_team",
     )  # fmt: skip
-    first, last = period if isinstance(period, tuple) and len(period) == 2 else (start, end)
-    return {"name": new_name, "period_start": first, "period_end": last + timedelta(days=1),
+    first, last = period if isinstance(period, tuple) and len(period) == 2 else (None, None)
+    return {"name": new_name, "period_start": first,
+            "period_end": None if last is None else last + timedelta(days=1),
             "team_id": chosen, "on_target_bonus": new_bonus}  # fmt: skip
