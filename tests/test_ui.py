@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from crm_data.demo import seed_demo
 from crm_data.info import database_info
 from tests.small_crm import build_small_crm
 from ui.database_info import TABLE_COLUMNS, info_frame
 from ui.first_run import demo_size, needs_first_run_seed
 from ui.registry import PAGES, SECTION_ORDER, PageSpec
-from ui.seeding import size_label
+from ui.seeding import STEP_LABELS, size_label, step_label
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,6 +67,23 @@ def test_demo_size_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_size_label() -> None:
     assert size_label("S") == "S: 2 k accounts, 10 k deals, 100 k activities"
     assert size_label("XS") == "XS: 300 accounts, 1.5 k deals, 15 k activities"
+
+
+def test_every_seeding_step_reads_as_words(tmp_path: Path) -> None:
+    # the progress bar of the first start showed the generator's raw messages ("demo_truth")
+    messages: list[str] = []
+    engine = sa.create_engine(f"duckdb:///{tmp_path / 'xs.duckdb'}")
+    try:
+        seed_demo(engine, size="XS", seed=1, end=date(2026, 6, 30),
+                  progress=lambda _fraction, message: messages.append(message))  # fmt: skip
+    finally:
+        engine.dispose()
+    assert {"demo_truth", "deal_stage_history", "generating deals"} <= set(messages)
+    for message in set(messages):
+        assert message in STEP_LABELS, message  # a new step gets its words
+        assert "_" not in step_label(message)
+    assert step_label("demo_truth") == "Saving the facts the demo was built with (for its tests)"
+    assert step_label("kpi_plan_items") == "Kpi plan items"  # an unknown step: still no "_"
 
 
 def test_info_frame(tmp_path: Path) -> None:

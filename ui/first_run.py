@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from crm_data.demo import SIZES
 from crm_data.info import has_crm_tables
+from ui.registry import navigation_pages
 from ui.seeding import seed_with_progress
 
 __all__ = ["DEFAULT_SIZE", "FLASH_KEY", "demo_size", "ensure_demo_data", "needs_first_run_seed"]
@@ -57,6 +58,9 @@ def ensure_demo_data(engine: Engine) -> None:
     if not needs_first_run_seed(engine):
         st.session_state["_first_run_checked"] = checked
         return
+    # No page is registered yet: without a navigation of its own, this run would show
+    # Streamlit's default sidebar, the files of pages/ (and "app") by name.
+    st.navigation(navigation_pages(), position="hidden")
     lock = _seed_lock()
     if not lock.acquire(blocking=False):
         with st.spinner("Another session is creating the demo company…", show_time=True):

@@ -10,7 +10,38 @@ from crm_data.config import statement_failed
 from crm_data.demo import SIZES, SeedReport, seed_demo
 from ui.engine import invalidate_data
 
-__all__ = ["seed_with_progress", "size_label"]
+__all__ = ["STEP_LABELS", "seed_with_progress", "size_label", "step_label"]
+
+#: What the generator's progress messages mean, in words for the progress bar (the messages
+#: are steps such as "generating deals" and the names of the tables being written).
+STEP_LABELS = {
+    "checking database": "Checking the database",
+    "creating schema": "Creating the tables",
+    "generating people": "Inventing the sales teams and their customers",
+    "generating deals": "Inventing deals",
+    "generating orders": "Inventing orders",
+    "generating tickets": "Inventing service tickets",
+    "statistics": "Updating the database's statistics",
+    "done": "Done",
+    "teams": "Saving the teams",
+    "employees": "Saving the employees",
+    "accounts": "Saving the customer accounts",
+    "contacts": "Saving the contacts",
+    "products": "Saving the products",
+    "stages": "Saving the pipeline stages",
+    "lost_reasons": "Saving the lost reasons",
+    "campaigns": "Saving the campaigns",
+    "campaign_members": "Saving who each campaign reached",
+    "deals": "Saving the deals",
+    "deal_stage_history": "Saving every deal's stage history",
+    "activities": "Saving calls, meetings, e-mails and tasks",
+    "orders": "Saving the orders",
+    "order_items": "Saving the order lines",
+    "tickets": "Saving the service tickets",
+    "quotas": "Saving the sales quotas",
+    "demo_truth": "Saving the facts the demo was built with (for its tests)",
+    "incentive plans": "Saving the incentive plans",
+}
 
 
 def _compact(count: int) -> str:
@@ -27,6 +58,23 @@ def size_label(name: str) -> str:
     counts = (spec.accounts, "accounts"), (spec.deals, "deals"), (spec.activities, "activities")
     listed = ", ".join(f"{_compact(n)} {what}" for n, what in counts)
     return f"{name}: {listed}"
+
+
+def step_label(message: str) -> str:
+    """The progress bar's words for a generator message: :data:`STEP_LABELS`, else the
+    message as a sentence (``"order_items"`` → ``"Order items"``), never a raw table name.
+
+    Examples
+    --------
+    >>> step_label("deal_stage_history")
+    "Saving every deal's stage history"
+    >>> step_label("kpi_plan_items")
+    'Kpi plan items'
+    """
+    if message in STEP_LABELS:
+        return STEP_LABELS[message]
+    text = message.replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
 
 
 def seed_with_progress(
@@ -47,7 +95,7 @@ def seed_with_progress(
     bar = st.progress(0.0, text=f"Seeding demo company size {size}…")
 
     def progress(fraction: float, message: str) -> None:
-        bar.progress(min(max(float(fraction), 0.0), 1.0), text=message)
+        bar.progress(min(max(float(fraction), 0.0), 1.0), text=f"{step_label(message)}…")
 
     try:
         report = seed_demo(engine, size=size, seed=seed, force=force, progress=progress)
