@@ -95,14 +95,17 @@ if info.has_crm_tables:
         f"{len(checks)} checks, {len(found)} with findings. Dates count as in the future "
         f"after {now - timedelta(days=1):%-d %b %Y}. Select a check to see example rows."
     )
+    for check in found:  # what to do, in full (a table cell would cut the sentence)
+        st.warning(f"**{check.title}** ({check.count:,} rows): {check.fix}",
+                   icon=":material/rule:")  # fmt: skip
     row = data_table(
         quality_frame(checks), key="data_quality", file_stem="data_quality",
         context=context.export_context("Data — quality checks"), selectable=True,
         column_config={
             "Rows": st.column_config.NumberColumn(format="localized", width="small"),
             "Status": st.column_config.TextColumn(width="small"),
-            "Tables": st.column_config.TextColumn(width="medium"),
-            "What to do": st.column_config.TextColumn(width="large"),
+            "What to do": None,  # above the table, and in the export
+            "Tables": st.column_config.TextColumn(width="large"),
         },
     )  # fmt: skip
     if row is not None:

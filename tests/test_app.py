@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -103,6 +104,15 @@ def test_data_page_on_demo_xs(xs_db: str) -> None:
     assert metric(at, "Deals") == f"{deals:,}"
     assert table_rows(at)["deals"] == deals
     assert any("**Demo data** yes" in m.value for m in at.markdown)
+    # a finding's advice in full above the quality table (its cell would cut the sentence)
+    checks = next(d for d in at.dataframe if "Check" in d.value.columns)
+    found = checks.value[checks.value["Status"] == "found"]
+    assert len(found) >= 1 and len(at.warning) == len(found)
+    for (_, check), warning in zip(found.iterrows(), at.warning, strict=True):
+        assert warning.value == (
+            f"**{check['Check']}** ({check['Rows']:,} rows): {check['What to do']}"
+        )
+    assert json.loads(checks.proto.columns)["What to do"] == {"hidden": True}
 
 
 def test_unreachable_database_shows_the_error_panel(monkeypatch: pytest.MonkeyPatch) -> None:

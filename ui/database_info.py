@@ -99,14 +99,14 @@ _STATUS = {"ok": "ok", "warning": "found", "missing": "table missing"}
 
 
 def quality_frame(checks: list[QualityCheck]) -> pd.DataFrame:
-    """One row per check: title, tables read, offending rows, status and what to do."""
+    """One row per check: title, status, offending rows, what to do and the tables read."""
     frame = pd.DataFrame(
         {
             "Check": [c.title for c in checks],
-            "Tables": [c.table for c in checks],
-            "Rows": pd.array([c.count for c in checks], dtype="Int64"),
             "Status": [_STATUS[c.status] for c in checks],
+            "Rows": pd.array([c.count for c in checks], dtype="Int64"),
             "What to do": [c.fix if c.status == "warning" else "" for c in checks],
+            "Tables": [c.table for c in checks],
         }
     )
     return frame
