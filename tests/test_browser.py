@@ -453,8 +453,9 @@ def test_activity_and_incentives_pages_in_chromium(
 
         page = open_page(browser, sync_api, f"{app.base}/incentives")
         expect(page.get_by_role("heading", name="Incentives", exact=True)).to_be_visible()
-        expect(page.get_by_text("No incentive plan yet.")).to_be_visible()
-        expect(page.get_by_role("button", name="Save plan")).to_be_visible()
-        screenshot_without_exception(page, "incentives-empty.png")
+        plan = page.get_by_role("combobox", name="Plan", exact=True)  # the demo's plans
+        expect(plan).to_have_value(re.compile(r"Sales Q2 2026 · 01 Apr 2026 – 30 Jun 2026$"))
+        expect(page.get_by_text("Team distribution of scores")).to_be_visible()
+        screenshot_without_exception(page, "incentives.png")
     finally:
         app.stop()

@@ -627,6 +627,8 @@ def test_not_demo_database_is_refused(tmp_path: Path) -> None:
         from crm_data.schema import KpiPlan
 
         table = KpiPlan.__table__
+        demo_plans = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+        assert demo_plans == 4  # one per team
         new_id = conn.execute(
             table.insert().values(
                 plan_key="p",
@@ -637,7 +639,7 @@ def test_not_demo_database_is_refused(tmp_path: Path) -> None:
                 created_at=datetime(2025, 1, 1),
             )
         ).inserted_primary_key[0]
-        assert new_id == 1
+        assert new_id == demo_plans + 1  # the ids restarted at the reseed
         deal_id = conn.execute(sa.text("SELECT nextval('deals_id_seq')")).scalar()
         assert deal_id == 1_501
     engine.dispose()

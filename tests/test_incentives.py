@@ -14,9 +14,9 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from crm_data.filters import Scope
-from crm_data.plans import PlanError, StoredItem, StoredPlan, load_plan, save_plan
+from crm_data.plans import PlanError, StoredItem, StoredPlan, list_plans, load_plan, save_plan
 from crm_data.queries.currency import main_currency
-from reports.incentives import incentive_report, simulate
+from reports.incentives import incentive_report, simulate, to_plan
 from tests.test_app_shell import app_database_fixtures, metric, run
 from ui.format import format_value
 
@@ -257,7 +257,7 @@ def test_a_link_opens_a_plan_version_and_scorecard(
 
 
 def test_a_rep_cannot_open_another_reps_scorecard_by_link(
-    team: dict[str, int], linked_plan: StoredPlan
+    engine: sa.Engine, team: dict[str, int], linked_plan: StoredPlan
 ) -> None:
     own = incentives(role="rep", employee=team["rep"], query={"plan": linked_plan.plan_key})
     query = {"plan": linked_plan.plan_key, "scorecard": str(team["rep2"])}
@@ -268,10 +268,12 @@ def test_a_rep_cannot_open_another_reps_scorecard_by_link(
     assert summary_table(at)["Rep"].tolist() == summary_table(own)["Rep"].tolist()
     assert any("not one you may see" in i.value for i in at.info)
     assert "scorecard" not in at.query_params
-    # another team's rep, linked to this team's plan: no plan of theirs, no scorecard, a notice
+    # another team's rep, linked to this team's plan: their own team's plan, and a notice
     at = incentives(role="rep", employee=team["other"], query={"plan": linked_plan.plan_key})
-    assert not [b for b in at.selectbox if b.key == "inc_plan"]
-    assert not [d for d in at.dataframe if "Metric" in d.value.columns]
+    shown = at.selectbox(key="inc_plan").value
+    assert shown != linked_plan.plan_key
+    other = incentive_report(engine, Scope.rep(team["other"]), shown, None, TODAY)
+    assert other.reps["rep_id"].tolist() == [team["other"]]
     assert any("plan is not one you may see" in i.value for i in at.info)
 
 
@@ -386,3 +388,31 @@ def test_history_says_what_a_version_changed(linked_plan: StoredPlan) -> None:
     # version 1 has no earlier version to compare with
     at.selectbox(key="inc_version").set_value(1).run()
     assert not [d for d in at.dataframe if "Setting" in d.value.columns]
+
+
+# ---- the demo's plans -----------------------------------------------------------------------
+
+
+def test_the_demo_seeds_a_plan_per_team_for_its_last_quarter(engine: sa.Engine) -> None:
+    """One plan per team for Q2 2026 (the demo's last day is 29 Jun 2026), saved by the head,
+    that can be scored, with scores on both sides of 100 %."""
+    with engine.connect() as conn:
+        teams = dict(conn.execute(sa.text("SELECT id, head_id FROM teams")).all())
+    demo = list_plans(engine, Scope.everyone(), (START, END))  # (a copy may be in Q3)
+    demo = demo[demo["name"].str.endswith(" Sales Q2 2026")]
+    assert sorted(demo["team_id"]) == sorted(teams)
+    assert set(demo["period_start"].dt.date) == {START}
+    assert set(demo["period_end"].dt.date) == {END}
+    assert [teams[t] for t in demo["team_id"]] == demo["created_by"].tolist()
+    scores = []
+    for key in demo["plan_key"]:
+        plan = load_plan(engine, Scope.everyone(), key)
+        assert [i.metric_key for i in plan.items] == [
+            "won_revenue", "won_deals", "activities_per_day", "followup_compliance"]  # fmt: skip
+        assert sum(i.weight for i in plan.items) == pytest.approx(1.0)
+        assert all(i.target is not None and i.target > 0 for i in plan.items)
+        to_plan(plan)  # can be scored
+        report = incentive_report(engine, Scope.everyone(), key, None, TODAY)
+        scores += report.scorecard.summary["score"].tolist()
+    assert min(scores) < 0.8 and max(scores) > 1.0
+

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from crm_data.bulk import analyze_tables, bulk_insert, sync_sequences
 from crm_data.config import mask_url
-from crm_data.demo import activities, catalog, deals, orders, people, service
+from crm_data.demo import activities, catalog, deals, orders, people, plans, service
 from crm_data.demo.clock import ANNUAL_GROWTH, MONTHS, SEASONALITY, Clock
 from crm_data.demo.sizes import SIZES
 from crm_data.demo.truth import GENERATOR_KEY, is_demo_database, truth_frame
@@ -86,7 +86,9 @@ def seed_demo(
 
     Unless the database is refused (see ``force``), existing CRM, ``demo_truth`` and app-owned
     tables are dropped and re-created (sequences restart), then every CRM table is generated
-    and loaded in one transaction per table, in :data:`crm_data.schema.CRM_TABLES` order.
+    and loaded in one transaction per table, in :data:`crm_data.schema.CRM_TABLES` order, and
+    one incentive plan per team is saved for the quarter of the last day
+    (:func:`crm_data.demo.plans.make_plans`).
 
     Parameters
     ----------
@@ -200,6 +202,8 @@ def seed_demo(
     sync_sequences(engine)
     report(0.99, "statistics")
     analyze_tables(engine, CRM_TABLES)
+    report(0.995, "incentive plans")
+    plans.make_plans(engine, end)
     ordered = {name: counts[name] for name in names}
     ordered["demo_truth"] = counts["demo_truth"]
     report(1.0, "done")
