@@ -57,7 +57,9 @@ __all__ = [
     "PACING_STATES",
     "PERIOD_FIRST_DAY",
     "PERIOD_LAST_DAY",
+    "STEP_KINDS",
     "WEIGHT_TOLERANCE",
+    "NextStep",
     "Plan",
     "PlanItem",
     "PlanWarning",
@@ -67,6 +69,7 @@ __all__ = [
     "check_period",
     "credited",
     "gaming_signals",
+    "next_step",
     "pacing",
     "plan_warnings",
     "prorate",
@@ -429,6 +432,113 @@ def credited(a: Any, threshold: Any = 0.0, cap: Any = None, accelerator: Any = N
     value = np.minimum(stretched, cap_)
     out = np.where(a_ < threshold_, 0.0, value)
     return _as_result(out, a, threshold, cap, accelerator)
+
+
+#: The kinds of :class:`NextStep`, in the order an item reaches them.
+STEP_KINDS = ("threshold", "target", "cap")
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """What it takes to reach the next step of one plan item (see :func:`next_step`).
+
+    Attributes
+    ----------
+    kind : {"threshold", "target", "cap"}
+        The step: the threshold (the item starts to credit), the target (100 %) or the cap
+        (the most the item credits).
+    attainment : float
+        The attainment of the step (0.5 = 50 %).
+    credited : float
+        What the item credits there (:func:`credited`).
+    needed : float
+        The actual that reaches the step: at least this (higher is better) or at most this
+        (lower is better).
+    gap : float
+        How far the actual is from ``needed`` (> 0): how much more (higher is better) or less
+        (lower is better); NaN without an actual.
+    """
+
+    kind: str
+    attainment: float
+    credited: float
+    needed: float
+    gap: float
+
+
+def next_step(
+    item: PlanItem, actual: float, target: float | None = None, *, whole: bool = False
+) -> NextStep | None:
+    """The next step of ``item`` that a rep with ``actual`` has not reached, and what it takes.
+
+    The steps are the attainments where the credit of :func:`credited` changes: the threshold
+    (below it the item credits 0; a step when above 0), 100 % (the target), and the attainment
+    at which the credit reaches the cap (``1 + (cap − 1) / accelerator`` for a cap above
+    100 %, the cap itself below it; never below the threshold).  Without a cap nothing above
+    100 % is a step.  Where two steps coincide the later kind names it (a cap of 100 %: "cap").
+
+    Parameters
+    ----------
+    item : PlanItem
+        The plan item (threshold, cap, accelerator, direction).
+    actual : float
+        The rep's actual so far; NaN when unknown (a rate without any basis), which reaches
+        no step.
+    target : float, optional
+        The rep's own target; default the item's.
+    whole : bool
+        The metric counts whole things (deals, activities): ``needed`` is rounded to a whole
+        number, up when higher is better, down when lower is better.
+
+    Returns
+    -------
+    NextStep or None
+        None when the item does not count for the rep (target 0 or none) or is at its last
+        step already (at the cap, or at 100 % or more without a cap).
+
+    Examples
+    --------
+    >>> won = PlanItem("won_deals", 0.5, target=10, threshold=0.5, cap=1.5)
+    >>> next_step(won, 3, whole=True)  # 2 more deals reach the threshold, 5
+    NextStep(kind='threshold', attainment=0.5, credited=0.5, needed=5.0, gap=2.0)
+    >>> next_step(won, 12, whole=True)
+    NextStep(kind='cap', attainment=1.5, credited=1.5, needed=15.0, gap=3.0)
+    >>> next_step(won, 15) is None
+    True
+    """
+    goal = item.target if target is None else _number(target, f"{item.metric_key!r}: target")
+    if goal is None or not goal > 0:
+        return None
+    actual = float(actual)
+    reached = float(attainment(actual, goal, item.higher_is_better))
+    reached = 0.0 if math.isnan(reached) else reached
+    if item.cap is None:
+        full = math.inf
+    elif item.cap <= 1:
+        full = item.cap
+    else:
+        full = 1 + (item.cap - 1) / (item.accelerator or 1.0)
+    full = max(full, item.threshold)
+    levels = {"threshold": item.threshold, "target": 1.0, "cap": full}
+    steps: dict[float, str] = {}
+    for kind in STEP_KINDS:  # a later kind replaces an earlier one at the same attainment
+        level = levels[kind]
+        if 0 < level < math.inf and item.threshold <= level <= full:
+            steps[level] = kind
+    ahead = [level for level in steps if reached < level]
+    if not ahead:
+        return None
+    level = min(ahead)
+    if item.higher_is_better:
+        needed = level * goal
+        needed = float(math.ceil(round(needed, 9))) if whole else needed
+        gap = needed - actual
+    else:
+        needed = goal / level
+        needed = float(math.floor(round(needed, 9))) if whole else needed
+        gap = actual - needed
+    value = float(credited(level, item.threshold, item.cap, item.accelerator))
+    return NextStep(steps[level], level, value, needed, gap)
 
 
 # --- scorecard -----------------------------------------------------------------------------

@@ -57,6 +57,7 @@ __all__ = [
     "incentive_report",
     "plan_reps",
     "plan_role",
+    "sees_plan_design",
     "simulate",
     "to_plan",
 ]
@@ -67,6 +68,8 @@ HISTORY_PERIODS = 4
 GAMING_MONTHS = 4
 #: The catalogue section of the metrics about service tickets (scored for service agents).
 SERVICE_SECTION = "Service"
+#: The columns of the gaming signals' activity counts.
+_ACTIVITY = ["rep_id", "period", "activities", "conversions"]
 
 
 def to_plan(stored: StoredPlan) -> Plan:
@@ -105,6 +108,16 @@ def to_plan(stored: StoredPlan) -> Plan:
         return Plan(items, on_target_bonus=stored.on_target_bonus, targets=targets)
     except (KeyError, ValueError) as error:
         raise PlanError(f"Plan “{stored.name}” cannot be scored: {error}") from error
+
+
+def sees_plan_design(scope: Scope) -> bool:
+    """Whether ``scope`` sees how a plan is designed and works out across reps: its sanity
+    warnings, the gaming signals, the team's score distribution, the plan itself, what-if and
+    history — heads, executives, admins and analysts (who read, not edit).  A rep sees only
+    their own scorecard, pacing and next steps: advice to the plan's designer computed on one
+    rep's numbers would mislead.
+    """
+    return scope.role != "rep"
 
 
 def plan_role(stored: StoredPlan) -> str:
@@ -210,11 +223,12 @@ class IncentiveReport:
         Per (rep, item): ``expected`` by now and ``status`` (on track / at risk / off track);
         a partial-period rep is paced on the working days employed.
     warnings : list of PlanWarning
-        The plan's sanity warnings against the last :data:`HISTORY_PERIODS` periods.
+        The plan's sanity warnings against the last :data:`HISTORY_PERIODS` periods (none for
+        a scope that does not see the plan's design, :func:`sees_plan_design`).
     signals : DataFrame
         Gaming signals of the reps (``analytics.incentives.gaming_signals``): activity volume
         up while won deals per activity fall over the last :data:`GAMING_MONTHS` months, many
-        very short calls in the plan period so far.
+        very short calls in the plan period so far (none without :func:`sees_plan_design`).
     currency : str or None
         The deals' most used currency (money actuals and targets, and the bonus).
     """
@@ -431,16 +445,15 @@ def incentive_report(
     reps = plan_reps(bind, scope, stored, as_of)
     ids = reps["rep_id"].astype(int).tolist()
     filters = _filters(stored, stored.period_start, stored.period_end, as_of)
-    # the period's actuals, the earlier periods' and the signals' counts at once
-    read = gather(
-        bind,
-        {
-            "actuals": lambda b: _actuals(b, scope, plan, filters, ids),
-            "history": lambda b: _history(b, scope, stored, plan),
-            "signals": lambda b: _signals(b, scope, stored, as_of, ids),
-            "currency": lambda b: main_currency(b, scope),
-        },
-    )
+    queries: dict[str, Callable[[Bind], Any]] = {
+        "actuals": lambda b: _actuals(b, scope, plan, filters, ids),
+        "currency": lambda b: main_currency(b, scope),
+    }
+    design = sees_plan_design(scope)
+    if design:  # the earlier periods' and the signals' counts, with the actuals at once
+        queries["history"] = lambda b: _history(b, scope, stored, plan)
+        queries["signals"] = lambda b: _signals(b, scope, stored, as_of, ids)
+    read = gather(bind, queries)
     elapsed = int(working_days(stored.period_start, as_of))
     total = int(working_days(stored.period_start, stored.period_end))
     prorated = _prorated(plan)
@@ -459,8 +472,8 @@ def incentive_report(
         reps=reps,
         scorecard=card,
         pacing=_pacing(card.items, reps, elapsed, total),
-        warnings=_warnings(stored, plan, *read["history"]),
-        signals=read["signals"],
+        warnings=_warnings(stored, plan, *read["history"]) if design else [],
+        signals=read["signals"] if design else gaming_signals(pd.DataFrame(columns=_ACTIVITY)),
         currency=read["currency"][0],
     )
 

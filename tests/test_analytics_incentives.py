@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from analytics.incentives import (
     GAMING_SIGNALS,
     PACING_STATES,
+    NextStep,
     Plan,
     PlanItem,
     PlanWarning,
@@ -25,6 +26,7 @@ from analytics.incentives import (
     check_period,
     credited,
     gaming_signals,
+    next_step,
     pacing,
     plan_warnings,
     prorate,
@@ -154,6 +156,119 @@ def test_check_period_refuses_what_cannot_be_scored(
 )
 def test_check_period_accepts_its_limits(start: dt.date, end: dt.date) -> None:
     check_period(start, end)
+
+
+# --- next step -------------------------------------------------------------------------------
+
+WON = PlanItem("won_deals", 0.5, target=10, threshold=0.5, cap=1.5)  # counts, 5 / 10 / 15
+REVENUE = PlanItem("won_revenue", 0.5, target=40_000, cap=1.5, accelerator=2.0)
+STUCK = PlanItem("stuck_deals", 0.2, target=3, cap=1.5, higher_is_better=False)
+CYCLE = PlanItem("sales_cycle", 0.2, target=30, threshold=0.8, cap=1.2, higher_is_better=False)
+
+
+@pytest.mark.parametrize(
+    ("item", "actual", "target", "whole", "expected"),
+    [
+        # 0 of 10 deals: the threshold, 50 % of 10 = 5 deals, credits 0.5
+        (WON, 0.0, None, True, NextStep("threshold", 0.5, 0.5, 5.0, 5.0)),
+        # 4.99 → still short of the threshold; 5 is reached: next the target, 10
+        (WON, 4.0, None, True, NextStep("threshold", 0.5, 0.5, 5.0, 1.0)),
+        (WON, 5.0, None, True, NextStep("target", 1.0, 1.0, 10.0, 5.0)),
+        (WON, 9.0, None, True, NextStep("target", 1.0, 1.0, 10.0, 1.0)),
+        # at 100 %: the cap, 150 % of 10 = 15 deals (no accelerator)
+        (WON, 10.0, None, True, NextStep("cap", 1.5, 1.5, 15.0, 5.0)),
+        (WON, 14.0, None, True, NextStep("cap", 1.5, 1.5, 15.0, 1.0)),
+        (WON, 15.0, None, True, None),  # at the cap: nothing
+        (WON, 40.0, None, True, None),
+        # a rep's own target of 11: 50 % = 5.5 deals → 6 whole deals; 110 % target of 10 = 11,
+        # not 12 (1.1 × 10 = 11.000000000000002 in floats)
+        (WON, 2.0, 11.0, True, NextStep("threshold", 0.5, 0.5, 6.0, 4.0)),
+        (
+            PlanItem("won_deals", 1, target=10, threshold=1.1, cap=2),
+            3.0,
+            None,
+            True,
+            NextStep("threshold", 1.1, 1.1, 11.0, 8.0),
+        ),
+        # money: no threshold, so the target first; an accelerator of 2 reaches the cap of
+        # 150 % at 125 % attainment: 1.25 × 40 000 = 50 000
+        (REVENUE, 12_500.0, None, False, NextStep("target", 1.0, 1.0, 40_000.0, 27_500.0)),
+        (REVENUE, 40_000.0, None, False, NextStep("cap", 1.25, 1.5, 50_000.0, 10_000.0)),
+        (REVENUE, 50_000.0, None, False, None),
+        # without a cap nothing above 100 % is a step
+        (PlanItem("new_deals", 1, target=20), 19.0, None, True, NextStep("target", 1, 1, 20, 1)),
+        (PlanItem("new_deals", 1, target=20), 20.0, None, True, None),
+        # lower is better: at most 3 stuck deals for 100 %, at most 3 / 1.5 = 2 for the cap
+        (STUCK, 7.0, None, True, NextStep("target", 1.0, 1.0, 3.0, 4.0)),
+        (STUCK, 3.0, None, True, NextStep("cap", 1.5, 1.5, 2.0, 1.0)),
+        (STUCK, 2.0, None, True, None),
+        (STUCK, 0.0, None, True, None),  # none stuck: the best result, at the cap
+        # a target of 4 with the cap: 4 / 1.5 = 2.67 → at most 2 whole deals
+        (STUCK, 3.0, 4.0, True, NextStep("cap", 1.5, 1.5, 2.0, 1.0)),
+        # days: 30 / 0.8 = 37.5 days starts the credit, 30 for 100 %, 30 / 1.2 = 25 the cap
+        (CYCLE, 40.0, None, False, NextStep("threshold", 0.8, 0.8, 37.5, 2.5)),
+        (CYCLE, 37.5, None, False, NextStep("target", 1.0, 1.0, 30.0, 7.5)),
+        (CYCLE, 30.0, None, False, NextStep("cap", 1.2, 1.2, 25.0, 5.0)),
+        # a rate without any basis (NaN): the first step, no gap
+        (
+            PlanItem("win_rate", 1, target=0.4, cap=1.25),
+            NAN,
+            None,
+            False,
+            NextStep("target", 1.0, 1.0, 0.4, NAN),
+        ),
+        # a cap of 100 % is the target and the cap at once: named the cap
+        (
+            PlanItem("win_rate", 1, target=0.4, cap=1.0),
+            0.3,
+            None,
+            False,
+            NextStep("cap", 1.0, 1.0, 0.4, 0.1),
+        ),
+        # a cap below 100 % is reached at the cap itself: 0.8 × 0.4 = 0.32
+        (
+            PlanItem("win_rate", 1, target=0.4, cap=0.8),
+            0.3,
+            None,
+            False,
+            NextStep("cap", 0.8, 0.8, 0.32, 0.02),
+        ),
+        # a threshold above where the cap is reached (1 + 0.5 / 2 = 1.25): one step, at 140 %
+        (
+            PlanItem("won_deals", 1, target=10, threshold=1.4, cap=1.5, accelerator=2),
+            12.0,
+            None,
+            True,
+            NextStep("cap", 1.4, 1.5, 14.0, 2.0),
+        ),
+        # excluded for the rep: target 0 or none
+        (WON, 3.0, 0.0, True, None),
+        (PlanItem("won_deals", 1), 3.0, None, True, None),
+    ],
+)
+def test_next_step_by_hand(
+    item: PlanItem, actual: float, target: float | None, whole: bool, expected: NextStep | None
+) -> None:
+    got = next_step(item, actual, target, whole=whole)
+    if expected is None:
+        assert got is None
+        return
+    assert got is not None and (got.kind, got.attainment) == (expected.kind, expected.attainment)
+    assert same([got.credited, got.needed, got.gap],
+                [expected.credited, expected.needed, expected.gap])  # fmt: skip
+
+
+def test_next_step_reached_gives_the_credit_it_promises() -> None:
+    """Moving the actual by the gap reaches the step: the item then credits what it said."""
+    for item in (WON, REVENUE, STUCK, CYCLE):
+        for actual in (0.0, 1.0, 4.0, 9.5, 13.0, 29.0, 36.0, 41.0, 20_000.0, 45_000.0):
+            step = next_step(item, actual)
+            if step is None:
+                continue
+            moved = actual + step.gap if item.higher_is_better else actual - step.gap
+            a = attainment(moved, item.target, item.higher_is_better)
+            got = credited(a, item.threshold, item.cap, item.accelerator)
+            assert got == pytest.approx(step.credited), (item.metric_key, actual)
 
 
 # --- attainment and credit -----------------------------------------------------------------
