@@ -92,7 +92,7 @@ with tabs[0]:
             key="act_forgotten", file_stem="forgotten_clients_call_list",
             context=context.export_context("Activity — forgotten clients call list"),
             column_config={"Last contact": day, "Last order": day, "Days silent": whole_days,
-                           "Lifetime revenue": money},
+                           "Lifetime revenue": money, "Account id": None},  # id: export only
         )  # fmt: skip
     if st.toggle("Also find repeat customers overdue by their own buying rhythm",
                  key="act_rhythm", help="Silent for more than twice their median gap between "
@@ -112,7 +112,7 @@ with tabs[0]:
                 context=context.export_context("Activity — overdue for a re-order"),
                 column_config={"Last order": day, "Usual gap (days)": whole_days,
                                "Days since order": whole_days, "× usual gap": one,
-                               "Lifetime revenue": money},
+                               "Lifetime revenue": money, "Account id": None},
             )  # fmt: skip
 with tabs[1]:
     if report.overdue.empty:
