@@ -189,7 +189,7 @@ class PlanItem:
         if not self.higher_is_better and cap is None:
             raise ValueError(
                 f"{name}: a lower-is-better item needs a cap (attainment = target / actual "
-                "grows without bound as the actual falls to 0); set a cap, e.g. 1.5 (150 %)"
+                "grows without bound as the actual falls to 0); set a cap, e.g. 150 %"
             )
         object.__setattr__(self, "metric_key", self.metric_key.strip())
         object.__setattr__(self, "weight", weight)

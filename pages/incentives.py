@@ -1,5 +1,7 @@
 """Incentives: KPI plans with targets, weights, thresholds, caps and accelerators; live
-scorecards with pacing; the team's score distribution; what-if; plan history."""
+scorecards with pacing and what it takes to reach each item's next step; for heads, execs,
+admins and analysts also the team's score distribution, sanity warnings, gaming signals, the
+plan, what-if and history (a rep sees only their own scorecard)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import streamlit as st
 from analytics.periods import next_period, quarter_start, shift_months
 from crm_data.plans import PlanError, StoredItem, list_plans, load_plan, plan_history
 from crm_data.queries.people import filter_options
-from reports.incentives import incentive_report, simulate
+from reports.incentives import incentive_report, sees_plan_design, simulate
 from reports.names import names_by_id
 from reports.plan_changes import plan_changes
 from reports.plan_store import copy_plan, save_plan
@@ -35,14 +37,16 @@ from ui.plan_editor import (
     with_grid_targets,
 )
 from ui.registry import route_through_app
-from ui.scorecards import change_rows, scorecard_rows
+from ui.scorecards import change_rows, next_step_lines, scorecard_rows
 from ui.tables import data_table, export_buttons
 
 route_through_app()
 context = page_context("incentives")
 engine = get_engine()
 scope = context.scope
-page_header("Incentives", context, "KPI plans, live scorecards, pacing and what-if")
+design = sees_plan_design(scope)  # warnings, signals, distribution, plan, what-if, history
+page_header("Incentives", context, "KPI plans, live scorecards, pacing and what-if" if design
+            else "Your scorecard, pacing and what it takes to reach the next step")  # fmt: skip
 can_edit = scope.role in ("admin", "exec", "head")
 TEAMS = names_by_id(filter_options(engine, scope).teams, "team_id")
 percent = st.column_config.NumberColumn(format="percent")
@@ -71,6 +75,21 @@ def save(
     st.rerun()
 
 
+def new_plan_form() -> None:
+    """A new plan for this quarter: fields, an empty items table (add a row per metric)."""
+    st.caption("Add a row per metric: pick the metric, type its weight and target; the "
+               "weights should add up to 100 %.")  # fmt: skip
+    with st.form("inc_new"):
+        quarter = quarter_start(reference_date())
+        fields = plan_fields(
+            "inc_new", TEAMS, company_wide=scope.role != "head", name="New plan",
+            start=quarter, end=shift_months(quarter, 3), team=scope.team_id, bonus=0.0,
+        )  # fmt: skip
+        rows = plan_editor("inc_new_items", editor_rows(()))
+        if st.form_submit_button("Save plan", type="primary"):
+            save(None, None, fields, rows)
+
+
 LINK_NOTICE = "The link's plan is not one you may see (or no longer exists)"
 plans = list_plans(engine, scope)
 if plans.empty:
@@ -81,17 +100,7 @@ if plans.empty:
         "Create one below." if can_edit else "Ask your sales head to set up a plan.",
     )
     if can_edit:
-        with st.form("inc_new"):
-            today = reference_date()
-            quarter = quarter_start(today)
-            fields = plan_fields(
-                "inc_new", TEAMS, company_wide=scope.role != "head", name="New plan",
-                start=quarter, end=shift_months(quarter, 3),
-                team=scope.team_id, bonus=0.0,
-            )  # fmt: skip
-            rows = plan_editor("inc_new_items", editor_rows(()))
-            if st.form_submit_button("Save plan", type="primary"):
-                save(None, None, fields, rows)
+        new_plan_form()
     st.stop()
 
 labels = {
@@ -101,7 +110,6 @@ labels = {
 }
 if "inc_pending" in st.session_state:  # a plan just saved or copied: show its latest version
     st.session_state["inc_plan"] = st.session_state.pop("inc_pending")
-    st.session_state.pop("inc_version", None)
 # a shared link names the plan (always), a version (when not the latest) and a rep's scorecard
 unknown_plan = seed_from_url("plan", "inc_plan", list(labels))
 pick, version_pick = st.columns([3, 1])
@@ -112,13 +120,23 @@ if unknown_plan:
     st.info(f"{LINK_NOTICE}; showing another.", icon=":material/link_off:")
 history = plan_history(engine, scope, plan_key)
 versions = history["version"].astype(int).tolist()[::-1]
-seed_from_url("version", "inc_version", versions)
-with version_pick:
-    version = st.selectbox(
-        "Version", versions, key="inc_version",
-        format_func=lambda v: f"v{v}" + (" (latest)" if v == versions[0] else ""),
-    )  # fmt: skip
+# A widget keeps what it shows under the same key whatever its default, so the widgets of a
+# plan's versions and of one version's fields are keyed by the plan and version they show.
+version_key = f"inc_version@{plan_key}.{len(versions)}"  # a new version: its latest picked
+seed_from_url("version", version_key, versions)
+if design:  # a rep is scored by the latest version
+    with version_pick:
+        version = st.selectbox(
+            "Version", versions, key=version_key,
+            format_func=lambda v: f"v{v}" + (" (latest)" if v == versions[0] else ""),
+        )  # fmt: skip
+else:
+    version = versions[0]
 write_to_url("version", version, versions[0])
+suffix = f"@{plan_key}.v{version}"  # of the keys of the widgets showing this version
+if can_edit:
+    with st.expander("New plan", icon=":material/add:"):
+        new_plan_form()
 
 try:
     with st.spinner("Scoring the plan…", show_time=True):
@@ -137,8 +155,22 @@ def money_text(value: float) -> str:
     return format_value(value, "money", report.currency, compact=False)
 
 
-tabs = st.tabs(["Scorecards", "Plan", "What-if", "History"])
-with tabs[0]:
+def pick_rep(scored: list[int]) -> int:
+    """The rep whose scorecard is shown: picked by a designer (the link's ``?scorecard=`` the
+    first time); a rep sees their own.  A link naming a rep the user may not see says so."""
+    unknown_rep = seed_from_url("scorecard", "inc_rep", scored)
+    if design:
+        rep = st.selectbox("Scorecard of", scored, format_func=names.get, key="inc_rep")
+    else:
+        rep = scored[0]
+    write_to_url("scorecard", rep, scored[0])
+    if unknown_rep:
+        st.info("The link's scorecard is not one you may see; showing "
+                f"{escape_markdown(names[rep])}'s.", icon=":material/link_off:")  # fmt: skip
+    return rep
+
+
+def scorecards() -> None:
     st.caption(
         f"Actuals from {plan.period_start:%d %b %Y} up to "
         f"{report.as_of - timedelta(days=1):%d %b %Y}"
@@ -152,127 +184,156 @@ with tabs[0]:
         st.info(f"**{who}** — {escape_markdown(signal.message)}", icon=":material/policy:")
     summary = report.scorecard.summary
     if summary.empty:
-        empty_state("No rep to score.", "The plan's team has no rep you may see.")
-    else:
-        shown = report.rep_summary().drop(columns="rep_id")
+        hint = "The plan's team has no rep you may see." if design else (
+            "The plan does not score you: ask your sales head.")  # fmt: skip
+        empty_state("No rep to score.", hint)
+        return
+    shown = report.rep_summary()
+    if design:
         left, right = st.columns([3, 2])
         with left:
             data_table(
-                shown.rename(columns={"name": "Rep", "score": "Score", "bonus": "Bonus",
-                                      "on track": "On track", "at risk": "At risk",
-                                      "off track": "Off track", "note": "Note"}),
+                shown.drop(columns="rep_id").rename(columns={
+                    "name": "Rep", "score": "Score", "bonus": "Bonus", "on track": "On track",
+                    "at risk": "At risk", "off track": "Off track", "note": "Note"}),
                 key="inc_summary", file_stem="scorecards", context=export,
                 column_config={"Score": percent, "Bonus": money},
             )  # fmt: skip
         with right:
             st.markdown("**Team distribution of scores**")
             st.plotly_chart(score_histogram(summary["score"]), key="inc_distribution")
-        scored = summary["rep_id"].astype(int).tolist()
-        unknown_rep = seed_from_url("scorecard", "inc_rep", scored)
-        rep = st.selectbox("Scorecard of", scored, format_func=names.get, key="inc_rep")
-        write_to_url("scorecard", rep, scored[0])
-        if unknown_rep:
-            st.info("The link's scorecard is not one you may see; showing "
-                    f"{escape_markdown(names[rep])}'s.", icon=":material/link_off:")  # fmt: skip
-        data_table(
-            scorecard_rows(report.rep_detail(rep), report.currency).rename(columns={
-                "metric": "Metric", "actual": "Actual", "target": "Target",
-                "attainment": "Attainment", "credited": "Credited", "effective_weight": "Weight",
-                "points": "Points", "expected": "Expected by now", "status": "Pacing",
-                "note": "Note"}),
-            key="inc_detail", file_stem=f"scorecard_{rep}", context=export,
-            column_config={"Attainment": percent, "Credited": percent, "Weight": percent,
-                           "Points": percent},
-        )  # fmt: skip
+    rep = pick_rep(summary["rep_id"].astype(int).tolist())
+    if not design:
+        mine = shown.set_index("rep_id").loc[rep]
+        paced = int(mine[["on track", "at risk", "off track"]].sum())
+        a, b, c = st.columns(3)
+        a.metric("Your score", format_value(mine["score"], "ratio"))
+        b.metric("Bonus at this score", money_text(mine["bonus"]))
+        c.metric("Items on track", f"{int(mine['on track'])} of {paced}")
+        if mine["note"]:
+            st.caption(escape_markdown(mine["note"]))
+    data_table(
+        scorecard_rows(report.rep_detail(rep), report.currency).rename(columns={
+            "metric": "Metric", "actual": "Actual", "target": "Target",
+            "attainment": "Attainment", "credited": "Credited", "effective_weight": "Weight",
+            "points": "Points", "expected": "Expected by now", "status": "Pacing",
+            "note": "Note"}),
+        key="inc_detail", file_stem=f"scorecard_{rep}", context=export,
+        column_config={"Attainment": percent, "Credited": percent, "Weight": percent,
+                       "Points": percent},
+    )  # fmt: skip
+    steps = next_step_lines(report, rep)
+    whom = f" {escape_markdown(names[rep])}" if design else ""
+    st.markdown(f"**What it takes{whom} to reach the next step** (for the whole period)")
+    if steps:
+        st.markdown("\n".join(f"- {line}" for line in steps))
+    else:
+        st.caption("Every item is at its cap, or above its target with no cap: nothing more "
+                   "to reach.")  # fmt: skip
 
-with tabs[1]:
+
+def plan_tab() -> None:
     rows = editor_rows(plan.items)
     grid = target_grid(plan.items, names)
     own = int(grid.drop(columns="rep").notna().to_numpy().sum())
     if not can_edit:
+        st.caption("Read only: heads edit their team's plans, executives and admins every plan.")
         data_table(rows.rename(columns=COLUMN_LABELS), key="inc_plan_items",
                    file_stem="incentive_plan", context=export)  # fmt: skip
         if own:
             st.markdown("**Per-rep targets** (empty: the item's common target)")
             data_table(grid.rename(columns=target_labels(grid)), key="inc_plan_targets",
                        file_stem="incentive_plan_rep_targets", context=export)  # fmt: skip
-    else:
-        st.caption(f"Editing adds version {max(versions) + 1}; earlier versions stay readable.")
-        with st.form("inc_edit"):
-            fields = plan_fields(
-                "inc_edit", TEAMS, company_wide=scope.role != "head", name=plan.name,
-                start=plan.period_start, end=plan.period_end, team=plan.team_id,
-                bonus=plan.on_target_bonus,
-            )  # fmt: skip
-            edited = plan_editor("inc_items", rows)
-            with st.expander(f"Per-rep targets ({own} set)"):
-                st.caption("Empty: the item's common target. Items added now get per-rep "
-                           "targets once saved.")  # fmt: skip
-                edited_grid = target_editor("inc_rep_targets", grid)
-            if st.form_submit_button("Save as a new version", type="primary"):
-                kept = with_grid_targets(plan.items, edited_grid)
-                save(plan.plan_key, max(versions), fields, edited, kept)
-        export_buttons(rows.rename(columns=COLUMN_LABELS), key="inc_plan_export",
-                       file_stem="incentive_plan", context=export)  # fmt: skip
-        if own:
-            st.caption("Per-rep targets as saved:")
-            export_buttons(grid.rename(columns=target_labels(grid)), key="inc_targets_export",
-                           file_stem="incentive_plan_rep_targets", context=export)  # fmt: skip
-        if st.button("Copy to the next period", icon=":material/content_copy:", key="inc_copy"):
-            try:
-                copied = copy_plan(engine, scope, plan.plan_key,
-                                   *next_period(plan.period_start, plan.period_end))  # fmt: skip
-            except PlanError as error:
-                st.error(str(error), icon=":material/error:")
-            else:
-                invalidate_data()
-                st.session_state["inc_pending"] = copied.plan_key
-                st.rerun()
-
-with tabs[2]:
-    if report.scorecard.items.empty:
-        empty_state("Nothing to simulate.", "The plan has no scored rep.")
-    else:
-        st.caption("Change weights or targets; scores and bonuses are recomputed on the same "
-                   "actuals. Nothing is saved.")  # fmt: skip
-        changed = plan_editor("inc_whatif", editor_rows(plan.items), fixed_items=True)
+        return
+    st.caption(f"Editing adds version {max(versions) + 1}; earlier versions stay readable.")
+    with st.form("inc_edit"):
+        fields = plan_fields(
+            f"inc_edit{suffix}", TEAMS, company_wide=scope.role != "head", name=plan.name,
+            start=plan.period_start, end=plan.period_end, team=plan.team_id,
+            bonus=plan.on_target_bonus,
+        )  # fmt: skip
+        edited = plan_editor(f"inc_items{suffix}", rows)
+        with st.expander(f"Per-rep targets ({own} set)"):
+            st.caption("Empty: the item's common target. Items added now get per-rep "
+                       "targets once saved.")  # fmt: skip
+            edited_grid = target_editor(f"inc_rep_targets{suffix}", grid)
+        if st.form_submit_button("Save as a new version", type="primary"):
+            kept = with_grid_targets(plan.items, edited_grid)
+            save(plan.plan_key, max(versions), fields, edited, kept)
+    export_buttons(rows.rename(columns=COLUMN_LABELS), key="inc_plan_export",
+                   file_stem="incentive_plan", context=export)  # fmt: skip
+    if own:
+        st.caption("Per-rep targets as saved:")
+        export_buttons(grid.rename(columns=target_labels(grid)), key="inc_targets_export",
+                       file_stem="incentive_plan_rep_targets", context=export)  # fmt: skip
+    if st.button("Copy to the next period", icon=":material/content_copy:", key="inc_copy"):
         try:
-            result = simulate(report, stored_items(changed, plan.items))
+            copied = copy_plan(engine, scope, plan.plan_key,
+                               *next_period(plan.period_start, plan.period_end))  # fmt: skip
         except PlanError as error:
             st.error(str(error), icon=":material/error:")
         else:
-            a, b, c = st.columns(3)
-            a.metric("Bonus pool now", money_text(result.pool))
-            change = money_text(result.pool_delta) if result.pool_delta else None
-            b.metric("Bonus pool with the changes", money_text(result.new_pool), delta=change)
-            c.metric("Gain / lose", f"{len(result.gainers)} / {len(result.losers)}")
-            diff = result.reps.assign(name=result.reps["rep_id"].map(names))
-            data_table(
-                diff[["name", "score", "new_score", "bonus", "new_bonus", "bonus_delta", "change"]]
-                .rename(columns={"name": "Rep", "score": "Score", "new_score": "New score",
-                                 "bonus": "Bonus", "new_bonus": "New bonus",
-                                 "bonus_delta": "Change", "change": "Effect"}),
-                key="inc_whatif_table", file_stem="what_if", context=export,
-                column_config={"Score": percent, "New score": percent, "Bonus": money,
-                               "New bonus": money, "Change": money},
-            )  # fmt: skip
+            invalidate_data()
+            st.session_state["inc_pending"] = copied.plan_key
+            st.rerun()
 
-with tabs[3]:
+
+def what_if_tab() -> None:
+    if report.scorecard.items.empty:
+        empty_state("Nothing to simulate.", "The plan has no scored rep.")
+        return
+    st.caption("Change weights or targets; scores and bonuses are recomputed on the same "
+               "actuals. Nothing is saved.")  # fmt: skip
+    changed = plan_editor(f"inc_whatif{suffix}", editor_rows(plan.items), fixed_items=True)
+    try:
+        result = simulate(report, stored_items(changed, plan.items))
+    except PlanError as error:
+        st.error(str(error), icon=":material/error:")
+        return
+    a, b, c = st.columns(3)
+    a.metric("Bonus pool now", money_text(result.pool))
+    change = money_text(result.pool_delta) if result.pool_delta else None
+    b.metric("Bonus pool with the changes", money_text(result.new_pool), delta=change)
+    c.metric("Gain / lose", f"{len(result.gainers)} / {len(result.losers)}")
+    diff = result.reps.assign(name=result.reps["rep_id"].map(names))
+    data_table(
+        diff[["name", "score", "new_score", "bonus", "new_bonus", "bonus_delta", "change"]]
+        .rename(columns={"name": "Rep", "score": "Score", "new_score": "New score",
+                         "bonus": "Bonus", "new_bonus": "New bonus",
+                         "bonus_delta": "Change", "change": "Effect"}),
+        key="inc_whatif_table", file_stem="what_if", context=export,
+        column_config={"Score": percent, "New score": percent, "Bonus": money,
+                       "New bonus": money, "Change": money},
+    )  # fmt: skip
+
+
+def history_tab() -> None:
     data_table(
         history.rename(columns={"version": "Version", "created_at": "Saved", "created_by_name":
                                 "By", "name": "Name", "item_count": "Items"})[
             ["Version", "Saved", "By", "Name", "Items"]],
         key="inc_history", file_stem="plan_history", context=export,
     )  # fmt: skip
-    if plan.version > 1:
-        st.markdown(f"**What version {plan.version} changed** against version {plan.version - 1} "
-                    "(pick another version at the top to see its changes)")  # fmt: skip
-        changes = plan_changes(load_plan(engine, scope, plan.plan_key, plan.version - 1), plan)
-        if changes.empty:
-            st.caption("Nothing: saved without changes.")
-        else:
-            data_table(
-                change_rows(changes, report.currency, TEAMS).rename(columns={
-                    "part": "Item", "field": "Setting", "before": "Before", "after": "After"}),
-                key="inc_changes", file_stem=f"plan_changes_v{plan.version}", context=export,
-            )  # fmt: skip
+    if plan.version == 1:
+        return
+    st.markdown(f"**What version {plan.version} changed** against version {plan.version - 1} "
+                "(pick another version at the top to see its changes)")  # fmt: skip
+    changes = plan_changes(load_plan(engine, scope, plan.plan_key, plan.version - 1), plan)
+    if changes.empty:
+        st.caption("Nothing: saved without changes.")
+    else:
+        data_table(
+            change_rows(changes, report.currency, TEAMS).rename(columns={
+                "part": "Item", "field": "Setting", "before": "Before", "after": "After"}),
+            key="inc_changes", file_stem=f"plan_changes_v{plan.version}", context=export,
+        )  # fmt: skip
+
+
+if design:
+    sections = {"Scorecards": scorecards, "Plan": plan_tab, "What-if": what_if_tab,
+                "History": history_tab}  # fmt: skip
+    for tab, draw in zip(st.tabs(list(sections)), sections.values(), strict=True):
+        with tab:
+            draw()
+else:
+    scorecards()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -459,3 +460,77 @@ def test_activity_and_incentives_pages_in_chromium(
         screenshot_without_exception(page, "incentives.png")
     finally:
         app.stop()
+
+
+def edit_cell(page: Any, x: float, y: float, text: str) -> None:
+    """Type ``text`` into the data editor's cell at page position (``x``, ``y``) and commit it:
+    a double click opens the cell's editor (the first click after a dropdown closes may only
+    end the previous edit, so it is repeated until the editor opens)."""
+    editor = page.locator("#portal input").first
+    for _ in range(3):
+        page.mouse.dblclick(x, y)
+        try:
+            editor.wait_for(timeout=3_000)
+            break
+        except Exception:  # not open yet: click again
+            continue
+    editor.fill(text)
+    editor.press("Enter")
+    editor.wait_for(state="detached")
+
+
+def test_a_plan_created_in_the_editor_shows_its_scorecards(
+    browser: Any, sync_api: Any, seeded_url: str, tmp_path: Path
+) -> None:
+    """On a seeded CRM without any plan: add a row, pick the metric, type weight and target,
+    save; the plan's scorecards show, a rep each."""
+    from crm_data.filters import Scope
+    from crm_data.plans import PLAN_TABLES, list_plans, load_plan
+    from crm_data.schema import Base
+
+    expect = sync_api.expect
+    url = f"duckdb:///{tmp_path / 'no_plans.duckdb'}"
+    shutil.copy(seeded_url.removeprefix("duckdb:///"), tmp_path / "no_plans.duckdb")
+    engine = sa.create_engine(url)
+    Base.metadata.drop_all(engine, tables=list(PLAN_TABLES))
+    with engine.connect() as conn:  # the reps a company-wide Q2 2026 plan scores
+        reps = conn.execute(
+            sa.text("SELECT count(*) FROM employees WHERE role = 'rep' "
+                    "AND (left_at IS NULL OR left_at >= '2026-04-01')")
+        ).scalar_one()  # fmt: skip
+    engine.dispose()
+    app = App(url, tmp_path / "streamlit.log")
+    try:
+        app.wait_healthy()
+        page = open_page(browser, sync_api, f"{app.base}/incentives")
+        expect(page.get_by_text("No incentive plan yet.")).to_be_visible()
+        items = page.get_by_test_id("stDataFrame").first
+        items.hover()
+        page.get_by_role("button", name="Add row").click()
+        box = items.bounding_box()
+        row = box["y"] + 35 + 17  # the first row, under the header (35 px each)
+        edit_cell(page, box["x"] + 84, row, "Won deals")  # Metric: a choice of labels
+        edit_cell(page, box["x"] + 194, row, "100")  # Weight %
+        edit_cell(page, box["x"] + 304, row, "12")  # Target
+        screenshot_without_exception(page, "incentives-new-plan.png")
+        page.wait_for_timeout(500)  # the editor sends its edits 150 ms after the last one
+        page.get_by_role("button", name="Save plan").click()
+        wait_for_app_run(page, sync_api)
+        expect(page.get_by_role("combobox", name="Plan", exact=True)).to_have_value(
+            "New plan · 01 Apr 2026 – 30 Jun 2026")  # fmt: skip
+        expect(page.get_by_text("Team distribution of scores")).to_be_visible()
+        steps = page.get_by_text(re.compile(r"What it takes .+ to reach the next step"))
+        expect(steps).to_be_visible()
+        page.get_by_role("combobox", name="Scorecard of").click()
+        expect(page.get_by_role("option")).to_have_count(reps)  # a scorecard per rep
+        page.keyboard.press("Escape")
+        screenshot_without_exception(page, "incentives-new-plan-saved.png")
+        page.close()
+    finally:
+        app.stop()
+    engine = sa.create_engine(url)  # the app has let go of the file
+    (key,) = list_plans(engine, Scope.everyone())["plan_key"]
+    saved = load_plan(engine, Scope.everyone(), key)
+    engine.dispose()
+    assert [(i.metric_key, i.weight, i.target, i.threshold) for i in saved.items] == [
+        ("won_deals", 1.0, 12.0, 0.0)]  # fmt: skip

@@ -1,21 +1,35 @@
 """Incentive scorecards end to end on a fresh S demo database: a stored plan scored from the
-reps' actuals (checked against plain SQL and a hand computation), scope, versions, what-if, and
-the Incentives page through AppTest (admin, head editing, rep reading only their own card)."""
+reps' actuals (checked against plain SQL and a hand computation), scope, versions, what-if, the
+demo's own plans, and the Incentives page through AppTest (admin, head creating and editing
+plans, rep reading only their own card and what it takes to reach the next step)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from datetime import date, datetime
+from pathlib import Path
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 import streamlit as st
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Selectbox
 
+from crm_data.demo import seed_demo
 from crm_data.filters import Scope
-from crm_data.plans import PlanError, StoredItem, StoredPlan, list_plans, load_plan, save_plan
+from crm_data.plans import (
+    PLAN_TABLES,
+    PlanError,
+    StoredItem,
+    StoredPlan,
+    list_plans,
+    load_plan,
+    save_plan,
+)
 from crm_data.queries.currency import main_currency
+from crm_data.schema import Base
 from reports.incentives import incentive_report, simulate, to_plan
 from tests.test_app_shell import app_database_fixtures, metric, run
 from ui.format import format_value
@@ -159,6 +173,16 @@ def one_table(at: AppTest, *columns: str) -> pd.DataFrame:
     return found[0]
 
 
+def version_box(at: AppTest) -> Selectbox:
+    """The Version picker (keyed by the plan and its number of versions)."""
+    return next(s for s in at.selectbox if s.key.startswith("inc_version@"))
+
+
+def keyed(plan: StoredPlan | str, version: int = 1) -> str:
+    """The key suffix of the widgets showing ``version`` of ``plan`` (the editors and fields)."""
+    return f"@{plan if isinstance(plan, str) else plan.plan_key}.v{version}"
+
+
 def incentives(**kwargs: object) -> AppTest:
     """The app run as in :func:`tests.test_app_shell.run`, switched to the Incentives page."""
     at = run(**kwargs)  # type: ignore[arg-type]
@@ -187,11 +211,12 @@ def test_incentives_page_for_admin_head_and_rep(
     assert at.title[0].value == "Incentives"
     reps = summary_table(at)["Rep"].tolist()
     assert len(reps) >= 2
-    # a rep sees a one-row scorecard table and no editor
+    # a rep sees their own card, no table of reps, no editor
     at = run(role="rep", employee=team["rep"])
     at.switch_page("pages/incentives.py").run()
     assert not at.exception, at.exception
-    assert len(summary_table(at)) == 1
+    assert not [d for d in at.dataframe if "Rep" in d.value.columns]
+    assert len(detail_table(at)) >= 1
     assert not [b for b in at.button if b.label == "Copy to the next period"]
     # a head sees the editor and can copy the plan to the next period
     at = run(role="head", employee=team["head"])
@@ -204,11 +229,11 @@ def test_incentives_page_for_admin_head_and_rep(
     )
 
 
-def test_many_very_short_calls_raise_a_gaming_signal(
-    engine: sa.Engine, team: dict[str, int], plan_key: str
-) -> None:
+@pytest.fixture(scope="module")
+def short_calls(engine: sa.Engine, team: dict[str, int]) -> int:
+    """400 one-minute calls of ``rep2`` in May 2026, without a deal (a gaming signal)."""
     rep = team["rep2"]
-    with engine.begin() as conn:  # 400 one-minute calls in May 2026, without a deal
+    with engine.begin() as conn:
         first = conn.execute(sa.text("SELECT max(id) FROM activities")).scalar_one() + 1
         conn.execute(
             sa.text(
@@ -220,6 +245,14 @@ def test_many_very_short_calls_raise_a_gaming_signal(
                 for k in range(400)
             ],
         )
+    st.cache_data.clear()
+    return rep
+
+
+def test_many_very_short_calls_raise_a_gaming_signal(
+    engine: sa.Engine, short_calls: int, plan_key: str
+) -> None:
+    rep = short_calls
     report = incentive_report(engine, Scope.everyone(), plan_key, 1, TODAY)
     short = report.signals[report.signals["signal"] == "short_calls"]
     assert rep in set(short["rep_id"])
@@ -234,7 +267,7 @@ def test_a_link_opens_a_plan_version_and_scorecard(
     query = {"plan": linked_plan.plan_key, "version": "1", "scorecard": str(rep)}
     at = incentives(query=query)
     assert at.selectbox(key="inc_plan").value == linked_plan.plan_key
-    assert at.selectbox(key="inc_version").value == 1
+    assert version_box(at).value == 1
     assert at.selectbox(key="inc_rep").value == rep
     detail = detail_table(at)
     assert detail["Metric"].tolist() == ["Won revenue", "New deals", "Stuck deals"]  # version 1
@@ -245,7 +278,7 @@ def test_a_link_opens_a_plan_version_and_scorecard(
         won, format_value(400_000.0, "money", currency, compact=False)]  # fmt: skip
     assert at.query_params == query  # the link stays as it came
     # the latest version leaves the URL (a link without it follows the latest)
-    at.selectbox(key="inc_version").set_value(2).run()
+    version_box(at).set_value(2).run()
     assert "version" not in at.query_params
     assert detail_table(at)["Metric"].tolist() == ["Won revenue", "New deals"]
     assert at.query_params["plan"] == linked_plan.plan_key
@@ -262,10 +295,8 @@ def test_a_rep_cannot_open_another_reps_scorecard_by_link(
     own = incentives(role="rep", employee=team["rep"], query={"plan": linked_plan.plan_key})
     query = {"plan": linked_plan.plan_key, "scorecard": str(team["rep2"])}
     at = incentives(role="rep", employee=team["rep"], query=query)
-    assert at.selectbox(key="inc_rep").options == [own.selectbox(key="inc_rep").options[0]]
-    assert at.selectbox(key="inc_rep").value == team["rep"]
+    assert not [s for s in at.selectbox if s.key == "inc_rep"]  # no one else to pick
     assert detail_table(at).equals(detail_table(own))  # their own card, not the linked one
-    assert summary_table(at)["Rep"].tolist() == summary_table(own)["Rep"].tolist()
     assert any("not one you may see" in i.value for i in at.info)
     assert "scorecard" not in at.query_params
     # another team's rep, linked to this team's plan: their own team's plan, and a notice
@@ -324,11 +355,11 @@ def test_what_if_unchanged_keeps_per_rep_targets(engine: sa.Engine, team: dict[s
     # the reps' own targets are what they are scored against
     detail = report.rep_detail(team["rep2"]).set_index("metric")
     assert detail.loc["Won revenue", "target"] == 900_000.0
-    # a rep reads their own target in the plan, and no one else's
+    # a rep is scored against their own target, and sees no one else's
     mine = incentives(role="rep", employee=team["rep"], query={"plan": plan.plan_key})
-    targets = one_table(mine, "Rep", "Won revenue (amount)")
-    assert targets["Won revenue (amount)"].tolist() == [100_000.0]
-    assert len(targets) == 1  # one row: their own
+    shown = detail_table(mine).set_index("Metric").loc["Won revenue", "Target"]
+    assert shown == format_value(100_000.0, "money", report.currency, compact=False)
+    assert not [d for d in mine.dataframe if "Won revenue (amount)" in d.value.columns]
 
 
 def test_saving_the_editor_keeps_per_rep_targets(engine: sa.Engine, team: dict[str, int]) -> None:
@@ -363,7 +394,7 @@ def test_a_head_sets_and_clears_per_rep_targets_in_the_grid(
     assert shown.loc[team["rep"], "followup_compliance"] == 80.0  # in %, as typed
     assert shown["won_revenue"].isna().all()
     # rep2 gets a revenue target of their own, rep's compliance target is cleared
-    at.session_state["inc_rep_targets"] = {
+    at.session_state[f"inc_rep_targets{keyed(plan)}"] = {
         "edited_rows": {
             reps.index(team["rep2"]): {"won_revenue": 250_000.0},
             reps.index(team["rep"]): {"followup_compliance": None},
@@ -386,7 +417,7 @@ def test_history_says_what_a_version_changed(linked_plan: StoredPlan) -> None:
     changes = one_table(at, "Item", "Setting", "Before", "After")
     assert changes.values.tolist() == [["Stuck deals", "Item", "in the plan", "removed"]]
     # version 1 has no earlier version to compare with
-    at.selectbox(key="inc_version").set_value(1).run()
+    version_box(at).set_value(1).run()
     assert not [d for d in at.dataframe if "Setting" in d.value.columns]
 
 
@@ -416,3 +447,206 @@ def test_the_demo_seeds_a_plan_per_team_for_its_last_quarter(engine: sa.Engine) 
         scores += report.scorecard.summary["score"].tolist()
     assert min(scores) < 0.8 and max(scores) > 1.0
 
+
+# ---- creating and editing plans in the editor -----------------------------------------------
+
+
+@pytest.fixture
+def no_plans(tmp_path: Path) -> Iterator[tuple[str, sa.Engine]]:
+    """A seeded XS CRM without any plan (the plan tables dropped), which the app reads."""
+    url = f"duckdb:///{tmp_path / 'xs.duckdb'}"
+    engine = sa.create_engine(url)
+    seed_demo(engine, size="XS", seed=42, end=date(2026, 6, 30))
+    Base.metadata.drop_all(engine, tables=list(PLAN_TABLES))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CRM_DATABASE_URL", url)
+        yield url, engine
+    engine.dispose()
+
+
+def edit_rows(at: AppTest, key: str, added: list[dict[str, object]]) -> None:
+    """Rows added to the data editor ``key`` as the browser sends them."""
+    at.session_state[key] = {"edited_rows": {}, "added_rows": added, "deleted_rows": []}
+
+
+def test_a_head_creates_a_plan_in_the_editor_and_sees_its_scorecards(
+    no_plans: tuple[str, sa.Engine],
+) -> None:
+    _, engine = no_plans
+    with engine.connect() as conn:
+        team, head = conn.execute(
+            sa.text("SELECT id, head_id FROM teams ORDER BY id LIMIT 1")
+        ).one()
+    at = incentives(role="head", employee=head)
+    assert any("No incentive plan yet." in i.value for i in at.info)
+    editor = next(d for d in at.data_editor if d.key == "inc_new_items")
+    assert editor.value.empty and editor.value["metric"].dtype == "str"  # not a number column
+    edit_rows(at, "inc_new_items", [
+        {"metric": "Won deals", "weight_pct": 60.0, "target": 12.0},
+        {"metric": "Follow-up compliance", "weight_pct": 40.0, "target": 90.0,
+         "accelerator": None},
+    ])  # fmt: skip
+    next(b for b in at.button if b.label == "Save plan").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    (key,) = list_plans(engine, Scope.head(team, head))["plan_key"]
+    plan = load_plan(engine, Scope.head(team, head), key)
+    assert plan.items == (
+        StoredItem("won_deals", 0.6, target=12.0),
+        StoredItem("followup_compliance", 0.4, target=0.9),  # typed in %
+    )
+    assert (plan.period_start, plan.period_end) == (START, END)  # this quarter, 29 Jun 2026
+    assert plan.team_id == team and plan.created_by == head
+    assert len(summary_table(at)) >= 2  # its scorecards: the team's reps
+    assert detail_table(at)["Metric"].tolist() == ["Won deals", "Follow-up compliance"]
+
+
+def test_what_if_on_items_with_and_without_an_accelerator(
+    engine: sa.Engine, team: dict[str, int]
+) -> None:
+    head = Scope.head(team["team"], team["head"])
+    items = [StoredItem("won_revenue", 0.5, target=400_000.0, cap=1.5, accelerator=2.0),
+             StoredItem("won_deals", 0.5, target=20.0)]  # fmt: skip
+    plan = save_plan(engine, head, None, name="Accelerated", period_start=START, period_end=END,
+                     team_id=team["team"], on_target_bonus=1000.0, items=items)  # fmt: skip
+    at = incentives(query={"plan": plan.plan_key})
+    assert not at.error, [e.value for e in at.error]  # was: accelerator must be finite, got nan
+    assert metric(at, "Gain / lose") == "0 / 0"
+    # doubling the revenue target: every rep with revenue loses, nobody gains
+    edited = {"edited_rows": {0: {"target": 800_000.0}}, "added_rows": [], "deleted_rows": []}
+    at.session_state[f"inc_whatif{keyed(plan)}"] = edited
+    at.run()
+    assert not at.error, [e.value for e in at.error]
+    report = incentive_report(engine, Scope.everyone(), plan.plan_key, None, TODAY)
+    losers = int((report.scorecard.items.query("metric_key == 'won_revenue'")["actual"] > 0).sum())
+    assert metric(at, "Gain / lose") == f"0 / {losers}"
+
+
+def test_the_editor_refuses_what_cannot_be_scored(engine: sa.Engine, team: dict[str, int]) -> None:
+    head = Scope.head(team["team"], team["head"])
+    plan = save_plan(engine, head, None, name="Checked", period_start=date(2026, 10, 1),
+                     period_end=date(2027, 1, 1), team_id=team["team"],
+                     items=ITEMS[:2])  # fmt: skip
+    at = incentives(role="head", employee=team["head"], query={"plan": plan.plan_key})
+    save = next(b for b in at.button if b.label == "Save as a new version")
+    # a lower-is-better metric without a cap: named, with what to do
+    edit_rows(at, f"inc_items{keyed(plan)}",
+              [{"metric": "Stuck deals", "weight_pct": 10.0, "target": 3.0}])
+    save.click().run()
+    assert any("'Stuck deals': a lower-is-better item needs a cap" in e.value
+               for e in at.error)  # fmt: skip
+    assert load_plan(engine, head, plan.plan_key).version == 1
+    # only one day of the period picked: refused, the period is not made up
+    at = incentives(role="head", employee=team["head"], query={"plan": plan.plan_key})
+    period = f"inc_edit{keyed(plan)}_period"
+    at.date_input(key=period).set_value((date(2026, 10, 1),))
+    next(b for b in at.button if b.label == "Save as a new version").click().run()
+    assert any("pick the first and the last day" in e.value for e in at.error)
+    assert load_plan(engine, head, plan.plan_key).version == 1  # was: version 2, to 2 Jan 2027
+    # both days: saved as they are
+    at.date_input(key=period).set_value((date(2026, 10, 1), date(2026, 12, 31)))
+    next(b for b in at.button if b.label == "Save as a new version").click().run()
+    assert not at.error, [e.value for e in at.error]
+    saved = load_plan(engine, head, plan.plan_key)
+    assert (saved.version, saved.period_start, saved.period_end) == (
+        2, date(2026, 10, 1), date(2027, 1, 1))  # fmt: skip
+
+
+# ---- what each role sees --------------------------------------------------------------------
+
+#: Weights summing to 90 %: a sanity warning; targets out of reach, so every item has a step.
+GUIDED = [
+    StoredItem("won_deals", 0.3, target=1000.0, threshold=0.5, cap=1.5),
+    StoredItem("won_revenue", 0.3, target=10_000_000.0, cap=1.2),
+    StoredItem("followup_compliance", 0.2, target=0.99, cap=1.0),
+    StoredItem("stuck_deals", 0.1, target=3.0, cap=1.5),
+]
+
+
+@pytest.fixture(scope="module")
+def guided(engine: sa.Engine, team: dict[str, int], short_calls: int) -> StoredPlan:
+    head = Scope.head(team["team"], team["head"])
+    return save_plan(engine, head, None, name="Guided", period_start=START, period_end=END,
+                     team_id=team["team"], on_target_bonus=1000.0, items=GUIDED)  # fmt: skip
+
+
+def expected_steps(actual: dict[str, float], currency: str | None) -> list[str]:
+    """The next steps of :data:`GUIDED` for ``actual``, by hand."""
+
+    def money(value: float) -> str:
+        return format_value(value, "money", currency, compact=False)
+
+    deals, revenue = actual["won_deals"], actual["won_revenue"]
+    lines = [  # 50 % of 1000 deals starts the credit; 100 % of 10 000 000
+        f"**Won deals**: {500 - deals:,.0f} more (500 in all) to start earning on this item "
+        "(threshold 50.0%).",
+        f"**Won revenue**: {money(10_000_000 - revenue)} more ({money(10_000_000)} in all) for "
+        "100.0% on this item.",
+    ]
+    compliance = actual["followup_compliance"]
+    if compliance < 0.99:  # the cap of 100 % is reached at the target
+        lines.append(f"**Follow-up compliance**: at least 99.0% (now {100 * compliance:.1f}%) "
+                     "for the cap (100.0%) on this item.")  # fmt: skip
+    stuck = actual["stuck_deals"]
+    if stuck > 3:  # lower is better: 3 / 1 for 100 %, 3 / 1.5 = 2 for the cap
+        lines.append(f"**Stuck deals**: at most 3 (now {stuck:.0f}) for 100.0% on this item.")
+    elif stuck > 2:
+        lines.append(f"**Stuck deals**: at most 2 (now {stuck:.0f}) for the cap (150.0%) on "
+                     "this item.")  # fmt: skip
+    return lines
+
+
+def test_a_rep_sees_their_card_and_next_steps_and_nothing_about_colleagues(
+    engine: sa.Engine, team: dict[str, int], guided: StoredPlan
+) -> None:
+    rep = team["rep2"]  # the rep with 400 very short calls
+    head_report = incentive_report(engine, Scope.head(team["team"]), guided.plan_key, None, TODAY)
+    assert [w.kind for w in head_report.warnings][:1] == ["weights_sum"]
+    assert rep in set(head_report.signals["rep_id"])
+    mine = incentive_report(engine, Scope.rep(rep), guided.plan_key, None, TODAY)
+    assert mine.warnings == [] and mine.signals.empty  # not even computed for a rep
+
+    at = incentives(role="rep", employee=rep, query={"plan": guided.plan_key})
+    assert not at.tabs  # no Plan, What-if or History
+    assert not at.warning and not [i for i in at.info if "calls" in i.value]
+    assert not [d for d in at.dataframe if "Rep" in d.value.columns]
+    assert not at.get("plotly_chart")  # no distribution of the team's scores
+    pickers = [s.key for s in at.selectbox if s.key.startswith("inc_")]
+    assert pickers == ["inc_plan"]  # no one else's card, no version
+    assert not [d for d in at.data_editor]
+    summary = mine.scorecard.summary.iloc[0]
+    assert metric(at, "Your score") == format_value(summary["score"], "ratio")
+    assert metric(at, "Bonus at this score") == format_value(
+        summary["bonus"], "money", mine.currency, compact=False)  # fmt: skip
+    items = mine.scorecard.items.set_index("metric_key")["actual"].to_dict()
+    shown = "\n".join(m.value for m in at.markdown)
+    for line in expected_steps(items, mine.currency):
+        assert f"- {line}" in shown
+
+
+def test_a_head_sees_the_plans_design(
+    engine: sa.Engine, team: dict[str, int], guided: StoredPlan
+) -> None:
+    at = incentives(role="head", employee=team["head"], query={"plan": guided.plan_key})
+    assert [t.label for t in at.tabs] == ["Scorecards", "Plan", "What-if", "History"]
+    assert any("Weights" in w.value or "weights" in w.value for w in at.warning)
+    assert any("calls" in i.value for i in at.info)  # rep2's very short calls
+    assert len(at.get("plotly_chart")) == 1
+    assert len(summary_table(at)) >= 2
+    rep = at.selectbox(key="inc_rep")
+    heading = f"What it takes {rep.format_func(rep.value)} to reach the next step"
+    assert any(heading in m.value for m in at.markdown)
+
+
+def test_the_editor_shows_the_plan_picked_not_the_one_before(
+    engine: sa.Engine, team: dict[str, int], guided: StoredPlan, linked_plan: StoredPlan
+) -> None:
+    at = incentives(role="head", employee=team["head"], query={"plan": guided.plan_key})
+    assert at.text_input(key=f"inc_edit{keyed(guided)}_name").value == "Guided"
+    at.selectbox(key="inc_plan").set_value(linked_plan.plan_key).run()
+    assert version_box(at).value == 2  # its latest, not the version shown before
+    names = [t.value for t in at.text_input if t.key.startswith("inc_edit@")]
+    assert names == ["Linked plan"]  # was: still "Guided" (a field keeps its value)
+    assert at.number_input(key=f"inc_edit{keyed(linked_plan, 2)}_bonus").value == 2500.0
+    editor = next(d for d in at.data_editor if d.key == f"inc_items{keyed(linked_plan, 2)}")
+    assert editor.value["metric"].tolist() == ["Won revenue", "New deals"]

@@ -2,9 +2,12 @@
 fractions stored) and the plan's name, period, team and bonus inputs.
 
 Targets of rate metrics (unit ``ratio``, e.g. follow-up compliance) are edited in % like the
-scorecard shows them (90 for 0.9).  Per-rep targets have their own grid (a row per rep, a
-column per item; an empty cell: the item's common target); the items table says how many reps
-have one, and saving or simulating the edited rows keeps them for the items whose metric stays.
+scorecard shows them (90 for 0.9).  The columns keep their types when the table starts empty
+(a new plan: the metric is a choice of catalogue labels, never a number), and an empty cell
+is "none" (no target, no cap, no accelerator; threshold 0), shown as "—".  Per-rep targets
+have their own grid (a row per rep, a column per item; an empty cell: the item's common
+target); the items table says how many reps have one, and saving or simulating the edited
+rows keeps them for the items whose metric stays.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ __all__ = [
 
 #: Metric key -> label, for the metrics a plan can score.
 METRIC_LABELS: dict[str, str] = {m.key: m.label for m in per_rep_metrics()}
+#: Those where lower is better (their items need a cap).
+LOWER_IS_BETTER = ", ".join(m.label for m in per_rep_metrics() if not m.higher_is_better)
 #: How the Unit column names each catalogue unit (the unit a target is typed in).
 UNIT_TEXT = {"money": "amount", "count": "count", "decimal": "number", "ratio": "%",
              "days": "days", "hours": "hours", "multiple": "×"}  # fmt: skip
@@ -56,26 +61,32 @@ def editor_rows(items: tuple[StoredItem, ...]) -> pd.DataFrame:
     >>> row["weight_pct"], row["target"], row["unit"], row["own_targets"]
     (25.0, 90.0, '%', 1)
     """
+    columns = {
+        "metric": [METRIC_LABELS.get(i.metric_key, i.metric_key) for i in items],
+        "weight_pct": [100 * i.weight for i in items],
+        "target": [
+            None if i.target is None else i.target * _target_scale(i.metric_key) for i in items
+        ],
+        "unit": [UNIT_TEXT[metric(i.metric_key).unit] for i in items],
+        "threshold_pct": [100 * i.threshold for i in items],
+        "cap_pct": [None if i.cap is None else 100 * i.cap for i in items],
+        "accelerator": [i.accelerator for i in items],
+        "own_targets": [len(i.rep_targets) for i in items],
+    }
     return pd.DataFrame(
-        {
-            "metric": [METRIC_LABELS.get(i.metric_key, i.metric_key) for i in items],
-            "weight_pct": [100 * i.weight for i in items],
-            "target": [
-                None if i.target is None else i.target * _target_scale(i.metric_key) for i in items
-            ],
-            "unit": [UNIT_TEXT[metric(i.metric_key).unit] for i in items],
-            "threshold_pct": [100 * i.threshold for i in items],
-            "cap_pct": [None if i.cap is None else 100 * i.cap for i in items],
-            "accelerator": [i.accelerator for i in items],
-            "own_targets": pd.Series([len(i.rep_targets) for i in items], dtype="int64"),
-        }
+        {name: pd.Series(values, dtype=EDITOR_DTYPES[name]) for name, values in columns.items()}
     )
+
+
+def _cell(value: object, scale: float = 1.0) -> float | None:
+    """An editor cell in stored units (``value / scale``); None when empty (None, NaN, NA)."""
+    return None if pd.isna(value) else float(value) / scale  # type: ignore[arg-type]
 
 
 def stored_items(rows: pd.DataFrame, kept: tuple[StoredItem, ...] = ()) -> list[dict[str, object]]:
     """Editor rows back to plan items (fractions; rate targets from %); rows without a metric
-    are skipped.  An item whose metric is among ``kept`` (the version edited) keeps that
-    item's per-rep targets.
+    are skipped, empty cells are None (an empty threshold is 0).  An item whose metric is
+    among ``kept`` (the version edited) keeps that item's per-rep targets.
 
     Examples
     --------
@@ -90,16 +101,19 @@ def stored_items(rows: pd.DataFrame, kept: tuple[StoredItem, ...] = ()) -> list[
         if not isinstance(row.metric, str) or row.metric not in keys:
             continue
         key = keys[row.metric]
-        target = None if pd.isna(row.target) else row.target / _target_scale(key)
         items.append({
-            "metric_key": key, "weight": (row.weight_pct or 0) / 100, "target": target,
-            "threshold": (row.threshold_pct or 0) / 100,
-            "cap": None if pd.isna(row.cap_pct) else row.cap_pct / 100,
-            "accelerator": row.accelerator, "rep_targets": own.get(key, ()),
+            "metric_key": key, "weight": _cell(row.weight_pct, 100),
+            "target": _cell(row.target, _target_scale(key)),
+            "threshold": _cell(row.threshold_pct, 100) or 0.0, "cap": _cell(row.cap_pct, 100),
+            "accelerator": _cell(row.accelerator), "rep_targets": own.get(key, ()),
         })  # fmt: skip
     return items
 
 
+#: The editor's column types, kept when the table is empty.
+EDITOR_DTYPES = {"metric": "str", "weight_pct": "float64", "target": "float64", "unit": "str",
+                 "threshold_pct": "float64", "cap_pct": "float64", "accelerator": "float64",
+                 "own_targets": "int64"}  # fmt: skip
 #: On-screen names of the editor's columns (also used for exports).
 COLUMN_LABELS = {"metric": "Metric", "weight_pct": "Weight %", "target": "Target",
                  "unit": "Unit", "threshold_pct": "Threshold %", "cap_pct": "Cap %",
@@ -108,11 +122,13 @@ COLUMN_LABELS = {"metric": "Metric", "weight_pct": "Weight %", "target": "Target
 
 def plan_editor(key: str, rows: pd.DataFrame, *, fixed_items: bool = False) -> pd.DataFrame:
     """The items table of a plan, editable; with ``fixed_items`` (the what-if) only the numbers
-    change, no item is added or removed.
+    change, no item is added or removed.  A new row starts with threshold 0 and nothing else;
+    empty cells show "—".
     """
     return st.data_editor(
         rows, key=key, num_rows="fixed" if fixed_items else "dynamic", hide_index=True,
         width="stretch", disabled=["metric"] if fixed_items else False,
+        placeholder="—",
         column_config={
             "metric": st.column_config.SelectboxColumn(
                 "Metric", options=list(METRIC_LABELS.values()), required=True,
@@ -127,14 +143,16 @@ def plan_editor(key: str, rows: pd.DataFrame, *, fixed_items: bool = False) -> p
             "unit": st.column_config.TextColumn(
                 "Unit", disabled=True, help="What the target counts (shown once saved)."),
             "threshold_pct": st.column_config.NumberColumn(
-                "Threshold %", min_value=0.0, format="%.0f",
-                help="Below this attainment the item credits nothing."),
+                "Threshold %", min_value=0.0, format="%.0f", default=0.0,
+                help="Below this attainment the item credits nothing (0: every attainment "
+                "counts)."),
             "cap_pct": st.column_config.NumberColumn(
                 "Cap %", min_value=0.0, format="%.0f",
-                help="Most attainment credited (required for lower-is-better metrics)."),
+                help="Most attainment credited; empty: no cap. Required where lower is "
+                f"better: {LOWER_IS_BETTER}."),
             "accelerator": st.column_config.NumberColumn(
                 "Accelerator", min_value=1.0, format="%.2f",
-                help="Multiplier of the attainment above 100 %."),
+                help="Multiplier of the attainment above 100 % (1 or more); empty: none."),
             "own_targets": st.column_config.NumberColumn(
                 "Own targets", disabled=True, format="%d",
                 help="Reps with a target of their own for this item (kept when saving)."),

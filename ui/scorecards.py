@@ -1,5 +1,6 @@
 """The Incentives page's tables of mixed units as text: a rep's scorecard (each item's values in
-its own unit) and the changes of a plan version.
+its own unit), what it takes the rep to reach each item's next step, and the changes of a plan
+version.
 """
 
 from __future__ import annotations
@@ -9,9 +10,12 @@ from typing import Any
 
 import pandas as pd
 
+from analytics.incentives import NextStep, next_step
+from reports.catalogue import metric
+from reports.incentives import IncentiveReport, to_plan
 from ui.format import MISSING, format_value
 
-__all__ = ["VALUE_COLUMNS", "change_rows", "scorecard_rows"]
+__all__ = ["VALUE_COLUMNS", "change_rows", "next_step_lines", "next_step_text", "scorecard_rows"]
 
 #: Columns of ``IncentiveReport.rep_detail`` in the item's unit (actual, target, expected).
 VALUE_COLUMNS = ("actual", "target", "expected")
@@ -33,6 +37,63 @@ def scorecard_rows(detail: pd.DataFrame, currency: str | None) -> pd.DataFrame:
     ['€41,250', '81.2%']
     """
     return _as_text(detail, VALUE_COLUMNS, currency, {})
+
+
+def next_step_text(
+    step: NextStep, metric_key: str, actual: float, currency: str | None
+) -> str:
+    """One item's next step in words: how many more (a count or an amount that builds up
+    over the period) or which level is needed (a rate, a level, a lower-is-better metric), and
+    what the item then credits.
+
+    Examples
+    --------
+    >>> step = NextStep("target", 1.0, 1.0, needed=15.0, gap=3.0)
+    >>> next_step_text(step, "won_deals", 12.0, "USD")
+    '**Won deals**: 3 more (15 in all) for 100.0% on this item.'
+    >>> step = NextStep("cap", 1.25, 1.5, needed=0.95, gap=0.1)
+    >>> next_step_text(step, "followup_compliance", 0.85, "USD")
+    '**Follow-up compliance**: at least 95.0% (now 85.0%) for the cap (150.0%) on this item.'
+    >>> step = NextStep("threshold", 0.5, 0.5, needed=6.0, gap=2.0)
+    >>> next_step_text(step, "stuck_deals", 8.0, "USD")
+    '**Stuck deals**: at most 6 (now 8) to start earning on this item (threshold 50.0%).'
+    """
+    about = metric(metric_key)
+
+    def shown(value: float) -> str:
+        return format_value(value, about.unit, currency, compact=False)
+
+    if about.accumulates and about.higher_is_better:
+        needed = f"{shown(step.gap)} more ({shown(step.needed)} in all)"
+    else:
+        bound = "at least" if about.higher_is_better else "at most"
+        now = "" if pd.isna(actual) else f" (now {shown(actual)})"
+        needed = f"{bound} {shown(step.needed)}{now}"
+    credit = format_value(step.credited, "ratio")
+    reason = {
+        "threshold": f"to start earning on this item (threshold {credit})",
+        "target": f"for {credit} on this item",
+        "cap": f"for the cap ({credit}) on this item",
+    }[step.kind]
+    return f"**{about.label}**: {needed} {reason}."
+
+
+def next_step_lines(report: IncentiveReport, rep_id: int) -> list[str]:
+    """What it takes ``rep_id`` to reach the next step of each item of the report's plan
+    (:func:`next_step_text` of ``analytics.incentives.next_step`` on the rep's actual and
+    target), in plan order; nothing for an item at its last step or left out for the rep.
+    """
+    plan = to_plan(report.plan)
+    items = report.scorecard.items
+    lines = []
+    for row in items[items["rep_id"] == rep_id].itertuples(index=False):
+        step = next_step(
+            plan.item(row.metric_key), row.actual, row.target,
+            whole=metric(row.metric_key).unit == "count",
+        )  # fmt: skip
+        if step is not None:
+            lines.append(next_step_text(step, row.metric_key, row.actual, report.currency))
+    return lines
 
 
 def _value_text(value: Any, unit: Any, currency: str | None, teams: Mapping[int, str]) -> str:
