@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from crm_data.demo import seed_demo
 from crm_data.info import database_info
+from ui.seeding import STEP_LABELS
 
 pytestmark = pytest.mark.browser
 
@@ -73,11 +74,17 @@ class App:
     """A ``streamlit run app.py`` server on a free local port."""
 
     def __init__(
-        self, url: str, log: Path, secrets: str | None = None, port: int | None = None
+        self,
+        url: str,
+        log: Path,
+        secrets: str | None = None,
+        port: int | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.port = port or _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "CRM_DATABASE_URL": url, "CRM_AUTO_SEED": "0", "CRM_TODAY": TODAY}
+        env = {**os.environ, "CRM_DATABASE_URL": url, "CRM_AUTO_SEED": "0", "CRM_TODAY": TODAY,
+               **(env or {})}  # fmt: skip
         env.pop("CRM_AUTH_MODE", None)
         extra: list[str] = []
         if secrets is not None:  # a secrets file of its own (e.g. [auth] for OIDC)
@@ -534,3 +541,68 @@ def test_a_plan_created_in_the_editor_shows_its_scorecards(
     engine.dispose()
     assert [(i.metric_key, i.weight, i.target, i.threshold) for i in saved.items] == [
         ("won_deals", 1.0, 12.0, 0.0)]  # fmt: skip
+
+
+#: The title, value and delta of every visible metric card whose text an element cuts ("…").
+CUT_TEXTS = """() => [...document.querySelectorAll(
+    "[data-testid='stMetricLabel'], [data-testid='stMetricValue'], [data-testid='stMetricDelta']")]
+  .filter(part => part.offsetParent !== null)
+  .filter(part => [part, ...part.querySelectorAll("*")].some(e =>
+    e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflow !== "visible"))
+  .map(part => part.innerText)"""
+
+
+def test_kpi_cards_are_never_cut_off(
+    browser: Any, sync_api: Any, seeded_url: str, tmp_path: Path
+) -> None:
+    app = App(seeded_url, tmp_path / "streamlit.log")
+    try:
+        app.wait_healthy()
+        for path in ("overview", "funnel", "activity"):
+            page = open_page(browser, sync_api, f"{app.base}/{path}")
+            for width in (1400, 1100):  # Streamlit's default: one line each, cut with "…"
+                page.set_viewport_size({"width": width, "height": 1500})
+                cards = page.get_by_test_id("stMetric").filter(visible=True)
+                sync_api.expect(cards.first).to_be_visible()
+                assert cards.count() >= 9, path
+                assert page.evaluate(CUT_TEXTS) == [], (path, width)
+                screenshot_without_exception(page, f"{path}-cards-{width}.png")
+            page.close()
+    finally:
+        app.stop()
+
+
+def test_first_start_shows_words_not_file_or_table_names(
+    browser: Any, sync_api: Any, tmp_path: Path
+) -> None:
+    expect = sync_api.expect
+    # the first-start seeding left on (size M: it lasts long enough to look at)
+    app = App(f"duckdb:///{tmp_path / 'new.duckdb'}", tmp_path / "streamlit.log",
+              env={"CRM_AUTO_SEED": "1", "CRM_DEMO_SIZE": "M"})  # fmt: skip
+    try:
+        app.wait_healthy()
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{app.base}/overview", timeout=60_000)
+        expect(page.get_by_text("First start: creating a demo company (size M)")).to_be_visible(
+            timeout=60_000
+        )
+        bar = page.get_by_test_id("stProgress")
+        expect(bar).to_be_visible()
+        step = bar.inner_text().strip()
+        screenshot_without_exception(page, "first-start-seeding.png")
+        # while seeding: no sidebar listing "app", "overview", ... (the files of pages/),
+        # and the step in words ("Saving the deals…"), not a table name ("deal_stage_history")
+        expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)
+        assert step.removesuffix("…") in STEP_LABELS.values() or step.startswith("Seeding"), step
+        # then the app as usual: the registered pages, the Overview with the demo's numbers
+        expect(page.get_by_role("heading", name="Overview", exact=True)).to_be_visible(
+            timeout=240_000
+        )
+        wait_for_app_run(page, sync_api)
+        nav = page.get_by_test_id("stSidebarNav")
+        expect(nav.get_by_role("link", name="Funnel", exact=True)).to_be_visible()
+        expect(nav.get_by_text("app", exact=True)).to_have_count(0)
+        screenshot_without_exception(page, "first-start-done.png")
+        page.close()
+    finally:
+        app.stop()
