@@ -19,12 +19,13 @@ from bench.naive_funnel import naive_funnel
 from crm_data import queries
 from crm_data.demo import load_truth
 from crm_data.filters import Filters, Scope
-from crm_data.plans import PlanError, StoredItem, load_plan, save_plan
+from crm_data.plans import PlanError, StoredItem, load_plan
 from crm_data.quality import run_quality_checks
 from reports.activity import activity_report
 from reports.funnel import funnel_report, pipeline_change
 from reports.incentives import incentive_report
 from reports.overview import overview_report
+from reports.plan_store import save_plan
 
 __all__ = ["CASES", "COLD_RUNS", "RUNS", "bench_filters"]
 
