@@ -12,7 +12,7 @@ import pytest
 
 from analytics.deltas import delta
 from crm_data.plans import StoredItem
-from ui.activity_charts import PARTIAL_OPACITY, weekly_activity_figure
+from ui.activity_charts import PARTIAL_OPACITY, score_histogram, weekly_activity_figure
 from ui.charts import (
     COMPARISON,
     PRIMARY,
@@ -72,6 +72,10 @@ def test_money_in_full_keeps_the_sign_before_the_currency() -> None:
         (5_000.0, 8.0, "money", "+$4.99k"),
         (4.7, 4.1, "decimal", "+14.6% (+0.6)"),  # rates per day keep their relative change
         (12.0, 6.0, "days", "+100.0% (+6.0 d)"),
+        # a change that rounds to nothing has no sign ("-0.0 pp" read as a fall)
+        (0.0401, 0.0403, "ratio", "0.0 pp"),
+        (1_000.0, 1_000.2, "count", "0.0% (0)"),
+        (1.151, 1.152, "multiple", "0.00×"),
     ],
 )
 def test_format_delta(current: float, previous: float, unit: str, text: str | None) -> None:
@@ -235,3 +239,12 @@ def test_per_rep_target_grid_round_trip() -> None:
     assert [rep for rep, _ in compliance.rep_targets] == [3, 5, 8]  # ordered by rep
     assert revenue.rep_targets == ()
     assert (compliance.target, revenue.target) == (COMPLIANCE.target, REVENUE.target)
+
+
+def test_score_histogram_ticks_whole_reps() -> None:
+    """Five reps in 10-point bins: the count axis ticks 0, 1, 2, ... (never "0.5 reps")."""
+    few = score_histogram(pd.Series([0.42, 0.45, 0.58, 0.79, 1.07]))
+    assert (few.layout.yaxis.tick0, few.layout.yaxis.dtick) == (0, 1)
+    assert few.data[0].xbins.start == 0  # bins [40, 50), [50, 60), ... as counted
+    many = score_histogram(pd.Series([0.95] * 23 + [1.2]))  # 23 reps in one bin
+    assert many.layout.yaxis.dtick == 5

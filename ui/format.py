@@ -20,6 +20,7 @@ __all__ = [
     "escape_markdown",
     "format_delta",
     "format_value",
+    "is_flat",
     "is_missing",
 ]
 
@@ -125,19 +126,41 @@ def format_delta(change: Delta, unit: Unit, currency: str | None = None) -> str 
     '-0.05×'
     >>> format_delta(delta(511.0, 3.0), "count")
     '+508'
+
+    A change that rounds to nothing carries no sign (:func:`is_flat` tells the card to show it
+    without an arrow or a colour):
+
+    >>> format_delta(delta(0.4001, 0.4003), "ratio")
+    '0.0 pp'
     """
     if is_missing(change.absolute):
         return None
     sign = "+" if change.absolute >= 0 else "-"
     if unit == "ratio":
-        return f"{sign}{100 * abs(change.absolute):.1f} pp"
-    if unit == "multiple":
-        return f"{sign}{abs(change.absolute):.2f}×"
-    amount = f"{sign}{format_value(abs(change.absolute), unit, currency)}"
-    small = unit in ("count", "money") and abs(change.previous) < SMALL_BASE
-    if small or is_missing(change.relative):
-        return amount
-    return f"{'+' if change.relative >= 0 else '-'}{100 * abs(change.relative):.1f}% ({amount})"
+        text = f"{sign}{100 * abs(change.absolute):.1f} pp"
+    elif unit == "multiple":
+        text = f"{sign}{abs(change.absolute):.2f}×"
+    else:
+        amount = f"{sign}{format_value(abs(change.absolute), unit, currency)}"
+        small = unit in ("count", "money") and abs(change.previous) < SMALL_BASE
+        if small or is_missing(change.relative):
+            text = amount
+        else:
+            relative = f"{'+' if change.relative >= 0 else '-'}{100 * abs(change.relative):.1f}%"
+            text = f"{relative} ({amount})"
+    return text.replace("+", "").replace("-", "") if is_flat(text) else text
+
+
+def is_flat(delta_text: str | None) -> bool:
+    """True for a delta text whose every figure is zero ("0.0 pp", "-0.0% (-$0)"): the change
+    rounds to nothing at the precision shown.
+
+    Examples
+    --------
+    >>> is_flat("-0.0 pp"), is_flat("+0.1 pp"), is_flat(None)
+    (True, False, False)
+    """
+    return delta_text is not None and not any(c in "123456789" for c in delta_text)
 
 
 def escape_markdown(text: str) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import streamlit as st
 
 from reports.kpi import Kpi
-from ui.format import format_delta, format_value
+from ui.format import format_delta, format_value, is_flat
 
 __all__ = ["kpi_card", "kpi_row", "wrap_metric_labels"]
 
@@ -35,12 +35,15 @@ def kpi_card(kpi: Kpi, currency: str | None) -> None:
     """One bordered card: the value, its delta (green when it moves the good way), and a caption
     with the comparison period's value and the sample size behind a rate.
     """
+    delta = format_delta(kpi.delta, kpi.unit, currency)
+    flat = is_flat(delta)  # no arrow, no colour for a change that rounds to nothing
     with st.container(border=True, height="stretch"):
         st.metric(
             kpi.label,
             format_value(kpi.value, kpi.unit, currency),
-            delta=format_delta(kpi.delta, kpi.unit, currency),
-            delta_color="normal" if kpi.higher_is_better else "inverse",
+            delta=delta,
+            delta_color="off" if flat else "normal" if kpi.higher_is_better else "inverse",
+            delta_arrow="off" if flat else "auto",
             help=kpi.help or None,
         )
         caption = f"vs {format_value(kpi.previous, kpi.unit, currency)}"
