@@ -6,6 +6,7 @@ grey, as on every page.
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 import numpy as np
@@ -83,11 +84,14 @@ def weekly_activity_figure(
 
 
 def score_histogram(scores: pd.Series) -> go.Figure:
-    """How the reps' scores (fractions, 1.0 = 100 %) spread, in 10-point bins."""
+    """How the reps' scores (fractions, 1.0 = 100 %) spread, in 10-point bins; the count axis
+    ticks whole reps only.
+    """
     fig = go.Figure(go.Histogram(
-        x=scores * 100, marker={"color": PRIMARY}, xbins={"size": 10},
+        x=scores * 100, marker={"color": PRIMARY}, xbins={"start": 0, "size": 10},
         hovertemplate="%{x}%: %{y} reps<extra></extra>",
     ))  # fmt: skip
     fig.update_xaxes(title="score (%)")
-    fig.update_yaxes(title="reps")
+    tallest = int((scores.dropna() * 10 // 1).value_counts().max()) if scores.notna().any() else 1
+    fig.update_yaxes(title="reps", tick0=0, dtick=max(1, math.ceil(tallest / 5)))
     return apply_layout(fig, height=260)
