@@ -1,10 +1,15 @@
-"""Command line: ``python -m crm_data seed|info|users``.
+"""Command line: ``python -m crm_data seed|info|users|employees``.
 
 Examples
 --------
 ``python -m crm_data seed --size M --url duckdb:///tmp/m.duckdb``
 ``python -m crm_data info --url duckdb:///tmp/m.duckdb --json``
 ``python -m crm_data users add ann@example.com --role exec --password-stdin < password.txt``
+``python -m crm_data users add bo@example.com --role rep --employee "Bo Berg"``
+``python -m crm_data employees --role head``
+
+Whoever runs the command line holds the database URL: the ``users`` actions run as an admin
+(:data:`crm_data.users.COMMAND_LINE`), under the same rules as the app's Users page.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 
+import pandas as pd
 import sqlalchemy as sa
 
 from crm_data.config import (
@@ -29,6 +35,17 @@ from crm_data.errors import CrmDataError
 from crm_data.filters import ROLES
 
 URL_HELP = "SQLAlchemy URL (default: CRM_DATABASE_URL, secrets, DuckDB)"
+#: ``employees`` output: column of ``list_employees`` -> printed name
+EMPLOYEE_COLUMNS = {
+    "employee_id": "id",
+    "name": "name",
+    "email": "email",
+    "role": "role",
+    "team": "team",
+    "heads": "heads",
+    "hired_at": "hired",
+    "left_at": "left",
+}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,6 +67,12 @@ def _parser() -> argparse.ArgumentParser:
 
     users = sub.add_parser("users", help="dashboard users: roles, passwords, enable/disable")
     _users_parser(users.add_subparsers(dest="action", required=True))
+
+    employees = sub.add_parser("employees", help="the employees users can be linked to")
+    employees.add_argument("--url", help=URL_HELP)
+    employees.add_argument("--role", help="only this employees.role (e.g. rep, head)")
+    employees.add_argument("--team", help="only this team's members and head (name or id)")
+    employees.add_argument("--json", action="store_true", help="print JSON instead of text")
     return parser
 
 
@@ -63,10 +86,14 @@ def _users_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         parser.add_argument("--url", help=URL_HELP)
         return parser
 
+    from crm_data.users import ROLE_NEEDS
+
     stdin_help = "read the password from the first line of stdin"
+    role_help = "; ".join(f"{role} needs {needs}" for role, needs in ROLE_NEEDS.items())
+    employee_help = "the employee: an id, an e-mail or a full name (`employees` lists them)"
     add = action("add", "add a user (without --password-stdin: no password, for OIDC)")
-    add.add_argument("--role", required=True, choices=ROLES)
-    add.add_argument("--employee", type=int, help="employee id (required for rep and head)")
+    add.add_argument("--role", required=True, choices=ROLES, help=role_help)
+    add.add_argument("--employee", help=employee_help)
     add.add_argument("--name", help="display name (default: the employee's name)")
     add.add_argument("--password-stdin", action="store_true", help=stdin_help)
     listing = action("list", "list the users (never the password hashes)", email=False)
@@ -76,6 +103,9 @@ def _users_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     set_password.add_argument("--password-stdin", action="store_true", help=stdin_help)
     action("disable", "forbid a user to sign in (the account is kept)")
     action("enable", "allow a disabled user to sign in again")
+    set_role = action("set-role", "change a user's role and employee (both at once)")
+    set_role.add_argument("--role", required=True, choices=ROLES, help=role_help)
+    set_role.add_argument("--employee", help=employee_help)
 
 
 def _seed(args: argparse.Namespace) -> int:
@@ -139,23 +169,27 @@ def _read_password(from_stdin: bool) -> str:
     return password
 
 
-def _users_list(engine: sa.Engine, as_json: bool) -> str:
-    from crm_data import users
-
-    frame = users.list_users(engine)
+def _table(frame: pd.DataFrame, as_json: bool, empty: str) -> str:
+    """``frame`` as JSON records, else as text (blank for missing values)."""
     if as_json:
         return frame.to_json(orient="records", indent=2)
     if frame.empty:
-        return (
-            "No dashboard users yet; add one with `python -m crm_data users add EMAIL --role ROLE`."
-        )
+        return empty
     return frame.astype(object).fillna("").to_string(index=False)
+
+
+def _employee_id(engine: sa.Engine, employee: str | None) -> int | None:
+    """The id of the employee ``--employee`` names (an id, an e-mail or a name), if given."""
+    from crm_data.users import find_employee
+
+    return None if employee is None else find_employee(engine, employee)
 
 
 def _users_action(engine: sa.Engine, args: argparse.Namespace) -> str:
     """Carry out one ``users`` action; returns the line to print."""
     from crm_data import users
 
+    actor = users.COMMAND_LINE
     who = getattr(args, "email", "").strip().lower()
     if args.action == "add":
         password = _read_password(True) if args.password_stdin else None
@@ -163,20 +197,28 @@ def _users_action(engine: sa.Engine, args: argparse.Namespace) -> str:
             engine,
             args.email,
             args.role,
+            actor=actor,
             name=args.name,
-            employee_id=args.employee,
+            employee_id=_employee_id(engine, args.employee),
             password=password,
         )
         return f"Added user {who} ({args.role})."
     if args.action == "list":
-        return _users_list(engine, args.json)
+        empty = (
+            "No dashboard users yet; add one with `python -m crm_data users add EMAIL --role ROLE`."
+        )
+        return _table(users.list_users(engine, actor=actor), args.json, empty)
     if args.action == "set-password":
-        users.set_password(engine, args.email, _read_password(args.password_stdin))
+        users.set_password(engine, args.email, _read_password(args.password_stdin), actor=actor)
         return f"Password set for {who}."
+    if args.action == "set-role":
+        employee_id = _employee_id(engine, args.employee)
+        users.set_role(engine, args.email, args.role, employee_id=employee_id, actor=actor)
+        return f"User {who} is now {args.role}."
     if args.action == "remove":
-        users.remove_user(engine, args.email)
+        users.remove_user(engine, args.email, actor=actor)
         return f"Removed user {who}."
-    users.set_active(engine, args.email, args.action == "enable")
+    users.set_active(engine, args.email, args.action == "enable", actor=actor)
     return f"{args.action.capitalize()}d user {who}."
 
 
@@ -193,10 +235,30 @@ def _users(args: argparse.Namespace) -> int:
     return 0
 
 
+def _employees(args: argparse.Namespace) -> int:
+    from crm_data.users import list_employees
+
+    url = resolve_url(args.url)
+    if _missing_file(url):
+        return 2
+    engine = create_crm_engine(url)
+    check_connection(engine)
+    try:
+        staff = list_employees(engine, role=args.role, team=args.team)
+    except sa.exc.DBAPIError as exc:
+        raise statement_failed(exc, engine) from None
+    staff = staff[list(EMPLOYEE_COLUMNS)].rename(columns=EMPLOYEE_COLUMNS)
+    for column in ("hired", "left"):  # dates without a time of day
+        staff[column] = staff[column].dt.strftime("%Y-%m-%d")
+    print(_table(staff, args.json, "No employee matches."))
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "seed": _seed,
     "info": _info,
     "users": _users,
+    "employees": _employees,
 }
 
 

@@ -15,13 +15,21 @@ else their own ``employees.team_id``; for every other role their own team.
   to an identity, or to None ("access denied").
 * the admin's "view as" preview: :func:`identity_for_employee`.
 
+Who may hold which role is one rule, applied when a user is added or changed (CLI and Users
+page), at every sign-in and in the preview: a ``rep`` needs an employee, a ``head`` an employee
+who heads a team (``teams.head_id``); ``exec``, ``analyst`` and ``admin`` may have none
+(:data:`ROLE_NEEDS`).  Every change to the users is made by an ``actor`` checked here to be an
+admin (:data:`COMMAND_LINE` for the CLI), and none leaves the users without an enabled admin.
+
 Emails are stored stripped and lower-cased, so every look-up is case-insensitive.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -34,31 +42,42 @@ from argon2.exceptions import Argon2Error
 
 from crm_data.errors import CrmDataError
 from crm_data.filters import ROLES, Scope
-from crm_data.queries.frames import Kind, empty_frame, read_frame
+from crm_data.queries.frames import Kind, coerce_frame, empty_frame
+from crm_data.queries.people import people
 from crm_data.queries.tables import EMPLOYEES, TEAMS
 
 __all__ = [
     "normalize_email",
     "APP_USERS",
+    "COMMAND_LINE",
+    "MAX_PASSWORD_LENGTH",
     "MIN_PASSWORD_LENGTH",
+    "ROLE_NEEDS",
     "USERS_METADATA",
     "Identity",
     "UserError",
     "add_user",
     "authenticate",
+    "employee_label",
     "ensure_users_table",
+    "find_employee",
     "hash_password",
     "identity_for_employee",
+    "list_employees",
     "list_users",
     "remove_user",
     "resolve_identity",
     "set_active",
     "set_password",
+    "set_role",
     "verify_password",
 ]
 
 MIN_PASSWORD_LENGTH = 8
+#: Longer passwords are refused before hashing (argon2 reads all of it).
+MAX_PASSWORD_LENGTH = 1024
 EMAIL_LENGTH = 320
+NAME_LENGTH = 200
 
 #: Roles whose scope needs an employee.
 SCOPED_ROLES = ("rep", "head")
@@ -66,6 +85,14 @@ SCOPED_ROLES = ("rep", "head")
 EMPLOYEE_LOGIN_ROLES = ("rep", "head", "exec", "analyst")
 #: Roles an identity provider's claim may grant without an employee record.
 CLAIM_ONLY_ROLES = ("exec", "analyst", "admin")
+#: What each role needs of its linked employee (enforced by ``_identity``).
+ROLE_NEEDS: dict[str, str] = {
+    "rep": "an employee (they see their own deals)",
+    "head": "an employee who heads a team (they see that team)",
+    "exec": "no employee (sees everything)",
+    "analyst": "no employee (sees everything, and the Data page)",
+    "admin": "no employee (sees everything, manages users)",
+}
 
 USERS_METADATA = sa.MetaData()
 
@@ -74,7 +101,7 @@ APP_USERS = sa.Table(
     USERS_METADATA,
     sa.Column("id", sa.Integer, sa.Sequence("app_users_id_seq"), primary_key=True),
     sa.Column("email", sa.String(EMAIL_LENGTH), unique=True, nullable=False),
-    sa.Column("name", sa.String(200)),
+    sa.Column("name", sa.String(NAME_LENGTH)),
     sa.Column("role", sa.String(20), nullable=False),
     sa.Column("employee_id", sa.Integer),
     sa.Column("password_hash", sa.String(200)),
@@ -90,9 +117,13 @@ _LIST_KINDS: dict[str, Kind] = {
     "name": "str",
     "role": "str",
     "employee_id": "Int",
+    "employee": "str",
+    "team": "str",
     "has_password": "bool",
     "active": "bool",
+    "problem": "str",
 }
+_WRITES = threading.Lock()  # one user-management write at a time in this process
 
 
 class UserError(CrmDataError, ValueError):
@@ -128,6 +159,10 @@ class Identity:
         return Scope(self.role, employee_id=self.employee_id, team_id=self.team_id)  # type: ignore[arg-type]
 
 
+#: The actor of the command line: whoever can run it holds the database URL, an operator.
+COMMAND_LINE = Identity("command line", "Command line", "admin", None, None)
+
+
 # ---- passwords ------------------------------------------------------------------------------
 
 
@@ -137,12 +172,15 @@ def hash_password(password: str) -> str:
     Raises
     ------
     UserError
-        (a ``ValueError``) if the password is shorter than :data:`MIN_PASSWORD_LENGTH`.
+        (a ``ValueError``) if the password is shorter than :data:`MIN_PASSWORD_LENGTH` or
+        longer than :data:`MAX_PASSWORD_LENGTH`.
     """
     if len(password) < MIN_PASSWORD_LENGTH:
         raise UserError(
             f"The password is too short: use at least {MIN_PASSWORD_LENGTH} characters."
         )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise UserError(f"The password is too long: use at most {MAX_PASSWORD_LENGTH} characters.")
     return _HASHER.hash(password)
 
 
@@ -184,22 +222,62 @@ def _check_role(role: str) -> None:
         raise UserError(f"Unknown role {role!r}: use one of {', '.join(ROLES)}.")
 
 
-def _user_row(conn: sa.Connection, email: str) -> sa.Row[Any] | None:
+def _locked(conn: sa.Connection, stmt: sa.Select[Any]) -> sa.Select[Any]:
+    """``stmt`` locking its rows until the transaction ends, where the database can (servers;
+    the embedded ones write one transaction at a time, see ``_WRITES``).
+    """
+    return stmt.with_for_update() if conn.dialect.name in ("postgresql", "mysql") else stmt
+
+
+def _user_row(conn: sa.Connection, email: str, lock: bool = False) -> sa.Row[Any] | None:
     """The ``app_users`` row of the normalised ``email`` (None also when the table is absent)."""
     if not _has_table(conn, APP_USERS):
         return None
-    return conn.execute(sa.select(APP_USERS).where(APP_USERS.c.email == email)).first()
+    stmt = sa.select(APP_USERS).where(APP_USERS.c.email == email)
+    return conn.execute(_locked(conn, stmt) if lock else stmt).first()
 
 
-def _require_user(conn: sa.Connection, email: str) -> str:
-    """The normalised ``email`` of an existing user, else UserError."""
+def _require_user(conn: sa.Connection, email: str) -> sa.Row[Any]:
+    """The (locked) ``app_users`` row of an existing user, else UserError."""
     key = normalize_email(email)
-    if _user_row(conn, key) is None:
+    user = _user_row(conn, key, lock=True)
+    if user is None:
         raise UserError(
             f"There is no app user {key}: `python -m crm_data users list` shows the users, "
             "`users add` creates one."
         )
-    return key
+    return user
+
+
+def _require_admin(conn: sa.Connection, actor: Identity) -> None:
+    """Refuse unless ``actor`` is an admin; one with an ``app_users`` row (signed in with it)
+    must still be an enabled admin there, so a demoted admin's open session changes nothing.
+    """
+    if actor.role != "admin":
+        raise UserError("Only an admin can manage users.")
+    row = _user_row(conn, normalize_email(actor.email))
+    if row is not None and not (row.active and row.role == "admin"):
+        raise UserError(
+            "Only an admin can manage users, and your account is no longer an enabled admin: "
+            "log in again."
+        )
+
+
+def _keep_an_admin(conn: sa.Connection, user: sa.Row[Any], actor: Identity, what: str) -> None:
+    """Refuse to ``what`` (disable, demote, remove) ``user`` if that is the actor themself or
+    the last enabled admin; the enabled admins stay locked until the transaction ends.
+    """
+    if not (user.active and user.role == "admin"):
+        return
+    if user.email == normalize_email(actor.email):
+        raise UserError(f"You cannot {what} yourself: ask another admin to do it.")
+    stmt = sa.select(APP_USERS.c.email).where(APP_USERS.c.role == "admin", APP_USERS.c.active)
+    admins = conn.execute(_locked(conn, stmt)).scalars().all()
+    if len(admins) <= 1:
+        raise UserError(
+            f"{user.email} is the last enabled admin, so you cannot {what} them: add or enable "
+            "another admin first."
+        )
 
 
 def _employee(conn: sa.Connection, *conditions: sa.ColumnElement[bool]) -> sa.Row[Any] | None:
@@ -210,35 +288,52 @@ def _employee(conn: sa.Connection, *conditions: sa.ColumnElement[bool]) -> sa.Ro
     return conn.execute(stmt).first()
 
 
-def _team_of(conn: sa.Connection, employee: sa.Row[Any], role: str) -> int | None:
-    """A head's headed team (lowest id), else the employee's own ``team_id``."""
-    if role == "head" and _has_table(conn, TEAMS):
-        stmt = sa.select(sa.func.min(TEAMS.c.id)).where(TEAMS.c.head_id == employee.id)
-        headed = conn.execute(stmt).scalar()
-        if headed is not None:
-            return int(headed)
-    return None if employee.team_id is None else int(employee.team_id)
+def _headed_team(conn: sa.Connection, employee_id: int) -> int | None:
+    """The team ``employee_id`` heads (``teams.head_id``; the lowest id if several), or None."""
+    if not _has_table(conn, TEAMS):
+        return None
+    stmt = sa.select(sa.func.min(TEAMS.c.id)).where(TEAMS.c.head_id == employee_id)
+    headed = conn.execute(stmt).scalar()
+    return None if headed is None else int(headed)
 
 
 def _identity(
     conn: sa.Connection, email: str, role: str, employee: sa.Row[Any] | None, name: str
 ) -> Identity:
-    """The identity of ``role`` linked to ``employee``; UserError if no scope can be built."""
+    """The identity of ``role`` linked to ``employee``: the one rule of who may hold a role.
+
+    Applied when a user is added or changed (CLI and Users page), at every sign-in and in the
+    admin's preview (:data:`ROLE_NEEDS`):
+
+    * ``rep``: needs an employee; the scope's team is the employee's own team;
+    * ``head``: needs an employee who heads a team (``teams.head_id``), the scope's team (the
+      lowest id if several);
+    * ``exec``, ``analyst``, ``admin``: an employee is optional (their own team is kept).
+
+    Raises
+    ------
+    UserError
+        On an unknown role, a rep or head without an employee, a head who heads no team.
+    """
     _check_role(role)
     if employee is None:
         if role in SCOPED_ROLES:
             raise UserError(
-                f"A {role} must be linked to an existing employee: give the employee id "
-                "(`--employee ID`, an id of the employees table)."
+                f"A {role} must be linked to an employee: pick one (on the command line "
+                "`--employee` takes an id, a name or an e-mail; `python -m crm_data employees` "
+                "lists them)."
             )
         return Identity(email, name, role, None, None)
-    team_id = _team_of(conn, employee, role)
-    if role == "head" and team_id is None:
+    if role != "head":
+        own_team = None if employee.team_id is None else int(employee.team_id)
+        return Identity(email, name, role, int(employee.id), own_team)
+    headed = _headed_team(conn, int(employee.id))
+    if headed is None:
         raise UserError(
-            f"Employee {employee.id} heads no team and belongs to none, so a head scope cannot "
-            "be built: set teams.head_id or employees.team_id, or choose another role."
+            f"{employee.name} (employee {employee.id}) heads no team, so they cannot be a head: "
+            "make them a team's head (teams.head_id) or choose another role, e.g. rep."
         )
-    return Identity(email, name, role, int(employee.id), team_id)
+    return Identity(email, name, role, int(employee.id), headed)
 
 
 def _employee_by_id(conn: sa.Connection, employee_id: int) -> sa.Row[Any]:
@@ -250,6 +345,17 @@ def _employee_by_id(conn: sa.Connection, employee_id: int) -> sa.Row[Any]:
     return employee
 
 
+def _check_link(conn: sa.Connection, email: str, role: str, employee_id: int | None) -> None:
+    """Refuse ``role`` with ``employee_id`` unless :func:`_identity`'s rule holds; without an
+    ``employees`` table an id cannot be checked (it must still be given for a rep or head).
+    """
+    if _has_table(conn, EMPLOYEES):
+        employee = None if employee_id is None else _employee_by_id(conn, employee_id)
+        _identity(conn, email, role, employee, email)
+    elif employee_id is None:
+        _identity(conn, email, role, None, email)
+
+
 # ---- account management ---------------------------------------------------------------------
 
 
@@ -258,16 +364,33 @@ def ensure_users_table(engine: sa.Engine) -> None:
     USERS_METADATA.create_all(engine, checkfirst=True)
 
 
+def _check_name(name: str | None) -> None:
+    if name is not None and len(name) > NAME_LENGTH:
+        raise UserError(f"The display name is too long: use at most {NAME_LENGTH} characters.")
+
+
+@contextmanager
+def _admin_transaction(engine: sa.Engine, actor: Identity) -> Iterator[sa.Connection]:
+    """A transaction of ``actor``, checked to be an admin, one user-management write at a time
+    in this process (the servers also lock the rows read with ``_locked``).
+    """
+    ensure_users_table(engine)
+    with _WRITES, engine.begin() as conn:
+        _require_admin(conn, actor)
+        yield conn
+
+
 def add_user(
     engine: sa.Engine,
     email: str,
     role: str,
     *,
+    actor: Identity,
     name: str | None = None,
     employee_id: int | None = None,
     password: str | None = None,
 ) -> None:
-    """Create an active dashboard user.
+    """Create an enabled dashboard user.
 
     Parameters
     ----------
@@ -277,46 +400,44 @@ def add_user(
         The sign-in email (stored stripped and lower-cased).
     role : str
         One of :data:`crm_data.filters.ROLES`.
+    actor : Identity
+        Who adds the user: an admin (:data:`COMMAND_LINE` on the command line).
     name : str, optional
         Display name (default: the employee's name, else the email).
     employee_id : int, optional
-        The linked employee; required for ``rep`` and ``head``.  When the ``employees`` table
-        exists, the employee must exist and a head must head a team or belong to one.
+        The linked employee, as :data:`ROLE_NEEDS` says: required for a rep, an employee who
+        heads a team for a head (checked when the ``employees`` table exists).
     password : str, optional
-        For ``password`` mode; None for users who sign in through OIDC.
+        For ``password`` mode; None for users who sign in through OIDC only.
 
     Raises
     ------
     UserError
-        On an unknown role, a malformed email, a missing or unknown employee, a head without a
-        team, a too-short password, or an email that is already registered.
+        If the actor is no admin; on an unknown role, a malformed email, a missing or unknown
+        employee, a head who heads no team, a too short or too long password or name, or an
+        email that is already registered.
     """
-    key = normalize_email(email)
-    _check_role(role)
-    if not _EMAIL.fullmatch(key) or len(key) > EMAIL_LENGTH:
-        raise UserError(
-            f"{email!r} does not look like an email address (name@example.com): check it."
-        )
-    password_hash = None if password is None else hash_password(password)
-    ensure_users_table(engine)
-    exists = f"The user {key} already exists; use `users set-password` to change the password, "
-    exists += f"or remove it first (`users remove {key}`)."
-    with engine.begin() as conn:
-        # _identity validates the scope: a rep/head needs an employee, a head a team
-        if _has_table(conn, EMPLOYEES):
-            employee = None if employee_id is None else _employee_by_id(conn, employee_id)
-            _identity(conn, key, role, employee, key)
-        elif employee_id is None:  # without employees table an id cannot be checked
-            _identity(conn, key, role, None, key)
+    key = normalize_email(email)[: EMAIL_LENGTH + 1]
+    with _admin_transaction(engine, actor) as conn:
+        _check_role(role)
+        if len(key) > EMAIL_LENGTH or not _EMAIL.fullmatch(key):
+            shown = key if len(key) <= 80 else f"{key[:80]}…"
+            raise UserError(
+                f"{shown!r} does not look like an email address (name@example.com): check it."
+            )
+        _check_name(name)
+        _check_link(conn, key, role, employee_id)
+        exists = f"The user {key} already exists: change it (`users set-role`, `set-password`) "
+        exists += f"or remove it first (`users remove {key}`)."
         if _user_row(conn, key) is not None:
             raise UserError(exists)
         now = _now()
         values = {
             "email": key,
-            "name": name,
+            "name": name or None,
             "role": role,
             "employee_id": employee_id,
-            "password_hash": password_hash,
+            "password_hash": None if password is None else hash_password(password),
             "active": True,
             "created_at": now,
             "updated_at": now,
@@ -327,72 +448,268 @@ def add_user(
             raise UserError(exists) from None
 
 
+def _set(conn: sa.Connection, email: str, **values: Any) -> None:
+    """Set ``values`` (and ``updated_at``) on the user ``email`` (normalised)."""
+    stmt = APP_USERS.update().where(APP_USERS.c.email == email)
+    conn.execute(stmt.values(**values, updated_at=_now()))
+
+
 def _update(engine: sa.Engine, email: str, **values: Any) -> None:
-    """Set ``values`` (and ``updated_at``) on an existing user."""
+    """Set ``values`` (and ``updated_at``) on an existing user (no actor: for sign-in)."""
     ensure_users_table(engine)
     with engine.begin() as conn:
-        key = _require_user(conn, email)
-        stmt = APP_USERS.update().where(APP_USERS.c.email == key)
-        conn.execute(stmt.values(**values, updated_at=_now()))
+        _set(conn, _require_user(conn, email).email, **values)
 
 
-def set_password(engine: sa.Engine, email: str, password: str) -> None:
-    """Replace a user's password (argon2id hash).
+def set_password(engine: sa.Engine, email: str, password: str, *, actor: Identity) -> None:
+    """Replace a user's password (argon2id hash); ``actor`` must be an admin.
 
     Raises
     ------
     UserError
-        On an unknown email or a password shorter than :data:`MIN_PASSWORD_LENGTH`.
+        If the actor is no admin, on an unknown email or a password shorter than
+        :data:`MIN_PASSWORD_LENGTH` or longer than :data:`MAX_PASSWORD_LENGTH`.
     """
-    _update(engine, email, password_hash=hash_password(password))
+    with _admin_transaction(engine, actor) as conn:
+        user = _require_user(conn, email)
+        _set(conn, user.email, password_hash=hash_password(password))
 
 
-def set_active(engine: sa.Engine, email: str, active: bool) -> None:
-    """Enable or disable a user; a disabled user can neither sign in nor resolve.
+def set_active(engine: sa.Engine, email: str, active: bool, *, actor: Identity) -> None:
+    """Enable or disable a user (a disabled one can neither sign in nor resolve).
+
+    ``actor`` must be an admin; nobody disables themself or the last enabled admin.
 
     Raises
     ------
     UserError
-        On an unknown email.
+        If the actor is no admin, on an unknown email, or when that would disable the actor
+        or the last enabled admin.
     """
-    _update(engine, email, active=bool(active))
+    with _admin_transaction(engine, actor) as conn:
+        user = _require_user(conn, email)
+        if not active:
+            _keep_an_admin(conn, user, actor, "disable")
+        _set(conn, user.email, active=bool(active))
 
 
-def remove_user(engine: sa.Engine, email: str) -> None:
-    """Delete a user.
+def set_role(
+    engine: sa.Engine,
+    email: str,
+    role: str,
+    *,
+    actor: Identity,
+    employee_id: int | None = None,
+) -> None:
+    """Give a user a new role and linked employee (both at once: the rule ties them).
+
+    ``actor`` must be an admin; nobody demotes themself or the last enabled admin.
 
     Raises
     ------
     UserError
-        On an unknown email.
+        If the actor is no admin, on an unknown email or role, when :data:`ROLE_NEEDS` is not
+        met (see :func:`add_user`), or when that would demote the actor or the last enabled
+        admin.
     """
-    ensure_users_table(engine)
-    with engine.begin() as conn:
-        key = _require_user(conn, email)
-        conn.execute(APP_USERS.delete().where(APP_USERS.c.email == key))
+    with _admin_transaction(engine, actor) as conn:
+        user = _require_user(conn, email)
+        _check_link(conn, user.email, role, employee_id)
+        if role != "admin":
+            _keep_an_admin(conn, user, actor, "demote")
+        _set(conn, user.email, role=role, employee_id=employee_id)
 
 
-def list_users(engine: sa.Engine) -> pd.DataFrame:
-    """Every user, ordered by email, without password hashes.
+def remove_user(engine: sa.Engine, email: str, *, actor: Identity) -> None:
+    """Delete a user; ``actor`` must be an admin, and nobody removes themself or the last
+    enabled admin.
+
+    Raises
+    ------
+    UserError
+        If the actor is no admin, on an unknown email, or when that would remove the actor or
+        the last enabled admin.
+    """
+    with _admin_transaction(engine, actor) as conn:
+        user = _require_user(conn, email)
+        _keep_an_admin(conn, user, actor, "remove")
+        conn.execute(APP_USERS.delete().where(APP_USERS.c.email == user.email))
+
+
+def _listed_user(conn: sa.Connection, user: sa.Row[Any], teams: dict[int, str]) -> dict[str, Any]:
+    """One row of :func:`list_users`: the user with employee, scope team and sign-in problem."""
+    row: dict[str, Any] = {
+        "email": user.email,
+        "name": user.name,
+        "role": user.role,
+        "employee_id": user.employee_id,
+        "employee": None,
+        "team": None,
+        "has_password": user.password_hash is not None,
+        "active": bool(user.active),
+        "problem": None,
+    }
+    employee = None
+    if user.employee_id is not None:
+        employee = _employee(conn, EMPLOYEES.c.id == user.employee_id)
+        if employee is None and user.role in SCOPED_ROLES:
+            row["problem"] = f"There is no employee {user.employee_id} (any more): pick another."
+            return row
+        row["employee"] = None if employee is None else employee.name
+    try:
+        identity = _identity(conn, user.email, user.role, employee, user.email)
+    except UserError as exc:
+        row["problem"] = str(exc)
+    else:
+        row["team"] = teams.get(identity.team_id) if identity.team_id is not None else None
+    return row
+
+
+def list_users(engine: sa.Engine, *, actor: Identity) -> pd.DataFrame:
+    """Every user, ordered by email, without password hashes; ``actor`` must be an admin.
 
     Returns
     -------
     DataFrame
-        ``email`` str, ``name`` str, ``role`` str, ``employee_id`` Int64, ``has_password``
-        bool, ``active`` bool; empty (same columns) when there is no ``app_users`` table.
+        ``email`` str, ``name`` str, ``role`` str, ``employee_id`` Int64, ``employee`` str
+        (the employee's name), ``team`` str (the team of the user's scope, see
+        :data:`ROLE_NEEDS`), ``has_password`` bool, ``active`` bool, ``problem`` str (why
+        the user cannot sign in, e.g. a head who heads no team; NA if they can); empty (same
+        columns) when there is no ``app_users`` table.
+
+    Raises
+    ------
+    UserError
+        If the actor is no admin.
     """
     with engine.connect() as conn:
+        _require_admin(conn, actor)
         if not _has_table(conn, APP_USERS):
             return empty_frame(_LIST_KINDS)
-        stmt = sa.select(
-            APP_USERS.c.email,
-            APP_USERS.c.name,
-            APP_USERS.c.role,
-            APP_USERS.c.employee_id,
-            APP_USERS.c.password_hash.is_not(None).label("has_password"),
-            APP_USERS.c.active,
-        ).order_by(APP_USERS.c.email)
-        return read_frame(conn, stmt, _LIST_KINDS)
+        users = conn.execute(sa.select(APP_USERS).order_by(APP_USERS.c.email)).all()
+        teams: dict[int, str] = {}
+        if _has_table(conn, TEAMS):
+            teams = dict(conn.execute(sa.select(TEAMS.c.id, TEAMS.c.name)).all())
+        rows = [_listed_user(conn, user, teams) for user in users]
+    if not rows:
+        return empty_frame(_LIST_KINDS)
+    return coerce_frame(pd.DataFrame(rows, dtype=object), _LIST_KINDS)
+
+
+# ---- employees ------------------------------------------------------------------------------
+
+_EMPLOYEE_KINDS: dict[str, Kind] = {
+    "employee_id": "int",
+    "name": "str",
+    "email": "str",
+    "role": "str",
+    "team_id": "Int",
+    "team": "str",
+    "heads": "str",
+    "hired_at": "datetime",
+    "left_at": "datetime",
+}
+_LOOKUP_LENGTH = EMAIL_LENGTH
+
+
+def list_employees(
+    engine: sa.Engine, *, role: str | None = None, team: str | None = None
+) -> pd.DataFrame:
+    """The employees, to link users to (UNSCOPED: for admins and the command line).
+
+    Parameters
+    ----------
+    engine : sa.Engine
+        The CRM database.
+    role : str, optional
+        Only employees with this ``employees.role`` (any case).
+    team : str, optional
+        Only the members and the head of this team, given by name (any case) or id.
+
+    Returns
+    -------
+    DataFrame
+        ``employee_id`` int, ``name`` str, ``email`` str, ``role`` str, ``team_id`` Int64,
+        ``team`` str (their own team), ``heads`` str (the team they head, NA if none),
+        ``hired_at`` and ``left_at`` datetime64 (NaT while employed); ordered by name, then id.
+
+    Raises
+    ------
+    UserError
+        Without an employees table, or for a team that does not exist.
+    """
+    with engine.connect() as conn:
+        if not (_has_table(conn, EMPLOYEES) and _has_table(conn, TEAMS)):
+            raise UserError(
+                "This database has no employees table: seed the demo company "
+                "(`python -m crm_data seed`) or load the CRM data first."
+            )
+        staff = people(conn)
+        teams = dict(conn.execute(sa.select(TEAMS.c.id, TEAMS.c.name)).all())
+        hired = dict(conn.execute(sa.select(EMPLOYEES.c.id, EMPLOYEES.c.hired_at)).all())
+    staff["heads"] = staff["heads_team_id"].map(teams, na_action="ignore")
+    staff["hired_at"] = staff["employee_id"].map(hired)
+    if role is not None:
+        staff = staff[staff["role"].str.lower() == role.strip().lower()]
+    if team is not None:
+        wanted = team.strip().lower()
+        ids = [i for i, n in teams.items() if str(i) == wanted or str(n).lower() == wanted]
+        if not ids:
+            names = ", ".join(sorted(str(n) for n in teams.values())) or "none"
+            raise UserError(f"There is no team {team.strip()[:100]!r}: the teams are {names}.")
+        staff = staff[staff["team_id"].isin(ids) | staff["heads_team_id"].isin(ids)]
+    return coerce_frame(staff[list(_EMPLOYEE_KINDS)].reset_index(drop=True), _EMPLOYEE_KINDS)
+
+
+def employee_label(employee: Mapping[str, Any]) -> str:
+    """An employee in words, e.g. ``Bob Brown (id 11, rep, North, e11@example.com)``, with
+    the team they head and the day they left, if any (a row of :func:`list_employees`).
+    """
+    parts = [f"id {employee['employee_id']}", str(employee["role"])]
+    if pd.notna(employee["team"]):
+        parts.append(str(employee["team"]))
+    if pd.notna(employee["heads"]):
+        parts.append(f"heads {employee['heads']}")
+    parts.append(str(employee["email"]))
+    if pd.notna(employee["left_at"]):
+        parts.append(f"left {employee['left_at']:%Y-%m-%d}")
+    return f"{employee['name']} ({', '.join(parts)})"
+
+
+def find_employee(engine: sa.Engine, text: str) -> int:
+    """The id of the employee ``text`` names: an id, an e-mail or a full name (any case).
+
+    An id is returned as it is (:func:`add_user` and :func:`set_role` check it).
+
+    Raises
+    ------
+    UserError
+        When no employee matches (similar names are suggested), or a name is ambiguous (the
+        candidates are listed, to be picked by id or e-mail).
+    """
+    wanted = " ".join(text.split())[:_LOOKUP_LENGTH]
+    if wanted.isascii() and wanted.isdigit() and len(wanted) <= 18:  # fits a BIGINT
+        return int(wanted)
+    staff = list_employees(engine)
+    if "@" in wanted:
+        match = staff[staff["email"].str.lower() == wanted.lower()]
+        one, many = f"has the e-mail {wanted}", f"have the e-mail {wanted}"
+    else:
+        names = staff["name"].fillna("").map(lambda n: " ".join(n.split()).lower())
+        match = staff[names == wanted.lower()]
+        one, many = f"is named {wanted!r}", f"are named {wanted!r}"
+        similar = staff[names.str.contains(wanted.lower(), regex=False)]
+        if match.empty and not similar.empty:
+            listed = "; ".join(map(employee_label, similar.head(10).to_dict("records")))
+            raise UserError(f"No employee {one}. Did you mean: {listed}?")
+    if match.empty:
+        raise UserError(f"No employee {one}: `python -m crm_data employees` lists them.")
+    if len(match) > 1:
+        listed = "; ".join(map(employee_label, match.to_dict("records")))
+        raise UserError(
+            f"{len(match)} employees {many}: {listed}. Give the id or the e-mail instead."
+        )
+    return int(match["employee_id"].iloc[0])
 
 
 # ---- signing in -----------------------------------------------------------------------------

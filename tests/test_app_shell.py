@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from crm_data.demo import seed_demo
 from crm_data.filters import ROLES, Scope
-from crm_data.users import USERS_METADATA, add_user, ensure_users_table
+from crm_data.users import COMMAND_LINE, USERS_METADATA, add_user, ensure_users_table
 from reports.overview import overview_report
 from ui.auth import login_throttle
 from ui.format import format_value
@@ -260,7 +260,7 @@ def password_app(
     engine = sa.create_engine(s_url)
     USERS_METADATA.drop_all(engine)
     ensure_users_table(engine)
-    add_user(engine, email, "rep", employee_id=employee, password=password)
+    add_user(engine, email, "rep", employee_id=employee, password=password, actor=COMMAND_LINE)
     engine.dispose()
     monkeypatch.setenv("CRM_AUTH_MODE", "password")
     return AppTest.from_file(APP, default_timeout=120).run()

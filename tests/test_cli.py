@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from crm_data.__main__ import main
 from crm_data.users import Identity, authenticate
+from tests.crm_builder import CrmBuilder
 from tests.small_crm import EXPECTED, build_small_crm
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -123,13 +124,25 @@ def test_info_on_a_garbage_url() -> None:
 
 
 # ---- users ----------------------------------------------------------------------------------
-# small CRM: team 1 (no head_id) with head 1 and rep 2, team 2 with rep 3; emails e<id>@example.com
+# small CRM: team 1 North (no head_id) with head 1 and rep 2, team 2 South with rep 3; employees
+# named "Employee <id>", e-mails e<id>@example.com
 
 
 def users_json(url: str) -> list[dict[str, object]]:
     done = run_cli("users", "list", "--url", url, "--json")
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
+
+
+def listed(email: str, role: str, employee: int | None, has_password: bool,
+           active: bool = True, name: str | None = None) -> dict[str, object]:
+    """A ``users list --json`` record of the small CRM (the scope's team: the employee's)."""
+    return {
+        "email": email, "name": name, "role": role, "employee_id": employee,
+        "employee": None if employee is None else f"Employee {employee}",
+        "team": None if employee is None else ("North" if employee in (1, 2) else "South"),
+        "has_password": has_password, "active": active, "problem": None,
+    }  # fmt: skip
 
 
 def test_users_lifecycle(tmp_path: Path) -> None:
@@ -139,25 +152,24 @@ def test_users_lifecycle(tmp_path: Path) -> None:
     assert empty.returncode == 0, empty.stderr
     assert empty.stdout.startswith("No dashboard users yet; add one with")
     added = run_cli(
-        "users", "add", " Ann@Example.com", "--role", "head", "--employee", "1",
-        "--name", "Ann Head", "--password-stdin", "--url", url,
+        "users", "add", " Ann@Example.com", "--role", "analyst", "--employee", "E1@example.com",
+        "--name", "Ann Analyst", "--password-stdin", "--url", url,
         stdin="a long password\nsecond line is ignored\n",
     )  # fmt: skip
-    assert (added.returncode, added.stdout) == (0, "Added user ann@example.com (head).\n")
+    assert (added.returncode, added.stdout) == (0, "Added user ann@example.com (analyst).\n")
     oidc = run_cli(
-        "users", "add", "e2@example.com", "--role", "rep", "--employee", "2", "--url", url
-    )
+        "users", "add", "e2@example.com", "--role", "rep", "--employee", " employee  2", "--url",
+        url,
+    )  # fmt: skip
     assert oidc.returncode == 0, oidc.stderr
     assert users_json(url) == [
-        {"email": "ann@example.com", "name": "Ann Head", "role": "head", "employee_id": 1,
-         "has_password": True, "active": True},
-        {"email": "e2@example.com", "name": None, "role": "rep", "employee_id": 2,
-         "has_password": False, "active": True},
-    ]  # fmt: skip
+        listed("ann@example.com", "analyst", 1, True, name="Ann Analyst"),
+        listed("e2@example.com", "rep", 2, False),
+    ]
     engine = sa.create_engine(url)
-    # only the first line of stdin is the password; a head of no team gets their own team 1
+    # only the first line of stdin is the password
     assert authenticate(engine, "ann@example.com", "a long password") == Identity(
-        "ann@example.com", "Ann Head", "head", 1, 1
+        "ann@example.com", "Ann Analyst", "analyst", 1, 1
     )
 
     steps = [
@@ -171,10 +183,7 @@ def test_users_lifecycle(tmp_path: Path) -> None:
     for args, message in steps:
         done = run_cli("users", *args, "--url", url, stdin="another password\n")
         assert (done.returncode, done.stdout, done.stderr) == (0, message + "\n", "")
-    assert users_json(url) == [
-        {"email": "e2@example.com", "name": None, "role": "rep", "employee_id": 2,
-         "has_password": True, "active": False},
-    ]  # fmt: skip
+    assert users_json(url) == [listed("e2@example.com", "rep", 2, True, active=False)]
     assert authenticate(engine, "e2@example.com", "another password") is None  # disabled
     enabled = run_cli("users", "enable", "e2@example.com", "--url", url)
     assert enabled.stdout == "Enabled user e2@example.com.\n"
@@ -182,14 +191,113 @@ def test_users_lifecycle(tmp_path: Path) -> None:
         "e2@example.com", "Employee 2", "rep", 2, 1
     )
     text = run_cli("users", "list", "--url", url).stdout.splitlines()
-    assert text[0].split() == ["email", "name", "role", "employee_id", "has_password", "active"]
-    assert text[1].split() == ["e2@example.com", "rep", "2", "True", "True"]  # empty name
+    assert text[0].split() == ["email", "name", "role", "employee_id", "employee", "team",
+                               "has_password", "active", "problem"]  # fmt: skip
+    assert text[1].split() == ["e2@example.com", "rep", "2", "Employee", "2", "North", "True",
+                               "True"]  # fmt: skip
+    moved = run_cli("users", "set-role", "e2@example.com", "--role", "rep", "--employee", "3",
+                    "--url", url)  # fmt: skip
+    assert (moved.returncode, moved.stdout) == (0, "User e2@example.com is now rep.\n")
+    assert authenticate(engine, "e2@example.com", "another password") == Identity(
+        "e2@example.com", "Employee 3", "rep", 3, 2
+    )
+
+
+def test_users_add_refuses_a_head_who_heads_no_team(tmp_path: Path) -> None:
+    """Employee 1 has the role head but ``teams.head_id`` names nobody: until issue #14 they
+    were let in as the head of their own team (the app showed them as "Sales head")."""
+    url = f"sqlite:///{tmp_path / 'crm.sqlite'}"
+    build_small_crm(url)
+    for employee in ("1", "2"):  # the "head" of no team, a rep
+        done = run_cli("users", "add", "h@example.com", "--role", "head", "--employee", employee,
+                       "--url", url)  # fmt: skip
+        assert (done.returncode, done.stdout) == (2, "")
+        assert done.stderr == (
+            f"error: Employee {employee} (employee {employee}) heads no team, so they cannot be "
+            "a head: make them a team's head (teams.head_id) or choose another role, e.g. rep.\n"
+        )
+    assert users_json(url) == []
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE teams SET head_id = 1 WHERE id = 2"))  # 1 heads South
+    done = run_cli("users", "add", "h@example.com", "--role", "head", "--employee", "1",
+                   "--password-stdin", "--url", url, stdin="a long password\n")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert authenticate(engine, "h@example.com", "a long password") == Identity(
+        "h@example.com", "Employee 1", "head", 1, 2  # the headed team, not their own
+    )
+
+
+def test_users_add_finds_the_employee_by_name_or_email(tmp_path: Path) -> None:
+    url = f"duckdb:///{tmp_path / 'crm.duckdb'}"
+    b = CrmBuilder()
+    b.team(1, "North", head_id=10)
+    b.team(2, "South")
+    b.employee(10, team_id=1, role="head", name="Hanna Berg")
+    b.employee(11, team_id=1, name="Bob Berg")
+    b.employee(12, team_id=2, name="Bob Berg")
+    b.load(sa.create_engine(url)).dispose()
+    ambiguous = run_cli("users", "add", "bob@example.com", "--role", "rep", "--employee",
+                        "BOB BERG", "--url", url)  # fmt: skip
+    assert (ambiguous.returncode, ambiguous.stdout) == (2, "")
+    assert ambiguous.stderr == (
+        "error: 2 employees are named 'BOB BERG': Bob Berg (id 11, rep, North, e11@example.com); "
+        "Bob Berg (id 12, rep, South, e12@example.com). Give the id or the e-mail instead.\n"
+    )
+    similar = run_cli("users", "add", "x@example.com", "--role", "rep", "--employee", "berg",
+                      "--url", url)  # fmt: skip
+    assert similar.stderr.startswith("error: No employee is named 'berg'. Did you mean: Bob Berg")
+    assert "Hanna Berg (id 10, head, North, heads North, e10@example.com)" in similar.stderr
+    for employee, expected in [("E12@Example.com", 12), ("hanna berg", 10), ("11", 11)]:
+        role = "head" if expected == 10 else "rep"
+        done = run_cli("users", "add", f"u{expected}@example.com", "--role", role,
+                       "--employee", employee, "--url", url)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    users = {u["email"]: (u["role"], u["employee_id"], u["team"]) for u in users_json(url)}
+    assert users == {
+        "u10@example.com": ("head", 10, "North"),
+        "u11@example.com": ("rep", 11, "North"),
+        "u12@example.com": ("rep", 12, "South"),
+    }
+
+
+def test_employees_lists_whom_users_can_be_linked_to(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'crm.sqlite'}"
+    build_small_crm(url)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE teams SET head_id = 1 WHERE id = 1"))
+        conn.execute(sa.text("UPDATE employees SET left_at = '2023-01-31' WHERE id = 3"))
+    done = run_cli("employees", "--url", url)
+    assert done.returncode == 0, done.stderr
+    assert [line.split() for line in done.stdout.splitlines()] == [
+        ["id", "name", "email", "role", "team", "heads", "hired", "left"],
+        ["1", "Employee", "1", "e1@example.com", "head", "North", "North", "2020-01-01"],
+        ["2", "Employee", "2", "e2@example.com", "rep", "North", "2021-06-01"],
+        ["3", "Employee", "3", "e3@example.com", "rep", "South", "2022-03-15", "2023-01-31"],
+    ]
+    as_json = run_cli("employees", "--url", url, "--json", "--team", "south")
+    assert json.loads(as_json.stdout) == [
+        {"id": 3, "name": "Employee 3", "email": "e3@example.com", "role": "rep",
+         "team": "South", "heads": None, "hired": "2022-03-15", "left": "2023-01-31"},
+    ]  # fmt: skip
+    heads = run_cli("employees", "--url", url, "--role", "head", "--json")
+    assert [e["id"] for e in json.loads(heads.stdout)] == [1]
+    nobody = run_cli("employees", "--url", url, "--role", "exec")
+    assert (nobody.returncode, nobody.stdout) == (0, "No employee matches.\n")
+    unknown = run_cli("employees", "--url", url, "--team", "West")
+    assert (unknown.returncode, unknown.stdout) == (2, "")
+    assert unknown.stderr == "error: There is no team 'West': the teams are North, South.\n"
+    missing = run_cli("employees", "--url", f"sqlite:///{tmp_path / 'none.sqlite'}")
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("error: there is no database file at")
+    assert not (tmp_path / "none.sqlite").exists()
 
 
 def test_users_errors_exit_2(tmp_path: Path) -> None:
     url = f"duckdb:///{tmp_path / 'crm.duckdb'}"
     build_small_crm(url)
-    assert run_cli("users", "add", "a@example.com", "--role", "exec", "--url", url).returncode == 0
+    assert run_cli("users", "add", "a@example.com", "--role", "admin", "--url", url).returncode == 0
     cases = [
         (("add", "r@example.com", "--role", "rep", "--employee", "99"), "",
          "error: There is no employee with id 99: check the id in the employees table."),
@@ -197,10 +305,16 @@ def test_users_errors_exit_2(tmp_path: Path) -> None:
         (("add", "x@example.com", "--role", "admin", "--password-stdin"), "short\n",
          "error: The password is too short: use at least 8 characters."),
         (("add", "A@example.com", "--role", "admin"), "",
-         "error: The user a@example.com already exists; use `users set-password`"),
+         "error: The user a@example.com already exists: change it"),
         (("add", "nobody", "--role", "admin"), "", "error: 'nobody' does not look like an email"),
         (("remove", "b@example.com"), "", "error: There is no app user b@example.com"),
         (("disable", "b@example.com"), "", "error: There is no app user b@example.com"),
+        (("disable", "a@example.com"), "",
+         "error: a@example.com is the last enabled admin, so you cannot disable them"),
+        (("set-role", "a@example.com", "--role", "exec"), "",
+         "error: a@example.com is the last enabled admin, so you cannot demote them"),
+        (("remove", "a@example.com"), "",
+         "error: a@example.com is the last enabled admin, so you cannot remove them"),
     ]  # fmt: skip
     for args, stdin, message in cases:
         done = run_cli("users", *args, "--url", url, stdin=stdin)

@@ -3,8 +3,8 @@
 The scenario CRM:
 
 * team 1 "North" is headed by employee 10, team 2 "South" has no head.
-* 10 head, own ``team_id`` 2 but heads team 1 (the headed team wins);
-* 20 head without a headed team, own team 2 (falls back to the own team);
+* 10 head, own ``team_id`` 2 but heads team 1 (the headed team is the scope's);
+* 20 head without a headed team, own team 2 (cannot be a head: a head must head a team);
 * 11 rep in team 1; 12 rep in team 1 with the mixed-case email ``Rita.Rep@Example.COM``;
 * 13 rep in team 2 who has left; 30 exec (no team); 40 service agent in team 2;
 * 60 head with neither a headed nor an own team (no head scope can be built).
@@ -28,25 +28,31 @@ from crm_data.filters import Scope
 from crm_data.schema import Base
 from crm_data.users import (
     APP_USERS,
+    COMMAND_LINE,
     USERS_METADATA,
     Identity,
     UserError,
     add_user,
     authenticate,
+    employee_label,
     ensure_users_table,
+    find_employee,
     hash_password,
     identity_for_employee,
+    list_employees,
     list_users,
     remove_user,
     resolve_identity,
     set_active,
     set_password,
+    set_role,
     verify_password,
 )
 from tests.conftest import fresh_engine
 from tests.crm_builder import CrmBuilder
 
 PASSWORD = "correct horse"
+ACTOR = COMMAND_LINE  # an admin
 
 
 def build_scenario() -> CrmBuilder:
@@ -128,49 +134,54 @@ def test_users_table_is_not_part_of_the_crm_schema() -> None:
 
 
 def test_users_table_survives_a_reseed(engine: sa.Engine) -> None:
-    add_user(engine, "admin@example.com", "admin", password=PASSWORD)
+    add_user(engine, "admin@example.com", "admin", password=PASSWORD, actor=ACTOR)
     Base.metadata.drop_all(engine)  # what reseeding does first
     Base.metadata.create_all(engine)
-    assert list_users(engine)["email"].tolist() == ["admin@example.com"]
+    assert list_users(engine, actor=ACTOR)["email"].tolist() == ["admin@example.com"]
     assert authenticate(engine, "admin@example.com", PASSWORD) is not None
 
 
 def test_add_list_update_remove(engine: sa.Engine) -> None:
-    assert list_users(engine).empty  # no table yet
-    assert list(list_users(engine).columns) == [
-        "email", "name", "role", "employee_id", "has_password", "active"]  # fmt: skip
-    add_user(engine, "  Ann@Example.com ", "admin", name="Ann Admin", password=PASSWORD)
-    add_user(engine, "e11@example.com", "rep", employee_id=11)
+    assert list_users(engine, actor=ACTOR).empty  # no table yet
+    assert list(list_users(engine, actor=ACTOR).columns) == [
+        "email", "name", "role", "employee_id", "employee", "team", "has_password", "active",
+        "problem"]  # fmt: skip
+    add_user(engine, "  Ann@Example.com ", "admin", name="Ann Admin", password=PASSWORD,
+             actor=ACTOR)  # fmt: skip
+    add_user(engine, "e11@example.com", "rep", employee_id=11, actor=ACTOR)
     ensure_users_table(engine)  # idempotent: the table exists already
-    users = list_users(engine)
+    users = list_users(engine, actor=ACTOR)
     expected = pd.DataFrame(
         {
             "email": ["ann@example.com", "e11@example.com"],
             "name": ["Ann Admin", None],
             "role": ["admin", "rep"],
             "employee_id": pd.array([None, 11], dtype="Int64"),
+            "employee": [None, "Ravi Rep"],
+            "team": [None, "North"],
             "has_password": [True, False],
             "active": [True, True],
+            "problem": [None, None],
         }
-    ).astype({"email": "str", "name": "str", "role": "str"})
+    ).astype({k: "str" for k in ("email", "name", "role", "employee", "team", "problem")})
     pd.testing.assert_frame_equal(users, expected)
 
-    set_password(engine, "E11@EXAMPLE.COM", PASSWORD)
-    set_active(engine, "ann@example.com", False)
-    users = list_users(engine).set_index("email")
+    set_password(engine, "E11@EXAMPLE.COM", PASSWORD, actor=ACTOR)
+    set_active(engine, "e11@example.com", False, actor=ACTOR)
+    users = list_users(engine, actor=ACTOR).set_index("email")
     assert users.loc["e11@example.com", "has_password"]
-    assert not users.loc["ann@example.com", "active"]
-    set_active(engine, "ann@example.com", True)
-    assert list_users(engine)["active"].tolist() == [True, True]
+    assert not users.loc["e11@example.com", "active"]
+    set_active(engine, "e11@example.com", True, actor=ACTOR)
+    assert list_users(engine, actor=ACTOR)["active"].tolist() == [True, True]
 
-    remove_user(engine, "Ann@example.com")
-    assert list_users(engine)["email"].tolist() == ["e11@example.com"]
-    with pytest.raises(UserError, match=re.escape("no app user ann@example.com")):
-        remove_user(engine, "ann@example.com")
+    remove_user(engine, "E11@example.com", actor=ACTOR)
+    assert list_users(engine, actor=ACTOR)["email"].tolist() == ["ann@example.com"]
+    with pytest.raises(UserError, match=re.escape("no app user e11@example.com")):
+        remove_user(engine, "e11@example.com", actor=ACTOR)
     with pytest.raises(UserError, match="no app user"):
-        set_password(engine, "ann@example.com", PASSWORD)
+        set_password(engine, "e11@example.com", PASSWORD, actor=ACTOR)
     with pytest.raises(UserError, match="no app user"):
-        set_active(engine, "ann@example.com", True)
+        set_active(engine, "e11@example.com", True, actor=ACTOR)
 
 
 @pytest.mark.parametrize(
@@ -179,12 +190,18 @@ def test_add_list_update_remove(engine: sa.Engine) -> None:
         ("x@example.com", "boss", None, None, "Unknown role 'boss'"),
         ("not-an-email", "exec", None, None, "does not look like an email"),
         ("a b@example.com", "exec", None, None, "does not look like an email"),
-        ("x@example.com", "rep", None, None, "must be linked to an existing employee"),
+        ("x@example.com", "rep", None, None, "A rep must be linked to an employee: pick one"),
         ("x@example.com", "rep", 999, None, "no employee with id 999"),
         ("x@example.com", "exec", 999, None, "no employee with id 999"),
-        ("x@example.com", "head", 60, None, "Employee 60 heads no team"),
+        ("x@example.com", "head", 60, None, "Nina Noteam (employee 60) heads no team"),
+        # a head must head a team: not a rep (11), nor a "head" of no team (20, own team 2)
+        ("x@example.com", "head", 11, None, "Ravi Rep (employee 11) heads no team, so they "
+         "cannot be a head: make them a team's head (teams.head_id) or choose another role"),
+        ("x@example.com", "head", 20, None, "Hugo Head (employee 20) heads no team"),
         ("x@example.com", "admin", None, "short", "at least 8 characters"),
-        ("E30@Example.com", "analyst", None, None, "already exists; use `users set-password`"),
+        ("x@example.com", "admin", None, "x" * 1025, "at most 1024 characters"),
+        ("x" * 400 + "@example.com", "exec", None, None, f"'{'x' * 80}…' does not look like"),
+        ("E30@Example.com", "analyst", None, None, "The user e30@example.com already exists"),
     ],
 )
 def test_add_user_rejects(
@@ -195,23 +212,189 @@ def test_add_user_rejects(
     password: str | None,
     message: str,
 ) -> None:
-    add_user(engine, "e30@example.com", "exec", employee_id=30)
+    add_user(engine, "e30@example.com", "exec", employee_id=30, actor=ACTOR)
     with pytest.raises(UserError, match=re.escape(message)):
-        add_user(engine, email, role, employee_id=employee_id, password=password)
-    assert list_users(engine)["email"].tolist() == ["e30@example.com"]  # nothing written
+        add_user(engine, email, role, employee_id=employee_id, password=password, actor=ACTOR)
+    assert list_users(engine, actor=ACTOR)["email"].tolist() == ["e30@example.com"]  # no change
 
 
 @pytest.mark.parametrize("embedded", ["duckdb", "sqlite"])  # a server may hold CRM tables
 def test_add_user_without_employees_table_needs_the_id_only(embedded: str, tmp_path: Path) -> None:
     with fresh_engine(embedded, tmp_path, metadata=USERS_METADATA) as engine:
         with pytest.raises(UserError, match="must be linked"):
-            add_user(engine, "r@example.com", "rep")
-        add_user(engine, "r@example.com", "rep", employee_id=5)  # cannot be checked
+            add_user(engine, "r@example.com", "rep", actor=ACTOR)
+        add_user(engine, "r@example.com", "rep", employee_id=5, actor=ACTOR)  # cannot be checked
         # ... but it cannot sign in while no employee 5 can be found
         assert resolve_identity(engine, "r@example.com") is None
         assert resolve_identity(engine, "x@example.com", claim_roles=["analyst"]) == Identity(
             "x@example.com", "x@example.com", "analyst", None, None
         )
+
+
+def test_only_an_admin_manages_users(engine: sa.Engine) -> None:
+    add_user(engine, "ann@example.com", "admin", actor=ACTOR)
+    add_user(engine, "e11@example.com", "rep", employee_id=11, password=PASSWORD, actor=ACTOR)
+    rep = Identity("e11@example.com", "Ravi Rep", "rep", 11, 1)
+    head = Identity("e10@example.com", "Hanna Head", "head", 10, 1)
+    writes = [
+        lambda who: add_user(engine, "new@example.com", "admin", actor=who),
+        lambda who: set_password(engine, "ann@example.com", "taken over!", actor=who),
+        lambda who: set_active(engine, "ann@example.com", False, actor=who),
+        lambda who: set_role(engine, "e11@example.com", "admin", actor=who),
+        lambda who: remove_user(engine, "ann@example.com", actor=who),
+        lambda who: list_users(engine, actor=who),
+    ]
+    for write in writes:
+        for who in (rep, head):
+            with pytest.raises(UserError, match=r"^Only an admin can manage users\.$"):
+                write(who)
+    # an admin demoted meanwhile: their identity (a session opened before) says admin, the
+    # table no longer does
+    add_user(engine, "old@example.com", "admin", actor=ACTOR)
+    stale = Identity("old@example.com", "Old", "admin", None, None)
+    set_role(engine, "old@example.com", "exec", actor=ACTOR)
+    with pytest.raises(UserError, match="no longer an enabled admin: log in again"):
+        set_role(engine, "e11@example.com", "admin", actor=stale)
+    users = list_users(engine, actor=ACTOR).set_index("email")
+    assert users["role"].to_dict() == {
+        "ann@example.com": "admin", "e11@example.com": "rep", "old@example.com": "exec",
+    }  # fmt: skip
+    assert users["active"].all()
+    assert authenticate(engine, "ann@example.com", "taken over!") is None  # no password set
+
+
+def test_nobody_removes_the_last_admin_or_themself(engine: sa.Engine) -> None:
+    add_user(engine, "ann@example.com", "admin", actor=ACTOR)
+    add_user(engine, "bob@example.com", "admin", actor=ACTOR)
+    ann = Identity("ann@example.com", "Ann", "admin", None, None)
+    for refused in (
+        lambda: set_active(engine, "ann@example.com", False, actor=ann),
+        lambda: set_role(engine, "Ann@example.com", "exec", actor=ann),
+        lambda: remove_user(engine, "ann@example.com", actor=ann),
+    ):
+        with pytest.raises(UserError, match=r"^You cannot (disable|demote|remove) yourself: ask"):
+            refused()
+    set_password(engine, "ann@example.com", PASSWORD, actor=ann)  # that is allowed
+    set_role(engine, "ann@example.com", "admin", employee_id=30, actor=ann)  # so is this
+    set_active(engine, "bob@example.com", False, actor=ann)
+    # Bob is disabled: Ann is the last enabled admin, whoever asks
+    last = "ann@example.com is the last enabled admin, so you cannot {} them: add or enable "
+    for what, refused in (
+        ("disable", lambda: set_active(engine, "ann@example.com", False, actor=ACTOR)),
+        ("demote", lambda: set_role(engine, "ann@example.com", "analyst", actor=ACTOR)),
+        ("remove", lambda: remove_user(engine, "ann@example.com", actor=ACTOR)),
+    ):
+        with pytest.raises(UserError, match=re.escape(last.format(what))):
+            refused()
+    remove_user(engine, "bob@example.com", actor=ann)  # a disabled admin may go
+    add_user(engine, "cid@example.com", "admin", actor=ann)
+    set_role(engine, "ann@example.com", "exec", actor=ACTOR)  # now there is another
+    users = list_users(engine, actor=ACTOR)
+    assert users[["email", "role", "active"]].values.tolist() == [
+        ["ann@example.com", "exec", True], ["cid@example.com", "admin", True]]  # fmt: skip
+    assert users["employee_id"].isna().all()  # set_role sets the employee too: none given
+
+
+def test_set_role_follows_the_rule(engine: sa.Engine) -> None:
+    add_user(engine, "x@example.com", "exec", actor=ACTOR)
+    set_role(engine, "x@example.com", "head", employee_id=10, actor=ACTOR)
+    assert resolve_identity(engine, "x@example.com") == Identity(
+        "x@example.com", "Hanna Head", "head", 10, 1
+    )
+    for role, employee, message in [
+        ("head", 11, "Ravi Rep (employee 11) heads no team"),
+        ("head", None, "A head must be linked to an employee"),
+        ("rep", None, "A rep must be linked to an employee"),
+        ("rep", 999, "There is no employee with id 999"),
+        ("boss", None, "Unknown role 'boss'"),
+    ]:
+        with pytest.raises(UserError, match=re.escape(message)):
+            set_role(engine, "x@example.com", role, employee_id=employee, actor=ACTOR)
+    with pytest.raises(UserError, match=re.escape("There is no app user y@example.com")):
+        set_role(engine, "y@example.com", "exec", actor=ACTOR)
+    set_role(engine, "x@example.com", "rep", employee_id=12, actor=ACTOR)
+    assert resolve_identity(engine, "x@example.com") == Identity(
+        "x@example.com", "Rita Rep", "rep", 12, 1
+    )
+
+
+def test_list_users_names_employee_team_and_problems(engine: sa.Engine) -> None:
+    add_user(engine, "h@example.com", "head", employee_id=10, actor=ACTOR)
+    add_user(engine, "r@example.com", "rep", employee_id=11, actor=ACTOR)
+    add_user(engine, "x@example.com", "exec", employee_id=30, actor=ACTOR)
+    add_user(engine, "z@example.com", "rep", employee_id=13, actor=ACTOR)
+    with engine.begin() as conn:  # made before the rule, or the data changed since
+        conn.execute(APP_USERS.update().where(APP_USERS.c.email == "x@example.com").values(
+            role="head", employee_id=20))  # fmt: skip
+        conn.execute(APP_USERS.update().where(APP_USERS.c.email == "z@example.com").values(
+            employee_id=999))  # fmt: skip
+    users = list_users(engine, actor=ACTOR)
+    columns = ["email", "role", "employee", "team", "problem"]
+    assert users[columns].astype(object).where(users[columns].notna(), None).values.tolist() == [
+        ["h@example.com", "head", "Hanna Head", "North", None],  # the headed team, not own
+        ["r@example.com", "rep", "Ravi Rep", "North", None],
+        ["x@example.com", "head", "Hugo Head", None,
+         "Hugo Head (employee 20) heads no team, so they cannot be a head: make them a team's "
+         "head (teams.head_id) or choose another role, e.g. rep."],
+        ["z@example.com", "rep", None, None,
+         "There is no employee 999 (any more): pick another."],
+    ]  # fmt: skip
+    assert resolve_identity(engine, "x@example.com") is None  # what the problem means
+
+
+# ---- employees ------------------------------------------------------------------------------
+
+
+def test_list_employees(engine: sa.Engine) -> None:
+    staff = list_employees(engine)
+    assert staff["employee_id"].tolist() == [30, 10, 20, 13, 60, 11, 12, 40]  # by name
+    assert list(staff.columns) == [
+        "employee_id", "name", "email", "role", "team_id", "team", "heads", "hired_at",
+        "left_at"]  # fmt: skip
+    hanna = staff.set_index("employee_id").loc[10]
+    assert (hanna["team"], hanna["heads"], hanna["hired_at"]) == (
+        "South", "North", pd.Timestamp(2020, 1, 1))
+    assert employee_label(staff.iloc[1]) == (
+        "Hanna Head (id 10, head, South, heads North, e10@example.com)")  # fmt: skip
+    assert employee_label(staff.iloc[3]) == (
+        "Leo Left (id 13, rep, South, e13@example.com, left 2023-06-30)")  # fmt: skip
+    assert list_employees(engine, role="HEAD")["employee_id"].tolist() == [10, 20, 60]
+    # a team: its members and its head (Hanna heads North, her own team is South)
+    assert list_employees(engine, team="north")["employee_id"].tolist() == [10, 11, 12]
+    assert list_employees(engine, team="2")["employee_id"].tolist() == [10, 20, 13, 40]
+    assert list_employees(engine, role="rep", team="South")["employee_id"].tolist() == [13]
+    with pytest.raises(UserError, match=r"^There is no team 'West': the teams are North, South"):
+        list_employees(engine, team=" West ")
+
+
+def test_find_employee(engine: sa.Engine) -> None:
+    with engine.begin() as conn:  # a second Ravi Rep, in the other team
+        conn.execute(sa.text("INSERT INTO employees (id, name, email, role, team_id, hired_at) "
+                             "VALUES (14, 'Ravi  rep', 'ravi2@example.com', 'rep', 2, "
+                             "'2021-01-01')"))  # fmt: skip
+    assert find_employee(engine, "Rita Rep") == 12
+    assert find_employee(engine, " rita   REP ") == 12  # any case and spacing
+    assert find_employee(engine, "RITA.rep@example.com") == 12
+    assert find_employee(engine, " 999 ") == 999  # an id is checked by add_user
+    with pytest.raises(UserError) as ambiguous:
+        find_employee(engine, "ravi rep")
+    assert str(ambiguous.value) == (
+        "2 employees are named 'ravi rep': Ravi  rep (id 14, rep, South, ravi2@example.com); "
+        "Ravi Rep (id 11, rep, North, e11@example.com). Give the id or the e-mail instead."
+    )
+    with pytest.raises(UserError, match=re.escape(
+            "No employee is named 'hugo'. Did you mean: Hugo Head (id 20, head, South, "
+            "e20@example.com)?")):  # fmt: skip
+        find_employee(engine, "hugo")
+    with pytest.raises(UserError, match=re.escape("No employee is named 'Zed': `python -m crm")):
+        find_employee(engine, "Zed")
+    with pytest.raises(UserError, match=re.escape("No employee has the e-mail zed@example.com")):
+        find_employee(engine, "zed@example.com")
+    with pytest.raises(UserError) as long_name:
+        find_employee(engine, "q" * 10**6)
+    assert str(long_name.value) == (
+        f"No employee is named '{'q' * 320}': `python -m crm_data employees` lists them."
+    )
 
 
 # ---- OIDC identity resolution ---------------------------------------------------------------
@@ -231,17 +414,14 @@ def test_resolve_identity_from_employees_and_claims(engine: sa.Engine) -> None:
         "e10@example.com", "Hanna Head", "head", 10, 1
     )
     assert resolve_identity(engine, "e10@example.com").scope() == Scope.head(1, employee_id=10)
-    # ... else their own team
-    assert resolve_identity(engine, "e20@example.com") == Identity(
-        "e20@example.com", "Hugo Head", "head", 20, 2
-    )
+    # a "head" who heads no team is denied (before issue #14 they got their own team 2)
+    assert resolve_identity(engine, "e20@example.com") is None
     assert resolve_identity(engine, "e30@example.com") == Identity(
         "e30@example.com", "Eva Exec", "exec", 30, None
     )
     # a valid claimed role overrides the employee's role (first valid one; "boss" is none)
-    assert resolve_identity(engine, "e11@example.com", claim_roles=["boss", "Head"]) == Identity(
-        "e11@example.com", "Ravi Rep", "head", 11, 1
-    )
+    # ... but not a head role for a rep, who heads no team (before issue #14: a head of team 1)
+    assert resolve_identity(engine, "e11@example.com", claim_roles=["boss", "Head"]) is None
     # denied: service agent, leaver, unknown email, a head without any team
     assert resolve_identity(engine, "e40@example.com") is None
     assert resolve_identity(engine, "e13@example.com") is None
@@ -267,10 +447,11 @@ def test_resolve_identity_from_employees_and_claims(engine: sa.Engine) -> None:
 
 
 def test_resolve_identity_from_app_users(engine: sa.Engine) -> None:
-    add_user(engine, "admin@example.com", "admin")
-    add_user(engine, "e30@example.com", "analyst", employee_id=30, name="Eva (analyst)")
-    add_user(engine, "e11@example.com", "rep", employee_id=11)
-    add_user(engine, "e12@example.com", "head", employee_id=10)  # an account for someone else
+    add_user(engine, "admin@example.com", "admin", actor=ACTOR)
+    add_user(engine, "e30@example.com", "analyst", employee_id=30, name="Eva (analyst)",
+             actor=ACTOR)  # fmt: skip
+    add_user(engine, "e11@example.com", "rep", employee_id=11, actor=ACTOR)
+    add_user(engine, "e12@example.com", "head", employee_id=10, actor=ACTOR)  # someone else's
     # rule 1: app_users wins over the employee record and the claims; its name comes first
     assert resolve_identity(engine, "ADMIN@example.com", name="Ad Min") == Identity(
         "admin@example.com", "Ad Min", "admin", None, None
@@ -282,9 +463,9 @@ def test_resolve_identity_from_app_users(engine: sa.Engine) -> None:
         "e12@example.com", "Hanna Head", "head", 10, 1
     )
     # a disabled user is denied, although the employee record alone would let them in
-    set_active(engine, "e11@example.com", False)
+    set_active(engine, "e11@example.com", False, actor=ACTOR)
     assert resolve_identity(engine, "e11@example.com") is None
-    set_active(engine, "e11@example.com", True)
+    set_active(engine, "e11@example.com", True, actor=ACTOR)
     assert resolve_identity(engine, "e11@example.com") is not None
     # a rep whose employee has gone (e.g. after a reseed) is denied
     with engine.begin() as conn:
@@ -300,11 +481,12 @@ def test_identity_for_employee(engine: sa.Engine) -> None:
     assert identity_for_employee(engine, 12, "rep") == Identity(
         "rita.rep@example.com", "Rita Rep", "rep", 12, 1
     )
-    assert identity_for_employee(engine, 11, "head").scope() == Scope.head(1, employee_id=11)
+    assert identity_for_employee(engine, 11, "exec").scope().sees_all
     with pytest.raises(UserError, match="no employee with id 999"):
         identity_for_employee(engine, 999, "rep")
-    with pytest.raises(UserError, match="Employee 60 heads no team"):
-        identity_for_employee(engine, 60, "head")
+    for employee in (60, 11, 20):  # no team at all, a rep, a "head" of no team
+        with pytest.raises(UserError, match=r"\(employee \d+\) heads no team"):
+            identity_for_employee(engine, employee, "head")
     with pytest.raises(UserError, match="Unknown role"):
         identity_for_employee(engine, 11, "boss")
 
@@ -313,8 +495,8 @@ def test_identity_for_employee(engine: sa.Engine) -> None:
 
 
 def test_authenticate(engine: sa.Engine) -> None:
-    add_user(engine, "e11@example.com", "rep", employee_id=11, password=PASSWORD)
-    add_user(engine, "oidc@example.com", "admin")  # no password: OIDC only
+    add_user(engine, "e11@example.com", "rep", employee_id=11, password=PASSWORD, actor=ACTOR)
+    add_user(engine, "oidc@example.com", "admin", actor=ACTOR)  # no password: OIDC only
     rep = Identity("e11@example.com", "Ravi Rep", "rep", 11, 1)
     assert authenticate(engine, "e11@example.com", PASSWORD) == rep
     assert authenticate(engine, " E11@Example.COM", PASSWORD) == rep
@@ -322,16 +504,16 @@ def test_authenticate(engine: sa.Engine) -> None:
     assert authenticate(engine, "e11@example.com", "") is None
     assert authenticate(engine, "nobody@example.com", PASSWORD) is None
     assert authenticate(engine, "oidc@example.com", PASSWORD) is None
-    set_active(engine, "e11@example.com", False)
+    set_active(engine, "e11@example.com", False, actor=ACTOR)
     assert authenticate(engine, "e11@example.com", PASSWORD) is None
-    set_active(engine, "e11@example.com", True)
-    set_password(engine, "e11@example.com", "a new password")
+    set_active(engine, "e11@example.com", True, actor=ACTOR)
+    set_password(engine, "e11@example.com", "a new password", actor=ACTOR)
     assert authenticate(engine, "e11@example.com", PASSWORD) is None
     assert authenticate(engine, "e11@example.com", "a new password") == rep
 
 
 def test_authenticate_rehashes_outdated_hashes(engine: sa.Engine) -> None:
-    add_user(engine, "admin@example.com", "admin", password=PASSWORD)
+    add_user(engine, "admin@example.com", "admin", password=PASSWORD, actor=ACTOR)
     weak = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD)
     with engine.begin() as conn:
         conn.execute(APP_USERS.update().values(password_hash=weak))
