@@ -58,6 +58,7 @@ __all__ = [
     "UserError",
     "add_user",
     "authenticate",
+    "credentials_problem",
     "employee_label",
     "ensure_users_table",
     "find_employee",
@@ -727,13 +728,30 @@ def _user_identity(conn: sa.Connection, user: sa.Row[Any], name: str | None) -> 
         return None
 
 
+def credentials_problem(email: str, password: str) -> str | None:
+    """What makes a login's e-mail or password impossible before anything is hashed or stored
+    (longer than :data:`EMAIL_LENGTH` or :data:`MAX_PASSWORD_LENGTH`), else None.
+    """
+    if len(normalize_email(email)) > EMAIL_LENGTH:
+        return f"The e-mail is longer than {EMAIL_LENGTH} characters: check it."
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return (
+            f"The password is longer than {MAX_PASSWORD_LENGTH:,} characters, which no "
+            "account's password is: check it."
+        )
+    return None
+
+
 def authenticate(engine: sa.Engine, email: str, password: str) -> Identity | None:
     """The identity of an active user whose password verifies, else None (``password`` mode).
 
     Unknown, disabled and password-less users still cost one hash verification, so response
-    times do not reveal which emails exist.  A hash made with outdated parameters is replaced
-    by a fresh one after a successful check.
+    times do not reveal which emails exist; an e-mail or password too long for any account
+    (:func:`credentials_problem`) costs none.  A hash made with outdated parameters is
+    replaced by a fresh one after a successful check.
     """
+    if credentials_problem(email, password) is not None:
+        return None
     key = normalize_email(email)
     with engine.connect() as conn:
         user = _user_row(conn, key)

@@ -24,6 +24,7 @@ import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 
+from crm_data import users as users_module
 from crm_data.filters import Scope
 from crm_data.schema import Base
 from crm_data.users import (
@@ -526,3 +527,30 @@ def test_authenticate_rehashes_outdated_hashes(engine: sa.Engine) -> None:
     assert renewed != weak
     assert renewed is not None and not PasswordHasher().check_needs_rehash(renewed)
     assert verify_password(renewed, PASSWORD)
+
+
+def test_over_long_credentials_are_refused_before_any_hash(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_user(engine, "e11@example.com", "rep", employee_id=11, password=PASSWORD, actor=ACTOR)
+    longest = "a" * 308 + "@example.com"  # 320 characters: the longest e-mail
+    assert users_module.credentials_problem(longest, "p" * 1024) is None
+    assert users_module.credentials_problem(" A" + longest.upper() + " ", "") == (
+        "The e-mail is longer than 320 characters: check it."
+    )
+    assert users_module.credentials_problem("e11@example.com", "p" * 1025) == (
+        "The password is longer than 1,024 characters, which no account's password is: "
+        "check it."
+    )
+    checks: list[str] = []
+
+    def counted(password_hash: str | None, password: str | None) -> bool:
+        checks.append(str(password)[:8])
+        return verify_password(password_hash, password)
+
+    monkeypatch.setattr(users_module, "verify_password", counted)
+    assert authenticate(engine, "a" + longest, PASSWORD) is None
+    assert authenticate(engine, "e11@example.com", PASSWORD + "x" * 1017) is None
+    assert checks == []  # neither was hashed
+    assert authenticate(engine, "e11@example.com", PASSWORD) is not None
+    assert checks == [PASSWORD[:8]]

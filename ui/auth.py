@@ -9,8 +9,9 @@ else ``none``):
               (an ``app_users`` row, else the employee with that e-mail, else a role claim named
               by ``role_claim``, default ``roles``).
 ``password``  e-mail and password checked against ``app_users`` (argon2 hashes; manage them
-              with ``python -m crm_data users``); repeated failures for one e-mail lock it
-              out for a while (:class:`crm_data.throttle.LoginThrottle`).
+              with ``python -m crm_data users``); attempts are throttled per e-mail, per
+              client address and overall, and at most a few passwords are checked at once
+              (:class:`crm_data.throttle.LoginThrottle`).
 
 :func:`current_identity` runs in ``app.py`` before the page registry is built, so a role only
 ever gets the pages it may open.
@@ -18,7 +19,6 @@ ever gets the pages it may open.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -32,9 +32,12 @@ from crm_data.filters import ROLES
 from crm_data.queries.people import people
 from crm_data.throttle import LoginThrottle
 from crm_data.users import (
+    EMAIL_LENGTH,
+    MAX_PASSWORD_LENGTH,
     Identity,
     UserError,
     authenticate,
+    credentials_problem,
     identity_for_employee,
     resolve_identity,
 )
@@ -192,8 +195,16 @@ def _oidc_identity(engine: Engine, settings: AuthSettings) -> Identity:
 
 @st.cache_resource(show_spinner=False)
 def login_throttle() -> LoginThrottle:
-    """The app server's count of failed password logins (one for every session)."""
+    """The app server's password-login throttle (one for every session)."""
     return LoginThrottle()
+
+
+def _client_address() -> str | None:
+    """The address the app server sees the browser at (None on this computer, or when there
+    is none, e.g. under AppTest); behind a proxy on this computer, the address it forwards.
+    """
+    address = st.context.ip_address
+    return address if isinstance(address, str) and address else None
 
 
 def _password_identity(engine: Engine) -> Identity:
@@ -205,25 +216,34 @@ def _password_identity(engine: Engine) -> Identity:
         st.title("CRM Analytics", anchor=False)
         with st.form("auth_password_form", border=True, width=420):
             st.subheader("Log in", anchor=False)
-            email = st.text_input("E-mail", key="auth_email", autocomplete="username")
+            # the browser takes no more, and Streamlit cuts a longer value sent by other means
+            # on the server before the script sees it: no more is ever held
+            email = st.text_input(
+                "E-mail", key="auth_email", autocomplete="username", max_chars=EMAIL_LENGTH
+            )
             password = st.text_input(
-                "Password", type="password", key="auth_password", autocomplete="current-password"
+                "Password",
+                type="password",
+                key="auth_password",
+                autocomplete="current-password",
+                max_chars=MAX_PASSWORD_LENGTH,
             )
             submitted = st.form_submit_button("Log in", type="primary", icon=":material/login:")
         if not submitted:
             return
-        throttle = login_throttle()
-        wait = throttle.retry_after(email)
-        if wait > 0:
-            st.error(f"Too many failed logins for this e-mail. Try again in {math.ceil(wait)} s.",
-                     width=420)  # fmt: skip
+        if problem := credentials_problem(email, password):
+            st.error(problem, width=420)
             return
-        found = authenticate(engine, email, password)
+        with login_throttle().attempt(email, _client_address()) as attempt:
+            if not attempt.allowed:
+                st.error(attempt.message, width=420)
+                return
+            found = authenticate(engine, email, password)
+            if found is not None:
+                attempt.succeeded()
         if found is None:
-            throttle.failed(email)
             st.error("Wrong e-mail or password, or the account is disabled.", width=420)
         else:
-            throttle.succeeded(email)
             st.session_state[_IDENTITY_KEY] = found
             st.rerun()
 
