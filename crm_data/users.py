@@ -14,6 +14,8 @@ else their own ``employees.team_id``; for every other role their own team.
 * ``oidc`` mode: :func:`resolve_identity` maps the verified email (and optional role claims)
   to an identity, or to None ("access denied").
 * the admin's "view as" preview: :func:`identity_for_employee`.
+* sessions: ``session_version`` is stamped into every login token (``crm_data.sessions``);
+  :func:`revoke_sessions` raises it, and so do :func:`set_password` and disabling a user.
 
 Who may hold which role is one rule, applied when a user is added or changed (CLI and Users
 page), at every sign-in and in the preview: a ``rep`` needs an employee, a ``head`` an employee
@@ -27,6 +29,7 @@ Emails are stored stripped and lower-cased, so every look-up is case-insensitive
 from __future__ import annotations
 
 import re
+import secrets
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -68,9 +71,11 @@ __all__ = [
     "list_users",
     "remove_user",
     "resolve_identity",
+    "revoke_sessions",
     "set_active",
     "set_password",
     "set_role",
+    "upgrade_users_table",
     "verify_password",
 ]
 
@@ -109,7 +114,16 @@ APP_USERS = sa.Table(
     sa.Column("active", sa.Boolean, nullable=False, default=True),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=False),
+    # stamped into every login token; another value ends the tokens (crm_data.sessions)
+    sa.Column("session_version", sa.Integer, nullable=False, default=0),
 )
+
+#: Columns added to ``app_users`` after its first release, each with the type and default of
+#: the ``ALTER TABLE`` that :func:`upgrade_users_table` adds it with (nullable: DuckDB cannot
+#: add a NOT NULL column; the default fills the existing rows).
+ADDED_COLUMNS = {"session_version": "INTEGER DEFAULT 0"}
+#: ``session_version`` raised by one (a NULL counts as 0).
+_NEXT_SESSION_VERSION = sa.func.coalesce(APP_USERS.c.session_version, 0) + 1
 
 _HASHER = PasswordHasher()
 _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)*")
@@ -361,8 +375,46 @@ def _check_link(conn: sa.Connection, email: str, role: str, employee_id: int | N
 
 
 def ensure_users_table(engine: sa.Engine) -> None:
-    """Create the ``app_users`` table (and its sequence) unless it exists."""
+    """Create the ``app_users`` table (and its sequence) unless it exists, and add the columns
+    an older one lacks (:func:`upgrade_users_table`).
+    """
     USERS_METADATA.create_all(engine, checkfirst=True)
+    upgrade_users_table(engine)
+
+
+def _missing_columns(engine: sa.Engine) -> list[str]:
+    """The :data:`ADDED_COLUMNS` an existing ``app_users`` table lacks (none without a table)."""
+    with engine.connect() as conn:
+        if not _has_table(conn, APP_USERS):
+            return []
+        # the columns of a query, not the inspector: duckdb-engine's lacks get_columns
+        query = sa.select(sa.text("*")).select_from(sa.table("app_users")).limit(0)
+        names = conn.execute(query).keys()
+    present = {str(name).lower() for name in names}
+    return [name for name in ADDED_COLUMNS if name not in present]
+
+
+def upgrade_users_table(engine: sa.Engine) -> None:
+    """Add the :data:`ADDED_COLUMNS` an existing ``app_users`` table lacks; a database without
+    the table is left alone.
+
+    Raises
+    ------
+    UserError
+        If a column is missing and cannot be added (e.g. the database user may not alter
+        tables); the message gives the statement to run.
+    """
+    for name in _missing_columns(engine):
+        statement = f"ALTER TABLE app_users ADD COLUMN {name} {ADDED_COLUMNS[name]}"
+        try:
+            with engine.begin() as conn:
+                conn.execute(sa.text(statement))
+        except sa.exc.DBAPIError as exc:
+            if name in _missing_columns(engine):  # else another process added it meanwhile
+                raise UserError(
+                    f"The app_users table lacks the column {name}, and it cannot be added "
+                    f"({type(exc.orig).__name__}): have the database's owner run `{statement}`."
+                ) from None
 
 
 def _check_name(name: str | None) -> None:
@@ -442,6 +494,8 @@ def add_user(
             "active": True,
             "created_at": now,
             "updated_at": now,
+            # random, so that a user added again under a reused id gets none of the old logins
+            "session_version": secrets.randbelow(2**30),
         }
         try:
             conn.execute(APP_USERS.insert().values(**values))
@@ -463,7 +517,8 @@ def _update(engine: sa.Engine, email: str, **values: Any) -> None:
 
 
 def set_password(engine: sa.Engine, email: str, password: str, *, actor: Identity) -> None:
-    """Replace a user's password (argon2id hash); ``actor`` must be an admin.
+    """Replace a user's password (argon2id hash) and end their logins (:func:`revoke_sessions`);
+    ``actor`` must be an admin.
 
     Raises
     ------
@@ -473,11 +528,13 @@ def set_password(engine: sa.Engine, email: str, password: str, *, actor: Identit
     """
     with _admin_transaction(engine, actor) as conn:
         user = _require_user(conn, email)
-        _set(conn, user.email, password_hash=hash_password(password))
+        password_hash = hash_password(password)
+        _set(conn, user.email, password_hash=password_hash, session_version=_NEXT_SESSION_VERSION)
 
 
 def set_active(engine: sa.Engine, email: str, active: bool, *, actor: Identity) -> None:
-    """Enable or disable a user (a disabled one can neither sign in nor resolve).
+    """Enable or disable a user (a disabled one can neither sign in nor resolve, and their
+    logins end: :func:`revoke_sessions`).
 
     ``actor`` must be an admin; nobody disables themself or the last enabled admin.
 
@@ -489,9 +546,11 @@ def set_active(engine: sa.Engine, email: str, active: bool, *, actor: Identity) 
     """
     with _admin_transaction(engine, actor) as conn:
         user = _require_user(conn, email)
-        if not active:
+        if active:
+            _set(conn, user.email, active=True)
+        else:
             _keep_an_admin(conn, user, actor, "disable")
-        _set(conn, user.email, active=bool(active))
+            _set(conn, user.email, active=False, session_version=_NEXT_SESSION_VERSION)
 
 
 def set_role(
@@ -519,6 +578,25 @@ def set_role(
         if role != "admin":
             _keep_an_admin(conn, user, actor, "demote")
         _set(conn, user.email, role=role, employee_id=employee_id)
+
+
+def revoke_sessions(engine: sa.Engine, email: str, *, actor: Identity) -> None:
+    """Log a user out everywhere: their login cookies stop working at once, and their open
+    sessions end at the next re-check (``ui.session``).
+
+    ``actor`` is an admin, or the user themself ("Log out everywhere").
+
+    Raises
+    ------
+    UserError
+        If the actor is neither, or on an unknown email.
+    """
+    ensure_users_table(engine)
+    with _WRITES, engine.begin() as conn:
+        user = _require_user(conn, email)
+        if normalize_email(actor.email) != user.email:
+            _require_admin(conn, actor)
+        _set(conn, user.email, session_version=_NEXT_SESSION_VERSION)
 
 
 def remove_user(engine: sa.Engine, email: str, *, actor: Identity) -> None:

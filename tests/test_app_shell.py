@@ -263,7 +263,9 @@ def password_app(
     add_user(engine, email, "rep", employee_id=employee, password=password, actor=COMMAND_LINE)
     engine.dispose()
     monkeypatch.setenv("CRM_AUTH_MODE", "password")
-    return AppTest.from_file(APP, default_timeout=120).run()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.secrets["crm_auth"] = {"session_secret": "kP3x-9QmZ_r7Lw2VbN8tYc4HjD6fGs1A-a-test-secret"}
+    return at.run()
 
 
 def test_password_mode(s_url: str, staff: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -606,3 +606,65 @@ def test_first_start_shows_words_not_file_or_table_names(
         page.close()
     finally:
         app.stop()
+
+
+def test_password_login_lasts_across_reloads_and_tabs_until_disabled(
+    browser: Any, sync_api: Any, tmp_path: Path
+) -> None:
+    """Issue #14 item 3: a refresh and a new tab stay logged in (the signed cookie), and
+    ``users disable`` logs the open tab out at the next re-check (1 s here)."""
+    import secrets
+
+    from crm_data.users import COMMAND_LINE, add_user, set_active
+
+    expect = sync_api.expect
+    url = f"sqlite:///{tmp_path / 'xs.sqlite'}"  # the test writes while the app runs
+    engine = sa.create_engine(url)
+    seed_demo(engine, size="XS", seed=42, end=date(2026, 6, 30))
+    add_user(engine, "eva@example.com", "exec", actor=COMMAND_LINE, password="correct horse")
+    secret = secrets.token_urlsafe(48)
+    settings = f'[crm_auth]\nmode = "password"\nsession_secret = "{secret}"\nrecheck_seconds = 1\n'
+    app = App(url, tmp_path / "streamlit.log", secrets=settings)
+    try:
+        app.wait_healthy()
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.goto(f"{app.base}/overview", timeout=60_000)
+        wait_for_app_run(page, sync_api)
+        page.get_by_role("textbox", name="E-mail").fill("eva@example.com")
+        page.get_by_role("textbox", name="Password").fill("correct horse")
+        page.get_by_role("button", name="Log in").click()
+        logged_in = page.get_by_text("eva@example.com · Executive")
+        expect(logged_in).to_be_visible(timeout=60_000)
+        wait_for_app_run(page, sync_api)
+        (cookie,) = [c for c in context.cookies() if c["name"] == "crm_session"]
+        assert (cookie["path"], cookie["sameSite"], cookie["secure"]) == ("/", "Strict", False)
+        assert cookie["value"].startswith("s1.") and "eva" not in cookie["value"]
+        assert secret not in cookie["value"] and "exec" not in cookie["value"]
+
+        page.reload()  # a refresh: still logged in, no password asked
+        wait_for_app_run(page, sync_api)
+        expect(page.get_by_text("eva@example.com · Executive")).to_be_visible()
+        expect(metric_value(page, "Won deals")).to_be_visible()
+        tab = context.new_page()  # a new tab of the same browser
+        tab.goto(f"{app.base}/funnel", timeout=60_000)
+        wait_for_app_run(tab, sync_api)
+        expect(tab.get_by_role("heading", name="Funnel", exact=True)).to_be_visible()
+        expect(tab.get_by_text("eva@example.com · Executive")).to_be_visible()
+        screenshot_without_exception(tab, "session-new-tab.png")
+
+        set_active(engine, "eva@example.com", False, actor=COMMAND_LINE)  # `users disable`
+        time.sleep(1.5)  # past the re-check interval
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name="Funnel").click()
+        expect(page.get_by_text("Your login has ended")).to_be_visible(timeout=60_000)
+        expect(page.get_by_role("textbox", name="Password")).to_be_visible()
+        assert page.get_by_test_id("stMetric").count() == 0
+        screenshot_without_exception(page, "session-ended.png")
+        tab.reload()  # the cookie is gone (and revoked): the new tab asks for the password too
+        wait_for_app_run(tab, sync_api)
+        expect(tab.get_by_role("textbox", name="Password")).to_be_visible()
+        assert [c for c in context.cookies() if c["name"] == "crm_session"] == []
+        context.close()
+    finally:
+        app.stop()
+        engine.dispose()

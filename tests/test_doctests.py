@@ -19,6 +19,7 @@ MODULES = sorted(
         "ui.activity_charts",
         "reports.names",
         "crm_data.filters",
+        "crm_data.sessions",
         "crm_data.throttle",
         "crm_data.reader",
         "reports.period_filters",

@@ -13,6 +13,9 @@ else ``none``):
               client address and overall, and at most a few passwords are checked at once
               (:class:`crm_data.throttle.LoginThrottle`).
 
+In both login modes :mod:`ui.session` keeps the login (a signed cookie in ``password`` mode),
+ends it when idle, and looks the user up again every few minutes.
+
 :func:`current_identity` runs in ``app.py`` before the page registry is built, so a role only
 ever gets the pages it may open.
 """
@@ -44,6 +47,16 @@ from crm_data.users import (
 from reports.names import names_by_id
 from ui.format import escape_markdown
 from ui.registry import PAGES, menu_order
+from ui.session import (
+    SessionSettings,
+    can_log_out_everywhere,
+    log_out,
+    oidc_session,
+    password_session,
+    session_settings,
+    show_login_notice,
+    start_session,
+)
 
 __all__ = [
     "AUTH_MODES",
@@ -61,7 +74,6 @@ LOCAL_ADMIN = Identity(
     email="local", name="Local admin", role="admin", employee_id=None, team_id=None
 )
 
-_IDENTITY_KEY = "auth_identity"
 ROLE_LABELS = {
     "exec": "Executive",
     "head": "Sales head",
@@ -157,7 +169,7 @@ _RESTORE_LINK = f"""<script>
 </script>"""
 
 
-def _oidc_identity(engine: Engine, settings: AuthSettings) -> Identity:
+def _oidc_identity(engine: Engine, settings: AuthSettings, sessions: SessionSettings) -> Identity:
     """The OIDC user's identity; a shared link opened before the login is reopened after it
     (its page and filters, kept in the browser tab's session storage).
     """
@@ -173,15 +185,19 @@ def _oidc_identity(engine: Engine, settings: AuthSettings) -> Identity:
 
         _login_screen(login)
     email = str(user.get("email") or "")
-    cached = st.session_state.get(_IDENTITY_KEY)
-    if isinstance(cached, Identity) and cached.email == email.strip().lower():
-        return cached
-    identity = resolve_identity(
-        engine,
-        email,
-        name=user.get("name"),
-        claim_roles=user.get(settings.role_claim) or (),
-    )
+
+    def resolve() -> Identity | None:
+        return resolve_identity(
+            engine,
+            email,
+            name=user.get("name"),
+            claim_roles=user.get(settings.role_claim) or (),
+        )
+
+    identity = oidc_session(engine, sessions, email.strip().lower(), resolve)
+    if identity is not None:
+        return identity
+    identity = resolve()
     if identity is None:
         _stop_with(
             f"**{escape_markdown(email) or 'This account'}** has no access to the dashboard. "
@@ -189,7 +205,7 @@ def _oidc_identity(engine: Engine, settings: AuthSettings) -> Identity:
             settings,
         )
     st.sidebar.html(_RESTORE_LINK, unsafe_allow_javascript=True)  # the session's first run
-    st.session_state[_IDENTITY_KEY] = identity
+    start_session(engine, sessions, identity)
     return identity
 
 
@@ -207,13 +223,14 @@ def _client_address() -> str | None:
     return address if isinstance(address, str) and address else None
 
 
-def _password_identity(engine: Engine) -> Identity:
-    identity = st.session_state.get(_IDENTITY_KEY)
-    if isinstance(identity, Identity):
+def _password_identity(engine: Engine, sessions: SessionSettings) -> Identity:
+    identity = password_session(engine, sessions)
+    if identity is not None:
         return identity
 
     def login() -> None:
         st.title("CRM Analytics", anchor=False)
+        show_login_notice(width=420)
         with st.form("auth_password_form", border=True, width=420):
             st.subheader("Log in", anchor=False)
             # the browser takes no more, and Streamlit cuts a longer value sent by other means
@@ -244,7 +261,7 @@ def _password_identity(engine: Engine) -> Identity:
         if found is None:
             st.error("Wrong e-mail or password, or the account is disabled.", width=420)
         else:
-            st.session_state[_IDENTITY_KEY] = found
+            start_session(engine, sessions, found)
             st.rerun()
 
     _login_screen(login)
@@ -293,11 +310,20 @@ def current_identity(engine: Engine, settings: AuthSettings, version: int) -> Id
 
     An admin (every user in mode ``none``) may preview the app as another role or employee;
     the preview's identity is returned then.
+
+    Raises
+    ------
+    UserError
+        On invalid session settings, e.g. ``password`` mode without a secret
+        (:func:`ui.session.session_settings`).
     """
+    if settings.mode != "none":
+        crm_auth, auth = _secrets_section("crm_auth"), _secrets_section("auth")
+        sessions = session_settings(crm_auth, auth, settings.mode)
     if settings.mode == "oidc":
-        identity = _oidc_identity(engine, settings)
+        identity = _oidc_identity(engine, settings, sessions)
     elif settings.mode == "password":
-        identity = _password_identity(engine)
+        identity = _password_identity(engine, sessions)
     else:
         identity = LOCAL_ADMIN
     if identity.role == "admin":
@@ -306,11 +332,20 @@ def current_identity(engine: Engine, settings: AuthSettings, version: int) -> Id
 
 
 def logout_button(settings: AuthSettings, where: Any) -> None:
-    """A "Log out" button (modes oidc and password) in ``where`` (e.g. ``st.sidebar``)."""
+    """A "Log out" button (modes oidc and password) in ``where`` (e.g. ``st.sidebar``), and
+    "Log out everywhere" for a user of ``app_users`` (ends their logins in every browser).
+    """
     if settings.mode == "none":
         return
-    if where.button("Log out", icon=":material/logout:", key="auth_logout"):
-        st.session_state.pop(_IDENTITY_KEY, None)
+    here = where.button("Log out", icon=":material/logout:", key="auth_logout")
+    everywhere = can_log_out_everywhere() and where.button(
+        "Log out everywhere",
+        icon=":material/devices_off:",
+        key="auth_logout_everywhere",
+        help="End your logins in every browser and tab, e.g. after using a shared computer.",
+    )
+    if here or everywhere:
+        log_out(everywhere=everywhere)
         if settings.mode == "oidc":
             st.logout()
         st.rerun()

@@ -1,0 +1,429 @@
+"""Logins that last and end (issue #14 item 3): the signed login token, the stored session
+version and its upgrade, the settings, and the app's re-check, idle timeout and log-out
+everywhere through ``AppTest`` with a fake clock.
+
+The browser side (a refresh and a new tab stay logged in, ``users disable`` logs out) is in
+``tests/test_browser.py``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from streamlit.testing.v1 import AppTest
+
+import ui.session
+from crm_data.demo import seed_demo
+from crm_data.sessions import (
+    MAKE_SECRET,
+    MAX_TOKEN_LENGTH,
+    SessionToken,
+    SessionUser,
+    session_identity,
+    session_user,
+    sign_token,
+    verify_token,
+)
+from crm_data.users import (
+    APP_USERS,
+    COMMAND_LINE,
+    USERS_METADATA,
+    UserError,
+    add_user,
+    authenticate,
+    ensure_users_table,
+    remove_user,
+    revoke_sessions,
+    set_active,
+    set_password,
+    set_role,
+)
+from tests.conftest import fresh_engine
+from ui.session import SessionSettings, session_settings
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+SECRET = secrets.token_urlsafe(48)
+PASSWORD = "correct horse"
+TOKEN = SessionToken(user_id=7, version=3, expires=50_000, idle_until=3_600)
+
+
+# ---- the token ------------------------------------------------------------------------------
+
+
+def test_token_round_trip_holds_only_ids_and_times() -> None:
+    text = sign_token(SECRET, TOKEN)
+    assert text.startswith("s1.7.3.50000.3600.")
+    assert len(text) == len("s1.7.3.50000.3600.") + 43  # a base64url SHA-256, no padding
+    assert verify_token(SECRET, text) == TOKEN
+    assert verify_token(SECRET, text).user == SessionUser(7, 3)  # type: ignore[union-attr]
+
+
+def test_token_expires_at_either_end() -> None:
+    token = verify_token(SECRET, sign_token(SECRET, TOKEN))
+    assert token is not None
+    assert token.live(0.0) and token.live(3_599.9)
+    assert not token.live(3_600.0)  # idle deadline reached
+    renewed = SessionToken(7, 3, expires=50_000, idle_until=60_000)
+    assert renewed.live(49_999.0) and not renewed.live(50_000.0)  # the login's end wins
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("user_id", 8), ("version", 4), ("expires", 99_999), ("idle_until", 99_999)],
+)
+def test_a_changed_field_breaks_the_signature(field: str, value: int) -> None:
+    good = sign_token(SECRET, TOKEN).split(".")
+    forged = sign_token(SECRET, SessionToken(**{**TOKEN.__dict__, field: value})).split(".")
+    # the forger's fields with the original signature
+    assert verify_token(SECRET, ".".join([*forged[:-1], good[-1]])) is None
+
+
+def test_tampered_or_foreign_tokens_are_refused() -> None:
+    text = sign_token(SECRET, TOKEN)
+    flipped = text[:-1] + ("A" if text[-1] != "A" else "B")
+    assert verify_token(SECRET, flipped) is None
+    assert verify_token(secrets.token_urlsafe(48), text) is None  # another server's secret
+    for bad in ["", "s1", text + "x", "s2" + text[2:], text.replace(".", ",", 1),
+                "s1.-7.3.50000.3600." + text.rsplit(".", 1)[1], None, 12]:  # fmt: skip
+        assert verify_token(SECRET, bad) is None  # type: ignore[arg-type]
+    assert verify_token(SECRET, "s1." + "9" * MAX_TOKEN_LENGTH) is None  # refused unread
+
+
+def test_signing_refuses_a_short_secret_and_negative_fields() -> None:
+    with pytest.raises(ValueError, match="at least 32"):
+        sign_token("short secret", TOKEN)
+    with pytest.raises(ValueError, match="negative"):
+        sign_token(SECRET, SessionToken(-1, 0, 10, 10))
+
+
+# ---- the settings ---------------------------------------------------------------------------
+
+
+def test_session_settings_defaults_and_units() -> None:
+    settings = session_settings({"session_secret": SECRET}, {}, "password")
+    assert settings == SessionSettings(SECRET, lifetime=43_200.0, idle=3_600.0, recheck=120.0)
+    chosen = {"session_hours": 2, "idle_minutes": 15, "recheck_seconds": 0}
+    assert session_settings(chosen, {}, "oidc") == SessionSettings(None, 7_200.0, 900.0, 0.0)
+
+
+def test_password_mode_needs_a_random_secret() -> None:
+    with pytest.raises(UserError, match=r"\[crm_auth\] session_secret, which is not set") as no:
+        session_settings({}, {}, "password")
+    assert MAKE_SECRET in str(no.value)
+    weak = {
+        "a long random string": "is the example file's",
+        "replace-with-the-output-of-the-command-above": "is the example file's",
+        "kP3x-9QmZ_r7Lw2VbN8": "is shorter than 32 characters",
+        "abababababababababababababababab12": "was typed, not generated",
+    }
+    for secret, problem in weak.items():
+        with pytest.raises(UserError, match=problem) as refused:
+            session_settings({"session_secret": secret}, {}, "password")
+        assert MAKE_SECRET in str(refused.value) and secret not in str(refused.value)
+    # Streamlit's cookie secret serves when no session secret is set, under the same rule
+    assert session_settings({}, {"cookie_secret": SECRET}, "password").secret == SECRET
+    example = {"cookie_secret": "replace-with-the-output-of-the-command-above"}
+    with pytest.raises(UserError, match=r"\[auth\] cookie_secret, which is the example file's"):
+        session_settings({}, example, "password")
+    assert session_settings({}, {}, "none").secret is None  # no login, no secret needed
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("session_hours", 0), ("session_hours", 721), ("idle_minutes", 0.5), ("idle_minutes", "60"),
+     ("recheck_seconds", -1), ("recheck_seconds", True)],
+)  # fmt: skip
+def test_session_settings_out_of_range(name: str, value: object) -> None:
+    with pytest.raises(UserError, match=rf"\[crm_auth\] {name} = .* is not valid"):
+        session_settings({name: value, "session_secret": SECRET}, {}, "password")
+
+
+# ---- the stored side, on every dialect ------------------------------------------------------
+
+
+@pytest.fixture
+def users(dialect: str, tmp_path: Path) -> Iterator[sa.Engine]:
+    """An empty database of each dialect with an exec and an admin user."""
+    with fresh_engine(dialect, tmp_path, metadata=USERS_METADATA) as engine:
+        add_user(engine, "boss@example.com", "admin", actor=COMMAND_LINE, password=PASSWORD)
+        add_user(engine, "eva@example.com", "exec", actor=COMMAND_LINE, password=PASSWORD)
+        yield engine
+
+
+def test_session_identity_follows_the_user(users: sa.Engine) -> None:
+    eva = session_user(users, " Eva@Example.com ")
+    assert eva is not None
+    identity = session_identity(users, eva)
+    assert identity is not None and (identity.email, identity.role) == ("eva@example.com", "exec")
+    set_role(users, "eva@example.com", "analyst", actor=COMMAND_LINE)
+    assert session_identity(users, eva).role == "analyst"  # type: ignore[union-attr]
+    assert session_identity(users, SessionUser(eva.user_id, eva.version + 1)) is None
+    assert session_identity(users, SessionUser(eva.user_id + 1000, eva.version)) is None
+    assert session_user(users, "nobody@example.com") is None
+
+
+@pytest.mark.parametrize(
+    "end",
+    [
+        lambda e: revoke_sessions(e, "eva@example.com", actor=COMMAND_LINE),
+        lambda e: revoke_sessions(
+            e, "eva@example.com", actor=authenticate(e, "eva@example.com", PASSWORD)
+        ),  # the user themself: "log out everywhere"
+        lambda e: set_password(e, "eva@example.com", "a new secret", actor=COMMAND_LINE),
+        lambda e: set_active(e, "eva@example.com", False, actor=COMMAND_LINE),
+        lambda e: remove_user(e, "eva@example.com", actor=COMMAND_LINE),
+    ],
+    ids=["revoke", "revoke-own", "set-password", "disable", "remove"],
+)
+def test_what_ends_every_login_of_a_user(users: sa.Engine, end: object) -> None:
+    eva = session_user(users, "eva@example.com")
+    boss = session_user(users, "boss@example.com")
+    assert eva is not None and boss is not None
+    end(users)  # type: ignore[operator]
+    assert session_identity(users, eva) is None
+    assert session_identity(users, boss) is not None  # other users keep theirs
+    now = session_user(users, "eva@example.com")
+    assert now is None or now.version == eva.version + 1
+
+
+def test_enabling_again_does_not_revive_old_logins(users: sa.Engine) -> None:
+    eva = session_user(users, "eva@example.com")
+    set_active(users, "eva@example.com", False, actor=COMMAND_LINE)
+    assert session_user(users, "eva@example.com") is None  # disabled: no login to start
+    set_active(users, "eva@example.com", True, actor=COMMAND_LINE)
+    assert eva is not None and session_identity(users, eva) is None
+
+
+def test_only_an_admin_or_the_user_revokes(users: sa.Engine) -> None:
+    add_user(users, "ann@example.com", "exec", actor=COMMAND_LINE, password=PASSWORD)
+    ann = authenticate(users, "ann@example.com", PASSWORD)
+    assert ann is not None
+    with pytest.raises(UserError, match="Only an admin"):
+        revoke_sessions(users, "eva@example.com", actor=ann)
+    with pytest.raises(UserError, match="There is no app user"):
+        revoke_sessions(users, "nobody@example.com", actor=COMMAND_LINE)
+
+
+def test_a_user_added_again_gets_none_of_the_old_logins(users: sa.Engine) -> None:
+    old = session_user(users, "eva@example.com")
+    remove_user(users, "eva@example.com", actor=COMMAND_LINE)
+    with users.begin() as conn:  # the same id again, as SQLite may hand out
+        conn.execute(sa.delete(APP_USERS))
+    add_user(users, "eva@example.com", "exec", actor=COMMAND_LINE)
+    new = session_user(users, "eva@example.com")
+    assert old is not None and new is not None and new != old
+    assert session_identity(users, old) is None
+
+
+def columns(engine: sa.Engine) -> set[str]:
+    """The columns of ``app_users`` (by a query: duckdb-engine's inspector lacks them)."""
+    with engine.connect() as conn:
+        return set(conn.execute(sa.text("SELECT * FROM app_users WHERE 1 = 0")).keys())
+
+
+def test_an_older_users_table_gets_the_session_column(dialect: str, tmp_path: Path) -> None:
+    """``ensure_users_table`` adds ``session_version`` to a table made before it existed."""
+    old = sa.MetaData()  # app_users as issue #13 left it
+    table = sa.Table(
+        "app_users",
+        old,
+        sa.Column("id", sa.Integer, sa.Sequence("app_users_id_seq"), primary_key=True),
+        sa.Column("email", sa.String(320), unique=True, nullable=False),
+        sa.Column("name", sa.String(200)),
+        sa.Column("role", sa.String(20), nullable=False),
+        sa.Column("employee_id", sa.Integer),
+        sa.Column("password_hash", sa.String(200)),
+        sa.Column("active", sa.Boolean, nullable=False),
+        sa.Column("created_at", sa.DateTime, nullable=False),
+        sa.Column("updated_at", sa.DateTime, nullable=False),
+    )
+    with fresh_engine(dialect, tmp_path, metadata=USERS_METADATA) as engine:
+        old.create_all(engine)
+        now = sa.func.current_timestamp()
+        with engine.begin() as conn:
+            values = {"email": "eva@example.com", "role": "exec", "active": True}
+            conn.execute(table.insert().values(id=1, created_at=now, updated_at=now, **values))
+        assert "session_version" not in columns(engine)
+        ensure_users_table(engine)
+        ensure_users_table(engine)  # a second time finds it there
+        assert "session_version" in columns(engine)
+        assert session_user(engine, "eva@example.com") == SessionUser(1, 0)
+        revoke_sessions(engine, "eva@example.com", actor=COMMAND_LINE)
+        assert session_user(engine, "eva@example.com") == SessionUser(1, 1)
+
+
+# ---- the app: re-check, idle timeout, log out everywhere ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def crm_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A demo database of size XS."""
+    url = f"duckdb:///{tmp_path_factory.mktemp('sessions') / 'xs.duckdb'}"
+    engine = sa.create_engine(url)
+    seed_demo(engine, size="XS", seed=42, end=date(2026, 6, 30))
+    engine.dispose()
+    return url
+
+
+class Clock:
+    """A fake Unix clock for ``ui.session``."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    fake = Clock()
+    monkeypatch.setattr(ui.session, "clock", fake)
+    return fake
+
+
+@pytest.fixture
+def engine(crm_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Engine]:
+    """The XS database in password mode, with the users eva (exec) and rita (a rep)."""
+    monkeypatch.setenv("CRM_DATABASE_URL", crm_url)
+    monkeypatch.setenv("CRM_TODAY", "2026-06-29")
+    monkeypatch.setenv("CRM_AUTO_SEED", "0")
+    monkeypatch.setenv("CRM_AUTH_MODE", "password")
+    engine = sa.create_engine(crm_url)
+    USERS_METADATA.drop_all(engine)
+    add_user(engine, "eva@example.com", "exec", actor=COMMAND_LINE, password=PASSWORD)
+    with engine.connect() as conn:
+        rep = conn.execute(sa.text("SELECT min(id) FROM employees WHERE role = 'rep'")).scalar()
+    add_user(engine, "rita@example.com", "rep", actor=COMMAND_LINE, employee_id=rep,
+             password=PASSWORD)  # fmt: skip
+    yield engine
+    USERS_METADATA.drop_all(engine)
+    engine.dispose()
+
+
+def logged_in(email: str, **crm_auth: object) -> AppTest:
+    """The app after ``email`` logged in with the password (settings ``crm_auth``)."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.secrets["crm_auth"] = {"session_secret": SECRET, **crm_auth}
+    at.run()
+    at.text_input(key="auth_email").input(email)
+    at.text_input(key="auth_password").input(PASSWORD)
+    at.button[0].click().run()
+    assert not at.exception
+    return at
+
+
+def role_caption(at: AppTest) -> str:
+    """The sidebar's "name · role" line."""
+    return next(c.value for c in at.sidebar.caption if " · " in c.value)
+
+
+def on_login_screen(at: AppTest) -> bool:
+    return any(box.key == "auth_password" for box in at.text_input) and not at.metric
+
+
+def test_a_disabled_user_is_logged_out_at_the_recheck(engine: sa.Engine, clock: Clock) -> None:
+    at = logged_in("eva@example.com")
+    assert role_caption(at).endswith("Executive") and at.metric
+    set_active(engine, "eva@example.com", False, actor=COMMAND_LINE)
+    clock.now += 119  # the re-check (every 120 s) is not due yet: the page still loads
+    at.run()
+    assert at.metric and not on_login_screen(at)
+    clock.now += 2  # now it is
+    at.run()
+    assert not at.exception and on_login_screen(at)
+    assert "Your login has ended" in at.info[0].value
+    assert "logged out everywhere" in at.info[0].value
+
+
+def test_a_removed_user_is_logged_out_at_once_when_the_check_is_due(
+    engine: sa.Engine, clock: Clock
+) -> None:
+    at = logged_in("eva@example.com", recheck_seconds=0)  # a check every run
+    remove_user(engine, "eva@example.com", actor=COMMAND_LINE)
+    at.run()
+    assert on_login_screen(at) and "Your login has ended" in at.info[0].value
+
+
+def test_a_changed_role_takes_effect_at_the_recheck(engine: sa.Engine, clock: Clock) -> None:
+    at = logged_in("rita@example.com")
+    assert role_caption(at).endswith("Sales rep")
+    set_role(engine, "rita@example.com", "analyst", actor=COMMAND_LINE)
+    at.run()
+    assert role_caption(at).endswith("Sales rep")  # until the re-check
+    clock.now += 120
+    at.run()
+    assert not at.exception and role_caption(at).endswith("Analyst")
+    assert "Data" in [link.label for link in at.sidebar.get("page_link")] or at.metric
+
+
+def test_idle_timeout(engine: sa.Engine, clock: Clock) -> None:
+    at = logged_in("eva@example.com", idle_minutes=30)
+    clock.now += 29 * 60  # active again within 30 min: still logged in
+    at.run()
+    assert at.metric and not on_login_screen(at)
+    clock.now += 30 * 60
+    at.run()
+    assert not at.exception and on_login_screen(at)
+    assert at.info[0].value == "You were logged out after 30 min without activity. Log in again."
+
+
+def test_log_out_everywhere(engine: sa.Engine, clock: Clock) -> None:
+    first, second = logged_in("eva@example.com"), logged_in("eva@example.com")
+    before = session_user(engine, "eva@example.com")
+    assert before is not None
+    first.sidebar.button(key="auth_logout_everywhere").click().run()
+    assert on_login_screen(first) and not first.info  # logged out on purpose: no notice
+    after = SessionUser(before.user_id, before.version + 1)
+    assert session_user(engine, "eva@example.com") == after
+    clock.now += 120
+    second.run()
+    assert on_login_screen(second) and "Your login has ended" in second.info[0].value
+
+
+def test_password_mode_refuses_to_start_without_a_secret(engine: sa.Engine) -> None:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.secrets["crm_auth"] = {"session_secret": "too short"}
+    at.run()
+    assert not at.exception and not at.text_input  # no login form
+    assert "[crm_auth] session_secret, which is shorter than 32" in at.error[0].value
+    assert MAKE_SECRET in at.error[0].value
+
+
+def oidc_app(email: str, **crm_auth: object) -> AppTest:
+    """The app in OIDC mode after the identity provider logged ``email`` in."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.secrets["crm_auth"] = {"mode": "oidc", **crm_auth}
+    at.secrets["auth"] = {"cookie_secret": SECRET}
+    at.user = {"is_logged_in": True, "email": email, "name": "Eva", "email_verified": True}
+    return at.run()
+
+
+def test_oidc_logins_are_rechecked_and_end_when_idle(
+    engine: sa.Engine, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CRM_AUTH_MODE")
+    at = oidc_app("eva@example.com")
+    assert not at.exception and role_caption(at).endswith("Executive")
+    assert at.sidebar.button(key="auth_logout_everywhere")  # an app_users row: revocable
+    set_role(engine, "eva@example.com", "analyst", actor=COMMAND_LINE)
+    clock.now += 120
+    at.run()
+    assert role_caption(at).endswith("Analyst")
+    set_active(engine, "eva@example.com", False, actor=COMMAND_LINE)
+    clock.now += 120
+    at.run()  # logged out of Streamlit too: the next run is at the login button
+    assert not at.exception and not at.metric and not at.user.get("is_logged_in")
+    at.run()
+    assert at.button(key="auth_login")
+
+    set_active(engine, "eva@example.com", True, actor=COMMAND_LINE)
+    at = oidc_app("eva@example.com", idle_minutes=10)
+    clock.now += 10 * 60
+    at.run()
+    assert not at.exception and not at.metric and not at.user.get("is_logged_in")
