@@ -15,8 +15,10 @@ started in ``notebooks/`` opens the same database as the app started in the proj
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
+from urllib.parse import quote_plus
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
@@ -34,7 +36,10 @@ __all__ = [
     "PROJECT_ROOT",
     "resolve_url",
     "embedded_path",
+    "SECRET_PARAMETERS",
+    "SECRET_PARAMETER_PATTERN",
     "mask_url",
+    "redact",
     "create_crm_engine",
     "check_connection",
     "statement_failed",
@@ -89,18 +94,86 @@ def resolve_url(url: str | None = None, secrets_file: Path | None = None) -> str
     return DEFAULT_URL
 
 
+#: Query parameters that hold a secret, or point at one, although their name does not say so:
+#: MySQL's option file (it may hold the password) and a whole ODBC connection string (``PWD=``).
+SECRET_PARAMETERS = frozenset({"read_default_file", "odbc_connect"})
+#: Any query parameter whose name looks like a secret's: ``password``, ``sslpassword``,
+#: ``passwd``, ``pwd``, ``sslkey``/``ssl_key`` and other key files, ``sslcert``, ``api_key``,
+#: ``motherduck_token``, ``client_secret``, ``credentials_path``, ``sig``, ``authenticator``...
+SECRET_PARAMETER_PATTERN = re.compile(
+    r"pass|pwd|secret|token|key|cred|auth|cert|sig|jwt|bearer", re.IGNORECASE
+)
+_MASK = "***"
+
+
+def _secret_parameter(name: str) -> bool:
+    """Whether the URL query parameter ``name`` holds (or names) a secret."""
+    return name.lower() in SECRET_PARAMETERS or bool(SECRET_PARAMETER_PATTERN.search(name))
+
+
 def mask_url(url: str | URL) -> str:
-    """The URL as text with any password replaced by ``***``.
+    """The URL as text with its password and every secret query parameter replaced by ``***``.
+
+    The secret parameters are those of :data:`SECRET_PARAMETERS` and those whose name matches
+    :data:`SECRET_PARAMETER_PATTERN`; the others (``sslmode``, ``charset``...) are kept, since
+    they help to diagnose a connection.
 
     Examples
     --------
     >>> mask_url("postgresql+psycopg://bob:s3cret@db:5432/crm")
     'postgresql+psycopg://bob:***@db:5432/crm'
+    >>> mask_url("postgresql+psycopg://bob@db/crm?password=s3cret&sslmode=require")
+    'postgresql+psycopg://bob@db/crm?password=***&sslmode=require'
     """
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
     except sa.exc.ArgumentError:
         return "<unparseable database URL>"
+    text = parsed.set(query={}).render_as_string(hide_password=True)
+    if not parsed.query:
+        return text
+    # as SQLAlchemy renders a query (sorted keys, one pair per value), the secrets masked
+    pairs = [
+        f"{quote_plus(name)}={_MASK if _secret_parameter(name) else quote_plus(value)}"
+        for name in sorted(parsed.query)
+        for value in _values(parsed.query[name])
+    ]
+    return f"{text}?{'&'.join(pairs)}"
+
+
+def _values(value: str | tuple[str, ...]) -> tuple[str, ...]:
+    """A query parameter's values (SQLAlchemy keeps a repeated one as a tuple)."""
+    return value if isinstance(value, tuple) else (value,)
+
+
+def _url_secrets(url: URL) -> list[str]:
+    """The URL's password and the values of its secret query parameters."""
+    values = [str(url.password)] if url.password is not None else []
+    for name, value in url.query.items():
+        if _secret_parameter(name):
+            values.extend(_values(value))
+    return [v for v in values if v]
+
+
+def redact(text: str, url: str | URL) -> str:
+    """``text`` (a driver's message) with every secret of ``url`` in it replaced by ``***``.
+
+    Drivers rarely repeat a password, but some echo a connection string or a file name: what
+    :func:`mask_url` hides in the URL is hidden in the message too.
+
+    Examples
+    --------
+    >>> url = "duckdb:///md:crm?motherduck_token=tok3n"
+    >>> redact('cannot open "md:crm?motherduck_token=tok3n"', url)
+    'cannot open "md:crm?motherduck_token=***"'
+    """
+    try:
+        secrets = _url_secrets(make_url(url))
+    except sa.exc.ArgumentError:
+        return text
+    for secret in sorted(secrets, key=len, reverse=True):  # a longer one may contain a shorter
+        text = text.replace(secret, _MASK)
+    return text
 
 
 def embedded_path(url: str | URL) -> Path | None:
@@ -158,7 +231,7 @@ def create_crm_engine(url: str | None = None) -> Engine:
     except (ImportError, sa.exc.NoSuchModuleError) as exc:
         raise DatabaseUnavailable(
             mask_url(parsed),
-            str(exc).splitlines()[0],
+            redact(str(exc).splitlines()[0], parsed),
             "Install the driver for this database (see requirements.txt).",
         ) from None
 
@@ -193,7 +266,7 @@ def check_connection(engine: Engine) -> None:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
     except sa.exc.DBAPIError as exc:
-        message = driver_message(exc)
+        message = redact(driver_message(exc), engine.url)
         error = DatabaseLocked if "lock" in message.lower() else DatabaseUnavailable
         raise error(mask_url(engine.url), message, _hint(engine, message)) from None
 
@@ -210,7 +283,7 @@ def statement_failed(exc: sa.exc.SQLAlchemyError, engine: Engine) -> DatabaseUna
         return unavailable
     return DatabaseUnavailable(
         mask_url(engine.url),
-        driver_message(exc),
+        redact(driver_message(exc), engine.url),
         "The database answered but a statement failed: check that it holds the CRM schema "
         "(python -m crm_data info) and that this user may read it (and write it, to seed).",
     )

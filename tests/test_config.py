@@ -182,3 +182,52 @@ def test_statement_failed_when_the_server_went_away() -> None:
     error = statement_failed(sa.exc.OperationalError("SELECT 1", {}, RuntimeError("x")), engine)
     assert "server is running" in error.hint  # the connection check's own diagnosis
     assert "refused" in error.driver_message.lower()
+
+
+@pytest.mark.parametrize(
+    ("url", "masked"),
+    [
+        ("postgresql+psycopg://bob@db/crm?password=s3cret",
+         "postgresql+psycopg://bob@db/crm?password=***"),
+        ("postgresql+psycopg://bob:s3cret@db/crm?sslmode=require&sslpassword=k3yphrase"
+         "&sslkey=/home/bob/client.key&sslcert=/home/bob/client.crt&application_name=crm",
+         "postgresql+psycopg://bob:***@db/crm?application_name=crm&sslcert=***&sslkey=***"
+         "&sslmode=require&sslpassword=***"),
+        ("mysql+pymysql://app@db/crm?read_default_file=/etc/crm/my.cnf&charset=utf8mb4",
+         "mysql+pymysql://app@db/crm?charset=utf8mb4&read_default_file=***"),
+        ("mssql+pyodbc://@/?odbc_connect=DRIVER%3DODBC%3BSERVER%3Ddb%3BPWD%3Ds3cret",
+         "mssql+pyodbc://@/?odbc_connect=***"),
+        ("duckdb:///crm.duckdb?motherduck_token=s3cret", "duckdb:///crm.duckdb?motherduck_token=***"),
+        ("snowflake://bob@acct/crm?private_key_file_pwd=s3cret&warehouse=wh",
+         "snowflake://bob@acct/crm?private_key_file_pwd=***&warehouse=wh"),
+        ("postgresql://u@h/d?API_Token=s3cret&password=one&password=two",
+         "postgresql://u@h/d?API_Token=***&password=***&password=***"),
+    ],
+)  # fmt: skip
+def test_mask_url_hides_the_secrets_of_the_query(url: str, masked: str) -> None:
+    """Issue #14 item 5: psycopg takes ``?password=``; key files and tokens are secrets too."""
+    assert mask_url(url) == masked
+    for secret in ("s3cret", "k3yphrase", "client.key", "my.cnf", "one", "two"):
+        assert secret not in mask_url(url)
+
+
+def test_a_password_in_the_query_is_masked_in_connection_errors() -> None:
+    engine = create_crm_engine("postgresql+psycopg://bob@127.0.0.1:1/crm?password=topsecret")
+    with pytest.raises(DatabaseUnavailable) as info:
+        check_connection(engine)
+    assert info.value.masked_url == "postgresql+psycopg://bob@127.0.0.1:1/crm?password=***"
+    assert "topsecret" not in str(info.value)
+    engine.dispose()
+
+
+def test_a_driver_repeating_a_secret_is_redacted(tmp_path: Path) -> None:
+    """A driver message that quotes the connection string loses its secrets, as the URL does."""
+    url = sa.make_url(url_for("postgresql", tmp_path))
+    url = url.update_query_dict({"password": "topsecret", "sslmode": "prefer"})
+    engine = create_crm_engine(url.render_as_string(hide_password=False))  # trusted: connects
+    echo = RuntimeError(f'invalid connection string "dbname={url.database} password=topsecret"')
+    error = statement_failed(sa.exc.ProgrammingError("SELECT 1", {}, echo), engine)
+    engine.dispose()
+    assert error.driver_message == f'invalid connection string "dbname={url.database} password=***"'
+    assert error.masked_url.endswith("?password=***&sslmode=prefer")
+    assert "topsecret" not in str(error)
