@@ -69,7 +69,7 @@ class PageSpec:
 
 
 #: Navigation sections, in menu order.
-SECTION_ORDER: tuple[str, ...] = ("Management", "Sales", "Customers", "Data")
+SECTION_ORDER: tuple[str, ...] = ("Management", "Sales", "Customers", "Data", "Admin")
 
 #: Every page of the app.
 PAGES: list[PageSpec] = [
@@ -83,6 +83,10 @@ PAGES: list[PageSpec] = [
     PageSpec(
         "pages/data.py", "Data", "data", ":material/database:", "Data",
         roles=frozenset({"admin", "analyst"}), filters=False,
+    ),
+    PageSpec(
+        "pages/users.py", "Users", "users", ":material/manage_accounts:", "Admin",
+        roles=frozenset({"admin"}), filters=False,
     ),
 ]  # fmt: skip
 
