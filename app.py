@@ -3,7 +3,8 @@
 Checks the database (seeding the embedded one on first start), finds out who is asking
 (``ui.auth``), registers only the pages that role may open (``ui/registry.py``), draws the
 global filter bar (mirrored in the URL) and runs the selected page.  Database errors become an
-error panel naming the masked URL, the driver's message and what to check; no traceback
+error panel: the masked URL, the driver's message and what to check for admins and analysts,
+a generic message for everyone else and before any login (``ui.errors``); no traceback
 reaches the screen.
 
 Run with ``python3 -m streamlit run app.py``.
@@ -13,13 +14,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
 from crm_data.config import check_connection, mask_url, statement_failed
 from crm_data.errors import CrmDataError
-from ui.auth import ROLE_LABELS, auth_settings, current_identity, logout_button
+from ui.auth import LOCAL_ADMIN, ROLE_LABELS, auth_settings, current_identity, logout_button
 from ui.database_info import crm_tables_present, no_crm_tables
 from ui.engine import data_version, get_engine
-from ui.errors import show_crm_error
+from ui.errors import sees_connection_details, show_crm_error
 from ui.filter_bar import filter_bar
 from ui.first_run import FLASH_KEY, ensure_demo_data
 from ui.format import escape_markdown
@@ -34,18 +36,23 @@ st.set_page_config(page_title="CRM Analytics", page_icon=":material/insights:", 
 def main() -> None:
     """Check the database, authenticate, register the role's pages and run the selected one."""
     wrap_metric_labels()
+    viewer: str | None = None  # the role errors are shown to: nobody known before the login
     try:
-        engine = get_engine()
         settings = auth_settings()
+        if settings.mode == "none":
+            viewer = LOCAL_ADMIN.role
+        engine = get_engine()
     except CrmDataError as exc:
-        show_crm_error(exc)
+        show_crm_error(exc, viewer)
         return
+    page: StreamlitPage | None = None  # the page to run, once the role's pages are registered
     try:
         check_connection(engine)
         ensure_demo_data(engine)
         version = data_version()
         identity = current_identity(engine, settings, version)
         scope = identity.scope()
+        viewer = scope.role
         page = st.navigation(navigation_pages(scope.role))
         with st.sidebar:
             st.caption(f"{escape_markdown(identity.name)} · {ROLE_LABELS[scope.role]}")
@@ -58,15 +65,17 @@ def main() -> None:
         if spec is not None and spec.filters:
             filters, period, compare, labels = filter_bar(engine, scope, version)
             context = PageContext(identity, scope, version, filters, period, compare, labels)
-        st.sidebar.caption(f"Database: `{mask_url(engine.url)}`")
+        if sees_connection_details(scope.role):
+            st.sidebar.caption(f"Database: `{mask_url(engine.url)}`")
         set_page_context(context)
         if message := st.session_state.pop(FLASH_KEY, None):
             st.toast(message, icon=":material/check_circle:")
         page.run()
-    except CrmDataError as exc:
-        show_crm_error(exc)
-    except sa.exc.SQLAlchemyError as exc:
-        show_crm_error(statement_failed(exc, engine))
+    except (CrmDataError, sa.exc.SQLAlchemyError) as exc:
+        if page is None:  # no navigation yet: not the page files' names, no "Page not found"
+            st.navigation(navigation_pages(), position="hidden")
+        error = exc if isinstance(exc, CrmDataError) else statement_failed(exc, engine)
+        show_crm_error(error, viewer)
 
 
 main()

@@ -717,3 +717,32 @@ def test_exported_call_lists_carry_no_formula_in_chromium(
         page.close()
     finally:
         app.stop()
+
+
+def test_before_the_login_a_database_error_names_nothing_in_chromium(
+    browser: Any, sync_api: Any, tmp_path: Path
+) -> None:
+    """Issue #14 item 5: password mode, the database unreachable: the login page says so in
+    general words (before: the URL with the password of its query, and the driver's words)."""
+    import secrets
+
+    expect = sync_api.expect
+    settings = f'[crm_auth]\nmode = "password"\nsession_secret = "{secrets.token_urlsafe(48)}"\n'
+    app = App("postgresql+psycopg://nobody@127.0.0.1:1/crmdb?password=s3cretpw",
+              tmp_path / "streamlit.log", secrets=settings)  # fmt: skip
+    try:
+        app.wait_healthy()
+        page = open_page(browser, sync_api, f"{app.base}/data")
+        expect(page.get_by_text("The dashboard cannot reach its database.")).to_be_visible()
+        expect(page.get_by_role("button", name="Retry")).to_be_visible()
+        expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)  # no page names either
+        content = page.content()
+        for detail in ("crmdb", "s3cretpw", "nobody", "127.0.0.1:1", "refused", "CRM_DATABASE"):
+            assert detail not in content, detail
+        screenshot_without_exception(page, "database-error-before-login.png")
+        page.close()
+    finally:
+        app.stop()
+    log = app.log.read_text()  # where the administrator reads what happened
+    assert "postgresql+psycopg://nobody@127.0.0.1:1/crmdb?password=***: " in log
+    assert "s3cretpw" not in log

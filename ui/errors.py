@@ -1,13 +1,35 @@
-"""The error panel: what went wrong with the database, in words, never a traceback."""
+"""The error panel: what went wrong with the database, in words, never a traceback.
+
+Connection details (the masked URL, the driver's message, what to check) are for the roles that
+look after the dashboard's data, admins and analysts.  Anyone else, and everyone before logging
+in, reads that the dashboard cannot reach its database, with a Retry button; the details go to
+the server's log (stderr), where the administrator finds them.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.logger import get_logger
 
 from crm_data.config import DEFAULT_URL, ENV_VAR
-from crm_data.errors import CrmDataError, DatabaseLocked, DatabaseUnavailable
+from crm_data.errors import ConfigurationError, CrmDataError, DatabaseLocked, DatabaseUnavailable
 
-__all__ = ["show_crm_error", "show_database_error"]
+__all__ = ["DETAIL_ROLES", "sees_connection_details", "show_crm_error", "show_database_error"]
+
+#: Roles shown the database URL (masked) and the driver's messages.
+DETAIL_ROLES = frozenset({"admin", "analyst"})
+
+_LOG = get_logger(__name__)
+
+
+def sees_connection_details(role: str | None) -> bool:
+    """Whether a user of ``role`` (``None``: not logged in) may see connection details."""
+    return role in DETAIL_ROLES
+
+
+def _retry_button() -> None:
+    if st.button("Retry", icon=":material/refresh:", key="db_error_retry"):
+        st.rerun()
 
 
 def show_database_error(exc: DatabaseUnavailable) -> None:
@@ -27,12 +49,37 @@ def show_database_error(exc: DatabaseUnavailable) -> None:
             f"The URL comes from {ENV_VAR}, else url under [connections.crm] in "
             f".streamlit/secrets.toml, else the default {DEFAULT_URL}."
         )
-        if st.button("Retry", icon=":material/refresh:", key="db_error_retry"):
-            st.rerun()
+        _retry_button()
 
 
-def show_crm_error(exc: CrmDataError) -> None:
-    """Draw any data-layer error: the database panel when it applies, else its message."""
+def _show_generic_error(exc: DatabaseUnavailable | ConfigurationError) -> None:
+    """The panel for a user who may not see connection details: what happened, what to do."""
+    title = (
+        "The dashboard cannot reach its database"
+        if isinstance(exc, DatabaseUnavailable)
+        else "The dashboard is not set up correctly"
+    )
+    with st.container(border=True):
+        st.error(f"**{title}.**", icon=":material/database_off:")
+        st.markdown(
+            "The details are in the server's log for your administrator. Try again in a "
+            "minute; if it keeps happening, ask your administrator."
+        )
+        _retry_button()
+
+
+def show_crm_error(exc: CrmDataError, role: str | None = None) -> None:
+    """Draw any data-layer error for a user of ``role`` (``None``: nobody is logged in yet).
+
+    An unreachable database and a broken configuration are logged, and shown in full to the
+    roles of :data:`DETAIL_ROLES` only; other errors carry messages written for every user
+    (e.g. a plan that cannot be saved) and are shown as they are.
+    """
+    if isinstance(exc, DatabaseUnavailable | ConfigurationError):
+        _LOG.error("%s: %s", type(exc).__name__, exc)
+        if not sees_connection_details(role):
+            _show_generic_error(exc)
+            return
     if isinstance(exc, DatabaseUnavailable):
         show_database_error(exc)
     else:
