@@ -1,6 +1,7 @@
 """CRM Analytics: the Streamlit entry point.
 
-Checks the database (seeding the embedded one on first start), finds out who is asking
+In auth mode ``none`` first makes sure only this computer is served (``ui.exposure``), then
+checks the database (seeding the embedded one on first start), finds out who is asking
 (``ui.auth``), registers only the pages that role may open (``ui/registry.py``), draws the
 global filter bar (mirrored in the URL) and runs the selected page.  Database errors become an
 error panel: the masked URL, the driver's message and what to check for admins and analysts,
@@ -22,6 +23,7 @@ from ui.auth import LOCAL_ADMIN, ROLE_LABELS, auth_settings, current_identity, l
 from ui.database_info import crm_tables_present, no_crm_tables
 from ui.engine import data_version, get_engine
 from ui.errors import sees_connection_details, show_crm_error
+from ui.exposure import guard_local_mode, local_mode_note
 from ui.filter_bar import filter_bar
 from ui.first_run import FLASH_KEY, ensure_demo_data
 from ui.format import escape_markdown
@@ -40,6 +42,7 @@ def main() -> None:
     try:
         settings = auth_settings()
         if settings.mode == "none":
+            guard_local_mode()
             viewer = LOCAL_ADMIN.role
         engine = get_engine()
     except CrmDataError as exc:
@@ -57,6 +60,8 @@ def main() -> None:
         with st.sidebar:
             st.caption(f"{escape_markdown(identity.name)} · {ROLE_LABELS[scope.role]}")
             logout_button(settings, st)
+            if settings.mode == "none":
+                local_mode_note(st.sidebar)
         context = PageContext(identity, scope, version)
         spec = page_spec(page.url_path)
         if spec is not None and spec.filters and not crm_tables_present(engine):

@@ -80,6 +80,7 @@ class App:
         secrets: str | None = None,
         port: int | None = None,
         env: dict[str, str] | None = None,
+        address: str = "127.0.0.1",
     ) -> None:
         self.port = port or _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -95,7 +96,7 @@ class App:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py",
              "--server.port", str(self.port), "--server.headless", "true",
-             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+             "--server.address", address, "--browser.gatherUsageStats", "false",
              "--server.fileWatcherType", "none", *extra],
             cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
         )  # fmt: skip
@@ -746,3 +747,73 @@ def test_before_the_login_a_database_error_names_nothing_in_chromium(
     log = app.log.read_text()  # where the administrator reads what happened
     assert "postgresql+psycopg://nobody@127.0.0.1:1/crmdb?password=***: " in log
     assert "s3cretpw" not in log
+
+
+def network_address() -> str | None:
+    """This computer's address on its network (as another computer sees it), if it has one:
+    the source address of a route out (a UDP "connection" sends nothing)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: never answered, only routed
+        except OSError:
+            return None
+        address = str(probe.getsockname()[0])
+    return None if address.startswith("127.") else address
+
+
+def test_local_mode_serves_this_computer_only_in_chromium(
+    browser: Any, sync_api: Any, seeded_url: str, tmp_path: Path
+) -> None:
+    """Issue #14 item 9: in auth mode none (everyone is an admin) the dashboard refuses a server
+    listening on every address, another computer and a request through a proxy."""
+    expect = sync_api.expect
+    here = network_address()
+    if here is None:
+        pytest.skip("this computer has no address but a loopback one")
+    app = App(seeded_url, tmp_path / "everywhere.log", address="0.0.0.0")
+    try:
+        app.wait_healthy()
+        page = open_page(browser, sync_api, f"{app.base}/overview")
+        expect(page.get_by_text("Local mode serves this computer only.")).to_be_visible()
+        expect(page.get_by_text("CRM_ALLOW_REMOTE_NONE=1")).to_be_visible()
+        expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)  # no page list either
+        assert page.get_by_test_id("stMetric").count() == 0
+        screenshot_without_exception(page, "local-mode-refused.png")
+        page.close()
+        page = open_page(browser, sync_api, f"http://{here}:{app.port}/overview")
+        refusal = page.get_by_text("This dashboard opens only on the computer it runs on.")
+        expect(refusal).to_be_visible()
+        assert "CRM_ALLOW_REMOTE_NONE" not in page.content()  # the visitor learns nothing more
+        assert page.get_by_test_id("stMetric").count() == 0
+        page.close()
+    finally:
+        app.stop()
+    assert "refused a request: the server is set to listen on 0.0.0.0" in app.log.read_text()
+
+    app = App(seeded_url, tmp_path / "local.log")  # 127.0.0.1, as .streamlit/config.toml says
+    try:
+        app.wait_healthy()
+        page = open_page(browser, sync_api, f"{app.base}/overview")
+        expect(page.get_by_text("Local mode: only this computer can open")).to_be_visible()
+        expect(metric_value(page, "Won deals")).to_be_visible()
+        page.close()
+        proxied = browser.new_page(extra_http_headers={"X-Forwarded-For": "203.0.113.9"})
+        proxied.goto(f"{app.base}/overview", timeout=60_000)
+        wait_for_app_run(proxied, sync_api)
+        expect(proxied.get_by_text("This dashboard opens only on the computer")).to_be_visible()
+        assert proxied.get_by_test_id("stMetric").count() == 0
+        proxied.close()
+    finally:
+        app.stop()
+
+    opened = App(seeded_url, tmp_path / "open.log", address="0.0.0.0",
+                 env={"CRM_ALLOW_REMOTE_NONE": "1"})  # fmt: skip
+    try:
+        opened.wait_healthy()
+        page = open_page(browser, sync_api, f"http://{here}:{opened.port}/overview")
+        expect(page.get_by_text("everyone who can reach this server is an admin")).to_be_visible()
+        expect(metric_value(page, "Won deals")).to_be_visible()
+        screenshot_without_exception(page, "open-mode.png")
+        page.close()
+    finally:
+        opened.stop()

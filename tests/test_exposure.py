@@ -1,8 +1,9 @@
-"""What the screen gives away (issue #14 item 5), through ``AppTest``.
+"""What the screen gives away (issue #14 items 5 and 9), through ``AppTest``.
 
 Connection details (the database URL, the driver's words) only for admins and analysts, never
-before a login.  Exports (item 6) are tested in ``test_ui_pieces.py``, URL masking in
-``test_config.py``, the browser's view at the end of ``test_browser.py``.
+before a login; mode ``none`` serves this computer only.  Exports (item 6) are tested in
+``test_ui_pieces.py``, URL masking in ``test_config.py``, the browser's view of mode ``none`` at
+the end of ``test_browser.py``.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from streamlit import config
 from streamlit.testing.v1 import AppTest
 
 from crm_data.users import USERS_METADATA, ensure_users_table
 from tests.conftest import url_for
 from tests.test_app_shell import app_database_fixtures, run
 from ui.auth import login_throttle
+from ui.exposure import ALLOW_REMOTE_VAR, LOCAL_NOTE, OPEN_NOTE
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 #: An unreachable server, its password given as psycopg's ``?password=``.
@@ -170,3 +173,39 @@ def test_a_nul_in_the_e_mail_shows_no_connection_details(
     for detail in (str(server.database), "postgres", "s3cretpw", "NUL", "localhost"):
         assert detail not in text
     assert at.error  # refused, with a message
+
+
+@pytest.fixture
+def server_address() -> Iterator[None]:
+    """Restore Streamlit's ``server.address`` option after the test."""
+    before = config.get_option("server.address")
+    yield
+    config.set_option("server.address", before)
+
+
+def test_mode_none_says_it_serves_this_computer_only(url: str) -> None:
+    at = run()
+    assert not at.exception
+    assert f":material/lock: {LOCAL_NOTE}" in [c.value for c in at.sidebar.caption]
+
+
+@pytest.mark.usefixtures("server_address")
+def test_mode_none_refuses_to_listen_beyond_this_computer(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config.set_option("server.address", "0.0.0.0")
+    at = run()
+    assert not at.exception
+    assert not at.metric and not at.sidebar.caption  # nothing served, no page menu either
+    assert at.warning[0].value == (
+        "**Local mode serves this computer only.** In auth mode `none` every visitor is an "
+        "admin, but the server is set to listen on 0.0.0.0 (server.address), not only on this "
+        "computer."
+    )
+    assert f"`{ALLOW_REMOTE_VAR}=1`" in at.markdown[0].value
+    # an explicit opt-in serves it, with a warning in the sidebar
+    monkeypatch.setenv(ALLOW_REMOTE_VAR, "1")
+    at = run()
+    assert not at.exception
+    assert at.title[0].value == "Overview"
+    assert at.sidebar.warning[0].value == OPEN_NOTE
