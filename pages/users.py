@@ -16,6 +16,7 @@ import streamlit as st
 
 from crm_data.filters import ROLES
 from crm_data.users import (
+    MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
     ROLE_NEEDS,
     SCOPED_ROLES,
@@ -132,10 +133,15 @@ def _passwords(key: str) -> tuple[str, str]:
         type="password",
         key=f"{key}_pw1",
         autocomplete="new-password",
-        help=f"At least {MIN_PASSWORD_LENGTH} characters.",
+        max_chars=MAX_PASSWORD_LENGTH,
+        help=f"{MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH:,} characters.",
     )
     second = right.text_input(
-        "Repeat the password", type="password", key=f"{key}_pw2", autocomplete="new-password"
+        "Repeat the password",
+        type="password",
+        key=f"{key}_pw2",
+        autocomplete="new-password",
+        max_chars=MAX_PASSWORD_LENGTH,
     )
     return first, second
 

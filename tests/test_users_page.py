@@ -39,8 +39,16 @@ def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Engin
     b.employee(20, team_id=2, role="head", name="Hugo Head")
     b.employee(11, team_id=1, name="Ravi Rep")
     b.employee(12, team_id=2, name="Rita Rep")
-    b.row("employees", id=13, name="Leo Left", email="e13@example.com", role="rep", team_id=2,
-          hired_at=date(2020, 1, 1), left_at=date(2023, 6, 30))  # fmt: skip
+    b.row(
+        "employees",
+        id=13,
+        name="Leo Left",
+        email="e13@example.com",
+        role="rep",
+        team_id=2,
+        hired_at=date(2020, 1, 1),
+        left_at=date(2023, 6, 30),
+    )
     engine = b.load(sa.create_engine(url))
     monkeypatch.setenv("CRM_DATABASE_URL", url)
     monkeypatch.setenv("CRM_AUTO_SEED", "0")
@@ -63,10 +71,15 @@ def stored(engine: sa.Engine) -> list[tuple[str, str, object, bool, bool]]:
     """``(email, role, employee_id, has_password, active)`` of every user, by e-mail."""
     users = list_users(engine, actor=COMMAND_LINE)
     return [
-        (u.email, u.role, None if pd.isna(u.employee_id) else int(u.employee_id),
-         bool(u.has_password), bool(u.active))
+        (
+            u.email,
+            u.role,
+            None if pd.isna(u.employee_id) else int(u.employee_id),
+            bool(u.has_password),
+            bool(u.active),
+        )
         for u in users.itertuples()
-    ]  # fmt: skip
+    ]
 
 
 def plain(markdown: str) -> str:
@@ -123,14 +136,29 @@ def test_admin_adds_a_rep_with_a_password(engine: sa.Engine) -> None:
     assert [at.text_input(key=k).value for k in ("users_add_email", "users_add_pw1")] == ["", ""]
     assert PASSWORD not in str(at._tree)
     assert users_table(at) == [
-        {"E-mail": "ravi@example.com", "Name": None, "Role": "Sales rep", "Employee": "Ravi Rep",
-         "Team": "North", "Sign-in": "password", "Enabled": "yes", "Problem": None},
-    ]  # fmt: skip
+        {
+            "E-mail": "ravi@example.com",
+            "Name": None,
+            "Role": "Sales rep",
+            "Employee": "Ravi Rep",
+            "Team": "North",
+            "Sign-in": "password",
+            "Enabled": "yes",
+            "Problem": None,
+        },
+    ]
     assert [b.proto.label for b in at.get("download_button")] == ["CSV", "Excel"]
 
 
 def test_a_mistyped_password_adds_nobody(engine: sa.Engine) -> None:
     at = users_page()
+    bounds = {t.key: t.proto.max_chars for t in at.text_input}
+    assert bounds == {
+        "users_add_email": 320,
+        "users_add_name": 200,
+        "users_add_pw1": 1024,
+        "users_add_pw2": 1024,
+    }
     at.text_input(key="users_add_email").input("x@example.com")
     at.selectbox(key="users_add_role").set_value("exec").run()
     at.text_input(key="users_add_pw1").input(PASSWORD)
@@ -203,8 +231,9 @@ def test_a_user_made_before_the_rule_shows_why_they_cannot_log_in(engine: sa.Eng
 
 def test_disable_enable_reset_and_remove(engine: sa.Engine) -> None:
     add_user(engine, "ann@example.com", "admin", actor=COMMAND_LINE)
-    add_user(engine, "rita@example.com", "rep", employee_id=12, password=PASSWORD,
-             actor=COMMAND_LINE)  # fmt: skip
+    add_user(
+        engine, "rita@example.com", "rep", employee_id=12, password=PASSWORD, actor=COMMAND_LINE
+    )
     at = pick(users_page(), "rita@example.com")
     key = "users_rita@example.com"
     at.button(key=f"{key}_disable").click().run()
