@@ -45,7 +45,8 @@ def main() -> None:
             guard_local_mode()
             viewer = LOCAL_ADMIN.role
         engine = get_engine()
-    except CrmDataError as exc:
+    except CrmDataError as exc:  # e.g. a login configuration that would let anyone in
+        st.navigation(navigation_pages(), position="hidden")  # not the page files' names
         show_crm_error(exc, viewer)
         return
     page: StreamlitPage | None = None  # the page to run, once the role's pages are registered

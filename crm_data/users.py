@@ -89,8 +89,20 @@ NAME_LENGTH = 200
 SCOPED_ROLES = ("rep", "head")
 #: ``employees.role`` values that may sign in through their employee record (not ``service``).
 EMPLOYEE_LOGIN_ROLES = ("rep", "head", "exec", "analyst")
-#: Roles an identity provider's claim may grant without an employee record.
-CLAIM_ONLY_ROLES = ("exec", "analyst", "admin")
+#: Roles a role claim (``oidc`` mode, when switched on) may put in place of each role held in
+#: the database, itself included: a claim may lower a role, never raise it.  ``exec`` and
+#: ``analyst`` are not below each other (plans to edit, against the Data page); every role
+#: is above ``rep``.
+CLAIM_MAY_LOWER_TO: dict[str, tuple[str, ...]] = {
+    "admin": ("admin", "exec", "analyst", "head", "rep"),
+    "exec": ("exec", "head", "rep"),
+    "analyst": ("analyst", "rep"),
+    "head": ("head", "rep"),
+    "rep": ("rep",),
+}
+#: Roles a claim may give someone with neither an ``app_users`` row nor an employee record
+#: (``rep`` and ``head`` need an employee; ``admin`` comes from an ``app_users`` row only).
+CLAIM_ONLY_ROLES = ("exec", "analyst")
 #: What each role needs of its linked employee (enforced by ``_identity``).
 ROLE_NEEDS: dict[str, str] = {
     "rep": "an employee (they see their own deals)",
@@ -794,14 +806,18 @@ def find_employee(engine: sa.Engine, text: str) -> int:
 # ---- signing in -----------------------------------------------------------------------------
 
 
-def _user_identity(conn: sa.Connection, user: sa.Row[Any], name: str | None) -> Identity | None:
-    """The identity of an ``app_users`` row; None when its role cannot be scoped."""
+def _user_identity(
+    conn: sa.Connection, user: sa.Row[Any], name: str | None, claimed: tuple[str, ...] = ()
+) -> Identity | None:
+    """The identity of an ``app_users`` row, its role lowered by ``claimed`` (see
+    :func:`_lowered`); None when that role cannot be scoped.
+    """
     employee = (
         None if user.employee_id is None else _employee(conn, EMPLOYEES.c.id == user.employee_id)
     )
     display = user.name or (employee.name if employee is not None else None) or name or user.email
     try:
-        return _identity(conn, user.email, user.role, employee, display)
+        return _identity(conn, user.email, _lowered(user.role, claimed), employee, display)
     except UserError:
         return None
 
@@ -843,12 +859,21 @@ def authenticate(engine: sa.Engine, email: str, password: str) -> Identity | Non
     return identity
 
 
-def _first_role(claim_roles: Iterable[str] | str, allowed: tuple[str, ...]) -> str | None:
-    """The first claimed role (stripped, lower-cased) that is in ``allowed``; a string claim may
-    hold several roles separated by commas.
+def _claimed(claim_roles: Iterable[str] | str, allowed: Iterable[str]) -> tuple[str, ...]:
+    """The claimed roles (stripped, lower-cased, in order) that are in ``allowed``; a string
+    claim may hold several roles separated by commas.
     """
     claims = claim_roles.split(",") if isinstance(claim_roles, str) else tuple(claim_roles)
-    return next((r for r in (str(c).strip().lower() for c in claims) if r in allowed), None)
+    permitted = frozenset(allowed)
+    return tuple(r for r in (str(c).strip().lower() for c in claims) if r in permitted)
+
+
+def _lowered(role: str, claimed: tuple[str, ...]) -> str:
+    """The first of ``claimed`` that ``role`` may be lowered to (:data:`CLAIM_MAY_LOWER_TO`),
+    else ``role`` itself: a claimed role above ``role`` is ignored.
+    """
+    lower = CLAIM_MAY_LOWER_TO.get(role, (role,))
+    return next((r for r in claimed if r in lower), role)
 
 
 def resolve_identity(
@@ -857,50 +882,66 @@ def resolve_identity(
     *,
     name: str | None = None,
     claim_roles: Iterable[str] | str = (),
+    allowed_claims: Iterable[str] = (),
 ) -> Identity | None:
-    """Map a verified sign-in email (``oidc`` mode) to an identity, or None (access denied).
+    """Map a verified sign-in e-mail (``oidc`` mode) to an identity, or None (access denied).
 
-    The first rule that applies decides:
+    The role comes from the database; role claims of the ID token count only when the caller
+    passes them with an allowlist (``[crm_auth] role_claims``, checked against the pinned
+    issuer by ``ui.auth``), and then only claimed roles in ``allowed_claims``.  A claim can
+    lower a role (:data:`CLAIM_MAY_LOWER_TO`), never raise it.  The first rule that applies
+    decides:
 
-    1. an ``app_users`` row with this email: its role and employee (a disabled row denies);
-    2. an employee with this email, role rep/head/exec/analyst and no ``left_at``: the first
-       valid role in ``claim_roles``, else the employee's role;
-    3. the first of ``claim_roles`` that is exec, analyst or admin, without an employee;
-    4. otherwise None.
+    1. an ``app_users`` row with this e-mail: its role, lowered by a claim, and its employee
+       (a disabled row denies);
+    2. an employee with this e-mail, role rep/head/exec/analyst and no ``left_at``: the
+       employee's role, lowered by a claim;
+    3. any other employee with this e-mail (a service agent, a leaver): denied, whatever
+       the claims say;
+    4. nobody with this e-mail: the first claimed role that is exec or analyst
+       (:data:`CLAIM_ONLY_ROLES`), without an employee; never admin;
+    5. otherwise None.
 
-    A rep or head whose employee cannot be found, or a head without a team, gives None.  The
-    name is ``app_users.name``, else the employee's name, else ``name``, else the email.
+    A rep or head whose employee cannot be found, or a head who heads no team (also when a
+    claim lowers someone to one of these), gives None.  The name is ``app_users.name``, else
+    the employee's name, else ``name``, else the e-mail.
 
     Parameters
     ----------
     engine : sa.Engine
         The CRM database.
     email : str
-        The email the identity provider verified (any case).
+        The e-mail the identity provider verified (any case).
     name : str, optional
         The provider's display name.
     claim_roles : iterable of str or str
         Role claims of the ID token (matched stripped and case-insensitively; a string may
         hold several, separated by commas).
+    allowed_claims : iterable of str
+        The roles a claim may name (``[crm_auth] allowed_roles``); empty: claims are ignored.
     """
     key = normalize_email(email)
+    claimed = _claimed(claim_roles, allowed_claims)
     with engine.connect() as conn:
         user = _user_row(conn, key)
         if user is not None:
-            return _user_identity(conn, user, name) if user.active else None
+            return _user_identity(conn, user, name, claimed) if user.active else None
+        same_email = sa.func.lower(EMPLOYEES.c.email) == key
         employee = _employee(
             conn,
-            sa.func.lower(EMPLOYEES.c.email) == key,
+            same_email,
             EMPLOYEES.c.role.in_(EMPLOYEE_LOGIN_ROLES),
             EMPLOYEES.c.left_at.is_(None),
         )
         if employee is not None:
-            role = _first_role(claim_roles, ROLES) or employee.role
+            role = _lowered(employee.role, claimed)
             try:
                 return _identity(conn, key, role, employee, employee.name or name or key)
             except UserError:
                 return None
-    role = _first_role(claim_roles, CLAIM_ONLY_ROLES)
+        if _employee(conn, same_email) is not None:
+            return None
+    role = next((r for r in claimed if r in CLAIM_ONLY_ROLES), None)
     return None if role is None else Identity(key, name or key, role, None, None)
 
 

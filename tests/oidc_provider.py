@@ -17,10 +17,14 @@ Authlib's plain OAuth2 clients:
 Usage::
 
     with OidcProvider() as idp:
-        idp.user = {"sub": "u-7", "email": "rep@example.com", "name": "Rita", "roles": ["rep"]}
+        idp.user = {"sub": "u-7", "email": "rep@example.com", "email_verified": True,
+                    "name": "Rita", "roles": ["rep"]}
         secrets_toml = idp.streamlit_secrets(app_port=8501)
         ...
         assert idp.logins == 1
+
+:func:`forge_user_cookie` makes the login cookie Streamlit would set after a login, without
+any provider: what an attacker who knows the ``cookie_secret`` can do.
 """
 
 from __future__ import annotations
@@ -29,23 +33,48 @@ import base64
 import binascii
 import hmac
 import json
+import re
 import secrets
 import threading
 import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus, urlencode, urlsplit
 
+from itsdangerous import URLSafeTimedSerializer
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-__all__ = ["OidcProvider"]
+__all__ = ["OidcProvider", "example_cookie_secret", "forge_user_cookie"]
 
 TOKEN_LIFETIME = 3600  # seconds, for access and ID tokens
+#: Streamlit's login cookie (``streamlit.web.server.server_util.AUTH_COOKIE_NAME``).
+USER_COOKIE = "_streamlit_user"
+EXAMPLE_SECRETS = Path(__file__).resolve().parents[1] / ".streamlit" / "secrets.toml.example"
 DEFAULT_COOKIE_SECRET = "oidc-provider-test-cookie-secret-0123456789"
 STANDARD_CLAIMS = ("sub", "iss", "aud", "exp", "iat", "nonce", "email", "email_verified", "name")
+
+
+def forge_user_cookie(secret: str, origin: str, claims: dict[str, Any]) -> str:
+    """A ``_streamlit_user`` cookie value for ``claims``, signed with ``secret`` as Streamlit
+    1.67 signs it after a login (``starlette_auth_routes._set_single_cookie``): itsdangerous'
+    ``URLSafeTimedSerializer`` salted with the cookie name, over the JSON of the ID token's
+    claims plus ``origin`` (the app's scheme, host and port), ``is_logged_in`` and ``provider``.
+    """
+    payload = {**claims, "origin": origin, "is_logged_in": True, "provider": "default"}
+    serializer = URLSafeTimedSerializer(secret, salt=USER_COOKIE)
+    return serializer.dumps(json.dumps(payload))
+
+
+def example_cookie_secret() -> str:
+    """The ``cookie_secret`` placeholder of ``.streamlit/secrets.toml.example``."""
+    found = re.search(r'^#?\s*cookie_secret\s*=\s*"([^"]*)"', EXAMPLE_SECRETS.read_text(), re.M)
+    if found is None:
+        raise LookupError(f"{EXAMPLE_SECRETS} shows no cookie_secret")
+    return found.group(1)
 
 
 class _OAuthError(Exception):

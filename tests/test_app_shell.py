@@ -320,19 +320,25 @@ def test_oidc_mode(s_url: str, staff: dict[str, int], monkeypatch: pytest.Monkey
         ).scalar_one()
     engine.dispose()
     monkeypatch.setenv("CRM_AUTH_MODE", "oidc")
-    at = AppTest.from_file(APP, default_timeout=120)
+
+    def oidc_app() -> AppTest:  # a cookie secret the app accepts (see tests/test_login.py)
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.secrets["auth"] = {"cookie_secret": "kP3x-9QmZ_r7Lw2VbN8tYc4HjD6fGs1A-oidc-secret"}
+        return at
+
+    at = oidc_app()
     at.user = {"is_logged_in": False}
     at.run()
     assert not at.exception
     assert at.button(key="auth_login")
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.user = {"is_logged_in": True, "email": email.upper(), "name": "Rita"}
+    at = oidc_app()
+    at.user = {"is_logged_in": True, "email": email.upper(), "email_verified": True, "name": "R"}
     at.run()
     assert not at.exception
     own = won_in_period(s_url, date(2025, 7, 1), date(2026, 6, 30), owner=staff["rep"])
     assert metric(at, "Won deals") == f"{own[0]:,}"
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.user = {"is_logged_in": True, "email": "stranger@example.com"}
+    at = oidc_app()
+    at.user = {"is_logged_in": True, "email": "stranger@example.com", "email_verified": True}
     at.run()
     assert not at.exception
     assert "has no access" in at.warning[0].value

@@ -289,7 +289,7 @@ def oidc_app(url: str, folder: Path, rep: int, email: str) -> Iterator[tuple[App
     from tests.oidc_provider import OidcProvider
 
     with OidcProvider() as idp:
-        idp.user = {"sub": f"emp-{rep}", "email": email, "name": "Rita Rep"}
+        idp.user = {"sub": f"emp-{rep}", "email": email, "email_verified": True, "name": "Rita Rep"}
         port = _free_port()
         secrets = idp.streamlit_secrets(app_port=port) + '\n[crm_auth]\nmode = "oidc"\n'
         app = App(url, folder / "streamlit.log", secrets=secrets, port=port)
@@ -375,6 +375,105 @@ def test_oidc_login_reopens_the_shared_link(
         wait_for_app_run(page, sync_api)
         expect(page.get_by_role("heading", name="Overview", exact=True)).to_be_visible()
         page.close()
+
+
+def first_employee(url: str, sql: str) -> tuple[int, str]:
+    """(id, e-mail) of the first row of ``sql``."""
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        row = conn.execute(sa.text(sql)).first()
+    engine.dispose()
+    return int(row[0]), str(row[1])
+
+
+def log_in_as(page: Any, sync_api: Any, idp: Any, claims: dict[str, Any]) -> None:
+    """Log in through the identity provider as ``claims`` (from the login screen)."""
+    idp.user = claims
+    page.get_by_role("button", name="Log in").click()
+    sync_api.expect(page.get_by_role("button", name="Log out")).to_be_visible(timeout=60_000)
+    wait_for_app_run(page, sync_api)
+
+
+def log_out(page: Any, sync_api: Any) -> None:
+    """Log out (through the identity provider) back to the login screen."""
+    page.get_by_role("button", name="Log out").click()
+    sync_api.expect(page.get_by_role("button", name="Log in")).to_be_visible(timeout=60_000)
+    wait_for_app_run(page, sync_api)
+
+
+def test_oidc_refuses_unverified_emails_and_role_claims_in_chromium(
+    browser: Any, sync_api: Any, seeded_url: str, tmp_path: Path
+) -> None:
+    """Through a real identity provider: a head's e-mail with ``email_verified: false``, a
+    stranger and a rep whose tokens say ``roles: ["admin"]`` (before issue #14: the head, an
+    admin, an admin)."""
+    expect = sync_api.expect
+    head = first_employee(
+        seeded_url, "SELECT e.id, e.email FROM teams t JOIN employees e ON e.id = t.head_id"
+    )
+    rep = first_employee(
+        seeded_url, "SELECT id, email FROM employees WHERE role = 'rep' ORDER BY id"
+    )
+    with oidc_app(seeded_url, tmp_path, *rep) as (app, idp):
+        page = open_page(browser, sync_api, f"{app.base}/overview")
+        log_in_as(page, sync_api, idp, {"email": head[1], "email_verified": False, "name": "M"})
+        expect(page.get_by_text("so it cannot be used to log in")).to_be_visible()
+        assert page.get_by_test_id("stMetric").count() == 0
+        screenshot_without_exception(page, "oidc-unverified-email.png")
+        log_out(page, sync_api)
+
+        stranger = {"email": "mallory@evil.example", "email_verified": True, "roles": ["admin"]}
+        log_in_as(page, sync_api, idp, stranger)
+        expect(page.get_by_text("has no access to the dashboard")).to_be_visible()
+        assert page.get_by_test_id("stMetric").count() == 0
+        log_out(page, sync_api)
+
+        log_in_as(page, sync_api, idp, {"email": rep[1], "email_verified": True,
+                                         "name": "Rita Rep", "roles": ["admin"]})  # fmt: skip
+        expect(page.get_by_text("Sales rep").first).to_be_visible()
+        expect(page.get_by_text("Preview as")).to_have_count(0)  # an admin's box
+        assert page.get_by_role("link", name="Data").count() == 0
+        assert idp.logins == 3
+        page.close()
+
+
+def test_a_cookie_forged_with_the_example_secret_is_refused(
+    browser: Any, sync_api: Any, seeded_url: str, tmp_path: Path
+) -> None:
+    """With the example's ``cookie_secret`` a ``_streamlit_user`` cookie signed by anyone
+    logged in as an executive without any identity provider (before issue #14); now the app
+    refuses to start and says how to make a secret."""
+    from tests.oidc_provider import OidcProvider, example_cookie_secret, forge_user_cookie
+
+    expect = sync_api.expect
+    exec_email = first_employee(
+        seeded_url, "SELECT id, email FROM employees WHERE role = 'exec' ORDER BY id"
+    )[1]
+    secret = example_cookie_secret()
+    with OidcProvider() as idp:  # configured, never used
+        port = _free_port()
+        secrets = idp.streamlit_secrets(app_port=port, cookie_secret=secret)
+        app = App(seeded_url, tmp_path / "streamlit.log",
+                  secrets=secrets + '\n[crm_auth]\nmode = "oidc"\n', port=port)  # fmt: skip
+        try:
+            app.wait_healthy()
+            context = browser.new_context(viewport={"width": 1400, "height": 900})
+            claims = {"email": exec_email, "email_verified": True, "name": "Forged Exec"}
+            forged = forge_user_cookie(secret, app.base, claims)
+            context.add_cookies([{"name": "_streamlit_user", "value": forged, "url": app.base}])
+            page = context.new_page()
+            page.goto(f"{app.base}/overview", timeout=60_000)
+            wait_for_app_run(page, sync_api)
+            expect(page.get_by_text("The dashboard does not start")).to_be_visible()
+            expect(page.get_by_text("secrets.token_urlsafe(48)")).to_be_visible()
+            screenshot_without_exception(page, "oidc-example-secret.png")
+            assert page.get_by_test_id("stMetric").count() == 0
+            assert page.get_by_text("Executive").count() == 0
+            assert page.get_by_text("Forged Exec").count() == 0
+            assert idp.logins == 0
+            context.close()
+        finally:
+            app.stop()
 
 
 def default_report(url: str, report: Any) -> Any:

@@ -1,28 +1,37 @@
 """The login screens through ``AppTest`` on an XS demo database (issue #14 items 1 and 2).
 
-Password: over-long input is cut before it is hashed or counted, and the throttle's refusals
-(checks at once, many failures overall) reach the form.
+OIDC: the e-mail must be verified, role claims count only when switched on (pinned issuer,
+allowlist) and only lower the database's role, and the app refuses to start with a cookie
+secret anyone could know.  Password: over-long input is refused with a message before it is
+hashed or counted, and the throttle's refusals (checks at once, many failures overall) reach
+the form.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from crm_data.demo import seed_demo
-from crm_data.users import COMMAND_LINE, USERS_METADATA, add_user
-from ui.auth import login_throttle
+from crm_data.sessions import EXAMPLE_SECRETS, MAKE_SECRET
+from crm_data.users import COMMAND_LINE, USERS_METADATA, UserError, add_user
+from tests.oidc_provider import example_cookie_secret
+from ui.auth import check_cookie_secret, login_throttle
+from ui.format import escape_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 COOKIE_SECRET = secrets.token_urlsafe(48)
+ISSUER = "https://idp.example.com"
 PASSWORD = "correct horse"
 
 
@@ -70,6 +79,160 @@ def app_env(crm_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Engine
 def role_caption(at: AppTest) -> str:
     """The sidebar's "name · role" line."""
     return next(c.value for c in at.sidebar.caption if " · " in c.value)
+
+
+# ---- OIDC -----------------------------------------------------------------------------------
+
+
+def oidc_run(
+    claims: dict[str, Any], cookie_secret: str = COOKIE_SECRET, **crm_auth: Any
+) -> AppTest:
+    """The app in OIDC mode for a user whose ID token holds ``claims`` (``iss`` is ISSUER)."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.secrets["auth"] = {"cookie_secret": cookie_secret}
+    at.secrets["crm_auth"] = {"mode": "oidc", **crm_auth}
+    at.user = {"is_logged_in": True, "iss": ISSUER, **claims}
+    at.run()
+    assert not at.exception
+    return at
+
+
+def refused(at: AppTest) -> str:
+    """The access message of a refused login (nothing of the dashboard is drawn)."""
+    assert not at.metric
+    assert len(at.warning) == 1
+    return str(at.warning[0].value)
+
+
+def test_an_unverified_email_does_not_log_in(app_env: sa.Engine, staff: dict) -> None:
+    """A token with the head's e-mail but ``email_verified: false`` used to log in as the head."""
+    head = staff["head"][1]
+    at = oidc_run({"email": head, "email_verified": False, "name": "Mallory"})
+    assert refused(at) == (
+        f"Your identity provider has not verified **{escape_markdown(head)}** (`email_verified` "
+        "is false), so it cannot be used to log in. Verify the address with the provider, then "
+        "log in again."
+    )
+    assert at.button(key="auth_logout")  # a way out, to log in with another account
+    for unverified in ("false", 0, "no", ""):
+        at = oidc_run({"email": head, "email_verified": unverified})
+        assert "`email_verified` is false" in refused(at)
+    # a provider that sends no email_verified at all: refused, the claim named
+    at = oidc_run({"email": head, "name": "Mallory"})
+    assert refused(at) == (
+        f"Your identity provider did not say whether **{escape_markdown(head)}** is verified "
+        "(the ID token has no `email_verified` claim), so it cannot be used to log in. Ask an "
+        "admin to have the provider send `email_verified`."
+    )
+    at = oidc_run({"email_verified": True, "name": "No Mail"})
+    assert "sent no e-mail address (the ID token's `email` claim)" in refused(at)
+    at = oidc_run({"email": "a" * 400 + "@example.com", "email_verified": True})
+    assert refused(at) == "The e-mail is longer than 320 characters: check it."
+    # verified (a boolean, or the string some providers send): the head's dashboard
+    for verified in (True, "true", "TRUE"):
+        at = oidc_run({"email": head.upper(), "email_verified": verified})
+        assert role_caption(at).endswith(" · Sales head")
+
+
+def test_role_claims_are_ignored_unless_switched_on(app_env: sa.Engine, staff: dict) -> None:
+    """A stranger claiming admin used to become Admin; so did a rep claiming admin."""
+    stranger = oidc_run(
+        {"email": "mallory@evil.example", "email_verified": True, "roles": ["admin"]}
+    )
+    assert refused(stranger).startswith("**mallory@evil\\.example** has no access")
+    rep = oidc_run({"email": staff["rep"][1], "email_verified": True, "roles": ["admin"]})
+    assert role_caption(rep).endswith(" · Sales rep")
+    assert rep.metric  # the rep's own dashboard
+    # a role_claim setting alone switches nothing on
+    rep = oidc_run(
+        {"email": staff["rep"][1], "email_verified": True, "groups": "exec"}, role_claim="groups"
+    )
+    assert role_caption(rep).endswith(" · Sales rep")
+
+
+def test_switched_on_role_claims_lower_from_the_pinned_issuer(
+    app_env: sa.Engine, staff: dict
+) -> None:
+    on = {"role_claims": True, "issuer": ISSUER, "allowed_roles": ["rep", "exec"]}
+    head = {"email": staff["head"][1], "email_verified": True, "roles": ["rep"]}
+    assert role_caption(oidc_run(head, **on)).endswith(" · Sales rep")  # lowered
+    # another issuer's claims do not count
+    other = oidc_run({**head, "iss": "https://other.example.com"}, **on)
+    assert role_caption(other).endswith(" · Sales head")
+    # "head" is not in the allowlist
+    only_heads = {**on, "allowed_roles": ["head"]}
+    assert role_caption(oidc_run(head, **only_heads)).endswith(" · Sales head")
+    # never raised: the rep claiming exec stays a rep
+    rep = {"email": staff["rep"][1], "email_verified": True, "roles": ["exec"]}
+    assert role_caption(oidc_run(rep, **on)).endswith(" · Sales rep")
+    # a stranger is let in as an exec only because the allowlist and the issuer say so
+    stranger = {"email": "cfo@partner.example", "email_verified": True, "roles": "exec"}
+    assert role_caption(oidc_run(stranger, **on)) == "cfo@partner\\.example · Executive"
+    assert "has no access" in refused(oidc_run({**stranger, "iss": "https://evil.example"}, **on))
+    # a provider's long name is cut to 200 characters; a claim that is no list or string counts
+    # for nothing
+    long_name = oidc_run({**stranger, "name": "N" * 5000}, **on)
+    assert role_caption(long_name) == "N" * 200 + " · Executive"
+    for odd in (7, {"role": "exec"}, None):
+        assert role_caption(oidc_run({**rep, "roles": odd}, **on)).endswith(" · Sales rep")
+
+
+@pytest.mark.parametrize(
+    ("crm_auth", "message"),
+    [
+        ({"role_claims": "true"}, "[crm_auth] role_claims must be true or false"),
+        ({"role_claims": True, "allowed_roles": ["rep"]}, "role_claims = true needs `issuer`"),
+        ({"role_claims": True, "issuer": ISSUER}, "role_claims = true needs `allowed_roles`"),
+        (
+            {"role_claims": True, "issuer": ISSUER, "allowed_roles": ["rep", "admin"]},
+            "of exec, head, rep, analyst (admin comes from an app user only)",
+        ),
+        ({"role_claims": True, "issuer": ISSUER, "allowed_roles": "rep"}, "a list of the roles"),
+    ],
+)
+def test_incomplete_role_claim_settings_stop_the_app(
+    app_env: sa.Engine, staff: dict, crm_auth: dict[str, Any], message: str
+) -> None:
+    at = oidc_run({"email": staff["rep"][1], "email_verified": True}, **crm_auth)
+    assert message in at.error[0].value
+    assert not at.metric
+
+
+PUBLIC = "is the example file's, which anyone can read"
+TYPED = "was typed, not generated (few different characters)"
+
+
+@pytest.mark.parametrize(
+    ("secret", "problem"),
+    [
+        (example_cookie_secret(), PUBLIC),
+        ("a long random string", PUBLIC),  # the example's before issue #14
+        (secrets.token_urlsafe(23), "is shorter than 32 characters"),
+        ("ab" * 20, TYPED),
+        ("", "is not set"),
+    ],
+)
+def test_a_cookie_secret_anyone_could_know_stops_the_app(
+    app_env: sa.Engine, staff: dict, secret: str, problem: str
+) -> None:
+    at = oidc_run({"email": staff["exec"][1], "email_verified": True}, cookie_secret=secret)
+    assert at.error[0].value == (
+        "The dashboard does not start: OIDC logins are signed with `cookie_secret` under "
+        f"`[auth]`, which {problem}, so a login could be forged. Make a secret with "
+        f"`{MAKE_SECRET}`, set it as `cookie_secret` under `[auth]` in "
+        "`.streamlit/secrets.toml`, and restart the app."
+    )
+    assert not at.metric
+    assert not at.sidebar.caption  # nobody is logged in
+
+
+def test_check_cookie_secret() -> None:
+    assert example_cookie_secret() in EXAMPLE_SECRETS
+    check_cookie_secret(secrets.token_urlsafe(24))  # 32 characters
+    check_cookie_secret(secrets.token_hex(16))  # 32 hexadecimal digits
+    for weak in (None, 42, "", "x" * 100, secrets.token_urlsafe(23)):
+        with pytest.raises(UserError, match=re.escape(MAKE_SECRET)):
+            check_cookie_secret(weak)
 
 
 # ---- password -------------------------------------------------------------------------------

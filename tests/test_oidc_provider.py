@@ -14,7 +14,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
 
-from tests.oidc_provider import OidcProvider
+from tests.oidc_provider import OidcProvider, example_cookie_secret, forge_user_cookie
 
 REDIRECT_URI = "http://127.0.0.1:8501/oauth2callback"
 RITA = {"sub": "u-12", "email": "rita.rep@example.com", "name": "Rita Rep", "roles": ["rep"]}
@@ -253,3 +253,23 @@ def test_streamlit_secrets_and_stop() -> None:
         httpx.get(f"{issuer}/jwks")
     with pytest.raises(RuntimeError, match="not running"):
         _ = idp.issuer
+
+
+def test_a_forged_user_cookie_is_what_streamlit_accepts() -> None:
+    """Streamlit's own cookie code reads the forged cookie as a login: with the secret, a
+    cookie needs no identity provider (hence the app's refusal of a known secret)."""
+    from streamlit.web.server.starlette.starlette_app_utils import decode_signed_value
+    from streamlit.web.server.starlette.starlette_websocket import _parse_decoded_user_cookie
+
+    secret, origin = example_cookie_secret(), "http://127.0.0.1:8765"
+    cookie = forge_user_cookie(secret, origin, {"email": "eva@example.com", "email_verified": True})
+    decoded = decode_signed_value(secret, "_streamlit_user", cookie.encode("latin-1"))
+    assert decoded is not None
+    assert _parse_decoded_user_cookie(decoded, origin) == {
+        "is_logged_in": True,
+        "email": "eva@example.com",
+        "email_verified": True,
+        "provider": "default",
+    }
+    assert decode_signed_value("another secret" * 3, "_streamlit_user", cookie) is None
+    assert _parse_decoded_user_cookie(decoded, "http://127.0.0.1:9999") == {}  # another origin

@@ -227,9 +227,9 @@ def test_add_user_without_employees_table_needs_the_id_only(embedded: str, tmp_p
         add_user(engine, "r@example.com", "rep", employee_id=5, actor=ACTOR)  # cannot be checked
         # ... but it cannot sign in while no employee 5 can be found
         assert resolve_identity(engine, "r@example.com") is None
-        assert resolve_identity(engine, "x@example.com", claim_roles=["analyst"]) == Identity(
-            "x@example.com", "x@example.com", "analyst", None, None
-        )
+        assert resolve_identity(
+            engine, "x@example.com", claim_roles=["analyst"], allowed_claims=["analyst"]
+        ) == Identity("x@example.com", "x@example.com", "analyst", None, None)
 
 
 def test_only_an_admin_manages_users(engine: sa.Engine) -> None:
@@ -420,31 +420,91 @@ def test_resolve_identity_from_employees_and_claims(engine: sa.Engine) -> None:
     assert resolve_identity(engine, "e30@example.com") == Identity(
         "e30@example.com", "Eva Exec", "exec", 30, None
     )
-    # a valid claimed role overrides the employee's role (first valid one; "boss" is none)
-    # ... but not a head role for a rep, who heads no team (before issue #14: a head of team 1)
-    assert resolve_identity(engine, "e11@example.com", claim_roles=["boss", "Head"]) is None
+    # without an allowlist role claims are ignored: a rep who claims head or admin stays a rep
+    # (before issue #14 the claim decided: "Head" made them a head, "admin" an admin)
+    rep = Identity("e11@example.com", "Ravi Rep", "rep", 11, 1)
+    assert resolve_identity(engine, "e11@example.com", claim_roles=["boss", "Head"]) == rep
+    assert resolve_identity(engine, "e11@example.com", claim_roles=["admin"]) == rep
     # denied: service agent, leaver, unknown email, a head without any team
     assert resolve_identity(engine, "e40@example.com") is None
     assert resolve_identity(engine, "e13@example.com") is None
     assert resolve_identity(engine, "nobody@example.com", name="No Body") is None
     assert resolve_identity(engine, "e60@example.com") is None
-    # rule 3: exec/analyst/admin by claim alone, without an employee
+    # ... and a stranger's claims alone let nobody in (before issue #14: an admin, an exec)
+    assert resolve_identity(engine, "x@partner.org", claim_roles=["admin"]) is None
+    assert resolve_identity(engine, "boss@partner.org", claim_roles="exec") is None
+
+
+#: Every role an allowlist may hold (``ui.auth.CLAIMABLE_ROLES``).
+CLAIMABLE = ("exec", "head", "rep", "analyst")
+
+
+def test_role_claims_lower_an_employee_role_never_raise_it(engine: sa.Engine) -> None:
+    rep = Identity("e11@example.com", "Ravi Rep", "rep", 11, 1)
+    for claim in (["head"], ["exec"], ["analyst"], ["admin"], "Admin, EXEC"):
+        assert resolve_identity(
+            engine, "e11@example.com", claim_roles=claim, allowed_claims=CLAIMABLE
+        ) == rep
+    # exec and analyst are not below each other: the exec stays an exec
     assert resolve_identity(
-        engine, "Boss@Partner.org", name="Bea Boss", claim_roles=["rep", "exec"]
-    ) == Identity("boss@partner.org", "Bea Boss", "exec", None, None)
-    assert resolve_identity(engine, "x@partner.org", claim_roles="Analyst") == Identity(
-        "x@partner.org", "x@partner.org", "analyst", None, None
-    )
-    # one string claim may list several roles: "rep, Admin" -> the first allowed is admin
-    assert resolve_identity(engine, "x@partner.org", claim_roles="rep, Admin") == Identity(
-        "x@partner.org", "x@partner.org", "admin", None, None
-    )
-    # a rep or head claim cannot stand without an employee
-    assert resolve_identity(engine, "x@partner.org", claim_roles=["rep", "head"]) is None
-    # the service agent is not signed in by the employee record, only by an exec claim
-    assert resolve_identity(engine, "e40@example.com", claim_roles=["exec"]) == Identity(
-        "e40@example.com", "e40@example.com", "exec", None, None
-    )
+        engine, "e30@example.com", claim_roles=["analyst"], allowed_claims=CLAIMABLE
+    ) == Identity("e30@example.com", "Eva Exec", "exec", 30, None)
+    # the head of team 1 claimed to be a rep: a rep of their own team, 2 (the first claimed
+    # role that lowers counts; "boss" is no role)
+    assert resolve_identity(
+        engine, "e10@example.com", claim_roles=["boss", "admin", " Rep "], allowed_claims=CLAIMABLE
+    ) == Identity("e10@example.com", "Hanna Head", "rep", 10, 2)
+    # ... only when the allowlist has the claimed role
+    assert resolve_identity(
+        engine, "e10@example.com", claim_roles=["rep"], allowed_claims=["exec", "head"]
+    ) == Identity("e10@example.com", "Hanna Head", "head", 10, 1)
+    # a lowered role that cannot be scoped denies: the exec as a head heads no team
+    assert resolve_identity(
+        engine, "e30@example.com", claim_roles=["head"], allowed_claims=CLAIMABLE
+    ) is None
+    # an employee who may not log in (service agent, leaver) is no stranger: no claim helps
+    for email in ("e40@example.com", "e13@example.com"):
+        assert resolve_identity(
+            engine, email, claim_roles=["exec"], allowed_claims=CLAIMABLE
+        ) is None
+
+
+def test_role_claims_admit_strangers_as_exec_or_analyst_only(engine: sa.Engine) -> None:
+    assert resolve_identity(
+        engine, "Boss@Partner.org", name="Bea Boss", claim_roles=["rep", "exec"],
+        allowed_claims=CLAIMABLE,
+    ) == Identity("boss@partner.org", "Bea Boss", "exec", None, None)  # fmt: skip
+    assert resolve_identity(
+        engine, "x@partner.org", claim_roles="Analyst", allowed_claims=["analyst"]
+    ) == Identity("x@partner.org", "x@partner.org", "analyst", None, None)
+    # not a role outside the allowlist, never admin, and no rep or head without an employee
+    assert resolve_identity(
+        engine, "x@partner.org", claim_roles="analyst", allowed_claims=["exec"]
+    ) is None
+    assert resolve_identity(
+        engine, "x@partner.org", claim_roles="admin", allowed_claims=[*CLAIMABLE, "admin"]
+    ) is None
+    assert resolve_identity(
+        engine, "x@partner.org", claim_roles=["rep", "head"], allowed_claims=CLAIMABLE
+    ) is None
+
+
+def test_role_claims_lower_an_app_user_role(engine: sa.Engine) -> None:
+    add_user(engine, "admin@example.com", "admin", actor=ACTOR)
+    add_user(engine, "e30@example.com", "analyst", employee_id=30, actor=ACTOR)
+    everything = [*CLAIMABLE, "admin"]
+    assert resolve_identity(
+        engine, "admin@example.com", claim_roles=["exec"], allowed_claims=everything
+    ) == Identity("admin@example.com", "admin@example.com", "exec", None, None)
+    # an admin without an employee lowered to a rep: no rep scope, so no access at all
+    assert resolve_identity(
+        engine, "admin@example.com", claim_roles=["rep"], allowed_claims=everything
+    ) is None
+    # the analyst row: "admin" and "exec" are not below it, "rep" is (employee 30, no team)
+    for claim, role in ((["admin", "exec"], "analyst"), (["exec", "rep"], "rep")):
+        assert resolve_identity(
+            engine, "e30@example.com", claim_roles=claim, allowed_claims=everything
+        ) == Identity("e30@example.com", "Eva Exec", role, 30, None)
 
 
 def test_resolve_identity_from_app_users(engine: sa.Engine) -> None:

@@ -4,10 +4,13 @@ Modes (``CRM_AUTH_MODE``, else ``mode`` under ``[crm_auth]`` in ``.streamlit/sec
 else ``none``):
 
 ``none``      local single user, an admin; may preview the app as any role or employee.
-``oidc``      Streamlit's ``st.login`` against the provider in the ``[auth]`` secrets section; the
-              e-mail is mapped to a role and employee by :func:`crm_data.users.resolve_identity`
-              (an ``app_users`` row, else the employee with that e-mail, else a role claim named
-              by ``role_claim``, default ``roles``).
+``oidc``      Streamlit's ``st.login`` against the provider in the ``[auth]`` secrets section
+              (refused at start with a ``cookie_secret`` anyone could know:
+              :func:`check_cookie_secret`); the e-mail, which the provider must have verified
+              (``email_verified``), is mapped to a role and employee by
+              :func:`crm_data.users.resolve_identity`.  Role claims count only when
+              ``[crm_auth] role_claims = true``, from the pinned ``issuer``, for the roles in
+              ``allowed_roles``, and they can only lower the role the database gives.
 ``password``  e-mail and password checked against ``app_users`` (argon2 hashes; manage them
               with ``python -m crm_data users``); attempts are throttled per e-mail, per
               client address and overall, and at most a few passwords are checked at once
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NoReturn
 
 import pandas as pd
@@ -33,10 +36,12 @@ from sqlalchemy.engine import Engine
 
 from crm_data.filters import ROLES
 from crm_data.queries.people import people
+from crm_data.sessions import MAKE_SECRET, secret_problem
 from crm_data.throttle import LoginThrottle
 from crm_data.users import (
     EMAIL_LENGTH,
     MAX_PASSWORD_LENGTH,
+    NAME_LENGTH,
     Identity,
     UserError,
     authenticate,
@@ -63,6 +68,7 @@ __all__ = [
     "LOCAL_ADMIN",
     "AuthSettings",
     "auth_settings",
+    "check_cookie_secret",
     "current_identity",
     "login_throttle",
     "logout_button",
@@ -83,13 +89,36 @@ ROLE_LABELS = {
 }
 
 
+#: Roles ``[crm_auth] allowed_roles`` may hold: admin comes from an ``app_users`` row only.
+CLAIMABLE_ROLES = tuple(role for role in ROLES if role != "admin")
+
+
 @dataclass(frozen=True)
 class AuthSettings:
-    """The auth configuration: mode, the OIDC claim holding roles, and the provider name."""
+    """The auth configuration.
+
+    Attributes
+    ----------
+    mode : str
+        One of :data:`AUTH_MODES`.
+    role_claim : str
+        The ID-token claim holding roles (``oidc``).
+    provider : str or None
+        A named provider section (``[auth.<provider>]``), else ``[auth]`` itself.
+    role_claims : bool
+        Whether role claims count at all (off unless switched on).
+    issuer : str or None
+        The pinned issuer: claims of tokens from any other ``iss`` are ignored.
+    allowed_roles : tuple of str
+        The roles a claim may name.
+    """
 
     mode: str = "none"
     role_claim: str = "roles"
     provider: str | None = None
+    role_claims: bool = False
+    issuer: str | None = None
+    allowed_roles: tuple[str, ...] = ()
 
 
 def _secrets_section(name: str) -> Mapping[str, Any]:
@@ -100,8 +129,61 @@ def _secrets_section(name: str) -> Mapping[str, Any]:
     return section if isinstance(section, Mapping) else {}
 
 
+def check_cookie_secret(secret: object) -> None:
+    """Refuse an ``[auth] cookie_secret`` anyone could know or guess
+    (:func:`crm_data.sessions.secret_problem`): Streamlit signs its login cookie with it, so
+    with a known secret anyone can forge a login, without the identity provider.
+
+    Raises
+    ------
+    UserError
+        Naming what is wrong and how to make a secret.
+    """
+    problem = secret_problem(secret)
+    if problem is not None:
+        raise UserError(
+            "The dashboard does not start: OIDC logins are signed with `cookie_secret` under "
+            f"`[auth]`, which {problem}, so a login could be forged. Make a secret with "
+            f"`{MAKE_SECRET}`, set it as `cookie_secret` under `[auth]` in "
+            "`.streamlit/secrets.toml`, and restart the app."
+        )
+
+
+def _role_claim_settings(section: Mapping[str, Any]) -> tuple[bool, str | None, tuple[str, ...]]:
+    """``role_claims``, ``issuer`` and ``allowed_roles`` of ``[crm_auth]``, checked."""
+    switched_on = section.get("role_claims", False)
+    if not isinstance(switched_on, bool):
+        raise UserError("[crm_auth] role_claims must be true or false (without quotes).")
+    if not switched_on:
+        return False, None, ()
+    issuer = section.get("issuer")
+    if not isinstance(issuer, str) or not issuer.strip():
+        raise UserError(
+            "[crm_auth] role_claims = true needs `issuer`: the `iss` of your identity provider's "
+            "ID tokens (the `issuer` of its /.well-known/openid-configuration), so that no other "
+            "issuer's claims count."
+        )
+    allowed = section.get("allowed_roles")
+    roles = allowed if isinstance(allowed, list) else []
+    named = tuple(str(role).strip().lower() for role in roles)
+    if not named or any(role not in CLAIMABLE_ROLES for role in named):
+        raise UserError(
+            "[crm_auth] role_claims = true needs `allowed_roles`: a list of the roles a claim may "
+            f"name, of {', '.join(CLAIMABLE_ROLES)} (admin comes from an app user only), e.g. "
+            'allowed_roles = ["rep", "head"].'
+        )
+    return True, issuer.strip(), named
+
+
 def auth_settings() -> AuthSettings:
-    """Read the auth settings; an unknown mode is a ``UserError`` that names the valid ones."""
+    """Read the auth settings.
+
+    Raises
+    ------
+    UserError
+        On an unknown mode (naming the valid ones); in mode ``oidc`` also on a weak
+        ``cookie_secret`` (:func:`check_cookie_secret`) or incomplete role-claim settings.
+    """
     section = _secrets_section("crm_auth")
     mode = (os.environ.get(ENV_VAR) or str(section.get("mode", "none"))).strip().lower()
     if mode not in AUTH_MODES:
@@ -110,7 +192,14 @@ def auth_settings() -> AuthSettings:
             f"use one of {', '.join(AUTH_MODES)}."
         )
     provider = section.get("provider")
-    return AuthSettings(mode, str(section.get("role_claim", "roles")), provider and str(provider))
+    settings = AuthSettings(
+        mode, str(section.get("role_claim", "roles")), provider and str(provider)
+    )
+    if mode != "oidc":
+        return settings
+    check_cookie_secret(_secrets_section("auth").get("cookie_secret"))
+    role_claims, issuer, allowed = _role_claim_settings(section)
+    return replace(settings, role_claims=role_claims, issuer=issuer, allowed_roles=allowed)
 
 
 def _login_screen(draw: Callable[[], None]) -> NoReturn:
@@ -169,6 +258,49 @@ _RESTORE_LINK = f"""<script>
 </script>"""
 
 
+def _verified_email(user: Mapping[str, Any], settings: AuthSettings) -> str:
+    """The ID token's e-mail if the provider verified it (``email_verified`` true; the string
+    "true" of some providers counts); else the run stops saying which claim is missing or false.
+    """
+    email = user.get("email")
+    if not isinstance(email, str) or not email.strip():
+        _stop_with(
+            "Your identity provider sent no e-mail address (the ID token's `email` claim), so "
+            "the dashboard cannot tell who you are. Ask an admin to have the provider send it "
+            "(the `email` scope).",
+            settings,
+        )
+    if problem := credentials_problem(email, ""):
+        _stop_with(problem, settings)
+    shown = escape_markdown(email.strip())
+    verified = user.get("email_verified")
+    if verified is None:
+        _stop_with(
+            f"Your identity provider did not say whether **{shown}** is verified (the ID token "
+            "has no `email_verified` claim), so it cannot be used to log in. Ask an admin to "
+            "have the provider send `email_verified`.",
+            settings,
+        )
+    if verified is not True and str(verified).strip().lower() != "true":
+        _stop_with(
+            f"Your identity provider has not verified **{shown}** (`email_verified` is false), "
+            "so it cannot be used to log in. Verify the address with the provider, then log "
+            "in again.",
+            settings,
+        )
+    return email
+
+
+def _role_claims(user: Mapping[str, Any], settings: AuthSettings) -> str | list[Any] | tuple[()]:
+    """The token's role claim (a list, or a string of roles separated by commas), if role
+    claims are switched on and the token comes from the pinned issuer; else no claims.
+    """
+    if not settings.role_claims or user.get("iss") != settings.issuer:
+        return ()
+    claim = user.get(settings.role_claim)
+    return claim if isinstance(claim, str | list) else ()
+
+
 def _oidc_identity(engine: Engine, settings: AuthSettings, sessions: SessionSettings) -> Identity:
     """The OIDC user's identity; a shared link opened before the login is reopened after it
     (its page and filters, kept in the browser tab's session storage).
@@ -184,14 +316,15 @@ def _oidc_identity(engine: Engine, settings: AuthSettings, sessions: SessionSett
                 st.login(settings.provider) if settings.provider else st.login()
 
         _login_screen(login)
-    email = str(user.get("email") or "")
+    email = _verified_email(user, settings)
 
     def resolve() -> Identity | None:
         return resolve_identity(
             engine,
             email,
-            name=user.get("name"),
-            claim_roles=user.get(settings.role_claim) or (),
+            name=str(user.get("name") or "")[:NAME_LENGTH] or None,
+            claim_roles=_role_claims(user, settings),
+            allowed_claims=settings.allowed_roles,
         )
 
     identity = oidc_session(engine, sessions, email.strip().lower(), resolve)
