@@ -44,8 +44,8 @@ ALLOW_REMOTE_VAR = "CRM_ALLOW_REMOTE_NONE"
 FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-real-ip")
 LOCAL_NOTE = "Local mode: only this computer can open the dashboard."
 OPEN_NOTE = (
-    f"Open mode ({ALLOW_REMOTE_VAR}=1): everyone who can reach this server is an admin. "
-    "Set up logins before sharing it (README, Deployment)."
+    "**Open mode**: everyone who can reach this server is an admin. Set up logins before "
+    'sharing it (README, "Deployment").'
 )
 
 _LOG = get_logger(__name__)
