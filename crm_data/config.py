@@ -14,6 +14,7 @@ started in ``notebooks/`` opens the same database as the app started in the proj
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -26,8 +27,10 @@ from sqlalchemy.engine import URL, Engine, make_url
 from crm_data.errors import (
     ConfigurationError,
     DatabaseLocked,
+    DatabaseTimeout,
     DatabaseUnavailable,
     driver_message,
+    is_timeout,
 )
 
 __all__ = [
@@ -40,6 +43,11 @@ __all__ = [
     "SECRET_PARAMETER_PATTERN",
     "mask_url",
     "redact",
+    "TIMEOUT_ENV_VAR",
+    "DEFAULT_QUERY_TIMEOUT",
+    "TIMEOUT_RANGE",
+    "query_timeout",
+    "engine_timeout",
     "create_crm_engine",
     "check_connection",
     "statement_failed",
@@ -199,17 +207,125 @@ def embedded_path(url: str | URL) -> Path | None:
     return None
 
 
-def create_crm_engine(url: str | None = None) -> Engine:
+#: The environment variable holding the query timeout, in seconds (see :func:`query_timeout`).
+TIMEOUT_ENV_VAR = "CRM_QUERY_TIMEOUT"
+DEFAULT_QUERY_TIMEOUT = 60.0
+#: The smallest and largest query timeout accepted, in seconds.
+TIMEOUT_RANGE = (1.0, 3600.0)
+#: The engine's execution option that remembers its query timeout.
+_TIMEOUT_OPTION = "crm_query_timeout"
+
+
+def query_timeout(value: str | None = None) -> float:
+    """The query timeout in seconds: ``value``, else ``CRM_QUERY_TIMEOUT``, else 60.
+
+    No statement, lock wait or wait for a pooled connection lasts longer (see
+    :func:`create_crm_engine` for what each dialect can bound).
+
+    Raises
+    ------
+    ConfigurationError
+        If the value is not a number of seconds within :data:`TIMEOUT_RANGE`.
+
+    Examples
+    --------
+    >>> query_timeout("2.5")
+    2.5
+    """
+    raw = os.environ.get(TIMEOUT_ENV_VAR, "") if value is None else value
+    if not raw.strip():
+        return DEFAULT_QUERY_TIMEOUT
+    low, high = TIMEOUT_RANGE
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not low <= seconds <= high:  # NaN fails too
+        raise ConfigurationError(
+            f"{TIMEOUT_ENV_VAR}={raw[:40]!r} is not a number of seconds from {low:g} to "
+            f"{high:g}. Set it to e.g. 60, or unset it for the default of "
+            f"{DEFAULT_QUERY_TIMEOUT:g} s."
+        )
+    return seconds
+
+
+def engine_timeout(engine: Engine) -> float:
+    """The query timeout ``engine`` was created with, in seconds.
+
+    :data:`DEFAULT_QUERY_TIMEOUT` for an engine not made by :func:`create_crm_engine`.
+    """
+    return float(engine.get_execution_options().get(_TIMEOUT_OPTION, DEFAULT_QUERY_TIMEOUT))
+
+
+def _timeout_arguments(url: URL, seconds: float, embedded: bool) -> dict[str, object]:
+    """``create_engine`` arguments that bound every wait on the database to ``seconds``.
+
+    PostgreSQL (psycopg) gets ``statement_timeout`` and ``lock_timeout`` as connection options
+    (after any ``options`` of the URL) and a ``connect_timeout`` unless the URL sets one; SQLite
+    waits that long for a locked file; MySQL/MariaDB get a ``connect_timeout`` here and their
+    session limits from :func:`_limit_mysql_sessions`; DuckDB has no statement timeout and does
+    not wait for locks.  Pooled engines wait that long for a free connection.
+    """
+    name, whole = url.get_backend_name(), max(1, math.ceil(seconds))
+    connect: dict[str, object] = {}
+    if name == "postgresql" and url.get_driver_name() in {"psycopg", "psycopg2"}:
+        limit = round(seconds * 1000)
+        given = " ".join(_values(url.query.get("options", ())))
+        connect["options"] = f"{given} -c statement_timeout={limit} -c lock_timeout={limit}"
+    if name in {"postgresql", "mysql"} and "connect_timeout" not in url.query:
+        connect["connect_timeout"] = whole
+    if name == "sqlite":
+        connect["timeout"] = seconds
+    arguments: dict[str, object] = {"connect_args": connect} if connect else {}
+    if embedded or name not in {"duckdb", "sqlite"}:  # in-memory engines have no queue
+        arguments["pool_timeout"] = seconds
+    return arguments
+
+
+def _limit_mysql_sessions(engine: Engine, seconds: float) -> None:
+    """Bound every statement and row-lock wait of ``engine``'s MySQL/MariaDB sessions."""
+
+    @sa.event.listens_for(engine, "connect")
+    def limit(dbapi_connection: object, record: object) -> None:
+        # the dialect knows the server once the first connection is set up, before this runs
+        statement = (
+            f"max_statement_time = {seconds:.3f}"
+            if getattr(engine.dialect, "is_mariadb", False)
+            else f"max_execution_time = {round(seconds * 1000)}"
+        )
+        cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+        try:
+            cursor.execute(
+                f"SET SESSION {statement}, innodb_lock_wait_timeout = {max(1, math.ceil(seconds))}"
+            )
+        finally:
+            cursor.close()
+
+
+def create_crm_engine(url: str | None = None, timeout: float | None = None) -> Engine:
     """Create the SQLAlchemy engine for the CRM database.
 
     For an embedded file database the parent folder is created on demand.  Server engines use
     ``pool_pre_ping`` so a restarted server does not surface as a stale-connection error.
+    Waits on the database are bounded by ``timeout`` (see :func:`_timeout_arguments`): a
+    statement or lock wait that takes longer fails, and :func:`statement_failed` makes that a
+    :class:`~crm_data.errors.DatabaseTimeout`.
+
+    Parameters
+    ----------
+    url : str, optional
+        The database URL; default :func:`resolve_url`.
+    timeout : float, optional
+        Seconds; default :func:`query_timeout` (``CRM_QUERY_TIMEOUT``, else 60).
 
     Raises
     ------
     DatabaseUnavailable
         If the URL cannot be parsed or its driver is not installed.
+    ConfigurationError
+        If ``CRM_QUERY_TIMEOUT`` is not a number of seconds in range.
     """
+    seconds = query_timeout() if timeout is None else timeout
     resolved = resolve_url(url)
     try:
         parsed = make_url(resolved)
@@ -223,17 +339,20 @@ def create_crm_engine(url: str | None = None) -> Engine:
     path = embedded_path(parsed)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-    kwargs: dict[str, object] = {}
+    kwargs = _timeout_arguments(parsed, seconds, embedded=path is not None)
     if path is None and parsed.get_backend_name() not in {"duckdb", "sqlite"}:
         kwargs["pool_pre_ping"] = True
     try:
-        return sa.create_engine(parsed, **kwargs)
+        engine = sa.create_engine(parsed, execution_options={_TIMEOUT_OPTION: seconds}, **kwargs)
     except (ImportError, sa.exc.NoSuchModuleError) as exc:
         raise DatabaseUnavailable(
             mask_url(parsed),
             redact(str(exc).splitlines()[0], parsed),
             "Install the driver for this database (see requirements.txt).",
         ) from None
+    if parsed.get_backend_name() == "mysql":
+        _limit_mysql_sessions(engine, seconds)
+    return engine
 
 
 def _hint(engine: Engine, message: str) -> str:
@@ -274,9 +393,21 @@ def check_connection(engine: Engine) -> None:
 def statement_failed(exc: sa.exc.SQLAlchemyError, engine: Engine) -> DatabaseUnavailable:
     """A driver error raised by a query or a write, as a :class:`DatabaseUnavailable`.
 
-    If the database no longer answers, the connection check's own error (with its hint) is
-    returned; otherwise the failing statement's message with a hint about schema and rights.
+    A statement or wait cut short by the query timeout is a :class:`DatabaseTimeout`.  If the
+    database no longer answers, the connection check's own error (with its hint) is returned;
+    otherwise the failing statement's message with a hint about schema and rights.
     """
+    if is_timeout(exc):
+        seconds = engine_timeout(engine)
+        return DatabaseTimeout(
+            mask_url(engine.url),
+            redact(driver_message(exc), engine.url),
+            "Another session may be holding a lock on a table this page reads (an import, a "
+            "migration or a long transaction), or the query is slow or the server busy. Press "
+            "Retry in a moment; if it keeps happening, ask the database administrator what "
+            f"holds the lock, or raise {TIMEOUT_ENV_VAR} (now {seconds:g} s).",
+            seconds,
+        )
     try:
         check_connection(engine)
     except DatabaseUnavailable as unavailable:

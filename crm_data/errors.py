@@ -5,14 +5,23 @@ The UI and the CLI show ``str(error)``; none of them needs a traceback.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 __all__ = [
     "CrmDataError",
     "ConfigurationError",
     "DatabaseUnavailable",
     "DatabaseLocked",
+    "DatabaseTimeout",
     "NotDemoDatabase",
     "driver_message",
+    "is_timeout",
 ]
+
+#: SQLSTATEs (PostgreSQL) and error numbers (MySQL/MariaDB) of a statement cancelled by the
+#: statement or lock timeout: query_canceled, lock_not_available; lock wait timeout, MySQL's
+#: max_execution_time, MariaDB's max_statement_time.
+_TIMEOUT_CODES = frozenset({"57014", "55P03", 1205, 3024, 1969})
 
 
 def driver_message(exc: BaseException) -> str:
@@ -23,6 +32,31 @@ def driver_message(exc: BaseException) -> str:
     cause = getattr(exc, "orig", None) or exc
     text = str(cause).strip()
     return text.splitlines()[0] if text else type(cause).__name__
+
+
+def _codes(exc: BaseException) -> set[str | int]:
+    """The driver's error codes: the SQLSTATE (psycopg, PyMySQL) and the MySQL error number."""
+    cause = getattr(exc, "orig", None) or exc
+    codes: set[str | int] = set()
+    if sqlstate := getattr(cause, "sqlstate", None):
+        codes.add(str(sqlstate))
+    args = getattr(cause, "args", ())
+    if args and isinstance(args[0], int):
+        codes.add(args[0])
+    return codes
+
+
+def is_timeout(exc: BaseException) -> bool:
+    """Whether ``exc`` is a statement or lock wait cut short by the query timeout, or no pooled
+    connection freed up in time (SQLAlchemy's ``TimeoutError``).
+
+    Examples
+    --------
+    >>> import sqlalchemy as sa
+    >>> is_timeout(sa.exc.TimeoutError("QueuePool limit of size 5 overflow 10 reached"))
+    True
+    """
+    return isinstance(exc, sa.exc.TimeoutError) or bool(_codes(exc) & _TIMEOUT_CODES)
 
 
 class CrmDataError(Exception):
@@ -55,6 +89,26 @@ class DatabaseUnavailable(CrmDataError):
 
 class DatabaseLocked(DatabaseUnavailable):
     """A DuckDB file is held by another process (DuckDB allows one writer process)."""
+
+
+class DatabaseTimeout(DatabaseUnavailable):
+    """A statement or lock wait took longer than the query timeout (``CRM_QUERY_TIMEOUT``).
+
+    Parameters
+    ----------
+    masked_url, driver_message, hint : str
+        As for :class:`DatabaseUnavailable`.
+    seconds : float
+        The timeout that was exceeded.
+    """
+
+    def __init__(self, masked_url: str, driver_message: str, hint: str, seconds: float) -> None:
+        super().__init__(masked_url, driver_message, hint)
+        self.seconds = seconds
+        self.args = (
+            f"The CRM database {masked_url} did not answer within {seconds:g} s: "
+            f"{driver_message}. {hint}",
+        )
 
 
 class NotDemoDatabase(CrmDataError):

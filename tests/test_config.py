@@ -12,7 +12,9 @@ from crm_data.config import (
     DEFAULT_URL,
     check_connection,
     create_crm_engine,
+    engine_timeout,
     mask_url,
+    query_timeout,
     resolve_url,
     server_version,
     statement_failed,
@@ -21,6 +23,7 @@ from crm_data.errors import (
     ConfigurationError,
     CrmDataError,
     DatabaseLocked,
+    DatabaseTimeout,
     DatabaseUnavailable,
     driver_message,
 )
@@ -231,3 +234,50 @@ def test_a_driver_repeating_a_secret_is_redacted(tmp_path: Path) -> None:
     assert error.driver_message == f'invalid connection string "dbname={url.database} password=***"'
     assert error.masked_url.endswith("?password=***&sslmode=prefer")
     assert "topsecret" not in str(error)
+
+
+# ---- the query timeout (issue #14 item 8) ---------------------------------------------------
+
+
+def test_query_timeout_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CRM_QUERY_TIMEOUT", raising=False)
+    assert query_timeout() == 60.0
+    monkeypatch.setenv("CRM_QUERY_TIMEOUT", " 2.5 ")
+    assert query_timeout() == 2.5
+    assert create_crm_engine("sqlite://").get_execution_options()["crm_query_timeout"] == 2.5
+
+
+@pytest.mark.parametrize("value", ["0", "0.5", "3601", "ten", "nan", "inf", "-5", "9" * 100])
+def test_a_bad_query_timeout_says_what_to_set(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRM_QUERY_TIMEOUT", value)
+    with pytest.raises(ConfigurationError) as caught:
+        create_crm_engine("sqlite://")
+    assert str(caught.value) == (
+        f"CRM_QUERY_TIMEOUT={value[:40]!r} is not a number of seconds from 1 to 3600. Set it "
+        "to e.g. 60, or unset it for the default of 60 s."
+    )
+
+
+def test_embedded_engines_wait_for_locks_and_connections_as_long(tmp_path: Path) -> None:
+    sqlite = create_crm_engine(f"sqlite:///{tmp_path / 'crm.sqlite'}", timeout=4)
+    with sqlite.connect() as conn:  # the busy timeout, in milliseconds
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 4000
+    assert sqlite.pool.timeout() == 4 and engine_timeout(sqlite) == 4
+    duck = create_crm_engine(f"duckdb:///{tmp_path / 'crm.duckdb'}", timeout=4)
+    assert duck.pool.timeout() == 4
+    assert engine_timeout(sa.create_engine("sqlite://")) == 60  # not made here: the default
+    sqlite.dispose()
+    duck.dispose()
+
+
+def test_a_timeout_is_told_apart_from_other_failures() -> None:
+    engine = create_crm_engine("sqlite://", timeout=3)
+    pool = sa.exc.TimeoutError("QueuePool limit of size 5 overflow 10 reached")
+    error = statement_failed(pool, engine)
+    assert isinstance(error, DatabaseTimeout) and error.seconds == 3
+    assert str(error).startswith(
+        "The CRM database sqlite:// did not answer within 3 s: QueuePool limit of size 5"
+    )
+    with engine.connect() as conn, pytest.raises(sa.exc.OperationalError) as caught:
+        conn.execute(sa.text("SELECT * FROM nowhere"))
+    assert not isinstance(statement_failed(caught.value, engine), DatabaseTimeout)

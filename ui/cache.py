@@ -4,11 +4,16 @@ One cache for every report function of ``reports``: entries live 15 minutes, at 
 :data:`MAX_ENTRIES` are kept, and a data change (seeding, import, "Clear caches") bumps the data
 version (``ui.engine.invalidate_data``), so no page shows stale numbers.  The scope is part of
 the key: two users never share an entry unless they may see the same rows.
+
+A report that waits on the database for more than half a second shows "Waiting for the
+database…" with the time elapsed (:func:`waiting_for_database`), until the engine's query
+timeout (``CRM_QUERY_TIMEOUT``) ends the wait with an error panel and a Retry button.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import streamlit as st
@@ -16,12 +21,21 @@ from sqlalchemy.engine import Engine
 
 from ui.engine import data_version
 
-__all__ = ["MAX_ENTRIES", "REPORT_TTL", "cached_report"]
+__all__ = ["MAX_ENTRIES", "REPORT_TTL", "WAITING", "cached_report", "waiting_for_database"]
 
 REPORT_TTL = "15m"
 MAX_ENTRIES = 128
+#: What a page shows while it waits on the database (after half a second, with the time).
+WAITING = "Waiting for the database…"
 
 T = TypeVar("T")
+
+
+@contextmanager
+def waiting_for_database() -> Iterator[None]:
+    """Show :data:`WAITING` with the elapsed time while the block runs longer than 0.5 s."""
+    with st.spinner(WAITING, show_time=True):
+        yield
 
 
 @st.cache_data(ttl=REPORT_TTL, max_entries=MAX_ENTRIES, show_spinner=False)
@@ -44,4 +58,5 @@ def cached_report(report: Callable[..., T], engine: Engine, *args: Any) -> T:
     :class:`~crm_data.filters.Scope`, ids.
     """
     name = f"{report.__module__}.{report.__qualname__}"
-    return _run(name, str(engine.url), data_version(), args, report, engine)  # type: ignore[no-any-return]
+    with waiting_for_database():
+        return _run(name, str(engine.url), data_version(), args, report, engine)  # type: ignore[no-any-return]

@@ -13,19 +13,20 @@ from dataclasses import dataclass, field
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from crm_data.config import create_crm_engine, resolve_url
+from crm_data.config import create_crm_engine, query_timeout, resolve_url
 
 __all__ = ["data_version", "get_engine", "invalidate_data"]
 
 
 @st.cache_resource(show_spinner=False, on_release=lambda engine: engine.dispose())
-def _engine_for(url: str) -> Engine:
+def _engine_for(url: str, timeout: float) -> Engine:
     """The process-wide engine of ``url`` (created once, shared by all sessions)."""
-    return create_crm_engine(url)
+    return create_crm_engine(url, timeout)
 
 
 def get_engine() -> Engine:
-    """The engine of the configured URL (``crm_data.config.resolve_url``), one per process.
+    """The engine of the configured URL (``crm_data.config.resolve_url``) and query timeout
+    (``crm_data.config.query_timeout``), one per process.
 
     Raises
     ------
@@ -33,9 +34,9 @@ def get_engine() -> Engine:
         If the URL cannot be parsed or its driver is missing (not cached, so a fixed
         configuration is picked up on the next rerun).
     crm_data.errors.ConfigurationError
-        If ``.streamlit/secrets.toml`` cannot be read.
+        If ``.streamlit/secrets.toml`` cannot be read or ``CRM_QUERY_TIMEOUT`` is not valid.
     """
-    return _engine_for(resolve_url())
+    return _engine_for(resolve_url(), query_timeout())
 
 
 @dataclass

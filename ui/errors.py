@@ -12,7 +12,13 @@ import streamlit as st
 from streamlit.logger import get_logger
 
 from crm_data.config import DEFAULT_URL, ENV_VAR
-from crm_data.errors import ConfigurationError, CrmDataError, DatabaseLocked, DatabaseUnavailable
+from crm_data.errors import (
+    ConfigurationError,
+    CrmDataError,
+    DatabaseLocked,
+    DatabaseTimeout,
+    DatabaseUnavailable,
+)
 
 __all__ = ["DETAIL_ROLES", "sees_connection_details", "show_crm_error", "show_database_error"]
 
@@ -34,11 +40,12 @@ def _retry_button() -> None:
 
 def show_database_error(exc: DatabaseUnavailable) -> None:
     """Draw the panel for an unreachable or locked database: URL, driver message, hint."""
-    title = (
-        "The CRM database is locked"
-        if isinstance(exc, DatabaseLocked)
-        else "Cannot open the CRM database"
-    )
+    if isinstance(exc, DatabaseTimeout):
+        title = f"The CRM database did not answer within {exc.seconds:g} s"
+    elif isinstance(exc, DatabaseLocked):
+        title = "The CRM database is locked"
+    else:
+        title = "Cannot open the CRM database"
     with st.container(border=True):
         st.error(f"**{title}**", icon=":material/database_off:")
         st.markdown(f"**Database:** `{exc.masked_url}`")
@@ -59,6 +66,8 @@ def _show_generic_error(exc: DatabaseUnavailable | ConfigurationError) -> None:
         if isinstance(exc, DatabaseUnavailable)
         else "The dashboard is not set up correctly"
     )
+    if isinstance(exc, DatabaseTimeout):
+        title = "The dashboard's database did not answer in time"
     with st.container(border=True):
         st.error(f"**{title}.**", icon=":material/database_off:")
         st.markdown(

@@ -18,6 +18,7 @@ from crm_data.filters import Filters, Scope
 from crm_data.queries.people import FilterOptions, filter_options
 from reports.names import names_by_id
 from reports.period_filters import reference_date
+from ui.cache import waiting_for_database
 from ui.format import escape_markdown
 from ui.url_filters import (
     DEFAULT_PRESET,
@@ -211,7 +212,8 @@ def filter_bar(
         The data version (options are cached per version).
     """
     today = reference_date()
-    options = _options(str(engine.url), version, scope, engine)
+    with waiting_for_database():
+        options = _options(str(engine.url), version, scope, engine)
     choices = _choices(options)
     if not st.session_state.get(_SEEDED):
         _seed_from_url(choices, today)
