@@ -57,7 +57,10 @@ def _parser() -> argparse.ArgumentParser:
     seed.add_argument("--url", help=URL_HELP)
     seed.add_argument("--seed", type=int, default=42, help="random seed (same seed, same data)")
     seed.add_argument(
-        "--force", action="store_true", help="overwrite a database that holds non-demo data"
+        "--force",
+        action="store_true",
+        help="delete rows the demo generator did not make without asking (else: asked at a "
+        "terminal, refused otherwise)",
     )
     seed.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -108,12 +111,34 @@ def _users_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     set_role.add_argument("--employee", help=employee_help)
 
 
+def _ask_to_delete(engine: sa.Engine) -> bool | None:
+    """Say what seeding would delete for good and keep, and ask for the database's name;
+    whether it was typed (None: nothing would be lost, nothing asked).
+    """
+    from crm_data.demo.seed import confirmation_word, reseed_check
+
+    check = reseed_check(engine)
+    if not check.loses_data:
+        return None
+    word = confirmation_word(engine.url)
+    print(f"{check.losses()}\n{check.kept()}")
+    answer = input(f"Type {word} to delete it for good and seed (anything else stops): ")
+    return answer.strip() == word
+
+
 def _seed(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from crm_data.demo import seed_demo
 
     engine = create_crm_engine(args.url)
+    force = args.force
+    if not force and sys.stdin.isatty():  # without a terminal, seed_demo refuses and says why
+        answer = _ask_to_delete(engine)
+        if answer is False:
+            print("Nothing was changed.")
+            return 1
+        force = bool(answer)
     print(f"Seeding demo company size {args.size} (seed {args.seed}) into {mask_url(engine.url)}")
     with tqdm(total=100, unit="%", disable=args.quiet, bar_format="{l_bar}{bar}| {elapsed}") as bar:
 
@@ -122,10 +147,12 @@ def _seed(args: argparse.Namespace) -> int:
             bar.update(round(100 * fraction) - bar.n)
 
         report = seed_demo(
-            engine, size=args.size, seed=args.seed, force=args.force, progress=progress
+            engine, size=args.size, seed=args.seed, force=force, progress=progress
         )
     rows = ", ".join(f"{table} {count:,}" for table, count in report.row_counts.items() if count)
     print(f"Done in {report.seconds:.1f} s: {rows}")
+    if kept := report.kept_text():
+        print(kept)
     return 0
 
 

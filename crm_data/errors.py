@@ -14,6 +14,7 @@ __all__ = [
     "DatabaseLocked",
     "DatabaseTimeout",
     "NotDemoDatabase",
+    "SeedingInProgress",
     "driver_message",
     "is_timeout",
 ]
@@ -113,3 +114,7 @@ class DatabaseTimeout(DatabaseUnavailable):
 
 class NotDemoDatabase(CrmDataError):
     """Refusal to overwrite a database that holds data not made by the demo generator."""
+
+
+class SeedingInProgress(CrmDataError):
+    """Refusal to seed a database that another seeding is writing (one at a time)."""

@@ -350,6 +350,8 @@ class DemoTruth(Base):
 
 
 # ---- app-owned tables (versioned: an edit adds a row, nothing is overwritten) -------------
+# Their team and employee ids are not foreign keys: reseeding the demo replaces the CRM tables
+# and keeps these (``crm_data.demo.seed``), so a plan may outlive its team.
 
 
 class KpiPlan(Base):
@@ -363,10 +365,10 @@ class KpiPlan(Base):
     name: Mapped[str] = mapped_column(sa.String(200))
     period_start: Mapped[date] = mapped_column(sa.Date)
     period_end: Mapped[date] = mapped_column(sa.Date)
-    team_id: Mapped[int | None] = fk("teams.id")
+    team_id: Mapped[int | None] = mapped_column(sa.Integer)
     on_target_bonus: Mapped[float] = mapped_column(sa.Double, default=0.0)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime)
-    created_by: Mapped[int | None] = fk("employees.id")
+    created_by: Mapped[int | None] = mapped_column(sa.Integer)
 
 
 class KpiPlanItem(Base):
@@ -391,7 +393,7 @@ class KpiTarget(Base):
     __table_args__ = (idx("kpi_targets", "item_id"),)
     id: Mapped[int] = pk("kpi_targets")
     item_id: Mapped[int] = fk("kpi_plan_items.id", nullable=False)
-    employee_id: Mapped[int] = fk("employees.id", nullable=False)
+    employee_id: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     target: Mapped[float] = mapped_column(sa.Double)
 
 
@@ -403,7 +405,7 @@ class SavedView(Base):
     name: Mapped[str] = mapped_column(sa.String(200))
     page: Mapped[str] = mapped_column(sa.String(100))
     query: Mapped[str] = mapped_column(sa.Text)
-    owner_id: Mapped[int | None] = fk("employees.id")
+    owner_id: Mapped[int | None] = mapped_column(sa.Integer)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime)
 
 

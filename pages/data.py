@@ -8,14 +8,15 @@ from datetime import datetime, time, timedelta
 import streamlit as st
 
 from crm_data.demo import SIZES
-from crm_data.errors import NotDemoDatabase
+from crm_data.demo.seed import confirmation_word
+from crm_data.errors import NotDemoDatabase, SeedingInProgress
 from ui.database_info import info_frame, load_database_info, load_quality_checks, quality_frame
 from ui.engine import get_engine, invalidate_data
 from ui.filter_bar import reference_date
 from ui.first_run import demo_size
 from ui.page import page_context, page_header
 from ui.registry import route_through_app
-from ui.seeding import seed_with_progress, size_label
+from ui.seeding import load_reseed_check, seed_with_progress, size_label
 from ui.tables import data_table, export_buttons
 
 route_through_app()
@@ -122,8 +123,9 @@ if info.has_crm_tables:
 if context.scope.role == "admin":
     with st.expander("Seed demo data", icon=":material/factory:", expanded=not info.has_crm_tables):
         st.write(
-            "Replaces every CRM table, and the app's own tables (KPI plans, saved views), with a "
-            "deterministic demo company: the same size and seed give the same data."
+            "Replaces every CRM table with a deterministic demo company: the same size and seed "
+            "give the same data. Dashboard users, incentive plans (every version) and saved "
+            "views are kept."
         )
         left, right = st.columns(2)
         size = left.selectbox(
@@ -134,33 +136,45 @@ if context.scope.role == "admin":
             key="data_seed_size",
         )
         seed = int(
-            right.number_input("Random seed", min_value=0, value=42, step=1, key="data_seed_seed")
-        )
-        needs_force = info.total_rows > 0 and not info.is_demo
-        force = False
-        if needs_force:
-            st.warning(
-                "This database holds data that the demo generator did not make. Seeding "
-                "deletes it for good.",
-                icon=":material/warning:",
+            right.number_input(
+                "Random seed", min_value=0, max_value=2**31 - 1, value=42, step=1,
+                key="data_seed_seed",
             )
-            force = st.checkbox("Overwrite the non-demo data", key="data_seed_force")
-        confirm = st.checkbox(f"Replace the CRM data in {info.masked_url}", key="data_seed_confirm")
+        )  # fmt: skip
+        check = load_reseed_check(engine)
+        if check.running is not None:
+            st.info(check.running.message(), icon=":material/hourglass_top:")
+        if losses := check.losses():
+            st.warning(f"**Lost for good if you seed:** {losses}", icon=":material/warning:")
+        st.caption(check.kept())
+        word = confirmation_word(engine.url)
+        typed = word  # an empty database: nothing to confirm
+        if check.crm_rows or check.loses_data:
+            typed = st.text_input(
+                f"To replace the CRM data in `{info.masked_url}`, type **{word}**",
+                max_chars=200,
+                key="data_seed_word",
+            )
         if st.button(
             "Seed demo data",
             type="primary",
             icon=":material/play_arrow:",
-            disabled=not confirm or (needs_force and not force),
+            disabled=typed.strip() != word or check.running is not None,
             key="data_seed_run",
         ):
             try:
-                report = seed_with_progress(engine, size, seed=seed, force=force)
-            except NotDemoDatabase as exc:
+                report = seed_with_progress(
+                    engine, size, seed=seed, force=check.loses_data,
+                    by=f"{context.identity.email} (Data page)",
+                )  # fmt: skip
+            except (NotDemoDatabase, SeedingInProgress) as exc:
                 st.error(str(exc), icon=":material/block:")
             else:
+                st.session_state.pop("data_seed_word", None)  # the next seeding asks again
                 st.session_state["data_flash"] = (
-                    f"Seeded demo company size {size} (seed {seed}) in {report.seconds:.1f} s."
-                )
+                    f"Seeded demo company size {size} (seed {seed}) in {report.seconds:.1f} s. "
+                    f"{report.kept_text()}"
+                ).strip()
                 st.rerun()
 else:
     st.caption("Only admins can seed demo data.")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -13,8 +14,11 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from crm_data.demo import seed_demo
+from crm_data import plans
+from crm_data.demo import load_truth, seed_demo
+from crm_data.filters import Scope
 from crm_data.info import database_info
+from crm_data.plans import StoredItem
 from crm_data.schema import Deal
 from tests.conftest import hold_duckdb_lock
 from tests.small_crm import build_small_crm
@@ -164,22 +168,29 @@ def test_first_start_seeds_demo_xs(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert info.table("deals").rows > 0
 
 
-def test_non_demo_data_needs_the_force_box(small_db: str) -> None:
+SMALL_LOSSES = (
+    "This database holds data the demo generator did not make: 2 rows of teams, 3 rows of "
+    "employees, 4 rows of accounts, 3 rows of stages, 5 rows of deals, 7 rows of "
+    "deal_stage_history, 6 rows of activities, 2 rows of orders, 1 row of tickets."
+)
+
+
+def test_non_demo_data_is_named_and_needs_the_typed_name(small_db: str) -> None:
     at = run_app()
-    run = at.button(key="data_seed_run")
-    assert run.disabled
-    assert any("did not make" in w.value for w in at.warning)  # after the quality findings
-    at.checkbox(key="data_seed_confirm").check().run()
-    assert at.button(key="data_seed_run").disabled  # force still unticked
-    at.checkbox(key="data_seed_force").check().run()
+    assert at.button(key="data_seed_run").disabled
+    assert f"**Lost for good if you seed:** {SMALL_LOSSES}" in [w.value for w in at.warning]
+    word = at.text_input(key="data_seed_word")
+    assert word.label == f"To replace the CRM data in `{small_db}`, type **small.duckdb**"
+    word.input("yes").run()
+    assert at.button(key="data_seed_run").disabled
+    at.text_input(key="data_seed_word").input("small.duckdb").run()
     assert not at.button(key="data_seed_run").disabled
 
 
 def test_seed_from_the_data_page(small_db: str) -> None:
     at = run_app()
     at.selectbox(key="data_seed_size").set_value("XS")
-    at.checkbox(key="data_seed_force").check()
-    at.checkbox(key="data_seed_confirm").check().run()
+    at.text_input(key="data_seed_word").input("small.duckdb").run()
     at.button(key="data_seed_run").click().run(timeout=300)
     assert not at.exception, at.exception
     assert "Seeded demo company size XS (seed 42)" in at.success[0].value
@@ -188,6 +199,90 @@ def test_seed_from_the_data_page(small_db: str) -> None:
     engine.dispose()
     assert info.is_demo
     assert metric(at, "Deals") == f"{info.table('deals').rows:,}" != "5"
+    assert at.text_input(key="data_seed_word").value == ""  # the next seeding asks again
+
+
+def _real_work(url: str) -> None:
+    """After the seed: a real deal and a real plan saved in ten versions."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(Deal.__table__).values(
+                id=5_000, account_id=1, owner_id=5, title="Real deal", product_line="core",
+                amount=1.0, currency="EUR", created_at=datetime(2026, 6, 1), status="open",
+                stage_id=1,
+            )
+        )  # fmt: skip
+    items = [StoredItem("won_deals", 1.0, target=3.0)]
+    stored = plans.save_plan(
+        engine, Scope.everyone(), None, name="Real plan", period_start=date(2026, 4, 1),
+        period_end=date(2026, 7, 1), team_id=2, items=items,
+    )  # fmt: skip
+    for version in range(1, 10):
+        plans.save_plan(
+            engine, Scope.everyone(), stored.plan_key, name="Real plan",
+            period_start=date(2026, 4, 1), period_end=date(2026, 7, 1), team_id=2,
+            items=items, based_on_version=version,
+        )  # fmt: skip
+    engine.dispose()
+
+
+def test_reseeding_names_the_real_rows_and_keeps_the_plans(xs_db: str) -> None:
+    _real_work(xs_db)
+    at = run_app()
+    warning = (
+        "**Lost for good if you seed:** Rows were added since the demo was seeded: 1 row of deals."
+    )
+    assert warning in [w.value for w in at.warning]
+    kept = "Kept: 0 dashboard users, 5 incentive plans (14 versions) and saved views."
+    assert any(c.value.startswith(kept) for c in at.caption)
+    at.selectbox(key="data_seed_size").set_value("XS")
+    at.number_input(key="data_seed_seed").set_value(43)
+    at.text_input(key="data_seed_word").input("xs.duckdb").run()
+    at.button(key="data_seed_run").click().run(timeout=300)
+    assert not at.exception, at.exception
+    assert at.success[0].value.endswith(" s. Kept 5 incentive plans.")  # none got a second one
+    engine = sa.create_engine(xs_db)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM deals WHERE id = 5000")).scalar() == 0
+        versions = conn.execute(sa.text("SELECT count(*) FROM kpi_plans")).scalar()
+    assert load_truth(engine)["generator"]["seed"] == 43
+    engine.dispose()
+    # kept: 4 demo plans and the real one (14 versions); added: the demo's plans of the quarter
+    # of today's seed, unless that is the kept demo plans' quarter (Q2 2026)
+    last_day = date.today() - timedelta(days=1)
+    same_quarter = (last_day.year, (last_day.month - 1) // 3) == (2026, 1)
+    assert versions == 14 + (0 if same_quarter else 4)
+
+
+def test_a_second_seeding_waits_for_the_first(xs_db: str) -> None:
+    started, release = threading.Event(), threading.Event()
+
+    def hold(fraction: float, message: str) -> None:
+        if message == "generating people":
+            started.set()
+            release.wait(60)
+
+    engine = sa.create_engine(xs_db)
+    first = threading.Thread(
+        target=seed_demo,
+        kwargs={"engine": engine, "size": "XS", "end": date(2026, 6, 30), "progress": hold,
+                "by": "ann@example.com (Data page)"},
+    )  # fmt: skip
+    first.start()
+    try:
+        assert started.wait(60)
+        at = run_app()
+        assert not at.exception
+        message = at.info[0].value
+        assert message.startswith("A seeding is already running on this database, started at ")
+        assert " UTC by ann@example.com (Data page). Wait for it to finish" in message
+        assert at.button(key="data_seed_run").disabled
+    finally:
+        release.set()
+        first.join(120)
+        engine.dispose()
+    assert not first.is_alive()
 
 
 def test_clear_caches_button_shows_fresh_counts(small_db: str) -> None:

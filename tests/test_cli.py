@@ -353,3 +353,69 @@ def test_users_set_password_prompts_twice(
     assert authenticate(engine, "e3@example.com", "same password") == Identity(
         "e3@example.com", "Employee 3", "rep", 3, 2
     )
+
+
+def _add_real_deal(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO deals (id, account_id, owner_id, title, product_line, amount, "
+                "currency, created_at, status, stage_id) VALUES (9001, 1, 5, 'Real deal', "
+                "'core', 10, 'EUR', '2025-06-01', 'open', 1)"
+            )
+        )
+    engine.dispose()
+
+
+def test_reseed_names_the_added_rows_and_needs_force(tmp_path: Path) -> None:
+    url = f"duckdb:///{tmp_path / 'demo.duckdb'}"
+    assert run_cli("seed", "--size", "XS", "--url", url, "--quiet").returncode == 0
+    _add_real_deal(url)
+    refused = run_cli("seed", "--size", "XS", "--url", url, "--quiet", stdin="")  # no terminal
+    assert refused.returncode == 2
+    assert refused.stderr == (
+        f"error: Refused to seed {url}. Rows were added since the demo was seeded: 1 row of "
+        "deals. Seeding would delete them for good: use --force (force=True) to do so anyway, "
+        "or point --url / CRM_DATABASE_URL at another database.\n"
+    )
+    forced = run_cli("seed", "--size", "XS", "--url", url, "--quiet", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert forced.stdout.splitlines()[-1] == "Kept 4 incentive plans."  # the demo's, same quarter
+
+
+class _Terminal:
+    """A stdin that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("answer", "code"), [("yes", 1), (" demo.duckdb ", 0)])
+def test_reseed_at_a_terminal_asks_for_the_database_name(
+    answer: str,
+    code: int,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url = f"duckdb:///{tmp_path / 'demo.duckdb'}"
+    assert main(["seed", "--size", "XS", "--url", url, "--quiet"]) == 0
+    _add_real_deal(url)
+    capsys.readouterr()
+    prompts: list[str] = []
+    monkeypatch.setattr(sys, "stdin", _Terminal())
+    monkeypatch.setattr("builtins.input", lambda prompt: prompts.append(prompt) or answer)
+    assert main(["seed", "--size", "XS", "--url", url, "--quiet"]) == code
+    assert prompts == ["Type demo.duckdb to delete it for good and seed (anything else stops): "]
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "Rows were added since the demo was seeded: 1 row of deals."
+    assert out[1].startswith("Kept: 0 dashboard users, 4 incentive plans (4 versions)")
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        real = conn.execute(sa.text("SELECT count(*) FROM deals WHERE id = 9001")).scalar()
+    engine.dispose()
+    if code:  # refused: nothing changed
+        assert (out[2:], real) == (["Nothing was changed."], 1)
+    else:
+        assert (out[2].startswith("Seeding demo company size XS"), real) == (True, 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from datetime import date, datetime
 from pathlib import Path
 
@@ -12,16 +13,22 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from crm_data import users
 from crm_data.demo import SIZES, SeedReport, is_demo_database, load_truth, people, seed_demo
 from crm_data.demo.activities import ACTIVITY_MIX
 from crm_data.demo.catalog import CHANNELS, NEW_LINE, NO_REASON_SHARE
 from crm_data.demo.clock import ANNUAL_GROWTH, SEASONALITY, Clock
 from crm_data.demo.deals import WIN_MODEL
 from crm_data.demo.orders import LIFECYCLE
+from crm_data.demo.seed import (
+    SEED_LOCK,
+    reseed_check,
+    running_seed,
+)
 from crm_data.demo.service import QUOTA_UPLIFT, TICKETS
 from crm_data.demo.world import REGIONS, World
-from crm_data.errors import NotDemoDatabase
-from crm_data.schema import CRM_TABLES, Base
+from crm_data.errors import NotDemoDatabase, SeedingInProgress
+from crm_data.schema import APP_TABLES, CRM_TABLES, Base, KpiPlan
 from tests.conftest import url_for
 
 END = date(2025, 6, 30)
@@ -628,7 +635,7 @@ def test_not_demo_database_is_refused(tmp_path: Path) -> None:
 
         table = KpiPlan.__table__
         demo_plans = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-        assert demo_plans == 4  # one per team
+        assert demo_plans == 4  # one per team, kept by the reseed and not added a second time
         new_id = conn.execute(
             table.insert().values(
                 plan_key="p",
@@ -639,7 +646,7 @@ def test_not_demo_database_is_refused(tmp_path: Path) -> None:
                 created_at=datetime(2025, 1, 1),
             )
         ).inserted_primary_key[0]
-        assert new_id == demo_plans + 1  # the ids restarted at the reseed
+        assert new_id == demo_plans + 1  # the plan ids continue
         deal_id = conn.execute(sa.text("SELECT nextval('deals_id_seq')")).scalar()
         assert deal_id == 1_501
     engine.dispose()
@@ -651,7 +658,7 @@ def test_refused_database_gains_no_tables(tmp_path: Path) -> None:
     teams.create(engine)
     with engine.begin() as conn:
         conn.execute(sa.text("INSERT INTO teams (id, name) VALUES (1, 'Real team')"))
-    with pytest.raises(NotDemoDatabase, match="table teams has rows"):
+    with pytest.raises(NotDemoDatabase, match="the demo generator did not make: 1 row of teams"):
         seed_demo(engine, size="XS", end=END)
     assert sa.inspect(engine).get_table_names() == ["teams"]
     with engine.connect() as conn:
@@ -696,3 +703,209 @@ def test_seed_on_servers(dialect: str, tmp_path: Path) -> None:
     finally:
         Base.metadata.drop_all(engine)
         engine.dispose()
+
+
+# ---- reseeding: what is lost, what is kept, one at a time (issue #14 item 7) ----------------
+
+
+def _add_deal(engine: sa.Engine, deal_id: int) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO deals (id, account_id, owner_id, title, product_line, amount, "
+                "currency, created_at, status, stage_id) VALUES (:id, 1, 5, 'Real deal', 'core', "
+                "10, 'EUR', '2025-06-01', 'open', 1)"
+            ),
+            {"id": deal_id},
+        )
+
+
+def _plan_rows(engine: sa.Engine) -> list[tuple[str, int, int | None]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT name, version, team_id FROM kpi_plans ORDER BY name, version")
+        ).all()
+    return [tuple(row) for row in rows]
+
+
+def test_reseed_refuses_rows_added_after_the_seed(tmp_path: Path) -> None:
+    engine = sa.create_engine(url_for("duckdb", tmp_path))
+    seed_demo(engine, size="XS", seed=3, end=END)
+    assert reseed_check(engine).losses() == ""
+    _add_deal(engine, 9_001)  # beyond the generator's ids
+    with engine.begin() as conn:  # a deleted row is no loss; a row changed in place is not seen
+        conn.execute(sa.text("DELETE FROM activities WHERE id = 7"))
+        conn.execute(sa.text("UPDATE deals SET title = 'Renamed' WHERE id = 2"))
+    check = reseed_check(engine)
+    assert check.foreign_rows == {"deals": 1}
+    assert check.losses() == "Rows were added since the demo was seeded: 1 row of deals."
+    with pytest.raises(NotDemoDatabase) as refused:
+        seed_demo(engine, size="XS", seed=4, end=END)
+    assert str(refused.value) == (
+        f"Refused to seed {engine.url}. Rows were added since the demo was seeded: 1 row of "
+        "deals. Seeding would delete them for good: use --force (force=True) to do so anyway, "
+        "or point --url / CRM_DATABASE_URL at another database."
+    )
+    assert load_truth(engine)["generator"]["seed"] == 3  # untouched
+    seed_demo(engine, size="XS", seed=4, end=END, force=True)
+    assert reseed_check(engine).foreign_rows == {}
+    engine.dispose()
+
+
+def test_a_demo_seeded_without_the_record_cannot_be_checked(tmp_path: Path) -> None:
+    engine = sa.create_engine(url_for("duckdb", tmp_path))
+    seed_demo(engine, size="XS", seed=3, end=END)
+    with engine.begin() as conn:  # as an older generator left it
+        conn.execute(sa.text("DELETE FROM demo_truth WHERE key = 'loaded'"))
+    check = reseed_check(engine)
+    assert check.unverified and check.loses_data
+    assert check.losses().startswith(
+        "This demo database was seeded by an older version of the generator, which kept no "
+        f"record of its rows: whether any of its {check.crm_rows:,} rows were added"
+    )
+    with pytest.raises(NotDemoDatabase):
+        seed_demo(engine, size="XS", seed=3, end=END)
+    engine.dispose()
+
+
+def test_reseed_keeps_plans_users_and_adds_no_second_demo_plan(tmp_path: Path) -> None:
+    engine = sa.create_engine(url_for("duckdb", tmp_path))
+    first = seed_demo(engine, size="XS", seed=3, end=END)
+    assert (first.plans_added, first.plans_kept, first.plans_without_team) == (4, 0, 0)
+    users.add_user(engine, "ann@example.com", "exec", actor=users.COMMAND_LINE)
+    with engine.begin() as conn:  # an edited demo plan and a plan of a team XS will not have
+        demo = conn.execute(sa.text("SELECT * FROM kpi_plans WHERE team_id = 2")).mappings().one()
+        conn.execute(
+            KpiPlan.__table__.insert(),
+            [
+                {**demo, "id": 10, "version": 2},
+                {**demo, "id": 11, "plan_key": "far", "name": "Far away", "team_id": 9},
+            ],
+        )
+    check = reseed_check(engine)
+    assert (check.plans, check.plan_versions, check.users) == (5, 6, 1)
+    assert check.kept() == (
+        "Kept: 1 dashboard user, 5 incentive plans (6 versions) and saved views. Plans of "
+        "teams the new demo does not have stay, for no team."
+    )
+    again = seed_demo(engine, size="XS", seed=8, end=END)  # the same quarter
+    assert (again.plans_added, again.plans_kept, again.plans_without_team) == (0, 5, 1)
+    assert again.kept_text() == (
+        "Kept 5 incentive plans; 1 plan for teams this demo does not have stay, for no team."
+    )
+    assert _plan_rows(engine) == [
+        ("East Sales Q2 2025", 1, 3), ("Far away", 1, 9), ("North Sales Q2 2025", 1, 1),
+        ("South Sales Q2 2025", 1, 2), ("South Sales Q2 2025", 2, 2),
+        ("West Sales Q2 2025", 1, 4),
+    ]  # fmt: skip
+    assert [u for u in users.list_users(engine, actor=users.COMMAND_LINE)["email"]] == [
+        "ann@example.com"
+    ]
+    later = seed_demo(engine, size="XS", seed=8, end=date(2025, 9, 30))  # the next quarter
+    assert (later.plans_added, later.plans_kept) == (4, 5)
+    engine.dispose()
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "sqlite", "postgresql", "mysql"])
+def test_reseed_rebuilds_app_tables_that_reference_crm_tables(dialect: str, tmp_path: Path) -> None:
+    """A database made when the plan tables had foreign keys into teams and employees (which
+    block dropping them on DuckDB, PostgreSQL and MariaDB): its plans survive the reseed."""
+    engine = sa.create_engine(url_for(dialect, tmp_path))
+    Base.metadata.drop_all(engine)
+    try:
+        seed_demo(engine, size="XS", seed=3, end=END, force=True)
+        with engine.begin() as conn:
+            for table in reversed(APP_TABLES):
+                table.drop(conn)
+        old = sa.MetaData()
+        for table in CRM_TABLES:
+            table.to_metadata(old)
+        plan, item, target, view = (table.to_metadata(old) for table in APP_TABLES)
+        plan.append_constraint(sa.ForeignKeyConstraint(["team_id"], ["teams.id"]))
+        item.append_constraint(sa.ForeignKeyConstraint(["plan_id"], ["kpi_plans.id"]))
+        target.append_constraint(sa.ForeignKeyConstraint(["item_id"], ["kpi_plan_items.id"]))
+        target.append_constraint(sa.ForeignKeyConstraint(["employee_id"], ["employees.id"]))
+        old.create_all(engine, tables=[plan, item, target, view])
+        with engine.begin() as conn:
+            conn.execute(
+                plan.insert().values(
+                    id=7, plan_key="real", version=1, name="Real plan", team_id=2,
+                    period_start=date(2025, 4, 1), period_end=date(2025, 7, 1),
+                    created_at=datetime(2025, 5, 1), on_target_bonus=100.0,
+                )
+            )  # fmt: skip
+            conn.execute(item.insert().values(id=8, plan_id=7, metric_key="won_deals", weight=1))
+            conn.execute(target.insert().values(id=9, item_id=8, employee_id=5, target=6.0))
+        report = seed_demo(engine, size="XS", seed=4, end=END)
+        assert (report.plans_added, report.plans_kept) == (4, 1)
+        with engine.begin() as conn:
+            assert conn.execute(sa.text("SELECT * FROM kpi_targets")).all() == [(9, 8, 5, 6.0)]
+            new_id = conn.execute(
+                KpiPlan.__table__.insert().values(
+                    plan_key="n", version=1, name="N", period_start=END, period_end=END,
+                    created_at=datetime(2025, 5, 1),
+                )
+            ).inserted_primary_key[0]  # fmt: skip
+        assert new_id == 12  # after the kept plan 7 and the demo's 8 to 11
+    finally:
+        with engine.begin() as conn:
+            for table in reversed(APP_TABLES):
+                table.drop(conn, checkfirst=True)
+        Base.metadata.drop_all(engine)
+        engine.dispose()
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "postgresql"])
+def test_one_seeding_at_a_time(dialect: str, tmp_path: Path) -> None:
+    engine = sa.create_engine(url_for(dialect, tmp_path))
+    Base.metadata.drop_all(engine)
+    started, release = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    def hold(fraction: float, message: str) -> None:
+        if message == "generating people":
+            started.set()
+            release.wait(60)
+
+    def first_seed() -> None:
+        try:
+            seed_demo(engine, size="XS", end=END, force=True, progress=hold, by="ann (Data page)")
+        except BaseException as exc:  # reported by the main thread
+            failures.append(exc)
+
+    first = threading.Thread(target=first_seed)
+    first.start()
+    try:
+        assert started.wait(60)
+        running = running_seed(engine)
+        assert running is not None and running.started_by == "ann (Data page)"
+        with pytest.raises(SeedingInProgress) as refused:
+            seed_demo(engine, size="XS", end=END, force=True, by="bob")
+        message = str(refused.value)
+        assert message.startswith("A seeding is already running on this database, started at ")
+        assert f"{running.started_at:%Y-%m-%d %H:%M} UTC by ann (Data page). Wait for it" in message
+    finally:
+        release.set()
+        first.join(120)
+    assert not failures and not first.is_alive()
+    assert running_seed(engine) is None  # released
+    report = seed_demo(engine, size="XS", end=END, by="bob")  # now it may
+    assert report.row_counts["teams"] == 4
+    with engine.begin() as conn:
+        Base.metadata.drop_all(conn)
+    engine.dispose()
+
+
+def test_an_abandoned_seeding_does_not_block_for_ever(tmp_path: Path) -> None:
+    engine = sa.create_engine(url_for("duckdb", tmp_path))
+    SEED_LOCK.create(engine)
+    long_ago = datetime(2025, 1, 1, 9, 0)
+    with engine.begin() as conn:  # a killed seeding's lock, last progress long ago
+        conn.execute(
+            SEED_LOCK.insert().values(
+                id=1, token="x", started_by="cli", started_at=long_ago, heartbeat_at=long_ago
+            )
+        )
+    assert running_seed(engine) is None
+    assert seed_demo(engine, size="XS", end=END).row_counts["teams"] == 4
+    engine.dispose()

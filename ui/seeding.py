@@ -8,9 +8,16 @@ from sqlalchemy.engine import Engine
 
 from crm_data.config import statement_failed
 from crm_data.demo import SIZES, SeedReport, seed_demo
-from ui.engine import invalidate_data
+from crm_data.demo.seed import ReseedCheck, reseed_check, running_seed
+from ui.engine import data_version, invalidate_data
 
-__all__ = ["STEP_LABELS", "seed_with_progress", "size_label", "step_label"]
+__all__ = [
+    "STEP_LABELS",
+    "load_reseed_check",
+    "seed_with_progress",
+    "size_label",
+    "step_label",
+]
 
 #: What the generator's progress messages mean, in words for the progress bar (the messages
 #: are steps such as "generating deals" and the names of the tables being written).
@@ -77,18 +84,37 @@ def step_label(message: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+@st.cache_data(ttl="1m", max_entries=8, show_spinner="Checking what a reseed would replace…")
+def _reseed_check(url: str, version: int, _engine: Engine) -> ReseedCheck:
+    return reseed_check(_engine)
+
+
+def load_reseed_check(engine: Engine) -> ReseedCheck:
+    """What seeding would lose and keep (counted at most once a minute per data version), and
+    the seeding running now (read on every call; while one runs nothing else is counted, as
+    its tables may be locked).
+    """
+    running = running_seed(engine)
+    if running is not None:
+        return ReseedCheck(is_demo=False, crm_rows=0, running=running)
+    return _reseed_check(str(engine.url), data_version(), engine)
+
+
 def seed_with_progress(
-    engine: Engine, size: str, seed: int = 42, force: bool = False
+    engine: Engine, size: str, seed: int = 42, force: bool = False, by: str | None = None
 ) -> SeedReport:
     """Run ``crm_data.demo.seed_demo`` showing its messages in ``st.progress``.
 
     Afterwards the data version is bumped and ``st.cache_data`` cleared, so every page reads
-    the new data.  Returns the generator's ``SeedReport``.
+    the new data.  ``by`` names who seeds (shown to anyone trying to seed meanwhile).  Returns
+    the generator's ``SeedReport``.
 
     Raises
     ------
     crm_data.errors.NotDemoDatabase
-        If the database holds non-demo data and ``force`` is false.
+        If the database holds rows the generator did not make and ``force`` is false.
+    crm_data.errors.SeedingInProgress
+        If another seeding of the database is running.
     crm_data.errors.DatabaseUnavailable
         If the database cannot be written (e.g. a DuckDB file locked by another process).
     """
@@ -98,7 +124,7 @@ def seed_with_progress(
         bar.progress(min(max(float(fraction), 0.0), 1.0), text=f"{step_label(message)}…")
 
     try:
-        report = seed_demo(engine, size=size, seed=seed, force=force, progress=progress)
+        report = seed_demo(engine, size=size, seed=seed, force=force, progress=progress, by=by)
     except sa.exc.SQLAlchemyError as exc:
         raise statement_failed(exc, engine) from None
     finally:

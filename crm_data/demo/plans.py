@@ -8,6 +8,9 @@ target, credited from half of it, accelerated above 100 % up to a cap of 150 %),
 activities per working day (20 % each, the team's median rep of the quarter before plus 10 %),
 and follow-up compliance (20 %, 85 %).  Targets near the median rep's results spread the scores
 on both sides of 100 %.
+
+Plans are kept across a reseed, so a team that already has a plan of the demo's name for that
+quarter (an earlier seed's, perhaps edited since) gets no second one.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from crm_data.filters import Filters, Scope
-from crm_data.plans import StoredItem, save_plan
+from crm_data.plans import StoredItem, list_plans, save_plan
 from crm_data.queries.activity import activities_by_rep_type_period
 from crm_data.queries.activity_kpis import employment_spans
 from crm_data.queries.funnel_stats import closed_deal_stats
@@ -89,7 +92,8 @@ def _items(won_revenue: float, won_deals: float, per_day: float) -> list[StoredI
 
 def make_plans(engine: sa.Engine, end: date) -> int:
     """Save one plan per team for the quarter of ``end - 1 day`` (the demo's last day), each by
-    the team's head (by the admin for a team without one).
+    the team's head (by the admin for a team without one), except for a team that has a plan
+    of the same name and period already.
 
     Returns
     -------
@@ -112,7 +116,13 @@ def make_plans(engine: sa.Engine, end: date) -> int:
     spans = employment_spans(engine, Filters(start, stop), Scope.everyone())
     quota = quotas.merge(spans, on="employee_id").groupby("team_id")["revenue_target"].median()
     label = f"Q{(start.month - 1) // 3 + 1} {start.year}"
+    there = list_plans(engine, Scope.everyone(), period=(start, stop))
+    there = there[there["period_start"].dt.date.eq(start) & there["period_end"].dt.date.eq(stop)]
+    taken = set(zip(there["team_id"], there["name"], strict=True))
+    saved = 0
     for team_id, name, head_id in teams:
+        if (team_id, f"{name} {label}") in taken:
+            continue
         typical = targets.reindex([team_id]).iloc[0]
         scope = Scope.everyone() if head_id is None else Scope.head(team_id, head_id)
         save_plan(
@@ -121,4 +131,5 @@ def make_plans(engine: sa.Engine, end: date) -> int:
             items=_items(quota.get(team_id, np.nan), typical["won_deals"],
                          typical["activities_per_day"]),
         )  # fmt: skip
-    return len(teams)
+        saved += 1
+    return saved
