@@ -16,6 +16,7 @@ __all__ = [
     "NotDemoDatabase",
     "SeedingInProgress",
     "driver_message",
+    "is_permission_error",
     "is_timeout",
 ]
 
@@ -23,6 +24,11 @@ __all__ = [
 #: statement or lock timeout: query_canceled, lock_not_available; lock wait timeout, MySQL's
 #: max_execution_time, MariaDB's max_statement_time.
 _TIMEOUT_CODES = frozenset({"57014", "55P03", 1205, 3024, 1969})
+#: ... of a statement the database user may not run: insufficient_privilege,
+#: read_only_sql_transaction; table/database access denied, a read-only server or transaction.
+_PERMISSION_CODES = frozenset({"42501", "25006", 1142, 1044, 1227, 1290, 1792})
+#: What DuckDB and SQLite say when a file is opened read-only.
+_READ_ONLY_WORDS = ("read-only mode", "readonly database")
 
 
 def driver_message(exc: BaseException) -> str:
@@ -58,6 +64,15 @@ def is_timeout(exc: BaseException) -> bool:
     True
     """
     return isinstance(exc, sa.exc.TimeoutError) or bool(_codes(exc) & _TIMEOUT_CODES)
+
+
+def is_permission_error(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database user may not run the statement (no privilege, or a
+    read-only server, transaction or file).
+    """
+    if _codes(exc) & _PERMISSION_CODES:
+        return True
+    return any(words in driver_message(exc).lower() for words in _READ_ONLY_WORDS)
 
 
 class CrmDataError(Exception):

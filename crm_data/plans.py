@@ -61,7 +61,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from crm_data.errors import CrmDataError, driver_message
+from crm_data.errors import CrmDataError, driver_message, is_permission_error
 from crm_data.filters import Scope
 from crm_data.queries.frames import Bind, Kind, connect, empty_frame, read_frame
 from crm_data.queries.tables import EMPLOYEES, TEAMS
@@ -767,8 +767,8 @@ def save_plan(
     ------
     PlanError
         If the scope may not save this plan, an input cannot be parsed, ``check`` refuses the
-        version, the plan does not exist, or it was changed since ``based_on_version`` (also
-        when a concurrent save won the race).
+        version, the plan does not exist, it was changed since ``based_on_version`` (also
+        when a concurrent save won the race), or the database user may not write.
     """
     _check_writer(scope)
     clean_name = _name(name)
@@ -789,9 +789,9 @@ def save_plan(
     if check is not None:
         check(draft)
 
-    ensure_plan_tables(engine)
     version = 1
     try:
+        ensure_plan_tables(engine)
         with engine.begin() as conn:
             _check_references(conn, scope, team_id, clean_items)
             latest = _latest_row(conn, key)
@@ -823,7 +823,15 @@ def save_plan(
             plan_id = _insert(conn, values, clean_items)
             row = conn.execute(sa.select(PLANS).where(PLANS.c.id == plan_id)).one()
             return _stored(conn, row, None)
-    except (sa.exc.IntegrityError, sa.exc.OperationalError) as exc:
+    except sa.exc.DBAPIError as exc:
+        if is_permission_error(exc):
+            raise PlanError(
+                f"No permission to save: the database refused the write ({driver_message(exc)}). "
+                "Nothing was stored. Ask your administrator to let the dashboard's database "
+                "user write the plan tables (kpi_plans, kpi_plan_items, kpi_targets)."
+            ) from exc
+        if not isinstance(exc, sa.exc.IntegrityError | sa.exc.OperationalError):
+            raise
         if _is_version_conflict(engine, key, version, exc):
             try:
                 with engine.connect() as conn:

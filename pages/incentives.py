@@ -19,6 +19,7 @@ from reports.plan_changes import plan_changes
 from reports.plan_store import copy_plan, save_plan
 from ui.activity_charts import score_histogram
 from ui.cache import cached_report
+from ui.database_info import crm_tables_present, no_crm_tables
 from ui.empty import empty_state
 from ui.engine import get_engine, invalidate_data
 from ui.filter_bar import reference_date
@@ -47,6 +48,9 @@ scope = context.scope
 design = sees_plan_design(scope)  # warnings, signals, distribution, plan, what-if, history
 page_header("Incentives", context, "KPI plans, live scorecards, pacing and what-if" if design
             else "Your scorecard, pacing and what it takes to reach the next step")  # fmt: skip
+if not crm_tables_present(engine):  # an empty database: say so, not the driver's error
+    no_crm_tables(scope.role)
+    st.stop()
 can_edit = scope.role in ("admin", "exec", "head")
 TEAMS = names_by_id(filter_options(engine, scope).teams, "team_id")
 percent = st.column_config.NumberColumn(format="percent")

@@ -51,7 +51,7 @@ from crm_data.users import (
 )
 from reports.names import names_by_id
 from ui.format import escape_markdown
-from ui.registry import PAGES, menu_order
+from ui.registry import PAGES, home_pages, menu_order
 from ui.session import (
     SessionSettings,
     can_log_out_everywhere,
@@ -210,7 +210,7 @@ def _login_screen(draw: Callable[[], None]) -> NoReturn:
     Calling ``st.navigation`` also keeps Streamlit out of its legacy ``pages/`` mode, which
     would otherwise list the page files in the sidebar.
     """
-    pages = [st.Page(draw, title="Log in", url_path="home", default=True)]
+    pages = home_pages(draw, "Log in")
     pages += [st.Page(draw, title=spec.title, url_path=spec.url_path) for spec in PAGES]
     st.navigation(pages, position="hidden").run()
     st.stop()

@@ -3,25 +3,78 @@
 Report functions cached with ``st.cache_data`` take :func:`data_version` (and the URL) as
 arguments, so bumping the counter after a write (seeding, import) makes every page read fresh
 data even where a cache was not cleared.
+
+An embedded database file (DuckDB, SQLite) is watched: deleted while the app runs, an open
+connection would go on reading the deleted file (and a new one would create an empty file in
+its place), so every run checks that the file is still the one the engine opened and says so
+when it is gone; a file put back (or replaced) is opened afresh.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from crm_data.config import create_crm_engine, query_timeout, resolve_url
+from crm_data.config import create_crm_engine, embedded_path, mask_url, query_timeout, resolve_url
+from crm_data.errors import DatabaseUnavailable
 
 __all__ = ["data_version", "get_engine", "invalidate_data"]
 
 
-@st.cache_resource(show_spinner=False, on_release=lambda engine: engine.dispose())
-def _engine_for(url: str, timeout: float) -> Engine:
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    """The (device, inode) of ``path``, None when there is no such file."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+@dataclass
+class _Opened:
+    """An engine and, for an embedded database, the file it has open."""
+
+    engine: Engine
+    path: Path | None
+    identity: tuple[int, int] | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def check_file(self) -> None:
+        """Raise if the engine's database file was deleted; reopen a file that was replaced.
+
+        Raises
+        ------
+        crm_data.errors.DatabaseUnavailable
+            If the file the engine opened is gone.
+        """
+        if self.path is None:
+            return
+        with self.lock:
+            now = _file_identity(self.path)
+            if self.identity is None or now == self.identity:  # not opened yet, or unchanged
+                self.identity = now
+                return
+            if now is not None:  # put back or replaced: connections reopen the new file
+                self.engine.dispose()
+                self.identity = now
+                return
+        # kept open (not disposed): a new connection would create an empty file in its place
+        raise DatabaseUnavailable(
+            mask_url(self.engine.url),
+            f"The database file {self.path} was deleted or moved while the app was running",
+            "Put the file back (e.g. from a backup) and press Retry, or point CRM_DATABASE_URL "
+            "at another database and restart the app. Until then no data is shown.",
+        )
+
+
+@st.cache_resource(show_spinner=False, on_release=lambda opened: opened.engine.dispose())
+def _engine_for(url: str, timeout: float) -> _Opened:
     """The process-wide engine of ``url`` (created once, shared by all sessions)."""
-    return create_crm_engine(url, timeout)
+    return _Opened(create_crm_engine(url, timeout), embedded_path(url))
 
 
 def get_engine() -> Engine:
@@ -32,11 +85,14 @@ def get_engine() -> Engine:
     ------
     crm_data.errors.DatabaseUnavailable
         If the URL cannot be parsed or its driver is missing (not cached, so a fixed
-        configuration is picked up on the next rerun).
+        configuration is picked up on the next rerun), or the embedded database file was
+        deleted while the app was running.
     crm_data.errors.ConfigurationError
         If ``.streamlit/secrets.toml`` cannot be read or ``CRM_QUERY_TIMEOUT`` is not valid.
     """
-    return _engine_for(resolve_url(), query_timeout())
+    opened = _engine_for(resolve_url(), query_timeout())
+    opened.check_file()
+    return opened.engine
 
 
 @dataclass

@@ -12,6 +12,7 @@ live in ``pages/``, Streamlit's legacy multipage mode runs a page file *directly
 from __future__ import annotations
 
 import runpy
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import streamlit as st
@@ -23,6 +24,7 @@ __all__ = [
     "menu_order",
     "SECTION_ORDER",
     "PageSpec",
+    "home_pages",
     "navigation_pages",
     "page_link",
     "page_spec",
@@ -103,6 +105,18 @@ def menu_order(role: str | None = None) -> list[PageSpec]:
     return [spec for spec in ordered if spec.allowed(role)]
 
 
+def home_pages(draw: Callable[[], None], title: str) -> list[st.Page]:
+    """The app's root page, drawn by ``draw``: at ``/`` and at ``/home`` (both hidden).
+
+    Streamlit serves the default page at the root URL only (its ``url_path`` is ignored), so a
+    link to ``/home?...`` would answer "Page not found"; the second page answers it.
+    """
+    return [
+        st.Page(draw, title=title, url_path="root", default=True, visibility="hidden"),
+        st.Page(draw, title=title, url_path="home", visibility="hidden"),
+    ]
+
+
 def navigation_pages(role: str | None = None) -> dict[str, list[st.Page]]:
     """``{section: [st.Page, ...]}`` for ``st.navigation``, only the pages ``role`` may open.
 
@@ -125,8 +139,7 @@ def navigation_pages(role: str | None = None) -> dict[str, list[st.Page]]:
         params = {key: st.query_params.get_all(key) for key in st.query_params}
         st.switch_page(first, query_params=params)
 
-    home = st.Page(landing, title="Home", url_path="home", default=True, visibility="hidden")
-    return {"": [home], **sections}
+    return {"": home_pages(landing, "Home"), **sections}
 
 
 def route_through_app(*, entrypoint: bool = False) -> None:
