@@ -823,11 +823,21 @@ def _user_identity(
 
 
 def credentials_problem(email: str, password: str) -> str | None:
-    """What makes a login's e-mail or password impossible before anything is hashed or stored
-    (longer than :data:`EMAIL_LENGTH` or :data:`MAX_PASSWORD_LENGTH`), else None.
+    r"""What makes a login's e-mail or password impossible before anything is hashed, stored or
+    queried (longer than :data:`EMAIL_LENGTH` or :data:`MAX_PASSWORD_LENGTH`, or an e-mail with
+    a control character such as NUL, which PostgreSQL refuses in a query), else None.
+
+    Examples
+    --------
+    >>> credentials_problem("ann@example.com", "secret-pass") is None
+    True
+    >>> credentials_problem("ann\x00@example.com", "secret-pass")
+    'The e-mail holds a character no e-mail address has: check it.'
     """
     if len(normalize_email(email)) > EMAIL_LENGTH:
         return f"The e-mail is longer than {EMAIL_LENGTH} characters: check it."
+    if any(ord(c) < 32 or ord(c) == 127 for c in email):
+        return "The e-mail holds a character no e-mail address has: check it."
     if len(password) > MAX_PASSWORD_LENGTH:
         return (
             f"The password is longer than {MAX_PASSWORD_LENGTH:,} characters, which no "

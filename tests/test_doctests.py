@@ -24,6 +24,7 @@ MODULES = sorted(
         "crm_data.filters",
         "crm_data.sessions",
         "crm_data.throttle",
+        "crm_data.users",
         "crm_data.reader",
         "reports.period_filters",
     ]
