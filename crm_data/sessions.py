@@ -35,7 +35,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from crm_data.users import APP_USERS, Identity, normalize_email, resolve_identity
+from access.passwords import normalize_email
+from crm_data.users import APP_USERS, Identity, resolve_identity
 
 __all__ = [
     "EXAMPLE_SECRETS",

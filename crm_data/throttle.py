@@ -22,8 +22,8 @@ The limits (defaults in brackets):
 
 A success clears its e-mail's failures but not its client's (one good account must not reset
 an address's count of guesses at others).  Memory is bounded whatever is sent: e-mails longer
-than :data:`~crm_data.users.EMAIL_LENGTH` are refused before they are stored (check them with
-:func:`crm_data.users.credentials_problem` first), each e-mail and client keeps at most the
+than :data:`~access.passwords.EMAIL_LENGTH` are refused before they are stored (check them with
+:func:`access.passwords.credentials_problem` first), each e-mail and client keeps at most the
 failures that still change its wait, and at most ``max_tracked`` [10,000] of each are held
 (the one whose last failure is oldest is forgotten first).  The counts live in the app
 server's memory: a restart forgets them.
@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Literal
 
-from crm_data.users import EMAIL_LENGTH, normalize_email
+from access.passwords import EMAIL_LENGTH, normalize_email
 
 __all__ = ["MAX_TRACKED", "Attempt", "LoginThrottle", "Reason"]
 
@@ -302,8 +302,8 @@ class LoginThrottle:
         Raises
         ------
         ValueError
-            If the e-mail is longer than :data:`~crm_data.users.EMAIL_LENGTH` (refuse it
-            before: :func:`crm_data.users.credentials_problem`).
+            If the e-mail is longer than :data:`~access.passwords.EMAIL_LENGTH` (refuse it
+            before: :func:`access.passwords.credentials_problem`).
         """
         key = normalize_email(email)
         if len(key) > EMAIL_LENGTH:

@@ -10,7 +10,7 @@ scoped to; :meth:`Identity.scope` turns it into the :class:`~crm_data.filters.Sc
 query takes.  The team of a scope is, for a ``head``, the team they head (``teams.head_id``),
 else their own ``employees.team_id``; for every other role their own team.
 
-* ``password`` mode: :func:`authenticate` checks an argon2id hash (``argon2-cffi`` defaults).
+* ``password`` mode: :func:`authenticate` checks an argon2id hash (:mod:`access.passwords`).
 * ``oidc`` mode: :func:`resolve_identity` maps the verified email (and optional role claims)
   to an identity, or to None ("access denied").
 * the admin's "view as" preview: :func:`identity_for_employee`.
@@ -35,14 +35,20 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
-from argon2 import PasswordHasher
-from argon2.exceptions import Argon2Error
 
+from access.passwords import (
+    EMAIL_LENGTH,
+    credentials_problem,
+    dummy_hash,
+    hash_password,
+    needs_rehash,
+    normalize_email,
+    verify_password,
+)
 from crm_data.errors import CrmDataError
 from crm_data.filters import ROLES, Scope
 from crm_data.queries.frames import Kind, coerce_frame, empty_frame
@@ -50,22 +56,18 @@ from crm_data.queries.people import people
 from crm_data.queries.tables import EMPLOYEES, TEAMS
 
 __all__ = [
-    "normalize_email",
     "APP_USERS",
     "COMMAND_LINE",
-    "MAX_PASSWORD_LENGTH",
-    "MIN_PASSWORD_LENGTH",
+    "NAME_LENGTH",
     "ROLE_NEEDS",
     "USERS_METADATA",
     "Identity",
     "UserError",
     "add_user",
     "authenticate",
-    "credentials_problem",
     "employee_label",
     "ensure_users_table",
     "find_employee",
-    "hash_password",
     "identity_for_employee",
     "list_employees",
     "list_users",
@@ -76,13 +78,8 @@ __all__ = [
     "set_password",
     "set_role",
     "upgrade_users_table",
-    "verify_password",
 ]
 
-MIN_PASSWORD_LENGTH = 8
-#: Longer passwords are refused before hashing (argon2 reads all of it).
-MAX_PASSWORD_LENGTH = 1024
-EMAIL_LENGTH = 320
 NAME_LENGTH = 200
 
 #: Roles whose scope needs an employee.
@@ -137,7 +134,6 @@ ADDED_COLUMNS = {"session_version": "INTEGER DEFAULT 0"}
 #: ``session_version`` raised by one (a NULL counts as 0).
 _NEXT_SESSION_VERSION = sa.func.coalesce(APP_USERS.c.session_version, 0) + 1
 
-_HASHER = PasswordHasher()
 _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)*")
 _LIST_KINDS: dict[str, Kind] = {
     "email": "str",
@@ -190,49 +186,15 @@ class Identity:
 COMMAND_LINE = Identity("command line", "Command line", "admin", None, None)
 
 
-# ---- passwords ------------------------------------------------------------------------------
-
-
-def hash_password(password: str) -> str:
-    """An argon2id hash of ``password`` (``argon2-cffi`` default parameters).
-
-    Raises
-    ------
-    UserError
-        (a ``ValueError``) if the password is shorter than :data:`MIN_PASSWORD_LENGTH` or
-        longer than :data:`MAX_PASSWORD_LENGTH`.
-    """
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(
-            f"The password is too short: use at least {MIN_PASSWORD_LENGTH} characters."
-        )
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise UserError(f"The password is too long: use at most {MAX_PASSWORD_LENGTH} characters.")
-    return _HASHER.hash(password)
-
-
-def verify_password(password_hash: str | None, password: str | None) -> bool:
-    """Whether ``password`` matches ``password_hash``; False on a mismatch or any bad input."""
-    if not isinstance(password_hash, str) or not isinstance(password, str):
-        return False
-    try:
-        return _HASHER.verify(password_hash, password)
-    except (Argon2Error, ValueError):  # mismatch, corrupt or malformed hash
-        return False
-
-
-@cache
-def _dummy_hash() -> str:
-    """A fixed hash verified for unknown users so that they take as long as known ones."""
-    return _HASHER.hash("no user has this password")
-
-
 # ---- helpers --------------------------------------------------------------------------------
 
 
-def normalize_email(email: str) -> str:
-    """An e-mail as stored and compared: surrounding spaces dropped, lower case."""
-    return email.strip().lower()
+def _password_hash(password: str) -> str:
+    """:func:`access.passwords.hash_password`, its refusal (too short or long) a UserError."""
+    try:
+        return hash_password(password)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _now() -> datetime:
@@ -502,7 +464,7 @@ def add_user(
             "name": name or None,
             "role": role,
             "employee_id": employee_id,
-            "password_hash": None if password is None else hash_password(password),
+            "password_hash": None if password is None else _password_hash(password),
             "active": True,
             "created_at": now,
             "updated_at": now,
@@ -536,11 +498,12 @@ def set_password(engine: sa.Engine, email: str, password: str, *, actor: Identit
     ------
     UserError
         If the actor is no admin, on an unknown email or a password shorter than
-        :data:`MIN_PASSWORD_LENGTH` or longer than :data:`MAX_PASSWORD_LENGTH`.
+        :data:`~access.passwords.MIN_PASSWORD_LENGTH` or longer than
+        :data:`~access.passwords.MAX_PASSWORD_LENGTH`.
     """
     with _admin_transaction(engine, actor) as conn:
         user = _require_user(conn, email)
-        password_hash = hash_password(password)
+        password_hash = _password_hash(password)
         _set(conn, user.email, password_hash=password_hash, session_version=_NEXT_SESSION_VERSION)
 
 
@@ -822,37 +785,13 @@ def _user_identity(
         return None
 
 
-def credentials_problem(email: str, password: str) -> str | None:
-    r"""What makes a login's e-mail or password impossible before anything is hashed, stored or
-    queried (longer than :data:`EMAIL_LENGTH` or :data:`MAX_PASSWORD_LENGTH`, or an e-mail with
-    a control character such as NUL, which PostgreSQL refuses in a query), else None.
-
-    Examples
-    --------
-    >>> credentials_problem("ann@example.com", "secret-pass") is None
-    True
-    >>> credentials_problem("ann\x00@example.com", "secret-pass")
-    'The e-mail holds a character no e-mail address has: check it.'
-    """
-    if len(normalize_email(email)) > EMAIL_LENGTH:
-        return f"The e-mail is longer than {EMAIL_LENGTH} characters: check it."
-    if any(ord(c) < 32 or ord(c) == 127 for c in email):
-        return "The e-mail holds a character no e-mail address has: check it."
-    if len(password) > MAX_PASSWORD_LENGTH:
-        return (
-            f"The password is longer than {MAX_PASSWORD_LENGTH:,} characters, which no "
-            "account's password is: check it."
-        )
-    return None
-
-
 def authenticate(engine: sa.Engine, email: str, password: str) -> Identity | None:
     """The identity of an active user whose password verifies, else None (``password`` mode).
 
     Unknown, disabled and password-less users still cost one hash verification, so response
     times do not reveal which emails exist; an e-mail or password too long for any account
-    (:func:`credentials_problem`) costs none.  A hash made with outdated parameters is
-    replaced by a fresh one after a successful check.
+    (:func:`access.passwords.credentials_problem`) costs none.  A hash made with outdated
+    parameters is replaced by a fresh one after a successful check.
     """
     if credentials_problem(email, password) is not None:
         return None
@@ -860,12 +799,12 @@ def authenticate(engine: sa.Engine, email: str, password: str) -> Identity | Non
     with engine.connect() as conn:
         user = _user_row(conn, key)
         usable = user is not None and user.active and user.password_hash is not None
-        matched = verify_password(user.password_hash if usable else _dummy_hash(), password)
+        matched = verify_password(user.password_hash if usable else dummy_hash(), password)
         if not (usable and matched):
             return None
         identity = _user_identity(conn, user, None)
-    if identity is not None and _HASHER.check_needs_rehash(user.password_hash):
-        _update(engine, key, password_hash=_HASHER.hash(password))
+    if identity is not None and needs_rehash(user.password_hash):
+        _update(engine, key, password_hash=hash_password(password))
     return identity
 
 

@@ -14,10 +14,9 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 import streamlit as st
 
+from access.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from crm_data.filters import ROLES
 from crm_data.users import (
-    MAX_PASSWORD_LENGTH,
-    MIN_PASSWORD_LENGTH,
     ROLE_NEEDS,
     SCOPED_ROLES,
     UserError,

@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MODULES = sorted(
     [f"analytics.{p.stem}" for p in (ROOT / "analytics").glob("*.py") if p.stem != "__init__"]
     + [
+        "access.passwords",
         "ui.format",
         "ui.scorecards",
         "reports.plan_changes",

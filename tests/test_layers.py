@@ -1,6 +1,7 @@
 """The dependency rule of DESIGN.md §2, checked on the import statements of every module:
 ``pages -> ui -> reports -> {analytics, crm_data}``; ``analytics`` is pure; ``crm_data`` never
-draws; ``reports`` pair queries with computations and draw nothing."""
+draws; ``reports`` pair queries with computations and draw nothing; ``access`` (who may do
+what) imports nothing of the project, so every layer may ask it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,19 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: package -> top-level modules it must never import
 FORBIDDEN: dict[str, set[str]] = {
+    "access": {
+        "streamlit",
+        "sqlalchemy",
+        "duckdb",
+        "pandas",
+        "analytics",
+        "appdb",
+        "crm_data",
+        "reports",
+        "ui",
+        "pages",
+        "plotly",
+    },
     "analytics": {
         "streamlit",
         "sqlalchemy",

@@ -10,8 +10,8 @@ from contextlib import ExitStack
 
 import pytest
 
+from access.passwords import hash_password, verify_password
 from crm_data.throttle import LoginThrottle
-from crm_data.users import hash_password, verify_password
 
 ANN = "ann@example.com"
 

@@ -24,6 +24,7 @@ import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 
+from access.passwords import credentials_problem, verify_password
 from crm_data import users as users_module
 from crm_data.filters import Scope
 from crm_data.schema import Base
@@ -38,7 +39,6 @@ from crm_data.users import (
     employee_label,
     ensure_users_table,
     find_employee,
-    hash_password,
     identity_for_employee,
     list_employees,
     list_users,
@@ -47,7 +47,6 @@ from crm_data.users import (
     set_active,
     set_password,
     set_role,
-    verify_password,
 )
 from tests.conftest import fresh_engine
 from tests.crm_builder import CrmBuilder
@@ -92,30 +91,6 @@ def stored_hash(engine: sa.Engine, email: str) -> str | None:
 
 
 # ---- no database ----------------------------------------------------------------------------
-
-
-def test_hash_password_is_argon2id_and_verifies() -> None:
-    hashed = hash_password(PASSWORD)
-    assert hashed.startswith("$argon2id$")
-    assert PASSWORD not in hashed
-    assert verify_password(hashed, PASSWORD)
-    assert not verify_password(hashed, "correct horsE")
-    assert hash_password(PASSWORD) != hashed  # a fresh salt each time
-
-
-@pytest.mark.parametrize("password", ["", "seven77"])
-def test_hash_password_rejects_short_passwords(password: str) -> None:
-    with pytest.raises(ValueError, match="at least 8 characters"):
-        hash_password(password)
-
-
-@pytest.mark.parametrize(
-    "bad_hash",
-    [None, "", "garbage", "$argon2id$v=19$m=65536,t=3,p=4$abc$def", "\x00", b"$argon2id$"],
-)
-def test_verify_password_never_raises_on_bad_input(bad_hash: object) -> None:
-    assert verify_password(bad_hash, PASSWORD) is False  # type: ignore[arg-type]
-    assert verify_password(hash_password(PASSWORD), None) is False
 
 
 def test_identity_scope() -> None:
@@ -594,11 +569,11 @@ def test_over_long_credentials_are_refused_before_any_hash(
 ) -> None:
     add_user(engine, "e11@example.com", "rep", employee_id=11, password=PASSWORD, actor=ACTOR)
     longest = "a" * 308 + "@example.com"  # 320 characters: the longest e-mail
-    assert users_module.credentials_problem(longest, "p" * 1024) is None
-    assert users_module.credentials_problem(" A" + longest.upper() + " ", "") == (
+    assert credentials_problem(longest, "p" * 1024) is None
+    assert credentials_problem(" A" + longest.upper() + " ", "") == (
         "The e-mail is longer than 320 characters: check it."
     )
-    assert users_module.credentials_problem("e11@example.com", "p" * 1025) == (
+    assert credentials_problem("e11@example.com", "p" * 1025) == (
         "The password is longer than 1,024 characters, which no account's password is: "
         "check it."
     )

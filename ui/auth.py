@@ -34,18 +34,16 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
+from access.passwords import EMAIL_LENGTH, MAX_PASSWORD_LENGTH, credentials_problem
 from crm_data.filters import ROLES
 from crm_data.queries.people import people
 from crm_data.sessions import MAKE_SECRET, secret_problem
 from crm_data.throttle import LoginThrottle
 from crm_data.users import (
-    EMAIL_LENGTH,
-    MAX_PASSWORD_LENGTH,
     NAME_LENGTH,
     Identity,
     UserError,
     authenticate,
-    credentials_problem,
     identity_for_employee,
     resolve_identity,
 )
