@@ -1,9 +1,10 @@
 """Incentive scorecards of a stored plan (METRICS.md "Incentive scorecards").
 
-A plan version from ``crm_data.plans`` becomes an ``analytics.incentives.Plan`` (the direction of
-each item comes from the metric catalogue); the reps' actuals come from the catalogue's per-rep
-functions over the plan's period up to today; :func:`incentive_report` returns the scorecards,
-pacing, the score distribution and the plan's sanity warnings against the last four periods.
+A plan version from ``crm_data.plans`` becomes an ``analytics.incentives.plan.Plan`` (the
+direction of each item comes from the metric catalogue); the reps' actuals come from the
+catalogue's per-rep functions over the plan's period up to today; :func:`incentive_report`
+returns the scorecards, pacing, the score distribution and the plan's sanity warnings against
+the last four periods.
 
 Who is scored follows the plan's items (:func:`plan_role`): the sales reps, or the service
 agents for a plan of service metrics only.  A rep employed for part of the plan's period (a
@@ -22,22 +23,13 @@ import pandas as pd
 
 from analytics.activity_kpis import rep_working_days
 from analytics.funnel import win_rates
-from analytics.incentives import (
-    PACING_STATES,
-    Plan,
-    PlanItem,
-    PlanWarning,
-    Scorecard,
-    WhatIf,
-    check_period,
-    gaming_signals,
-    pacing,
-    plan_warnings,
-    scorecard,
-    what_if,
-    working_days,
-)
-from analytics.periods import next_period, shift_months
+from analytics.incentives.gaming_signals import gaming_signals
+from analytics.incentives.pacing import PACING_STATES, pacing
+from analytics.incentives.plan import Plan, PlanItem, check_period
+from analytics.incentives.plan_warnings import PlanWarning, plan_warnings
+from analytics.incentives.scoring import Scorecard, scorecard
+from analytics.incentives.what_if import WhatIf, what_if
+from analytics.periods import next_period, shift_months, working_days
 from crm_data.concurrent import gather
 from crm_data.filters import Filters, Scope
 from crm_data.plans import PlanError, StoredItem, StoredPlan, load_plan
@@ -76,8 +68,8 @@ def to_plan(stored: StoredPlan) -> Plan:
     """The analytics plan of a stored version (item directions from the metric catalogue).
 
     This is the rule a version must meet to be stored (``reports.plan_store``): its items, as
-    ``analytics.incentives.PlanItem`` and ``Plan`` check them, and its period
-    (``analytics.incentives.check_period``).
+    ``analytics.incentives.plan.PlanItem`` and ``Plan`` check them, and its period
+    (``analytics.incentives.plan.check_period``).
 
     Raises
     ------
@@ -218,7 +210,7 @@ class IncentiveReport:
         The people scored (:func:`plan_reps`): ``rep_id``, ``name``, ``worked_days`` and
         ``elapsed_days`` (working days employed in the period, and of those before ``as_of``).
     scorecard : Scorecard
-        Items and per-rep summary (``analytics.incentives.scorecard``), with ``name`` added.
+        Items and per-rep summary (``analytics.incentives.scoring.scorecard``), with ``name`` added.
     pacing : DataFrame
         Per (rep, item): ``expected`` by now and ``status`` (on track / at risk / off track);
         a partial-period rep is paced on the working days employed.

@@ -3,7 +3,7 @@
 The Incentives page and the notebooks save and copy plans here rather than in
 ``crm_data.plans``: before anything is stored, the version is turned into the scoring's plan
 (:func:`reports.incentives.to_plan`: each item's direction from the metric catalogue, the
-checks of ``analytics.incentives.PlanItem``, ``Plan`` and ``check_period``), and a version that
+checks of ``analytics.incentives.plan.PlanItem``, ``Plan`` and ``check_period``), and a version that
 could not be scored is refused with the reason.  So every stored version can be scored, and
 what the editor accepts is what the scorecards accept.
 """
@@ -92,7 +92,7 @@ def copy_plan(
     name: str | None = None,
 ) -> StoredPlan:
     """Copy a plan to ``[period_start, period_end)`` (``crm_data.plans.copy_plan``) if the copy
-    can be scored (the copy's period: :func:`analytics.incentives.check_period`).
+    can be scored (the copy's period: :func:`analytics.incentives.plan.check_period`).
 
     Raises
     ------

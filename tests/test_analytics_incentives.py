@@ -15,25 +15,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics.incentives import (
-    GAMING_SIGNALS,
-    PACING_STATES,
-    NextStep,
-    Plan,
-    PlanItem,
-    PlanWarning,
-    attainment,
-    check_period,
-    credited,
-    gaming_signals,
-    next_step,
-    pacing,
-    plan_warnings,
-    prorate,
-    scorecard,
-    what_if,
-    working_days,
-)
+from analytics.incentives.gaming_signals import GAMING_SIGNALS, gaming_signals
+from analytics.incentives.pacing import PACING_STATES, pacing
+from analytics.incentives.plan import Plan, PlanItem, check_period
+from analytics.incentives.plan_warnings import PlanWarning, plan_warnings
+from analytics.incentives.scoring import NextStep, attainment, credited, next_step, scorecard
+from analytics.incentives.targets import prorate
+from analytics.incentives.what_if import what_if
+from analytics.periods import working_days
 
 NAN = math.nan
 

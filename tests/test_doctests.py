@@ -10,7 +10,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = sorted(
-    [f"analytics.{p.stem}" for p in (ROOT / "analytics").glob("*.py") if p.stem != "__init__"]
+    [  # every module of analytics, its packages' modules too (analytics.incentives.scoring)
+        ".".join(p.relative_to(ROOT).with_suffix("").parts)
+        for p in (ROOT / "analytics").rglob("*.py")
+        if p.stem != "__init__"
+    ]
     + [
         "access.passwords",
         "ui.format",

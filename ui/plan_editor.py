@@ -19,7 +19,7 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from analytics.incentives import PERIOD_FIRST_DAY, PERIOD_LAST_DAY
+from analytics.incentives.plan import PERIOD_FIRST_DAY, PERIOD_LAST_DAY
 from crm_data.plans import StoredItem
 from reports.catalogue import metric, per_rep_metrics
 

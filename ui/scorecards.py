@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from analytics.incentives import NextStep, next_step
+from analytics.incentives.scoring import NextStep, next_step
 from reports.catalogue import metric
 from reports.incentives import IncentiveReport, to_plan
 from ui.format import MISSING, format_value
@@ -80,7 +80,7 @@ def next_step_text(
 
 def next_step_lines(report: IncentiveReport, rep_id: int) -> list[str]:
     """What it takes ``rep_id`` to reach the next step of each item of the report's plan
-    (:func:`next_step_text` of ``analytics.incentives.next_step`` on the rep's actual and
+    (:func:`next_step_text` of ``analytics.incentives.scoring.next_step`` on the rep's actual and
     target), in plan order; nothing for an item at its last step or left out for the rep.
     """
     plan = to_plan(report.plan)
