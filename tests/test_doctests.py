@@ -28,7 +28,7 @@ MODULES = sorted(
         "crm_data.config",
         "crm_data.filters",
         "crm_data.sessions",
-        "crm_data.throttle",
+        "access.throttle",
         "crm_data.users",
         "crm_data.reader",
         "reports.period_filters",

@@ -1,4 +1,4 @@
-"""The password-login throttle (``crm_data.throttle``) with a fake clock: lockout boundaries and
+"""The password-login throttle (``access.throttle``) with a fake clock: lockout boundaries and
 doubling, the window, the count taken before the password is checked (12 parallel guesses),
 checks at once, the per-client and overall limits, and the bounded memory."""
 
@@ -11,7 +11,7 @@ from contextlib import ExitStack
 import pytest
 
 from access.passwords import hash_password, verify_password
-from crm_data.throttle import LoginThrottle
+from access.throttle import LoginThrottle
 
 ANN = "ann@example.com"
 

@@ -14,7 +14,7 @@ else ``none``):
 ``password``  e-mail and password checked against ``app_users`` (argon2 hashes; manage them
               with ``python -m crm_data users``); attempts are throttled per e-mail, per
               client address and overall, and at most a few passwords are checked at once
-              (:class:`crm_data.throttle.LoginThrottle`).
+              (:class:`access.throttle.LoginThrottle`).
 
 In both login modes :mod:`ui.session` keeps the login (a signed cookie in ``password`` mode),
 ends it when idle, and looks the user up again every few minutes.
@@ -35,10 +35,10 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from access.passwords import EMAIL_LENGTH, MAX_PASSWORD_LENGTH, credentials_problem
+from access.throttle import LoginThrottle
 from crm_data.filters import ROLES
 from crm_data.queries.people import people
 from crm_data.sessions import MAKE_SECRET, secret_problem
-from crm_data.throttle import LoginThrottle
 from crm_data.users import (
     NAME_LENGTH,
     Identity,
