@@ -16,7 +16,7 @@ import pandas as pd
 
 from analytics.activity import SILENCE_DAYS, recently_active
 
-__all__ = ["SILENCE_DAYS", "stuck_deals"]
+__all__ = ["stuck_deals"]
 
 
 def _limit_days(candidates: pd.DataFrame, stage_limits: Mapping[int, float] | None) -> pd.Series:

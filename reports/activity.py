@@ -2,7 +2,7 @@
 working day, active conversations, follow-up compliance, next-step coverage, lead response,
 new / reactivated / new-direction / forgotten clients, negotiations state and lost reasons.
 
-The ``crm_data`` queries reduce in SQL; ``analytics.activity_kpis`` and friends compute the
+The ``crm_data`` queries reduce in SQL; ``analytics.activity`` and friends compute the
 KPIs; :func:`activity_report` runs them for the period and its comparison period.
 """
 
@@ -15,8 +15,7 @@ from typing import cast
 
 import pandas as pd
 
-from analytics.activity import overdue_followups
-from analytics.activity_kpis import (
+from analytics.activity import (
     active_conversations,
     activities_per_working_day,
     activity_staff,
@@ -26,6 +25,7 @@ from analytics.activity_kpis import (
     negotiations_state,
     new_direction_clients,
     next_step_coverage,
+    overdue_followups,
     reactivated_clients,
     rep_working_days,
 )
@@ -230,7 +230,7 @@ class ActivityReport:
         The cards, with the comparison period's values.
     per_rep : DataFrame
         Per employee whose activities count per working day
-        (:func:`analytics.activity_kpis.activity_staff`: every rep, anyone else who logged an
+        (:func:`analytics.activity.activity_staff`: every rep, anyone else who logged an
         activity; the card is its total activities over its total working days) or who owns
         open deals: activities, working days, per working day, follow-up compliance (with the
         judged count), overdue, open deals and next-step coverage; ``name`` added.

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from analytics.activity_kpis import rep_working_days
+from analytics.activity import rep_working_days
 from analytics.funnel import win_rates
 from analytics.incentives.gaming_signals import gaming_signals
 from analytics.incentives.pacing import PACING_STATES, pacing

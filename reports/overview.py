@@ -10,8 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analytics.activity import overdue_followups
-from analytics.activity_kpis import active_conversations
+from analytics.activity import active_conversations, overdue_followups
 from analytics.clients import forgotten_clients, new_clients
 from analytics.deals import DealKpis, deal_kpis
 from analytics.pipeline import PipelineTotals, pipeline_totals

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from analytics.activity_kpis import (
+from analytics.activity import (
     active_conversations_by,
     activities_per_working_day,
     data_discipline,

@@ -54,7 +54,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from analytics.activity_kpis import (
+from analytics.activity import (
     active_conversations,
     active_conversations_by,
     activities_per_working_day,
@@ -67,9 +67,9 @@ from analytics.activity_kpis import (
     next_step_coverage,
     reactivated_clients,
     rep_working_days,
-    working_days,
 )
 from analytics.clients import forgotten_clients
+from analytics.periods import working_days
 from analytics.stuck import stuck_deals
 from crm_data.filters import Filters, Scope
 from crm_data.queries import (

@@ -10,12 +10,11 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from analytics.activity import overdue_followups
-from analytics.activity_kpis import active_conversations
+from analytics.activity import SILENCE_DAYS, active_conversations, overdue_followups
 from analytics.clients import first_purchase, forgotten_clients, new_clients
 from analytics.deals import DealKpis, deal_kpis
 from analytics.deltas import Delta, delta, ratio
-from analytics.stuck import SILENCE_DAYS, stuck_deals
+from analytics.stuck import stuck_deals
 from analytics.trend import monthly_trend
 
 AS_OF = datetime(2026, 11, 26)

@@ -1,6 +1,6 @@
 """Aggregated queries behind the activity KPIs (METRICS.md "Non-financial activity KPIs").
 
-Small frames for :mod:`analytics.activity_kpis`; the database does the scanning and grouping.
+Small frames for :mod:`analytics.activity`; the database does the scanning and grouping.
 The other inputs of those KPIs come from existing queries:
 
 * "Activities done": :func:`crm_data.queries.activity.activities_by_rep_type_period`;
