@@ -14,7 +14,7 @@ else their own ``employees.team_id``; for every other role their own team.
 * ``oidc`` mode: :func:`resolve_identity` maps the verified email (and optional role claims)
   to an identity, or to None ("access denied").
 * the admin's "view as" preview: :func:`identity_for_employee`.
-* sessions: ``session_version`` is stamped into every login token (``crm_data.sessions``);
+* sessions: ``session_version`` is stamped into every login token (``access.tokens``);
   :func:`revoke_sessions` raises it, and so do :func:`set_password` and disabling a user.
 
 Who may hold which role is one rule, applied when a user is added or changed (CLI and Users
@@ -123,7 +123,7 @@ APP_USERS = sa.Table(
     sa.Column("active", sa.Boolean, nullable=False, default=True),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=False),
-    # stamped into every login token; another value ends the tokens (crm_data.sessions)
+    # stamped into every login token (access.tokens); another value ends them (crm_data.sessions)
     sa.Column("session_version", sa.Integer, nullable=False, default=0),
 )
 

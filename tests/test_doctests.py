@@ -27,7 +27,7 @@ MODULES = sorted(
         "reports.names",
         "crm_data.config",
         "crm_data.filters",
-        "crm_data.sessions",
+        "access.tokens",
         "access.throttle",
         "crm_data.users",
         "crm_data.reader",

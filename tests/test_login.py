@@ -21,8 +21,8 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
+from access.tokens import EXAMPLE_SECRETS, MAKE_SECRET
 from crm_data.demo import seed_demo
-from crm_data.sessions import EXAMPLE_SECRETS, MAKE_SECRET
 from crm_data.users import COMMAND_LINE, USERS_METADATA, UserError, add_user
 from tests.oidc_provider import example_cookie_secret
 from ui.auth import check_cookie_secret, login_throttle

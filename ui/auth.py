@@ -36,9 +36,9 @@ from sqlalchemy.engine import Engine
 
 from access.passwords import EMAIL_LENGTH, MAX_PASSWORD_LENGTH, credentials_problem
 from access.throttle import LoginThrottle
+from access.tokens import MAKE_SECRET, secret_problem
 from crm_data.filters import ROLES
 from crm_data.queries.people import people
-from crm_data.sessions import MAKE_SECRET, secret_problem
 from crm_data.users import (
     NAME_LENGTH,
     Identity,
@@ -129,7 +129,7 @@ def _secrets_section(name: str) -> Mapping[str, Any]:
 
 def check_cookie_secret(secret: object) -> None:
     """Refuse an ``[auth] cookie_secret`` anyone could know or guess
-    (:func:`crm_data.sessions.secret_problem`): Streamlit signs its login cookie with it, so
+    (:func:`access.tokens.secret_problem`): Streamlit signs its login cookie with it, so
     with a known secret anyone can forge a login, without the identity provider.
 
     Raises

@@ -7,7 +7,7 @@ A login lives in ``st.session_state`` (one browser tab) as a :class:`LiveSession
 * every ``recheck_seconds`` (default 120) the user is looked up again: a removed or disabled
   user, or one logged out everywhere (``app_users.session_version`` changed), is logged out;
   a changed role, employee or team takes effect;
-* in ``password`` mode the browser gets a fresh login token (:mod:`crm_data.sessions`) in the
+* in ``password`` mode the browser gets a fresh login token (:mod:`access.tokens`) in the
   cookie :data:`COOKIE`, so a refresh or a new tab of the browser is still logged in for
   ``session_hours`` (default 12) after the password was entered, unless idle for longer than
   ``idle_minutes``.  ``oidc`` mode keeps Streamlit's own login cookie and only adds the checks;
@@ -32,16 +32,15 @@ from typing import Any
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from crm_data.sessions import (
+from access.tokens import (
     MAKE_SECRET,
     SessionToken,
     SessionUser,
     secret_problem,
-    session_identity,
-    session_user,
     sign_token,
     verify_token,
 )
+from crm_data.sessions import session_identity, session_user
 from crm_data.users import (
     Identity,
     UserError,
@@ -122,7 +121,7 @@ def _setting(section: Mapping[str, Any], name: str) -> float:
 
 def _secret(crm_auth: Mapping[str, Any], auth: Mapping[str, Any]) -> str:
     """``[crm_auth] session_secret``, else ``[auth] cookie_secret``; UserError when it is
-    unfit (:func:`crm_data.sessions.secret_problem`), saying how to make one.
+    unfit (:func:`access.tokens.secret_problem`), saying how to make one.
     """
     source, secret = "[crm_auth] session_secret", crm_auth.get("session_secret")
     if secret is None and auth.get("cookie_secret") is not None:
