@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analytics.deltas import ratio
+from analytics.funnel import win_rates
 
 __all__ = ["DealKpis", "deal_kpis"]
 
@@ -32,7 +32,7 @@ class DealKpis:
         ``won_deals + lost_deals``, the sample size of the win rate.
     win_rate : float
         METRICS.md "Win rate": ``won / (won + lost)`` over deals closed in the period; NaN
-        when no deal closed.
+        when no deal closed (:func:`analytics.funnel.win_rates`, as every win rate).
     value_win_rate : float
         METRICS.md "Value win rate": ``won amount / (won amount + lost amount)``; NaN when the
         closed amount is 0.
@@ -68,17 +68,22 @@ def deal_kpis(flow: pd.DataFrame) -> DealKpis:
     -------
     DealKpis
     """
-    won, lost = int(flow["won"].sum()), int(flow["lost"].sum())
-    won_amount = float(flow["won_amount"].sum())
-    closed_amount = won_amount + float(flow["lost_amount"].sum())
+    closed = pd.DataFrame(  # the deals closed in the period, as win_rates counts them
+        {
+            "status": ["won", "lost"],
+            "deals": [int(flow["won"].sum()), int(flow["lost"].sum())],
+            "amount": [float(flow["won_amount"].sum()), float(flow["lost_amount"].sum())],
+        }
+    )
+    rates = win_rates(closed).iloc[0]
     return DealKpis(
-        won_revenue=won_amount,
-        won_deals=won,
-        lost_deals=lost,
-        closed_deals=won + lost,
-        win_rate=ratio(won, won + lost),
-        value_win_rate=ratio(won_amount, closed_amount),
-        average_won_deal=ratio(won_amount, won),
+        won_revenue=float(rates["won_amount"]),
+        won_deals=int(rates["won"]),
+        lost_deals=int(rates["lost"]),
+        closed_deals=int(rates["closed"]),
+        win_rate=float(rates["win_rate"]),
+        value_win_rate=float(rates["value_win_rate"]),
+        average_won_deal=float(rates["average_won_amount"]),
         new_deals=int(flow["created"].sum()),
         new_deal_amount=float(flow["created_amount"].sum()),
     )

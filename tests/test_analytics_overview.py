@@ -14,6 +14,7 @@ from analytics.activity import SILENCE_DAYS, active_conversations, overdue_follo
 from analytics.clients import first_purchase, forgotten_clients, new_clients
 from analytics.deals import DealKpis, deal_kpis
 from analytics.deltas import Delta, delta, ratio
+from analytics.funnel import win_rates
 from analytics.stuck import stuck_deals
 from analytics.trend import monthly_trend
 
@@ -123,6 +124,29 @@ def test_deal_kpis_zero_denominators_are_nan() -> None:
     created_only = deal_kpis(flow([(ts("2026-10-01"), 2, 700.0, 0, 0.0, 0, 0.0)]))
     assert created_only.closed_deals == 0 and math.isnan(created_only.win_rate)
     assert (created_only.new_deals, created_only.new_deal_amount) == (2, 700.0)
+
+
+def test_deal_kpis_win_rates_are_the_funnels_of_the_same_deals() -> None:
+    # the months of test_deal_kpis_sum_the_months, deal by deal: won 1000 (Oct), 1000 and 2000
+    # (Nov); lost 200 and 300 (Oct), 0 (Nov)
+    kpis = deal_kpis(
+        flow(
+            [
+                (ts("2026-10-01"), 0, 0.0, 1, 1000.0, 2, 500.0),
+                (ts("2026-11-01"), 0, 0.0, 2, 3000.0, 1, 0.0),
+            ]
+        )
+    )
+    deals = pd.DataFrame(
+        {
+            "status": ["won", "won", "won", "lost", "lost", "lost"],
+            "amount": [1000.0, 1000.0, 2000.0, 200.0, 300.0, 0.0],
+        }
+    )
+    funnel = win_rates(deals).iloc[0]
+    overview = [kpis.win_rate, kpis.value_win_rate, kpis.average_won_deal]
+    assert overview == [funnel["win_rate"], funnel["value_win_rate"], funnel["average_won_amount"]]
+    assert overview == [0.5, pytest.approx(4000 / 4500), pytest.approx(4000 / 3)]
 
 
 def test_deal_kpis_of_an_empty_flow() -> None:
