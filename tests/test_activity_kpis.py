@@ -82,9 +82,9 @@ from crm_data.queries import (
     new_line_clients,
     stuck_deal_candidates,
 )
-from tests.conftest import scenario_fixture
-from tests.crm_builder import CrmBuilder
-from tests.test_queries import check, frame
+from tests.support.crm_builder import CrmBuilder
+from tests.support.databases import scenario_fixture
+from tests.support.frames import check, frame
 
 dt = datetime
 NA = pd.NA

@@ -20,10 +20,9 @@ from crm_data.filters import Scope
 from crm_data.info import database_info
 from crm_data.plans import StoredItem
 from crm_data.schema import Deal
-from tests.conftest import hold_duckdb_lock
-from tests.small_crm import build_small_crm
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+from tests.support.apptest import APP, metric
+from tests.support.databases import hold_duckdb_lock
+from tests.support.small_crm import build_small_crm
 
 
 def run_app(timeout: float = 60, page: str | None = "pages/data.py") -> AppTest:
@@ -33,11 +32,6 @@ def run_app(timeout: float = 60, page: str | None = "pages/data.py") -> AppTest:
     if page is not None and not at.exception and not at.error:
         at.switch_page(page).run()
     return at
-
-
-def metric(at: AppTest, label: str) -> str:
-    """The value of the metric card labelled ``label``."""
-    return next(m.value for m in at.metric if m.label == label)
 
 
 def table_rows(at: AppTest) -> dict[str, int | None]:

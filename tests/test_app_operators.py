@@ -18,15 +18,11 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from crm_data.demo import seed_demo
-from tests import test_browser
-from tests.server_databases import server_url_or_skip
-from tests.test_browser import App, open_page
+from tests.support.apptest import APP
+from tests.support.browser import App, open_page
+from tests.support.databases import server_url_or_skip
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 END = date(2026, 6, 30)
-#: test_browser's Playwright and Chromium fixtures
-sync_api = test_browser.sync_api
-browser = test_browser.browser
 
 
 def run_page(page: str, timeout: float = 60) -> AppTest:
@@ -103,6 +99,7 @@ def read_only_url() -> Iterator[str]:
         owner.dispose()
 
 
+@pytest.mark.services
 def test_a_read_only_user_saving_a_plan_is_told_there_is_no_permission(
     read_only_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -4,59 +4,20 @@ numbers against independent SQL, URL filters, and the three auth modes."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
-from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from crm_data.demo import seed_demo
 from crm_data.filters import ROLES, Scope
 from crm_data.users import COMMAND_LINE, USERS_METADATA, add_user, ensure_users_table
 from reports.overview import overview_report
+from tests.support.apptest import APP, TODAY, app_database, metric, run
 from ui.auth import login_throttle
 from ui.format import format_value
 from ui.registry import PAGES
 from ui.url_filters import Selection, build_filters
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-TODAY = date(2026, 6, 29)  # the demo data ends on 30 Jun 2026 (exclusive)
-
-
-@contextmanager
-def app_database(folder: Path) -> Iterator[str]:
-    """A fresh S demo database in ``folder``, which the app reads (auth mode none, no seeding)
-    with "today" pinned to 29 Jun 2026, while the context lasts."""
-    url = f"duckdb:///{folder / 's.duckdb'}"
-    engine = sa.create_engine(url)
-    seed_demo(engine, size="S", seed=42, end=date(2026, 6, 30))
-    engine.dispose()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CRM_DATABASE_URL", url)
-        mp.setenv("CRM_TODAY", TODAY.isoformat())
-        mp.setenv("CRM_AUTO_SEED", "0")
-        mp.delenv("CRM_AUTH_MODE", raising=False)
-        yield url
-
-
-def app_database_fixtures(name: str) -> tuple[Any, Any]:
-    """Module-scoped ``url`` and ``engine`` fixtures over a fresh :func:`app_database`."""
-
-    @pytest.fixture(scope="module")
-    def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-        with app_database(tmp_path_factory.mktemp(name)) as url:
-            yield url
-
-    @pytest.fixture(scope="module")
-    def engine(url: str) -> Iterator[sa.Engine]:
-        engine = sa.create_engine(url)
-        yield engine
-        engine.dispose()
-
-    return url, engine
 
 
 @pytest.fixture(scope="module")
@@ -83,27 +44,6 @@ def staff(s_url: str) -> dict[str, int]:
         ).one()
     engine.dispose()
     return {"rep": rep, "rep_team": rep_team, "other": other, "head": head, "head_team": head_team}
-
-
-def run(
-    *,
-    role: str | None = None,
-    employee: int | None = None,
-    query: dict[str, str | list[str]] | None = None,
-) -> AppTest:
-    """Run the app (mode none), previewing as ``role``/``employee`` when given."""
-    at = AppTest.from_file(APP, default_timeout=120)
-    if role is not None:
-        at.session_state["auth_as_role"] = role
-    if employee is not None:
-        at.session_state["auth_as_employee"] = employee
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    return at.run()
-
-
-def metric(at: AppTest, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
 
 
 def won_in_period(url: str, start: date, end: date, owner: int | None = None) -> tuple[int, float]:

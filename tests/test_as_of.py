@@ -77,9 +77,9 @@ from crm_data.queries.pipeline import (
 from crm_data.queries.service import ticket_outcomes, ticket_resolution_times
 from reports.activity import activity_report
 from reports.overview import overview_report
-from tests.conftest import DIALECTS, fresh_engine
-from tests.crm_builder import CrmBuilder
-from tests.test_queries import check, frame
+from tests.support.crm_builder import CrmBuilder
+from tests.support.databases import DIALECTS, fresh_engine
+from tests.support.frames import check, frame
 
 dt = datetime
 ADMIN = Scope.everyone()

@@ -1,19 +1,13 @@
-"""The app in a real browser: Debian Chromium driven by Playwright against ``streamlit run``.
-
-Skipped when /usr/bin/chromium or Playwright is missing, unless ``REQUIRE_BROWSER=1`` (CI), which
-turns the skip into a failure.  Screenshots go to ``test-artifacts/screenshots/``.
+"""The app in a real browser: Debian Chromium driven by Playwright against ``streamlit run``
+(``tests/support/browser.py``; skipped without Chromium unless ``REQUIRE_BROWSER=1``).
 """
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -26,120 +20,15 @@ import sqlalchemy as sa
 
 from crm_data.demo import seed_demo
 from crm_data.info import database_info
+from tests.support.apptest import TODAY
+from tests.support.browser import (
+    App,
+    free_port,
+    open_page,
+    screenshot_without_exception,
+    wait_for_app_run,
+)
 from ui.seeding import STEP_LABELS
-
-pytestmark = pytest.mark.browser
-
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-#: "Today" for the app under test: the demo data ends on 30 Jun 2026 (exclusive).
-TODAY = "2026-06-29"
-SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def _browser_or_skip() -> Any:
-    """The Playwright sync API module, or skip (fail under REQUIRE_BROWSER=1)."""
-    reason = None
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (apt-get install -y chromium)"
-    try:
-        from playwright import sync_api
-    except ImportError as exc:
-        reason = f"playwright is not installed: {exc}"
-        sync_api = None
-    if reason:
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(reason + " (REQUIRE_BROWSER=1)")
-        pytest.skip(reason)
-    return sync_api
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class App:
-    """A ``streamlit run app.py`` server on a free local port."""
-
-    def __init__(
-        self,
-        url: str,
-        log: Path,
-        secrets: str | None = None,
-        port: int | None = None,
-        env: dict[str, str] | None = None,
-        address: str = "127.0.0.1",
-    ) -> None:
-        self.port = port or _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "CRM_DATABASE_URL": url, "CRM_AUTO_SEED": "0", "CRM_TODAY": TODAY,
-               **(env or {})}  # fmt: skip
-        env.pop("CRM_AUTH_MODE", None)
-        extra: list[str] = []
-        if secrets is not None:  # a secrets file of its own (e.g. [auth] for OIDC)
-            secrets_file = log.with_name("secrets.toml")
-            secrets_file.write_text(secrets)
-            extra = ["--secrets.files", str(secrets_file)]
-        self._log = log.open("w")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py",
-             "--server.port", str(self.port), "--server.headless", "true",
-             "--server.address", address, "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none", *extra],
-            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        self.log = log
-
-    def wait_healthy(self, timeout: float = 60) -> None:
-        """Poll ``/_stcore/health`` until the server answers ``ok``."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"streamlit exited early:\n{self.log.read_text()}")
-            try:
-                with urllib.request.urlopen(f"{self.base}/_stcore/health", timeout=2) as reply:
-                    if reply.read().decode().strip() == "ok":
-                        return
-            except OSError:
-                time.sleep(0.3)
-        pytest.fail(f"streamlit did not answer within {timeout} s:\n{self.log.read_text()}")
-
-    def stop(self) -> None:
-        """Terminate the server (kill if it does not stop)."""
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self._log.close()
-
-
-@pytest.fixture(scope="module")
-def sync_api() -> Any:
-    return _browser_or_skip()
-
-
-@pytest.fixture(scope="module")
-def browser(sync_api: Any) -> Iterator[Any]:
-    with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
@@ -150,36 +39,6 @@ def seeded_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     seed_demo(engine, size="XS", seed=42, end=date(2026, 6, 30))
     engine.dispose()
     return url
-
-
-def wait_for_app_run(page: Any, sync_api: Any) -> None:
-    """Wait until the script run finished (Streamlit's own e2e pattern)."""
-    page.wait_for_selector("[data-testid='stAppViewContainer']", timeout=60_000)
-    page.wait_for_selector(
-        "[data-testid='stApp'][data-test-connection-state='CONNECTED']",
-        state="attached",
-        timeout=60_000,
-    )
-    page.wait_for_selector(
-        "[data-testid='stApp'][data-test-script-state='notRunning']",
-        state="attached",
-        timeout=120_000,
-    )
-    sync_api.expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=30_000)
-
-
-def open_page(browser: Any, sync_api: Any, url: str) -> Any:
-    page = browser.new_page(viewport={"width": 1400, "height": 1500})
-    page.goto(url, timeout=60_000)
-    wait_for_app_run(page, sync_api)
-    return page
-
-
-def screenshot_without_exception(page: Any, name: str) -> None:
-    """Save a full-page screenshot under ``SCREENSHOTS`` and assert no exception is shown."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
-    assert page.locator("[data-testid='stException']").count() == 0
 
 
 def test_data_page_in_chromium(
@@ -286,11 +145,11 @@ def test_overview_and_shared_filter_links(
 @contextmanager
 def oidc_app(url: str, folder: Path, rep: int, email: str) -> Iterator[tuple[App, Any]]:
     """The app in OIDC mode against a local identity provider that logs ``rep`` in."""
-    from tests.oidc_provider import OidcProvider
+    from tests.support.oidc_provider import OidcProvider
 
     with OidcProvider() as idp:
         idp.user = {"sub": f"emp-{rep}", "email": email, "email_verified": True, "name": "Rita Rep"}
-        port = _free_port()
+        port = free_port()
         secrets = idp.streamlit_secrets(app_port=port) + '\n[crm_auth]\nmode = "oidc"\n'
         app = App(url, folder / "streamlit.log", secrets=secrets, port=port)
         try:
@@ -443,7 +302,7 @@ def test_a_cookie_forged_with_the_example_secret_is_refused(
     """With the example's ``cookie_secret`` a ``_streamlit_user`` cookie signed by anyone
     logged in as an executive without any identity provider (before issue #14); now the app
     refuses to start and says how to make a secret."""
-    from tests.oidc_provider import OidcProvider, example_cookie_secret, forge_user_cookie
+    from tests.support.oidc_provider import OidcProvider, example_cookie_secret, forge_user_cookie
 
     expect = sync_api.expect
     exec_email = first_employee(
@@ -451,7 +310,7 @@ def test_a_cookie_forged_with_the_example_secret_is_refused(
     )[1]
     secret = example_cookie_secret()
     with OidcProvider() as idp:  # configured, never used
-        port = _free_port()
+        port = free_port()
         secrets = idp.streamlit_secrets(app_port=port, cookie_secret=secret)
         app = App(seeded_url, tmp_path / "streamlit.log",
                   secrets=secrets + '\n[crm_auth]\nmode = "oidc"\n', port=port)  # fmt: skip
@@ -482,7 +341,7 @@ def default_report(url: str, report: Any) -> Any:
     from crm_data.filters import Scope
     from ui.url_filters import Selection, build_filters
 
-    filters, _ = build_filters(Selection(), date.fromisoformat(TODAY))
+    filters, _ = build_filters(Selection(), TODAY)
     engine = sa.create_engine(url)
     try:
         return report(engine, filters, Scope.everyone())

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from crm_data.bulk import BATCH_ROWS, analyze_tables, bulk_insert, sync_sequences
-from tests.conftest import fresh_engine, server_url_or_skip
+from tests.support.databases import fresh_engine, server_url_or_skip
 
 metadata = sa.MetaData()
 things = sa.Table(
@@ -130,6 +130,7 @@ def test_frame_larger_than_a_batch_is_loaded_whole(engine: sa.Engine) -> None:
     assert (count, float(total), int(evens)) == (n, float(np.arange(n).sum() / 4), 12_501)
 
 
+@pytest.mark.services
 def test_mariadb_dialect_name() -> None:
     """A ``mariadb+pymysql://`` URL (dialect name "mariadb") gets sequences and statistics."""
     url = server_url_or_skip("mysql").replace("mysql+pymysql://", "mariadb+pymysql://", 1)

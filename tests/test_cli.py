@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 from crm_data.__main__ import main
 from crm_data.users import Identity, authenticate
-from tests.crm_builder import CrmBuilder
-from tests.small_crm import EXPECTED, build_small_crm
+from tests.support.crm_builder import CrmBuilder
+from tests.support.small_crm import EXPECTED, build_small_crm
 
 ROOT = Path(__file__).resolve().parents[1]
 

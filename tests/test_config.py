@@ -27,8 +27,7 @@ from crm_data.errors import (
     DatabaseUnavailable,
     driver_message,
 )
-from tests.conftest import hold_duckdb_lock, url_for
-from tests.server_databases import MYSQL_URL, PG_URL, RUN_DATABASE
+from tests.support.databases import MYSQL_URL, PG_URL, RUN_DATABASE, hold_duckdb_lock, url_for
 
 
 def _secrets(tmp_path: Path, url: str) -> Path:
@@ -223,6 +222,7 @@ def test_a_password_in_the_query_is_masked_in_connection_errors() -> None:
     engine.dispose()
 
 
+@pytest.mark.services
 def test_a_driver_repeating_a_secret_is_redacted(tmp_path: Path) -> None:
     """A driver message that quotes the connection string loses its secrets, as the URL does."""
     url = sa.make_url(url_for("postgresql", tmp_path))

@@ -19,12 +19,11 @@ from streamlit import config
 from streamlit.testing.v1 import AppTest
 
 from crm_data.users import USERS_METADATA, ensure_users_table
-from tests.conftest import url_for
-from tests.test_app_shell import app_database_fixtures, run
+from tests.support.apptest import APP, app_database_fixtures, run
+from tests.support.databases import url_for
 from ui.auth import login_throttle
 from ui.exposure import ALLOW_REMOTE_VAR, LOCAL_NOTE, OPEN_NOTE
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 #: An unreachable server, its password given as psycopg's ``?password=``.
 UNREACHABLE = "postgresql+psycopg://nobody@127.0.0.1:1/crmdb?password=s3cretpw"
 GENERIC = "**The dashboard cannot reach its database.**"
@@ -143,6 +142,7 @@ def test_mode_none_shows_the_admin_the_masked_query_password(
     assert "s3cretpw" not in screen(at)
 
 
+@pytest.mark.services
 def test_a_nul_in_the_e_mail_shows_no_connection_details(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

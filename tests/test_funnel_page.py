@@ -19,8 +19,8 @@ from streamlit.testing.v1 import AppTest
 from crm_data.filters import Filters, Scope
 from crm_data.queries import stage_high_water_marks
 from reports.funnel import COMPARED_GROUPS, STUCK_ROWS, FunnelReport, funnel_report
-from tests.crm_builder import CrmBuilder
-from tests.test_app_shell import TODAY, app_database, metric, run
+from tests.support.apptest import TODAY, app_database, metric, run
+from tests.support.crm_builder import CrmBuilder
 from ui.format import format_value
 from ui.url_filters import Selection, build_filters
 

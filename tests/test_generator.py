@@ -29,7 +29,7 @@ from crm_data.demo.service import QUOTA_UPLIFT, TICKETS
 from crm_data.demo.world import REGIONS, World
 from crm_data.errors import NotDemoDatabase, SeedingInProgress
 from crm_data.schema import APP_TABLES, CRM_TABLES, Base, KpiPlan
-from tests.conftest import url_for
+from tests.support.databases import url_for
 
 END = date(2025, 6, 30)
 END_TS = pd.Timestamp(END)

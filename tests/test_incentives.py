@@ -31,7 +31,7 @@ from crm_data.plans import (
 from crm_data.queries.currency import main_currency
 from crm_data.schema import Base
 from reports.incentives import incentive_report, simulate, to_plan
-from tests.test_app_shell import app_database_fixtures, metric, run
+from tests.support.apptest import app_database_fixtures, metric, run
 from ui.format import format_value
 
 START, END = date(2026, 4, 1), date(2026, 7, 1)  # Q2 2026; the demo ends on 30 Jun 2026

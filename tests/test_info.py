@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from crm_data.errors import DatabaseUnavailable
 from crm_data.info import DatabaseInfo, database_info
 from crm_data.schema import CRM_TABLES
-from tests.small_crm import ABSENT, EXPECTED, build_small_crm
+from tests.support.small_crm import ABSENT, EXPECTED, build_small_crm
 
 VERSION_PREFIX = {
     "duckdb": "DuckDB ",

@@ -24,12 +24,12 @@ from streamlit.testing.v1 import AppTest
 from access.tokens import EXAMPLE_SECRETS, MAKE_SECRET
 from crm_data.demo import seed_demo
 from crm_data.users import COMMAND_LINE, USERS_METADATA, UserError, add_user
-from tests.oidc_provider import example_cookie_secret
+from tests.support.apptest import APP
+from tests.support.oidc_provider import example_cookie_secret
 from ui.auth import check_cookie_secret, login_throttle
 from ui.format import escape_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
 COOKIE_SECRET = secrets.token_urlsafe(48)
 ISSUER = "https://idp.example.com"
 PASSWORD = "correct horse"

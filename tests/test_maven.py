@@ -22,7 +22,7 @@ import crm_data.maven
 from crm_data.filters import Filters, Scope
 from crm_data.maven import NO_ACCOUNT, PIPELINE, load_maven, maven_tables, read_maven
 from crm_data.queries import deals_closed, stage_high_water_marks
-from tests.conftest import fresh_engine
+from tests.support.databases import fresh_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 MAVEN = ROOT.parent / "shared" / "datasets" / "maven_crm_sales_opportunities"

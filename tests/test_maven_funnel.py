@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from crm_data.filters import Filters, Scope
 from crm_data.maven import load_maven
 from reports.funnel import FunnelReport, funnel_report
-from tests.conftest import fresh_engine
+from tests.support.databases import fresh_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 MAVEN = ROOT.parent / "shared" / "datasets" / "maven_crm_sales_opportunities"

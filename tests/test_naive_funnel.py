@@ -27,7 +27,7 @@ from crm_data.queries import (
     stage_visits,
     stuck_deal_candidates,
 )
-from tests.conftest import fresh_engine
+from tests.support.databases import fresh_engine
 
 EVERYONE = Scope.everyone()
 

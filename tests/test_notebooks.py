@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from nbclient import NotebookClient
 
 from crm_data.config import create_crm_engine
-from tests.conftest import hold_duckdb_lock
+from tests.support.databases import hold_duckdb_lock
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))

@@ -14,7 +14,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
 
-from tests.oidc_provider import OidcProvider, example_cookie_secret, forge_user_cookie
+from tests.support.oidc_provider import OidcProvider, example_cookie_secret, forge_user_cookie
 
 REDIRECT_URI = "http://127.0.0.1:8501/oauth2callback"
 RITA = {"sub": "u-12", "email": "rita.rep@example.com", "name": "Rita Rep", "roles": ["rep"]}

@@ -19,8 +19,8 @@ from analytics.clients import overdue_by_rhythm
 from crm_data.filters import Filters, Scope
 from crm_data.queries.contacts import customer_contacts
 from crm_data.queries.customers import order_rhythm
-from tests.conftest import scenario_fixture
-from tests.crm_builder import CrmBuilder
+from tests.support.crm_builder import CrmBuilder
+from tests.support.databases import scenario_fixture
 
 Q1 = Filters(date(2024, 1, 1), date(2024, 4, 1))
 ORDERS = {

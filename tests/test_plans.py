@@ -42,8 +42,8 @@ from crm_data.plans import (
 )
 from reports import plan_store
 from reports.incentives import to_plan
-from tests.conftest import DIALECTS, fresh_engine
-from tests.crm_builder import CrmBuilder
+from tests.support.crm_builder import CrmBuilder
+from tests.support.databases import DIALECTS, fresh_engine
 
 ADMIN = Scope.everyone()
 EXEC = Scope("exec", employee_id=30)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from crm_data.portable import UNITS, days_between, trunc_date
 from crm_data.queries.frames import read_frame
-from tests.conftest import fresh_engine
+from tests.support.databases import fresh_engine
 
 metadata = sa.MetaData()
 moments = sa.Table(

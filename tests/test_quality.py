@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 from crm_data.quality import QualityCheck, run_quality_checks
 from crm_data.schema import Base
-from tests.crm_builder import CrmBuilder
-from tests.test_queries import check, frame
+from tests.support.crm_builder import CrmBuilder
+from tests.support.frames import check, frame
 
 dt = datetime
 NOW = dt(2024, 6, 1)

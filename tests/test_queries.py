@@ -32,7 +32,8 @@ from crm_data.queries import (
     stuck_deal_candidates,
 )
 from crm_data.queries.currency import main_currency
-from tests.crm_builder import CrmBuilder
+from tests.support.crm_builder import CrmBuilder
+from tests.support.frames import check, frame
 
 dt = datetime
 NA = pd.NA
@@ -123,26 +124,6 @@ def build_scenario() -> CrmBuilder:
 @pytest.fixture
 def crm(empty_engine: sa.Engine) -> sa.Engine:
     return build_scenario().load(empty_engine)
-
-
-def frame(rows: list[tuple], columns: str, dtypes: dict[str, str]) -> pd.DataFrame:
-    """An expected frame from tuples; ``dtypes`` per column (datetime columns as 'datetime')."""
-    names = columns.split()
-    data = pd.DataFrame([list(r) for r in rows], columns=names, dtype=object)
-    out = {}
-    for name in names:
-        kind = dtypes.get(name, "int64")
-        if kind == "datetime":
-            out[name] = pd.to_datetime(data[name]).astype("datetime64[us]")
-        elif kind == "str":
-            out[name] = data[name].astype("str").where(data[name].notna(), None).astype("str")
-        else:
-            out[name] = data[name].astype(kind)
-    return pd.DataFrame(out)
-
-
-def check(actual: pd.DataFrame, expected: pd.DataFrame) -> None:
-    pd.testing.assert_frame_equal(actual, expected, check_exact=False, rtol=1e-9, atol=1e-6)
 
 
 # ---- pipeline -------------------------------------------------------------------------------

@@ -65,9 +65,9 @@ from crm_data.queries import (
 )
 from crm_data.queries.frames import read_frame
 from crm_data.queries.history import dates_table
-from tests.conftest import scenario_fixture
-from tests.crm_builder import CrmBuilder
-from tests.test_queries import check, frame
+from tests.support.crm_builder import CrmBuilder
+from tests.support.databases import scenario_fixture
+from tests.support.frames import check, frame
 
 dt = datetime
 NA = pd.NA

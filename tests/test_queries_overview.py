@@ -51,8 +51,8 @@ from crm_data.queries import (
     overdue_activities,
     people,
 )
-from tests.crm_builder import CrmBuilder
-from tests.test_queries import check, frame
+from tests.support.crm_builder import CrmBuilder
+from tests.support.frames import check, frame
 
 dt = datetime
 NA = pd.NA

@@ -33,7 +33,7 @@ from crm_data.queries import (
     stuck_deal_candidates,
 )
 from crm_data.schema import Base
-from tests.conftest import DIALECTS, fresh_engine
+from tests.support.databases import DIALECTS, fresh_engine
 
 pytestmark = pytest.mark.slow
 

@@ -16,8 +16,8 @@ from reports.catalogue import CATALOGUE, metric, per_rep_metrics
 from reports.funnel import funnel_report
 from reports.overview import overview_report
 from reports.rep_metrics import PER_REP, rep_actuals
-from tests.conftest import scenario_fixture
-from tests.incentive_crm import incentive_crm
+from tests.support.databases import scenario_fixture
+from tests.support.incentive_crm import incentive_crm
 from ui.format import format_value
 
 FILTERS = Filters(date(2025, 7, 1), date(2026, 7, 1))

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from crm_data.filters import Scope
 from reports.activity import activity_report, reorder_due
 from reports.overview import overview_report
-from tests.test_app_shell import TODAY, app_database_fixtures, metric, run
+from tests.support.apptest import TODAY, app_database_fixtures, metric, run
 from ui.activity_charts import activity_heatmap
 from ui.format import format_value
 from ui.url_filters import Selection, build_filters

@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from crm_data.filters import Scope
 from crm_data.plans import StoredItem, save_plan
 from reports.incentives import incentive_report, simulate
-from tests.conftest import scenario_fixture
-from tests.incentive_crm import incentive_crm
+from tests.support.databases import scenario_fixture
+from tests.support.incentive_crm import incentive_crm
 
 Q4 = {"period_start": date(2026, 10, 1), "period_end": date(2027, 1, 1)}
 TODAY = date(2026, 11, 15)  # as_of 16 Nov

@@ -30,8 +30,8 @@ from crm_data.queries import (
     stage_visits,
     stuck_deal_candidates,
 )
-from tests.conftest import DIALECTS, fresh_engine
-from tests.crm_builder import CrmBuilder
+from tests.support.crm_builder import CrmBuilder
+from tests.support.databases import DIALECTS, fresh_engine
 
 TEAMS = {1: (10, 11, 12), 2: (20, 21, 22)}  # team -> members (head first)
 EMPLOYEES = [e for members in TEAMS.values() for e in members]

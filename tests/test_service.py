@@ -25,8 +25,8 @@ import sqlalchemy as sa
 from analytics.service import resolution_time, satisfaction
 from crm_data.filters import Filters, Scope
 from crm_data.queries.service import ticket_outcomes, ticket_resolution_times
-from tests.conftest import scenario_fixture
-from tests.crm_builder import CrmBuilder
+from tests.support.crm_builder import CrmBuilder
+from tests.support.databases import scenario_fixture
 
 Q1 = Filters(date(2024, 1, 1), date(2024, 4, 1))
 ADMIN = Scope.everyone()

@@ -35,10 +35,10 @@ from crm_data.users import (
     set_password,
     set_role,
 )
-from tests.conftest import fresh_engine
+from tests.support.apptest import APP
+from tests.support.databases import fresh_engine
 from ui.session import SessionSettings, session_settings
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 SECRET = secrets.token_urlsafe(48)
 PASSWORD = "correct horse"
 

@@ -23,17 +23,13 @@ from crm_data.demo import seed_demo
 from crm_data.errors import DatabaseTimeout, DatabaseUnavailable
 from crm_data.filters import Scope
 from crm_data.queries.people import filter_options
-from tests import test_browser
-from tests.server_databases import server_url_or_skip
-from tests.test_browser import App, wait_for_app_run
+from tests.support.apptest import APP
+from tests.support.browser import App, wait_for_app_run
+from tests.support.databases import server_url_or_skip
 
 pytestmark = pytest.mark.services
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 END = date(2026, 6, 30)
-#: test_browser's Playwright and Chromium fixtures
-sync_api = test_browser.sync_api
-browser = test_browser.browser
 
 
 @pytest.fixture(scope="module")

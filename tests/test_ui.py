@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from crm_data.demo import seed_demo
 from crm_data.info import database_info
-from tests.small_crm import build_small_crm
+from tests.support.small_crm import build_small_crm
 from ui.database_info import TABLE_COLUMNS, info_frame
 from ui.first_run import demo_size, needs_first_run_seed
 from ui.registry import PAGES, SECTION_ORDER, PageSpec

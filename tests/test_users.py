@@ -48,8 +48,8 @@ from crm_data.users import (
     set_password,
     set_role,
 )
-from tests.conftest import fresh_engine
-from tests.crm_builder import CrmBuilder
+from tests.support.crm_builder import CrmBuilder
+from tests.support.databases import fresh_engine
 
 PASSWORD = "correct horse"
 ACTOR = COMMAND_LINE  # an admin

@@ -21,9 +21,9 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from crm_data.users import COMMAND_LINE, Identity, add_user, authenticate, list_users
-from tests.crm_builder import CrmBuilder
+from tests.support.apptest import APP
+from tests.support.crm_builder import CrmBuilder
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGE = "pages/users.py"
 PASSWORD = "correct horse"
 

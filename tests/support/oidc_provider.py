@@ -53,7 +53,7 @@ __all__ = ["OidcProvider", "example_cookie_secret", "forge_user_cookie"]
 TOKEN_LIFETIME = 3600  # seconds, for access and ID tokens
 #: Streamlit's login cookie (``streamlit.web.server.server_util.AUTH_COOKIE_NAME``).
 USER_COOKIE = "_streamlit_user"
-EXAMPLE_SECRETS = Path(__file__).resolve().parents[1] / ".streamlit" / "secrets.toml.example"
+EXAMPLE_SECRETS = Path(__file__).resolve().parents[2] / ".streamlit" / "secrets.toml.example"
 DEFAULT_COOKIE_SECRET = "oidc-provider-test-cookie-secret-0123456789"
 STANDARD_CLAIMS = ("sub", "iss", "aud", "exp", "iat", "nonce", "email", "email_verified", "name")
 

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 
-from tests.crm_builder import CrmBuilder
+from tests.support.crm_builder import CrmBuilder
 
 ALWAYS = date(2020, 1, 1)
 

@@ -12,7 +12,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from crm_data.schema import Base
-from tests.crm_builder import CrmBuilder
+from tests.support.crm_builder import CrmBuilder
 
 ABSENT = ("campaign_members", "quotas")
 
