@@ -40,6 +40,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
+from access.claims import claim_only_role, claimed_roles, lowered_role
 from access.passwords import (
     EMAIL_LENGTH,
     credentials_problem,
@@ -86,20 +87,6 @@ NAME_LENGTH = 200
 SCOPED_ROLES = ("rep", "head")
 #: ``employees.role`` values that may sign in through their employee record (not ``service``).
 EMPLOYEE_LOGIN_ROLES = ("rep", "head", "exec", "analyst")
-#: Roles a role claim (``oidc`` mode, when switched on) may put in place of each role held in
-#: the database, itself included: a claim may lower a role, never raise it.  ``exec`` and
-#: ``analyst`` are not below each other (plans to edit, against the Data page); every role
-#: is above ``rep``.
-CLAIM_MAY_LOWER_TO: dict[str, tuple[str, ...]] = {
-    "admin": ("admin", "exec", "analyst", "head", "rep"),
-    "exec": ("exec", "head", "rep"),
-    "analyst": ("analyst", "rep"),
-    "head": ("head", "rep"),
-    "rep": ("rep",),
-}
-#: Roles a claim may give someone with neither an ``app_users`` row nor an employee record
-#: (``rep`` and ``head`` need an employee; ``admin`` comes from an ``app_users`` row only).
-CLAIM_ONLY_ROLES = ("exec", "analyst")
 #: What each role needs of its linked employee (enforced by ``_identity``).
 ROLE_NEEDS: dict[str, str] = {
     "rep": "an employee (they see their own deals)",
@@ -773,14 +760,14 @@ def _user_identity(
     conn: sa.Connection, user: sa.Row[Any], name: str | None, claimed: tuple[str, ...] = ()
 ) -> Identity | None:
     """The identity of an ``app_users`` row, its role lowered by ``claimed`` (see
-    :func:`_lowered`); None when that role cannot be scoped.
+    :func:`~access.claims.lowered_role`); None when that role cannot be scoped.
     """
     employee = (
         None if user.employee_id is None else _employee(conn, EMPLOYEES.c.id == user.employee_id)
     )
     display = user.name or (employee.name if employee is not None else None) or name or user.email
     try:
-        return _identity(conn, user.email, _lowered(user.role, claimed), employee, display)
+        return _identity(conn, user.email, lowered_role(user.role, claimed), employee, display)
     except UserError:
         return None
 
@@ -808,23 +795,6 @@ def authenticate(engine: sa.Engine, email: str, password: str) -> Identity | Non
     return identity
 
 
-def _claimed(claim_roles: Iterable[str] | str, allowed: Iterable[str]) -> tuple[str, ...]:
-    """The claimed roles (stripped, lower-cased, in order) that are in ``allowed``; a string
-    claim may hold several roles separated by commas.
-    """
-    claims = claim_roles.split(",") if isinstance(claim_roles, str) else tuple(claim_roles)
-    permitted = frozenset(allowed)
-    return tuple(r for r in (str(c).strip().lower() for c in claims) if r in permitted)
-
-
-def _lowered(role: str, claimed: tuple[str, ...]) -> str:
-    """The first of ``claimed`` that ``role`` may be lowered to (:data:`CLAIM_MAY_LOWER_TO`),
-    else ``role`` itself: a claimed role above ``role`` is ignored.
-    """
-    lower = CLAIM_MAY_LOWER_TO.get(role, (role,))
-    return next((r for r in claimed if r in lower), role)
-
-
 def resolve_identity(
     engine: sa.Engine,
     email: str,
@@ -838,7 +808,7 @@ def resolve_identity(
     The role comes from the database; role claims of the ID token count only when the caller
     passes them with an allowlist (``[crm_auth] role_claims``, checked against the pinned
     issuer by ``ui.auth``), and then only claimed roles in ``allowed_claims``.  A claim can
-    lower a role (:data:`CLAIM_MAY_LOWER_TO`), never raise it.  The first rule that applies
+    lower a role (:mod:`access.claims`), never raise it.  The first rule that applies
     decides:
 
     1. an ``app_users`` row with this e-mail: its role, lowered by a claim, and its employee
@@ -848,7 +818,7 @@ def resolve_identity(
     3. any other employee with this e-mail (a service agent, a leaver): denied, whatever
        the claims say;
     4. nobody with this e-mail: the first claimed role that is exec or analyst
-       (:data:`CLAIM_ONLY_ROLES`), without an employee; never admin;
+       (:data:`~access.claims.CLAIM_ONLY_ROLES`), without an employee; never admin;
     5. otherwise None.
 
     A rep or head whose employee cannot be found, or a head who heads no team (also when a
@@ -870,7 +840,7 @@ def resolve_identity(
         The roles a claim may name (``[crm_auth] allowed_roles``); empty: claims are ignored.
     """
     key = normalize_email(email)
-    claimed = _claimed(claim_roles, allowed_claims)
+    claimed = claimed_roles(claim_roles, allowed_claims)
     with engine.connect() as conn:
         user = _user_row(conn, key)
         if user is not None:
@@ -883,14 +853,14 @@ def resolve_identity(
             EMPLOYEES.c.left_at.is_(None),
         )
         if employee is not None:
-            role = _lowered(employee.role, claimed)
+            role = lowered_role(employee.role, claimed)
             try:
                 return _identity(conn, key, role, employee, employee.name or name or key)
             except UserError:
                 return None
         if _employee(conn, same_email) is not None:
             return None
-    role = next((r for r in claimed if r in CLAIM_ONLY_ROLES), None)
+    role = claim_only_role(claimed)
     return None if role is None else Identity(key, name or key, role, None, None)
 
 

@@ -410,7 +410,7 @@ def test_resolve_identity_from_employees_and_claims(engine: sa.Engine) -> None:
     assert resolve_identity(engine, "boss@partner.org", claim_roles="exec") is None
 
 
-#: Every role an allowlist may hold (``ui.auth.CLAIMABLE_ROLES``).
+#: Every role an allowlist may hold (``access.claims.CLAIMABLE_ROLES``).
 CLAIMABLE = ("exec", "head", "rep", "analyst")
 
 

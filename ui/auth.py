@@ -34,6 +34,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
+from access.claims import CLAIMABLE_ROLES
 from access.passwords import EMAIL_LENGTH, MAX_PASSWORD_LENGTH, credentials_problem
 from access.throttle import LoginThrottle
 from access.tokens import MAKE_SECRET, secret_problem
@@ -85,10 +86,6 @@ ROLE_LABELS = {
     "analyst": "Analyst",
     "admin": "Admin",
 }
-
-
-#: Roles ``[crm_auth] allowed_roles`` may hold: admin comes from an ``app_users`` row only.
-CLAIMABLE_ROLES = tuple(role for role in ROLES if role != "admin")
 
 
 @dataclass(frozen=True)
