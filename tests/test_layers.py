@@ -72,3 +72,40 @@ def test_layer_imports(package: str) -> None:
         if imported_roots(path) & FORBIDDEN[package]
     }
     assert not offenders, f"{package} breaks the dependency rule: {offenders}"
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Dotted names of every module ``path`` imports, and of every name it imports from a
+    module (``from tests import test_x`` gives ``tests`` and ``tests.test_x``)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+            names |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return names
+
+
+def test_imported_modules_sees_modules_imported_from_a_package(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text("import tests.conftest\nfrom tests import test_x\n")
+    assert imported_modules(module) == {"tests.conftest", "tests", "tests.test_x"}
+
+
+def test_tests_import_only_support_modules() -> None:
+    """Shared helpers live in ``tests/support/`` and fixtures in ``conftest.py``: no module of
+    ``tests/`` imports a test module or ``tests.conftest`` (which pytest loads as ``conftest``,
+    so importing it again gives a second copy with its own state)."""
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(
+            {
+                ".".join(name.split(".")[:2])  # the module, not the names taken from it
+                for name in imported_modules(path)
+                if name == "tests.conftest" or name.startswith("tests.test_")
+            }
+        )
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+    }
+    assert not {path: names for path, names in offenders.items() if names}
