@@ -395,7 +395,7 @@ def overdue_followups(followups: pd.DataFrame, as_of: datetime) -> pd.DataFrame:
     Parameters
     ----------
     followups : DataFrame
-        Activities still planned at ``as_of`` (``crm_data.queries.overview.overdue_activities``):
+        Activities still planned at ``as_of`` (``crm_data.queries.overdue.overdue_activities``):
         ``activity_id`` int, ``employee_id`` Int64, ``employee`` str, ``type`` str, ``due_at``
         datetime64, ``deal_id`` Int64, ``deal`` str, ``account_id`` Int64, ``account`` str.
     as_of : datetime

@@ -1,6 +1,6 @@
 """Deal KPIs of a period from the monthly deal-flow frame (won revenue, win rate, new deals).
 
-The input is the frame of ``crm_data.queries.overview.deal_flow_by_month``: one row per
+The input is the frame of ``crm_data.queries.deal_flow.deal_flow_by_month``: one row per
 calendar month with any event, already restricted to the period, with the columns ``month``
 datetime64 (first day), ``created`` int, ``created_amount`` float, ``won`` int, ``won_amount``
 float, ``lost`` int, ``lost_amount`` float (created = deals created that month; won/lost =

@@ -46,7 +46,7 @@ from crm_data.queries.currency import main_currency
 from crm_data.queries.customers import order_rhythm
 from crm_data.queries.frames import Bind
 from crm_data.queries.funnel_stats import funnel_stages, lost_deal_reasons
-from crm_data.queries.overview import overdue_activities
+from crm_data.queries.overdue import overdue_activities
 from crm_data.queries.people import people
 from crm_data.queries.pipeline import stuck_deal_candidates
 from reports.catalogue import metric

@@ -8,8 +8,8 @@ import pandas as pd
 
 from crm_data.filters import Scope
 from crm_data.queries.deal_detail import deal_activities, deal_history
+from crm_data.queries.deal_lists import deal_labels
 from crm_data.queries.frames import Bind
-from crm_data.queries.overview import deal_labels
 
 __all__ = ["DealDetail", "deal_detail"]
 

@@ -18,13 +18,10 @@ from analytics.trend import monthly_trend
 from crm_data.filters import Filters, Scope
 from crm_data.queries.contacts import customer_contacts
 from crm_data.queries.currency import main_currency
+from crm_data.queries.deal_flow import deal_flow_by_month
+from crm_data.queries.deal_lists import largest_deals
 from crm_data.queries.frames import Bind
-from crm_data.queries.overview import (
-    count_overdue_activities,
-    deal_flow_by_month,
-    largest_deals,
-    overdue_activities,
-)
+from crm_data.queries.overdue import count_overdue_activities, overdue_activities
 from crm_data.queries.pipeline import open_pipeline_by_stage, stuck_deal_candidates
 from reports.catalogue import metric
 from reports.kpi import Kpi

@@ -9,9 +9,9 @@ import pandas as pd
 from analytics.funnel import stage_limits, time_in_stage
 from analytics.stuck import stuck_deals
 from crm_data.filters import Filters, Scope
+from crm_data.queries.deal_lists import deal_labels
 from crm_data.queries.frames import Bind
 from crm_data.queries.funnel_stats import funnel_stages, stage_durations
-from crm_data.queries.overview import deal_labels
 from reports.trailing import trailing
 
 __all__ = ["LIMIT_MONTHS", "STUCK_COLUMNS", "flag_stuck", "stuck_list"]

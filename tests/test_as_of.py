@@ -51,6 +51,8 @@ from crm_data.queries.activity_kpis import (
 )
 from crm_data.queries.contacts import customer_contacts, customer_contacts_at
 from crm_data.queries.customers import customer_summary, order_rhythm
+from crm_data.queries.deal_flow import deal_flow_by_month
+from crm_data.queries.deal_lists import largest_deals
 from crm_data.queries.funnel import deals_closed, stage_high_water_marks, stage_visits
 from crm_data.queries.funnel_stats import (
     closed_deal_stats,
@@ -63,12 +65,7 @@ from crm_data.queries.funnel_stats import (
     stage_transitions,
 )
 from crm_data.queries.orders import orders_by_month
-from crm_data.queries.overview import (
-    count_overdue_activities,
-    deal_flow_by_month,
-    largest_deals,
-    overdue_activities,
-)
+from crm_data.queries.overdue import count_overdue_activities, overdue_activities
 from crm_data.queries.pipeline import (
     open_pipeline_by_stage,
     pipeline_snapshots,
@@ -265,6 +262,10 @@ CALLS: dict[str, Call] = {
     ),
     "customers.customer_summary": customer_summary,
     "customers.order_rhythm": order_rhythm,
+    "deal_flow.deal_flow_by_month": deal_flow_by_month,
+    "deal_lists.largest_deals": lambda b, f, s: tuple(
+        largest_deals(b, f, s, kind) for kind in ("won", "lost", "slipped")
+    ),
     "funnel.deals_closed": deals_closed,
     "funnel.stage_high_water_marks": stage_high_water_marks,
     "funnel.stage_visits": stage_visits,
@@ -283,12 +284,8 @@ CALLS: dict[str, Call] = {
     "funnel_stats.stage_durations": stage_durations,
     "funnel_stats.stage_transitions": stage_transitions,
     "orders.orders_by_month": orders_by_month,
-    "overview.count_overdue_activities": count_overdue_activities,
-    "overview.deal_flow_by_month": deal_flow_by_month,
-    "overview.largest_deals": lambda b, f, s: tuple(
-        largest_deals(b, f, s, kind) for kind in ("won", "lost", "slipped")
-    ),
-    "overview.overdue_activities": overdue_activities,
+    "overdue.count_overdue_activities": count_overdue_activities,
+    "overdue.overdue_activities": overdue_activities,
     "pipeline.open_pipeline_by_stage": open_pipeline_by_stage,
     "pipeline.pipeline_snapshots": lambda b, f, s: pipeline_snapshots(
         b, f, s, [f.start, date(2024, 2, 1), date(2024, 3, 15), f.end]
@@ -307,7 +304,7 @@ NO_AS_OF = {
     "currency.main_currency": "which currencies amounts are in: a label, not a metric",
     "deal_detail.deal_activities": "a deal's whole record, for the drill-through panel",
     "deal_detail.deal_history": "a deal's whole record, for the drill-through panel",
-    "overview.deal_labels": "names and today's state of deals a list already picked",
+    "deal_lists.deal_labels": "names and today's state of deals a list already picked",
     "people.people": "every employee, for login and 'view as'",
     "people.filter_options": "what the filter bar offers today",
     "funnel_stats.funnel_stages": "the pipeline's stages: configuration",

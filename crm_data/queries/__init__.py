@@ -24,6 +24,8 @@ from crm_data.queries.activity_kpis import (
 )
 from crm_data.queries.contacts import customer_contacts, customer_contacts_at
 from crm_data.queries.customers import customer_summary
+from crm_data.queries.deal_flow import deal_flow_by_month
+from crm_data.queries.deal_lists import deal_labels, largest_deals
 from crm_data.queries.frames import read_frame
 from crm_data.queries.funnel import deals_closed, stage_high_water_marks, stage_visits
 from crm_data.queries.funnel_stats import (
@@ -40,13 +42,7 @@ from crm_data.queries.funnel_stats import (
 )
 from crm_data.queries.grouping import GROUPINGS
 from crm_data.queries.orders import orders_by_month
-from crm_data.queries.overview import (
-    count_overdue_activities,
-    deal_flow_by_month,
-    deal_labels,
-    largest_deals,
-    overdue_activities,
-)
+from crm_data.queries.overdue import count_overdue_activities, overdue_activities
 from crm_data.queries.people import FilterOptions, filter_options, people
 from crm_data.queries.pipeline import (
     open_pipeline_by_stage,

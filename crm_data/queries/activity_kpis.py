@@ -9,7 +9,7 @@ The other inputs of those KPIs come from existing queries:
 * "Forgotten client", "Reactivated client": :func:`crm_data.queries.contacts.customer_contacts`,
   at ``as_of`` and, for the reactivated ones, also at the period start
   (``dataclasses.replace(filters, as_of=filters.start)``);
-* the overdue list: :func:`crm_data.queries.overview.overdue_activities`.
+* the overdue list: :func:`crm_data.queries.overdue.overdue_activities`.
 
 Time convention as in :mod:`crm_data.queries.history`: the state "at t" is made of the events
 strictly before ``t = Filters.as_of_ts``; an activity is done at ``t`` when its status is
@@ -126,7 +126,7 @@ def followup_stats(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
       not known yet.
 
     ``overdue`` is a snapshot at ``as_of``, whatever the period: activities still planned at
-    ``as_of`` with ``due_at < as_of`` (as :func:`~crm_data.queries.overview.overdue_activities`).
+    ``as_of`` with ``due_at < as_of`` (as :func:`~crm_data.queries.overdue.overdue_activities`).
     Activities are attributed to their employee (``activities.employee_id``); scope and
     filters apply as in :func:`~crm_data.queries.where.activity_conditions`.
 
