@@ -19,8 +19,8 @@ __all__ = ["session_identity", "session_user"]
 
 
 def session_user(engine: sa.Engine, email: str) -> SessionUser | None:
-    """The :class:`~access.tokens.SessionUser` of the enabled ``app_users`` row of ``email`` (any case), or
-    None (no such row, a disabled one, or no ``app_users`` table).
+    """The :class:`~access.tokens.SessionUser` of the enabled ``app_users`` row of ``email``
+    (any case), or None (no such row, a disabled one, or no ``app_users`` table).
     """
     stmt = sa.select(APP_USERS.c.id, APP_USERS.c.session_version).where(
         APP_USERS.c.email == normalize_email(email), APP_USERS.c.active

@@ -2,8 +2,8 @@
 the settings, and the app's re-check, idle timeout and log-out everywhere through ``AppTest``
 with a fake clock.
 
-The signed login token itself is in ``tests/test_tokens.py``; the browser side (a refresh and a new tab stay logged in, ``users disable`` logs out) is in
-``tests/test_browser.py``.
+The signed login token itself is in ``tests/test_tokens.py``; the browser side (a refresh and a
+new tab stay logged in, ``users disable`` logs out) is in ``tests/test_browser.py``.
 """
 
 from __future__ import annotations
