@@ -1,10 +1,11 @@
 """New and forgotten clients, METRICS.md "New clients" and "Forgotten client".
 
-The input is the customer frame of ``crm_data.queries.contacts.customer_contacts``: one row per
-account with at least one order or won deal before ``as_of``: ``account_id`` int, ``account``
-str, ``owner_id`` Int64, ``owner`` str, ``region`` str, ``first_order_at``, ``last_order_at``,
-``first_won_at``, ``last_activity_at`` datetime64 (NaT when none), ``open_deals`` int (deals
-open at ``as_of``) and ``revenue`` float (lifetime order revenue before ``as_of``).
+The input is the customer frame of ``crm_data.queries.customer_contacts.customer_contacts``:
+one row per account with at least one order or won deal before ``as_of``: ``account_id`` int,
+``account`` str, ``owner_id`` Int64, ``owner`` str, ``region`` str, ``first_order_at``,
+``last_order_at``, ``first_won_at``, ``last_activity_at`` datetime64 (NaT when none),
+``open_deals`` int (deals open at ``as_of``) and ``revenue`` float (lifetime order revenue
+before ``as_of``).
 """
 
 from __future__ import annotations

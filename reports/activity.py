@@ -41,8 +41,8 @@ from crm_data.queries.activity_kpis import (
     lead_response_times,
     new_line_clients,
 )
-from crm_data.queries.contacts import customer_contacts, customer_contacts_at
 from crm_data.queries.currency import main_currency
+from crm_data.queries.customer_contacts import customer_contacts, customer_contacts_at
 from crm_data.queries.customers import order_rhythm
 from crm_data.queries.frames import Bind
 from crm_data.queries.funnel_stats import funnel_stages, lost_deal_reasons

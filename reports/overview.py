@@ -16,8 +16,8 @@ from analytics.deals import DealKpis, deal_kpis
 from analytics.pipeline import PipelineTotals, pipeline_totals
 from analytics.trend import monthly_trend
 from crm_data.filters import Filters, Scope
-from crm_data.queries.contacts import customer_contacts
 from crm_data.queries.currency import main_currency
+from crm_data.queries.customer_contacts import customer_contacts
 from crm_data.queries.deal_flow import deal_flow_by_month
 from crm_data.queries.deal_lists import largest_deals
 from crm_data.queries.frames import Bind

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from analytics.clients import overdue_by_rhythm
 from crm_data.filters import Filters, Scope
-from crm_data.queries.contacts import customer_contacts
+from crm_data.queries.customer_contacts import customer_contacts
 from crm_data.queries.customers import order_rhythm
 from tests.support.crm_builder import CrmBuilder
 from tests.support.databases import scenario_fixture

@@ -22,7 +22,7 @@ from crm_data.queries.activity_kpis import (
     lead_response_times,
     new_line_clients,
 )
-from crm_data.queries.contacts import customer_contacts, customer_contacts_at
+from crm_data.queries.customer_contacts import customer_contacts, customer_contacts_at
 from crm_data.queries.customers import customer_summary
 from crm_data.queries.deal_flow import deal_flow_by_month
 from crm_data.queries.deal_lists import deal_labels, largest_deals

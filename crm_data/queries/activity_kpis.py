@@ -6,9 +6,10 @@ The other inputs of those KPIs come from existing queries:
 * "Activities done": :func:`crm_data.queries.activity.activities_by_rep_type_period`;
 * "Active conversations", "Negotiations state", "Next-step coverage", "Data discipline":
   :func:`crm_data.queries.pipeline.stuck_deal_candidates` (every open deal at ``as_of``);
-* "Forgotten client", "Reactivated client": :func:`crm_data.queries.contacts.customer_contacts`,
-  at ``as_of`` and, for the reactivated ones, also at the period start
-  (``dataclasses.replace(filters, as_of=filters.start)``);
+* "Forgotten client", "Reactivated client":
+  :func:`crm_data.queries.customer_contacts.customer_contacts`, at ``as_of`` and, for the
+  reactivated ones, also at the period start (``dataclasses.replace(filters,
+  as_of=filters.start)``);
 * the overdue list: :func:`crm_data.queries.overdue.overdue_activities`.
 
 Time convention as in :mod:`crm_data.queries.history`: the state "at t" is made of the events
@@ -276,8 +277,8 @@ def new_line_clients(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame
     or won a deal whose ``product_line`` is a line with at least one ``is_new_line`` product
     (``closed_at`` in the period).  Orders follow the account scope (its owner), won deals the
     deal scope (their owner), and the account itself must be visible to the scope (as in
-    :func:`~crm_data.queries.contacts.customer_contacts`).  Region/segment filters apply to the
-    account, product-line filters to the line, the pipeline filter to the deals.
+    :func:`~crm_data.queries.customer_contacts.customer_contacts`).  Region/segment filters
+    apply to the account, product-line filters to the line, the pipeline filter to the deals.
 
     Returns
     -------

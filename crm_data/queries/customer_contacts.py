@@ -1,5 +1,6 @@
 """Customers and their last contacts at one or several moments (METRICS.md "Forgotten client",
-"Reactivated client", "New client").
+"Reactivated client", "New client"): first and last order, first won deal, last done activity,
+open deals and revenue per account (the ``contacts`` table of people is not read).
 
 A snapshot at ``t`` aggregates the whole history before ``t``.  Several snapshots (a period's
 start and end, and its comparison period's) are read as consecutive windows
