@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 import sqlalchemy as sa
 
+from access.roles import ROLE_NEEDS, ROLES
 from crm_data.config import (
     check_connection,
     create_crm_engine,
@@ -32,7 +33,6 @@ from crm_data.config import (
     statement_failed,
 )
 from crm_data.errors import CrmDataError
-from crm_data.filters import ROLES
 
 URL_HELP = "SQLAlchemy URL (default: CRM_DATABASE_URL, secrets, DuckDB)"
 #: ``employees`` output: column of ``list_employees`` -> printed name
@@ -88,8 +88,6 @@ def _users_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
             parser.add_argument("email")
         parser.add_argument("--url", help=URL_HELP)
         return parser
-
-    from crm_data.users import ROLE_NEEDS
 
     stdin_help = "read the password from the first line of stdin"
     role_help = "; ".join(f"{role} needs {needs}" for role, needs in ROLE_NEEDS.items())

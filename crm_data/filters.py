@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Literal, TypeVar
+from typing import TypeVar
 
-__all__ = ["Role", "ROLES", "Filters", "Scope"]
+from access.roles import ROLES, Role, sees_all_rows
 
-Role = Literal["exec", "head", "rep", "analyst", "admin"]
-ROLES: tuple[str, ...] = ("exec", "head", "rep", "analyst", "admin")
+__all__ = ["Filters", "Scope"]
 
 Moment = TypeVar("Moment", date, datetime)
 
@@ -172,42 +171,44 @@ class Scope:
     """Who is asking, and so which rows they may see.
 
     ``exec``, ``analyst`` and ``admin`` see everything; a ``head`` sees the rows of the reps of
-    ``team_id``; a ``rep`` sees only rows owned by ``employee_id``.
+    ``team_id``; a ``rep`` sees only rows owned by ``employee_id``
+    (:func:`access.roles.sees_all_rows`).  A role given as text becomes its :class:`Role`.
 
     Raises
     ------
     ValueError
-        If a rep has no ``employee_id`` or a head no ``team_id``.
+        On an unknown role, if a rep has no ``employee_id`` or a head no ``team_id``.
     """
 
-    role: Role = "admin"
+    role: Role = Role.ADMIN
     employee_id: int | None = None
     team_id: int | None = None
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
             raise ValueError(f"Unknown role {self.role!r}; expected one of {ROLES}.")
-        if self.role == "rep" and self.employee_id is None:
+        object.__setattr__(self, "role", Role(self.role))
+        if self.role == Role.REP and self.employee_id is None:
             raise ValueError("A rep scope needs the rep's employee_id.")
-        if self.role == "head" and self.team_id is None:
+        if self.role == Role.HEAD and self.team_id is None:
             raise ValueError("A head scope needs the head's team_id.")
 
     @property
     def sees_all(self) -> bool:
-        """True for roles that see every row."""
-        return self.role in ("exec", "analyst", "admin")
+        """True for roles that see every row (:func:`access.roles.sees_all_rows`)."""
+        return sees_all_rows(self.role)
 
     @classmethod
     def everyone(cls) -> Scope:
         """The unrestricted scope of an admin (local single-user mode)."""
-        return cls("admin")
+        return cls(Role.ADMIN)
 
     @classmethod
     def rep(cls, employee_id: int) -> Scope:
         """The scope of one rep."""
-        return cls("rep", employee_id=employee_id)
+        return cls(Role.REP, employee_id=employee_id)
 
     @classmethod
     def head(cls, team_id: int, employee_id: int | None = None) -> Scope:
         """The scope of the head of ``team_id``."""
-        return cls("head", employee_id=employee_id, team_id=team_id)
+        return cls(Role.HEAD, employee_id=employee_id, team_id=team_id)

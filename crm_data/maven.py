@@ -57,6 +57,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from access.roles import EmployeeRole
 from crm_data.bulk import analyze_tables, bulk_insert, sync_sequences
 from crm_data.schema import CRM_TABLES, Base
 
@@ -244,7 +245,7 @@ def _people(teams_csv: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, dict[s
             "id": np.arange(1, len(names) + 1),
             "name": names,
             "email": _emails(names),
-            "role": ["head"] * n_teams + ["rep"] * len(teams_csv),
+            "role": [EmployeeRole.HEAD] * n_teams + [EmployeeRole.REP] * len(teams_csv),
             "team_id": np.concatenate([team_ids, rep_team]),
             "hired_at": pd.Timestamp(EARLY),
         }

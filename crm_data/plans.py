@@ -61,6 +61,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
+from access.roles import Role, can_edit_plan, can_edit_plans
 from crm_data.errors import CrmDataError, driver_message, is_permission_error
 from crm_data.filters import Scope
 from crm_data.queries.frames import Bind, Kind, connect, empty_frame, read_frame
@@ -86,9 +87,6 @@ ITEMS: sa.Table = KpiPlanItem.__table__  # type: ignore[assignment]
 TARGETS: sa.Table = KpiTarget.__table__  # type: ignore[assignment]
 #: The app-owned plan tables, in dependency order.
 PLAN_TABLES: tuple[sa.Table, ...] = (PLANS, ITEMS, TARGETS)
-
-#: Roles that may save plans (a head only for their own team).
-WRITER_ROLES = ("admin", "exec", "head")
 
 NAME_LENGTH = 200
 KEY_LENGTH = 100
@@ -350,14 +348,14 @@ def _now() -> datetime:
 
 
 def _check_writer(scope: Scope) -> None:
-    if scope.role not in WRITER_ROLES:
+    if not can_edit_plans(scope.role):
         raise PlanError(
             f"A {scope.role} cannot change incentive plans: ask your sales head or an executive."
         )
 
 
 def _check_team_for_writer(scope: Scope, team_id: int | None) -> None:
-    if scope.role == "head" and team_id != scope.team_id:
+    if not can_edit_plan(scope.role, team_id, scope.team_id):
         raise PlanError(
             f"As head of team {scope.team_id} you can edit only your team's plans: set the "
             f"plan's team to {scope.team_id}, or ask an executive."
@@ -366,7 +364,7 @@ def _check_team_for_writer(scope: Scope, team_id: int | None) -> None:
 
 def _reader_team(conn: sa.Connection, scope: Scope) -> int | None:
     """The team whose plans a head or rep reads (for a rep without one: their employee's)."""
-    if scope.team_id is not None or scope.role != "rep":
+    if scope.team_id is not None or scope.role != Role.REP:
         return scope.team_id
     team = conn.execute(
         sa.select(EMPLOYEES.c.team_id).where(EMPLOYEES.c.id == scope.employee_id)
@@ -392,9 +390,9 @@ def _target_condition(
     scope: Scope, reader_team: int | None, plan_team: int | None
 ) -> sa.ColumnElement[bool] | None:
     """Which per-rep targets the scope reads of a plan it may see (None: all of them)."""
-    if scope.role == "rep":
+    if scope.role == Role.REP:
         return TARGETS.c.employee_id == scope.employee_id
-    if scope.role == "head" and plan_team is None:
+    if scope.role == Role.HEAD and plan_team is None:
         members = sa.select(EMPLOYEES.c.id).where(EMPLOYEES.c.team_id == reader_team)
         return TARGETS.c.employee_id.in_(members)
     return None
@@ -802,7 +800,7 @@ def save_plan(
                         "from the list."
                     )
             else:
-                if scope.role == "head" and latest.team_id != scope.team_id:
+                if not can_edit_plan(scope.role, latest.team_id, scope.team_id):
                     if latest.team_id is None:  # a company-wide plan: readable, not editable
                         _check_team_for_writer(scope, None)
                     raise _not_found(key)

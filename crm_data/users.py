@@ -20,8 +20,9 @@ else their own ``employees.team_id``; for every other role their own team.
 Who may hold which role is one rule, applied when a user is added or changed (CLI and Users
 page), at every sign-in and in the preview: a ``rep`` needs an employee, a ``head`` an employee
 who heads a team (``teams.head_id``); ``exec``, ``analyst`` and ``admin`` may have none
-(:data:`ROLE_NEEDS`).  Every change to the users is made by an ``actor`` checked here to be an
-admin (:data:`COMMAND_LINE` for the CLI), and none leaves the users without an enabled admin.
+(:data:`access.roles.ROLE_NEEDS`).  Every change to the users is made by an ``actor`` checked
+here to be an admin (:data:`COMMAND_LINE` for the CLI), and none leaves the users without an
+enabled admin.
 
 Emails are stored stripped and lower-cased, so every look-up is case-insensitive.
 """
@@ -50,8 +51,16 @@ from access.passwords import (
     normalize_email,
     verify_password,
 )
+from access.roles import (
+    EMPLOYEE_LOGIN_ROLES,
+    ROLES,
+    Role,
+    can_manage_users,
+    needs_employee,
+    needs_headed_team,
+)
 from crm_data.errors import CrmDataError
-from crm_data.filters import ROLES, Scope
+from crm_data.filters import Scope
 from crm_data.queries.frames import Kind, coerce_frame, empty_frame
 from crm_data.queries.people import people
 from crm_data.queries.tables import EMPLOYEES, TEAMS
@@ -60,7 +69,6 @@ __all__ = [
     "APP_USERS",
     "COMMAND_LINE",
     "NAME_LENGTH",
-    "ROLE_NEEDS",
     "USERS_METADATA",
     "Identity",
     "UserError",
@@ -82,19 +90,6 @@ __all__ = [
 ]
 
 NAME_LENGTH = 200
-
-#: Roles whose scope needs an employee.
-SCOPED_ROLES = ("rep", "head")
-#: ``employees.role`` values that may sign in through their employee record (not ``service``).
-EMPLOYEE_LOGIN_ROLES = ("rep", "head", "exec", "analyst")
-#: What each role needs of its linked employee (enforced by ``_identity``).
-ROLE_NEEDS: dict[str, str] = {
-    "rep": "an employee (they see their own deals)",
-    "head": "an employee who heads a team (they see that team)",
-    "exec": "no employee (sees everything)",
-    "analyst": "no employee (sees everything, and the Data page)",
-    "admin": "no employee (sees everything, manages users)",
-}
 
 USERS_METADATA = sa.MetaData()
 
@@ -151,7 +146,7 @@ class Identity:
     name : str
         Display name.
     role : str
-        One of :data:`crm_data.filters.ROLES`.
+        One of :data:`access.roles.ROLES`.
     employee_id : int or None
         The linked employee (always set for ``rep`` and ``head``).
     team_id : int or None
@@ -170,7 +165,7 @@ class Identity:
 
 
 #: The actor of the command line: whoever can run it holds the database URL, an operator.
-COMMAND_LINE = Identity("command line", "Command line", "admin", None, None)
+COMMAND_LINE = Identity("command line", "Command line", Role.ADMIN, None, None)
 
 
 # ---- helpers --------------------------------------------------------------------------------
@@ -229,10 +224,10 @@ def _require_admin(conn: sa.Connection, actor: Identity) -> None:
     """Refuse unless ``actor`` is an admin; one with an ``app_users`` row (signed in with it)
     must still be an enabled admin there, so a demoted admin's open session changes nothing.
     """
-    if actor.role != "admin":
+    if not can_manage_users(actor.role):
         raise UserError("Only an admin can manage users.")
     row = _user_row(conn, normalize_email(actor.email))
-    if row is not None and not (row.active and row.role == "admin"):
+    if row is not None and not (row.active and can_manage_users(row.role)):
         raise UserError(
             "Only an admin can manage users, and your account is no longer an enabled admin: "
             "log in again."
@@ -243,11 +238,11 @@ def _keep_an_admin(conn: sa.Connection, user: sa.Row[Any], actor: Identity, what
     """Refuse to ``what`` (disable, demote, remove) ``user`` if that is the actor themself or
     the last enabled admin; the enabled admins stay locked until the transaction ends.
     """
-    if not (user.active and user.role == "admin"):
+    if not (user.active and user.role == Role.ADMIN):
         return
     if user.email == normalize_email(actor.email):
         raise UserError(f"You cannot {what} yourself: ask another admin to do it.")
-    stmt = sa.select(APP_USERS.c.email).where(APP_USERS.c.role == "admin", APP_USERS.c.active)
+    stmt = sa.select(APP_USERS.c.email).where(APP_USERS.c.role == Role.ADMIN, APP_USERS.c.active)
     admins = conn.execute(_locked(conn, stmt)).scalars().all()
     if len(admins) <= 1:
         raise UserError(
@@ -279,7 +274,7 @@ def _identity(
     """The identity of ``role`` linked to ``employee``: the one rule of who may hold a role.
 
     Applied when a user is added or changed (CLI and Users page), at every sign-in and in the
-    admin's preview (:data:`ROLE_NEEDS`):
+    admin's preview (:data:`access.roles.ROLE_NEEDS`):
 
     * ``rep``: needs an employee; the scope's team is the employee's own team;
     * ``head``: needs an employee who heads a team (``teams.head_id``), the scope's team (the
@@ -293,14 +288,14 @@ def _identity(
     """
     _check_role(role)
     if employee is None:
-        if role in SCOPED_ROLES:
+        if needs_employee(role):
             raise UserError(
                 f"A {role} must be linked to an employee: pick one (on the command line "
                 "`--employee` takes an id, a name or an e-mail; `python -m crm_data employees` "
                 "lists them)."
             )
         return Identity(email, name, role, None, None)
-    if role != "head":
+    if not needs_headed_team(role):
         own_team = None if employee.team_id is None else int(employee.team_id)
         return Identity(email, name, role, int(employee.id), own_team)
     headed = _headed_team(conn, int(employee.id))
@@ -413,14 +408,14 @@ def add_user(
     email : str
         The sign-in email (stored stripped and lower-cased).
     role : str
-        One of :data:`crm_data.filters.ROLES`.
+        One of :data:`access.roles.ROLES`.
     actor : Identity
         Who adds the user: an admin (:data:`COMMAND_LINE` on the command line).
     name : str, optional
         Display name (default: the employee's name, else the email).
     employee_id : int, optional
-        The linked employee, as :data:`ROLE_NEEDS` says: required for a rep, an employee who
-        heads a team for a head (checked when the ``employees`` table exists).
+        The linked employee, as :data:`access.roles.ROLE_NEEDS` says: required for a rep, an
+        employee who heads a team for a head (checked when the ``employees`` table exists).
     password : str, optional
         For ``password`` mode; None for users who sign in through OIDC only.
 
@@ -530,14 +525,14 @@ def set_role(
     Raises
     ------
     UserError
-        If the actor is no admin, on an unknown email or role, when :data:`ROLE_NEEDS` is not
-        met (see :func:`add_user`), or when that would demote the actor or the last enabled
-        admin.
+        If the actor is no admin, on an unknown email or role, when
+        :data:`~access.roles.ROLE_NEEDS` is not met (see :func:`add_user`), or when that would
+        demote the actor or the last enabled admin.
     """
     with _admin_transaction(engine, actor) as conn:
         user = _require_user(conn, email)
         _check_link(conn, user.email, role, employee_id)
-        if role != "admin":
+        if role != Role.ADMIN:
             _keep_an_admin(conn, user, actor, "demote")
         _set(conn, user.email, role=role, employee_id=employee_id)
 
@@ -593,7 +588,7 @@ def _listed_user(conn: sa.Connection, user: sa.Row[Any], teams: dict[int, str]) 
     employee = None
     if user.employee_id is not None:
         employee = _employee(conn, EMPLOYEES.c.id == user.employee_id)
-        if employee is None and user.role in SCOPED_ROLES:
+        if employee is None and needs_employee(user.role):
             row["problem"] = f"There is no employee {user.employee_id} (any more): pick another."
             return row
         row["employee"] = None if employee is None else employee.name
@@ -614,9 +609,9 @@ def list_users(engine: sa.Engine, *, actor: Identity) -> pd.DataFrame:
     DataFrame
         ``email`` str, ``name`` str, ``role`` str, ``employee_id`` Int64, ``employee`` str
         (the employee's name), ``team`` str (the team of the user's scope, see
-        :data:`ROLE_NEEDS`), ``has_password`` bool, ``active`` bool, ``problem`` str (why
-        the user cannot sign in, e.g. a head who heads no team; NA if they can); empty (same
-        columns) when there is no ``app_users`` table.
+        :data:`~access.roles.ROLE_NEEDS`), ``has_password`` bool, ``active`` bool, ``problem``
+        str (why the user cannot sign in, e.g. a head who heads no team; NA if they can); empty
+        (same columns) when there is no ``app_users`` table.
 
     Raises
     ------

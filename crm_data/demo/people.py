@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from access.roles import EmployeeRole
 from crm_data.demo.names import company_names, join, person_names, phones
 from crm_data.demo.world import REGIONS, World, cat
 
@@ -40,16 +41,16 @@ def make_people(w: World) -> None:
     n_teams = len(regions)
     rows: list[dict] = []
 
-    def add(role: str, team: int | None, hired: float, left: float = np.inf) -> int:
+    def add(role: EmployeeRole, team: int | None, hired: float, left: float = np.inf) -> int:
         rows.append({"role": role, "team": team, "hired": float(hired), "left": float(left)})
         return len(rows)
 
-    add("exec", None, -2000)
-    add("analyst", None, -900)
-    add("analyst", None, round(rng.uniform(100, 400)))
+    add(EmployeeRole.EXEC, None, -2000)
+    add(EmployeeRole.ANALYST, None, -900)
+    add(EmployeeRole.ANALYST, None, round(rng.uniform(100, 400)))
     heads, rep_rows = [], []
     for t in range(n_teams):
-        heads.append(add("head", t, -round(rng.uniform(400, 3000))))
+        heads.append(add(EmployeeRole.HEAD, t, -round(rng.uniform(400, 3000))))
         for slot in range(spec.reps_per_team):
             # the first rep of a team is there from before the start to the end, so every
             # team has someone to own its accounts and deals at any time
@@ -61,12 +62,12 @@ def make_people(w: World) -> None:
             if not senior and rng.random() < LEAVER_SHARE:
                 # the replacement is hired 5-45 days later, still before the end
                 left = round(rng.uniform(max(hired, 0) + 150, clock.horizon - 50))
-                rep_rows.append(add("rep", t, hired, left))
-                rep_rows.append(add("rep", t, left + round(rng.uniform(5, 45))))
+                rep_rows.append(add(EmployeeRole.REP, t, hired, left))
+                rep_rows.append(add(EmployeeRole.REP, t, left + round(rng.uniform(5, 45))))
             else:
-                rep_rows.append(add("rep", t, hired))
+                rep_rows.append(add(EmployeeRole.REP, t, hired))
     for _ in range(spec.service_agents):
-        add("service", None, -round(rng.uniform(30, 1500)))
+        add(EmployeeRole.SERVICE, None, -round(rng.uniform(30, 1500)))
     emp = pd.DataFrame(rows)
     n = len(emp)
     first, last = person_names(rng, n)
@@ -108,7 +109,7 @@ def make_people(w: World) -> None:
     w["rep_activity"] = np.round(np.clip(rng.lognormal(0, 0.3, nr), 0.5, 2.2), 3)
     w["emp_hired"], w["emp_left"] = emp["hired"].to_numpy(), left
     w["team_head"] = np.array(heads)
-    w["service_id"] = ids[emp["role"].to_numpy() == "service"]
+    w["service_id"] = ids[emp["role"].to_numpy() == EmployeeRole.SERVICE]
     w["team_rep_start"] = np.searchsorted(w["rep_team"], np.arange(n_teams))
     w["team_rep_count"] = np.bincount(w["rep_team"], minlength=n_teams)
     w.truth["reps"] = [

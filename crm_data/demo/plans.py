@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from access.roles import EmployeeRole
 from crm_data.filters import Filters, Scope
 from crm_data.plans import StoredItem, list_plans, save_plan
 from crm_data.queries.activity import activities_by_rep_type_period
@@ -52,7 +53,7 @@ def _team_targets(engine: sa.Engine, start: date, end: date) -> pd.DataFrame:
     period, everyone = Filters(start, end), Scope.everyone()
     spans = employment_spans(engine, period, everyone)
     whole = spans[
-        (spans["role"] == "rep")
+        (spans["role"] == EmployeeRole.REP)
         & (spans["hired_at"] <= pd.Timestamp(start))
         & (spans["left_at"].isna() | (spans["left_at"] >= pd.Timestamp(end)))
     ].set_index("employee_id")

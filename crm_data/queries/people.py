@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
+from access.roles import SALES_ROLES, Role
 from crm_data.filters import Scope
 from crm_data.queries.frames import Bind, Kind, connect, read_frame
 from crm_data.queries.tables import ACCOUNTS, DEALS, EMPLOYEES, PRODUCTS, STAGES, TEAMS
@@ -104,10 +105,10 @@ class FilterOptions:
 
 def _team_conditions(scope: Scope) -> list[Any]:
     """Teams ``scope`` may see: a rep's own team, a head's team, else all."""
-    if scope.role == "rep":
+    if scope.role == Role.REP:
         own = sa.select(EMPLOYEES.c.team_id).where(EMPLOYEES.c.id == scope.employee_id)
         return [TEAMS.c.id.in_(own)]
-    if scope.role == "head":
+    if scope.role == Role.HEAD:
         return [TEAMS.c.id == scope.team_id]
     return []
 
@@ -117,7 +118,7 @@ def _rep_conditions(scope: Scope) -> list[Any]:
     if not scope.sees_all:
         return owner_conditions(EMPLOYEES.c.id, scope, None)
     owners = sa.select(DEALS.c.owner_id).distinct()
-    return [sa.or_(EMPLOYEES.c.role.in_(("rep", "head")), EMPLOYEES.c.id.in_(owners))]
+    return [sa.or_(EMPLOYEES.c.role.in_(SALES_ROLES), EMPLOYEES.c.id.in_(owners))]
 
 
 def _distinct_values() -> sa.Select[Any]:

@@ -24,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.expression import ColumnElement
 
+from access.roles import Role
 from crm_data.filters import Filters, Scope
 from crm_data.schema import Account, Deal, Employee, Product, Stage
 
@@ -58,9 +59,9 @@ def _team_members(team_ids: tuple[int, ...] | list[int]) -> sa.Select[Any]:
 def owner_conditions(owner_col: Any, scope: Scope, filters: Filters | None) -> list[Condition]:
     """Conditions on an employee column: the scope first, then the rep and team filters."""
     conds: list[Condition] = []
-    if scope.role == "rep":
+    if scope.role == Role.REP:
         conds.append(owner_col == scope.employee_id)
-    elif scope.role == "head":
+    elif scope.role == Role.HEAD:
         conds.append(owner_col.in_(_team_members([scope.team_id])))  # type: ignore[list-item]
     if filters is not None:
         if filters.reps:
