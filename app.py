@@ -28,7 +28,7 @@ from ui.filter_bar import filter_bar
 from ui.first_run import FLASH_KEY, ensure_demo_data
 from ui.format import escape_markdown
 from ui.kpi import wrap_metric_labels
-from ui.page import PageContext, set_page_context
+from ui.page import FilteredContext, PageContext, set_page_context
 from ui.registry import navigation_pages, page_spec, route_through_app
 
 route_through_app(entrypoint=True)
@@ -70,7 +70,7 @@ def main() -> None:
             return
         if spec is not None and spec.filters:
             filters, period, compare, labels = filter_bar(engine, scope, version)
-            context = PageContext(identity, scope, version, filters, period, compare, labels)
+            context = FilteredContext(identity, scope, version, filters, period, compare, labels)
         if sees_connection_details(scope.role):
             st.sidebar.caption(f"Database: `{mask_url(engine.url)}`")
         set_page_context(context)

@@ -12,14 +12,11 @@ from ui.empty import empty_state
 from ui.engine import get_engine
 from ui.format import currency_symbol, format_value
 from ui.kpi import kpi_row
-from ui.page import page_context, page_header
-from ui.registry import route_through_app
+from ui.page import filtered_page_start, page_header
 from ui.tables import data_table
 
-route_through_app()
-context = page_context("activity")
+context = filtered_page_start("activity")
 engine = get_engine()
-assert context.filters is not None and context.period is not None
 page_header("Activity", context, "Conversations, follow-ups, next steps and clients")
 
 with st.spinner("Computing the activity KPIs…", show_time=True):

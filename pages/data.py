@@ -14,13 +14,11 @@ from ui.database_info import info_frame, load_database_info, load_quality_checks
 from ui.engine import get_engine, invalidate_data
 from ui.filter_bar import reference_date
 from ui.first_run import demo_size
-from ui.page import page_context, page_header
-from ui.registry import route_through_app
+from ui.page import page_header, page_start
 from ui.seeding import load_reseed_check, seed_with_progress, size_label
 from ui.tables import data_table, export_buttons
 
-route_through_app()
-context = page_context("data")
+context = page_start("data")
 engine = get_engine()
 info = load_database_info(engine)
 

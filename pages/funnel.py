@@ -23,15 +23,12 @@ from ui.funnel_charts import (
     waterfall_figure,
 )
 from ui.kpi import kpi_row
-from ui.page import currency_notice, page_context, page_header
+from ui.page import currency_notice, filtered_page_start, page_header
 from ui.page_options import seed_from_url, write_to_url
-from ui.registry import route_through_app
 from ui.tables import data_table
 
-route_through_app()
-context = page_context("funnel")
+context = filtered_page_start("funnel")
 engine = get_engine()
-assert context.filters is not None and context.period is not None
 filters = context.filters
 page_header("Funnel", context, "Conversion, time in stage, stuck and lost deals, pipeline change")
 

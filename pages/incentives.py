@@ -24,7 +24,7 @@ from ui.empty import empty_state
 from ui.engine import get_engine, invalidate_data
 from ui.filter_bar import reference_date
 from ui.format import currency_symbol, escape_markdown, format_value
-from ui.page import page_context, page_header
+from ui.page import page_header, page_start
 from ui.page_options import seed_from_url, write_to_url
 from ui.plan_editor import (
     COLUMN_LABELS,
@@ -37,12 +37,10 @@ from ui.plan_editor import (
     target_labels,
     with_grid_targets,
 )
-from ui.registry import route_through_app
 from ui.scorecards import change_rows, next_step_lines, scorecard_rows
 from ui.tables import data_table, export_buttons
 
-route_through_app()
-context = page_context("incentives")
+context = page_start("incentives")
 engine = get_engine()
 scope = context.scope
 design = sees_plan_design(scope)  # warnings, signals, distribution, plan, what-if, history

@@ -14,14 +14,11 @@ from ui.empty import empty_state
 from ui.engine import get_engine
 from ui.format import currency_symbol
 from ui.kpi import kpi_row
-from ui.page import currency_notice, page_context, page_header
-from ui.registry import route_through_app
+from ui.page import currency_notice, filtered_page_start, page_header
 from ui.tables import data_table
 
-route_through_app()
-context = page_context("overview")
+context = filtered_page_start("overview")
 engine = get_engine()
-assert context.filters is not None and context.period is not None
 page_header("Overview", context, "The sales department on one screen")
 
 with st.spinner("Computing the overview…", show_time=True):

@@ -34,12 +34,10 @@ from ui.auth import ROLE_LABELS, auth_settings
 from ui.cache import cached_report
 from ui.engine import get_engine
 from ui.format import escape_markdown
-from ui.page import page_context, page_header
-from ui.registry import route_through_app
+from ui.page import page_header, page_start
 from ui.tables import data_table
 
-route_through_app()
-context = page_context("users")  # admins only: the page is registered for them alone
+context = page_start("users")  # admins only: the page is registered for them alone
 engine = get_engine()
 actor = context.identity
 

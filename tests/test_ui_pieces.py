@@ -158,17 +158,27 @@ def test_pipeline_figure_orders_stages_and_labels_counts() -> None:
 
 
 def test_export_context_is_plain_text_not_markdown() -> None:
-    from crm_data.filters import Scope
+    from analytics.periods import resolve_period
+    from crm_data.filters import Filters, Scope
     from crm_data.users import Identity
-    from ui.page import PageContext
+    from ui.page import FilteredContext, PageContext
 
     head = Identity("al@example.com", "Anna-Lena O'Brien (EMEA)", "head", 4, 1)
-    context = PageContext(head, Scope.head(1, 4), 0, labels=(("Regions", "North-East"),))
-    assert context.export_context("Data") == {
-        "Page": "Data",
-        "Regions": "North-East",
-        "Scope": "team of Anna-Lena O'Brien (EMEA)",  # no Markdown escapes in a file
-    }
+    period = resolve_period("this_month", date(2026, 3, 10))
+    filters = Filters(period.start, period.end, date(2026, 2, 1), date(2026, 3, 1))
+    context = FilteredContext(
+        head, Scope.head(1, 4), 0, filters, period, labels=(("Regions", "North-East"),)
+    )
+    assert list(context.export_context("Overview").items()) == [  # the file header's order
+        ("Page", "Overview"),
+        ("Period", "1 Mar – 10 Mar 2026 (2026-03-01 to 2026-03-11, end excluded)"),
+        ("Compared with", "Previous period: 1 Feb – 28 Feb 2026"),
+        ("Regions", "North-East"),
+        ("Scope", "team of Anna-Lena O'Brien (EMEA)"),  # no Markdown escapes in a file
+    ]
+    # a page without the filter bar: who, nothing about filters
+    plain = PageContext(head, Scope.head(1, 4), 0).export_context("Incentives")
+    assert plain == {"Page": "Incentives", "Scope": "team of Anna-Lena O'Brien (EMEA)"}
 
 
 COMPLIANCE = StoredItem("followup_compliance", 0.4, target=0.85, threshold=0.5, cap=1.2,

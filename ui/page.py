@@ -1,4 +1,10 @@
-"""What every page receives from ``app.py``: who is asking, the filters, and the page header."""
+"""How every page starts: who is asking, the filters, and the page header.
+
+``app.py`` stores a :class:`PageContext` (a page without the filter bar) or a
+:class:`FilteredContext` (a page registered with ``filters=True``: the filter bar's choices, none
+of them optional) before the page runs; the page's first line takes it back with
+:func:`page_start` or :func:`filtered_page_start`, typed, so no page checks for ``None``.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +16,16 @@ from analytics.periods import COMPARISONS, Period, period_label
 from crm_data.filters import Filters, Scope
 from crm_data.users import Identity
 from ui.format import escape_markdown
-from ui.registry import page_spec
+from ui.registry import page_spec, route_through_app
 
 __all__ = [
+    "FilteredContext",
     "PageContext",
     "compare_text",
     "currency_notice",
-    "page_context",
+    "filtered_page_start",
     "page_header",
+    "page_start",
     "set_page_context",
 ]
 
@@ -26,27 +34,40 @@ _KEY = "page_context"
 
 @dataclass(frozen=True)
 class PageContext:
-    """The identity, its scope, and (on pages that use them) the filters of this run."""
+    """The identity, its scope and the data version of this run (every page)."""
 
     identity: Identity
     scope: Scope
     version: int
-    filters: Filters | None = None
-    period: Period | None = None
-    compare: str = "previous"
-    labels: tuple[tuple[str, str], ...] = ()
+
+    def filter_context(self) -> dict[str, str]:
+        """The filters behind a table, in words (none on a page without the filter bar)."""
+        return {}
 
     def export_context(self, page: str) -> dict[str, str]:
         """What produced a table, for the header of an exported file."""
-        context = {"Page": page}
-        if self.filters is not None and self.period is not None:
-            context["Period"] = (
-                f"{self.period.label} ({self.period.start} to {self.filters.end}, end excluded)"
-            )
-            context["Compared with"] = compare_text(self.filters, self.compare)
-        context.update(dict(self.labels))
-        context["Scope"] = _who(self)
-        return context
+        return {"Page": page, **self.filter_context(), "Scope": _who(self)}
+
+
+@dataclass(frozen=True)
+class FilteredContext(PageContext):
+    """A page with the filter bar: the filters, their period, the comparison and the labels
+    of the narrowing filters (e.g. ``("Regions", "North-East")``).
+    """
+
+    filters: Filters
+    period: Period
+    compare: str = "previous"
+    labels: tuple[tuple[str, str], ...] = ()
+
+    def filter_context(self) -> dict[str, str]:
+        """Period, comparison and narrowing filters, in words."""
+        return {
+            "Period": f"{self.period.label} ({self.period.start} to {self.filters.end}, "
+            "end excluded)",
+            "Compared with": compare_text(self.filters, self.compare),
+            **dict(self.labels),
+        }
 
 
 def set_page_context(context: PageContext) -> None:
@@ -54,18 +75,47 @@ def set_page_context(context: PageContext) -> None:
     st.session_state[_KEY] = context
 
 
-def page_context(url_path: str) -> PageContext:
-    """The context of this run, after checking (again) that the role may open the page.
+def page_start(url_path: str) -> PageContext:
+    """Start the page ``url_path``: run it through ``app.py`` (:func:`route_through_app`) and
+    return its context, after checking (again) that the role may open the page.
 
     The registry already leaves out pages a role may not open; this second check guards
     against a page run some other way.
+
+    Parameters
+    ----------
+    url_path : str
+        The page's ``url_path`` in :data:`ui.registry.PAGES`.
+
+    Returns
+    -------
+    PageContext
+        Who is asking and the data version (stops the run with a notice when the role may
+        not open the page).
     """
+    route_through_app()
     context = st.session_state.get(_KEY)
     spec = page_spec(url_path)
     if not isinstance(context, PageContext) or spec is None or not spec.allowed(context.scope.role):
         st.error("You may not open this page.", icon=":material/block:")
         st.stop()
-    return context  # type: ignore[return-value]
+    return context
+
+
+def filtered_page_start(url_path: str) -> FilteredContext:
+    """:func:`page_start` for a page with the filter bar (registered with ``filters=True``).
+
+    Returns
+    -------
+    FilteredContext
+        The context with the filters, their period and the comparison, never ``None`` (stops
+        the run with a notice when ``app.py`` drew no filter bar for this page).
+    """
+    context = page_start(url_path)
+    if not isinstance(context, FilteredContext):
+        st.error("This page needs the filter bar: open it from the menu.", icon=":material/block:")
+        st.stop()
+    return context
 
 
 def compare_text(filters: Filters, compare: str) -> str:
@@ -87,11 +137,11 @@ def page_header(title: str, context: PageContext, about: str) -> None:
     """Title, one sentence about the page, and the period, comparison and scope it shows."""
     st.title(title, anchor=False)
     parts = [about]
-    if context.filters is not None and context.period is not None:
+    if isinstance(context, FilteredContext):
         parts.append(
             f"**{context.period.label}** vs {compare_text(context.filters, context.compare)}"
         )
-    parts += [f"{name}: {escape_markdown(value)}" for name, value in context.labels]
+        parts += [f"{name}: {escape_markdown(value)}" for name, value in context.labels]
     parts.append(f"Showing {escape_markdown(_who(context))}")
     st.caption(" · ".join(parts))
 
