@@ -144,9 +144,7 @@ def _seed(args: argparse.Namespace) -> int:
             bar.set_description(message)
             bar.update(round(100 * fraction) - bar.n)
 
-        report = seed_demo(
-            engine, size=args.size, seed=args.seed, force=force, progress=progress
-        )
+        report = seed_demo(engine, size=args.size, seed=args.seed, force=force, progress=progress)
     rows = ", ".join(f"{table} {count:,}" for table, count in report.row_counts.items() if count)
     print(f"Done in {report.seconds:.1f} s: {rows}")
     if kept := report.kept_text():

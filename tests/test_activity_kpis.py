@@ -516,8 +516,13 @@ def test_company_rate_counts_the_days_of_the_employees_whose_activities_count() 
         "hired_at": pd.to_datetime(["2020-01-01"] * 5 + ["2024-02-15", "2020-01-01"]),
         "left_at": pd.to_datetime([None] * 7),
     })  # fmt: skip
-    activities = pd.DataFrame({"employee_id": pd.array([1, 2, 1], dtype="Int64"),
-                               "type": ["call", "call", "email"], "activities": [40, 6, 13]})
+    activities = pd.DataFrame(
+        {
+            "employee_id": pd.array([1, 2, 1], dtype="Int64"),
+            "type": ["call", "call", "email"],
+            "activities": [40, 6, 13],
+        }
+    )
     work = rep_working_days(staff, Q1.start, Q1.end)
     counted = activity_staff(work, activities)
     # reps 1 and 6 (6 logged nothing yet: counts with 0), head 2 (logged 6); not head 3,

@@ -1011,8 +1011,10 @@ def test_volume_is_compared_per_working_day_when_the_frame_has_them() -> None:
     assert gaming_signals(frame.drop(columns="working_days"))["rep_id"].tolist() == [2]
     # a period without a working day has no rate: left out of the previous periods
     idle = pd.concat([frame, pd.DataFrame([(1, 0, 0, 0, 0)], columns=frame.columns)])
-    assert gaming_signals(idle).iloc[0]["message"].startswith(
-        "Activities per working day up 142% on the previous 3 period(s)"
+    assert (
+        gaming_signals(idle)
+        .iloc[0]["message"]
+        .startswith("Activities per working day up 142% on the previous 3 period(s)")
     )
     with pytest.raises(ValueError, match="'working_days' of the activity_by_period frame"):
         gaming_signals(frame.assign(working_days=-1))

@@ -134,8 +134,14 @@ def users_json(url: str) -> list[dict[str, object]]:
     return json.loads(done.stdout)
 
 
-def listed(email: str, role: str, employee: int | None, has_password: bool,
-           active: bool = True, name: str | None = None) -> dict[str, object]:
+def listed(
+    email: str,
+    role: str,
+    employee: int | None,
+    has_password: bool,
+    active: bool = True,
+    name: str | None = None,
+) -> dict[str, object]:
     """A ``users list --json`` record of the small CRM (the scope's team: the employee's)."""
     return {
         "email": email, "name": name, "role": role, "employee_id": employee,
@@ -224,7 +230,11 @@ def test_users_add_refuses_a_head_who_heads_no_team(tmp_path: Path) -> None:
                    "--password-stdin", "--url", url, stdin="a long password\n")  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert authenticate(engine, "h@example.com", "a long password") == Identity(
-        "h@example.com", "Employee 1", "head", 1, 2  # the headed team, not their own
+        "h@example.com",
+        "Employee 1",
+        "head",
+        1,
+        2,  # the headed team, not their own
     )
 
 

@@ -530,8 +530,11 @@ def test_the_editor_refuses_what_cannot_be_scored(engine: sa.Engine, team: dict[
     at = incentives(role="head", employee=team["head"], query={"plan": plan.plan_key})
     save = next(b for b in at.button if b.label == "Save as a new version")
     # a lower-is-better metric without a cap: named, with what to do
-    edit_rows(at, f"inc_items{keyed(plan)}",
-              [{"metric": "Stuck deals", "weight_pct": 10.0, "target": 3.0}])
+    edit_rows(
+        at,
+        f"inc_items{keyed(plan)}",
+        [{"metric": "Stuck deals", "weight_pct": 10.0, "target": 3.0}],
+    )
     save.click().run()
     assert any("'Stuck deals': a lower-is-better item needs a cap" in e.value
                for e in at.error)  # fmt: skip

@@ -119,9 +119,7 @@ def test_lost_reasons_keep_the_no_reason_row(engine: sa.Engine, report) -> None:
     assert report.no_reason_share == pytest.approx(blank / lost)
 
 
-def test_activities_per_working_day_is_the_per_rep_tables_total(
-    engine: sa.Engine, report
-) -> None:
+def test_activities_per_working_day_is_the_per_rep_tables_total(engine: sa.Engine, report) -> None:
     # the card divides by the working days of the employees listed per rep (reps, and anyone
     # else who logged an activity), not those of service agents, analysts and executives
     table = report.per_rep

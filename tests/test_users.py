@@ -171,8 +171,14 @@ def test_add_list_update_remove(engine: sa.Engine) -> None:
         ("x@example.com", "exec", 999, None, "no employee with id 999"),
         ("x@example.com", "head", 60, None, "Nina Noteam (employee 60) heads no team"),
         # a head must head a team: not a rep (11), nor a "head" of no team (20, own team 2)
-        ("x@example.com", "head", 11, None, "Ravi Rep (employee 11) heads no team, so they "
-         "cannot be a head: make them a team's head (teams.head_id) or choose another role"),
+        (
+            "x@example.com",
+            "head",
+            11,
+            None,
+            "Ravi Rep (employee 11) heads no team, so they "
+            "cannot be a head: make them a team's head (teams.head_id) or choose another role",
+        ),
         ("x@example.com", "head", 20, None, "Hugo Head (employee 20) heads no team"),
         ("x@example.com", "admin", None, "short", "at least 8 characters"),
         ("x@example.com", "admin", None, "x" * 1025, "at most 1024 characters"),
@@ -329,7 +335,10 @@ def test_list_employees(engine: sa.Engine) -> None:
         "left_at"]  # fmt: skip
     hanna = staff.set_index("employee_id").loc[10]
     assert (hanna["team"], hanna["heads"], hanna["hired_at"]) == (
-        "South", "North", pd.Timestamp(2020, 1, 1))
+        "South",
+        "North",
+        pd.Timestamp(2020, 1, 1),
+    )
     assert employee_label(staff.iloc[1]) == (
         "Hanna Head (id 10, head, South, heads North, e10@example.com)")  # fmt: skip
     assert employee_label(staff.iloc[3]) == (
@@ -417,9 +426,10 @@ CLAIMABLE = ("exec", "head", "rep", "analyst")
 def test_role_claims_lower_an_employee_role_never_raise_it(engine: sa.Engine) -> None:
     rep = Identity("e11@example.com", "Ravi Rep", "rep", 11, 1)
     for claim in (["head"], ["exec"], ["analyst"], ["admin"], "Admin, EXEC"):
-        assert resolve_identity(
-            engine, "e11@example.com", claim_roles=claim, allowed_claims=CLAIMABLE
-        ) == rep
+        assert (
+            resolve_identity(engine, "e11@example.com", claim_roles=claim, allowed_claims=CLAIMABLE)
+            == rep
+        )
     # exec and analyst are not below each other: the exec stays an exec
     assert resolve_identity(
         engine, "e30@example.com", claim_roles=["analyst"], allowed_claims=CLAIMABLE
@@ -434,14 +444,15 @@ def test_role_claims_lower_an_employee_role_never_raise_it(engine: sa.Engine) ->
         engine, "e10@example.com", claim_roles=["rep"], allowed_claims=["exec", "head"]
     ) == Identity("e10@example.com", "Hanna Head", "head", 10, 1)
     # a lowered role that cannot be scoped denies: the exec as a head heads no team
-    assert resolve_identity(
-        engine, "e30@example.com", claim_roles=["head"], allowed_claims=CLAIMABLE
-    ) is None
+    assert (
+        resolve_identity(engine, "e30@example.com", claim_roles=["head"], allowed_claims=CLAIMABLE)
+        is None
+    )
     # an employee who may not log in (service agent, leaver) is no stranger: no claim helps
     for email in ("e40@example.com", "e13@example.com"):
-        assert resolve_identity(
-            engine, email, claim_roles=["exec"], allowed_claims=CLAIMABLE
-        ) is None
+        assert (
+            resolve_identity(engine, email, claim_roles=["exec"], allowed_claims=CLAIMABLE) is None
+        )
 
 
 def test_role_claims_admit_strangers_as_exec_or_analyst_only(engine: sa.Engine) -> None:
@@ -453,15 +464,22 @@ def test_role_claims_admit_strangers_as_exec_or_analyst_only(engine: sa.Engine) 
         engine, "x@partner.org", claim_roles="Analyst", allowed_claims=["analyst"]
     ) == Identity("x@partner.org", "x@partner.org", "analyst", None, None)
     # not a role outside the allowlist, never admin, and no rep or head without an employee
-    assert resolve_identity(
-        engine, "x@partner.org", claim_roles="analyst", allowed_claims=["exec"]
-    ) is None
-    assert resolve_identity(
-        engine, "x@partner.org", claim_roles="admin", allowed_claims=[*CLAIMABLE, "admin"]
-    ) is None
-    assert resolve_identity(
-        engine, "x@partner.org", claim_roles=["rep", "head"], allowed_claims=CLAIMABLE
-    ) is None
+    assert (
+        resolve_identity(engine, "x@partner.org", claim_roles="analyst", allowed_claims=["exec"])
+        is None
+    )
+    assert (
+        resolve_identity(
+            engine, "x@partner.org", claim_roles="admin", allowed_claims=[*CLAIMABLE, "admin"]
+        )
+        is None
+    )
+    assert (
+        resolve_identity(
+            engine, "x@partner.org", claim_roles=["rep", "head"], allowed_claims=CLAIMABLE
+        )
+        is None
+    )
 
 
 def test_role_claims_lower_an_app_user_role(engine: sa.Engine) -> None:
@@ -472,9 +490,12 @@ def test_role_claims_lower_an_app_user_role(engine: sa.Engine) -> None:
         engine, "admin@example.com", claim_roles=["exec"], allowed_claims=everything
     ) == Identity("admin@example.com", "admin@example.com", "exec", None, None)
     # an admin without an employee lowered to a rep: no rep scope, so no access at all
-    assert resolve_identity(
-        engine, "admin@example.com", claim_roles=["rep"], allowed_claims=everything
-    ) is None
+    assert (
+        resolve_identity(
+            engine, "admin@example.com", claim_roles=["rep"], allowed_claims=everything
+        )
+        is None
+    )
     # the analyst row: "admin" and "exec" are not below it, "rep" is (employee 30, no team)
     for claim, role in ((["admin", "exec"], "analyst"), (["exec", "rep"], "rep")):
         assert resolve_identity(
@@ -574,8 +595,7 @@ def test_over_long_credentials_are_refused_before_any_hash(
         "The e-mail is longer than 320 characters: check it."
     )
     assert credentials_problem("e11@example.com", "p" * 1025) == (
-        "The password is longer than 1,024 characters, which no account's password is: "
-        "check it."
+        "The password is longer than 1,024 characters, which no account's password is: check it."
     )
     checks: list[str] = []
 

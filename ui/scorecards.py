@@ -39,9 +39,7 @@ def scorecard_rows(detail: pd.DataFrame, currency: str | None) -> pd.DataFrame:
     return _as_text(detail, VALUE_COLUMNS, currency, {})
 
 
-def next_step_text(
-    step: NextStep, metric_key: str, actual: float, currency: str | None
-) -> str:
+def next_step_text(step: NextStep, metric_key: str, actual: float, currency: str | None) -> str:
     """One item's next step in words: how many more (a count or an amount that builds up
     over the period) or which level is needed (a rate, a level, a lower-is-better metric), and
     what the item then credits.
