@@ -103,7 +103,7 @@ class _Failures:
             return 0.0
         if len(times) < self.limit:
             return 0.0
-        wait = min(self.lockout * 2 ** (len(times) - self.limit), self.max_lockout)
+        wait = min(self.lockout * 2.0 ** (len(times) - self.limit), self.max_lockout)
         return max(0.0, times[-1] + wait - now)
 
     def add(self, key: str, now: float) -> None:

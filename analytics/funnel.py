@@ -608,7 +608,7 @@ def lost_reasons(
         require_columns(lost, ["lost_stage_position"], "lost")
         table = _open_stages(stages)
         position = position_values(lost["lost_stage_position"])
-        rank = pd.Index(table["position"].astype("float64")).get_indexer(position) + 1
+        rank = pd.Index(table["position"].astype("float64")).get_indexer(pd.Index(position)) + 1
         unknown = (rank == 0) & ~np.isnan(position)
         # unknown positions after the known stages, in position order
         rank = np.where(unknown, len(table) + 1 + np.nan_to_num(position), rank).astype(np.int64)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 __all__ = [
     "as_counts",
@@ -70,7 +71,10 @@ def count_column(frame: pd.DataFrame, column: str) -> np.ndarray:
 
 def money_column(frame: pd.DataFrame, column: str) -> np.ndarray:
     """A money column as float, missing amounts as 0 (as a SQL SUM would skip them)."""
-    return np.nan_to_num(frame[column].to_numpy(dtype="float64", na_value=np.nan), nan=0.0)
+    amounts: np.ndarray = np.nan_to_num(
+        frame[column].to_numpy(dtype="float64", na_value=np.nan), nan=0.0
+    )
+    return amounts
 
 
 def position_values(values: pd.Series) -> np.ndarray:
@@ -106,15 +110,17 @@ def group_codes(frame: pd.DataFrame, by_cols: list[str]) -> tuple[np.ndarray, pd
 
 def tally(codes: np.ndarray, weights: np.ndarray, n_groups: int) -> np.ndarray:
     """Σ of ``weights`` per group code (``n_groups`` sums, zeros for empty groups)."""
-    return np.bincount(codes, weights=weights, minlength=n_groups)[:n_groups]
+    sums: np.ndarray = np.bincount(codes, weights=weights, minlength=n_groups)
+    return sums[:n_groups]
 
 
 def as_counts(values: np.ndarray) -> np.ndarray:
     """Sums of integer counts (bincount gives floats) back to int64."""
-    return np.rint(values).astype(np.int64)
+    rounded: np.ndarray = np.rint(values)
+    return rounded.astype(np.int64)
 
 
-def safe_rates(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+def safe_rates(numerator: ArrayLike, denominator: ArrayLike) -> np.ndarray:
     """Element-wise ``numerator / denominator``, NaN where the denominator is 0 or NaN (a
     quotient too large for a float is ``inf``, without a warning).
     """

@@ -263,17 +263,21 @@ def elapsed_days(since: pd.Series, as_of: datetime) -> pd.Series:
 
     NaN where ``since`` is NaT; negative for moments after ``as_of``.
     """
-    return (pd.Timestamp(as_of) - since).dt.total_seconds() / 86_400
+    seconds: pd.Series = (pd.Timestamp(as_of) - since).dt.total_seconds()
+    return seconds / 86_400
 
 
 def _as_days(values: Any) -> np.ndarray:
     """Dates (str, date, datetime, Timestamp or array-like of them) as datetime64[D]."""
-    stamps = pd.to_datetime(pd.Index(np.atleast_1d(np.asarray(values, dtype=object))))
+    stamps: pd.DatetimeIndex = pd.to_datetime(
+        pd.Index(np.atleast_1d(np.asarray(values, dtype=object)))
+    )
     if stamps.hasnans:
         raise ValueError("working_days needs dates, got a missing one")
     if stamps.tz is not None:
         stamps = stamps.tz_localize(None)
-    return stamps.to_numpy().astype("datetime64[D]")
+    days: np.ndarray = stamps.to_numpy().astype("datetime64[D]")
+    return days
 
 
 def working_days(start: Any, end: Any, holidays: Sequence[Any] = ()) -> Any:

@@ -87,7 +87,8 @@ def _event_array(events: ArrayLike, size: int) -> np.ndarray:
     numeric = pd.to_numeric(pd.Series(raw, dtype=object), errors="coerce").to_numpy("float64")
     if not np.isin(numeric, (0.0, 1.0)).all():
         raise ValueError("events must be booleans or 0/1 (1 = the event was observed)")
-    return numeric == 1.0
+    observed: np.ndarray = numeric == 1.0
+    return observed
 
 
 def kaplan_meier(

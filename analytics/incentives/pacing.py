@@ -95,7 +95,11 @@ def pacing(
             "target": target_.reshape(-1),
             "expected": np.where(target_ > 0, expected, np.nan).reshape(-1),
             "shortfall": np.where(defined, shortfall, np.nan).reshape(-1),
-            "status": pd.Series(np.where(defined, status, None).reshape(-1), dtype="str"),
+            # None is a valid array-like for numpy; its stubs leave it out of ArrayLike
+            "status": pd.Series(
+                np.where(defined, status, None).reshape(-1),  # type: ignore[call-overload]
+                dtype="str",
+            ),
         }
     )
     return out

@@ -403,7 +403,7 @@ def scorecard(
     weight_2d = np.broadcast_to(weights, (n_reps, n_items))
     included_weight = np.where(excluded_2d, 0.0, weight_2d).sum(axis=1)
     total = plan.total_weight
-    renormalised = excluded_2d.any(axis=1)
+    renormalised: np.ndarray = np.any(excluded_2d, axis=1)
     with np.errstate(over="ignore"):
         factor = np.where(renormalised, safe_rates(total, included_weight), 1.0)
     # weight / included × total: the share never exceeds 1, so tiny weights cannot overflow
@@ -414,14 +414,15 @@ def scorecard(
     points = np.where(excluded_2d, 0.0, effective * credit.reshape(n_reps, n_items))
     score = np.where(included_weight > 0, points.sum(axis=1), np.nan)
 
-    note = np.where(
+    item_note = np.where(
         excluded,
         np.where(target == 0, "target 0: excluded", "no target: excluded")
         + ", the other weights renormalised",
         np.where(missing, "no actual: credited 0", ""),
     )
     note = [
-        "; ".join(part for part in pair if part) for pair in zip(prorate_note, note, strict=True)
+        "; ".join(part for part in pair if part)
+        for pair in zip(prorate_note, item_note, strict=True)
     ]
     item_frame = pd.DataFrame(
         {
