@@ -17,12 +17,13 @@ import sqlalchemy as sa
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
+from access.roles import ROLE_LABELS, sees_connection_details
 from crm_data.config import check_connection, mask_url, statement_failed
 from crm_data.errors import CrmDataError
-from ui.auth import LOCAL_ADMIN, ROLE_LABELS, auth_settings, current_identity, logout_button
+from ui.auth import LOCAL_ADMIN, auth_settings, current_identity, logout_button
 from ui.database_info import crm_tables_present, no_crm_tables
 from ui.engine import data_version, get_engine
-from ui.errors import sees_connection_details, show_crm_error
+from ui.errors import show_crm_error
 from ui.exposure import guard_local_mode, local_mode_note
 from ui.filter_bar import filter_bar
 from ui.first_run import FLASH_KEY, ensure_demo_data

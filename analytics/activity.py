@@ -35,6 +35,7 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
+from access.roles import EmployeeRole
 from analytics.clients import FORGOTTEN_DAYS, forgotten_clients
 from analytics.grouped import (
     as_counts,
@@ -72,7 +73,7 @@ __all__ = [
 
 #: Roles whose working days count in activities per working day even without an activity
 #: (see :func:`activity_staff`).
-ACTIVITY_ROLES = frozenset({"rep"})
+ACTIVITY_ROLES = frozenset({EmployeeRole.REP})
 
 #: METRICS.md "Data discipline": a deal counts as touched with a change in this many days.
 DISCIPLINE_DAYS = 30

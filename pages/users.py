@@ -15,10 +15,8 @@ import pandas as pd
 import streamlit as st
 
 from access.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
-from crm_data.filters import ROLES
+from access.roles import ROLE_LABELS, ROLE_NEEDS, ROLES, Role, needs_employee, needs_headed_team
 from crm_data.users import (
-    ROLE_NEEDS,
-    SCOPED_ROLES,
     UserError,
     add_user,
     employee_label,
@@ -30,7 +28,7 @@ from crm_data.users import (
     set_password,
     set_role,
 )
-from ui.auth import ROLE_LABELS, auth_settings
+from ui.auth import auth_settings
 from ui.cache import cached_report
 from ui.engine import get_engine
 from ui.format import escape_markdown
@@ -89,11 +87,11 @@ def _employee_choices(staff: pd.DataFrame, role: str) -> list[int | None]:
     whose own role is ``role`` first; for a head only those who head a team; ``None`` (no
     employee) first for exec, analyst and admin."""
     current = staff[staff["left_at"].isna()]
-    if role == "head":
+    if needs_headed_team(role):
         current = current[current["heads"].notna()]
     current = current.sort_values("role", key=lambda r: r != role, kind="stable")
     ids: list[int | None] = [int(i) for i in current["employee_id"]]
-    return ids if role in SCOPED_ROLES else [None, *ids]
+    return ids if needs_employee(role) else [None, *ids]
 
 
 def _pick_employee(
@@ -169,7 +167,7 @@ def _add_form(staff: pd.DataFrame, labels: dict[int, str]) -> None:
         role = st.selectbox(
             "Role",
             ROLES,
-            index=ROLES.index("rep"),
+            index=ROLES.index(Role.REP),
             format_func=ROLE_LABELS.get,
             key="users_add_role",
             help=_ROLE_HELP,

@@ -36,10 +36,14 @@ def test_page_url_path_must_match_the_file_stem() -> None:
 
 
 def test_page_roles() -> None:
-    page = PageSpec("pages/x.py", "X", "x", ":material/star:", "Sales", frozenset({"head"}))
-    assert page.allowed("head")
-    assert not page.allowed("rep")
-    assert page.allowed(None)
+    """Who opens which page is access.roles.can_see_page, asked by the registry."""
+    data = PageSpec("pages/data.py", "Data", "data", ":material/database:", "Data")
+    assert [data.allowed(role) for role in ("exec", "head", "rep", "analyst", "admin")] == [
+        False, False, False, True, True,
+    ]  # fmt: skip
+    overview = PageSpec("pages/overview.py", "Overview", "overview", ":material/star:", "Sales")
+    assert all(overview.allowed(role) for role in ("exec", "head", "rep", "analyst", "admin"))
+    assert data.allowed(None)  # no role system (local mode): every page
 
 
 def test_needs_first_run_seed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -36,9 +36,17 @@ from sqlalchemy.engine import Engine
 
 from access.claims import CLAIMABLE_ROLES
 from access.passwords import EMAIL_LENGTH, MAX_PASSWORD_LENGTH, credentials_problem
+from access.roles import (
+    ROLE_LABELS,
+    ROLES,
+    EmployeeRole,
+    Role,
+    can_preview,
+    needs_employee,
+    needs_headed_team,
+)
 from access.throttle import LoginThrottle
 from access.tokens import MAKE_SECRET, secret_problem
-from crm_data.filters import ROLES
 from crm_data.queries.people import people
 from crm_data.users import (
     NAME_LENGTH,
@@ -76,16 +84,8 @@ __all__ = [
 AUTH_MODES = ("none", "oidc", "password")
 ENV_VAR = "CRM_AUTH_MODE"
 LOCAL_ADMIN = Identity(
-    email="local", name="Local admin", role="admin", employee_id=None, team_id=None
+    email="local", name="Local admin", role=Role.ADMIN, employee_id=None, team_id=None
 )
-
-ROLE_LABELS = {
-    "exec": "Executive",
-    "head": "Sales head",
-    "rep": "Sales rep",
-    "analyst": "Analyst",
-    "admin": "Admin",
-}
 
 
 @dataclass(frozen=True)
@@ -406,19 +406,19 @@ def _preview_identity(engine: Engine, version: int, admin: Identity) -> Identity
         role = st.selectbox(
             "Role",
             ROLES,
-            index=ROLES.index("admin"),
+            index=ROLES.index(Role.ADMIN),
             format_func=ROLE_LABELS.get,
             key="auth_as_role",
         )
-        if role not in ("rep", "head"):
-            if role == "admin":
+        if not needs_employee(role):
+            if can_preview(role):  # an admin previews as themself
                 return admin
             return Identity("preview", f"Preview as {ROLE_LABELS[role].lower()}", role, None, None)
         staff = _people(str(engine.url), version, engine)
-        if role == "head":
+        if needs_headed_team(role):
             staff = staff[staff["heads_team_id"].notna()]
         else:
-            staff = staff[staff["role"] == "rep"]
+            staff = staff[staff["role"] == EmployeeRole.REP]
         if staff.empty:
             st.caption(f"No employee has the role {ROLE_LABELS[role].lower()}.")
             return admin
@@ -454,7 +454,7 @@ def current_identity(engine: Engine, settings: AuthSettings, version: int) -> Id
         identity = _password_identity(engine, sessions)
     else:
         identity = LOCAL_ADMIN
-    if identity.role == "admin":
+    if can_preview(identity.role):
         return _preview_identity(engine, version, identity)
     return identity
 

@@ -8,11 +8,11 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
+from access.roles import sees_connection_details
 from crm_data.info import DatabaseInfo, database_info, has_crm_tables
 from crm_data.quality import QualityCheck, run_quality_checks
 from ui.empty import empty_state
 from ui.engine import data_version
-from ui.errors import sees_connection_details
 from ui.registry import page_link
 
 __all__ = [
@@ -53,8 +53,8 @@ def crm_tables_present(engine: Engine) -> bool:
 
 def no_crm_tables(role: str) -> None:
     """The empty state of a page on a database without CRM tables: what to do about it for
-    the roles that look after the data (:data:`ui.errors.DETAIL_ROLES`), whom to ask for the
-    others (the configuration is none of their business).
+    the roles that look after the data (:func:`access.roles.sees_connection_details`), whom to
+    ask for the others (the configuration is none of their business).
     """
     if not sees_connection_details(role):
         empty_state("There is no CRM data yet.", "Ask your administrator to load it.")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.logger import get_logger
 
+from access.roles import sees_connection_details
 from crm_data.config import DEFAULT_URL, ENV_VAR
 from crm_data.errors import (
     ConfigurationError,
@@ -20,17 +21,9 @@ from crm_data.errors import (
     DatabaseUnavailable,
 )
 
-__all__ = ["DETAIL_ROLES", "sees_connection_details", "show_crm_error", "show_database_error"]
-
-#: Roles shown the database URL (masked) and the driver's messages.
-DETAIL_ROLES = frozenset({"admin", "analyst"})
+__all__ = ["show_crm_error", "show_database_error"]
 
 _LOG = get_logger(__name__)
-
-
-def sees_connection_details(role: str | None) -> bool:
-    """Whether a user of ``role`` (``None``: not logged in) may see connection details."""
-    return role in DETAIL_ROLES
 
 
 def _retry_button() -> None:
@@ -81,8 +74,8 @@ def show_crm_error(exc: CrmDataError, role: str | None = None) -> None:
     """Draw any data-layer error for a user of ``role`` (``None``: nobody is logged in yet).
 
     An unreachable database and a broken configuration are logged, and shown in full to the
-    roles of :data:`DETAIL_ROLES` only; other errors carry messages written for every user
-    (e.g. a plan that cannot be saved) and are shown as they are.
+    roles of :func:`access.roles.sees_connection_details` only; other errors carry messages
+    written for every user (e.g. a plan that cannot be saved) and are shown as they are.
     """
     if isinstance(exc, DatabaseUnavailable | ConfigurationError):
         _LOG.error("%s: %s", type(exc).__name__, exc)

@@ -13,6 +13,7 @@ from datetime import date
 import streamlit as st
 from sqlalchemy.engine import Engine
 
+from access.roles import sees_own_rows_only
 from analytics.periods import COMPARISONS, PRESETS, Period
 from crm_data.filters import Filters, Scope
 from crm_data.queries.people import FilterOptions, filter_options
@@ -114,7 +115,7 @@ def _widgets(options: FilterOptions, scope: Scope, today: date) -> Selection:
     )
     teams: list[int] = []
     reps: list[int] = []
-    if scope.role != "rep":
+    if not sees_own_rows_only(scope.role):
         team_names = names_by_id(options.teams, "team_id")
         teams = st.multiselect(
             "Team", list(team_names), format_func=team_names.get, key="flt_team",

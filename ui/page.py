@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from access.roles import Role
 from analytics.periods import COMPARISONS, Period, period_label
 from crm_data.filters import Filters, Scope
 from crm_data.users import Identity
@@ -126,9 +127,9 @@ def compare_text(filters: Filters, compare: str) -> str:
 
 def _who(context: PageContext) -> str:
     identity = context.identity
-    if context.scope.role == "rep":
+    if context.scope.role == Role.REP:
         return f"{identity.name}'s own data"
-    if context.scope.role == "head":
+    if context.scope.role == Role.HEAD:
         return f"team of {identity.name}"
     return "all data"
 

@@ -1,8 +1,8 @@
 """The page registry: which pages exist, in which navigation section.
 
 Add a page by appending a :class:`PageSpec`; sections appear in :data:`SECTION_ORDER`.
-``roles`` limits a page to some roles (``None``: every role); pages a role may not open are not
-registered at all, so their URL is not reachable (Streamlit reference §1.2).
+Which role may open which page is :func:`access.roles.can_see_page`; pages a role may not open
+are not registered at all, so their URL is not reachable (Streamlit reference §1.2).
 
 ``app.py`` and every page file call :func:`route_through_app` first: because the page files
 live in ``pages/``, Streamlit's legacy multipage mode runs a page file *directly* (without
@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+from access.roles import can_see_page
 
 __all__ = [
     "PAGES",
@@ -44,8 +46,6 @@ class PageSpec:
         As in ``st.Page``; ``url_path`` must be unique and contain no ``/``.
     section : str
         Navigation section (one of :data:`SECTION_ORDER`).
-    roles : frozenset of str, optional
-        Roles that may open the page; ``None`` means every role.
     filters : bool
         Whether the page uses the global filter bar (drawn by ``app.py``).
     """
@@ -55,7 +55,6 @@ class PageSpec:
     url_path: str
     icon: str
     section: str
-    roles: frozenset[str] | None = None
     filters: bool = True
 
     def __post_init__(self) -> None:
@@ -67,7 +66,7 @@ class PageSpec:
 
     def allowed(self, role: str | None) -> bool:
         """Whether ``role`` may open the page (``None`` role: no role system, all pages)."""
-        return self.roles is None or role is None or role in self.roles
+        return role is None or can_see_page(role, self.url_path)
 
 
 #: Navigation sections, in menu order.
@@ -84,11 +83,11 @@ PAGES: list[PageSpec] = [
     ),
     PageSpec(
         "pages/data.py", "Data", "data", ":material/database:", "Data",
-        roles=frozenset({"admin", "analyst"}), filters=False,
+        filters=False,
     ),
     PageSpec(
         "pages/users.py", "Users", "users", ":material/manage_accounts:", "Admin",
-        roles=frozenset({"admin"}), filters=False,
+        filters=False,
     ),
 ]  # fmt: skip
 
