@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from analytics.clients import FORGOTTEN_DAYS
 from reports.activity import activity_report, reorder_due
 from ui.activity_charts import activity_heatmap, days_inside, weekly_activity_figure
 from ui.cache import cached_report
@@ -75,10 +76,11 @@ else:
 tabs = st.tabs(["Forgotten clients — call list", "Overdue follow-ups", "Negotiations",
                 "New and reactivated clients", "Lost reasons"])  # fmt: skip
 with tabs[0]:
-    st.caption("Customers with no order and no done activity for 90 days and no open deal; "
-               "call the largest first.")  # fmt: skip
+    st.caption(f"Customers with no order and no done activity for {FORGOTTEN_DAYS} days and no "
+               "open deal; call the largest first.")  # fmt: skip
     if report.forgotten.empty:
-        empty_state("No forgotten client.", "Every customer was in touch within 90 days.")
+        empty_state("No forgotten client.",
+                    f"Every customer was in touch within {FORGOTTEN_DAYS} days.")  # fmt: skip
     else:
         data_table(
             report.forgotten.rename(columns={

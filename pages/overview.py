@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from analytics.clients import FORGOTTEN_DAYS
 from reports.overview import overview_report
 from ui.attention import Attention, attention_card
 from ui.cache import cached_report
@@ -109,8 +110,8 @@ ITEMS = [
     Attention(
         "Forgotten clients", report.forgotten_count, report.forgotten, "activity",
         "overview_forgotten",
-        "Customers with no contact and no order for 90 days (since the first purchase when "
-        "never contacted) and no open deal.",
+        f"Customers with no contact and no order for {FORGOTTEN_DAYS} days (since the first "
+        "purchase when never contacted) and no open deal.",
         {"account": "Client", "owner": "Owner", "last_contact_at": "Last contact",
          "days_since_contact": "Days since contact", "revenue": "Revenue"},
     ),

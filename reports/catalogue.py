@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from analytics.activity import DISCIPLINE_DAYS, SILENCE_DAYS
+from analytics.clients import FORGOTTEN_DAYS
 from reports.kpi import Kpi, Unit
 from reports.rep_metrics import PER_REP, RepMetric
 
@@ -132,8 +134,8 @@ _METRICS = (
            "deals not yet contacted count as still waiting).", "hours", "Activity",
            higher_is_better=False),
     Metric("data_discipline", "Data discipline",
-           "Share of the open deals touched (stage change or done activity) in the 30 days "
-           "before the end of the period.", "ratio", "Activity"),
+           "Share of the open deals touched (stage change or done activity) in the "
+           f"{DISCIPLINE_DAYS} days before the end of the period.", "ratio", "Activity"),
     Metric("reactivated_clients", "Reactivated clients",
            "Customers forgotten at the start of the period with an order or a done activity "
            "in it.", "count", "Customers", accumulates=True),
@@ -141,8 +143,8 @@ _METRICS = (
            "Accounts that ordered, or won a deal, in a new product line during the period.",
            "count", "Customers", accumulates=True),
     Metric("active_conversations", "Active conversations",
-           "Open deals with at least one done activity in the 14 days before the end of the "
-           "period.", "count", "Activity"),
+           f"Open deals with at least one done activity in the {SILENCE_DAYS} days before the "
+           "end of the period.", "count", "Activity"),
     Metric("new_clients", "New clients",
            "Accounts whose first order (or first won deal, without orders) falls in the period.",
            "count", "Customers", accumulates=True),
@@ -158,8 +160,9 @@ _METRICS = (
            "(Kaplan–Meier: tickets still open count as unresolved so far).", "hours", "Service",
            higher_is_better=False),
     Metric("forgotten_clients", "Forgotten clients",
-           "Customers with no done activity and no order in the 90 days before the end of the "
-           "period, and no open deal (without any contact: 90 days since the first purchase).",
+           f"Customers with no done activity and no order in the {FORGOTTEN_DAYS} days before the "
+           f"end of the period, and no open deal (without any contact: {FORGOTTEN_DAYS} days "
+           "since the first purchase).",
            "count", "Customers", higher_is_better=False),
 )  # fmt: skip
 

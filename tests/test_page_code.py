@@ -4,6 +4,7 @@ start that needs no ``assert`` or ``None`` check (issue #15, "Pages")."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,44 @@ def test_a_filter_page_without_the_filter_bar_stops_with_a_notice() -> None:
     assert not at.exception
     assert [e.value for e in at.error] == ["This page needs the filter bar: open it from the menu."]
     assert [m.value for m in at.markdown] == []  # the page's body did not run
+
+
+def _docstrings(tree: ast.Module) -> set[int]:
+    """The ``id`` of every docstring node of ``tree`` (module, class and function docstrings)."""
+    owners = [tree] + [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+    ]
+    return {
+        id(owner.body[0].value)
+        for owner in owners
+        if owner.body
+        and isinstance(owner.body[0], ast.Expr)
+        and isinstance(owner.body[0].value, ast.Constant)
+    }
+
+
+def test_day_counts_of_the_metrics_are_never_typed_in_text() -> None:
+    """Captions, empty states and the catalogue's definitions say "90 days" through
+    ``FORGOTTEN_DAYS`` (and ``SILENCE_DAYS``, ``DISCIPLINE_DAYS``), so changing a constant
+    changes every sentence about it (issue #15: "90 days" was typed nine times)."""
+    from analytics.activity import DISCIPLINE_DAYS, SILENCE_DAYS
+    from analytics.clients import FORGOTTEN_DAYS
+
+    typed = re.compile(rf"\b({FORGOTTEN_DAYS}|{SILENCE_DAYS}|{DISCIPLINE_DAYS})[ -]days?\b")
+    folders = ("pages", "ui", "reports")
+    files = [ROOT / "app.py", *(p for f in folders for p in sorted((ROOT / f).glob("*.py")))]
+    offenders = []
+    for path in files:
+        tree = ast.parse(path.read_text())
+        docstrings = _docstrings(tree)
+        offenders += [
+            f"{path.relative_to(ROOT)}:{node.lineno}: {node.value!r}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docstrings
+            and typed.search(node.value)
+        ]
+    assert offenders == []
