@@ -303,7 +303,7 @@ def _kpis(now: dict[str, float], then: dict[str, float]) -> tuple[Kpi, ...]:
 
 
 def _weekly(activities: pd.DataFrame) -> pd.DataFrame:
-    return activities.groupby(["period", "type"], as_index=False)["activities"].sum()
+    return activities.groupby(["period", "type"], as_index=False)[["activities"]].sum()
 
 
 def _aligned(now: pd.DataFrame, then: pd.DataFrame) -> pd.DataFrame:

@@ -90,10 +90,10 @@ def plan_changes(before: StoredPlan, after: StoredPlan) -> pd.DataFrame:
         if previous is None:
             rows.append((label, "Item", "text", None, "added"))
             continue
-        for name, field, unit in _ITEM_FIELDS:
+        for name, field, item_unit in _ITEM_FIELDS:
             old, new = getattr(previous, name), getattr(item, name)
             if old != new:
-                rows.append((label, field, unit or metric(item.metric_key).unit, old, new))
+                rows.append((label, field, item_unit or metric(item.metric_key).unit, old, new))
         own = _own_targets(previous, item)
         if own is not None:
             rows.append((label, "Per-rep targets", "text", *own))
