@@ -38,6 +38,7 @@ __all__ = [
     "ENV_VAR",
     "PROJECT_ROOT",
     "resolve_url",
+    "configured_url",
     "embedded_path",
     "SECRET_PARAMETERS",
     "SECRET_PARAMETER_PATTERN",
@@ -82,24 +83,45 @@ def resolve_url(url: str | None = None, secrets_file: Path | None = None) -> str
     ConfigurationError
         If the secrets file is not valid TOML or ``connections.crm`` is not a table.
     """
+    return configured_url(url, ENV_VAR, "crm", DEFAULT_URL, secrets_file)
+
+
+def configured_url(
+    url: str | None, env_var: str, connection: str, default: str, secrets_file: Path | None = None
+) -> str:
+    """A database URL: ``url``, else the environment variable ``env_var``, else ``url`` under
+    ``[connections.<connection>]`` of the secrets file (:data:`SECRETS_FILES`, first found, or
+    ``secrets_file``), else ``default``.
+
+    Raises
+    ------
+    ConfigurationError
+        If the secrets file is not valid TOML or ``connections.<connection>`` is not a table.
+
+    Examples
+    --------
+    >>> configured_url("sqlite:///x.sqlite", "UNSET_VARIABLE", "app", "sqlite://")
+    'sqlite:///x.sqlite'
+    """
     if url:
         return url
-    env = os.environ.get(ENV_VAR, "").strip()
+    env = os.environ.get(env_var, "").strip()
     if env:
         return env
     path = secrets_file or next((f for f in SECRETS_FILES if f.is_file()), SECRETS_FILES[0])
     if path.is_file():
         try:
             with path.open("rb") as fh:
-                found = tomllib.load(fh).get("connections", {}).get("crm", {}).get("url")
+                found = tomllib.load(fh).get("connections", {}).get(connection, {}).get("url")
         except (tomllib.TOMLDecodeError, AttributeError) as exc:
             raise ConfigurationError(
                 f"Cannot read the database URL from {path}: {exc}. Fix the file: the URL goes "
-                'under [connections.crm] as url = "..." (see .streamlit/secrets.toml.example).'
+                f'under [connections.{connection}] as url = "..." '
+                "(see .streamlit/secrets.toml.example)."
             ) from None
         if found:
             return str(found)
-    return DEFAULT_URL
+    return default
 
 
 #: Query parameters that hold a secret, or point at one, although their name does not say so:

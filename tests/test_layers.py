@@ -37,7 +37,8 @@ FORBIDDEN: dict[str, set[str]] = {
         "pages",
         "plotly",
     },
-    "crm_data": {"streamlit", "ui", "pages", "plotly", "analytics", "reports"},
+    "appdb": {"streamlit", "ui", "pages", "plotly", "reports", "analytics"},
+    "crm_data": {"streamlit", "ui", "pages", "plotly", "analytics", "reports", "appdb"},
     "reports": {"streamlit", "ui", "pages", "plotly"},  # query + compute, shared with notebooks
     "ui": {"pages"},
     "pages": {"sqlalchemy", "duckdb", "psycopg", "pymysql"},  # no SQL in a page

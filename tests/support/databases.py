@@ -120,6 +120,24 @@ def fresh_engine(
 
 
 @contextmanager
+def fresh_app_engine(dialect: str, folder: Path) -> Iterator[sa.Engine]:
+    """An engine on an empty app database of ``dialect`` (a new file in ``folder`` when
+    embedded): the app tables (:mod:`appdb.schema`) and Alembic's version table are dropped
+    before and after.
+    """
+    from appdb.schema import METADATA
+
+    version = sa.Table("alembic_version", sa.MetaData())
+    folder.mkdir(parents=True, exist_ok=True)
+    with fresh_engine(dialect, folder, metadata=METADATA) as engine:
+        version.drop(engine, checkfirst=True)
+        try:
+            yield engine
+        finally:
+            version.drop(engine, checkfirst=True)
+
+
+@contextmanager
 def hold_duckdb_lock(path: Path) -> Iterator[None]:
     """Keep the DuckDB file ``path`` open in another process (holding its lock) meanwhile."""
     script = (
