@@ -21,6 +21,8 @@ from typing import Any
 
 import pandas as pd
 
+from access import roles
+from access.roles import EmployeeRole
 from analytics.activity import rep_working_days
 from analytics.funnel import win_rates
 from analytics.incentives.gaming_signals import gaming_signals
@@ -109,17 +111,17 @@ def sees_plan_design(scope: Scope) -> bool:
     their own scorecard, pacing and next steps: advice to the plan's designer computed on one
     rep's numbers would mislead.
     """
-    return scope.role != "rep"
+    return roles.sees_plan_design(scope.role)
 
 
-def plan_role(stored: StoredPlan) -> str:
+def plan_role(stored: StoredPlan) -> EmployeeRole:
     """Who the plan scores, by its items: ``"service"`` (the service agents) when every item is
     a service metric of the catalogue (tickets resolved, satisfaction, resolution time), else
     ``"rep"`` (the sales reps).  A plan mixing both scores the reps, its service items on the
     tickets assigned to each rep, and its warnings say so.
     """
     service = [metric(item.metric_key).section == SERVICE_SECTION for item in stored.items]
-    return "service" if service and all(service) else "rep"
+    return EmployeeRole.SERVICE if service and all(service) else EmployeeRole.REP
 
 
 def _staff(
@@ -406,7 +408,7 @@ def _warnings(
     labels = {key: metric(key).label for key in plan.keys}
     warnings = plan_warnings(plan, history, labels=labels, employment=employment,
                              prorated=_prorated(plan))  # fmt: skip
-    if plan_role(stored) == "service":
+    if plan_role(stored) == EmployeeRole.SERVICE:
         return warnings
     return warnings + [
         PlanWarning(
