@@ -13,7 +13,7 @@ from ui.cache import cached_report
 from ui.deal_panel import deal_panel
 from ui.empty import empty_state
 from ui.engine import get_engine
-from ui.format import currency_symbol, format_value
+from ui.format import format_value
 from ui.funnel_charts import (
     funnel_figure,
     group_funnel_figure,
@@ -23,6 +23,7 @@ from ui.funnel_charts import (
     waterfall_figure,
 )
 from ui.kpi import kpi_row
+from ui.labels import labelled
 from ui.page import currency_notice, filtered_page_start, page_header
 from ui.page_options import seed_from_url, write_to_url
 from ui.tables import data_table
@@ -51,12 +52,6 @@ strict = variant == "strict"
 with st.spinner("Computing the funnel…", show_time=True):
     report = cached_report(funnel_report, engine, filters, context.scope, strict)
 currency = report.currency
-money_format = f"{currency_symbol(currency)}%,.0f"
-money = st.column_config.NumberColumn(format=money_format)
-percent = st.column_config.NumberColumn(format="percent")
-days = st.column_config.NumberColumn(format="%.1f")
-whole = st.column_config.NumberColumn(format="%d")
-day = st.column_config.DateColumn(format="YYYY-MM-DD")
 currency_notice(currency, report.mixed_currencies)
 if report.stages.empty:
     empty_state(
@@ -97,26 +92,19 @@ else:
         st.plotly_chart(funnel_figure(report.funnel, report.previous_funnel), key="funnel_chart")
     with table, st.container(border=True):
         st.markdown("**Conversion** — each rate with the deals behind it")
-        shown = report.funnel[
+        shown, config = labelled(  # short headings, so that every column fits
+            report.funnel,
             ["stage", "reached", "next_conversion", "cumulative_conversion", "pct_still_open",
-             "lost_here", "reached_amount"]
-        ].rename(columns={
-            "stage": "Stage", "reached": "Reached", "next_conversion": "Next step",
-            "cumulative_conversion": "From first", "pct_still_open": "Still open",
-            "lost_here": "Lost here", "reached_amount": "Amount",
-        })  # fmt: skip
-        rate = st.column_config.NumberColumn  # short headings, so that every column fits
-        data_table(
-            shown, key="funnel_conversion", file_stem="funnel_conversion",
-            context=context.export_context(f"Funnel — conversion ({variant_text})"),
-            column_config={
-                "Next step": rate(format="percent", help="Share that reached the next step"),
-                "From first": rate(format="percent", help="Share of the first stage's deals"),
-                "Still open": rate(format="percent", help="Share still open at the period end"),
-                "Lost here": rate(help="Lost deals whose last open stage was this one"),
-                "Amount": rate(format=money_format, help="Amount of the deals that reached it"),
-            },
+             "lost_here", "reached_amount"],
+            currency=currency,
         )  # fmt: skip
+        data_table(
+            shown,
+            key="funnel_conversion",
+            file_stem="funnel_conversion",
+            context=context.export_context(f"Funnel — conversion ({variant_text})"),
+            column_config=config,
+        )
         st.caption(
             "Young cohorts still have open deals: “Still open” says how much of a stage's "
             "conversion is not decided yet."
@@ -156,18 +144,19 @@ else:
         if picked:
             st.plotly_chart(group_funnel_figure(split.funnel, picked), key="funnel_group_chart")
             summary = split.summary(picked)
-            data_table(
-                summary[["group", "closed", "won", "win_rate", "value_win_rate", "won_amount",
-                         "open_deals", "per_day"]]
-                .rename(columns={"group": GROUPINGS[dimension], "closed": "Closed deals",
-                                 "won": "Won", "win_rate": "Win rate",
-                                 "value_win_rate": "Value win rate", "won_amount": "Won amount",
-                                 "open_deals": "Open deals", "per_day": "Velocity per day"}),
-                key="funnel_group_rates", file_stem=f"funnel_by_{dimension}",
-                context=context.export_context(f"Funnel — win rates by {DIMENSIONS[dimension]}"),
-                column_config={"Win rate": percent, "Value win rate": percent,
-                               "Won amount": money, "Velocity per day": money},
+            shown, config = labelled(
+                summary,
+                ["group", "closed", "won", "win_rate", "value_win_rate", "won_amount",
+                 "open_deals", "per_day"],
+                currency=currency, labels={"group": GROUPINGS[dimension]},
             )  # fmt: skip
+            data_table(
+                shown,
+                key="funnel_group_rates",
+                file_stem=f"funnel_by_{dimension}",
+                context=context.export_context(f"Funnel — win rates by {DIMENSIONS[dimension]}"),
+                column_config=config,
+            )
         else:
             st.caption("Pick at least one value to compare.")
 
@@ -193,14 +182,16 @@ with tabs[0]:
                 survival_figure(report.survival, stage_names, x_max), key="funnel_survival"
             )
         with numbers:
+            shown, config = labelled(
+                report.time_in_stage, ["stage", "visits", "censored", "median", "p75", "p90"]
+            )
             data_table(
-                report.time_in_stage[["stage", "visits", "censored", "median", "p75", "p90"]]
-                .rename(columns={"stage": "Stage", "visits": "Visits", "censored": "Still there",
-                                 "median": "Median days", "p75": "75th pct", "p90": "90th pct"}),
-                key="funnel_time", file_stem="funnel_time_in_stage",
+                shown,
+                key="funnel_time",
+                file_stem="funnel_time_in_stage",
                 context=context.export_context("Funnel — time in stage"),
-                column_config={"Median days": days, "75th pct": days, "90th pct": days},
-            )  # fmt: skip
+                column_config=config,
+            )
             st.caption("“—”: fewer than that share of visits has ended yet.")
 
 with tabs[1]:
@@ -211,22 +202,20 @@ with tabs[1]:
     if report.stuck.empty:
         empty_state("No stuck deal.", "Every open deal is within its stage's time limit.")
     else:
-        shown = report.stuck[  # why a deal is stuck next to it, before the details
+        shown, config = labelled(  # why a deal is stuck next to it, before the details
+            report.stuck,
             ["deal_id", "title", "owner", "stage", "reasons", "amount", "days_in_stage",
-             "limit_days", "last_activity_at", "next_activity_due_at", "account"]
-        ].rename(columns={
-            "deal_id": "Deal", "title": "Title", "account": "Account", "owner": "Owner",
-            "stage": "Stage", "days_in_stage": "Days in stage", "limit_days": "Limit (days)",
-            "amount": "Amount", "last_activity_at": "Last activity",
-            "next_activity_due_at": "Next step due", "reasons": "Why",
-        })  # fmt: skip
-        row = data_table(
-            shown, key="funnel_stuck", file_stem="funnel_stuck_deals",
-            context=context.export_context("Funnel — stuck deals"), selectable=True,
-            column_config={"Deal": whole, "Why": st.column_config.TextColumn(width="large"),
-                           "Amount": money, "Days in stage": whole, "Limit (days)": days,
-                           "Last activity": day, "Next step due": day},
+             "limit_days", "last_activity_at", "next_activity_due_at", "account"],
+            currency=currency,
         )  # fmt: skip
+        row = data_table(
+            shown,
+            key="funnel_stuck",
+            file_stem="funnel_stuck_deals",
+            context=context.export_context("Funnel — stuck deals"),
+            selectable=True,
+            column_config={**config, "Why": st.column_config.TextColumn(width="large")},
+        )
         if report.stuck_count > len(report.stuck):
             st.caption(f"The {len(report.stuck):,} largest of {report.stuck_count:,}.")
         if row is not None:
@@ -244,17 +233,17 @@ with tabs[2]:
             )
         with by_rep:
             st.markdown("**By owner**")
-            data_table(
-                report.lost_by_rep.rename(columns={
-                    "owner": "Owner", "deals": "Lost deals", "amount": "Lost amount",
-                    "top_reason": "Main reason", "top_share": "Main reason share",
-                    "no_reason_share": "No reason given",
-                }),
-                key="funnel_lost_rep", file_stem="funnel_lost_by_owner",
-                context=context.export_context("Funnel — lost reasons by owner"),
-                column_config={"Lost amount": money, "Main reason share": percent,
-                               "No reason given": percent},
+            shown, config = labelled(
+                report.lost_by_rep, currency=currency,
+                labels={"deals": "Lost deals", "amount": "Lost amount"},
             )  # fmt: skip
+            data_table(
+                shown,
+                key="funnel_lost_rep",
+                file_stem="funnel_lost_by_owner",
+                context=context.export_context("Funnel — lost reasons by owner"),
+                column_config=config,
+            )
 
 with tabs[3]:
     as_of = filters.as_of or filters.end
@@ -276,16 +265,17 @@ with tabs[3]:
             st.plotly_chart(waterfall_figure(change.waterfall, currency), key="funnel_waterfall")
         with moves:
             st.markdown("**Stage moves** of the deals open on both days")
-            data_table(
-                change.moves.rename(columns={"change": "Move", "deals": "Deals",
-                                             "amount": "Amount at the end"}),
-                key="funnel_moves", file_stem="pipeline_moves",
-                context=context.export_context(f"Funnel — pipeline moves {dates[0]}–{dates[1]}"),
-                column_config={"Amount at the end": money},
-            )  # fmt: skip
-            export = change.waterfall[["step", "amount", "deals"]].rename(
-                columns={"step": "Step", "amount": "Amount", "deals": "Deals"}
+            shown, config = labelled(
+                change.moves, currency=currency, labels={"amount": "Amount at the end"}
             )
+            data_table(
+                shown,
+                key="funnel_moves",
+                file_stem="pipeline_moves",
+                context=context.export_context(f"Funnel — pipeline moves {dates[0]}–{dates[1]}"),
+                column_config=config,
+            )
+            export, _ = labelled(change.waterfall, ["step", "amount", "deals"])
             signed = export["Amount"].map(
                 lambda amount: format_value(amount, "money", currency, compact=False)
             )  # "−$9,280": a number column would read "$-9,280"

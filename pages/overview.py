@@ -13,8 +13,8 @@ from ui.charts import pipeline_figure, trend_figure
 from ui.deal_panel import deal_panel
 from ui.empty import empty_state
 from ui.engine import get_engine
-from ui.format import currency_symbol
 from ui.kpi import kpi_row
+from ui.labels import labelled
 from ui.page import currency_notice, filtered_page_start, page_header
 from ui.tables import data_table
 
@@ -25,9 +25,6 @@ page_header("Overview", context, "The sales department on one screen")
 with st.spinner("Computing the overview…", show_time=True):
     report = cached_report(overview_report, engine, context.filters, context.scope)
 currency = report.currency
-money = st.column_config.NumberColumn(format=f"{currency_symbol(currency)}%,.0f")
-day = st.column_config.DateColumn(format="YYYY-MM-DD")
-days = st.column_config.NumberColumn(format="%.0f")
 currency_notice(currency, report.mixed_currencies)
 
 kpi_row(report.kpis[:5], currency)
@@ -53,11 +50,6 @@ with right, st.container(border=True):
 
 # ---- what changed ----------------------------------------------------------------------------
 st.subheader("What changed", anchor=False)
-DEAL_COLUMNS = {
-    "deal_id": "Deal", "title": "Title", "account": "Account", "owner": "Owner",
-    "product_line": "Product line", "stage": "Stage", "amount": "Amount",
-    "closed_at": "Closed", "expected_close_at": "Expected close", "lost_reason": "Lost reason",
-}  # fmt: skip
 LISTS = {
     "won": ("Largest won", report.won, ["closed_at"]),
     "lost": ("Largest lost", report.lost, ["closed_at", "lost_reason"]),
@@ -74,15 +66,15 @@ for tab, (kind, (label, frame, extra)) in zip(
             empty_state(f"No deal in “{label.lower()}”.", "Widen the period or the filters.")
             continue
         columns = ["deal_id", "title", "account", "owner", "amount", *extra]
-        shown = frame[columns].rename(columns=DEAL_COLUMNS)
+        shown, config = labelled(frame, columns, currency=currency)
         row = data_table(
-            shown, key=f"overview_{kind}", file_stem=f"overview_{kind}",
-            context=context.export_context(f"Overview — {label}"), selectable=True,
-            column_config={
-                "Amount": money, "Deal": st.column_config.NumberColumn(format="%d"),
-                "Closed": day, "Expected close": day,
-            },
-        )  # fmt: skip
+            shown,
+            key=f"overview_{kind}",
+            file_stem=f"overview_{kind}",
+            context=context.export_context(f"Overview — {label}"),
+            selectable=True,
+            column_config=config,
+        )
         if row is not None:
             selected = int(frame["deal_id"].iloc[row])
 if selected is not None:
@@ -92,30 +84,26 @@ else:
 
 # ---- attention -------------------------------------------------------------------------------
 st.subheader("Needs attention", anchor=False)
-formats = {"Amount": money, "Revenue": money, "Due": day, "Last contact": day,
-           "Days in stage": days, "Days overdue": days, "Days since contact": days}  # fmt: skip
 ITEMS = [
     Attention(
         "Stuck deals", report.stuck_count, report.stuck, "funnel", "overview_stuck",
         "Open deals longer in their current stage than the stage's limit (rot days).",
-        {"title": "Deal", "owner": "Owner", "stage": "Stage", "days_in_stage": "Days in stage",
-         "amount": "Amount", "reasons": "Why"},
+        ("title", "owner", "stage", "days_in_stage", "amount", "reasons"), {"title": "Deal"},
     ),
     Attention(
         "Overdue follow-ups", report.overdue_count, report.overdue, "activity",
         "overview_overdue", "Planned activities due before the end of the period and not done.",
-        {"employee": "Owner", "type": "Type", "due_at": "Due", "days_overdue": "Days overdue",
-         "deal": "Deal", "account": "Account"},
+        ("employee", "type", "due_at", "days_overdue", "deal", "account"),
     ),
     Attention(
         "Forgotten clients", report.forgotten_count, report.forgotten, "activity",
         "overview_forgotten",
         f"Customers with no contact and no order for {FORGOTTEN_DAYS} days (since the first "
         "purchase when never contacted) and no open deal.",
-        {"account": "Client", "owner": "Owner", "last_contact_at": "Last contact",
-         "days_since_contact": "Days since contact", "revenue": "Revenue"},
+        ("account", "owner", "last_contact_at", "days_since_contact", "revenue"),
+        {"account": "Client"},
     ),
 ]  # fmt: skip
 for column, item in zip(st.columns(len(ITEMS)), ITEMS, strict=True):
     with column:
-        attention_card(item, context, formats)
+        attention_card(item, context, currency)

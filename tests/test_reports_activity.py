@@ -176,11 +176,11 @@ def test_activity_page_lists_names_and_whole_days(url: str, report) -> None:
     overdue = next(d for d in at.dataframe if "Days overdue" in d.value.columns)
     names = ["Owner", "Type", "Due", "Days overdue", "Deal", "Account"]
     assert shown(overdue)[0] == names  # the ids only in the export
-    assert overdue.value["activity_id"].tolist() == report.overdue["activity_id"].tolist()
+    assert overdue.value["Activity id"].tolist() == report.overdue["activity_id"].tolist()
     assert (overdue.value["Days overdue"] > 0).all()
     calls = next(d for d in at.dataframe if "Suggested action" in d.value.columns)
     assert "Account id" not in shown(calls)[0] and "Client" in shown(calls)[0]
-    for table, column in ((overdue, "Days overdue"), (calls, "Days silent")):
+    for table, column in ((overdue, "Days overdue"), (calls, "Days since contact")):
         assert shown(table)[1][column]["type_config"]["format"] == "%d", column
 
 

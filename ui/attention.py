@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
 import pandas as pd
 import streamlit as st
 
+from ui.labels import labelled
 from ui.page import PageContext
 from ui.registry import page_link
 from ui.tables import data_table
@@ -21,7 +21,8 @@ class Attention:
     """One attention item: ``count`` rows in all, ``frame`` the first of them.
 
     ``page`` is the url_path of the page that explains the item (linked when the role may open
-    it); ``columns`` maps the frame's columns to the labels shown (and exported).
+    it); ``columns`` are the frame's columns shown (and exported), under their
+    :data:`ui.labels.COLUMNS` labels unless ``labels`` gives another one.
     """
 
     title: str
@@ -30,21 +31,27 @@ class Attention:
     page: str
     key: str
     what: str
-    columns: Mapping[str, str]
+    columns: tuple[str, ...]
+    labels: Mapping[str, str] = field(default_factory=dict)
 
 
-def attention_card(item: Attention, context: PageContext, column_config: Mapping[str, Any]) -> None:
-    """A bordered card: the count (with the definition as help), the link, the list."""
+def attention_card(item: Attention, context: PageContext, currency: str | None) -> None:
+    """A bordered card: the count (with the definition as help), the link, the list (amounts
+    in ``currency``).
+    """
     with st.container(border=True, height="stretch"):
         st.metric(item.title, f"{item.count:,}", help=item.what)
         page_link(item.page, context.scope.role)
         if item.count:
             shown = min(item.count, len(item.frame))
             with st.expander(f"Show the list ({shown:,} of {item.count:,})"):
+                frame, config = labelled(
+                    item.frame, item.columns, currency=currency, labels=item.labels
+                )
                 data_table(
-                    item.frame[list(item.columns)].rename(columns=dict(item.columns)),
+                    frame,
                     key=item.key,
                     file_stem=item.key,
                     context=context.export_context(f"Overview — {item.title}"),
-                    column_config=column_config,
+                    column_config=config,
                 )
