@@ -30,6 +30,8 @@ import pandas as pd
 import pyarrow as pa
 import sqlalchemy as sa
 
+from crm_data.queries.frames import driver_connection
+
 __all__ = ["bulk_insert", "sync_sequences", "analyze_tables"]
 
 #: Rows per ``executemany`` batch on MySQL/MariaDB and SQLite.
@@ -144,7 +146,7 @@ def _arrow_table(table: sa.Table, frame: pd.DataFrame) -> pa.Table:
 
 
 def _insert_duckdb(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> None:
-    raw = conn.connection.driver_connection
+    raw = driver_connection(conn)
     view = f"_bulk_{table.name}_{next(_registered)}"
     columns = ", ".join(_quote(conn, c) for c in frame.columns)
     raw.register(view, _arrow_table(table, frame))
@@ -157,7 +159,7 @@ def _insert_duckdb(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame) ->
 
 
 def _insert_postgres(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> None:
-    raw = conn.connection.driver_connection
+    raw = driver_connection(conn)
     columns = ", ".join(_quote(conn, c) for c in frame.columns)
     with (
         raw.cursor() as cursor,
@@ -169,7 +171,7 @@ def _insert_postgres(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame) 
 
 
 def _insert_mysql(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> None:
-    raw = conn.connection.driver_connection
+    raw = driver_connection(conn)
     columns = ", ".join(_quote(conn, c) for c in frame.columns)
     marks = ", ".join(["%s"] * len(frame.columns))
     sql = f"INSERT INTO {_quote(conn, table.name)} ({columns}) VALUES ({marks})"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import sqlalchemy as sa
 
@@ -46,7 +48,7 @@ def activities_by_rep_type_period(
     """
     act = ACTIVITIES.c
     period = trunc_date(unit, act.done_at)
-    keys = [act.employee_id, act.type] if detail else []
+    keys: list[sa.ColumnElement[Any]] = [act.employee_id, act.type] if detail else []
     employee, kind = keys or [sa.null(), sa.null()]
     stmt = (
         sa.select(

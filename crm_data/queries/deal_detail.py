@@ -10,7 +10,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from crm_data.filters import Scope
-from crm_data.queries.frames import Bind, read_frame
+from crm_data.queries.frames import Bind, Kind, read_frame
 from crm_data.queries.tables import ACTIVITIES, DEALS, EMPLOYEES, HISTORY, STAGES
 from crm_data.queries.where import deal_conditions
 
@@ -47,8 +47,8 @@ def deal_history(bind: Bind, scope: Scope, deal_id: int) -> pd.DataFrame:
         .where(HISTORY.c.deal_id.in_(_visible(deal_id, scope)))
         .order_by(HISTORY.c.entered_at, HISTORY.c.id)
     )
-    kinds = {"entered_at": "datetime", "stage": "str", "position": "int", "amount": "float",
-             "changed_by": "str"}  # fmt: skip
+    kinds: dict[str, Kind] = {"entered_at": "datetime", "stage": "str", "position": "int",
+                              "amount": "float", "changed_by": "str"}  # fmt: skip
     return read_frame(bind, stmt, kinds)
 
 
@@ -79,7 +79,7 @@ def deal_activities(bind: Bind, scope: Scope, deal_id: int) -> pd.DataFrame:
         .where(act.deal_id.in_(_visible(deal_id, scope)))
         .order_by(when, act.id)
     )
-    kinds = {"activity_id": "int", "type": "str", "status": "str", "due_at": "datetime",
-             "done_at": "datetime", "employee": "str", "outcome": "str",
-             "duration_min": "float"}  # fmt: skip
+    kinds: dict[str, Kind] = {"activity_id": "int", "type": "str", "status": "str",
+                              "due_at": "datetime", "done_at": "datetime", "employee": "str",
+                              "outcome": "str", "duration_min": "float"}  # fmt: skip
     return read_frame(bind, stmt, kinds)

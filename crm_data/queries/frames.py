@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import pandas as pd
 import sqlalchemy as sa
@@ -35,6 +35,7 @@ __all__ = [
     "Kind",
     "DATETIME_DTYPE",
     "connect",
+    "driver_connection",
     "read_frame",
     "coerce_frame",
     "empty_frame",
@@ -43,9 +44,10 @@ __all__ = [
 #: What query functions accept: an engine (a connection is opened and closed) or a connection.
 Bind = sa.Engine | sa.Connection
 Kind = Literal["int", "Int", "float", "bool", "str", "datetime"]
-DATETIME_DTYPE = "datetime64[us]"
+DATETIME_DTYPE: Final = "datetime64[us]"
 
-_DTYPES: dict[str, str] = {
+_Dtype = Literal["int64", "Int64", "float64", "bool", "str", "datetime64[us]"]
+_DTYPES: dict[str, _Dtype] = {
     "int": "int64",
     "Int": "Int64",
     "float": "float64",
@@ -63,6 +65,16 @@ def connect(bind: Bind) -> Iterator[sa.Connection]:
     else:
         with bind.connect() as conn:
             yield conn
+
+
+def driver_connection(conn: sa.Connection) -> Any:
+    """The driver's own connection under ``conn`` (DuckDB's, psycopg's, PyMySQL's), for the
+    native fast paths; in the same transaction as ``conn``.
+    """
+    raw = conn.connection.driver_connection
+    if raw is None:  # SQLAlchemy drops it only when the connection was invalidated
+        raise sa.exc.InvalidRequestError("the connection was invalidated")
+    return raw
 
 
 def _coerce(values: pd.Series, kind: str) -> pd.Series:
@@ -110,7 +122,7 @@ def _fetch(conn: sa.Connection, stmt: sa.Select[Any]) -> pd.DataFrame:
         compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
         params = compiled.construct_params()
         args = [params[k] for k in compiled.positiontup or ()] if compiled.positional else params
-        return conn.connection.driver_connection.execute(str(compiled), args).df()
+        return driver_connection(conn).execute(str(compiled), args).df()
     result = conn.execute(stmt)
     # plain tuples: pandas probes each Row for ``_fields`` etc., which costs ~7 µs a row
     rows = [tuple(row) for row in result.fetchall()]

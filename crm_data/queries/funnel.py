@@ -47,7 +47,10 @@ def _open_stage_facts(filters: Filters, scope: Scope) -> sa.Subquery:
     amount: the amount at ``as_of`` of a deal still open then).
     """
     as_of = filters.as_of_ts
-    window = {"partition_by": HISTORY.c.deal_id, "order_by": (HISTORY.c.entered_at, HISTORY.c.id)}
+    window: dict[str, Any] = {
+        "partition_by": HISTORY.c.deal_id,
+        "order_by": (HISTORY.c.entered_at, HISTORY.c.id),
+    }
     rows = (
         sa.select(
             HISTORY.c.deal_id,

@@ -146,7 +146,7 @@ def funnel_facts(
         (status == "open", sa.func.coalesce(facts.c.last_open_amount, DEALS.c.amount)),
         else_=DEALS.c.amount,
     )
-    from_clause = DEALS.outerjoin(facts, facts.c.deal_id == DEALS.c.id)
+    from_clause: sa.FromClause = DEALS.outerjoin(facts, facts.c.deal_id == DEALS.c.id)
     strict_cols: list[Any] = []
     if strict:
         strict_sub = _strict_positions(filters, scope)
@@ -258,7 +258,10 @@ def stage_transitions(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFram
         ``from_stage_id`` Int64, ``to_stage_id`` int, ``moves`` int, ``deals`` int (distinct
         deals making the move); ordered by from (NA first) and to.
     """
-    window = {"partition_by": HISTORY.c.deal_id, "order_by": (HISTORY.c.entered_at, HISTORY.c.id)}
+    window: dict[str, Any] = {
+        "partition_by": HISTORY.c.deal_id,
+        "order_by": (HISTORY.c.entered_at, HISTORY.c.id),
+    }
     rows = (
         sa.select(
             HISTORY.c.deal_id,
@@ -489,8 +492,9 @@ def open_deal_counts(
     from_clause, group_col = join_group(
         states.join(DEALS, DEALS.c.id == states.c.deal_id), DEALS, group
     )
+    group_cols: list[Any] = [] if group_col is None else [group_col]
     stmt = sa.select(
-        *([] if group_col is None else [group_col]),
+        *group_cols,
         sa.func.count().label("open_deals"),
         sa.func.coalesce(sa.func.sum(states.c.amount), 0.0).label("amount"),
     ).select_from(from_clause)

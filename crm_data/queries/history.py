@@ -162,7 +162,7 @@ def last_positions(
         Columns ``deal_id, position, amount`` (one row per deal with at least one counted
         row; ``amount`` is that row's).
     """
-    conds = [HISTORY.c.deal_id.in_(deal_ids)]
+    conds: list[sa.ColumnElement[bool]] = [HISTORY.c.deal_id.in_(deal_ids)]
     if open_only:
         conds.append(is_open_stage(STAGES))
     if before is not None:

@@ -121,7 +121,7 @@ def _rep_conditions(scope: Scope) -> list[Any]:
     return [sa.or_(EMPLOYEES.c.role.in_(SALES_ROLES), EMPLOYEES.c.id.in_(owners))]
 
 
-def _distinct_values() -> sa.Select[Any]:
+def _distinct_values() -> sa.CompoundSelect[Any]:
     """``(kind, value)`` rows: account regions, product lines, pipelines (one statement)."""
 
     def values(kind: str, column: Any) -> sa.Select[Any]:
