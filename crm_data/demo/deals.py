@@ -17,6 +17,8 @@ by someone who had left while it was still open.
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import numpy as np
 import pandas as pd
 
@@ -35,8 +37,20 @@ from crm_data.demo.world import REGIONS, World, cat
 
 __all__ = ["make_deals", "WIN_MODEL"]
 
+
+class _WinModel(TypedDict):
+    """The keys of :data:`WIN_MODEL` and their types."""
+
+    base_logit: float
+    activity_beta: float
+    repeat_customer: float
+    size_band_step: float
+    source: dict[str, float]
+    line: dict[str, float]
+
+
 #: Planted win model (logit scale); a rep's ``skill`` and the region's ``win_logit`` add to it.
-WIN_MODEL = {
+WIN_MODEL: _WinModel = {
     "base_logit": -0.75,
     "activity_beta": 0.8,  # per unit of log(engagement), engagement = rep level × deal factor
     "repeat_customer": 0.5,

@@ -177,11 +177,9 @@ _FORM = np.array(["Ltd", "Inc", "LLC", "GmbH", "Group", "Co", "AG", "plc"])
 
 def join(*parts: np.ndarray | pd.Series | str) -> np.ndarray:
     """Element-wise string concatenation of arrays (and scalar strings) → object array."""
-    out: pd.Series | None = None
+    out: pd.Series | str = ""
     for part in parts:
-        piece = part if isinstance(part, str) else pd.Series(np.asarray(part, dtype=object))
-        out = piece if out is None else out + piece  # type: ignore[operator]
-    assert out is not None
+        out = out + (part if isinstance(part, str) else pd.Series(np.asarray(part, dtype=object)))
     return np.asarray(out, dtype=object)
 
 

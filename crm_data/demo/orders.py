@@ -7,6 +7,8 @@ orders arrive as a Poisson process in active periods, with the business seasonal
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import numpy as np
 import pandas as pd
 
@@ -16,8 +18,19 @@ from crm_data.demo.world import World, cat
 
 __all__ = ["make_orders", "LIFECYCLE"]
 
+
+class _Lifecycle(TypedDict):
+    """The keys of :data:`LIFECYCLE` and their types."""
+
+    mean_lifetime_days: float
+    return_share: float
+    return_gap_days: list[int]
+    mean_return_lifetime_days: float
+    repeat_order_share_of_deal_amount: float
+
+
 #: Planted customer lifecycle.
-LIFECYCLE = {
+LIFECYCLE: _Lifecycle = {
     "mean_lifetime_days": 480.0,
     "return_share": 0.3,
     "return_gap_days": [120, 360],
@@ -63,7 +76,8 @@ def _customers(w: World) -> None:
     churn = np.maximum(churn, start1 + 1)
     lapsed = churn < horizon
     end1 = np.minimum(churn, horizon)
-    gap = rng.uniform(*LIFECYCLE["return_gap_days"], n)
+    gap_low, gap_high = LIFECYCLE["return_gap_days"]
+    gap = rng.uniform(gap_low, gap_high, n)
     returns = lapsed & (rng.random(n) < LIFECYCLE["return_share"]) & (churn + gap < horizon - 30)
     start2 = np.where(returns, churn + gap, np.nan)
     end2 = np.where(

@@ -61,9 +61,9 @@ def make_people(w: World) -> None:
             hired = round(hired)
             if not senior and rng.random() < LEAVER_SHARE:
                 # the replacement is hired 5-45 days later, still before the end
-                left = round(rng.uniform(max(hired, 0) + 150, clock.horizon - 50))
-                rep_rows.append(add(EmployeeRole.REP, t, hired, left))
-                rep_rows.append(add(EmployeeRole.REP, t, left + round(rng.uniform(5, 45))))
+                quit_day = round(rng.uniform(max(hired, 0) + 150, clock.horizon - 50))
+                rep_rows.append(add(EmployeeRole.REP, t, hired, quit_day))
+                rep_rows.append(add(EmployeeRole.REP, t, quit_day + round(rng.uniform(5, 45))))
             else:
                 rep_rows.append(add(EmployeeRole.REP, t, hired))
     for _ in range(spec.service_agents):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import numpy as np
 import pandas as pd
 
@@ -13,8 +15,20 @@ __all__ = ["make_tickets", "make_quotas", "TICKETS", "QUOTA_UPLIFT"]
 
 CATEGORIES = ["complaint", "question", "repair", "billing"]
 PRIORITIES = ["low", "medium", "high", "urgent"]
+
+
+class _Tickets(TypedDict):
+    """The keys of :data:`TICKETS` and their types."""
+
+    category_share: list[float]
+    priority_share: list[float]
+    first_response_mean_hours: list[float]
+    resolution_mean_days: list[float]
+    complaint_before_lapse_share: float
+
+
 #: Planted service behaviour.
-TICKETS = {
+TICKETS: _Tickets = {
     "category_share": [0.2, 0.4, 0.25, 0.15],
     "priority_share": [0.3, 0.45, 0.2, 0.05],
     "first_response_mean_hours": [24, 12, 4, 1],

@@ -74,7 +74,9 @@ REGIONS: dict[str, dict[str, Any]] = {
 
 def cat(codes: np.ndarray, categories: list[str] | np.ndarray) -> pd.Categorical:
     """A categorical from integer codes (``-1`` = missing)."""
-    return pd.Categorical.from_codes(np.asarray(codes, dtype="int64"), categories=list(categories))
+    return pd.Categorical.from_codes(
+        np.asarray(codes, dtype="int64"), categories=pd.Index(list(categories))
+    )
 
 
 @dataclass
