@@ -17,6 +17,7 @@ import io
 import re
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 from openpyxl.workbook.workbook import Workbook
 
@@ -69,7 +70,7 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _holds_text(dtype: object) -> bool:
+def _holds_text(dtype: np.dtype | pd.api.extensions.ExtensionDtype) -> bool:
     """Whether a column of ``dtype`` may hold text (not numbers, booleans or dates)."""
     types = pd.api.types
     return not (types.is_numeric_dtype(dtype) or types.is_datetime64_any_dtype(dtype))
@@ -81,7 +82,9 @@ def _csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out.columns = [neutralise(name) for name in out.columns]
     for position, dtype in enumerate(out.dtypes):
         if _holds_text(dtype):
-            out.isetitem(position, out.iloc[:, position].astype(object).map(neutralise))
+            text = out.iloc[:, position].astype(object).map(neutralise)
+            # isetitem takes a Series (pandas' docs); the stubs list only arrays and scalars
+            out.isetitem(position, text)  # type: ignore[arg-type]
     return out
 
 

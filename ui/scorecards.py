@@ -84,13 +84,11 @@ def next_step_lines(report: IncentiveReport, rep_id: int) -> list[str]:
     plan = to_plan(report.plan)
     items = report.scorecard.items
     lines = []
-    for row in items[items["rep_id"] == rep_id].itertuples(index=False):
-        step = next_step(
-            plan.item(row.metric_key), row.actual, row.target,
-            whole=metric(row.metric_key).unit == "count",
-        )  # fmt: skip
+    rows = items[items["rep_id"] == rep_id]
+    for key, actual, target in zip(rows["metric_key"], rows["actual"], rows["target"], strict=True):
+        step = next_step(plan.item(key), actual, target, whole=metric(key).unit == "count")
         if step is not None:
-            lines.append(next_step_text(step, row.metric_key, row.actual, report.currency))
+            lines.append(next_step_text(step, key, actual, report.currency))
     return lines
 
 

@@ -76,6 +76,12 @@ def _values(params: Mapping[str, Sequence[str] | str], key: str) -> list[str]:
     return [v.strip() for v in values[:MAX_VALUES] if v.strip()]
 
 
+def _last(params: Mapping[str, Sequence[str] | str], key: str) -> str | None:
+    """The last of the :func:`_values` of ``key`` (a repeated parameter: the last one wins)."""
+    values = _values(params, key)
+    return values[-1] if values else None
+
+
 def _pick_ids(
     values: list[str], allowed: Collection[int], key: str, what: str, notices: list[str]
 ) -> tuple[int, ...]:
@@ -116,14 +122,14 @@ def _parse_date(value: str | None, key: str, notices: list[str]) -> date | None:
 
 
 def _parse_period(params: Mapping[str, Sequence[str] | str], notices: list[str]) -> Selection:
-    preset = (_values(params, "period") or [DEFAULT_PRESET])[-1]
+    preset = _last(params, "period") or DEFAULT_PRESET
     if preset not in PRESETS:
         notices.append(f"period={preset!r} is not a known period")
         preset = DEFAULT_PRESET
     if preset != "custom":
         return Selection(preset=preset)
-    start = _parse_date((_values(params, "from") or [None])[-1], "from", notices)
-    end = _parse_date((_values(params, "to") or [None])[-1], "to", notices)
+    start = _parse_date(_last(params, "from"), "from", notices)
+    end = _parse_date(_last(params, "to"), "to", notices)
     if start is None or end is None:
         notices.append("a custom period needs valid from and to dates; showing the default")
         return Selection()
@@ -153,11 +159,11 @@ def parse_query(
     """
     notices: list[str] = []
     selection = _parse_period(params, notices)
-    compare = (_values(params, "compare") or ["previous"])[-1]
+    compare = _last(params, "compare") or "previous"
     if compare not in COMPARISONS:
         notices.append(f"compare={compare!r} is not a known comparison")
         compare = "previous"
-    pipeline = (_values(params, "pipeline") or [None])[-1]
+    pipeline = _last(params, "pipeline")
     if pipeline is not None and pipeline not in choices.pipelines:
         notices.append(f"pipeline={pipeline!r} is not a known pipeline")
         pipeline = None
