@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 
 import streamlit as st
 
+from access.roles import can_seed
 from crm_data.demo import SIZES
 from crm_data.demo.seed import confirmation_word
 from crm_data.errors import NotDemoDatabase, SeedingInProgress
@@ -118,7 +119,7 @@ if info.has_crm_tables:
                 st.caption("Nothing found." if check.status == "ok" else "A table is missing.")
 
 # ---- demo seeding ----------------------------------------------------------------------------
-if context.scope.role == "admin":
+if can_seed(context.scope.role):
     with st.expander("Seed demo data", icon=":material/factory:", expanded=not info.has_crm_tables):
         st.write(
             "Replaces every CRM table with a deterministic demo company: the same size and seed "

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
+from access.roles import can_edit_plan, can_edit_plans
 from analytics.periods import next_period, quarter_start, shift_months
 from crm_data.plans import PlanError, StoredItem, list_plans, load_plan, plan_history
 from crm_data.queries.people import filter_options
@@ -49,7 +50,9 @@ page_header("Incentives", context, "KPI plans, live scorecards, pacing and what-
 if not crm_tables_present(engine):  # an empty database: say so, not the driver's error
     no_crm_tables(scope.role)
     st.stop()
-can_edit = scope.role in ("admin", "exec", "head")
+can_edit = can_edit_plans(scope.role)
+# whether the user may save company-wide plans (a head only their team's)
+company_wide = can_edit_plan(scope.role, None, scope.team_id)
 TEAMS = names_by_id(filter_options(engine, scope).teams, "team_id")
 percent = st.column_config.NumberColumn(format="percent")
 
@@ -84,7 +87,7 @@ def new_plan_form() -> None:
     with st.form("inc_new"):
         quarter = quarter_start(reference_date())
         fields = plan_fields(
-            "inc_new", TEAMS, company_wide=scope.role != "head", name="New plan",
+            "inc_new", TEAMS, company_wide=company_wide, name="New plan",
             start=quarter, end=shift_months(quarter, 3), team=scope.team_id, bonus=0.0,
         )  # fmt: skip
         rows = plan_editor("inc_new_items", editor_rows(()))
@@ -250,7 +253,7 @@ def plan_tab() -> None:
     st.caption(f"Editing adds version {max(versions) + 1}; earlier versions stay readable.")
     with st.form("inc_edit"):
         fields = plan_fields(
-            f"inc_edit{suffix}", TEAMS, company_wide=scope.role != "head", name=plan.name,
+            f"inc_edit{suffix}", TEAMS, company_wide=company_wide, name=plan.name,
             start=plan.period_start, end=plan.period_end, team=plan.team_id,
             bonus=plan.on_target_bonus,
         )  # fmt: skip
