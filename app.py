@@ -22,7 +22,7 @@ from crm_data.config import check_connection, mask_url, statement_failed
 from crm_data.errors import CrmDataError
 from ui.auth import LOCAL_ADMIN, auth_settings, current_identity, logout_button
 from ui.database_info import crm_tables_present, no_crm_tables
-from ui.engine import data_version, get_engine
+from ui.engine import data_version, get_databases, get_engine
 from ui.errors import show_crm_error
 from ui.exposure import guard_local_mode, local_mode_note
 from ui.filter_bar import filter_bar
@@ -55,7 +55,7 @@ def main() -> None:
         check_connection(engine)
         ensure_demo_data(engine)
         version = data_version()
-        identity = current_identity(engine, settings, version)
+        identity = current_identity(get_databases(), settings, version)
         scope = identity.scope()
         viewer = scope.role
         page = st.navigation(navigation_pages(scope.role))

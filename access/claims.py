@@ -6,7 +6,7 @@ The role of a user comes from the database; a role claim of the ID token may onl
 allowlist (``[crm_auth] allowed_roles``, any of :data:`CLAIMABLE_ROLES`) count.  Someone the
 database does not know at all gets an executive's or analyst's role from a claim
 (:data:`CLAIM_ONLY_ROLES`), never an admin's.  Looking the user up is
-:func:`crm_data.users.resolve_identity`'s part.
+:func:`appdb.users.resolve_identity`'s part.
 
 Examples
 --------

@@ -1,7 +1,7 @@
 """Login credentials: the e-mail as it is compared, the bounds of what a login may send, and
 argon2id password hashes (``argon2-cffi`` default parameters).
 
-Everything here is pure: the accounts themselves are stored by :mod:`crm_data.users`.
+Everything here is pure: the accounts themselves are stored by :mod:`appdb.users`.
 """
 
 from __future__ import annotations

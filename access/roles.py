@@ -85,7 +85,7 @@ ROLE_LABELS: dict[str, str] = {
     Role.ADMIN: "Admin",
 }
 
-#: What each role needs of its linked employee (enforced by ``crm_data.users``).
+#: What each role needs of its linked employee (enforced by ``appdb.users``).
 ROLE_NEEDS: dict[str, str] = {
     Role.REP: "an employee (they see their own deals)",
     Role.HEAD: "an employee who heads a team (they see that team)",

@@ -6,7 +6,7 @@ A token is the text ``s1.<user id>.<version>.<expires>.<idle until>.<signature>`
 whole seconds (the end of the login, and the end unless the user is active again before it) and
 an HMAC-SHA256 of everything before it, keyed with the server's secret.  It holds no e-mail,
 password, hash or role: the role, employee and team are read from the database whenever a
-token is used (:mod:`crm_data.sessions`, which also holds the stored facts that end a token).
+token is used (:mod:`appdb.sessions`, which also holds the stored facts that end a token).
 
 Only the standard library is used (``hmac``, ``hashlib``, ``secrets``): the format is small
 enough to check by eye.

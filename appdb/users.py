@@ -1,9 +1,9 @@
 """Dashboard users: accounts, roles, password hashes and identity resolution (DESIGN.md §4).
 
-The ``app_users`` table lives on its own :data:`USERS_METADATA`, not on
-``crm_data.schema.Base``: reseeding the demo company drops and recreates every table of
-``Base.metadata``, and user accounts must survive that.  For the same reason ``employee_id`` is
-not a foreign key (employees are recreated on reseed).
+The ``app_users`` table (:data:`appdb.schema.APP_USERS`) is in the app database; the employees
+and teams a user is linked to are read from the CRM database (:class:`appdb.databases.Databases`
+holds both).  ``employee_id`` is not a foreign key: the employees are in the other database, and
+reseeding the demo company recreates them.
 
 An :class:`Identity` is who is signed in, with what role, and the employee and team that role is
 scoped to; :meth:`Identity.scope` turns it into the :class:`~crm_data.filters.Scope` every
@@ -59,6 +59,8 @@ from access.roles import (
     needs_employee,
     needs_headed_team,
 )
+from appdb.databases import Databases
+from appdb.schema import APP_USERS, NAME_LENGTH
 from crm_data.errors import CrmDataError
 from crm_data.filters import Scope
 from crm_data.queries.frames import Kind, coerce_frame, empty_frame
@@ -66,16 +68,12 @@ from crm_data.queries.people import people
 from crm_data.queries.tables import EMPLOYEES, TEAMS
 
 __all__ = [
-    "APP_USERS",
     "COMMAND_LINE",
-    "NAME_LENGTH",
-    "USERS_METADATA",
     "Identity",
     "UserError",
     "add_user",
     "authenticate",
     "employee_label",
-    "ensure_users_table",
     "find_employee",
     "identity_for_employee",
     "list_employees",
@@ -86,33 +84,8 @@ __all__ = [
     "set_active",
     "set_password",
     "set_role",
-    "upgrade_users_table",
 ]
 
-NAME_LENGTH = 200
-
-USERS_METADATA = sa.MetaData()
-
-APP_USERS = sa.Table(
-    "app_users",
-    USERS_METADATA,
-    sa.Column("id", sa.Integer, sa.Sequence("app_users_id_seq"), primary_key=True),
-    sa.Column("email", sa.String(EMAIL_LENGTH), unique=True, nullable=False),
-    sa.Column("name", sa.String(NAME_LENGTH)),
-    sa.Column("role", sa.String(20), nullable=False),
-    sa.Column("employee_id", sa.Integer),
-    sa.Column("password_hash", sa.String(200)),
-    sa.Column("active", sa.Boolean, nullable=False, default=True),
-    sa.Column("created_at", sa.DateTime, nullable=False),
-    sa.Column("updated_at", sa.DateTime, nullable=False),
-    # stamped into every login token (access.tokens); another value ends them (crm_data.sessions)
-    sa.Column("session_version", sa.Integer, nullable=False, default=0),
-)
-
-#: Columns added to ``app_users`` after its first release, each with the type and default of
-#: the ``ALTER TABLE`` that :func:`upgrade_users_table` adds it with (nullable: DuckDB cannot
-#: add a NOT NULL column; the default fills the existing rows).
-ADDED_COLUMNS = {"session_version": "INTEGER DEFAULT 0"}
 #: ``session_version`` raised by one (a NULL counts as 0).
 _NEXT_SESSION_VERSION = sa.func.coalesce(APP_USERS.c.session_version, 0) + 1
 
@@ -214,7 +187,7 @@ def _require_user(conn: sa.Connection, email: str) -> sa.Row[Any]:
     user = _user_row(conn, key, lock=True)
     if user is None:
         raise UserError(
-            f"There is no app user {key}: `python -m crm_data users list` shows the users, "
+            f"There is no app user {key}: `python -m appdb users list` shows the users, "
             "`users add` creates one."
         )
     return user
@@ -291,7 +264,7 @@ def _identity(
         if needs_employee(role):
             raise UserError(
                 f"A {role} must be linked to an employee: pick one (on the command line "
-                "`--employee` takes an id, a name or an e-mail; `python -m crm_data employees` "
+                "`--employee` takes an id, a name or an e-mail; `python -m appdb employees` "
                 "lists them)."
             )
         return Identity(email, name, role, None, None)
@@ -330,67 +303,24 @@ def _check_link(conn: sa.Connection, email: str, role: str, employee_id: int | N
 # ---- account management ---------------------------------------------------------------------
 
 
-def ensure_users_table(engine: sa.Engine) -> None:
-    """Create the ``app_users`` table (and its sequence) unless it exists, and add the columns
-    an older one lacks (:func:`upgrade_users_table`).
-    """
-    USERS_METADATA.create_all(engine, checkfirst=True)
-    upgrade_users_table(engine)
-
-
-def _missing_columns(engine: sa.Engine) -> list[str]:
-    """The :data:`ADDED_COLUMNS` an existing ``app_users`` table lacks (none without a table)."""
-    with engine.connect() as conn:
-        if not _has_table(conn, APP_USERS):
-            return []
-        # the columns of a query, not the inspector: duckdb-engine's lacks get_columns
-        query = sa.select(sa.text("*")).select_from(sa.table("app_users")).limit(0)
-        names = conn.execute(query).keys()
-    present = {str(name).lower() for name in names}
-    return [name for name in ADDED_COLUMNS if name not in present]
-
-
-def upgrade_users_table(engine: sa.Engine) -> None:
-    """Add the :data:`ADDED_COLUMNS` an existing ``app_users`` table lacks; a database without
-    the table is left alone.
-
-    Raises
-    ------
-    UserError
-        If a column is missing and cannot be added (e.g. the database user may not alter
-        tables); the message gives the statement to run.
-    """
-    for name in _missing_columns(engine):
-        statement = f"ALTER TABLE app_users ADD COLUMN {name} {ADDED_COLUMNS[name]}"
-        try:
-            with engine.begin() as conn:
-                conn.execute(sa.text(statement))
-        except sa.exc.DBAPIError as exc:
-            if name in _missing_columns(engine):  # else another process added it meanwhile
-                raise UserError(
-                    f"The app_users table lacks the column {name}, and it cannot be added "
-                    f"({type(exc.orig).__name__}): have the database's owner run `{statement}`."
-                ) from None
-
-
 def _check_name(name: str | None) -> None:
     if name is not None and len(name) > NAME_LENGTH:
         raise UserError(f"The display name is too long: use at most {NAME_LENGTH} characters.")
 
 
 @contextmanager
-def _admin_transaction(engine: sa.Engine, actor: Identity) -> Iterator[sa.Connection]:
-    """A transaction of ``actor``, checked to be an admin, one user-management write at a time
-    in this process (the servers also lock the rows read with ``_locked``).
+def _admin_transaction(app: sa.Engine, actor: Identity) -> Iterator[sa.Connection]:
+    """A transaction of the app database by ``actor``, checked to be an admin, one
+    user-management write at a time in this process (the servers also lock the rows read with
+    ``_locked``).
     """
-    ensure_users_table(engine)
-    with _WRITES, engine.begin() as conn:
+    with _WRITES, app.begin() as conn:
         _require_admin(conn, actor)
         yield conn
 
 
 def add_user(
-    engine: sa.Engine,
+    databases: Databases,
     email: str,
     role: str,
     *,
@@ -403,8 +333,8 @@ def add_user(
 
     Parameters
     ----------
-    engine : sa.Engine
-        The CRM database; ``app_users`` is created if missing.
+    databases : Databases
+        The app database (written) and the CRM database (its employees and teams).
     email : str
         The sign-in email (stored stripped and lower-cased).
     role : str
@@ -427,7 +357,7 @@ def add_user(
         email that is already registered.
     """
     key = normalize_email(email)[: EMAIL_LENGTH + 1]
-    with _admin_transaction(engine, actor) as conn:
+    with _admin_transaction(databases.app, actor) as conn, databases.crm.connect() as crm:
         _check_role(role)
         if len(key) > EMAIL_LENGTH or not _EMAIL.fullmatch(key):
             shown = key if len(key) <= 80 else f"{key[:80]}…"
@@ -435,7 +365,7 @@ def add_user(
                 f"{shown!r} does not look like an email address (name@example.com): check it."
             )
         _check_name(name)
-        _check_link(conn, key, role, employee_id)
+        _check_link(crm, key, role, employee_id)
         exists = f"The user {key} already exists: change it (`users set-role`, `set-password`) "
         exists += f"or remove it first (`users remove {key}`)."
         if _user_row(conn, key) is not None:
@@ -465,14 +395,13 @@ def _set(conn: sa.Connection, email: str, **values: Any) -> None:
     conn.execute(stmt.values(**values, updated_at=_now()))
 
 
-def _update(engine: sa.Engine, email: str, **values: Any) -> None:
+def _update(app: sa.Engine, email: str, **values: Any) -> None:
     """Set ``values`` (and ``updated_at``) on an existing user (no actor: for sign-in)."""
-    ensure_users_table(engine)
-    with engine.begin() as conn:
+    with app.begin() as conn:
         _set(conn, _require_user(conn, email).email, **values)
 
 
-def set_password(engine: sa.Engine, email: str, password: str, *, actor: Identity) -> None:
+def set_password(databases: Databases, email: str, password: str, *, actor: Identity) -> None:
     """Replace a user's password (argon2id hash) and end their logins (:func:`revoke_sessions`);
     ``actor`` must be an admin.
 
@@ -483,13 +412,13 @@ def set_password(engine: sa.Engine, email: str, password: str, *, actor: Identit
         :data:`~access.passwords.MIN_PASSWORD_LENGTH` or longer than
         :data:`~access.passwords.MAX_PASSWORD_LENGTH`.
     """
-    with _admin_transaction(engine, actor) as conn:
+    with _admin_transaction(databases.app, actor) as conn:
         user = _require_user(conn, email)
         password_hash = _password_hash(password)
         _set(conn, user.email, password_hash=password_hash, session_version=_NEXT_SESSION_VERSION)
 
 
-def set_active(engine: sa.Engine, email: str, active: bool, *, actor: Identity) -> None:
+def set_active(databases: Databases, email: str, active: bool, *, actor: Identity) -> None:
     """Enable or disable a user (a disabled one can neither sign in nor resolve, and their
     logins end: :func:`revoke_sessions`).
 
@@ -501,7 +430,7 @@ def set_active(engine: sa.Engine, email: str, active: bool, *, actor: Identity) 
         If the actor is no admin, on an unknown email, or when that would disable the actor
         or the last enabled admin.
     """
-    with _admin_transaction(engine, actor) as conn:
+    with _admin_transaction(databases.app, actor) as conn:
         user = _require_user(conn, email)
         if active:
             _set(conn, user.email, active=True)
@@ -511,7 +440,7 @@ def set_active(engine: sa.Engine, email: str, active: bool, *, actor: Identity) 
 
 
 def set_role(
-    engine: sa.Engine,
+    databases: Databases,
     email: str,
     role: str,
     *,
@@ -529,15 +458,15 @@ def set_role(
         :data:`~access.roles.ROLE_NEEDS` is not met (see :func:`add_user`), or when that would
         demote the actor or the last enabled admin.
     """
-    with _admin_transaction(engine, actor) as conn:
+    with _admin_transaction(databases.app, actor) as conn, databases.crm.connect() as crm:
         user = _require_user(conn, email)
-        _check_link(conn, user.email, role, employee_id)
+        _check_link(crm, user.email, role, employee_id)
         if role != Role.ADMIN:
             _keep_an_admin(conn, user, actor, "demote")
         _set(conn, user.email, role=role, employee_id=employee_id)
 
 
-def revoke_sessions(engine: sa.Engine, email: str, *, actor: Identity) -> None:
+def revoke_sessions(databases: Databases, email: str, *, actor: Identity) -> None:
     """Log a user out everywhere: their login cookies stop working at once, and their open
     sessions end at the next re-check (``ui.session``).
 
@@ -548,15 +477,14 @@ def revoke_sessions(engine: sa.Engine, email: str, *, actor: Identity) -> None:
     UserError
         If the actor is neither, or on an unknown email.
     """
-    ensure_users_table(engine)
-    with _WRITES, engine.begin() as conn:
+    with _WRITES, databases.app.begin() as conn:
         user = _require_user(conn, email)
         if normalize_email(actor.email) != user.email:
             _require_admin(conn, actor)
         _set(conn, user.email, session_version=_NEXT_SESSION_VERSION)
 
 
-def remove_user(engine: sa.Engine, email: str, *, actor: Identity) -> None:
+def remove_user(databases: Databases, email: str, *, actor: Identity) -> None:
     """Delete a user; ``actor`` must be an admin, and nobody removes themself or the last
     enabled admin.
 
@@ -566,14 +494,16 @@ def remove_user(engine: sa.Engine, email: str, *, actor: Identity) -> None:
         If the actor is no admin, on an unknown email, or when that would remove the actor or
         the last enabled admin.
     """
-    with _admin_transaction(engine, actor) as conn:
+    with _admin_transaction(databases.app, actor) as conn:
         user = _require_user(conn, email)
         _keep_an_admin(conn, user, actor, "remove")
         conn.execute(APP_USERS.delete().where(APP_USERS.c.email == user.email))
 
 
-def _listed_user(conn: sa.Connection, user: sa.Row[Any], teams: dict[int, str]) -> dict[str, Any]:
-    """One row of :func:`list_users`: the user with employee, scope team and sign-in problem."""
+def _listed_user(crm: sa.Connection, user: sa.Row[Any], teams: dict[int, str]) -> dict[str, Any]:
+    """One row of :func:`list_users`: the user with employee, scope team and sign-in problem
+    (the employee and team read on ``crm``).
+    """
     row: dict[str, Any] = {
         "email": user.email,
         "name": user.name,
@@ -587,13 +517,13 @@ def _listed_user(conn: sa.Connection, user: sa.Row[Any], teams: dict[int, str]) 
     }
     employee = None
     if user.employee_id is not None:
-        employee = _employee(conn, EMPLOYEES.c.id == user.employee_id)
+        employee = _employee(crm, EMPLOYEES.c.id == user.employee_id)
         if employee is None and needs_employee(user.role):
             row["problem"] = f"There is no employee {user.employee_id} (any more): pick another."
             return row
         row["employee"] = None if employee is None else employee.name
     try:
-        identity = _identity(conn, user.email, user.role, employee, user.email)
+        identity = _identity(crm, user.email, user.role, employee, user.email)
     except UserError as exc:
         row["problem"] = str(exc)
     else:
@@ -601,7 +531,7 @@ def _listed_user(conn: sa.Connection, user: sa.Row[Any], teams: dict[int, str]) 
     return row
 
 
-def list_users(engine: sa.Engine, *, actor: Identity) -> pd.DataFrame:
+def list_users(databases: Databases, *, actor: Identity) -> pd.DataFrame:
     """Every user, ordered by email, without password hashes; ``actor`` must be an admin.
 
     Returns
@@ -618,15 +548,16 @@ def list_users(engine: sa.Engine, *, actor: Identity) -> pd.DataFrame:
     UserError
         If the actor is no admin.
     """
-    with engine.connect() as conn:
+    with databases.app.connect() as conn:
         _require_admin(conn, actor)
         if not _has_table(conn, APP_USERS):
             return empty_frame(_LIST_KINDS)
         users = conn.execute(sa.select(APP_USERS).order_by(APP_USERS.c.email)).all()
+    with databases.crm.connect() as crm:
         teams: dict[int, str] = {}
-        if _has_table(conn, TEAMS):
-            teams = dict(conn.execute(sa.select(TEAMS.c.id, TEAMS.c.name)).all())
-        rows = [_listed_user(conn, user, teams) for user in users]
+        if _has_table(crm, TEAMS):
+            teams = dict(crm.execute(sa.select(TEAMS.c.id, TEAMS.c.name)).all())
+        rows = [_listed_user(crm, user, teams) for user in users]
     if not rows:
         return empty_frame(_LIST_KINDS)
     return coerce_frame(pd.DataFrame(rows, dtype=object), _LIST_KINDS)
@@ -649,13 +580,13 @@ _LOOKUP_LENGTH = EMAIL_LENGTH
 
 
 def list_employees(
-    engine: sa.Engine, *, role: str | None = None, team: str | None = None
+    crm: sa.Engine, *, role: str | None = None, team: str | None = None
 ) -> pd.DataFrame:
     """The employees, to link users to (UNSCOPED: for admins and the command line).
 
     Parameters
     ----------
-    engine : sa.Engine
+    crm : sa.Engine
         The CRM database.
     role : str, optional
         Only employees with this ``employees.role`` (any case).
@@ -674,7 +605,7 @@ def list_employees(
     UserError
         Without an employees table, or for a team that does not exist.
     """
-    with engine.connect() as conn:
+    with crm.connect() as conn:
         if not (_has_table(conn, EMPLOYEES) and _has_table(conn, TEAMS)):
             raise UserError(
                 "This database has no employees table: seed the demo company "
@@ -712,8 +643,9 @@ def employee_label(employee: Mapping[str, Any]) -> str:
     return f"{employee['name']} ({', '.join(parts)})"
 
 
-def find_employee(engine: sa.Engine, text: str) -> int:
-    """The id of the employee ``text`` names: an id, an e-mail or a full name (any case).
+def find_employee(crm: sa.Engine, text: str) -> int:
+    """The id of the employee ``text`` names (in the CRM database ``crm``): an id, an e-mail or
+    a full name (any case).
 
     An id is returned as it is (:func:`add_user` and :func:`set_role` check it).
 
@@ -726,7 +658,7 @@ def find_employee(engine: sa.Engine, text: str) -> int:
     wanted = " ".join(text.split())[:_LOOKUP_LENGTH]
     if wanted.isascii() and wanted.isdigit() and len(wanted) <= 18:  # fits a BIGINT
         return int(wanted)
-    staff = list_employees(engine)
+    staff = list_employees(crm)
     if "@" in wanted:
         match = staff[staff["email"].str.lower() == wanted.lower()]
         one, many = f"has the e-mail {wanted}", f"have the e-mail {wanted}"
@@ -739,7 +671,7 @@ def find_employee(engine: sa.Engine, text: str) -> int:
             listed = "; ".join(map(employee_label, similar.head(10).to_dict("records")))
             raise UserError(f"No employee {one}. Did you mean: {listed}?")
     if match.empty:
-        raise UserError(f"No employee {one}: `python -m crm_data employees` lists them.")
+        raise UserError(f"No employee {one}: `python -m appdb employees` lists them.")
     if len(match) > 1:
         listed = "; ".join(map(employee_label, match.to_dict("records")))
         raise UserError(
@@ -752,22 +684,23 @@ def find_employee(engine: sa.Engine, text: str) -> int:
 
 
 def _user_identity(
-    conn: sa.Connection, user: sa.Row[Any], name: str | None, claimed: tuple[str, ...] = ()
+    crm: sa.Connection, user: sa.Row[Any], name: str | None, claimed: tuple[str, ...] = ()
 ) -> Identity | None:
     """The identity of an ``app_users`` row, its role lowered by ``claimed`` (see
-    :func:`~access.claims.lowered_role`); None when that role cannot be scoped.
+    :func:`~access.claims.lowered_role`), its employee and team read on ``crm``; None when that
+    role cannot be scoped.
     """
     employee = (
-        None if user.employee_id is None else _employee(conn, EMPLOYEES.c.id == user.employee_id)
+        None if user.employee_id is None else _employee(crm, EMPLOYEES.c.id == user.employee_id)
     )
     display = user.name or (employee.name if employee is not None else None) or name or user.email
     try:
-        return _identity(conn, user.email, lowered_role(user.role, claimed), employee, display)
+        return _identity(crm, user.email, lowered_role(user.role, claimed), employee, display)
     except UserError:
         return None
 
 
-def authenticate(engine: sa.Engine, email: str, password: str) -> Identity | None:
+def authenticate(databases: Databases, email: str, password: str) -> Identity | None:
     """The identity of an active user whose password verifies, else None (``password`` mode).
 
     Unknown, disabled and password-less users still cost one hash verification, so response
@@ -778,20 +711,21 @@ def authenticate(engine: sa.Engine, email: str, password: str) -> Identity | Non
     if credentials_problem(email, password) is not None:
         return None
     key = normalize_email(email)
-    with engine.connect() as conn:
+    with databases.app.connect() as conn:
         user = _user_row(conn, key)
-        usable = user is not None and user.active and user.password_hash is not None
-        matched = verify_password(user.password_hash if usable else dummy_hash(), password)
-        if not (usable and matched):
-            return None
-        identity = _user_identity(conn, user, None)
+    usable = user is not None and user.active and user.password_hash is not None
+    matched = verify_password(user.password_hash if usable else dummy_hash(), password)
+    if not (usable and matched):
+        return None
+    with databases.crm.connect() as crm:
+        identity = _user_identity(crm, user, None)
     if identity is not None and needs_rehash(user.password_hash):
-        _update(engine, key, password_hash=hash_password(password))
+        _update(databases.app, key, password_hash=hash_password(password))
     return identity
 
 
 def resolve_identity(
-    engine: sa.Engine,
+    databases: Databases,
     email: str,
     *,
     name: str | None = None,
@@ -822,8 +756,8 @@ def resolve_identity(
 
     Parameters
     ----------
-    engine : sa.Engine
-        The CRM database.
+    databases : Databases
+        The app database (its users) and the CRM database (its employees and teams).
     email : str
         The e-mail the identity provider verified (any case).
     name : str, optional
@@ -836,8 +770,9 @@ def resolve_identity(
     """
     key = normalize_email(email)
     claimed = claimed_roles(claim_roles, allowed_claims)
-    with engine.connect() as conn:
-        user = _user_row(conn, key)
+    with databases.app.connect() as app:
+        user = _user_row(app, key)
+    with databases.crm.connect() as conn:
         if user is not None:
             return _user_identity(conn, user, name, claimed) if user.active else None
         same_email = sa.func.lower(EMPLOYEES.c.email) == key
@@ -859,15 +794,16 @@ def resolve_identity(
     return None if role is None else Identity(key, name or key, role, None, None)
 
 
-def identity_for_employee(engine: sa.Engine, employee_id: int, role: str) -> Identity:
-    """The identity of ``employee_id`` acting as ``role`` (the admin's "view as" preview).
+def identity_for_employee(crm: sa.Engine, employee_id: int, role: str) -> Identity:
+    """The identity of ``employee_id`` acting as ``role`` (the admin's "view as" preview), read
+    in the CRM database ``crm``.
 
     Raises
     ------
     UserError
         If the role is unknown, the employee does not exist, or a head has no team.
     """
-    with engine.connect() as conn:
+    with crm.connect() as conn:
         employee = _employee_by_id(conn, employee_id)
         email = normalize_email(employee.email or "")
         return _identity(conn, email, role, employee, employee.name or email)

@@ -1,51 +1,26 @@
-"""Command line: ``python -m crm_data seed|info|users|employees``.
+"""Command line of the CRM database: ``python -m crm_data seed|info``.
 
 Examples
 --------
 ``python -m crm_data seed --size M --url duckdb:///tmp/m.duckdb``
 ``python -m crm_data info --url duckdb:///tmp/m.duckdb --json``
-``python -m crm_data users add ann@example.com --role exec --password-stdin < password.txt``
-``python -m crm_data users add bo@example.com --role rep --employee "Bo Berg"``
-``python -m crm_data employees --role head``
 
-Whoever runs the command line holds the database URL: the ``users`` actions run as an admin
-(:data:`crm_data.users.COMMAND_LINE`), under the same rules as the app's Users page.
+The dashboard's users are in the app database: ``python -m appdb users|employees``.
 """
 
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import sys
 from collections.abc import Callable, Sequence
 
-import pandas as pd
 import sqlalchemy as sa
 
-from access.roles import ROLE_NEEDS, ROLES
-from crm_data.config import (
-    check_connection,
-    create_crm_engine,
-    embedded_path,
-    mask_url,
-    resolve_url,
-    statement_failed,
-)
+from crm_data.config import create_crm_engine, embedded_path, mask_url, resolve_url
 from crm_data.errors import CrmDataError
 
 URL_HELP = "SQLAlchemy URL (default: CRM_DATABASE_URL, secrets, DuckDB)"
-#: ``employees`` output: column of ``list_employees`` -> printed name
-EMPLOYEE_COLUMNS = {
-    "employee_id": "id",
-    "name": "name",
-    "email": "email",
-    "role": "role",
-    "team": "team",
-    "heads": "heads",
-    "hired_at": "hired",
-    "left_at": "left",
-}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -68,45 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     info.add_argument("--url", help=URL_HELP)
     info.add_argument("--json", action="store_true", help="print JSON instead of text")
 
-    users = sub.add_parser("users", help="dashboard users: roles, passwords, enable/disable")
-    _users_parser(users.add_subparsers(dest="action", required=True))
-
-    employees = sub.add_parser("employees", help="the employees users can be linked to")
-    employees.add_argument("--url", help=URL_HELP)
-    employees.add_argument("--role", help="only this employees.role (e.g. rep, head)")
-    employees.add_argument("--team", help="only this team's members and head (name or id)")
-    employees.add_argument("--json", action="store_true", help="print JSON instead of text")
     return parser
-
-
-def _users_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """The ``users`` actions; each takes ``--url`` and most an ``email``."""
-
-    def action(name: str, help: str, email: bool = True) -> argparse.ArgumentParser:
-        parser = sub.add_parser(name, help=help)
-        if email:
-            parser.add_argument("email")
-        parser.add_argument("--url", help=URL_HELP)
-        return parser
-
-    stdin_help = "read the password from the first line of stdin"
-    role_help = "; ".join(f"{role} needs {needs}" for role, needs in ROLE_NEEDS.items())
-    employee_help = "the employee: an id, an e-mail or a full name (`employees` lists them)"
-    add = action("add", "add a user (without --password-stdin: no password, for OIDC)")
-    add.add_argument("--role", required=True, choices=ROLES, help=role_help)
-    add.add_argument("--employee", help=employee_help)
-    add.add_argument("--name", help="display name (default: the employee's name)")
-    add.add_argument("--password-stdin", action="store_true", help=stdin_help)
-    listing = action("list", "list the users (never the password hashes)", email=False)
-    listing.add_argument("--json", action="store_true", help="print JSON instead of text")
-    action("remove", "delete a user")
-    set_password = action("set-password", "set a password (prompted twice unless from stdin)")
-    set_password.add_argument("--password-stdin", action="store_true", help=stdin_help)
-    action("disable", "forbid a user to sign in (the account is kept)")
-    action("enable", "allow a disabled user to sign in again")
-    set_role = action("set-role", "change a user's role and employee (both at once)")
-    set_role.add_argument("--role", required=True, choices=ROLES, help=role_help)
-    set_role.add_argument("--employee", help=employee_help)
 
 
 def _ask_to_delete(engine: sa.Engine) -> bool | None:
@@ -152,7 +89,7 @@ def _seed(args: argparse.Namespace) -> int:
     return 0
 
 
-def _missing_file(url: str) -> bool:
+def missing_file(url: str) -> bool:
     """Report (on stderr) and return whether ``url`` is an embedded database file that is absent."""
     path = embedded_path(url)
     if path is None or path.exists():
@@ -169,7 +106,7 @@ def _info(args: argparse.Namespace) -> int:
     from crm_data.info import database_info
 
     url = resolve_url(args.url)
-    if _missing_file(url):
+    if missing_file(url):
         return 2
     engine = create_crm_engine(url)
     info = database_info(engine)
@@ -180,108 +117,9 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_password(from_stdin: bool) -> str:
-    """The first line of stdin, or a password typed twice at a hidden prompt."""
-    from crm_data.users import UserError
-
-    if from_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    password = getpass.getpass("New password: ")
-    if getpass.getpass("Repeat it: ") != password:
-        raise UserError("The two passwords differ; nothing was changed. Run the command again.")
-    return password
-
-
-def _table(frame: pd.DataFrame, as_json: bool, empty: str) -> str:
-    """``frame`` as JSON records, else as text (blank for missing values)."""
-    if as_json:
-        return frame.to_json(orient="records", indent=2)
-    if frame.empty:
-        return empty
-    return frame.astype(object).fillna("").to_string(index=False)
-
-
-def _employee_id(engine: sa.Engine, employee: str | None) -> int | None:
-    """The id of the employee ``--employee`` names (an id, an e-mail or a name), if given."""
-    from crm_data.users import find_employee
-
-    return None if employee is None else find_employee(engine, employee)
-
-
-def _users_action(engine: sa.Engine, args: argparse.Namespace) -> str:
-    """Carry out one ``users`` action; returns the line to print."""
-    from crm_data import users
-
-    actor = users.COMMAND_LINE
-    who = getattr(args, "email", "").strip().lower()
-    if args.action == "add":
-        password = _read_password(True) if args.password_stdin else None
-        users.add_user(
-            engine,
-            args.email,
-            args.role,
-            actor=actor,
-            name=args.name,
-            employee_id=_employee_id(engine, args.employee),
-            password=password,
-        )
-        return f"Added user {who} ({args.role})."
-    if args.action == "list":
-        empty = (
-            "No dashboard users yet; add one with `python -m crm_data users add EMAIL --role ROLE`."
-        )
-        return _table(users.list_users(engine, actor=actor), args.json, empty)
-    if args.action == "set-password":
-        users.set_password(engine, args.email, _read_password(args.password_stdin), actor=actor)
-        return f"Password set for {who}."
-    if args.action == "set-role":
-        employee_id = _employee_id(engine, args.employee)
-        users.set_role(engine, args.email, args.role, employee_id=employee_id, actor=actor)
-        return f"User {who} is now {args.role}."
-    if args.action == "remove":
-        users.remove_user(engine, args.email, actor=actor)
-        return f"Removed user {who}."
-    users.set_active(engine, args.email, args.action == "enable", actor=actor)
-    return f"{args.action.capitalize()}d user {who}."
-
-
-def _users(args: argparse.Namespace) -> int:
-    url = resolve_url(args.url)
-    if args.action != "add" and _missing_file(url):  # adding may start a new database file
-        return 2
-    engine = create_crm_engine(url)
-    check_connection(engine)
-    try:
-        print(_users_action(engine, args))
-    except sa.exc.DBAPIError as exc:
-        raise statement_failed(exc, engine) from None
-    return 0
-
-
-def _employees(args: argparse.Namespace) -> int:
-    from crm_data.users import list_employees
-
-    url = resolve_url(args.url)
-    if _missing_file(url):
-        return 2
-    engine = create_crm_engine(url)
-    check_connection(engine)
-    try:
-        staff = list_employees(engine, role=args.role, team=args.team)
-    except sa.exc.DBAPIError as exc:
-        raise statement_failed(exc, engine) from None
-    staff = staff[list(EMPLOYEE_COLUMNS)].rename(columns=EMPLOYEE_COLUMNS)
-    for column in ("hired", "left"):  # dates without a time of day
-        staff[column] = staff[column].dt.strftime("%Y-%m-%d")
-    print(_table(staff, args.json, "No employee matches."))
-    return 0
-
-
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "seed": _seed,
     "info": _info,
-    "users": _users,
-    "employees": _employees,
 }
 
 

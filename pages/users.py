@@ -1,7 +1,7 @@
 """Users (admins only): who may log in, with which role and employee; add, change, disable,
 re-enable and remove users, reset passwords, log a user out everywhere.
 
-Every change goes through ``crm_data.users``, which checks again that the acting user is an
+Every change goes through ``appdb.users``, which checks again that the acting user is an
 admin and keeps at least one enabled admin; its messages are shown as they are (admins may
 read them in full).  Passwords are typed twice and never shown: the fields are emptied after
 every attempt.
@@ -16,7 +16,7 @@ import streamlit as st
 
 from access.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from access.roles import ROLE_LABELS, ROLE_NEEDS, ROLES, Role, needs_employee, needs_headed_team
-from crm_data.users import (
+from appdb.users import (
     UserError,
     add_user,
     employee_label,
@@ -30,13 +30,13 @@ from crm_data.users import (
 )
 from ui.auth import auth_settings
 from ui.cache import cached_report
-from ui.engine import get_engine
+from ui.engine import get_databases
 from ui.format import escape_markdown
 from ui.page import page_header, page_start
 from ui.tables import data_table
 
 context = page_start("users")  # admins only: the page is registered for them alone
-engine = get_engine()
+databases = get_databases()
 actor = context.identity
 
 _FLASH = "users_flash"
@@ -62,7 +62,7 @@ def _act(
     reset: Sequence[str] = (),
     where: str = "change",
 ) -> None:
-    """Run ``action`` (a ``crm_data.users`` change) and rerun showing its outcome in the
+    """Run ``action`` (an ``appdb.users`` change) and rerun showing its outcome in the
     section ``where``; the widgets ``clear`` (password fields) are emptied whatever happens,
     ``reset`` after a success."""
     try:
@@ -192,7 +192,7 @@ def _add_form(staff: pd.DataFrame, labels: dict[int, str]) -> None:
             _finish("error", _DIFFER, fields, "add")
         _act(
             lambda: add_user(
-                engine,
+                databases,
                 email,
                 role,
                 actor=actor,
@@ -230,7 +230,7 @@ def _manage(user: pd.Series, staff: pd.DataFrame, labels: dict[int, str]) -> Non
         employee = _pick_employee(staff, labels, role, f"{key}_employee_{role}", current)
     if st.button("Save role and employee", icon=":material/save:", key=f"{key}_save"):
         _act(
-            lambda: set_role(engine, email, role, employee_id=employee, actor=actor),
+            lambda: set_role(databases, email, role, employee_id=employee, actor=actor),
             f"{email} is now {ROLE_LABELS[role].lower()}.",
         )
 
@@ -241,7 +241,7 @@ def _manage(user: pd.Series, staff: pd.DataFrame, labels: dict[int, str]) -> Non
         if first != second:
             _finish("error", _DIFFER, fields, "change")
         _act(
-            lambda: set_password(engine, email, first, actor=actor),
+            lambda: set_password(databases, email, first, actor=actor),
             f"New password set for {email}; their open logins end.",
             fields,
         )
@@ -255,9 +255,9 @@ def _manage(user: pd.Series, staff: pd.DataFrame, labels: dict[int, str]) -> Non
             key=f"{key}_disable",
             help="They cannot log in, and their open logins end.",
         ):
-            _act(lambda: set_active(engine, email, False, actor=actor), f"Disabled {email}.")
+            _act(lambda: set_active(databases, email, False, actor=actor), f"Disabled {email}.")
     elif cols[0].button("Enable", icon=":material/check_circle:", key=f"{key}_enable"):
-        _act(lambda: set_active(engine, email, True, actor=actor), f"Enabled {email} again.")
+        _act(lambda: set_active(databases, email, True, actor=actor), f"Enabled {email} again.")
     if cols[1].button(
         "Log out everywhere",
         icon=":material/logout:",
@@ -265,14 +265,15 @@ def _manage(user: pd.Series, staff: pd.DataFrame, labels: dict[int, str]) -> Non
         help="Ends every open login of this user; they can log in again.",
     ):
         _act(
-            lambda: revoke_sessions(engine, email, actor=actor), f"Every login of {email} ends now."
+            lambda: revoke_sessions(databases, email, actor=actor),
+            f"Every login of {email} ends now.",
         )
     sure = cols[2].checkbox("Yes, remove this user", key=f"{key}_sure")
     if cols[2].button(
         "Remove", icon=":material/delete:", key=f"{key}_remove", disabled=not sure, type="primary"
     ):
         _act(
-            lambda: remove_user(engine, email, actor=actor),
+            lambda: remove_user(databases, email, actor=actor),
             f"Removed {email}.",
             reset=("users_pick",),
         )
@@ -287,12 +288,12 @@ if auth_settings().mode == "none":
     )
 
 try:
-    staff = cached_report(list_employees, engine)
+    staff = cached_report(list_employees, databases.crm)
 except UserError as exc:  # no employees table: users without an employee only
     st.caption(str(exc))
     staff = pd.DataFrame(columns=["employee_id", "left_at", "heads"])
 labels = {int(e["employee_id"]): employee_label(e) for e in staff.to_dict("records")}
-users = list_users(engine, actor=actor)
+users = list_users(databases, actor=actor)
 
 with st.expander("Add a user", icon=":material/person_add:", expanded=users.empty):
     _add_form(staff, labels)

@@ -47,6 +47,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     drop_run_databases()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def app_database_of_the_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Point ``CRM_APP_DATABASE_URL`` at an app database of this run (apps started by the tests
+    and their subprocesses never open ``data/app.sqlite``); tests with users of their own set
+    their own (:func:`tests.support.databases.use_app_database`)."""
+    folder = tmp_path_factory.mktemp("app_database")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CRM_APP_DATABASE_URL", f"sqlite:///{folder / 'app.sqlite'}")
+        yield
+
+
 @pytest.fixture(params=DIALECTS)
 def dialect(request: pytest.FixtureRequest) -> str:
     """Each of the four dialects in turn."""

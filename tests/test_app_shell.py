@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
+from appdb.databases import Databases
+from appdb.users import COMMAND_LINE, add_user
 from crm_data.filters import ROLES, Scope
-from crm_data.users import COMMAND_LINE, USERS_METADATA, add_user, ensure_users_table
 from reports.overview import overview_report
 from tests.support.apptest import APP, TODAY, app_database, metric, run
+from tests.support.databases import use_app_database
 from ui.auth import login_throttle
 from ui.format import format_value
 from ui.registry import PAGES
@@ -194,22 +197,31 @@ def test_export_buttons_carry_the_filters(s_url: str, staff: dict[str, int]) -> 
 
 
 def password_app(
-    s_url: str, email: str, employee: int, password: str, monkeypatch: pytest.MonkeyPatch
+    s_url: str,
+    email: str,
+    employee: int,
+    password: str,
+    monkeypatch: pytest.MonkeyPatch,
+    folder: Path,
 ) -> AppTest:
-    """The app in password mode with one user (a rep), at its login form."""
-    engine = sa.create_engine(s_url)
-    USERS_METADATA.drop_all(engine)
-    ensure_users_table(engine)
-    add_user(engine, email, "rep", employee_id=employee, password=password, actor=COMMAND_LINE)
-    engine.dispose()
+    """The app in password mode with one user (a rep) in an app database of its own, at its
+    login form."""
+    databases = Databases(app=use_app_database(folder, monkeypatch), crm=sa.create_engine(s_url))
+    add_user(databases, email, "rep", employee_id=employee, password=password, actor=COMMAND_LINE)
+    databases.app.dispose()
+    databases.crm.dispose()
     monkeypatch.setenv("CRM_AUTH_MODE", "password")
     at = AppTest.from_file(APP, default_timeout=120)
     at.secrets["crm_auth"] = {"session_secret": "kP3x-9QmZ_r7Lw2VbN8tYc4HjD6fGs1A-a-test-secret"}
     return at.run()
 
 
-def test_password_mode(s_url: str, staff: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
-    at = password_app(s_url, "rita@example.com", staff["rep"], "correct horse", monkeypatch)
+def test_password_mode(
+    s_url: str, staff: dict[str, int], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    at = password_app(
+        s_url, "rita@example.com", staff["rep"], "correct horse", monkeypatch, tmp_path
+    )
     assert not at.exception
     assert not at.metric  # nothing but the login form
     at.text_input(key="auth_email").input("rita@example.com")
@@ -228,11 +240,13 @@ def test_password_mode(s_url: str, staff: dict[str, int], monkeypatch: pytest.Mo
 
 
 def test_password_guessing_is_throttled(
-    s_url: str, staff: dict[str, int], monkeypatch: pytest.MonkeyPatch
+    s_url: str, staff: dict[str, int], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     login_throttle.clear()
     try:
-        at = password_app(s_url, "tess@example.com", staff["rep"], "right one!", monkeypatch)
+        at = password_app(
+            s_url, "tess@example.com", staff["rep"], "right one!", monkeypatch, tmp_path
+        )
         at.text_input(key="auth_email").input("tess@example.com")
         for _ in range(5):
             at.text_input(key="auth_password").input("a guess")

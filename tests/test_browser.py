@@ -574,16 +574,21 @@ def test_password_login_lasts_across_reloads_and_tabs_until_disabled(
     ``users disable`` logs the open tab out at the next re-check (1 s here)."""
     import secrets
 
-    from crm_data.users import COMMAND_LINE, add_user, set_active
+    from appdb import upgrade
+    from appdb.databases import Databases
+    from appdb.users import COMMAND_LINE, add_user, set_active
 
     expect = sync_api.expect
-    url = f"sqlite:///{tmp_path / 'xs.sqlite'}"  # the test writes while the app runs
-    engine = sa.create_engine(url)
-    seed_demo(engine, size="XS", seed=42, end=date(2026, 6, 30))
+    url = f"sqlite:///{tmp_path / 'xs.sqlite'}"
+    app_url = f"sqlite:///{tmp_path / 'app.sqlite'}"  # the test writes while the app runs
+    engine = Databases(app=sa.create_engine(app_url), crm=sa.create_engine(url))
+    seed_demo(engine.crm, size="XS", seed=42, end=date(2026, 6, 30))
+    upgrade(engine.app)
     add_user(engine, "eva@example.com", "exec", actor=COMMAND_LINE, password="correct horse")
     secret = secrets.token_urlsafe(48)
     settings = f'[crm_auth]\nmode = "password"\nsession_secret = "{secret}"\nrecheck_seconds = 1\n'
-    app = App(url, tmp_path / "streamlit.log", secrets=settings)
+    app = App(url, tmp_path / "streamlit.log", secrets=settings,
+              env={"CRM_APP_DATABASE_URL": app_url})  # fmt: skip
     try:
         app.wait_healthy()
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -626,7 +631,8 @@ def test_password_login_lasts_across_reloads_and_tabs_until_disabled(
         context.close()
     finally:
         app.stop()
-        engine.dispose()
+        engine.app.dispose()
+        engine.crm.dispose()
 
 
 def test_exported_call_lists_carry_no_formula_in_chromium(

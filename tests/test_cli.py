@@ -1,4 +1,5 @@
-"""``python -m crm_data info|seed|users`` run as a subprocess, as a user would."""
+"""``python -m crm_data info|seed`` and ``python -m appdb users|employees`` run as a subprocess,
+as a user would."""
 
 from __future__ import annotations
 
@@ -11,19 +12,25 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from appdb.__main__ import main as app_main
+from appdb.config import create_app_engine
+from appdb.databases import Databases
+from appdb.users import Identity, authenticate
 from crm_data.__main__ import main
-from crm_data.users import Identity, authenticate
 from tests.support.crm_builder import CrmBuilder
 from tests.support.small_crm import EXPECTED, build_small_crm
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the CLI from the repository root with a clean ``CRM_DATABASE_URL``."""
+def run_cli(
+    *args: str, stdin: str | None = None, module: str = "crm_data"
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m <module>`` from the repository root with a clean ``CRM_DATABASE_URL``
+    (the app database: the test's own, :func:`own_app_database`)."""
     env = {k: v for k, v in os.environ.items() if k != "CRM_DATABASE_URL"}
     return subprocess.run(
-        [sys.executable, "-m", "crm_data", *args],
+        [sys.executable, "-m", module, *args],
         cwd=ROOT,
         env=env,
         input=stdin,
@@ -128,8 +135,19 @@ def test_info_on_a_garbage_url() -> None:
 # named "Employee <id>", e-mails e<id>@example.com
 
 
+@pytest.fixture(autouse=True)
+def own_app_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's users in an app database of its own (``CRM_APP_DATABASE_URL``)."""
+    monkeypatch.setenv("CRM_APP_DATABASE_URL", f"sqlite:///{tmp_path / 'app.sqlite'}")
+
+
+def run_app_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m appdb`` as :func:`run_cli` runs ``python -m crm_data``."""
+    return run_cli(*args, stdin=stdin, module="appdb")
+
+
 def users_json(url: str) -> list[dict[str, object]]:
-    done = run_cli("users", "list", "--url", url, "--json")
+    done = run_app_cli("users", "list", "--url", url, "--json")
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -154,16 +172,16 @@ def listed(
 def test_users_lifecycle(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'crm.sqlite'}"
     build_small_crm(url)
-    empty = run_cli("users", "list", "--url", url)
+    empty = run_app_cli("users", "list", "--url", url)
     assert empty.returncode == 0, empty.stderr
     assert empty.stdout.startswith("No dashboard users yet; add one with")
-    added = run_cli(
+    added = run_app_cli(
         "users", "add", " Ann@Example.com", "--role", "analyst", "--employee", "E1@example.com",
         "--name", "Ann Analyst", "--password-stdin", "--url", url,
         stdin="a long password\nsecond line is ignored\n",
     )  # fmt: skip
     assert (added.returncode, added.stdout) == (0, "Added user ann@example.com (analyst).\n")
-    oidc = run_cli(
+    oidc = run_app_cli(
         "users", "add", "e2@example.com", "--role", "rep", "--employee", " employee  2", "--url",
         url,
     )  # fmt: skip
@@ -172,7 +190,7 @@ def test_users_lifecycle(tmp_path: Path) -> None:
         listed("ann@example.com", "analyst", 1, True, name="Ann Analyst"),
         listed("e2@example.com", "rep", 2, False),
     ]
-    engine = sa.create_engine(url)
+    engine = Databases(app=create_app_engine(), crm=sa.create_engine(url))
     # only the first line of stdin is the password
     assert authenticate(engine, "ann@example.com", "a long password") == Identity(
         "ann@example.com", "Ann Analyst", "analyst", 1, 1
@@ -187,22 +205,22 @@ def test_users_lifecycle(tmp_path: Path) -> None:
         (("remove", "ann@example.com"), "Removed user ann@example.com."),
     ]
     for args, message in steps:
-        done = run_cli("users", *args, "--url", url, stdin="another password\n")
+        done = run_app_cli("users", *args, "--url", url, stdin="another password\n")
         assert (done.returncode, done.stdout, done.stderr) == (0, message + "\n", "")
     assert users_json(url) == [listed("e2@example.com", "rep", 2, True, active=False)]
     assert authenticate(engine, "e2@example.com", "another password") is None  # disabled
-    enabled = run_cli("users", "enable", "e2@example.com", "--url", url)
+    enabled = run_app_cli("users", "enable", "e2@example.com", "--url", url)
     assert enabled.stdout == "Enabled user e2@example.com.\n"
     assert authenticate(engine, "e2@example.com", "another password") == Identity(
         "e2@example.com", "Employee 2", "rep", 2, 1
     )
-    text = run_cli("users", "list", "--url", url).stdout.splitlines()
+    text = run_app_cli("users", "list", "--url", url).stdout.splitlines()
     assert text[0].split() == ["email", "name", "role", "employee_id", "employee", "team",
                                "has_password", "active", "problem"]  # fmt: skip
     assert text[1].split() == ["e2@example.com", "rep", "2", "Employee", "2", "North", "True",
                                "True"]  # fmt: skip
-    moved = run_cli("users", "set-role", "e2@example.com", "--role", "rep", "--employee", "3",
-                    "--url", url)  # fmt: skip
+    moved = run_app_cli("users", "set-role", "e2@example.com", "--role", "rep", "--employee", "3",
+                        "--url", url)  # fmt: skip
     assert (moved.returncode, moved.stdout) == (0, "User e2@example.com is now rep.\n")
     assert authenticate(engine, "e2@example.com", "another password") == Identity(
         "e2@example.com", "Employee 3", "rep", 3, 2
@@ -215,8 +233,8 @@ def test_users_add_refuses_a_head_who_heads_no_team(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'crm.sqlite'}"
     build_small_crm(url)
     for employee in ("1", "2"):  # the "head" of no team, a rep
-        done = run_cli("users", "add", "h@example.com", "--role", "head", "--employee", employee,
-                       "--url", url)  # fmt: skip
+        done = run_app_cli("users", "add", "h@example.com", "--role", "head", "--employee",
+                           employee, "--url", url)  # fmt: skip
         assert (done.returncode, done.stdout) == (2, "")
         assert done.stderr == (
             f"error: Employee {employee} (employee {employee}) heads no team, so they cannot be "
@@ -226,10 +244,11 @@ def test_users_add_refuses_a_head_who_heads_no_team(tmp_path: Path) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE teams SET head_id = 1 WHERE id = 2"))  # 1 heads South
-    done = run_cli("users", "add", "h@example.com", "--role", "head", "--employee", "1",
-                   "--password-stdin", "--url", url, stdin="a long password\n")  # fmt: skip
+    done = run_app_cli("users", "add", "h@example.com", "--role", "head", "--employee", "1",
+                       "--password-stdin", "--url", url, stdin="a long password\n")  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert authenticate(engine, "h@example.com", "a long password") == Identity(
+    databases = Databases(app=create_app_engine(), crm=engine)
+    assert authenticate(databases, "h@example.com", "a long password") == Identity(
         "h@example.com",
         "Employee 1",
         "head",
@@ -247,21 +266,21 @@ def test_users_add_finds_the_employee_by_name_or_email(tmp_path: Path) -> None:
     b.employee(11, team_id=1, name="Bob Berg")
     b.employee(12, team_id=2, name="Bob Berg")
     b.load(sa.create_engine(url)).dispose()
-    ambiguous = run_cli("users", "add", "bob@example.com", "--role", "rep", "--employee",
-                        "BOB BERG", "--url", url)  # fmt: skip
+    ambiguous = run_app_cli("users", "add", "bob@example.com", "--role", "rep", "--employee",
+                            "BOB BERG", "--url", url)  # fmt: skip
     assert (ambiguous.returncode, ambiguous.stdout) == (2, "")
     assert ambiguous.stderr == (
         "error: 2 employees are named 'BOB BERG': Bob Berg (id 11, rep, North, e11@example.com); "
         "Bob Berg (id 12, rep, South, e12@example.com). Give the id or the e-mail instead.\n"
     )
-    similar = run_cli("users", "add", "x@example.com", "--role", "rep", "--employee", "berg",
-                      "--url", url)  # fmt: skip
+    similar = run_app_cli("users", "add", "x@example.com", "--role", "rep", "--employee", "berg",
+                          "--url", url)  # fmt: skip
     assert similar.stderr.startswith("error: No employee is named 'berg'. Did you mean: Bob Berg")
     assert "Hanna Berg (id 10, head, North, heads North, e10@example.com)" in similar.stderr
     for employee, expected in [("E12@Example.com", 12), ("hanna berg", 10), ("11", 11)]:
         role = "head" if expected == 10 else "rep"
-        done = run_cli("users", "add", f"u{expected}@example.com", "--role", role,
-                       "--employee", employee, "--url", url)  # fmt: skip
+        done = run_app_cli("users", "add", f"u{expected}@example.com", "--role", role,
+                           "--employee", employee, "--url", url)  # fmt: skip
         assert done.returncode == 0, done.stderr
     users = {u["email"]: (u["role"], u["employee_id"], u["team"]) for u in users_json(url)}
     assert users == {
@@ -278,7 +297,7 @@ def test_employees_lists_whom_users_can_be_linked_to(tmp_path: Path) -> None:
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE teams SET head_id = 1 WHERE id = 1"))
         conn.execute(sa.text("UPDATE employees SET left_at = '2023-01-31' WHERE id = 3"))
-    done = run_cli("employees", "--url", url)
+    done = run_app_cli("employees", "--url", url)
     assert done.returncode == 0, done.stderr
     assert [line.split() for line in done.stdout.splitlines()] == [
         ["id", "name", "email", "role", "team", "heads", "hired", "left"],
@@ -286,19 +305,19 @@ def test_employees_lists_whom_users_can_be_linked_to(tmp_path: Path) -> None:
         ["2", "Employee", "2", "e2@example.com", "rep", "North", "2021-06-01"],
         ["3", "Employee", "3", "e3@example.com", "rep", "South", "2022-03-15", "2023-01-31"],
     ]
-    as_json = run_cli("employees", "--url", url, "--json", "--team", "south")
+    as_json = run_app_cli("employees", "--url", url, "--json", "--team", "south")
     assert json.loads(as_json.stdout) == [
         {"id": 3, "name": "Employee 3", "email": "e3@example.com", "role": "rep",
          "team": "South", "heads": None, "hired": "2022-03-15", "left": "2023-01-31"},
     ]  # fmt: skip
-    heads = run_cli("employees", "--url", url, "--role", "head", "--json")
+    heads = run_app_cli("employees", "--url", url, "--role", "head", "--json")
     assert [e["id"] for e in json.loads(heads.stdout)] == [1]
-    nobody = run_cli("employees", "--url", url, "--role", "exec")
+    nobody = run_app_cli("employees", "--url", url, "--role", "exec")
     assert (nobody.returncode, nobody.stdout) == (0, "No employee matches.\n")
-    unknown = run_cli("employees", "--url", url, "--team", "West")
+    unknown = run_app_cli("employees", "--url", url, "--team", "West")
     assert (unknown.returncode, unknown.stdout) == (2, "")
     assert unknown.stderr == "error: There is no team 'West': the teams are North, South.\n"
-    missing = run_cli("employees", "--url", f"sqlite:///{tmp_path / 'none.sqlite'}")
+    missing = run_app_cli("employees", "--url", f"sqlite:///{tmp_path / 'none.sqlite'}")
     assert missing.returncode == 2
     assert missing.stderr.startswith("error: there is no database file at")
     assert not (tmp_path / "none.sqlite").exists()
@@ -307,7 +326,10 @@ def test_employees_lists_whom_users_can_be_linked_to(tmp_path: Path) -> None:
 def test_users_errors_exit_2(tmp_path: Path) -> None:
     url = f"duckdb:///{tmp_path / 'crm.duckdb'}"
     build_small_crm(url)
-    assert run_cli("users", "add", "a@example.com", "--role", "admin", "--url", url).returncode == 0
+    assert (
+        run_app_cli("users", "add", "a@example.com", "--role", "admin", "--url", url).returncode
+        == 0
+    )
     cases = [
         (("add", "r@example.com", "--role", "rep", "--employee", "99"), "",
          "error: There is no employee with id 99: check the id in the employees table."),
@@ -327,15 +349,15 @@ def test_users_errors_exit_2(tmp_path: Path) -> None:
          "error: a@example.com is the last enabled admin, so you cannot remove them"),
     ]  # fmt: skip
     for args, stdin, message in cases:
-        done = run_cli("users", *args, "--url", url, stdin=stdin)
+        done = run_app_cli("users", *args, "--url", url, stdin=stdin)
         assert (done.returncode, done.stdout) == (2, ""), args
         assert done.stderr.startswith(message), done.stderr
         assert "Traceback" not in done.stderr
     assert [u["email"] for u in users_json(url)] == ["a@example.com"]  # nothing else written
-    bad_role = run_cli("users", "add", "r@example.com", "--role", "boss", "--url", url)
+    bad_role = run_app_cli("users", "add", "r@example.com", "--role", "boss", "--url", url)
     assert bad_role.returncode == 2
     assert "invalid choice: 'boss'" in bad_role.stderr
-    missing = run_cli("users", "list", "--url", f"duckdb:///{tmp_path / 'none.duckdb'}")
+    missing = run_app_cli("users", "list", "--url", f"duckdb:///{tmp_path / 'none.duckdb'}")
     assert missing.returncode == 2
     assert missing.stderr.startswith(f"error: there is no database file at {tmp_path}/none.duckdb.")
     assert not (tmp_path / "none.duckdb").exists()
@@ -347,22 +369,38 @@ def test_users_set_password_prompts_twice(
     url = f"sqlite:///{tmp_path / 'crm.sqlite'}"
     build_small_crm(url)
     assert (
-        main(["users", "add", "e3@example.com", "--role", "rep", "--employee", "3", "--url", url])
+        app_main(
+            ["users", "add", "e3@example.com", "--role", "rep", "--employee", "3", "--url", url]
+        )
         == 0
     )
     typed = iter(["first password", "other password", "same password", "same password"])
     monkeypatch.setattr("getpass.getpass", lambda prompt="": next(typed))
-    assert main(["users", "set-password", "e3@example.com", "--url", url]) == 2
+    assert app_main(["users", "set-password", "e3@example.com", "--url", url]) == 2
     assert capsys.readouterr().err == (
         "error: The two passwords differ; nothing was changed. Run the command again.\n"
     )
-    assert main(["users", "set-password", "e3@example.com", "--url", url]) == 0
+    assert app_main(["users", "set-password", "e3@example.com", "--url", url]) == 0
     assert capsys.readouterr().out.endswith("Password set for e3@example.com.\n")
-    engine = sa.create_engine(url)
-    assert authenticate(engine, "e3@example.com", "first password") is None
-    assert authenticate(engine, "e3@example.com", "same password") == Identity(
+    databases = Databases(app=create_app_engine(), crm=sa.create_engine(url))
+    assert authenticate(databases, "e3@example.com", "first password") is None
+    assert authenticate(databases, "e3@example.com", "same password") == Identity(
         "e3@example.com", "Employee 3", "rep", 3, 2
     )
+
+
+def test_users_go_to_the_app_database_of_app_url(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'crm.sqlite'}"
+    build_small_crm(url)
+    other = f"sqlite:///{tmp_path / 'other_app.sqlite'}"
+    added = run_app_cli("users", "add", "a@example.com", "--role", "admin", "--url", url,
+                        "--app-url", other)  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert users_json(url) == []  # not in the default app database
+    listed = run_app_cli("users", "list", "--url", url, "--app-url", other, "--json")
+    assert [user["email"] for user in json.loads(listed.stdout)] == ["a@example.com"]
+    with sa.create_engine(url).connect() as conn:  # nothing written to the CRM database
+        assert not sa.inspect(conn).has_table("app_users")
 
 
 def _add_real_deal(url: str) -> None:

@@ -18,7 +18,6 @@ import sqlalchemy as sa
 from streamlit import config
 from streamlit.testing.v1 import AppTest
 
-from crm_data.users import USERS_METADATA, ensure_users_table
 from tests.support.apptest import APP, app_database_fixtures, run
 from tests.support.databases import url_for
 from ui.auth import login_throttle
@@ -149,10 +148,9 @@ def test_a_nul_in_the_e_mail_shows_no_connection_details(
     """PostgreSQL refuses text with a NUL byte; the login form must not turn that into a
     description of the database for someone who has not logged in."""
     server = sa.make_url(url_for("postgresql", tmp_path))
-    users = sa.create_engine(server)
-    USERS_METADATA.drop_all(users)
-    ensure_users_table(users)  # no user needed: the e-mail is looked up first
-    users.dispose()
+    # the users on PostgreSQL too (the app makes the tables); no user needed: the e-mail is
+    # looked up first
+    monkeypatch.setenv("CRM_APP_DATABASE_URL", server.render_as_string(hide_password=False))
     monkeypatch.setenv("CRM_DATABASE_URL", server.update_query_dict({"password": "s3cretpw"})
                        .render_as_string(hide_password=False))  # fmt: skip
     monkeypatch.setenv("CRM_AUTH_MODE", "password")

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from crm_data import users
+from appdb.schema import APP_USERS
 from crm_data.demo import SIZES, SeedReport, is_demo_database, load_truth, people, seed_demo
 from crm_data.demo.activities import ACTIVITY_MIX
 from crm_data.demo.catalog import CHANNELS, NEW_LINE, NO_REASON_SHARE
@@ -772,7 +772,10 @@ def test_reseed_keeps_plans_users_and_adds_no_second_demo_plan(tmp_path: Path) -
     engine = sa.create_engine(url_for("duckdb", tmp_path))
     first = seed_demo(engine, size="XS", seed=3, end=END)
     assert (first.plans_added, first.plans_kept, first.plans_without_team) == (4, 0, 0)
-    users.add_user(engine, "ann@example.com", "exec", actor=users.COMMAND_LINE)
+    APP_USERS.create(engine)  # a user of the previous layout, in the CRM database
+    with engine.begin() as conn:
+        conn.execute(APP_USERS.insert().values(id=1, email="ann@example.com", role="exec",
+                     active=True, created_at=END, updated_at=END, session_version=0))  # fmt: skip
     with engine.begin() as conn:  # an edited demo plan and a plan of a team XS will not have
         demo = conn.execute(sa.text("SELECT * FROM kpi_plans WHERE team_id = 2")).mappings().one()
         conn.execute(
@@ -798,9 +801,8 @@ def test_reseed_keeps_plans_users_and_adds_no_second_demo_plan(tmp_path: Path) -
         ("South Sales Q2 2025", 1, 2), ("South Sales Q2 2025", 2, 2),
         ("West Sales Q2 2025", 1, 4),
     ]  # fmt: skip
-    assert [u for u in users.list_users(engine, actor=users.COMMAND_LINE)["email"]] == [
-        "ann@example.com"
-    ]
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(APP_USERS.c.email)).scalars().all() == ["ann@example.com"]
     later = seed_demo(engine, size="XS", seed=8, end=date(2025, 9, 30))  # the next quarter
     assert (later.plans_added, later.plans_kept) == (4, 5)
     engine.dispose()

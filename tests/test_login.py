@@ -22,9 +22,11 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from access.tokens import EXAMPLE_SECRETS, MAKE_SECRET
+from appdb.databases import Databases
+from appdb.users import COMMAND_LINE, UserError, add_user
 from crm_data.demo import seed_demo
-from crm_data.users import COMMAND_LINE, USERS_METADATA, UserError, add_user
 from tests.support.apptest import APP
+from tests.support.databases import use_app_database
 from tests.support.oidc_provider import example_cookie_secret
 from ui.auth import check_cookie_secret, login_throttle
 from ui.format import escape_markdown
@@ -61,19 +63,21 @@ def staff(crm_url: str) -> dict[str, tuple[int, str]]:
 
 
 @pytest.fixture
-def app_env(crm_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Engine]:
-    """The XS database for the app (no ``app_users``), a fresh throttle."""
+def app_env(crm_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Databases]:
+    """The XS database for the app, an app database of the test's own (no users), a fresh
+    throttle."""
     monkeypatch.setenv("CRM_DATABASE_URL", crm_url)
     monkeypatch.setenv("CRM_TODAY", "2026-06-29")
     monkeypatch.setenv("CRM_AUTO_SEED", "0")
     monkeypatch.delenv("CRM_AUTH_MODE", raising=False)
-    engine = sa.create_engine(crm_url)
-    USERS_METADATA.drop_all(engine)
+    databases = Databases(
+        app=use_app_database(tmp_path, monkeypatch), crm=sa.create_engine(crm_url)
+    )
     login_throttle.clear()
-    yield engine
+    yield databases
     login_throttle.clear()
-    USERS_METADATA.drop_all(engine)
-    engine.dispose()
+    databases.app.dispose()
+    databases.crm.dispose()
 
 
 def role_caption(at: AppTest) -> str:
@@ -104,7 +108,7 @@ def refused(at: AppTest) -> str:
     return str(at.warning[0].value)
 
 
-def test_an_unverified_email_does_not_log_in(app_env: sa.Engine, staff: dict) -> None:
+def test_an_unverified_email_does_not_log_in(app_env: Databases, staff: dict) -> None:
     """A token with the head's e-mail but ``email_verified: false`` used to log in as the head."""
     head = staff["head"][1]
     at = oidc_run({"email": head, "email_verified": False, "name": "Mallory"})
@@ -134,7 +138,7 @@ def test_an_unverified_email_does_not_log_in(app_env: sa.Engine, staff: dict) ->
         assert role_caption(at).endswith(" · Sales head")
 
 
-def test_role_claims_are_ignored_unless_switched_on(app_env: sa.Engine, staff: dict) -> None:
+def test_role_claims_are_ignored_unless_switched_on(app_env: Databases, staff: dict) -> None:
     """A stranger claiming admin used to become Admin; so did a rep claiming admin."""
     stranger = oidc_run(
         {"email": "mallory@evil.example", "email_verified": True, "roles": ["admin"]}
@@ -151,7 +155,7 @@ def test_role_claims_are_ignored_unless_switched_on(app_env: sa.Engine, staff: d
 
 
 def test_switched_on_role_claims_lower_from_the_pinned_issuer(
-    app_env: sa.Engine, staff: dict
+    app_env: Databases, staff: dict
 ) -> None:
     on = {"role_claims": True, "issuer": ISSUER, "allowed_roles": ["rep", "exec"]}
     head = {"email": staff["head"][1], "email_verified": True, "roles": ["rep"]}
@@ -191,7 +195,7 @@ def test_switched_on_role_claims_lower_from_the_pinned_issuer(
     ],
 )
 def test_incomplete_role_claim_settings_stop_the_app(
-    app_env: sa.Engine, staff: dict, crm_auth: dict[str, Any], message: str
+    app_env: Databases, staff: dict, crm_auth: dict[str, Any], message: str
 ) -> None:
     at = oidc_run({"email": staff["rep"][1], "email_verified": True}, **crm_auth)
     assert message in at.error[0].value
@@ -213,7 +217,7 @@ TYPED = "was typed, not generated (few different characters)"
     ],
 )
 def test_a_cookie_secret_anyone_could_know_stops_the_app(
-    app_env: sa.Engine, staff: dict, secret: str, problem: str
+    app_env: Databases, staff: dict, secret: str, problem: str
 ) -> None:
     at = oidc_run({"email": staff["exec"][1], "email_verified": True}, cookie_secret=secret)
     assert at.error[0].value == (
@@ -239,7 +243,7 @@ def test_check_cookie_secret() -> None:
 
 
 @pytest.fixture
-def password_app(app_env: sa.Engine, staff: dict, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+def password_app(app_env: Databases, staff: dict, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     """The app in password mode at its login form; the rep's e-mail has the password."""
     add_user(app_env, staff["rep"][1], "rep", employee_id=staff["rep"][0], password=PASSWORD,
              actor=COMMAND_LINE)  # fmt: skip

@@ -53,8 +53,8 @@ def test_no_page_asserts() -> None:
 def _filtered_start_without_filters() -> None:
     import streamlit as st
 
+    from appdb.users import Identity
     from crm_data.filters import Scope
-    from crm_data.users import Identity
     from ui.page import PageContext, filtered_page_start, set_page_context
 
     admin = Identity("a@example.com", "Ada", "admin", None, None)

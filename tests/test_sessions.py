@@ -1,6 +1,5 @@
-"""Logins that last and end (issue #14 item 3): the stored session version and its upgrade,
-the settings, and the app's re-check, idle timeout and log-out everywhere through ``AppTest``
-with a fake clock.
+"""Logins that last and end (issue #14 item 3): the stored session version, the settings, and
+the app's re-check, idle timeout and log-out everywhere through ``AppTest`` with a fake clock.
 
 The signed login token itself is in ``tests/test_tokens.py``; the browser side (a refresh and a
 new tab stay logged in, ``users disable`` logs out) is in ``tests/test_browser.py``.
@@ -19,24 +18,23 @@ from streamlit.testing.v1 import AppTest
 
 import ui.session
 from access.tokens import MAKE_SECRET, SessionUser
-from crm_data.demo import seed_demo
-from crm_data.sessions import session_identity, session_user
-from crm_data.users import (
-    APP_USERS,
+from appdb.databases import Databases
+from appdb.schema import APP_USERS
+from appdb.sessions import session_identity, session_user
+from appdb.users import (
     COMMAND_LINE,
-    USERS_METADATA,
     UserError,
     add_user,
     authenticate,
-    ensure_users_table,
     remove_user,
     revoke_sessions,
     set_active,
     set_password,
     set_role,
 )
+from crm_data.demo import seed_demo
 from tests.support.apptest import APP
-from tests.support.databases import fresh_engine
+from tests.support.databases import app_databases, fresh_engine, use_app_database
 from ui.session import SessionSettings, session_settings
 
 SECRET = secrets.token_urlsafe(48)
@@ -89,16 +87,16 @@ def test_session_settings_out_of_range(name: str, value: object) -> None:
 
 
 @pytest.fixture
-def users(dialect: str, tmp_path: Path) -> Iterator[sa.Engine]:
-    """An empty database of each dialect with an exec and an admin user."""
-    with fresh_engine(dialect, tmp_path, metadata=USERS_METADATA) as engine:
-        add_user(engine, "boss@example.com", "admin", actor=COMMAND_LINE, password=PASSWORD)
-        add_user(engine, "eva@example.com", "exec", actor=COMMAND_LINE, password=PASSWORD)
-        yield engine
+def users(dialect: str, tmp_path: Path) -> Iterator[Databases]:
+    """An empty CRM database and an app database of each dialect with an exec and an admin."""
+    with fresh_engine(dialect, tmp_path) as crm, app_databases(crm, tmp_path) as databases:
+        add_user(databases, "boss@example.com", "admin", actor=COMMAND_LINE, password=PASSWORD)
+        add_user(databases, "eva@example.com", "exec", actor=COMMAND_LINE, password=PASSWORD)
+        yield databases
 
 
-def test_session_identity_follows_the_user(users: sa.Engine) -> None:
-    eva = session_user(users, " Eva@Example.com ")
+def test_session_identity_follows_the_user(users: Databases) -> None:
+    eva = session_user(users.app, " Eva@Example.com ")
     assert eva is not None
     identity = session_identity(users, eva)
     assert identity is not None and (identity.email, identity.role) == ("eva@example.com", "exec")
@@ -106,7 +104,7 @@ def test_session_identity_follows_the_user(users: sa.Engine) -> None:
     assert session_identity(users, eva).role == "analyst"  # type: ignore[union-attr]
     assert session_identity(users, SessionUser(eva.user_id, eva.version + 1)) is None
     assert session_identity(users, SessionUser(eva.user_id + 1000, eva.version)) is None
-    assert session_user(users, "nobody@example.com") is None
+    assert session_user(users.app, "nobody@example.com") is None
 
 
 @pytest.mark.parametrize(
@@ -122,26 +120,26 @@ def test_session_identity_follows_the_user(users: sa.Engine) -> None:
     ],
     ids=["revoke", "revoke-own", "set-password", "disable", "remove"],
 )
-def test_what_ends_every_login_of_a_user(users: sa.Engine, end: object) -> None:
-    eva = session_user(users, "eva@example.com")
-    boss = session_user(users, "boss@example.com")
+def test_what_ends_every_login_of_a_user(users: Databases, end: object) -> None:
+    eva = session_user(users.app, "eva@example.com")
+    boss = session_user(users.app, "boss@example.com")
     assert eva is not None and boss is not None
     end(users)  # type: ignore[operator]
     assert session_identity(users, eva) is None
     assert session_identity(users, boss) is not None  # other users keep theirs
-    now = session_user(users, "eva@example.com")
+    now = session_user(users.app, "eva@example.com")
     assert now is None or now.version == eva.version + 1
 
 
-def test_enabling_again_does_not_revive_old_logins(users: sa.Engine) -> None:
-    eva = session_user(users, "eva@example.com")
+def test_enabling_again_does_not_revive_old_logins(users: Databases) -> None:
+    eva = session_user(users.app, "eva@example.com")
     set_active(users, "eva@example.com", False, actor=COMMAND_LINE)
-    assert session_user(users, "eva@example.com") is None  # disabled: no login to start
+    assert session_user(users.app, "eva@example.com") is None  # disabled: no login to start
     set_active(users, "eva@example.com", True, actor=COMMAND_LINE)
     assert eva is not None and session_identity(users, eva) is None
 
 
-def test_only_an_admin_or_the_user_revokes(users: sa.Engine) -> None:
+def test_only_an_admin_or_the_user_revokes(users: Databases) -> None:
     add_user(users, "ann@example.com", "exec", actor=COMMAND_LINE, password=PASSWORD)
     ann = authenticate(users, "ann@example.com", PASSWORD)
     assert ann is not None
@@ -151,52 +149,15 @@ def test_only_an_admin_or_the_user_revokes(users: sa.Engine) -> None:
         revoke_sessions(users, "nobody@example.com", actor=COMMAND_LINE)
 
 
-def test_a_user_added_again_gets_none_of_the_old_logins(users: sa.Engine) -> None:
-    old = session_user(users, "eva@example.com")
+def test_a_user_added_again_gets_none_of_the_old_logins(users: Databases) -> None:
+    old = session_user(users.app, "eva@example.com")
     remove_user(users, "eva@example.com", actor=COMMAND_LINE)
-    with users.begin() as conn:  # the same id again, as SQLite may hand out
+    with users.app.begin() as conn:  # the same id again, as SQLite may hand out
         conn.execute(sa.delete(APP_USERS))
     add_user(users, "eva@example.com", "exec", actor=COMMAND_LINE)
-    new = session_user(users, "eva@example.com")
+    new = session_user(users.app, "eva@example.com")
     assert old is not None and new is not None and new != old
     assert session_identity(users, old) is None
-
-
-def columns(engine: sa.Engine) -> set[str]:
-    """The columns of ``app_users`` (by a query: duckdb-engine's inspector lacks them)."""
-    with engine.connect() as conn:
-        return set(conn.execute(sa.text("SELECT * FROM app_users WHERE 1 = 0")).keys())
-
-
-def test_an_older_users_table_gets_the_session_column(dialect: str, tmp_path: Path) -> None:
-    """``ensure_users_table`` adds ``session_version`` to a table made before it existed."""
-    old = sa.MetaData()  # app_users as issue #13 left it
-    table = sa.Table(
-        "app_users",
-        old,
-        sa.Column("id", sa.Integer, sa.Sequence("app_users_id_seq"), primary_key=True),
-        sa.Column("email", sa.String(320), unique=True, nullable=False),
-        sa.Column("name", sa.String(200)),
-        sa.Column("role", sa.String(20), nullable=False),
-        sa.Column("employee_id", sa.Integer),
-        sa.Column("password_hash", sa.String(200)),
-        sa.Column("active", sa.Boolean, nullable=False),
-        sa.Column("created_at", sa.DateTime, nullable=False),
-        sa.Column("updated_at", sa.DateTime, nullable=False),
-    )
-    with fresh_engine(dialect, tmp_path, metadata=USERS_METADATA) as engine:
-        old.create_all(engine)
-        now = sa.func.current_timestamp()
-        with engine.begin() as conn:
-            values = {"email": "eva@example.com", "role": "exec", "active": True}
-            conn.execute(table.insert().values(id=1, created_at=now, updated_at=now, **values))
-        assert "session_version" not in columns(engine)
-        ensure_users_table(engine)
-        ensure_users_table(engine)  # a second time finds it there
-        assert "session_version" in columns(engine)
-        assert session_user(engine, "eva@example.com") == SessionUser(1, 0)
-        revoke_sessions(engine, "eva@example.com", actor=COMMAND_LINE)
-        assert session_user(engine, "eva@example.com") == SessionUser(1, 1)
 
 
 # ---- the app: re-check, idle timeout, log out everywhere ------------------------------------
@@ -230,22 +191,24 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 
 @pytest.fixture
-def engine(crm_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Engine]:
-    """The XS database in password mode, with the users eva (exec) and rita (a rep)."""
+def engine(crm_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Databases]:
+    """The XS database in password mode and an app database of the test's own, with the users
+    eva (exec) and rita (a rep)."""
     monkeypatch.setenv("CRM_DATABASE_URL", crm_url)
     monkeypatch.setenv("CRM_TODAY", "2026-06-29")
     monkeypatch.setenv("CRM_AUTO_SEED", "0")
     monkeypatch.setenv("CRM_AUTH_MODE", "password")
-    engine = sa.create_engine(crm_url)
-    USERS_METADATA.drop_all(engine)
-    add_user(engine, "eva@example.com", "exec", actor=COMMAND_LINE, password=PASSWORD)
-    with engine.connect() as conn:
+    databases = Databases(
+        app=use_app_database(tmp_path, monkeypatch), crm=sa.create_engine(crm_url)
+    )
+    add_user(databases, "eva@example.com", "exec", actor=COMMAND_LINE, password=PASSWORD)
+    with databases.crm.connect() as conn:
         rep = conn.execute(sa.text("SELECT min(id) FROM employees WHERE role = 'rep'")).scalar()
-    add_user(engine, "rita@example.com", "rep", actor=COMMAND_LINE, employee_id=rep,
+    add_user(databases, "rita@example.com", "rep", actor=COMMAND_LINE, employee_id=rep,
              password=PASSWORD)  # fmt: skip
-    yield engine
-    USERS_METADATA.drop_all(engine)
-    engine.dispose()
+    yield databases
+    databases.app.dispose()
+    databases.crm.dispose()
 
 
 def logged_in(email: str, **crm_auth: object) -> AppTest:
@@ -269,7 +232,7 @@ def on_login_screen(at: AppTest) -> bool:
     return any(box.key == "auth_password" for box in at.text_input) and not at.metric
 
 
-def test_a_disabled_user_is_logged_out_at_the_recheck(engine: sa.Engine, clock: Clock) -> None:
+def test_a_disabled_user_is_logged_out_at_the_recheck(engine: Databases, clock: Clock) -> None:
     at = logged_in("eva@example.com")
     assert role_caption(at).endswith("Executive") and at.metric
     set_active(engine, "eva@example.com", False, actor=COMMAND_LINE)
@@ -284,7 +247,7 @@ def test_a_disabled_user_is_logged_out_at_the_recheck(engine: sa.Engine, clock: 
 
 
 def test_a_removed_user_is_logged_out_at_once_when_the_check_is_due(
-    engine: sa.Engine, clock: Clock
+    engine: Databases, clock: Clock
 ) -> None:
     at = logged_in("eva@example.com", recheck_seconds=0)  # a check every run
     remove_user(engine, "eva@example.com", actor=COMMAND_LINE)
@@ -292,7 +255,7 @@ def test_a_removed_user_is_logged_out_at_once_when_the_check_is_due(
     assert on_login_screen(at) and "Your login has ended" in at.info[0].value
 
 
-def test_a_changed_role_takes_effect_at_the_recheck(engine: sa.Engine, clock: Clock) -> None:
+def test_a_changed_role_takes_effect_at_the_recheck(engine: Databases, clock: Clock) -> None:
     at = logged_in("rita@example.com")
     assert role_caption(at).endswith("Sales rep")
     set_role(engine, "rita@example.com", "analyst", actor=COMMAND_LINE)
@@ -304,7 +267,7 @@ def test_a_changed_role_takes_effect_at_the_recheck(engine: sa.Engine, clock: Cl
     assert "Data" in [link.label for link in at.sidebar.get("page_link")] or at.metric
 
 
-def test_idle_timeout(engine: sa.Engine, clock: Clock) -> None:
+def test_idle_timeout(engine: Databases, clock: Clock) -> None:
     at = logged_in("eva@example.com", idle_minutes=30)
     clock.now += 29 * 60  # active again within 30 min: still logged in
     at.run()
@@ -315,20 +278,20 @@ def test_idle_timeout(engine: sa.Engine, clock: Clock) -> None:
     assert at.info[0].value == "You were logged out after 30 min without activity. Log in again."
 
 
-def test_log_out_everywhere(engine: sa.Engine, clock: Clock) -> None:
+def test_log_out_everywhere(engine: Databases, clock: Clock) -> None:
     first, second = logged_in("eva@example.com"), logged_in("eva@example.com")
-    before = session_user(engine, "eva@example.com")
+    before = session_user(engine.app, "eva@example.com")
     assert before is not None
     first.sidebar.button(key="auth_logout_everywhere").click().run()
     assert on_login_screen(first) and not first.info  # logged out on purpose: no notice
     after = SessionUser(before.user_id, before.version + 1)
-    assert session_user(engine, "eva@example.com") == after
+    assert session_user(engine.app, "eva@example.com") == after
     clock.now += 120
     second.run()
     assert on_login_screen(second) and "Your login has ended" in second.info[0].value
 
 
-def test_password_mode_refuses_to_start_without_a_secret(engine: sa.Engine) -> None:
+def test_password_mode_refuses_to_start_without_a_secret(engine: Databases) -> None:
     at = AppTest.from_file(APP, default_timeout=120)
     at.secrets["crm_auth"] = {"session_secret": "too short"}
     at.run()
@@ -347,7 +310,7 @@ def oidc_app(email: str, **crm_auth: object) -> AppTest:
 
 
 def test_oidc_logins_are_rechecked_and_end_when_idle(
-    engine: sa.Engine, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    engine: Databases, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("CRM_AUTH_MODE")
     at = oidc_app("eva@example.com")

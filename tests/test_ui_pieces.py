@@ -159,8 +159,8 @@ def test_pipeline_figure_orders_stages_and_labels_counts() -> None:
 
 def test_export_context_is_plain_text_not_markdown() -> None:
     from analytics.periods import resolve_period
+    from appdb.users import Identity
     from crm_data.filters import Filters, Scope
-    from crm_data.users import Identity
     from ui.page import FilteredContext, PageContext
 
     head = Identity("al@example.com", "Anna-Lena O'Brien (EMEA)", "head", 4, 1)

@@ -1,4 +1,4 @@
-"""App users (``crm_data.users``) on every dialect: accounts, passwords and identity resolution.
+"""App users (``appdb.users``) on every dialect: accounts, passwords and identity resolution.
 
 The scenario CRM:
 
@@ -25,19 +25,16 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 
 from access.passwords import credentials_problem, verify_password
-from crm_data import users as users_module
-from crm_data.filters import Scope
-from crm_data.schema import Base
-from crm_data.users import (
-    APP_USERS,
+from appdb import users as users_module
+from appdb.databases import Databases
+from appdb.schema import APP_USERS
+from appdb.users import (
     COMMAND_LINE,
-    USERS_METADATA,
     Identity,
     UserError,
     add_user,
     authenticate,
     employee_label,
-    ensure_users_table,
     find_employee,
     identity_for_employee,
     list_employees,
@@ -48,8 +45,10 @@ from crm_data.users import (
     set_password,
     set_role,
 )
+from crm_data.filters import Scope
+from crm_data.schema import Base
 from tests.support.crm_builder import CrmBuilder
-from tests.support.databases import fresh_engine
+from tests.support.databases import app_databases, fresh_engine
 
 PASSWORD = "correct horse"
 ACTOR = COMMAND_LINE  # an admin
@@ -73,19 +72,15 @@ def build_scenario() -> CrmBuilder:
 
 
 @pytest.fixture
-def engine(dialect: str, tmp_path: Path) -> Iterator[sa.Engine]:
-    """The scenario CRM (no ``app_users`` yet); both schemas are dropped before and after."""
-    with fresh_engine(dialect, tmp_path, metadata=USERS_METADATA) as engine:
-        Base.metadata.drop_all(engine)
-        try:
-            build_scenario().load(engine)
-            yield engine
-        finally:
-            Base.metadata.drop_all(engine)
+def databases(dialect: str, tmp_path: Path) -> Iterator[Databases]:
+    """The scenario CRM and an empty app database (no users yet)."""
+    with fresh_engine(dialect, tmp_path) as crm, app_databases(crm, tmp_path) as databases:
+        build_scenario().load(crm)
+        yield databases
 
 
-def stored_hash(engine: sa.Engine, email: str) -> str | None:
-    with engine.connect() as conn:
+def stored_hash(databases: Databases, email: str) -> str | None:
+    with databases.app.connect() as conn:
         query = sa.select(APP_USERS.c.password_hash).where(APP_USERS.c.email == email)
         return conn.execute(query).scalar_one()
 
@@ -102,31 +97,29 @@ def test_identity_scope() -> None:
 
 def test_users_table_is_not_part_of_the_crm_schema() -> None:
     assert "app_users" not in Base.metadata.tables
-    assert set(USERS_METADATA.tables) == {"app_users"}
-    assert not any(fk for fk in APP_USERS.foreign_keys)  # employees are recreated on reseed
+    assert not any(fk for fk in APP_USERS.foreign_keys)  # employees are in the CRM database
 
 
 # ---- account management ---------------------------------------------------------------------
 
 
-def test_users_table_survives_a_reseed(engine: sa.Engine) -> None:
-    add_user(engine, "admin@example.com", "admin", password=PASSWORD, actor=ACTOR)
-    Base.metadata.drop_all(engine)  # what reseeding does first
-    Base.metadata.create_all(engine)
-    assert list_users(engine, actor=ACTOR)["email"].tolist() == ["admin@example.com"]
-    assert authenticate(engine, "admin@example.com", PASSWORD) is not None
+def test_users_table_survives_a_reseed(databases: Databases) -> None:
+    add_user(databases, "admin@example.com", "admin", password=PASSWORD, actor=ACTOR)
+    Base.metadata.drop_all(databases.crm)  # what reseeding does first
+    Base.metadata.create_all(databases.crm)
+    assert list_users(databases, actor=ACTOR)["email"].tolist() == ["admin@example.com"]
+    assert authenticate(databases, "admin@example.com", PASSWORD) is not None
 
 
-def test_add_list_update_remove(engine: sa.Engine) -> None:
-    assert list_users(engine, actor=ACTOR).empty  # no table yet
-    assert list(list_users(engine, actor=ACTOR).columns) == [
+def test_add_list_update_remove(databases: Databases) -> None:
+    assert list_users(databases, actor=ACTOR).empty  # no users yet
+    assert list(list_users(databases, actor=ACTOR).columns) == [
         "email", "name", "role", "employee_id", "employee", "team", "has_password", "active",
         "problem"]  # fmt: skip
-    add_user(engine, "  Ann@Example.com ", "admin", name="Ann Admin", password=PASSWORD,
+    add_user(databases, "  Ann@Example.com ", "admin", name="Ann Admin", password=PASSWORD,
              actor=ACTOR)  # fmt: skip
-    add_user(engine, "e11@example.com", "rep", employee_id=11, actor=ACTOR)
-    ensure_users_table(engine)  # idempotent: the table exists already
-    users = list_users(engine, actor=ACTOR)
+    add_user(databases, "e11@example.com", "rep", employee_id=11, actor=ACTOR)
+    users = list_users(databases, actor=ACTOR)
     expected = pd.DataFrame(
         {
             "email": ["ann@example.com", "e11@example.com"],
@@ -142,22 +135,22 @@ def test_add_list_update_remove(engine: sa.Engine) -> None:
     ).astype({k: "str" for k in ("email", "name", "role", "employee", "team", "problem")})
     pd.testing.assert_frame_equal(users, expected)
 
-    set_password(engine, "E11@EXAMPLE.COM", PASSWORD, actor=ACTOR)
-    set_active(engine, "e11@example.com", False, actor=ACTOR)
-    users = list_users(engine, actor=ACTOR).set_index("email")
+    set_password(databases, "E11@EXAMPLE.COM", PASSWORD, actor=ACTOR)
+    set_active(databases, "e11@example.com", False, actor=ACTOR)
+    users = list_users(databases, actor=ACTOR).set_index("email")
     assert users.loc["e11@example.com", "has_password"]
     assert not users.loc["e11@example.com", "active"]
-    set_active(engine, "e11@example.com", True, actor=ACTOR)
-    assert list_users(engine, actor=ACTOR)["active"].tolist() == [True, True]
+    set_active(databases, "e11@example.com", True, actor=ACTOR)
+    assert list_users(databases, actor=ACTOR)["active"].tolist() == [True, True]
 
-    remove_user(engine, "E11@example.com", actor=ACTOR)
-    assert list_users(engine, actor=ACTOR)["email"].tolist() == ["ann@example.com"]
+    remove_user(databases, "E11@example.com", actor=ACTOR)
+    assert list_users(databases, actor=ACTOR)["email"].tolist() == ["ann@example.com"]
     with pytest.raises(UserError, match=re.escape("no app user e11@example.com")):
-        remove_user(engine, "e11@example.com", actor=ACTOR)
+        remove_user(databases, "e11@example.com", actor=ACTOR)
     with pytest.raises(UserError, match="no app user"):
-        set_password(engine, "e11@example.com", PASSWORD, actor=ACTOR)
+        set_password(databases, "e11@example.com", PASSWORD, actor=ACTOR)
     with pytest.raises(UserError, match="no app user"):
-        set_active(engine, "e11@example.com", True, actor=ACTOR)
+        set_active(databases, "e11@example.com", True, actor=ACTOR)
 
 
 @pytest.mark.parametrize(
@@ -187,44 +180,44 @@ def test_add_list_update_remove(engine: sa.Engine) -> None:
     ],
 )
 def test_add_user_rejects(
-    engine: sa.Engine,
+    databases: Databases,
     email: str,
     role: str,
     employee_id: int | None,
     password: str | None,
     message: str,
 ) -> None:
-    add_user(engine, "e30@example.com", "exec", employee_id=30, actor=ACTOR)
+    add_user(databases, "e30@example.com", "exec", employee_id=30, actor=ACTOR)
     with pytest.raises(UserError, match=re.escape(message)):
-        add_user(engine, email, role, employee_id=employee_id, password=password, actor=ACTOR)
-    assert list_users(engine, actor=ACTOR)["email"].tolist() == ["e30@example.com"]  # no change
+        add_user(databases, email, role, employee_id=employee_id, password=password, actor=ACTOR)
+    assert list_users(databases, actor=ACTOR)["email"].tolist() == ["e30@example.com"]  # no change
 
 
 @pytest.mark.parametrize("embedded", ["duckdb", "sqlite"])  # a server may hold CRM tables
 def test_add_user_without_employees_table_needs_the_id_only(embedded: str, tmp_path: Path) -> None:
-    with fresh_engine(embedded, tmp_path, metadata=USERS_METADATA) as engine:
+    with fresh_engine(embedded, tmp_path) as crm, app_databases(crm, tmp_path) as databases:
         with pytest.raises(UserError, match="must be linked"):
-            add_user(engine, "r@example.com", "rep", actor=ACTOR)
-        add_user(engine, "r@example.com", "rep", employee_id=5, actor=ACTOR)  # cannot be checked
+            add_user(databases, "r@example.com", "rep", actor=ACTOR)
+        add_user(databases, "r@example.com", "rep", employee_id=5, actor=ACTOR)  # cannot be checked
         # ... but it cannot sign in while no employee 5 can be found
-        assert resolve_identity(engine, "r@example.com") is None
+        assert resolve_identity(databases, "r@example.com") is None
         assert resolve_identity(
-            engine, "x@example.com", claim_roles=["analyst"], allowed_claims=["analyst"]
+            databases, "x@example.com", claim_roles=["analyst"], allowed_claims=["analyst"]
         ) == Identity("x@example.com", "x@example.com", "analyst", None, None)
 
 
-def test_only_an_admin_manages_users(engine: sa.Engine) -> None:
-    add_user(engine, "ann@example.com", "admin", actor=ACTOR)
-    add_user(engine, "e11@example.com", "rep", employee_id=11, password=PASSWORD, actor=ACTOR)
+def test_only_an_admin_manages_users(databases: Databases) -> None:
+    add_user(databases, "ann@example.com", "admin", actor=ACTOR)
+    add_user(databases, "e11@example.com", "rep", employee_id=11, password=PASSWORD, actor=ACTOR)
     rep = Identity("e11@example.com", "Ravi Rep", "rep", 11, 1)
     head = Identity("e10@example.com", "Hanna Head", "head", 10, 1)
     writes = [
-        lambda who: add_user(engine, "new@example.com", "admin", actor=who),
-        lambda who: set_password(engine, "ann@example.com", "taken over!", actor=who),
-        lambda who: set_active(engine, "ann@example.com", False, actor=who),
-        lambda who: set_role(engine, "e11@example.com", "admin", actor=who),
-        lambda who: remove_user(engine, "ann@example.com", actor=who),
-        lambda who: list_users(engine, actor=who),
+        lambda who: add_user(databases, "new@example.com", "admin", actor=who),
+        lambda who: set_password(databases, "ann@example.com", "taken over!", actor=who),
+        lambda who: set_active(databases, "ann@example.com", False, actor=who),
+        lambda who: set_role(databases, "e11@example.com", "admin", actor=who),
+        lambda who: remove_user(databases, "ann@example.com", actor=who),
+        lambda who: list_users(databases, actor=who),
     ]
     for write in writes:
         for who in (rep, head):
@@ -232,55 +225,55 @@ def test_only_an_admin_manages_users(engine: sa.Engine) -> None:
                 write(who)
     # an admin demoted meanwhile: their identity (a session opened before) says admin, the
     # table no longer does
-    add_user(engine, "old@example.com", "admin", actor=ACTOR)
+    add_user(databases, "old@example.com", "admin", actor=ACTOR)
     stale = Identity("old@example.com", "Old", "admin", None, None)
-    set_role(engine, "old@example.com", "exec", actor=ACTOR)
+    set_role(databases, "old@example.com", "exec", actor=ACTOR)
     with pytest.raises(UserError, match="no longer an enabled admin: log in again"):
-        set_role(engine, "e11@example.com", "admin", actor=stale)
-    users = list_users(engine, actor=ACTOR).set_index("email")
+        set_role(databases, "e11@example.com", "admin", actor=stale)
+    users = list_users(databases, actor=ACTOR).set_index("email")
     assert users["role"].to_dict() == {
         "ann@example.com": "admin", "e11@example.com": "rep", "old@example.com": "exec",
     }  # fmt: skip
     assert users["active"].all()
-    assert authenticate(engine, "ann@example.com", "taken over!") is None  # no password set
+    assert authenticate(databases, "ann@example.com", "taken over!") is None  # no password set
 
 
-def test_nobody_removes_the_last_admin_or_themself(engine: sa.Engine) -> None:
-    add_user(engine, "ann@example.com", "admin", actor=ACTOR)
-    add_user(engine, "bob@example.com", "admin", actor=ACTOR)
+def test_nobody_removes_the_last_admin_or_themself(databases: Databases) -> None:
+    add_user(databases, "ann@example.com", "admin", actor=ACTOR)
+    add_user(databases, "bob@example.com", "admin", actor=ACTOR)
     ann = Identity("ann@example.com", "Ann", "admin", None, None)
     for refused in (
-        lambda: set_active(engine, "ann@example.com", False, actor=ann),
-        lambda: set_role(engine, "Ann@example.com", "exec", actor=ann),
-        lambda: remove_user(engine, "ann@example.com", actor=ann),
+        lambda: set_active(databases, "ann@example.com", False, actor=ann),
+        lambda: set_role(databases, "Ann@example.com", "exec", actor=ann),
+        lambda: remove_user(databases, "ann@example.com", actor=ann),
     ):
         with pytest.raises(UserError, match=r"^You cannot (disable|demote|remove) yourself: ask"):
             refused()
-    set_password(engine, "ann@example.com", PASSWORD, actor=ann)  # that is allowed
-    set_role(engine, "ann@example.com", "admin", employee_id=30, actor=ann)  # so is this
-    set_active(engine, "bob@example.com", False, actor=ann)
+    set_password(databases, "ann@example.com", PASSWORD, actor=ann)  # that is allowed
+    set_role(databases, "ann@example.com", "admin", employee_id=30, actor=ann)  # so is this
+    set_active(databases, "bob@example.com", False, actor=ann)
     # Bob is disabled: Ann is the last enabled admin, whoever asks
     last = "ann@example.com is the last enabled admin, so you cannot {} them: add or enable "
     for what, refused in (
-        ("disable", lambda: set_active(engine, "ann@example.com", False, actor=ACTOR)),
-        ("demote", lambda: set_role(engine, "ann@example.com", "analyst", actor=ACTOR)),
-        ("remove", lambda: remove_user(engine, "ann@example.com", actor=ACTOR)),
+        ("disable", lambda: set_active(databases, "ann@example.com", False, actor=ACTOR)),
+        ("demote", lambda: set_role(databases, "ann@example.com", "analyst", actor=ACTOR)),
+        ("remove", lambda: remove_user(databases, "ann@example.com", actor=ACTOR)),
     ):
         with pytest.raises(UserError, match=re.escape(last.format(what))):
             refused()
-    remove_user(engine, "bob@example.com", actor=ann)  # a disabled admin may go
-    add_user(engine, "cid@example.com", "admin", actor=ann)
-    set_role(engine, "ann@example.com", "exec", actor=ACTOR)  # now there is another
-    users = list_users(engine, actor=ACTOR)
+    remove_user(databases, "bob@example.com", actor=ann)  # a disabled admin may go
+    add_user(databases, "cid@example.com", "admin", actor=ann)
+    set_role(databases, "ann@example.com", "exec", actor=ACTOR)  # now there is another
+    users = list_users(databases, actor=ACTOR)
     assert users[["email", "role", "active"]].values.tolist() == [
         ["ann@example.com", "exec", True], ["cid@example.com", "admin", True]]  # fmt: skip
     assert users["employee_id"].isna().all()  # set_role sets the employee too: none given
 
 
-def test_set_role_follows_the_rule(engine: sa.Engine) -> None:
-    add_user(engine, "x@example.com", "exec", actor=ACTOR)
-    set_role(engine, "x@example.com", "head", employee_id=10, actor=ACTOR)
-    assert resolve_identity(engine, "x@example.com") == Identity(
+def test_set_role_follows_the_rule(databases: Databases) -> None:
+    add_user(databases, "x@example.com", "exec", actor=ACTOR)
+    set_role(databases, "x@example.com", "head", employee_id=10, actor=ACTOR)
+    assert resolve_identity(databases, "x@example.com") == Identity(
         "x@example.com", "Hanna Head", "head", 10, 1
     )
     for role, employee, message in [
@@ -291,26 +284,26 @@ def test_set_role_follows_the_rule(engine: sa.Engine) -> None:
         ("boss", None, "Unknown role 'boss'"),
     ]:
         with pytest.raises(UserError, match=re.escape(message)):
-            set_role(engine, "x@example.com", role, employee_id=employee, actor=ACTOR)
+            set_role(databases, "x@example.com", role, employee_id=employee, actor=ACTOR)
     with pytest.raises(UserError, match=re.escape("There is no app user y@example.com")):
-        set_role(engine, "y@example.com", "exec", actor=ACTOR)
-    set_role(engine, "x@example.com", "rep", employee_id=12, actor=ACTOR)
-    assert resolve_identity(engine, "x@example.com") == Identity(
+        set_role(databases, "y@example.com", "exec", actor=ACTOR)
+    set_role(databases, "x@example.com", "rep", employee_id=12, actor=ACTOR)
+    assert resolve_identity(databases, "x@example.com") == Identity(
         "x@example.com", "Rita Rep", "rep", 12, 1
     )
 
 
-def test_list_users_names_employee_team_and_problems(engine: sa.Engine) -> None:
-    add_user(engine, "h@example.com", "head", employee_id=10, actor=ACTOR)
-    add_user(engine, "r@example.com", "rep", employee_id=11, actor=ACTOR)
-    add_user(engine, "x@example.com", "exec", employee_id=30, actor=ACTOR)
-    add_user(engine, "z@example.com", "rep", employee_id=13, actor=ACTOR)
-    with engine.begin() as conn:  # made before the rule, or the data changed since
+def test_list_users_names_employee_team_and_problems(databases: Databases) -> None:
+    add_user(databases, "h@example.com", "head", employee_id=10, actor=ACTOR)
+    add_user(databases, "r@example.com", "rep", employee_id=11, actor=ACTOR)
+    add_user(databases, "x@example.com", "exec", employee_id=30, actor=ACTOR)
+    add_user(databases, "z@example.com", "rep", employee_id=13, actor=ACTOR)
+    with databases.app.begin() as conn:  # made before the rule, or the data changed since
         conn.execute(APP_USERS.update().where(APP_USERS.c.email == "x@example.com").values(
             role="head", employee_id=20))  # fmt: skip
         conn.execute(APP_USERS.update().where(APP_USERS.c.email == "z@example.com").values(
             employee_id=999))  # fmt: skip
-    users = list_users(engine, actor=ACTOR)
+    users = list_users(databases, actor=ACTOR)
     columns = ["email", "role", "employee", "team", "problem"]
     assert users[columns].astype(object).where(users[columns].notna(), None).values.tolist() == [
         ["h@example.com", "head", "Hanna Head", "North", None],  # the headed team, not own
@@ -321,14 +314,14 @@ def test_list_users_names_employee_team_and_problems(engine: sa.Engine) -> None:
         ["z@example.com", "rep", None, None,
          "There is no employee 999 (any more): pick another."],
     ]  # fmt: skip
-    assert resolve_identity(engine, "x@example.com") is None  # what the problem means
+    assert resolve_identity(databases, "x@example.com") is None  # what the problem means
 
 
 # ---- employees ------------------------------------------------------------------------------
 
 
-def test_list_employees(engine: sa.Engine) -> None:
-    staff = list_employees(engine)
+def test_list_employees(databases: Databases) -> None:
+    staff = list_employees(databases.crm)
     assert staff["employee_id"].tolist() == [30, 10, 20, 13, 60, 11, 12, 40]  # by name
     assert list(staff.columns) == [
         "employee_id", "name", "email", "role", "team_id", "team", "heads", "hired_at",
@@ -343,26 +336,26 @@ def test_list_employees(engine: sa.Engine) -> None:
         "Hanna Head (id 10, head, South, heads North, e10@example.com)")  # fmt: skip
     assert employee_label(staff.iloc[3]) == (
         "Leo Left (id 13, rep, South, e13@example.com, left 2023-06-30)")  # fmt: skip
-    assert list_employees(engine, role="HEAD")["employee_id"].tolist() == [10, 20, 60]
+    assert list_employees(databases.crm, role="HEAD")["employee_id"].tolist() == [10, 20, 60]
     # a team: its members and its head (Hanna heads North, her own team is South)
-    assert list_employees(engine, team="north")["employee_id"].tolist() == [10, 11, 12]
-    assert list_employees(engine, team="2")["employee_id"].tolist() == [10, 20, 13, 40]
-    assert list_employees(engine, role="rep", team="South")["employee_id"].tolist() == [13]
+    assert list_employees(databases.crm, team="north")["employee_id"].tolist() == [10, 11, 12]
+    assert list_employees(databases.crm, team="2")["employee_id"].tolist() == [10, 20, 13, 40]
+    assert list_employees(databases.crm, role="rep", team="South")["employee_id"].tolist() == [13]
     with pytest.raises(UserError, match=r"^There is no team 'West': the teams are North, South"):
-        list_employees(engine, team=" West ")
+        list_employees(databases.crm, team=" West ")
 
 
-def test_find_employee(engine: sa.Engine) -> None:
-    with engine.begin() as conn:  # a second Ravi Rep, in the other team
+def test_find_employee(databases: Databases) -> None:
+    with databases.crm.begin() as conn:  # a second Ravi Rep, in the other team
         conn.execute(sa.text("INSERT INTO employees (id, name, email, role, team_id, hired_at) "
                              "VALUES (14, 'Ravi  rep', 'ravi2@example.com', 'rep', 2, "
                              "'2021-01-01')"))  # fmt: skip
-    assert find_employee(engine, "Rita Rep") == 12
-    assert find_employee(engine, " rita   REP ") == 12  # any case and spacing
-    assert find_employee(engine, "RITA.rep@example.com") == 12
-    assert find_employee(engine, " 999 ") == 999  # an id is checked by add_user
+    assert find_employee(databases.crm, "Rita Rep") == 12
+    assert find_employee(databases.crm, " rita   REP ") == 12  # any case and spacing
+    assert find_employee(databases.crm, "RITA.rep@example.com") == 12
+    assert find_employee(databases.crm, " 999 ") == 999  # an id is checked by add_user
     with pytest.raises(UserError) as ambiguous:
-        find_employee(engine, "ravi rep")
+        find_employee(databases.crm, "ravi rep")
     assert str(ambiguous.value) == (
         "2 employees are named 'ravi rep': Ravi  rep (id 14, rep, South, ravi2@example.com); "
         "Ravi Rep (id 11, rep, North, e11@example.com). Give the id or the e-mail instead."
@@ -370,225 +363,233 @@ def test_find_employee(engine: sa.Engine) -> None:
     with pytest.raises(UserError, match=re.escape(
             "No employee is named 'hugo'. Did you mean: Hugo Head (id 20, head, South, "
             "e20@example.com)?")):  # fmt: skip
-        find_employee(engine, "hugo")
-    with pytest.raises(UserError, match=re.escape("No employee is named 'Zed': `python -m crm")):
-        find_employee(engine, "Zed")
+        find_employee(databases.crm, "hugo")
+    with pytest.raises(UserError, match=re.escape("No employee is named 'Zed': `python -m appdb")):
+        find_employee(databases.crm, "Zed")
     with pytest.raises(UserError, match=re.escape("No employee has the e-mail zed@example.com")):
-        find_employee(engine, "zed@example.com")
+        find_employee(databases.crm, "zed@example.com")
     with pytest.raises(UserError) as long_name:
-        find_employee(engine, "q" * 10**6)
+        find_employee(databases.crm, "q" * 10**6)
     assert str(long_name.value) == (
-        f"No employee is named '{'q' * 320}': `python -m crm_data employees` lists them."
+        f"No employee is named '{'q' * 320}': `python -m appdb employees` lists them."
     )
 
 
 # ---- OIDC identity resolution ---------------------------------------------------------------
 
 
-def test_resolve_identity_from_employees_and_claims(engine: sa.Engine) -> None:
+def test_resolve_identity_from_employees_and_claims(databases: Databases) -> None:
     # rule 2: the employee record decides; a rep's team is the own team
-    assert resolve_identity(engine, "e11@example.com", name="IdP name") == Identity(
+    assert resolve_identity(databases, "e11@example.com", name="IdP name") == Identity(
         "e11@example.com", "Ravi Rep", "rep", 11, 1
     )
     # case-insensitive on both sides: stored Rita.Rep@Example.COM, signed in as RITA.rep@...
-    assert resolve_identity(engine, " RITA.rep@example.com ") == Identity(
+    assert resolve_identity(databases, " RITA.rep@example.com ") == Identity(
         "rita.rep@example.com", "Rita Rep", "rep", 12, 1
     )
     # a head's team is the team they head (1), not their own team_id (2)
-    assert resolve_identity(engine, "e10@example.com") == Identity(
+    assert resolve_identity(databases, "e10@example.com") == Identity(
         "e10@example.com", "Hanna Head", "head", 10, 1
     )
-    assert resolve_identity(engine, "e10@example.com").scope() == Scope.head(1, employee_id=10)
+    assert resolve_identity(databases, "e10@example.com").scope() == Scope.head(1, employee_id=10)
     # a "head" who heads no team is denied (before issue #14 they got their own team 2)
-    assert resolve_identity(engine, "e20@example.com") is None
-    assert resolve_identity(engine, "e30@example.com") == Identity(
+    assert resolve_identity(databases, "e20@example.com") is None
+    assert resolve_identity(databases, "e30@example.com") == Identity(
         "e30@example.com", "Eva Exec", "exec", 30, None
     )
     # without an allowlist role claims are ignored: a rep who claims head or admin stays a rep
     # (before issue #14 the claim decided: "Head" made them a head, "admin" an admin)
     rep = Identity("e11@example.com", "Ravi Rep", "rep", 11, 1)
-    assert resolve_identity(engine, "e11@example.com", claim_roles=["boss", "Head"]) == rep
-    assert resolve_identity(engine, "e11@example.com", claim_roles=["admin"]) == rep
+    assert resolve_identity(databases, "e11@example.com", claim_roles=["boss", "Head"]) == rep
+    assert resolve_identity(databases, "e11@example.com", claim_roles=["admin"]) == rep
     # denied: service agent, leaver, unknown email, a head without any team
-    assert resolve_identity(engine, "e40@example.com") is None
-    assert resolve_identity(engine, "e13@example.com") is None
-    assert resolve_identity(engine, "nobody@example.com", name="No Body") is None
-    assert resolve_identity(engine, "e60@example.com") is None
+    assert resolve_identity(databases, "e40@example.com") is None
+    assert resolve_identity(databases, "e13@example.com") is None
+    assert resolve_identity(databases, "nobody@example.com", name="No Body") is None
+    assert resolve_identity(databases, "e60@example.com") is None
     # ... and a stranger's claims alone let nobody in (before issue #14: an admin, an exec)
-    assert resolve_identity(engine, "x@partner.org", claim_roles=["admin"]) is None
-    assert resolve_identity(engine, "boss@partner.org", claim_roles="exec") is None
+    assert resolve_identity(databases, "x@partner.org", claim_roles=["admin"]) is None
+    assert resolve_identity(databases, "boss@partner.org", claim_roles="exec") is None
 
 
 #: Every role an allowlist may hold (``access.claims.CLAIMABLE_ROLES``).
 CLAIMABLE = ("exec", "head", "rep", "analyst")
 
 
-def test_role_claims_lower_an_employee_role_never_raise_it(engine: sa.Engine) -> None:
+def test_role_claims_lower_an_employee_role_never_raise_it(databases: Databases) -> None:
     rep = Identity("e11@example.com", "Ravi Rep", "rep", 11, 1)
     for claim in (["head"], ["exec"], ["analyst"], ["admin"], "Admin, EXEC"):
         assert (
-            resolve_identity(engine, "e11@example.com", claim_roles=claim, allowed_claims=CLAIMABLE)
+            resolve_identity(
+                databases, "e11@example.com", claim_roles=claim, allowed_claims=CLAIMABLE
+            )
             == rep
         )
     # exec and analyst are not below each other: the exec stays an exec
     assert resolve_identity(
-        engine, "e30@example.com", claim_roles=["analyst"], allowed_claims=CLAIMABLE
+        databases, "e30@example.com", claim_roles=["analyst"], allowed_claims=CLAIMABLE
     ) == Identity("e30@example.com", "Eva Exec", "exec", 30, None)
     # the head of team 1 claimed to be a rep: a rep of their own team, 2 (the first claimed
     # role that lowers counts; "boss" is no role)
     assert resolve_identity(
-        engine, "e10@example.com", claim_roles=["boss", "admin", " Rep "], allowed_claims=CLAIMABLE
+        databases,
+        "e10@example.com",
+        claim_roles=["boss", "admin", " Rep "],
+        allowed_claims=CLAIMABLE,
     ) == Identity("e10@example.com", "Hanna Head", "rep", 10, 2)
     # ... only when the allowlist has the claimed role
     assert resolve_identity(
-        engine, "e10@example.com", claim_roles=["rep"], allowed_claims=["exec", "head"]
+        databases, "e10@example.com", claim_roles=["rep"], allowed_claims=["exec", "head"]
     ) == Identity("e10@example.com", "Hanna Head", "head", 10, 1)
     # a lowered role that cannot be scoped denies: the exec as a head heads no team
     assert (
-        resolve_identity(engine, "e30@example.com", claim_roles=["head"], allowed_claims=CLAIMABLE)
+        resolve_identity(
+            databases, "e30@example.com", claim_roles=["head"], allowed_claims=CLAIMABLE
+        )
         is None
     )
     # an employee who may not log in (service agent, leaver) is no stranger: no claim helps
     for email in ("e40@example.com", "e13@example.com"):
         assert (
-            resolve_identity(engine, email, claim_roles=["exec"], allowed_claims=CLAIMABLE) is None
+            resolve_identity(databases, email, claim_roles=["exec"], allowed_claims=CLAIMABLE)
+            is None
         )
 
 
-def test_role_claims_admit_strangers_as_exec_or_analyst_only(engine: sa.Engine) -> None:
+def test_role_claims_admit_strangers_as_exec_or_analyst_only(databases: Databases) -> None:
     assert resolve_identity(
-        engine, "Boss@Partner.org", name="Bea Boss", claim_roles=["rep", "exec"],
+        databases, "Boss@Partner.org", name="Bea Boss", claim_roles=["rep", "exec"],
         allowed_claims=CLAIMABLE,
     ) == Identity("boss@partner.org", "Bea Boss", "exec", None, None)  # fmt: skip
     assert resolve_identity(
-        engine, "x@partner.org", claim_roles="Analyst", allowed_claims=["analyst"]
+        databases, "x@partner.org", claim_roles="Analyst", allowed_claims=["analyst"]
     ) == Identity("x@partner.org", "x@partner.org", "analyst", None, None)
     # not a role outside the allowlist, never admin, and no rep or head without an employee
     assert (
-        resolve_identity(engine, "x@partner.org", claim_roles="analyst", allowed_claims=["exec"])
+        resolve_identity(databases, "x@partner.org", claim_roles="analyst", allowed_claims=["exec"])
         is None
     )
     assert (
         resolve_identity(
-            engine, "x@partner.org", claim_roles="admin", allowed_claims=[*CLAIMABLE, "admin"]
+            databases, "x@partner.org", claim_roles="admin", allowed_claims=[*CLAIMABLE, "admin"]
         )
         is None
     )
     assert (
         resolve_identity(
-            engine, "x@partner.org", claim_roles=["rep", "head"], allowed_claims=CLAIMABLE
+            databases, "x@partner.org", claim_roles=["rep", "head"], allowed_claims=CLAIMABLE
         )
         is None
     )
 
 
-def test_role_claims_lower_an_app_user_role(engine: sa.Engine) -> None:
-    add_user(engine, "admin@example.com", "admin", actor=ACTOR)
-    add_user(engine, "e30@example.com", "analyst", employee_id=30, actor=ACTOR)
+def test_role_claims_lower_an_app_user_role(databases: Databases) -> None:
+    add_user(databases, "admin@example.com", "admin", actor=ACTOR)
+    add_user(databases, "e30@example.com", "analyst", employee_id=30, actor=ACTOR)
     everything = [*CLAIMABLE, "admin"]
     assert resolve_identity(
-        engine, "admin@example.com", claim_roles=["exec"], allowed_claims=everything
+        databases, "admin@example.com", claim_roles=["exec"], allowed_claims=everything
     ) == Identity("admin@example.com", "admin@example.com", "exec", None, None)
     # an admin without an employee lowered to a rep: no rep scope, so no access at all
     assert (
         resolve_identity(
-            engine, "admin@example.com", claim_roles=["rep"], allowed_claims=everything
+            databases, "admin@example.com", claim_roles=["rep"], allowed_claims=everything
         )
         is None
     )
     # the analyst row: "admin" and "exec" are not below it, "rep" is (employee 30, no team)
     for claim, role in ((["admin", "exec"], "analyst"), (["exec", "rep"], "rep")):
         assert resolve_identity(
-            engine, "e30@example.com", claim_roles=claim, allowed_claims=everything
+            databases, "e30@example.com", claim_roles=claim, allowed_claims=everything
         ) == Identity("e30@example.com", "Eva Exec", role, 30, None)
 
 
-def test_resolve_identity_from_app_users(engine: sa.Engine) -> None:
-    add_user(engine, "admin@example.com", "admin", actor=ACTOR)
-    add_user(engine, "e30@example.com", "analyst", employee_id=30, name="Eva (analyst)",
+def test_resolve_identity_from_app_users(databases: Databases) -> None:
+    add_user(databases, "admin@example.com", "admin", actor=ACTOR)
+    add_user(databases, "e30@example.com", "analyst", employee_id=30, name="Eva (analyst)",
              actor=ACTOR)  # fmt: skip
-    add_user(engine, "e11@example.com", "rep", employee_id=11, actor=ACTOR)
-    add_user(engine, "e12@example.com", "head", employee_id=10, actor=ACTOR)  # someone else's
+    add_user(databases, "e11@example.com", "rep", employee_id=11, actor=ACTOR)
+    add_user(databases, "e12@example.com", "head", employee_id=10, actor=ACTOR)  # someone else's
     # rule 1: app_users wins over the employee record and the claims; its name comes first
-    assert resolve_identity(engine, "ADMIN@example.com", name="Ad Min") == Identity(
+    assert resolve_identity(databases, "ADMIN@example.com", name="Ad Min") == Identity(
         "admin@example.com", "Ad Min", "admin", None, None
     )
-    assert resolve_identity(engine, "e30@example.com", claim_roles=["admin"]) == Identity(
+    assert resolve_identity(databases, "e30@example.com", claim_roles=["admin"]) == Identity(
         "e30@example.com", "Eva (analyst)", "analyst", 30, None
     )
-    assert resolve_identity(engine, "e12@example.com") == Identity(
+    assert resolve_identity(databases, "e12@example.com") == Identity(
         "e12@example.com", "Hanna Head", "head", 10, 1
     )
     # a disabled user is denied, although the employee record alone would let them in
-    set_active(engine, "e11@example.com", False, actor=ACTOR)
-    assert resolve_identity(engine, "e11@example.com") is None
-    set_active(engine, "e11@example.com", True, actor=ACTOR)
-    assert resolve_identity(engine, "e11@example.com") is not None
+    set_active(databases, "e11@example.com", False, actor=ACTOR)
+    assert resolve_identity(databases, "e11@example.com") is None
+    set_active(databases, "e11@example.com", True, actor=ACTOR)
+    assert resolve_identity(databases, "e11@example.com") is not None
     # a rep whose employee has gone (e.g. after a reseed) is denied
-    with engine.begin() as conn:
+    with databases.app.begin() as conn:
         conn.execute(APP_USERS.update().where(APP_USERS.c.email == "e11@example.com").values(
             employee_id=999))  # fmt: skip
-    assert resolve_identity(engine, "e11@example.com") is None
+    assert resolve_identity(databases, "e11@example.com") is None
 
 
-def test_identity_for_employee(engine: sa.Engine) -> None:
-    assert identity_for_employee(engine, 10, "head") == Identity(
+def test_identity_for_employee(databases: Databases) -> None:
+    assert identity_for_employee(databases.crm, 10, "head") == Identity(
         "e10@example.com", "Hanna Head", "head", 10, 1
     )
-    assert identity_for_employee(engine, 12, "rep") == Identity(
+    assert identity_for_employee(databases.crm, 12, "rep") == Identity(
         "rita.rep@example.com", "Rita Rep", "rep", 12, 1
     )
-    assert identity_for_employee(engine, 11, "exec").scope().sees_all
+    assert identity_for_employee(databases.crm, 11, "exec").scope().sees_all
     with pytest.raises(UserError, match="no employee with id 999"):
-        identity_for_employee(engine, 999, "rep")
+        identity_for_employee(databases.crm, 999, "rep")
     for employee in (60, 11, 20):  # no team at all, a rep, a "head" of no team
         with pytest.raises(UserError, match=r"\(employee \d+\) heads no team"):
-            identity_for_employee(engine, employee, "head")
+            identity_for_employee(databases.crm, employee, "head")
     with pytest.raises(UserError, match="Unknown role"):
-        identity_for_employee(engine, 11, "boss")
+        identity_for_employee(databases.crm, 11, "boss")
 
 
 # ---- password sign-in -----------------------------------------------------------------------
 
 
-def test_authenticate(engine: sa.Engine) -> None:
-    add_user(engine, "e11@example.com", "rep", employee_id=11, password=PASSWORD, actor=ACTOR)
-    add_user(engine, "oidc@example.com", "admin", actor=ACTOR)  # no password: OIDC only
+def test_authenticate(databases: Databases) -> None:
+    add_user(databases, "e11@example.com", "rep", employee_id=11, password=PASSWORD, actor=ACTOR)
+    add_user(databases, "oidc@example.com", "admin", actor=ACTOR)  # no password: OIDC only
     rep = Identity("e11@example.com", "Ravi Rep", "rep", 11, 1)
-    assert authenticate(engine, "e11@example.com", PASSWORD) == rep
-    assert authenticate(engine, " E11@Example.COM", PASSWORD) == rep
-    assert authenticate(engine, "e11@example.com", "wrong password") is None
-    assert authenticate(engine, "e11@example.com", "") is None
-    assert authenticate(engine, "nobody@example.com", PASSWORD) is None
-    assert authenticate(engine, "oidc@example.com", PASSWORD) is None
-    set_active(engine, "e11@example.com", False, actor=ACTOR)
-    assert authenticate(engine, "e11@example.com", PASSWORD) is None
-    set_active(engine, "e11@example.com", True, actor=ACTOR)
-    set_password(engine, "e11@example.com", "a new password", actor=ACTOR)
-    assert authenticate(engine, "e11@example.com", PASSWORD) is None
-    assert authenticate(engine, "e11@example.com", "a new password") == rep
+    assert authenticate(databases, "e11@example.com", PASSWORD) == rep
+    assert authenticate(databases, " E11@Example.COM", PASSWORD) == rep
+    assert authenticate(databases, "e11@example.com", "wrong password") is None
+    assert authenticate(databases, "e11@example.com", "") is None
+    assert authenticate(databases, "nobody@example.com", PASSWORD) is None
+    assert authenticate(databases, "oidc@example.com", PASSWORD) is None
+    set_active(databases, "e11@example.com", False, actor=ACTOR)
+    assert authenticate(databases, "e11@example.com", PASSWORD) is None
+    set_active(databases, "e11@example.com", True, actor=ACTOR)
+    set_password(databases, "e11@example.com", "a new password", actor=ACTOR)
+    assert authenticate(databases, "e11@example.com", PASSWORD) is None
+    assert authenticate(databases, "e11@example.com", "a new password") == rep
 
 
-def test_authenticate_rehashes_outdated_hashes(engine: sa.Engine) -> None:
-    add_user(engine, "admin@example.com", "admin", password=PASSWORD, actor=ACTOR)
+def test_authenticate_rehashes_outdated_hashes(databases: Databases) -> None:
+    add_user(databases, "admin@example.com", "admin", password=PASSWORD, actor=ACTOR)
     weak = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD)
-    with engine.begin() as conn:
+    with databases.app.begin() as conn:
         conn.execute(APP_USERS.update().values(password_hash=weak))
     # a wrong password leaves the old hash alone
-    assert authenticate(engine, "admin@example.com", "wrong password") is None
-    assert stored_hash(engine, "admin@example.com") == weak
-    identity = authenticate(engine, "admin@example.com", PASSWORD)
+    assert authenticate(databases, "admin@example.com", "wrong password") is None
+    assert stored_hash(databases, "admin@example.com") == weak
+    identity = authenticate(databases, "admin@example.com", PASSWORD)
     assert identity == Identity("admin@example.com", "admin@example.com", "admin", None, None)
-    renewed = stored_hash(engine, "admin@example.com")
+    renewed = stored_hash(databases, "admin@example.com")
     assert renewed != weak
     assert renewed is not None and not PasswordHasher().check_needs_rehash(renewed)
     assert verify_password(renewed, PASSWORD)
 
 
 def test_over_long_credentials_are_refused_before_any_hash(
-    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+    databases: Databases, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    add_user(engine, "e11@example.com", "rep", employee_id=11, password=PASSWORD, actor=ACTOR)
+    add_user(databases, "e11@example.com", "rep", employee_id=11, password=PASSWORD, actor=ACTOR)
     longest = "a" * 308 + "@example.com"  # 320 characters: the longest e-mail
     assert credentials_problem(longest, "p" * 1024) is None
     assert credentials_problem(" A" + longest.upper() + " ", "") == (
@@ -604,8 +605,8 @@ def test_over_long_credentials_are_refused_before_any_hash(
         return verify_password(password_hash, password)
 
     monkeypatch.setattr(users_module, "verify_password", counted)
-    assert authenticate(engine, "a" + longest, PASSWORD) is None
-    assert authenticate(engine, "e11@example.com", PASSWORD + "x" * 1017) is None
+    assert authenticate(databases, "a" + longest, PASSWORD) is None
+    assert authenticate(databases, "e11@example.com", PASSWORD + "x" * 1017) is None
     assert checks == []  # neither was hashed
-    assert authenticate(engine, "e11@example.com", PASSWORD) is not None
+    assert authenticate(databases, "e11@example.com", PASSWORD) is not None
     assert checks == [PASSWORD[:8]]

@@ -1,5 +1,5 @@
 """The Users page (admins only) through ``AppTest``: the list and its export, adding, changing,
-disabling, re-enabling and removing users, password resets, and the rules ``crm_data.users``
+disabling, re-enabling and removing users, password resets, and the rules ``appdb.users``
 enforces (a head heads a team, the last enabled admin stays) shown as messages.
 
 The CRM: team 1 "North" headed by 10 Hanna Head; team 2 "South" without a head; 20 Hugo Head
@@ -20,17 +20,20 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from crm_data.users import COMMAND_LINE, Identity, add_user, authenticate, list_users
+from appdb.databases import Databases
+from appdb.users import COMMAND_LINE, Identity, add_user, authenticate, list_users
 from tests.support.apptest import APP
 from tests.support.crm_builder import CrmBuilder
+from tests.support.databases import use_app_database
 
 PAGE = "pages/users.py"
 PASSWORD = "correct horse"
 
 
 @pytest.fixture
-def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Engine]:
-    """The CRM above in a DuckDB file the app reads (no seeding, auth mode none)."""
+def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Databases]:
+    """The CRM above in a DuckDB file the app reads (no seeding, auth mode none), and an app
+    database of the test's own."""
     url = f"duckdb:///{tmp_path / 'crm.duckdb'}"
     b = CrmBuilder()
     b.team(1, "North", head_id=10)
@@ -53,7 +56,9 @@ def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Engin
     monkeypatch.setenv("CRM_DATABASE_URL", url)
     monkeypatch.setenv("CRM_AUTO_SEED", "0")
     monkeypatch.delenv("CRM_AUTH_MODE", raising=False)
-    yield engine
+    databases = Databases(app=use_app_database(tmp_path, monkeypatch), crm=engine)
+    yield databases
+    databases.app.dispose()
     engine.dispose()
 
 
@@ -67,7 +72,7 @@ def users_page() -> AppTest:
     return at
 
 
-def stored(engine: sa.Engine) -> list[tuple[str, str, object, bool, bool]]:
+def stored(engine: Databases) -> list[tuple[str, str, object, bool, bool]]:
     """``(email, role, employee_id, has_password, active)`` of every user, by e-mail."""
     users = list_users(engine, actor=COMMAND_LINE)
     return [
@@ -103,7 +108,7 @@ def pick(at: AppTest, email: str) -> AppTest:
     return at.selectbox(key="users_pick").set_value(email).run()
 
 
-def test_admin_adds_a_rep_with_a_password(engine: sa.Engine) -> None:
+def test_admin_adds_a_rep_with_a_password(engine: Databases) -> None:
     at = users_page()
     assert "No users yet" in at.info[-1].value
     at.text_input(key="users_add_email").input(" Ravi@Example.com ")
@@ -120,7 +125,7 @@ def test_admin_adds_a_rep_with_a_password(engine: sa.Engine) -> None:
     at.button(key="users_add_go").click().run()
     assert messages(at) == [
         "A rep must be linked to an employee: pick one (on the command line `--employee` takes "
-        "an id, a name or an e-mail; `python -m crm_data employees` lists them)."
+        "an id, a name or an e-mail; `python -m appdb employees` lists them)."
     ]
     at.selectbox(key="users_add_employee_rep").set_value(11)
     at.text_input(key="users_add_pw1").input(PASSWORD)
@@ -150,7 +155,7 @@ def test_admin_adds_a_rep_with_a_password(engine: sa.Engine) -> None:
     assert [b.proto.label for b in at.get("download_button")] == ["CSV", "Excel"]
 
 
-def test_a_mistyped_password_adds_nobody(engine: sa.Engine) -> None:
+def test_a_mistyped_password_adds_nobody(engine: Databases) -> None:
     at = users_page()
     bounds = {t.key: t.proto.max_chars for t in at.text_input}
     assert bounds == {
@@ -174,7 +179,7 @@ def test_a_mistyped_password_adds_nobody(engine: sa.Engine) -> None:
     assert stored(engine) == []
 
 
-def test_an_oidc_user_without_an_employee(engine: sa.Engine) -> None:
+def test_an_oidc_user_without_an_employee(engine: Databases) -> None:
     at = users_page()
     at.text_input(key="users_add_email").input("cfo@example.com")
     at.selectbox(key="users_add_role").set_value("exec").run()
@@ -188,7 +193,7 @@ def test_an_oidc_user_without_an_employee(engine: sa.Engine) -> None:
     assert [row["Sign-in"] for row in users_table(at)] == ["OIDC only"]
 
 
-def test_a_head_must_head_a_team(engine: sa.Engine) -> None:
+def test_a_head_must_head_a_team(engine: Databases) -> None:
     add_user(engine, "ravi@example.com", "rep", employee_id=11, actor=COMMAND_LINE)
     at = users_page()
     # adding a head: only the employees who head a team are offered
@@ -213,9 +218,9 @@ def test_a_head_must_head_a_team(engine: sa.Engine) -> None:
     assert stored(engine) == [("ravi@example.com", "head", 10, False, True)]
 
 
-def test_a_user_made_before_the_rule_shows_why_they_cannot_log_in(engine: sa.Engine) -> None:
+def test_a_user_made_before_the_rule_shows_why_they_cannot_log_in(engine: Databases) -> None:
     add_user(engine, "hugo@example.com", "exec", employee_id=20, actor=COMMAND_LINE)
-    with engine.begin() as conn:  # a head of no team, as `users add --role head` once allowed
+    with engine.app.begin() as conn:  # a head of no team, as `users add --role head` once allowed
         conn.execute(sa.text("UPDATE app_users SET role = 'head'"))
     at = users_page()
     assert [row["Problem"] for row in users_table(at)] == [
@@ -229,7 +234,7 @@ def test_a_user_made_before_the_rule_shows_why_they_cannot_log_in(engine: sa.Eng
     )
 
 
-def test_disable_enable_reset_and_remove(engine: sa.Engine) -> None:
+def test_disable_enable_reset_and_remove(engine: Databases) -> None:
     add_user(engine, "ann@example.com", "admin", actor=COMMAND_LINE)
     add_user(
         engine, "rita@example.com", "rep", employee_id=12, password=PASSWORD, actor=COMMAND_LINE
@@ -263,7 +268,7 @@ def test_disable_enable_reset_and_remove(engine: sa.Engine) -> None:
     assert stored(engine) == [("ann@example.com", "admin", None, False, True)]
 
 
-def test_the_last_enabled_admin_stays(engine: sa.Engine) -> None:
+def test_the_last_enabled_admin_stays(engine: Databases) -> None:
     add_user(engine, "ann@example.com", "admin", actor=COMMAND_LINE)
     at = pick(users_page(), "ann@example.com")
     key = "users_ann@example.com"
@@ -280,7 +285,7 @@ def test_the_last_enabled_admin_stays(engine: sa.Engine) -> None:
 
 
 @pytest.mark.parametrize(("role", "employee"), [("rep", 11), ("head", 10), ("analyst", None)])
-def test_only_admins_get_the_page(engine: sa.Engine, role: str, employee: int | None) -> None:
+def test_only_admins_get_the_page(engine: Databases, role: str, employee: int | None) -> None:
     at = AppTest.from_file(APP, default_timeout=120)
     at.session_state["auth_as_role"] = role  # the admin's "Preview as"
     if employee is not None:
@@ -291,11 +296,11 @@ def test_only_admins_get_the_page(engine: sa.Engine, role: str, employee: int | 
         at.switch_page(PAGE)
 
 
-def test_user_text_is_shown_as_typed(engine: sa.Engine) -> None:
+def test_user_text_is_shown_as_typed(engine: Databases) -> None:
     """An e-mail is valid with Markdown in its local part; the page shows it, never a link."""
     email = "[x](http://evil.example/)y@example.com"
     add_user(engine, email, "exec", employee_id=20, actor=COMMAND_LINE)
-    with engine.begin() as conn:
+    with engine.app.begin() as conn:
         conn.execute(sa.text("UPDATE app_users SET role = 'head'"))
     at = pick(users_page(), email)
     assert at.warning[0].value.startswith(r"**\[x\]\(http\://evil\.example/\)y@example\.com cannot")

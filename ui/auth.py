@@ -8,11 +8,11 @@ else ``none``):
               (refused at start with a ``cookie_secret`` anyone could know:
               :func:`check_cookie_secret`); the e-mail, which the provider must have verified
               (``email_verified``), is mapped to a role and employee by
-              :func:`crm_data.users.resolve_identity`.  Role claims count only when
+              :func:`appdb.users.resolve_identity`.  Role claims count only when
               ``[crm_auth] role_claims = true``, from the pinned ``issuer``, for the roles in
               ``allowed_roles``, and they can only lower the role the database gives.
 ``password``  e-mail and password checked against ``app_users`` (argon2 hashes; manage them
-              with ``python -m crm_data users``); attempts are throttled per e-mail, per
+              with ``python -m appdb users``); attempts are throttled per e-mail, per
               client address and overall, and at most a few passwords are checked at once
               (:class:`access.throttle.LoginThrottle`).
 
@@ -47,15 +47,16 @@ from access.roles import (
 )
 from access.throttle import LoginThrottle
 from access.tokens import MAKE_SECRET, secret_problem
-from crm_data.queries.people import people
-from crm_data.users import (
-    NAME_LENGTH,
+from appdb.databases import Databases
+from appdb.schema import NAME_LENGTH
+from appdb.users import (
     Identity,
     UserError,
     authenticate,
     identity_for_employee,
     resolve_identity,
 )
+from crm_data.queries.people import people
 from reports.names import names_by_id
 from ui.format import escape_markdown
 from ui.registry import PAGES, home_pages, menu_order
@@ -296,7 +297,9 @@ def _role_claims(user: Mapping[str, Any], settings: AuthSettings) -> str | list[
     return claim if isinstance(claim, str | list) else ()
 
 
-def _oidc_identity(engine: Engine, settings: AuthSettings, sessions: SessionSettings) -> Identity:
+def _oidc_identity(
+    databases: Databases, settings: AuthSettings, sessions: SessionSettings
+) -> Identity:
     """The OIDC user's identity; a shared link opened before the login is reopened after it
     (its page and filters, kept in the browser tab's session storage).
     """
@@ -315,25 +318,25 @@ def _oidc_identity(engine: Engine, settings: AuthSettings, sessions: SessionSett
 
     def resolve() -> Identity | None:
         return resolve_identity(
-            engine,
+            databases,
             email,
             name=str(user.get("name") or "")[:NAME_LENGTH] or None,
             claim_roles=_role_claims(user, settings),
             allowed_claims=settings.allowed_roles,
         )
 
-    identity = oidc_session(engine, sessions, email.strip().lower(), resolve)
+    identity = oidc_session(databases, sessions, email.strip().lower(), resolve)
     if identity is not None:
         return identity
     identity = resolve()
     if identity is None:
         _stop_with(
             f"**{escape_markdown(email) or 'This account'}** has no access to the dashboard. "
-            "Ask an admin to add you (`python -m crm_data users add`).",
+            "Ask an admin to add you (`python -m appdb users add`).",
             settings,
         )
     st.sidebar.html(_RESTORE_LINK, unsafe_allow_javascript=True)  # the session's first run
-    start_session(engine, sessions, identity)
+    start_session(databases, sessions, identity)
     return identity
 
 
@@ -351,8 +354,8 @@ def _client_address() -> str | None:
     return address if isinstance(address, str) and address else None
 
 
-def _password_identity(engine: Engine, sessions: SessionSettings) -> Identity:
-    identity = password_session(engine, sessions)
+def _password_identity(databases: Databases, sessions: SessionSettings) -> Identity:
+    identity = password_session(databases, sessions)
     if identity is not None:
         return identity
 
@@ -383,13 +386,13 @@ def _password_identity(engine: Engine, sessions: SessionSettings) -> Identity:
             if not attempt.allowed:
                 st.error(attempt.message, width=420)
                 return
-            found = authenticate(engine, email, password)
+            found = authenticate(databases, email, password)
             if found is not None:
                 attempt.succeeded()
         if found is None:
             st.error("Wrong e-mail or password, or the account is disabled.", width=420)
         else:
-            start_session(engine, sessions, found)
+            start_session(databases, sessions, found)
             st.rerun()
 
     _login_screen(login)
@@ -401,7 +404,9 @@ def _people(url: str, version: int, _engine: Engine) -> pd.DataFrame:
 
 
 def _preview_identity(engine: Engine, version: int, admin: Identity) -> Identity:
-    """The "preview as" box of ``admin``: a role and, for reps and heads, an employee."""
+    """The "preview as" box of ``admin``: a role and, for reps and heads, an employee of the
+    CRM database ``engine``.
+    """
     with st.sidebar.expander("Preview as", icon=":material/visibility:"):
         role = st.selectbox(
             "Role",
@@ -433,8 +438,9 @@ def _preview_identity(engine: Engine, version: int, admin: Identity) -> Identity
             return admin
 
 
-def current_identity(engine: Engine, settings: AuthSettings, version: int) -> Identity:
-    """The identity this run works for; draws the login screen and stops when there is none.
+def current_identity(databases: Databases, settings: AuthSettings, version: int) -> Identity:
+    """The identity this run works for (users in the app database, employees in the CRM
+    database); draws the login screen and stops when there is none.
 
     An admin (every user in mode ``none``) may preview the app as another role or employee;
     the preview's identity is returned then.
@@ -449,13 +455,13 @@ def current_identity(engine: Engine, settings: AuthSettings, version: int) -> Id
         crm_auth, auth = _secrets_section("crm_auth"), _secrets_section("auth")
         sessions = session_settings(crm_auth, auth, settings.mode)
     if settings.mode == "oidc":
-        identity = _oidc_identity(engine, settings, sessions)
+        identity = _oidc_identity(databases, settings, sessions)
     elif settings.mode == "password":
-        identity = _password_identity(engine, sessions)
+        identity = _password_identity(databases, sessions)
     else:
         identity = LOCAL_ADMIN
     if can_preview(identity.role):
-        return _preview_identity(engine, version, identity)
+        return _preview_identity(databases.crm, version, identity)
     return identity
 
 

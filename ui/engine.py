@@ -1,5 +1,9 @@
 """One SQLAlchemy engine per process and database URL, and a data-version counter.
 
+Two databases (DESIGN.md §3): the CRM database (:func:`get_engine`), which the app reads, and
+the app database (:func:`get_app_engine`: users, plans), which it reads and writes;
+:func:`get_databases` gives both to the stores of ``appdb``.
+
 Report functions cached with ``st.cache_data`` take :func:`data_version` (and the URL) as
 arguments, so bumping the counter after a write (seeding, import) makes every page read fresh
 data even where a cache was not cleared.
@@ -19,10 +23,14 @@ from pathlib import Path
 import streamlit as st
 from sqlalchemy.engine import Engine
 
+from appdb import open_app_database
+from appdb.config import create_app_engine
+from appdb.config import resolve_url as resolve_app_url
+from appdb.databases import Databases
 from crm_data.config import create_crm_engine, embedded_path, mask_url, query_timeout, resolve_url
 from crm_data.errors import DatabaseUnavailable
 
-__all__ = ["data_version", "get_engine", "invalidate_data"]
+__all__ = ["data_version", "get_app_engine", "get_databases", "get_engine", "invalidate_data"]
 
 
 def _file_identity(path: Path) -> tuple[int, int] | None:
@@ -93,6 +101,40 @@ def get_engine() -> Engine:
     opened = _engine_for(resolve_url(), query_timeout())
     opened.check_file()
     return opened.engine
+
+
+@st.cache_resource(show_spinner=False, on_release=lambda engine: engine.dispose())
+def _app_engine_for(url: str, timeout: float, crm_url: str) -> Engine:
+    """The process-wide engine of the app database ``url``, brought to the latest revision and,
+    the first time, given the app rows of the CRM database ``crm_url`` of the previous layout
+    (:func:`appdb.open_app_database`, which logs what it imported).
+    """
+    engine = create_app_engine(url, timeout)
+    try:
+        open_app_database(engine, _engine_for(crm_url, timeout).engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
+
+
+def get_app_engine() -> Engine:
+    """The engine of the app database (``appdb.config.resolve_url``), one per process, at the
+    latest revision.
+
+    Raises
+    ------
+    crm_data.errors.DatabaseUnavailable
+        If the URL cannot be parsed or its driver is missing (not cached).
+    crm_data.errors.ConfigurationError
+        If ``.streamlit/secrets.toml`` cannot be read or ``CRM_QUERY_TIMEOUT`` is not valid.
+    """
+    return _app_engine_for(resolve_app_url(), query_timeout(), resolve_url())
+
+
+def get_databases() -> Databases:
+    """The app database and the CRM database, for the stores of ``appdb`` (users, plans)."""
+    return Databases(app=get_app_engine(), crm=get_engine())
 
 
 @dataclass

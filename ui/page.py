@@ -14,8 +14,8 @@ import streamlit as st
 
 from access.roles import Role
 from analytics.periods import COMPARISONS, Period, period_label
+from appdb.users import Identity
 from crm_data.filters import Filters, Scope
-from crm_data.users import Identity
 from ui.format import escape_markdown
 from ui.registry import page_spec, route_through_app
 

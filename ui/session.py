@@ -27,10 +27,9 @@ import time
 from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import streamlit as st
-from sqlalchemy.engine import Engine
 
 from access.tokens import (
     MAKE_SECRET,
@@ -40,15 +39,10 @@ from access.tokens import (
     sign_token,
     verify_token,
 )
-from crm_data.sessions import session_identity, session_user
-from crm_data.users import (
-    Identity,
-    UserError,
-    resolve_identity,
-    revoke_sessions,
-    upgrade_users_table,
-)
-from ui.engine import get_engine
+from appdb.databases import Databases
+from appdb.sessions import session_identity, session_user
+from appdb.users import Identity, UserError, resolve_identity, revoke_sessions
+from ui.engine import get_databases
 
 __all__ = [
     "COOKIE",
@@ -75,7 +69,6 @@ _NOTICE = "auth_notice"
 _ENDED = "auth_ended_cookie"
 #: Set when the browser's login cookie is to be deleted (by the login screen's run).
 _FORGET = "auth_forget_cookie"
-_UPGRADED = "auth_users_table_checked"
 #: Each setting: its default, the lowest and highest value allowed, and seconds per unit.
 _LIMITS: dict[str, tuple[float, float, float, float]] = {
     "session_hours": (12, 1, 720, 3600),
@@ -225,18 +218,10 @@ def _end(notice: str | None, *, forget_cookie: bool) -> None:
         st.session_state[_FORGET] = True
 
 
-def _upgrade_users_table(engine: Engine) -> None:
-    """Add the session columns to an older ``app_users`` table, once per tab and database."""
-    if st.session_state.get(_UPGRADED) != str(engine.url):
-        upgrade_users_table(engine)
-        st.session_state[_UPGRADED] = str(engine.url)
-
-
-def start_session(engine: Engine, settings: SessionSettings, identity: Identity) -> None:
+def start_session(databases: Databases, settings: SessionSettings, identity: Identity) -> None:
     """Start this tab's login of ``identity`` (after a password check or an OIDC login)."""
-    _upgrade_users_table(engine)
     now = clock()
-    user = session_user(engine, identity.email)
+    user = session_user(databases.app, identity.email)
     expires = now + settings.lifetime if settings.secret is not None else math.inf
     st.session_state[_LIVE] = LiveSession(identity, user, expires, now, now)
     st.session_state.pop(_NOTICE, None)
@@ -253,7 +238,7 @@ _CHANGED = (
 
 
 def _resume(
-    engine: Engine, settings: SessionSettings, resolve: Callable[[str], Identity | None]
+    databases: Databases, settings: SessionSettings, resolve: Callable[[str], Identity | None]
 ) -> tuple[Identity | None, bool]:
     """The tab's identity and whether its login ended in this run (idle, expired, re-check).
 
@@ -271,7 +256,7 @@ def _resume(
         _end(_CHANGED, forget_cookie=True)
         return None, True
     if now - live.checked_at >= settings.recheck:
-        same = live.user is None or session_user(engine, live.identity.email) == live.user
+        same = live.user is None or session_user(databases.app, live.identity.email) == live.user
         identity = resolve(live.identity.email) if same else None
         if identity is None:
             _end(_CHANGED, forget_cookie=True)
@@ -281,7 +266,7 @@ def _resume(
     return live.identity, False
 
 
-def _restore(engine: Engine, settings: SessionSettings) -> Identity | None:
+def _restore(databases: Databases, settings: SessionSettings) -> Identity | None:
     """The login of the cookie this tab connected with, if it is valid; else None (an invalid
     cookie is deleted, with a notice when it was a genuine one that has ended).
     """
@@ -291,7 +276,7 @@ def _restore(engine: Engine, settings: SessionSettings) -> Identity | None:
     now = clock()
     token = verify_token(settings.secret, text)
     identity = (
-        None if token is None or not token.live(now) else session_identity(engine, token.user)
+        None if token is None or not token.live(now) else session_identity(databases, token.user)
     )
     if token is None or identity is None:
         _end(None if token is None else _CHANGED, forget_cookie=True)
@@ -301,17 +286,16 @@ def _restore(engine: Engine, settings: SessionSettings) -> Identity | None:
     return identity
 
 
-def password_session(engine: Engine, settings: SessionSettings) -> Identity | None:
+def password_session(databases: Databases, settings: SessionSettings) -> Identity | None:
     """The identity of this tab's password login, or of the browser's login cookie; None when
     the login form is due.  Every run of a login writes a fresh cookie (after the first, only
     while the browser still has one: a "Log out" in another tab is not undone).
     """
     if settings.secret is None:
         raise ValueError("password_session needs the settings of password mode (a secret)")
-    _upgrade_users_table(engine)
-    identity, _ = _resume(engine, settings, lambda email: resolve_identity(engine, email))
+    identity, _ = _resume(databases, settings, lambda email: resolve_identity(databases, email))
     if identity is None:
-        identity = _restore(engine, settings)
+        identity = _restore(databases, settings)
     live = _live()
     if identity is None or live is None or live.user is None:
         return None
@@ -325,25 +309,27 @@ def password_session(engine: Engine, settings: SessionSettings) -> Identity | No
 
 
 def oidc_session(
-    engine: Engine, settings: SessionSettings, email: str, resolve: Callable[[], Identity | None]
+    databases: Databases,
+    settings: SessionSettings,
+    email: str,
+    resolve: Callable[[], Identity | None],
 ) -> Identity | None:
     """The identity of this tab's OIDC login of ``email``; None when it must be resolved
     (``resolve()``, also the re-check) and started (:func:`start_session`).  A login that ends
     (idle, re-check) is logged out of Streamlit as well, which reloads the app at its login
     screen.
     """
-    _upgrade_users_table(engine)
     live = _live()
     if live is not None and live.identity.email != email:
         st.session_state.pop(_LIVE, None)  # another account logged in through the provider
-    identity, ended = _resume(engine, settings, lambda _: resolve())
+    identity, ended = _resume(databases, settings, lambda _: resolve())
     if ended:
         st.logout()
         st.stop()
     return identity
 
 
-def show_login_notice(width: int | str = "stretch") -> None:
+def show_login_notice(width: int | Literal["stretch"] = "stretch") -> None:
     """On the password login screen: why this tab's last login ended, if it did, and the
     deletion of the browser's login cookie when that is due.
     """
@@ -362,10 +348,10 @@ def can_log_out_everywhere() -> bool:
 
 def log_out(everywhere: bool = False) -> None:
     """End this tab's login and delete the browser's login cookie; ``everywhere`` also ends
-    every other login of the user (:func:`crm_data.users.revoke_sessions`).
+    every other login of the user (:func:`appdb.users.revoke_sessions`).
     """
     live = _live()
     if everywhere and live is not None and live.user is not None:
         with suppress(UserError):  # removed meanwhile: no login of theirs is left to end
-            revoke_sessions(get_engine(), live.identity.email, actor=live.identity)
+            revoke_sessions(get_databases(), live.identity.email, actor=live.identity)
     _end(None, forget_cookie=True)

@@ -47,7 +47,6 @@ from crm_data.errors import NotDemoDatabase, SeedingInProgress
 from crm_data.plans import PLANS
 from crm_data.queries.tables import TEAMS
 from crm_data.schema import APP_TABLES, CRM_TABLES, Base, DemoTruth
-from crm_data.users import APP_USERS
 
 __all__ = [
     "GENERATOR_VERSION",
@@ -66,7 +65,10 @@ __all__ = [
 GENERATOR_VERSION = 1
 Progress = Callable[[float, str], None]
 #: The tables a seed drops and re-creates; every other table is kept.
-SEEDED_TABLES: tuple[sa.Table, ...] = (*CRM_TABLES, DemoTruth.__table__)  # type: ignore[has-type]
+SEEDED_TABLES: tuple[sa.Table, ...] = (*CRM_TABLES, Base.metadata.tables[DemoTruth.__tablename__])
+#: The dashboard users of the previous layout, when they lived in the CRM database (now in the
+#: app database, which ``crm_data`` does not open).
+APP_USERS = sa.table("app_users")
 #: ``demo_truth`` key of the rows and highest id of each CRM table as the seed loaded them.
 LOADED_KEY = "loaded"
 #: A seed without progress for this long is considered abandoned (its lock may be taken).

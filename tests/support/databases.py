@@ -137,6 +137,32 @@ def fresh_app_engine(dialect: str, folder: Path) -> Iterator[sa.Engine]:
             version.drop(engine, checkfirst=True)
 
 
+def use_app_database(folder: Path, monkeypatch: pytest.MonkeyPatch) -> sa.Engine:
+    """A fresh SQLite app database in ``folder`` at the latest revision, made the app's
+    (``CRM_APP_DATABASE_URL``) for the test; its engine (disposed of by the caller)."""
+    from appdb import upgrade
+
+    url = f"sqlite:///{folder / 'app.sqlite'}"
+    monkeypatch.setenv("CRM_APP_DATABASE_URL", url)
+    engine = sa.create_engine(url)
+    upgrade(engine)
+    return engine
+
+
+@contextmanager
+def app_databases(crm: sa.Engine, folder: Path) -> Iterator[Any]:
+    """:class:`appdb.databases.Databases` of the CRM database ``crm`` and a fresh app database
+    of the same dialect (a file in ``folder / "app"`` when embedded; on a server this run's
+    own database, beside the CRM tables), at the latest revision.
+    """
+    from appdb import upgrade
+    from appdb.databases import Databases
+
+    with fresh_app_engine(crm.dialect.name, folder / "app") as app:
+        upgrade(app)
+        yield Databases(app=app, crm=crm)
+
+
 @contextmanager
 def hold_duckdb_lock(path: Path) -> Iterator[None]:
     """Keep the DuckDB file ``path`` open in another process (holding its lock) meanwhile."""
