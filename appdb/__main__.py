@@ -30,7 +30,13 @@ from appdb import open_app_database
 from appdb.config import create_app_engine
 from appdb.databases import Databases
 from crm_data.__main__ import URL_HELP, missing_file
-from crm_data.config import check_connection, create_crm_engine, resolve_url, statement_failed
+from crm_data.config import (
+    check_connection,
+    create_crm_engine,
+    embedded_path,
+    resolve_url,
+    statement_failed,
+)
 from crm_data.errors import CrmDataError
 
 APP_URL_HELP = "SQLAlchemy URL of the app database (default: CRM_APP_DATABASE_URL, secrets, SQLite)"
@@ -160,7 +166,9 @@ def _users(args: argparse.Namespace) -> int:
     url = resolve_url(args.url)
     if args.action != "add" and missing_file(url):  # adding may start a new database file
         return 2
-    crm = create_crm_engine(url)
+    path = embedded_path(url)
+    # only read: the app and notebooks may read a DuckDB file at the same time
+    crm = create_crm_engine(url, read_only=path is None or path.exists())
     check_connection(crm)
     app = create_app_engine(args.app_url)
     check_connection(app)
@@ -181,7 +189,7 @@ def _employees(args: argparse.Namespace) -> int:
     url = resolve_url(args.url)
     if missing_file(url):
         return 2
-    engine = create_crm_engine(url)
+    engine = create_crm_engine(url, read_only=True)
     check_connection(engine)
     try:
         staff = list_employees(engine, role=args.role, team=args.team)

@@ -108,7 +108,7 @@ def _info(args: argparse.Namespace) -> int:
     url = resolve_url(args.url)
     if missing_file(url):
         return 2
-    engine = create_crm_engine(url)
+    engine = create_crm_engine(url, read_only=True)  # the app and notebooks may read it too
     info = database_info(engine)
     if args.json:
         print(json.dumps(info.to_dict(), indent=2, default=str))

@@ -324,7 +324,9 @@ def _limit_mysql_sessions(engine: Engine, seconds: float) -> None:
             cursor.close()
 
 
-def create_crm_engine(url: str | None = None, timeout: float | None = None) -> Engine:
+def create_crm_engine(
+    url: str | None = None, timeout: float | None = None, *, read_only: bool = False
+) -> Engine:
     """Create the SQLAlchemy engine for the CRM database.
 
     For an embedded file database the parent folder is created on demand.  Server engines use
@@ -339,6 +341,10 @@ def create_crm_engine(url: str | None = None, timeout: float | None = None) -> E
         The database URL; default :func:`resolve_url`.
     timeout : float, optional
         Seconds; default :func:`query_timeout` (``CRM_QUERY_TIMEOUT``, else 60).
+    read_only : bool
+        Open a DuckDB file read-only: then other processes (the app, notebooks, the command
+        line) may read it at the same time, which a process writing it forbids; the file must
+        exist.  Other databases are opened as always (the user's rights decide what it may do).
 
     Raises
     ------
@@ -362,6 +368,8 @@ def create_crm_engine(url: str | None = None, timeout: float | None = None) -> E
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
     kwargs = _timeout_arguments(parsed, seconds, embedded=path is not None)
+    if read_only and path is not None and parsed.get_backend_name() == "duckdb":
+        kwargs["connect_args"] = {**kwargs.get("connect_args", {}), "read_only": True}
     if path is None and parsed.get_backend_name() not in {"duckdb", "sqlite"}:
         kwargs["pool_pre_ping"] = True
     try:

@@ -17,6 +17,7 @@ from appdb.config import create_app_engine
 from appdb.databases import Databases
 from appdb.users import Identity, authenticate
 from crm_data.__main__ import main
+from crm_data.config import create_crm_engine
 from tests.support.crm_builder import CrmBuilder
 from tests.support.small_crm import EXPECTED, build_small_crm
 
@@ -57,6 +58,35 @@ def test_info_json_counts(tmp_path: Path) -> None:
     }
     deals = next(t for t in data["tables"] if t["name"] == "deals")
     assert (deals["min_date"], deals["max_date"]) == ("2023-02-01T08:00:00", "2023-06-30T17:30:00")
+
+
+def test_read_commands_share_a_duckdb_file_the_app_reads(tmp_path: Path) -> None:
+    """Issue #15: with the file open read-only in this process (as the app opens it), the
+    command line's read commands and a notebook read it at the same time."""
+    url = f"duckdb:///{tmp_path / 'tiny.duckdb'}"
+    build_small_crm(url)
+    app = create_crm_engine(url, read_only=True)
+    notebook = (
+        "import sqlalchemy as sa\n"
+        f"engine = sa.create_engine({url!r}, connect_args={{'read_only': True}})\n"
+        "with engine.connect() as conn:\n"
+        "    print(conn.execute(sa.text('SELECT count(*) FROM deals')).scalar_one())\n"
+    )
+    try:
+        with app.connect() as conn:  # held open meanwhile
+            assert conn.execute(sa.text("SELECT count(*) FROM deals")).scalar_one() == 5
+            info = run_cli("info", "--url", url, "--json")
+            assert info.returncode == 0, info.stderr
+            rows = {t["name"]: t["rows"] for t in json.loads(info.stdout)["tables"]}
+            assert rows["deals"] == 5
+            employees = run_app_cli("employees", "--url", url, "--json")
+            assert employees.returncode == 0, employees.stderr
+            assert len(json.loads(employees.stdout)) == 3
+            read = subprocess.run([sys.executable, "-c", notebook], capture_output=True,
+                                  text=True, timeout=120, check=False)  # fmt: skip
+            assert (read.returncode, read.stdout) == (0, "5\n"), read.stderr
+    finally:
+        app.dispose()
 
 
 def test_info_text(tmp_path: Path) -> None:
