@@ -1,11 +1,12 @@
 """Import from the previous layout, where the app's tables lived in the CRM database.
 
 Before the app had a database of its own, ``app_users``, ``kpi_plans``, ``kpi_plan_items``
-and ``kpi_targets`` were tables of the CRM database.  The first time the app opens an app
-database that holds no users and no plans while the CRM database still has those tables, their
-rows are copied over, ids kept (so every plan keeps its key, versions and history, and every
-user their logins' ``session_version``).  The old tables are left in the CRM database: the app
-does not write there.  An administrator may drop them once the import is checked.
+and ``kpi_targets`` were tables of the CRM database.  Store by store (the users; the plans and
+their items and targets), the first time the app opens an app database that holds nothing of a
+store while the CRM database still has its tables, their rows are copied over, ids kept (so
+every plan keeps its key, versions and history, and every user their logins'
+``session_version``).  The old tables are left in the CRM database, which the import only
+reads; an administrator may drop them once the import is checked.
 """
 
 from __future__ import annotations
@@ -14,22 +15,28 @@ import logging
 
 import sqlalchemy as sa
 
-from appdb.schema import APP_TABLES, APP_USERS, METADATA, PLANS
+from appdb.schema import APP_USERS, METADATA, PLAN_TABLES
 from crm_data.bulk import sync_sequences
 
-__all__ = ["import_previous_layout"]
+__all__ = ["MOVED_STORES", "PLAN_STORE", "USER_STORE", "import_previous_layout"]
 
 _LOG = logging.getLogger(__name__)
 #: The value of a column an older table lacks (``session_version`` came after ``app_users``).
 _MISSING_DEFAULTS = {"session_version": 0}
 
+#: The tables of each store, imported together (in dependency order).
+USER_STORE: tuple[sa.Table, ...] = (APP_USERS,)
+PLAN_STORE: tuple[sa.Table, ...] = PLAN_TABLES
+#: The stores that read and write the app database, and so are imported.  The plans are still
+#: stored in the CRM database (``crm_data.plans``): importing them now would leave a copy that
+#: their move (issue #15) would then take for already imported, losing the edits since.
+MOVED_STORES: tuple[tuple[sa.Table, ...], ...] = (USER_STORE,)
 
-def _is_empty(conn: sa.Connection) -> bool:
-    """Whether the app database holds no users and no plans."""
-    return all(
-        conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one() == 0
-        for table in (APP_USERS, PLANS)
-    )
+
+def _is_empty(conn: sa.Connection, store: tuple[sa.Table, ...]) -> bool:
+    """Whether the app database holds no row of ``store``'s first (main) table."""
+    count = sa.select(sa.func.count()).select_from(store[0])
+    return conn.execute(count).scalar_one() == 0
 
 
 def _old_rows(conn: sa.Connection, table: sa.Table) -> list[dict[str, object]]:
@@ -57,12 +64,15 @@ def _same_database(app: sa.Engine, crm: sa.Engine) -> bool:
     )
 
 
-def import_previous_layout(app: sa.Engine, crm: sa.Engine) -> dict[str, int]:
-    """Copy the app tables' rows from the CRM database into an empty app database, ids kept.
+def import_previous_layout(
+    app: sa.Engine, crm: sa.Engine, stores: tuple[tuple[sa.Table, ...], ...] = MOVED_STORES
+) -> dict[str, int]:
+    """Copy the rows of the app tables of ``stores`` from the CRM database into the app
+    database, ids kept, for each store the app database holds nothing of yet.
 
-    Nothing is done when the app database holds a user or a plan (the import happened, or the
-    app has been used), when the CRM database has none of the old tables or they are empty,
-    or when both engines are the same database.
+    A store is left alone when the app database holds a row of it (the import happened, or
+    the app has been used) or the CRM database has none; nothing is done when both engines are
+    the same database.
 
     Parameters
     ----------
@@ -70,6 +80,8 @@ def import_previous_layout(app: sa.Engine, crm: sa.Engine) -> dict[str, int]:
         The app database, at the latest revision (:func:`appdb.upgrade`).
     crm : sa.Engine
         The CRM database; only read.
+    stores : tuple of table tuples
+        The stores to import (default :data:`MOVED_STORES`), e.g. ``(USER_STORE, PLAN_STORE)``.
 
     Returns
     -------
@@ -80,19 +92,22 @@ def import_previous_layout(app: sa.Engine, crm: sa.Engine) -> dict[str, int]:
     if _same_database(app, crm):
         return {}
     with app.connect() as conn:
-        if not _is_empty(conn):
-            return {}
+        wanted = [store for store in stores if _is_empty(conn, store)]
     with crm.connect() as conn:
-        rows = {table.name: _old_rows(conn, table) for table in APP_TABLES}
-    copied = {name: len(found) for name, found in rows.items() if found}
+        rows = {table: _old_rows(conn, table) for store in wanted for table in store}
+    if not any(rows.values()):
+        return {}
+    copied: dict[str, int] = {}
+    with app.begin() as conn:
+        for store in wanted:
+            if not _is_empty(conn, store):  # another process imported meanwhile
+                continue
+            for table in store:
+                if rows[table]:
+                    conn.execute(table.insert(), rows[table])
+                    copied[table.name] = len(rows[table])
     if not copied:
         return {}
-    with app.begin() as conn:
-        if not _is_empty(conn):  # another process imported meanwhile
-            return {}
-        for table in APP_TABLES:
-            if rows[table.name]:
-                conn.execute(table.insert(), rows[table.name])
     sync_sequences(app, METADATA)  # the next ids follow the copied ones
     _LOG.info(
         "Imported from the CRM database's app tables (previous layout): %s",

@@ -21,7 +21,7 @@ from alembic.runtime.migration import MigrationContext
 import appdb
 from appdb.config import DEFAULT_URL, ENV_VAR, create_app_engine, resolve_url
 from appdb.migrate import FIRST_REVISION, current_revision, head_revision, upgrade
-from appdb.previous_layout import import_previous_layout
+from appdb.previous_layout import MOVED_STORES, PLAN_STORE, USER_STORE, import_previous_layout
 from appdb.schema import APP_TABLES, APP_USERS, ITEMS, METADATA, PLANS, TARGETS
 from crm_data.config import PROJECT_ROOT
 from crm_data.errors import DatabaseUnavailable
@@ -232,17 +232,37 @@ def databases(
 
 def test_import_from_the_previous_layout(databases: tuple[sa.Engine, sa.Engine]) -> None:
     app, crm = databases
-    imported = appdb.open_app_database(app, crm)
+    upgrade(app)
+    imported = import_previous_layout(app, crm, (USER_STORE, PLAN_STORE))
     assert imported == {"app_users": 1, "kpi_plans": 2, "kpi_plan_items": 2, "kpi_targets": 2}
     assert stored_rows(app) == expected_rows()  # same ids, same versions
     assert stored_rows(crm) == expected_rows()  # the old tables are left as they were
-    assert appdb.open_app_database(app, crm) == {}  # once
+    assert import_previous_layout(app, crm, (USER_STORE, PLAN_STORE)) == {}  # once
     # the next ids follow the imported ones
     next_version = {key: value for key, value in PLAN_V1.items() if key != "id"}
     with app.begin() as conn:
         conn.execute(PLANS.insert().values({**next_version, "version": 3}))
         ids = conn.execute(sa.select(PLANS.c.id).order_by(PLANS.c.id)).scalars().all()
     assert ids == [3, 5, 6]
+
+
+def test_the_app_imports_the_stores_that_moved(tmp_path: Path) -> None:
+    """``open_app_database`` imports the users; the plans, still stored in the CRM database,
+    once their store moves (a copy now would be taken for their import then)."""
+    assert MOVED_STORES == (USER_STORE,)
+    with (
+        fresh_app_engine("sqlite", tmp_path / "app") as app,
+        fresh_app_engine("duckdb", tmp_path / "crm") as crm,
+    ):
+        METADATA.create_all(crm)
+        insert_rows(crm)
+        assert appdb.open_app_database(app, crm) == {"app_users": 1}
+        assert appdb.open_app_database(app, crm) == {}
+        # a store is imported when the app database has none of it, whatever the others hold
+        assert import_previous_layout(app, crm, (USER_STORE, PLAN_STORE)) == {
+            "kpi_plans": 2, "kpi_plan_items": 2, "kpi_targets": 2
+        }  # fmt: skip
+        assert stored_rows(app) == expected_rows()
 
 
 def test_no_import_into_an_app_database_in_use(tmp_path: Path) -> None:
