@@ -628,7 +628,7 @@ def list_employees(
     return coerce_frame(staff[list(_EMPLOYEE_KINDS)].reset_index(drop=True), _EMPLOYEE_KINDS)
 
 
-def employee_label(employee: Mapping[str, Any]) -> str:
+def employee_label(employee: Mapping[Any, Any]) -> str:
     """An employee in words, e.g. ``Bob Brown (id 11, rep, North, e11@example.com)``, with
     the team they head and the day they left, if any (a row of :func:`list_employees`).
     """
@@ -713,9 +713,10 @@ def authenticate(databases: Databases, email: str, password: str) -> Identity | 
     key = normalize_email(email)
     with databases.app.connect() as conn:
         user = _user_row(conn, key)
-    usable = user is not None and user.active and user.password_hash is not None
-    matched = verify_password(user.password_hash if usable else dummy_hash(), password)
-    if not (usable and matched):
+    if user is None or not user.active or user.password_hash is None:
+        verify_password(dummy_hash(), password)  # as long as a real check
+        return None
+    if not verify_password(user.password_hash, password):
         return None
     with databases.crm.connect() as crm:
         identity = _user_identity(crm, user, None)
@@ -790,8 +791,10 @@ def resolve_identity(
                 return None
         if _employee(conn, same_email) is not None:
             return None
-    role = claim_only_role(claimed)
-    return None if role is None else Identity(key, name or key, role, None, None)
+    claimed_role = claim_only_role(claimed)
+    if claimed_role is None:
+        return None
+    return Identity(key, name or key, claimed_role, None, None)
 
 
 def identity_for_employee(crm: sa.Engine, employee_id: int, role: str) -> Identity:

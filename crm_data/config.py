@@ -19,6 +19,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
+from typing import cast
 from urllib.parse import quote_plus
 
 import sqlalchemy as sa
@@ -369,7 +370,8 @@ def create_crm_engine(
         path.parent.mkdir(parents=True, exist_ok=True)
     kwargs = _timeout_arguments(parsed, seconds, embedded=path is not None)
     if read_only and path is not None and parsed.get_backend_name() == "duckdb":
-        kwargs["connect_args"] = {**kwargs.get("connect_args", {}), "read_only": True}
+        given = cast(dict[str, object], kwargs.get("connect_args", {}))
+        kwargs["connect_args"] = {**given, "read_only": True}
     if path is None and parsed.get_backend_name() not in {"duckdb", "sqlite"}:
         kwargs["pool_pre_ping"] = True
     try:

@@ -260,7 +260,7 @@ def _rep_targets(value: object, label: str) -> tuple[tuple[int, float], ...]:
         ) from None
     targets: dict[int, float] = {}
     for emp, target in pairs:
-        whole = isinstance(emp, numbers.Real) and math.isfinite(emp) and int(emp) == emp
+        whole = isinstance(emp, numbers.Real) and math.isfinite(emp) and float(emp).is_integer()
         if isinstance(emp, bool) or not whole:
             raise PlanError(f"{label}: {emp!r} is not an employee id.")
         emp = int(emp)  # type: ignore[call-overload]
@@ -519,14 +519,15 @@ def load_plan(engine: Bind, scope: Scope, plan_key: str, version: int | None = N
         if version is not None:
             version = _integer(version, f"{version!r} is not a plan version.")
         if version is not None and version != latest.version:
-            row = conn.execute(
+            found = conn.execute(
                 sa.select(PLANS).where(PLANS.c.plan_key == plan_key, PLANS.c.version == version)
             ).first()
-            if row is None:
+            if found is None:
                 raise PlanError(
                     f"The plan {latest.name!r} has no version {version}: its versions are "
                     f"1 to {latest.version}."
                 )
+            row = found
         return _stored(conn, row, _target_condition(scope, reader_team, latest.team_id))
 
 
@@ -688,24 +689,34 @@ def _insert(
     items: tuple[StoredItem, ...],
 ) -> int:
     """Insert one plan version with its items and targets; the new ``kpi_plans.id``."""
-    plan_id = conn.execute(PLANS.insert().values(**values)).inserted_primary_key[0]
+    plan_id = _new_id(conn.execute(PLANS.insert().values(**values)))
     for item in items:
-        item_id = conn.execute(
-            ITEMS.insert().values(
-                plan_id=plan_id,
-                metric_key=item.metric_key,
-                weight=item.weight,
-                target=item.target,
-                threshold=item.threshold,
-                cap=item.cap,
-                accelerator=item.accelerator,
+        item_id = _new_id(
+            conn.execute(
+                ITEMS.insert().values(
+                    plan_id=plan_id,
+                    metric_key=item.metric_key,
+                    weight=item.weight,
+                    target=item.target,
+                    threshold=item.threshold,
+                    cap=item.cap,
+                    accelerator=item.accelerator,
+                )
             )
-        ).inserted_primary_key[0]
+        )
         for employee_id, target in item.rep_targets:
             conn.execute(
                 TARGETS.insert().values(item_id=item_id, employee_id=employee_id, target=target)
             )
-    return int(plan_id)
+    return plan_id
+
+
+def _new_id(inserted: sa.CursorResult[Any]) -> int:
+    """The primary key of the one row ``inserted``."""
+    key = inserted.inserted_primary_key
+    if key is None:
+        raise sa.exc.InvalidRequestError("the insert returned no primary key")
+    return int(key[0])
 
 
 def save_plan(

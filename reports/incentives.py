@@ -14,7 +14,7 @@ new deals, activities done…) prorated to the working days employed, and is pac
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
@@ -94,7 +94,7 @@ def to_plan(stored: StoredPlan) -> Plan:
             )
             for item in stored.items
         )
-        targets = {
+        targets: dict[tuple[str, Hashable], float] = {
             (item.metric_key, rep): target
             for item in stored.items
             for rep, target in item.rep_targets

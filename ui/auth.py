@@ -410,11 +410,13 @@ def _preview_identity(engine: Engine, version: int, admin: Identity) -> Identity
     with st.sidebar.expander("Preview as", icon=":material/visibility:"):
         role = st.selectbox(
             "Role",
-            ROLES,
+            list(ROLES),
             index=ROLES.index(Role.ADMIN),
-            format_func=ROLE_LABELS.get,
+            format_func=lambda picked: ROLE_LABELS[picked],
             key="auth_as_role",
         )
+        if role is None:  # cannot happen: a role is always picked
+            return admin
         if not needs_employee(role):
             if can_preview(role):  # an admin previews as themself
                 return admin
@@ -429,8 +431,13 @@ def _preview_identity(engine: Engine, version: int, admin: Identity) -> Identity
             return admin
         names = names_by_id(staff, "employee_id")
         employee = st.selectbox(
-            "Employee", list(names), format_func=names.get, key="auth_as_employee"
+            "Employee",
+            list(names),
+            format_func=lambda picked: names[picked],
+            key="auth_as_employee",
         )
+        if employee is None:  # cannot happen: an employee is always picked
+            return admin
         try:
             return identity_for_employee(engine, int(employee), role)
         except UserError as exc:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date, timedelta
+from typing import Any, cast
 
 import pandas as pd
 import streamlit as st
@@ -78,9 +79,9 @@ def editor_rows(items: tuple[StoredItem, ...]) -> pd.DataFrame:
     )
 
 
-def _cell(value: object, scale: float = 1.0) -> float | None:
+def _cell(value: Any, scale: float = 1.0) -> float | None:
     """An editor cell in stored units (``value / scale``); None when empty (None, NaN, NA)."""
-    return None if pd.isna(value) else float(value) / scale  # type: ignore[arg-type]
+    return None if pd.isna(value) else float(value) / scale
 
 
 def stored_items(rows: pd.DataFrame, kept: tuple[StoredItem, ...] = ()) -> list[dict[str, object]]:
@@ -96,7 +97,7 @@ def stored_items(rows: pd.DataFrame, kept: tuple[StoredItem, ...] = ()) -> list[
     """
     keys = {label: key for key, label in METRIC_LABELS.items()}
     own = {item.metric_key: item.rep_targets for item in kept}
-    items = []
+    items: list[dict[str, object]] = []
     for row in rows.itertuples(index=False):
         if not isinstance(row.metric, str) or row.metric not in keys:
             continue
@@ -201,9 +202,9 @@ def with_grid_targets(items: Sequence[StoredItem], grid: pd.DataFrame) -> tuple[
             scale = _target_scale(item.metric_key)
             for rep, value in grid[item.metric_key].items():
                 if pd.isna(value):
-                    own.pop(int(rep), None)
+                    own.pop(int(cast(int, rep)), None)
                 else:
-                    own[int(rep)] = float(value) / scale
+                    own[int(cast(int, rep))] = float(value) / scale
         changed.append(replace(item, rep_targets=tuple(sorted(own.items()))))
     return tuple(changed)
 
