@@ -29,13 +29,12 @@ A rate with a zero denominator is NaN, and every rate comes with its sample size
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
 
-from access.roles import EmployeeRole
 from analytics.clients import FORGOTTEN_DAYS, forgotten_clients
 from analytics.grouped import (
     as_counts,
@@ -51,7 +50,6 @@ from analytics.periods import elapsed_days, quarter_start
 from analytics.survival import km_summary
 
 __all__ = [
-    "ACTIVITY_ROLES",
     "DISCIPLINE_DAYS",
     "SILENCE_DAYS",
     "UNIT_FREQUENCIES",
@@ -70,10 +68,6 @@ __all__ = [
     "recently_active",
     "rep_working_days",
 ]
-
-#: Roles whose working days count in activities per working day even without an activity
-#: (see :func:`activity_staff`).
-ACTIVITY_ROLES = frozenset({EmployeeRole.REP})
 
 #: METRICS.md "Data discipline": a deal counts as touched with a change in this many days.
 DISCIPLINE_DAYS = 30
@@ -224,11 +218,14 @@ def rep_working_days(
     return rows.assign(working_days=counts.astype("int64"))
 
 
-def activity_staff(working: pd.DataFrame, activities: pd.DataFrame) -> pd.DataFrame:
+def activity_staff(
+    working: pd.DataFrame, activities: pd.DataFrame, always: Collection[str]
+) -> pd.DataFrame:
     """The rows of ``working`` whose employees count in activities per working day.
 
-    Every rep employed in the period counts (a rep who logged nothing lowers the rate, shown
-    with 0), and anyone else who logged at least one activity in it (a head, typically).  The
+    Every employee of a role in ``always`` (the reps) employed in the period counts (a rep who
+    logged nothing lowers the rate, shown with 0), and anyone else who logged at least one
+    activity in it (a head, typically).  The
     working days of service agents, analysts and executives who log no activity are left out:
     with them, a company-wide rate would divide the sales staff's activities by days nobody
     could have filled with them.
@@ -239,6 +236,9 @@ def activity_staff(working: pd.DataFrame, activities: pd.DataFrame) -> pd.DataFr
         :func:`rep_working_days` with ``employee_id``, ``role`` and ``working_days``.
     activities : DataFrame
         ``employee_id`` and ``activities`` (done activities in the period).
+    always : collection of str
+        The ``role`` values that count even without an activity
+        (``reports.activity`` passes :data:`access.roles.EmployeeRole.REP`).
 
     Returns
     -------
@@ -250,13 +250,13 @@ def activity_staff(working: pd.DataFrame, activities: pd.DataFrame) -> pd.DataFr
     >>> work = pd.DataFrame({"employee_id": [1, 2, 3, 4], "working_days": [23, 23, 23, 23],
     ...                      "role": ["rep", "rep", "head", "service"]})
     >>> acts = pd.DataFrame({"employee_id": [1, 3], "activities": [40, 6]})
-    >>> activity_staff(work, acts)["employee_id"].tolist()
+    >>> activity_staff(work, acts, always={"rep"})["employee_id"].tolist()
     [1, 2, 3]
     """
     require_columns(working, ["employee_id", "role"], "working")
     require_columns(activities, ["employee_id", "activities"], "activities")
     logged = activities.loc[count_column(activities, "activities") > 0, "employee_id"]
-    keep = working["role"].isin(ACTIVITY_ROLES) | working["employee_id"].isin(logged.dropna())
+    keep = working["role"].isin(list(always)) | working["employee_id"].isin(logged.dropna())
     return working[keep.to_numpy(bool)]
 
 

@@ -15,6 +15,7 @@ from typing import cast
 
 import pandas as pd
 
+from access.roles import EmployeeRole
 from analytics.activity import (
     active_conversations,
     activities_per_working_day,
@@ -145,6 +146,7 @@ def _period_work(bind: Bind, filters: Filters, scope: Scope, *, detail: bool) ->
     working = activity_staff(
         rep_working_days(read["employment"], filters.start, filters.until),
         activities if detail else read["logged"],
+        always={EmployeeRole.REP},
     )
     total = activities_per_working_day(activities, working, by=None)
     compliance = followup_compliance(stats, by=None)

@@ -524,12 +524,12 @@ def test_company_rate_counts_the_days_of_the_employees_whose_activities_count() 
         }
     )
     work = rep_working_days(staff, Q1.start, Q1.end)
-    counted = activity_staff(work, activities)
+    counted = activity_staff(work, activities, always={"rep"})
     # reps 1 and 6 (6 logged nothing yet: counts with 0), head 2 (logged 6); not head 3,
     # service 4, exec 5 or analyst 7, who logged nothing
     assert counted["employee_id"].tolist() == [1, 2, 6]
     zero = pd.DataFrame({"employee_id": [4], "activities": [0]})  # no activity, no count
-    assert activity_staff(work, zero)["employee_id"].tolist() == [1, 6]
+    assert activity_staff(work, zero, always={"rep"})["employee_id"].tolist() == [1, 6]
     total = activities_per_working_day(activities, counted, by=None)
     assert total[["activities", "working_days"]].iloc[0].tolist() == [59, 65 + 65 + 32]
     assert total["per_working_day"].iloc[0] == pytest.approx(59 / 162)  # not 59 / 357
