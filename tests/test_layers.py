@@ -31,6 +31,8 @@ FORBIDDEN: dict[str, set[str]] = {
         "streamlit",
         "sqlalchemy",
         "duckdb",
+        "access",
+        "appdb",
         "crm_data",
         "reports",
         "ui",
@@ -110,3 +112,89 @@ def test_tests_import_only_support_modules() -> None:
         for path in sorted((ROOT / "tests").rglob("*.py"))
     }
     assert not {path: names for path, names in offenders.items() if names}
+
+
+#: The text of every role, user or employee (``access.roles.Role``, ``EmployeeRole``).
+ROLE_TEXTS = frozenset({"exec", "head", "rep", "analyst", "admin", "service"})
+#: Project code checked for role strings: everything but ``access/roles.py`` and the tests.
+ROLE_CHECKED = ("access", "analytics", "appdb", "crm_data", "reports", "ui", "pages", "app.py")
+
+
+def _mentions_role(node: ast.AST) -> bool:
+    """Whether an expression reads a role: a name or attribute with "role" in it, or a
+    subscript by a "role" key (``frame["role"]``)."""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and "role" in sub.id.lower():
+            return True
+        if isinstance(sub, ast.Attribute) and "role" in sub.attr.lower():
+            return True
+        if isinstance(sub, ast.Constant) and sub.value == "role":
+            return True
+    return False
+
+
+def _role_texts(node: ast.AST) -> list[ast.Constant]:
+    return [
+        sub
+        for sub in ast.walk(node)
+        if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and sub.value in ROLE_TEXTS
+    ]
+
+
+def role_strings(source: str) -> list[int]:
+    """Lines where ``source`` spells a role as text: compared with a role (``role == "rep"``,
+    ``role in ("admin", "exec")``, ``frame["role"].isin(["rep"])``), passed as one
+    (``role="admin"``, ``roles=frozenset({"admin"})``), assigned to a name about roles, or
+    used as every key of a dict of several (a table per role)."""
+    lines: set[int] = set()
+    for node in ast.walk(ast.parse(source)):
+        found: list[ast.Constant] = []
+        if isinstance(node, ast.Compare) and _mentions_role(node):
+            found = _role_texts(node)
+        elif isinstance(node, ast.Call) and _mentions_role(node.func):
+            found = [c for arg in node.args for c in _role_texts(arg)]
+        elif isinstance(node, ast.keyword) and node.arg and "role" in node.arg.lower():
+            found = _role_texts(node.value)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if node.value is not None and any(_mentions_role(t) for t in targets):
+                found = _role_texts(node.value)
+        elif isinstance(node, ast.Dict) and node.keys:
+            keys = [k for k in node.keys if k is not None]
+            if len(keys) > 1 and all(k in _role_texts(k) for k in keys):
+                found = keys  # type: ignore[assignment]
+        lines |= {c.lineno for c in found}
+    return sorted(lines)
+
+
+def test_role_strings_finds_every_spelling() -> None:
+    source = (
+        'if scope.role == "rep": pass\n'  # 1
+        'ok = role in ("admin", "exec")\n'  # 2
+        'staff = staff[staff["role"] == "rep"]\n'  # 3
+        'x = Identity(role="admin")\n'  # 4
+        'ROLE_SET = frozenset({"head"})\n'  # 5
+        'LABELS = {"exec": "Executive", "head": "Sales head"}\n'  # 6
+        'keep = frame["role"].isin(["service"])\n'  # 7
+        'group = "rep"\n'  # 8: a group-by key, not a role
+        'params = {"rep": [1, 2], "team": [3]}\n'  # 9: URL parameters, not a role table
+        'grid = {"rep": names}\n'  # 10: a column named rep
+        "if role == Role.REP: pass\n"  # 11: the enum
+    )
+    assert role_strings(source) == [1, 2, 3, 4, 5, 6, 7]
+
+
+def test_no_role_string_outside_access_roles() -> None:
+    """DESIGN.md §4, issue #15: ``access/roles.py`` is the one place a role is spelled out."""
+    files = [
+        path
+        for name in ROLE_CHECKED
+        for path in ([ROOT / name] if name.endswith(".py") else sorted((ROOT / name).rglob("*.py")))
+        if path != ROOT / "access" / "roles.py"
+    ]
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in files
+        for line in role_strings(path.read_text())
+    ]
+    assert offenders == []

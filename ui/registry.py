@@ -4,7 +4,8 @@ Add a page by appending a :class:`PageSpec`; sections appear in :data:`SECTION_O
 Which role may open which page is :func:`access.roles.can_see_page`; pages a role may not open
 are not registered at all, so their URL is not reachable (Streamlit reference §1.2).
 
-``app.py`` and every page file call :func:`route_through_app` first: because the page files
+``app.py`` calls :func:`route_through_app` first, and every page file through its first
+statement (``ui.page.page_start`` or ``filtered_page_start``): because the page files
 live in ``pages/``, Streamlit's legacy multipage mode runs a page file *directly* (without
 ``app.py``) when a fresh server's first request is a page URL such as ``/data``.
 """
