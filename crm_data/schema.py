@@ -21,7 +21,11 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.compiler import DDLCompiler
+from sqlalchemy.sql.ddl import BaseDDLElement
+from sqlalchemy.sql.schema import SchemaItem
 
 __all__ = [
     "Base",
@@ -51,10 +55,22 @@ __all__ = [
 ]
 
 
-def _not_duckdb(ddl: Any, target: Any, bind: Any, **kw: Any) -> bool:
-    """``ddl_if`` predicate: true unless the DDL is emitted for DuckDB."""
-    dialect = kw.get("dialect") or (bind.dialect if bind is not None else None)
-    return dialect is None or dialect.name != "duckdb"
+def _not_duckdb(
+    ddl: BaseDDLElement,
+    target: SchemaItem | str,
+    bind: sa.Connection | None,
+    tables: list[sa.Table] | None = None,
+    state: Any | None = None,
+    *,
+    dialect: Dialect,
+    compiler: DDLCompiler | None = None,
+    checkfirst: bool = False,
+    **kw: Any,
+) -> bool:
+    """``ddl_if`` predicate (SQLAlchemy's ``DDLIfCallable``): true unless the DDL is emitted
+    for DuckDB.
+    """
+    return dialect.name != "duckdb"
 
 
 def idx(table: str, *columns: str) -> sa.Index:

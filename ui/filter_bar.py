@@ -99,7 +99,11 @@ def _widgets(options: FilterOptions, scope: Scope, today: date) -> Selection:
     st.session_state.setdefault("flt_period", DEFAULT_PRESET)
     st.session_state.setdefault("flt_compare", "previous")
     preset = st.selectbox(
-        "Period", list(PRESETS), format_func=PRESETS.get, key="flt_period", persist_state="session"
+        "Period",
+        list(PRESETS),
+        format_func=PRESETS.__getitem__,
+        key="flt_period",
+        persist_state="session",
     )
     start = end = None
     if preset == "custom":
@@ -109,7 +113,7 @@ def _widgets(options: FilterOptions, scope: Scope, today: date) -> Selection:
     compare = st.selectbox(
         "Compare with",
         list(COMPARISONS),
-        format_func=COMPARISONS.get,
+        format_func=COMPARISONS.__getitem__,
         key="flt_compare",
         persist_state="session",
     )
@@ -118,7 +122,7 @@ def _widgets(options: FilterOptions, scope: Scope, today: date) -> Selection:
     if not sees_own_rows_only(scope.role):
         team_names = names_by_id(options.teams, "team_id")
         teams = st.multiselect(
-            "Team", list(team_names), format_func=team_names.get, key="flt_team",
+            "Team", list(team_names), format_func=team_names.__getitem__, key="flt_team",
             placeholder="All teams", persist_state="session",
         )  # fmt: skip
         staff = options.reps
@@ -127,7 +131,7 @@ def _widgets(options: FilterOptions, scope: Scope, today: date) -> Selection:
         rep_names = names_by_id(staff, "employee_id")
         _keep_allowed("flt_rep", set(rep_names))
         reps = st.multiselect(
-            "Rep", list(rep_names), format_func=rep_names.get, key="flt_rep",
+            "Rep", list(rep_names), format_func=rep_names.__getitem__, key="flt_rep",
             placeholder="All reps", persist_state="session",
         )  # fmt: skip
     regions = st.multiselect(
