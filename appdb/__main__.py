@@ -29,7 +29,7 @@ from access.roles import ROLE_NEEDS, ROLES
 from appdb import open_app_database
 from appdb.config import create_app_engine
 from appdb.databases import Databases
-from crm_data.__main__ import URL_HELP, missing_file
+from crm_data.__main__ import URL_HELP, missing_file, run_command
 from crm_data.config import (
     check_connection,
     create_crm_engine,
@@ -37,7 +37,6 @@ from crm_data.config import (
     resolve_url,
     statement_failed,
 )
-from crm_data.errors import CrmDataError
 
 APP_URL_HELP = "SQLAlchemy URL of the app database (default: CRM_APP_DATABASE_URL, secrets, SQLite)"
 #: ``employees`` output: column of ``list_employees`` -> printed name
@@ -210,12 +209,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code (2 on a data-layer error, with its message)."""
-    args = _parser().parse_args(argv)
-    try:
-        return COMMANDS[args.command](args)
-    except CrmDataError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    return run_command(_parser(), COMMANDS, argv)
 
 
 if __name__ == "__main__":

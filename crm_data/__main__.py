@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import sqlalchemy as sa
 
@@ -123,14 +123,25 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the process exit code (2 on a data-layer error, with its message)."""
-    args = _parser().parse_args(argv)
+def run_command(
+    parser: argparse.ArgumentParser,
+    commands: Mapping[str, Callable[[argparse.Namespace], int]],
+    argv: Sequence[str] | None,
+) -> int:
+    """Parse ``argv`` with ``parser`` and run its command; returns the process exit code (2 on
+    a data-layer error, with its message).  Shared by this CLI and ``python -m appdb``.
+    """
+    args = parser.parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        return commands[args.command](args)
     except CrmDataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the process exit code (2 on a data-layer error, with its message)."""
+    return run_command(_parser(), COMMANDS, argv)
 
 
 if __name__ == "__main__":
