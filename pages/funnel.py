@@ -38,7 +38,7 @@ seed_from_url("funnel", "funnel_variant", list(VARIANTS), "hwm")
 left, right = st.columns([2, 3])
 with left:
     variant = st.segmented_control(
-        "Count a deal at a stage when", list(VARIANTS), format_func=VARIANTS.get,
+        "Count a deal at a stage when", list(VARIANTS), format_func=VARIANTS.__getitem__,
         key="funnel_variant", required=True,
         help="High-water mark: the deal got at least that far (skipped stages count as passed, "
              "a won deal passed every stage). Strict: the deal entered every earlier stage, in "
@@ -117,7 +117,7 @@ seed_from_url("by", "funnel_by", list(DIMENSIONS))
 by_column, groups_column = st.columns([1, 3])
 with by_column:
     dimension = st.selectbox(
-        "Split the funnel by", list(DIMENSIONS), format_func=DIMENSIONS.get, key="funnel_by"
+        "Split the funnel by", list(DIMENSIONS), format_func=DIMENSIONS.__getitem__, key="funnel_by"
     )
 write_to_url("by", dimension, "none")
 if dimension == "none":

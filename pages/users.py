@@ -168,7 +168,7 @@ def _add_form(staff: pd.DataFrame, labels: dict[int, str]) -> None:
             "Role",
             ROLES,
             index=ROLES.index(Role.REP),
-            format_func=ROLE_LABELS.get,
+            format_func=ROLE_LABELS.__getitem__,
             key="users_add_role",
             help=_ROLE_HELP,
         )
@@ -222,7 +222,7 @@ def _manage(user: pd.Series, staff: pd.DataFrame, labels: dict[int, str]) -> Non
             ROLES,
             index=index,
             help=_ROLE_HELP,
-            format_func=ROLE_LABELS.get,
+            format_func=ROLE_LABELS.__getitem__,
             key=f"{key}_role",
         )
     current = None if pd.isna(user["employee_id"]) else int(user["employee_id"])
@@ -302,7 +302,8 @@ if users.empty:
     st.info("No users yet: add the first one above.", icon=":material/group:")
 else:
     for user in users[users["problem"].notna()].itertuples():  # in full, not cut in a cell
-        text = f"**{escape_markdown(user.email)} cannot log in:** {escape_markdown(user.problem)}"
+        address, problem = str(user.email), str(user.problem)  # str columns; the stubs: Scalar
+        text = f"**{escape_markdown(address)} cannot log in:** {escape_markdown(problem)}"
         st.warning(text, icon=":material/report:")
     data_table(
         _users_table(users),
