@@ -1,4 +1,4 @@
-"""Command line of the app database: ``python -m appdb users|employees``.
+"""Command line of the app database: ``python -m appdb users|employees|demo-plans``.
 
 Examples
 --------
@@ -6,6 +6,7 @@ Examples
 ``python -m appdb users add bo@example.com --role rep --employee "Bo Berg"``
 ``python -m appdb users list --app-url postgresql+psycopg://app@db/crm_app``
 ``python -m appdb employees --role head``
+``python -m appdb demo-plans`` (the demo's incentive plans, after ``python -m crm_data seed``)
 
 The users are in the app database (``--app-url``, default ``CRM_APP_DATABASE_URL``, secrets,
 SQLite ``data/app.sqlite``), which every command brings to the latest revision first; the
@@ -20,7 +21,8 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 import pandas as pd
 import sqlalchemy as sa
@@ -62,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     employees.add_argument("--role", help="only this employees.role (e.g. rep, head)")
     employees.add_argument("--team", help="only this team's members and head (name or id)")
     employees.add_argument("--json", action="store_true", help="print JSON instead of text")
+    demo = sub.add_parser("demo-plans", help="the demo's incentive plans for its last quarter")
+    demo.add_argument("--url", help=URL_HELP)
+    demo.add_argument("--app-url", help=APP_URL_HELP)
     return parser
 
 
@@ -161,24 +166,53 @@ def _users_action(databases: Databases, args: argparse.Namespace) -> str:
     return f"{args.action.capitalize()}d user {who}."
 
 
-def _users(args: argparse.Namespace) -> int:
-    url = resolve_url(args.url)
-    if args.action != "add" and missing_file(url):  # adding may start a new database file
-        return 2
+@contextmanager
+def _databases(args: argparse.Namespace, url: str) -> Iterator[Databases]:
+    """The app database of ``args.app_url`` (at the latest revision) and the CRM database of
+    ``url``, which is only read (the app and notebooks may read a DuckDB file meanwhile);
+    a database error becomes the data layer's error, saying what failed.
+    """
     path = embedded_path(url)
-    # only read: the app and notebooks may read a DuckDB file at the same time
     crm = create_crm_engine(url, read_only=path is None or path.exists())
     check_connection(crm)
     app = create_app_engine(args.app_url)
     check_connection(app)
     try:
         open_app_database(app, crm)
-        print(_users_action(Databases(app=app, crm=crm), args))
+        yield Databases(app=app, crm=crm)
     except sa.exc.DBAPIError as exc:
         raise statement_failed(exc, app) from None
     finally:
         app.dispose()
         crm.dispose()
+
+
+def _users(args: argparse.Namespace) -> int:
+    url = resolve_url(args.url)
+    if args.action != "add" and missing_file(url):  # adding may start a new database file
+        return 2
+    with _databases(args, url) as databases:
+        print(_users_action(databases, args))
+    return 0
+
+
+def _demo_plans(args: argparse.Namespace) -> int:
+    from appdb.demo_plans import ensure_demo_plans
+
+    url = resolve_url(args.url)
+    if missing_file(url):
+        return 2
+    with _databases(args, url) as databases:
+        saved = ensure_demo_plans(databases)
+    if saved is None:
+        print(
+            "The CRM database was not made by the demo generator: no demo plan was saved. "
+            "Create plans on the Incentives page."
+        )
+    elif saved:
+        print(f"Saved {saved} demo incentive plan{'s' if saved > 1 else ''}.")
+    else:
+        print("Every team has its demo incentive plan already: nothing was saved.")
     return 0
 
 
@@ -204,6 +238,7 @@ def _employees(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "users": _users,
     "employees": _employees,
+    "demo-plans": _demo_plans,
 }
 
 

@@ -27,10 +27,8 @@ _MISSING_DEFAULTS = {"session_version": 0}
 #: The tables of each store, imported together (in dependency order).
 USER_STORE: tuple[sa.Table, ...] = (APP_USERS,)
 PLAN_STORE: tuple[sa.Table, ...] = PLAN_TABLES
-#: The stores that read and write the app database, and so are imported.  The plans are still
-#: stored in the CRM database (``crm_data.plans``): importing them now would leave a copy that
-#: their move (issue #15) would then take for already imported, losing the edits since.
-MOVED_STORES: tuple[tuple[sa.Table, ...], ...] = (USER_STORE,)
+#: The stores of the app database, each imported on its own.
+MOVED_STORES: tuple[tuple[sa.Table, ...], ...] = (USER_STORE, PLAN_STORE)
 
 
 def _is_empty(conn: sa.Connection, store: tuple[sa.Table, ...]) -> bool:

@@ -9,23 +9,22 @@ the largest result a user can ask for.  ``RUNS`` lowers the warm repetitions of 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from appdb.plans import StoredItem, StoredPlan
 from bench.naive_funnel import naive_funnel
 from crm_data import queries
 from crm_data.demo import load_truth
 from crm_data.filters import Filters, Scope
-from crm_data.plans import PlanError, StoredItem, load_plan
 from crm_data.quality import run_quality_checks
 from reports.activity import activity_report
 from reports.funnel import funnel_report, pipeline_change
 from reports.incentives import incentive_report
 from reports.overview import overview_report
-from reports.plan_store import save_plan
 
 __all__ = ["CASES", "COLD_RUNS", "RUNS", "bench_filters"]
 
@@ -85,27 +84,21 @@ def _funnel_cached(engine: Engine, filters: Filters) -> Any:
     return cached_report(funnel_report, engine, filters, _ALL, False)
 
 
-#: The plan the incentive benchmark scores (stored once in the benchmark database).
-BENCH_PLAN = "bench-plan"
-
-
-def _bench_plan(engine: Engine, filters: Filters) -> None:
-    """Store a company-wide plan over the benchmark period unless it is there already."""
-    try:
-        load_plan(engine, _ALL, BENCH_PLAN)
-    except PlanError:
-        items = [StoredItem("won_revenue", 0.4, target=500_000.0, threshold=0.5, cap=1.5),
-                 StoredItem("new_deals", 0.2, target=40.0, cap=1.2),
-                 StoredItem("followup_compliance", 0.2, target=0.9, cap=1.2),
-                 StoredItem("activities_per_day", 0.2, target=6.0, cap=1.2)]  # fmt: skip
-        save_plan(engine, _ALL, BENCH_PLAN, name="Benchmark plan", period_start=filters.start,
-                  period_end=filters.end, team_id=None, items=items)  # fmt: skip
+def _bench_plan(filters: Filters) -> StoredPlan:
+    """The company-wide plan the incentive benchmark scores, over the benchmark period (as the
+    app scores a stored version; storing it is the app database's, not benchmarked here).
+    """
+    items = (StoredItem("won_revenue", 0.4, target=500_000.0, threshold=0.5, cap=1.5),
+             StoredItem("new_deals", 0.2, target=40.0, cap=1.2),
+             StoredItem("followup_compliance", 0.2, target=0.9, cap=1.2),
+             StoredItem("activities_per_day", 0.2, target=6.0, cap=1.2))  # fmt: skip
+    return StoredPlan("bench-plan", 1, "Benchmark plan", filters.start, filters.end, None, 0.0,
+                      datetime(2026, 1, 1), None, items)  # fmt: skip
 
 
 def _incentives(engine: Engine, filters: Filters) -> Any:
-    """Score the benchmark plan for every rep (the plan is stored on the first call)."""
-    _bench_plan(engine, filters)
-    return incentive_report(engine, _ALL, BENCH_PLAN, None, filters.end).scorecard.summary
+    """Score the benchmark plan for every rep."""
+    return incentive_report(engine, _ALL, _bench_plan(filters), filters.end).scorecard.summary
 
 
 def _pipeline_change(engine: Engine, filters: Filters) -> Any:

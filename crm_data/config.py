@@ -345,7 +345,9 @@ def create_crm_engine(
     read_only : bool
         Open a DuckDB file read-only: then other processes (the app, notebooks, the command
         line) may read it at the same time, which a process writing it forbids; the file must
-        exist.  Other databases are opened as always (the user's rights decide what it may do).
+        exist.  A process opens a file either read-only or for writing: where this process has
+        it open for writing already, the engine shares that (:func:`_share_a_writer`).  Other
+        databases are opened as always (the user's rights decide what it may do).
 
     Raises
     ------
@@ -369,7 +371,8 @@ def create_crm_engine(
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
     kwargs = _timeout_arguments(parsed, seconds, embedded=path is not None)
-    if read_only and path is not None and parsed.get_backend_name() == "duckdb":
+    read_only_file = read_only and path is not None and parsed.get_backend_name() == "duckdb"
+    if read_only_file:
         given = cast(dict[str, object], kwargs.get("connect_args", {}))
         kwargs["connect_args"] = {**given, "read_only": True}
     if path is None and parsed.get_backend_name() not in {"duckdb", "sqlite"}:
@@ -384,7 +387,28 @@ def create_crm_engine(
         ) from None
     if parsed.get_backend_name() == "mysql":
         _limit_mysql_sessions(engine, seconds)
+    if read_only_file:
+        sa.event.listen(engine, "do_connect", _share_a_writer)
     return engine
+
+
+#: DuckDB's refusal of a read-only connection to a file this process has open for writing.
+_OTHER_CONFIGURATION = "different configuration than existing connections"
+
+
+def _share_a_writer(
+    dialect: sa.Dialect, record: object, cargs: list[object], cparams: dict[str, object]
+) -> object:
+    """Connect read-only, or where this process has the file open for writing already (its
+    seeding; a notebook or test that wrote it), through that instance: DuckDB opens a file in
+    one process with one configuration.
+    """
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except Exception as exc:  # duckdb.ConnectionException, not imported here
+        if _OTHER_CONFIGURATION not in str(exc):
+            raise
+    return dialect.connect(*cargs, **{k: v for k, v in cparams.items() if k != "read_only"})
 
 
 def _hint(engine: Engine, message: str) -> str:

@@ -1,12 +1,12 @@
 """The CRM database opened for reading only: notebooks, scripts, analyses beside the app.
 
 DuckDB lets several processes open a file read-only at once, but none while one process has it
-open for writing, and the running app opens it for writing (it stores users and KPI plans in
-the same file until they move to an app database of their own, issue #15).  So that an analyst
-can work while the app runs, :func:`open_for_reading` opens a DuckDB file
+open for writing.  The running app opens it read-only (its own tables are in the app database,
+DESIGN.md §3); a seeding or an import writes it.  So that an analyst can work beside both,
+:func:`open_for_reading` opens a DuckDB file
 
 * **read-only, one connection per query** (no pool): the file is held only while a query runs,
-  so a notebook left open does not stop the app or a seeding from starting;
+  so a notebook left open does not stop a seeding from starting;
 * from a **copy** when a writer holds the file: the file and its write-ahead log are copied to
   a temporary folder at that moment (a :class:`ReadingACopy` warning says so, with the time),
   and the copy is deleted when the engine is garbage-collected or the process ends.  Changes

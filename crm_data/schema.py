@@ -30,7 +30,6 @@ from sqlalchemy.sql.schema import SchemaItem
 __all__ = [
     "Base",
     "CRM_TABLES",
-    "APP_TABLES",
     "Team",
     "Employee",
     "Account",
@@ -48,10 +47,6 @@ __all__ = [
     "Ticket",
     "Quota",
     "DemoTruth",
-    "KpiPlan",
-    "KpiPlanItem",
-    "KpiTarget",
-    "SavedView",
 ]
 
 
@@ -91,7 +86,7 @@ def fk(target: str, nullable: bool = True) -> Mapped[Any]:
 
 
 class Base(DeclarativeBase):
-    """Declarative base of every CRM and app-owned table."""
+    """Declarative base of the CRM tables and ``demo_truth``."""
 
 
 class Team(Base):
@@ -365,66 +360,6 @@ class DemoTruth(Base):
     value: Mapped[str] = mapped_column(sa.Text)
 
 
-# ---- app-owned tables (versioned: an edit adds a row, nothing is overwritten) -------------
-# Their team and employee ids are not foreign keys: reseeding the demo replaces the CRM tables
-# and keeps these (``crm_data.demo.seed``), so a plan may outlive its team.
-
-
-class KpiPlan(Base):
-    """One version of an incentive plan; ``plan_key`` groups the versions of one plan."""
-
-    __tablename__ = "kpi_plans"
-    __table_args__ = (sa.UniqueConstraint("plan_key", "version"),)
-    id: Mapped[int] = pk("kpi_plans")
-    plan_key: Mapped[str] = mapped_column(sa.String(100))
-    version: Mapped[int] = mapped_column(sa.Integer)
-    name: Mapped[str] = mapped_column(sa.String(200))
-    period_start: Mapped[date] = mapped_column(sa.Date)
-    period_end: Mapped[date] = mapped_column(sa.Date)
-    team_id: Mapped[int | None] = mapped_column(sa.Integer)
-    on_target_bonus: Mapped[float] = mapped_column(sa.Double, default=0.0)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime)
-    created_by: Mapped[int | None] = mapped_column(sa.Integer)
-
-
-class KpiPlanItem(Base):
-    """An item of a plan version: metric, weight, threshold, cap, accelerator."""
-
-    __tablename__ = "kpi_plan_items"
-    __table_args__ = (idx("kpi_plan_items", "plan_id"),)
-    id: Mapped[int] = pk("kpi_plan_items")
-    plan_id: Mapped[int] = fk("kpi_plans.id", nullable=False)
-    metric_key: Mapped[str] = mapped_column(sa.String(100))
-    weight: Mapped[float] = mapped_column(sa.Double)
-    target: Mapped[float | None] = mapped_column(sa.Double)
-    threshold: Mapped[float] = mapped_column(sa.Double, default=0.0)
-    cap: Mapped[float | None] = mapped_column(sa.Double)
-    accelerator: Mapped[float | None] = mapped_column(sa.Double)
-
-
-class KpiTarget(Base):
-    """A per-rep target overriding an item's common target."""
-
-    __tablename__ = "kpi_targets"
-    __table_args__ = (idx("kpi_targets", "item_id"),)
-    id: Mapped[int] = pk("kpi_targets")
-    item_id: Mapped[int] = fk("kpi_plan_items.id", nullable=False)
-    employee_id: Mapped[int] = mapped_column(sa.Integer, nullable=False)
-    target: Mapped[float] = mapped_column(sa.Double)
-
-
-class SavedView(Base):
-    """A saved filter set (the URL query string) for a page."""
-
-    __tablename__ = "saved_views"
-    id: Mapped[int] = pk("saved_views")
-    name: Mapped[str] = mapped_column(sa.String(200))
-    page: Mapped[str] = mapped_column(sa.String(100))
-    query: Mapped[str] = mapped_column(sa.Text)
-    owner_id: Mapped[int | None] = mapped_column(sa.Integer)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime)
-
-
 #: CRM tables in dependency (load) order.
 CRM_TABLES: tuple[sa.Table, ...] = tuple(
     m.__table__  # type: ignore[misc]
@@ -446,10 +381,4 @@ CRM_TABLES: tuple[sa.Table, ...] = tuple(
         Ticket,
         Quota,
     )
-)
-
-#: Tables the dashboard itself owns and writes.
-APP_TABLES: tuple[sa.Table, ...] = tuple(
-    m.__table__  # type: ignore[misc]
-    for m in (KpiPlan, KpiPlanItem, KpiTarget, SavedView)
 )

@@ -9,7 +9,7 @@ import streamlit as st
 
 from access.roles import can_seed
 from crm_data.demo import SIZES
-from crm_data.demo.seed import confirmation_word
+from crm_data.demo.seed import KEPT_TEXT, confirmation_word
 from crm_data.errors import NotDemoDatabase, SeedingInProgress
 from ui.database_info import info_frame, load_database_info, load_quality_checks, quality_frame
 from ui.engine import get_engine, invalidate_data
@@ -123,8 +123,7 @@ if can_seed(context.scope.role):
     with st.expander("Seed demo data", icon=":material/factory:", expanded=not info.has_crm_tables):
         st.write(
             "Replaces every CRM table with a deterministic demo company: the same size and seed "
-            "give the same data. Dashboard users, incentive plans (every version) and saved "
-            "views are kept."
+            "give the same data, and saves the demo's incentive plans for its last quarter."
         )
         left, right = st.columns(2)
         size = left.selectbox(
@@ -140,15 +139,15 @@ if can_seed(context.scope.role):
                 key="data_seed_seed",
             )
         )  # fmt: skip
-        check = load_reseed_check(engine)
-        if check.running is not None:
-            st.info(check.running.message(), icon=":material/hourglass_top:")
-        if losses := check.losses():
+        reseed = load_reseed_check(engine)
+        if reseed.running is not None:
+            st.info(reseed.running.message(), icon=":material/hourglass_top:")
+        if losses := reseed.losses():
             st.warning(f"**Lost for good if you seed:** {losses}", icon=":material/warning:")
-        st.caption(check.kept())
+        st.caption(KEPT_TEXT)
         word = confirmation_word(engine.url)
         typed = word  # an empty database: nothing to confirm
-        if check.crm_rows or check.loses_data:
+        if reseed.crm_rows or reseed.loses_data:
             typed = st.text_input(
                 f"To replace the CRM data in `{info.masked_url}`, type **{word}**",
                 max_chars=200,
@@ -158,12 +157,12 @@ if can_seed(context.scope.role):
             "Seed demo data",
             type="primary",
             icon=":material/play_arrow:",
-            disabled=typed.strip() != word or check.running is not None,
+            disabled=typed.strip() != word or reseed.running is not None,
             key="data_seed_run",
         ):
             try:
-                report = seed_with_progress(
-                    engine, size, seed=seed, force=check.loses_data,
+                report, plans = seed_with_progress(
+                    size, seed=seed, force=reseed.loses_data,
                     by=f"{context.identity.email} (Data page)",
                 )  # fmt: skip
             except (NotDemoDatabase, SeedingInProgress) as exc:
@@ -171,9 +170,10 @@ if can_seed(context.scope.role):
             else:
                 st.session_state.pop("data_seed_word", None)  # the next seeding asks again
                 st.session_state["data_flash"] = (
-                    f"Seeded demo company size {size} (seed {seed}) in {report.seconds:.1f} s. "
-                    f"{report.kept_text()}"
-                ).strip()
+                    f"Seeded demo company size {size} (seed {seed}) in {report.seconds:.1f} s"
+                    + (f" and saved {plans} demo incentive plan{'s' if plans != 1 else ''}."
+                       if plans else ".")
+                )  # fmt: skip
                 st.rerun()
 else:
     st.caption("Only admins can seed demo data.")

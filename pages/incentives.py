@@ -12,17 +12,24 @@ import streamlit as st
 
 from access.roles import can_edit_plan, can_edit_plans
 from analytics.periods import next_period, quarter_start, shift_months
-from crm_data.plans import PlanError, StoredItem, list_plans, load_plan, plan_history
 from crm_data.queries.people import filter_options
 from reports.incentives import incentive_report, sees_plan_design, simulate
 from reports.names import names_by_id
 from reports.plan_changes import plan_changes
-from reports.plan_store import copy_plan, save_plan
+from reports.plan_store import (
+    PlanError,
+    StoredItem,
+    copy_plan,
+    list_plans,
+    load_plan,
+    plan_history,
+    save_plan,
+)
 from ui.activity_charts import score_histogram
 from ui.cache import cached_report
 from ui.database_info import crm_tables_present, no_crm_tables
 from ui.empty import empty_state
-from ui.engine import get_engine, invalidate_data
+from ui.engine import get_databases, get_engine
 from ui.filter_bar import reference_date
 from ui.format import currency_symbol, escape_markdown, format_value
 from ui.page import page_header, page_start
@@ -43,6 +50,7 @@ from ui.tables import data_table, export_buttons
 
 context = page_start("incentives")
 engine = get_engine()
+databases = get_databases()  # the plans are in the app database
 scope = context.scope
 design = sees_plan_design(scope)  # warnings, signals, distribution, plan, what-if, history
 page_header("Incentives", context, "KPI plans, live scorecards, pacing and what-if" if design
@@ -68,13 +76,13 @@ def save(
     wrong instead of raising."""
     try:
         stored = save_plan(
-            engine, scope, plan_key, items=stored_items(rows, kept), based_on_version=based_on,
+            databases, scope, plan_key, items=stored_items(rows, kept), based_on_version=based_on,
             **fields,  # type: ignore[arg-type]
         )  # fmt: skip
     except PlanError as error:
         st.error(str(error), icon=":material/error:")
         return
-    invalidate_data()
+    # nothing to clear: scorecards are cached by the plan version they score
     st.session_state["inc_pending"] = stored.plan_key  # selected on the rerun, latest version
     st.toast(f"Saved “{stored.name}” as version {stored.version}.", icon=":material/save:")
     st.rerun()
@@ -96,7 +104,7 @@ def new_plan_form() -> None:
 
 
 LINK_NOTICE = "The link's plan is not one you may see (or no longer exists)"
-plans = list_plans(engine, scope)
+plans = list_plans(databases, scope)
 if plans.empty:
     if "plan" in st.query_params:
         st.info(f"{LINK_NOTICE}.", icon=":material/link_off:")
@@ -108,10 +116,11 @@ if plans.empty:
         new_plan_form()
     st.stop()
 
-labels = {
-    row.plan_key: f"{row.name} · {row.period_start:%d %b %Y} – "
-    f"{row.period_end - timedelta(days=1):%d %b %Y}"
-    for row in plans.itertuples()
+labels: dict[str, str] = {
+    str(key): f"{name} · {start:%d %b %Y} – {end - timedelta(days=1):%d %b %Y}"
+    for key, name, start, end in zip(
+        plans["plan_key"], plans["name"], plans["period_start"], plans["period_end"], strict=True
+    )
 }
 if "inc_pending" in st.session_state:  # a plan just saved or copied: show its latest version
     st.session_state["inc_plan"] = st.session_state.pop("inc_pending")
@@ -119,11 +128,11 @@ if "inc_pending" in st.session_state:  # a plan just saved or copied: show its l
 unknown_plan = seed_from_url("plan", "inc_plan", list(labels))
 pick, version_pick = st.columns([3, 1])
 with pick:
-    plan_key = st.selectbox("Plan", list(labels), format_func=labels.get, key="inc_plan")
+    plan_key = st.selectbox("Plan", list(labels), format_func=labels.__getitem__, key="inc_plan")
 write_to_url("plan", plan_key, None)
 if unknown_plan:
     st.info(f"{LINK_NOTICE}; showing another.", icon=":material/link_off:")
-history = plan_history(engine, scope, plan_key)
+history = plan_history(databases, scope, plan_key)
 versions = history["version"].astype(int).tolist()[::-1]
 # A widget keeps what it shows under the same key whatever its default, so the widgets of a
 # plan's versions and of one version's fields are keyed by the plan and version they show.
@@ -145,7 +154,8 @@ if can_edit:
 
 try:
     with st.spinner("Scoring the plan…", show_time=True):
-        report = cached_report(incentive_report, engine, scope, plan_key, version, reference_date())
+        stored = load_plan(databases, scope, plan_key, version)
+        report = cached_report(incentive_report, engine, scope, stored, reference_date())
 except PlanError as error:
     st.error(str(error), icon=":material/error:")
     st.stop()
@@ -165,7 +175,7 @@ def pick_rep(scored: list[int]) -> int:
     first time); a rep sees their own.  A link naming a rep the user may not see says so."""
     unknown_rep = seed_from_url("scorecard", "inc_rep", scored)
     if design:
-        rep = st.selectbox("Scorecard of", scored, format_func=names.get, key="inc_rep")
+        rep = st.selectbox("Scorecard of", scored, format_func=names.__getitem__, key="inc_rep")
     else:
         rep = scored[0]
     write_to_url("scorecard", rep, scored[0])
@@ -184,9 +194,10 @@ def scorecards() -> None:
     )
     for warning in report.warnings:
         st.warning(escape_markdown(warning.message), icon=":material/warning:")
-    for signal in report.signals.itertuples():
-        who = escape_markdown(str(names.get(int(signal.rep_id), signal.rep_id)))
-        st.info(f"**{who}** — {escape_markdown(signal.message)}", icon=":material/policy:")
+    signals = report.signals
+    for rep_id, message in zip(signals["rep_id"], signals["message"], strict=True):
+        who = escape_markdown(str(names.get(int(rep_id), rep_id)))
+        st.info(f"**{who}** — {escape_markdown(str(message))}", icon=":material/policy:")
     summary = report.scorecard.summary
     if summary.empty:
         hint = "The plan's team has no rep you may see." if design else (
@@ -209,8 +220,8 @@ def scorecards() -> None:
             st.plotly_chart(score_histogram(summary["score"]), key="inc_distribution")
     rep = pick_rep(summary["rep_id"].astype(int).tolist())
     if not design:
-        mine = shown.set_index("rep_id").loc[rep]
-        paced = int(mine[["on track", "at risk", "off track"]].sum())
+        mine = shown.set_index("rep_id").loc[rep].to_dict()  # the rep's one row
+        paced = int(mine["on track"] + mine["at risk"] + mine["off track"])
         a, b, c = st.columns(3)
         a.metric("Your score", format_value(mine["score"], "ratio"))
         b.metric("Bonus at this score", money_text(mine["bonus"]))
@@ -273,12 +284,11 @@ def plan_tab() -> None:
                        file_stem="incentive_plan_rep_targets", context=export)  # fmt: skip
     if st.button("Copy to the next period", icon=":material/content_copy:", key="inc_copy"):
         try:
-            copied = copy_plan(engine, scope, plan.plan_key,
+            copied = copy_plan(databases, scope, plan.plan_key,
                                *next_period(plan.period_start, plan.period_end))  # fmt: skip
         except PlanError as error:
             st.error(str(error), icon=":material/error:")
         else:
-            invalidate_data()
             st.session_state["inc_pending"] = copied.plan_key
             st.rerun()
 
@@ -323,7 +333,7 @@ def history_tab() -> None:
         return
     st.markdown(f"**What version {plan.version} changed** against version {plan.version - 1} "
                 "(pick another version at the top to see its changes)")  # fmt: skip
-    changes = plan_changes(load_plan(engine, scope, plan.plan_key, plan.version - 1), plan)
+    changes = plan_changes(load_plan(databases, scope, plan.plan_key, plan.version - 1), plan)
     if changes.empty:
         st.caption("Nothing: saved without changes.")
     else:

@@ -1,6 +1,6 @@
 """Incentive scorecards of a stored plan (METRICS.md "Incentive scorecards").
 
-A plan version from ``crm_data.plans`` becomes an ``analytics.incentives.plan.Plan`` (the
+A plan version from ``appdb.plans`` becomes an ``analytics.incentives.plan.Plan`` (the
 direction of each item comes from the metric catalogue); the reps' actuals come from the
 catalogue's per-rep functions over the plan's period up to today; :func:`incentive_report`
 returns the scorecards, pacing, the score distribution and the plan's sanity warnings against
@@ -32,9 +32,9 @@ from analytics.incentives.plan_warnings import PlanWarning, plan_warnings
 from analytics.incentives.scoring import Scorecard, scorecard
 from analytics.incentives.what_if import WhatIf, what_if
 from analytics.periods import next_period, shift_months, working_days
+from appdb.plans import PlanError, StoredItem, StoredPlan
 from crm_data.concurrent import gather
 from crm_data.filters import Filters, Scope
-from crm_data.plans import PlanError, StoredItem, StoredPlan, load_plan
 from crm_data.queries.activity import activities_by_rep_type_period
 from crm_data.queries.activity_kpis import call_counts, employment_spans
 from crm_data.queries.currency import main_currency
@@ -423,17 +423,26 @@ def _warnings(
     ]
 
 
-def incentive_report(
-    bind: Bind, scope: Scope, plan_key: str, version: int | None, today: date
-) -> IncentiveReport:
-    """Score ``plan_key`` (``version``, default the latest) for the reps ``scope`` may see.
+def incentive_report(bind: Bind, scope: Scope, stored: StoredPlan, today: date) -> IncentiveReport:
+    """Score the plan version ``stored`` for the reps ``scope`` may see, on the CRM data.
+
+    Parameters
+    ----------
+    bind : Engine or Connection
+        The CRM database.
+    scope : Scope
+        Who asks; ``stored`` is the version as this scope reads it
+        (``reports.plan_store.load_plan``: a rep's only their own targets).
+    stored : StoredPlan
+        The plan version to score.
+    today : date
+        Actuals are counted up to and including this day (within the plan's period).
 
     Raises
     ------
     PlanError
-        When the plan does not exist or is not visible, or cannot be scored.
+        When the plan cannot be scored.
     """
-    stored = load_plan(bind, scope, plan_key, version)
     plan = to_plan(stored)
     as_of = min(max(today + timedelta(days=1), stored.period_start), stored.period_end)
     reps = plan_reps(bind, scope, stored, as_of)

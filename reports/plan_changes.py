@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pandas as pd
 
-from crm_data.plans import StoredItem, StoredPlan
+from appdb.plans import StoredItem, StoredPlan
 from reports.catalogue import metric
 
 __all__ = ["CHANGE_COLUMNS", "plan_changes"]

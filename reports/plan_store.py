@@ -1,7 +1,9 @@
-"""Saving incentive plans under the one rule a plan must meet: it can be scored.
+"""Incentive plans for the app and the notebooks: read, and saved under the one rule a plan
+must meet, that it can be scored.
 
-The Incentives page and the notebooks save and copy plans here rather than in
-``crm_data.plans``: before anything is stored, the version is turned into the scoring's plan
+The plans live in the app database (:mod:`appdb.plans`, which also checks who may read and
+save which plan); the Incentives page and the notebooks read, save and copy them here rather
+than there: before anything is stored, the version is turned into the scoring's plan
 (:func:`reports.incentives.to_plan`: each item's direction from the metric catalogue, the
 checks of ``analytics.incentives.plan.PlanItem``, ``Plan`` and ``check_period``), and a version that
 could not be scored is refused with the reason.  So every stored version can be scored, and
@@ -15,14 +17,23 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
-import sqlalchemy as sa
 
-from crm_data import plans
+from appdb import plans
+from appdb.databases import Databases
+from appdb.plans import PlanError, StoredItem, StoredPlan, list_plans, load_plan, plan_history
 from crm_data.filters import Scope
-from crm_data.plans import PlanError, StoredItem, StoredPlan
 from reports.incentives import to_plan
 
-__all__ = ["copy_plan", "save_plan"]
+__all__ = [
+    "PlanError",
+    "StoredItem",
+    "StoredPlan",
+    "copy_plan",
+    "list_plans",
+    "load_plan",
+    "plan_history",
+    "save_plan",
+]
 
 #: What a period with only one of its days picked is told.
 ONE_DAY_PICKED = (
@@ -32,7 +43,7 @@ ONE_DAY_PICKED = (
 
 
 def save_plan(
-    engine: sa.Engine,
+    databases: Databases,
     scope: Scope,
     plan_key: str | None = None,
     *,
@@ -44,12 +55,12 @@ def save_plan(
     items: Iterable[StoredItem | Mapping[str, Any]] | pd.DataFrame,
     based_on_version: int | None = None,
 ) -> StoredPlan:
-    """Store a plan version (``crm_data.plans.save_plan``) if it can be scored.
+    """Store a plan version (``appdb.plans.save_plan``) if it can be scored.
 
     Parameters
     ----------
-    engine, scope, plan_key, name, team_id, on_target_bonus, items, based_on_version
-        As in ``crm_data.plans.save_plan``.
+    databases, scope, plan_key, name, team_id, on_target_bonus, items, based_on_version
+        As in ``appdb.plans.save_plan``.
     period_start, period_end : date or None
         The period ``[period_start, period_end)``; None when the editor's calendar holds only
         one day, which is refused instead of becoming a period of its own.
@@ -62,13 +73,13 @@ def save_plan(
     Raises
     ------
     PlanError
-        What ``crm_data.plans.save_plan`` refuses, and a version that cannot be scored
+        What ``appdb.plans.save_plan`` refuses, and a version that cannot be scored
         (:func:`reports.incentives.to_plan`), with the reason; nothing is stored then.
     """
     if period_start is None or period_end is None:
         raise PlanError(ONE_DAY_PICKED)
     return plans.save_plan(
-        engine,
+        databases,
         scope,
         plan_key,
         name=name,
@@ -83,7 +94,7 @@ def save_plan(
 
 
 def copy_plan(
-    engine: sa.Engine,
+    databases: Databases,
     scope: Scope,
     plan_key: str,
     period_start: date,
@@ -91,14 +102,14 @@ def copy_plan(
     *,
     name: str | None = None,
 ) -> StoredPlan:
-    """Copy a plan to ``[period_start, period_end)`` (``crm_data.plans.copy_plan``) if the copy
+    """Copy a plan to ``[period_start, period_end)`` (``appdb.plans.copy_plan``) if the copy
     can be scored (the copy's period: :func:`analytics.incentives.plan.check_period`).
 
     Raises
     ------
     PlanError
-        What ``crm_data.plans.copy_plan`` refuses, and a copy that cannot be scored.
+        What ``appdb.plans.copy_plan`` refuses, and a copy that cannot be scored.
     """
     return plans.copy_plan(
-        engine, scope, plan_key, period_start, period_end, name=name, check=to_plan
+        databases, scope, plan_key, period_start, period_end, name=name, check=to_plan
     )

@@ -14,15 +14,19 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from crm_data import plans
+from appdb import plans
+from appdb.databases import Databases
+from appdb.plans import StoredItem
+from crm_data.config import create_crm_engine
 from crm_data.demo import load_truth, seed_demo
+from crm_data.demo.seed import KEPT_TEXT
 from crm_data.filters import Scope
 from crm_data.info import database_info
-from crm_data.plans import StoredItem
 from crm_data.schema import Deal
-from tests.support.apptest import APP, metric
-from tests.support.databases import hold_duckdb_lock
+from tests.support.apptest import APP, crm_writes, metric
+from tests.support.databases import hold_duckdb_lock, use_app_database
 from tests.support.small_crm import build_small_crm
+from ui.engine import crm_writer
 
 
 def run_app(timeout: float = 60, page: str | None = "pages/data.py") -> AppTest:
@@ -154,7 +158,7 @@ def test_first_start_seeds_demo_xs(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert at.toast[0].value.startswith("First start: created a demo company (size XS) in ")
     assert at.title[0].value == "Overview"  # the first page, with the demo data
     at.switch_page("pages/data.py").run()
-    engine = sa.create_engine(url)
+    engine = create_crm_engine(url, read_only=True)  # the app has it open read-only
     info = database_info(engine)
     engine.dispose()
     assert info.is_demo
@@ -188,7 +192,7 @@ def test_seed_from_the_data_page(small_db: str) -> None:
     at.button(key="data_seed_run").click().run(timeout=300)
     assert not at.exception, at.exception
     assert "Seeded demo company size XS (seed 42)" in at.success[0].value
-    engine = sa.create_engine(small_db)
+    engine = create_crm_engine(small_db, read_only=True)
     info = database_info(engine)
     engine.dispose()
     assert info.is_demo
@@ -196,10 +200,9 @@ def test_seed_from_the_data_page(small_db: str) -> None:
     assert at.text_input(key="data_seed_word").value == ""  # the next seeding asks again
 
 
-def _real_work(url: str) -> None:
-    """After the seed: a real deal and a real plan saved in ten versions."""
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
+def _real_work(databases: Databases) -> None:
+    """After the seed: a real deal, and a real plan saved in ten versions."""
+    with databases.crm.begin() as conn:
         conn.execute(
             sa.insert(Deal.__table__).values(
                 id=5_000, account_id=1, owner_id=5, title="Real deal", product_line="core",
@@ -209,44 +212,54 @@ def _real_work(url: str) -> None:
         )  # fmt: skip
     items = [StoredItem("won_deals", 1.0, target=3.0)]
     stored = plans.save_plan(
-        engine, Scope.everyone(), None, name="Real plan", period_start=date(2026, 4, 1),
+        databases, Scope.everyone(), None, name="Real plan", period_start=date(2026, 4, 1),
         period_end=date(2026, 7, 1), team_id=2, items=items,
     )  # fmt: skip
     for version in range(1, 10):
         plans.save_plan(
-            engine, Scope.everyone(), stored.plan_key, name="Real plan",
+            databases, Scope.everyone(), stored.plan_key, name="Real plan",
             period_start=date(2026, 4, 1), period_end=date(2026, 7, 1), team_id=2,
             items=items, based_on_version=version,
         )  # fmt: skip
-    engine.dispose()
 
 
-def test_reseeding_names_the_real_rows_and_keeps_the_plans(xs_db: str) -> None:
-    _real_work(xs_db)
-    at = run_app()
+def test_reseeding_names_the_real_rows_and_keeps_the_plans(
+    xs_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plans are in the app database, which a reseed of the CRM database leaves alone:
+    every plan keeps its key and versions."""
+    app = use_app_database(tmp_path, monkeypatch)
+    crm = sa.create_engine(xs_db)
+    _real_work(Databases(app=app, crm=crm))
+    crm.dispose()
+    at = run_app()  # the app saves the demo's plans for Q2 2026 when it opens the app database
     warning = (
         "**Lost for good if you seed:** Rows were added since the demo was seeded: 1 row of deals."
     )
     assert warning in [w.value for w in at.warning]
-    kept = "Kept: 0 dashboard users, 5 incentive plans (14 versions) and saved views."
-    assert any(c.value.startswith(kept) for c in at.caption)
+    assert KEPT_TEXT in [c.value for c in at.caption]
+    with app.connect() as conn:
+        before = conn.execute(sa.text("SELECT plan_key, version FROM kpi_plans")).all()
+    assert len(before) == 4 + 10  # the demo's 4 and the real plan's 10 versions
     at.selectbox(key="data_seed_size").set_value("XS")
     at.number_input(key="data_seed_seed").set_value(43)
     at.text_input(key="data_seed_word").input("xs.duckdb").run()
     at.button(key="data_seed_run").click().run(timeout=300)
     assert not at.exception, at.exception
-    assert at.success[0].value.endswith(" s. Kept 5 incentive plans.")  # none got a second one
-    engine = sa.create_engine(xs_db)
+    # the demo's plans of the quarter of today's seed, unless that is Q2 2026 (kept, not added)
+    last_day = date.today() - timedelta(days=1)
+    added = 0 if (last_day.year, (last_day.month - 1) // 3) == (2026, 1) else 4
+    ending = f" s and saved {added} demo incentive plans." if added else " s."
+    assert at.success[0].value.endswith(ending)
+    engine = create_crm_engine(xs_db, read_only=True)
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM deals WHERE id = 5000")).scalar() == 0
-        versions = conn.execute(sa.text("SELECT count(*) FROM kpi_plans")).scalar()
     assert load_truth(engine)["generator"]["seed"] == 43
     engine.dispose()
-    # kept: 4 demo plans and the real one (14 versions); added: the demo's plans of the quarter
-    # of today's seed, unless that is the kept demo plans' quarter (Q2 2026)
-    last_day = date.today() - timedelta(days=1)
-    same_quarter = (last_day.year, (last_day.month - 1) // 3) == (2026, 1)
-    assert versions == 14 + (0 if same_quarter else 4)
+    with app.connect() as conn:
+        after = conn.execute(sa.text("SELECT plan_key, version FROM kpi_plans")).all()
+    assert set(before) <= set(after) and len(after) == len(before) + added
+    app.dispose()
 
 
 def test_a_second_seeding_waits_for_the_first(xs_db: str) -> None:
@@ -257,12 +270,12 @@ def test_a_second_seeding_waits_for_the_first(xs_db: str) -> None:
             started.set()
             release.wait(60)
 
-    engine = sa.create_engine(xs_db)
-    first = threading.Thread(
-        target=seed_demo,
-        kwargs={"engine": engine, "size": "XS", "end": date(2026, 6, 30), "progress": hold,
-                "by": "ann@example.com (Data page)"},
-    )  # fmt: skip
+    def seed() -> None:  # as the Data page of another session of this app seeds
+        with crm_writer() as engine:
+            seed_demo(engine, size="XS", end=date(2026, 6, 30), progress=hold,
+                      by="ann@example.com (Data page)")  # fmt: skip
+
+    first = threading.Thread(target=seed)
     first.start()
     try:
         assert started.wait(60)
@@ -275,15 +288,13 @@ def test_a_second_seeding_waits_for_the_first(xs_db: str) -> None:
     finally:
         release.set()
         first.join(120)
-        engine.dispose()
     assert not first.is_alive()
 
 
 def test_clear_caches_button_shows_fresh_counts(small_db: str) -> None:
     at = run_app()
     assert metric(at, "Deals") == "5"
-    engine = sa.create_engine(small_db)
-    with engine.begin() as conn:
+    with crm_writes(small_db) as engine, engine.begin() as conn:  # as another program does
         conn.execute(
             sa.insert(Deal.__table__).values(
                 id=6, account_id=1, owner_id=2, title="Late deal", product_line="core",
@@ -291,7 +302,6 @@ def test_clear_caches_button_shows_fresh_counts(small_db: str) -> None:
                 stage_id=1,
             )
         )  # fmt: skip
-    engine.dispose()
     assert metric(at.run(), "Deals") == "5"  # cached for 5 minutes
     at.button(key="data_clear_caches").click().run()
     assert not at.exception

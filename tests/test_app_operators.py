@@ -1,5 +1,5 @@
 """Operators' mistakes and the smaller items of issue #14 (item 10), through the app: a
-read-only database user saving a plan, an empty database on the Incentives page, a DuckDB
+read-only user of the app database saving a plan, an empty database on the Incentives page, a DuckDB
 file deleted under the running app, and ``/home`` links before the login (in Chromium).
 """
 
@@ -17,10 +17,13 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
+from appdb import upgrade
+from appdb.databases import Databases
+from appdb.demo_plans import make_plans
 from crm_data.demo import seed_demo
 from tests.support.apptest import APP
 from tests.support.browser import App, open_page
-from tests.support.databases import server_url_or_skip
+from tests.support.databases import fresh_app_engine, server_url_or_skip
 
 END = date(2026, 6, 30)
 
@@ -80,39 +83,41 @@ def test_a_deleted_duckdb_file_is_not_served(xs_file: Path) -> None:
 
 
 @pytest.fixture
-def read_only_url() -> Iterator[str]:
-    """This run's PostgreSQL database with the demo XS, as a user who may only read it."""
+def read_only_app_url(xs_file: Path) -> Iterator[str]:
+    """This run's PostgreSQL database as the app database, with the demo's plans of the XS CRM
+    database, as a user who may only read it."""
     url = sa.make_url(server_url_or_skip("postgresql"))
-    owner = sa.create_engine(url)
-    seed_demo(owner, size="XS", seed=42, end=END, force=True)
-    role = f"reader_{os.getpid()}"
-    with owner.begin() as conn:
-        conn.execute(sa.text(f"DROP ROLE IF EXISTS {role}"))
-        conn.execute(sa.text(f"CREATE ROLE {role} LOGIN PASSWORD 'reader-pw'"))
-        conn.execute(sa.text(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"))
-    try:
-        yield url.set(username=role, password="reader-pw").render_as_string(hide_password=False)
-    finally:
+    with fresh_app_engine("postgresql", xs_file.parent / "app") as owner:
+        upgrade(owner)
+        crm = sa.create_engine(f"duckdb:///{xs_file}")
+        assert make_plans(Databases(app=owner, crm=crm), END) == 4
+        crm.dispose()
+        role = f"reader_{os.getpid()}"
         with owner.begin() as conn:
-            conn.execute(sa.text(f"DROP OWNED BY {role}"))
-            conn.execute(sa.text(f"DROP ROLE {role}"))
-        owner.dispose()
+            conn.execute(sa.text(f"DROP ROLE IF EXISTS {role}"))
+            conn.execute(sa.text(f"CREATE ROLE {role} LOGIN PASSWORD 'reader-pw'"))
+            conn.execute(sa.text(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"))
+        try:
+            yield url.set(username=role, password="reader-pw").render_as_string(hide_password=False)
+        finally:
+            with owner.begin() as conn:
+                conn.execute(sa.text(f"DROP OWNED BY {role}"))
+                conn.execute(sa.text(f"DROP ROLE {role}"))
 
 
 @pytest.mark.services
 def test_a_read_only_user_saving_a_plan_is_told_there_is_no_permission(
-    read_only_url: str, monkeypatch: pytest.MonkeyPatch
+    read_only_app_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("CRM_DATABASE_URL", read_only_url)
-    monkeypatch.setenv("CRM_TODAY", "2026-06-29")
+    monkeypatch.setenv("CRM_APP_DATABASE_URL", read_only_app_url)
     at = run_page("pages/incentives.py")
     assert not at.error
     at.button(key="inc_copy").click().run()
     assert not at.exception
     assert [e.value for e in at.error] == [
         "No permission to save: the database refused the write (permission denied for table "
-        "kpi_plans). Nothing was stored. Ask your administrator to let the dashboard's database "
-        "user write the plan tables (kpi_plans, kpi_plan_items, kpi_targets)."
+        "kpi_plans). Nothing was stored. Ask your administrator to let the dashboard's user of "
+        "the app database write the plan tables (kpi_plans, kpi_plan_items, kpi_targets)."
     ]
     assert at.title[0].value == "Incentives"  # the page, not the database error panel
 

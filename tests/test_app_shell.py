@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from appdb.databases import Databases
 from appdb.users import COMMAND_LINE, add_user
+from crm_data.config import create_crm_engine
 from crm_data.filters import ROLES, Scope
 from reports.overview import overview_report
 from tests.support.apptest import APP, TODAY, app_database, metric, run
@@ -33,7 +34,7 @@ def s_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def staff(s_url: str) -> dict[str, int]:
     """Ids of a rep, another team's rep, and a head with their team."""
-    engine = sa.create_engine(s_url)
+    engine = create_crm_engine(s_url, read_only=True)
     with engine.connect() as conn:
         rep, rep_team = conn.execute(
             sa.text("SELECT id, team_id FROM employees WHERE role = 'rep' ORDER BY id LIMIT 1")
@@ -51,7 +52,7 @@ def staff(s_url: str) -> dict[str, int]:
 
 def won_in_period(url: str, start: date, end: date, owner: int | None = None) -> tuple[int, float]:
     """Won deals and their amount closed in [start, end), straight from the deals table."""
-    engine = sa.create_engine(url)
+    engine = create_crm_engine(url, read_only=True)
     sql = (
         "SELECT count(*), coalesce(sum(amount), 0) FROM deals WHERE status = 'won' AND "
         "closed_at >= :s AND closed_at < :e"
@@ -69,7 +70,7 @@ def test_admin_lands_on_the_overview_with_the_report_numbers(s_url: str) -> None
     assert not at.exception, at.exception
     assert at.title[0].value == "Overview"
     filters, _ = build_filters(Selection(), TODAY)
-    engine = sa.create_engine(s_url)
+    engine = create_crm_engine(s_url, read_only=True)
     report = overview_report(engine, filters, Scope.everyone())
     engine.dispose()
     for kpi in report.kpis:
@@ -138,7 +139,7 @@ def test_a_tampered_url_cannot_widen_a_reps_scope(s_url: str, staff: dict[str, i
 def test_a_head_sees_the_team(s_url: str, staff: dict[str, int]) -> None:
     at = run(role="head", employee=staff["head"])
     assert not at.exception
-    engine = sa.create_engine(s_url)
+    engine = create_crm_engine(s_url, read_only=True)
     with engine.connect() as conn:
         count = conn.execute(
             sa.text(
@@ -177,7 +178,7 @@ def test_export_buttons_carry_the_filters(s_url: str, staff: dict[str, int]) -> 
     # CSV and Excel under each "what changed" list, the attention lists and nothing else
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels.count("CSV") == labels.count("Excel") >= 3
-    engine = sa.create_engine(s_url)
+    engine = create_crm_engine(s_url, read_only=True)
     with engine.connect() as conn:
         rep, head = conn.execute(
             sa.text("SELECT (SELECT name FROM employees WHERE id = :r), "
@@ -206,7 +207,9 @@ def password_app(
 ) -> AppTest:
     """The app in password mode with one user (a rep) in an app database of its own, at its
     login form."""
-    databases = Databases(app=use_app_database(folder, monkeypatch), crm=sa.create_engine(s_url))
+    databases = Databases(
+        app=use_app_database(folder, monkeypatch), crm=create_crm_engine(s_url, read_only=True)
+    )
     add_user(databases, email, "rep", employee_id=employee, password=password, actor=COMMAND_LINE)
     databases.app.dispose()
     databases.crm.dispose()
@@ -267,7 +270,7 @@ def test_password_guessing_is_throttled(
 
 
 def test_oidc_mode(s_url: str, staff: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
-    engine = sa.create_engine(s_url)
+    engine = create_crm_engine(s_url, read_only=True)
     with engine.connect() as conn:
         email = conn.execute(
             sa.text("SELECT email FROM employees WHERE id = :i"), {"i": staff["rep"]}
@@ -307,7 +310,7 @@ def test_selecting_a_won_deal_shows_its_history(s_url: str) -> None:
     at.run()
     assert not at.exception
     assert any(m.value == "**Stage history**" for m in at.markdown)
-    engine = sa.create_engine(s_url)
+    engine = create_crm_engine(s_url, read_only=True)
     with engine.connect() as conn:
         stages = (
             conn.execute(
@@ -330,7 +333,7 @@ def test_data_page_quality_checks_count_what_sql_counts(s_url: str) -> None:
     at.switch_page("pages/data.py").run()
     assert not at.exception
     checks = at.dataframe(key="data_quality").value.set_index("Check")
-    engine = sa.create_engine(s_url)
+    engine = create_crm_engine(s_url, read_only=True)
     with engine.connect() as conn:
         lost = conn.execute(
             sa.text("SELECT count(*) FROM deals WHERE status = 'lost' AND lost_reason_id IS NULL")

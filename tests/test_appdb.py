@@ -251,22 +251,24 @@ def test_import_from_the_previous_layout(databases: tuple[sa.Engine, sa.Engine])
     assert ids == [3, 5, 6]
 
 
-def test_the_app_imports_the_stores_that_moved(tmp_path: Path) -> None:
-    """``open_app_database`` imports the users; the plans, still stored in the CRM database,
-    once their store moves (a copy now would be taken for their import then)."""
-    assert MOVED_STORES == (USER_STORE,)
+def test_the_app_imports_every_store(tmp_path: Path) -> None:
+    """``open_app_database`` imports the users and the plans, once; a store is imported when the
+    app database holds none of it, whatever the others hold."""
+    assert MOVED_STORES == (USER_STORE, PLAN_STORE)
     with (
         fresh_app_engine("sqlite", tmp_path / "app") as app,
         fresh_app_engine("duckdb", tmp_path / "crm") as crm,
     ):
         METADATA.create_all(crm)
         insert_rows(crm)
-        assert appdb.open_app_database(app, crm) == {"app_users": 1}
-        assert appdb.open_app_database(app, crm) == {}
-        # a store is imported when the app database has none of it, whatever the others hold
-        assert import_previous_layout(app, crm, (USER_STORE, PLAN_STORE)) == {
-            "kpi_plans": 2, "kpi_plan_items": 2, "kpi_targets": 2
+        assert appdb.open_app_database(app, crm) == {
+            "app_users": 1, "kpi_plans": 2, "kpi_plan_items": 2, "kpi_targets": 2
         }  # fmt: skip
+        assert appdb.open_app_database(app, crm) == {}
+        assert stored_rows(app) == expected_rows()
+        with app.begin() as conn:  # the users gone (say, removed by hand): only they come back
+            conn.execute(sa.delete(APP_USERS))
+        assert import_previous_layout(app, crm) == {"app_users": 1}
         assert stored_rows(app) == expected_rows()
 
 
@@ -280,6 +282,10 @@ def test_no_import_into_an_app_database_in_use(tmp_path: Path) -> None:
         upgrade(app)
         with app.begin() as conn:
             conn.execute(APP_USERS.insert(), [{**USER, "id": 1, "email": "new@example.com"}])
+        # the users in use are kept; the plans, of which it holds none, come over
+        assert import_previous_layout(app, crm) == {
+            "kpi_plans": 2, "kpi_plan_items": 2, "kpi_targets": 2
+        }  # fmt: skip
         assert import_previous_layout(app, crm) == {}
         assert import_previous_layout(crm, crm) == {}  # one database for both: nothing to copy
         assert [row["email"] for row in stored_rows(app)["app_users"]] == ["new@example.com"]

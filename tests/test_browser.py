@@ -448,24 +448,27 @@ def edit_cell(page: Any, x: float, y: float, text: str) -> None:
 def test_a_plan_created_in_the_editor_shows_its_scorecards(
     browser: Any, sync_api: Any, seeded_url: str, tmp_path: Path
 ) -> None:
-    """On a seeded CRM without any plan: add a row, pick the metric, type weight and target,
+    """On a seeded CRM without any plan (no longer marked as a demo, so the app makes no demo
+    plan) and an app database of its own: add a row, pick the metric, type weight and target,
     save; the plan's scorecards show, a rep each."""
+    from appdb.databases import Databases
+    from appdb.plans import list_plans, load_plan
     from crm_data.filters import Scope
-    from crm_data.plans import PLAN_TABLES, list_plans, load_plan
-    from crm_data.schema import Base
 
     expect = sync_api.expect
     url = f"duckdb:///{tmp_path / 'no_plans.duckdb'}"
+    app_url = f"sqlite:///{tmp_path / 'app.sqlite'}"
     shutil.copy(seeded_url.removeprefix("duckdb:///"), tmp_path / "no_plans.duckdb")
     engine = sa.create_engine(url)
-    Base.metadata.drop_all(engine, tables=list(PLAN_TABLES))
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM demo_truth"))
     with engine.connect() as conn:  # the reps a company-wide Q2 2026 plan scores
         reps = conn.execute(
             sa.text("SELECT count(*) FROM employees WHERE role = 'rep' "
                     "AND (left_at IS NULL OR left_at >= '2026-04-01')")
         ).scalar_one()  # fmt: skip
     engine.dispose()
-    app = App(url, tmp_path / "streamlit.log")
+    app = App(url, tmp_path / "streamlit.log", env={"CRM_APP_DATABASE_URL": app_url})
     try:
         app.wait_healthy()
         page = open_page(browser, sync_api, f"{app.base}/incentives")
@@ -494,10 +497,11 @@ def test_a_plan_created_in_the_editor_shows_its_scorecards(
         page.close()
     finally:
         app.stop()
-    engine = sa.create_engine(url)  # the app has let go of the file
-    (key,) = list_plans(engine, Scope.everyone())["plan_key"]
-    saved = load_plan(engine, Scope.everyone(), key)
-    engine.dispose()
+    databases = Databases(app=sa.create_engine(app_url), crm=sa.create_engine(url))
+    (key,) = list_plans(databases, Scope.everyone())["plan_key"]
+    saved = load_plan(databases, Scope.everyone(), key)
+    databases.app.dispose()
+    databases.crm.dispose()
     assert [(i.metric_key, i.weight, i.target, i.threshold) for i in saved.items] == [
         ("won_deals", 1.0, 12.0, 0.0)]  # fmt: skip
 

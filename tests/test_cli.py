@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,9 +16,12 @@ import sqlalchemy as sa
 from appdb.__main__ import main as app_main
 from appdb.config import create_app_engine
 from appdb.databases import Databases
+from appdb.plans import list_plans
 from appdb.users import Identity, authenticate
-from crm_data.__main__ import main
+from crm_data.__main__ import DEMO_PLANS_TEXT, main
 from crm_data.config import create_crm_engine
+from crm_data.demo.seed import KEPT_TEXT
+from crm_data.filters import Scope
 from tests.support.crm_builder import CrmBuilder
 from tests.support.small_crm import EXPECTED, build_small_crm
 
@@ -135,8 +139,9 @@ def test_seed_xs_then_info(tmp_path: Path) -> None:
     # the seed command reports the same counts it wrote: "Done in 1.2 s: teams 3, ..."
     reported = dict(
         (part.rsplit(" ", 1)[0], int(part.rsplit(" ", 1)[1].replace(",", "")))
-        for part in seeded.stdout.splitlines()[-1].split(": ", 1)[1].split(", ")
+        for part in seeded.stdout.splitlines()[-2].split(": ", 1)[1].split(", ")
     )
+    assert seeded.stdout.splitlines()[-1] == DEMO_PLANS_TEXT
     for table, count in reported.items():
         if table in rows:
             assert rows[table] == count, table
@@ -459,7 +464,46 @@ def test_reseed_names_the_added_rows_and_needs_force(tmp_path: Path) -> None:
     )
     forced = run_cli("seed", "--size", "XS", "--url", url, "--quiet", "--force")
     assert forced.returncode == 0, forced.stderr
-    assert forced.stdout.splitlines()[-1] == "Kept 4 incentive plans."  # the demo's, same quarter
+    assert forced.stdout.splitlines()[-1] == DEMO_PLANS_TEXT  # the plans are the app's to make
+
+
+def test_demo_plans_after_a_seed_on_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``python -m crm_data seed`` does not open the app database; ``python -m appdb demo-plans``
+    saves the demo's plans there, once (the app does the same when it starts)."""
+    url = f"duckdb:///{tmp_path / 'demo.duckdb'}"
+    app_url = f"sqlite:///{tmp_path / 'app.sqlite'}"
+    assert main(["seed", "--size", "XS", "--url", url, "--quiet", "--seed", "3"]) == 0
+    capsys.readouterr()
+    command = ["demo-plans", "--url", url, "--app-url", app_url]
+    assert app_main(command) == 0
+    assert capsys.readouterr().out == "Saved 4 demo incentive plans.\n"
+    assert app_main(command) == 0
+    assert capsys.readouterr().out == (
+        "Every team has its demo incentive plan already: nothing was saved.\n"
+    )
+    databases = Databases(app=create_app_engine(app_url), crm=create_crm_engine(url))
+    plans = list_plans(databases, Scope.everyone())
+    databases.app.dispose()
+    databases.crm.dispose()
+    last_day = date.today() - timedelta(days=1)  # the seed ends today
+    quarter = f" Q{(last_day.month + 2) // 3} {last_day.year}"
+    assert sorted(plans["team_id"]) == [1, 2, 3, 4]  # one per team of the XS demo
+    assert plans["name"].str.endswith(quarter).all(), plans["name"]
+
+
+def test_demo_plans_on_a_database_the_demo_did_not_make(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"duckdb:///{tmp_path / 'small.duckdb'}"
+    build_small_crm(url)
+    command = ["demo-plans", "--url", url, "--app-url", f"sqlite:///{tmp_path / 'app.sqlite'}"]
+    assert app_main(command) == 0
+    assert capsys.readouterr().out == (
+        "The CRM database was not made by the demo generator: no demo plan was saved. Create "
+        "plans on the Incentives page.\n"
+    )
 
 
 class _Terminal:
@@ -488,7 +532,7 @@ def test_reseed_at_a_terminal_asks_for_the_database_name(
     assert prompts == ["Type demo.duckdb to delete it for good and seed (anything else stops): "]
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "Rows were added since the demo was seeded: 1 row of deals."
-    assert out[1].startswith("Kept: 0 dashboard users, 4 incentive plans (4 versions)")
+    assert out[1] == KEPT_TEXT
     engine = sa.create_engine(url)
     with engine.connect() as conn:
         real = conn.execute(sa.text("SELECT count(*) FROM deals WHERE id = 9001")).scalar()

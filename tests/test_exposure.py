@@ -27,7 +27,7 @@ from ui.exposure import ALLOW_REMOTE_VAR, LOCAL_NOTE, OPEN_NOTE
 UNREACHABLE = "postgresql+psycopg://nobody@127.0.0.1:1/crmdb?password=s3cretpw"
 GENERIC = "**The dashboard cannot reach its database.**"
 
-url, engine = app_database_fixtures("exposure")
+url, engine, databases = app_database_fixtures("exposure")
 
 
 def screen(at: AppTest) -> str:

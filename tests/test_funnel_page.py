@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from streamlit.elements.lib import policies
 from streamlit.testing.v1 import AppTest
 
+from crm_data.config import create_crm_engine
 from crm_data.filters import Filters, Scope
 from crm_data.queries import stage_high_water_marks
 from reports.funnel import COMPARED_GROUPS, STUCK_ROWS, FunnelReport, funnel_report
@@ -45,7 +46,7 @@ def filters() -> Filters:
 
 
 def report_for(url: str, filters: Filters, scope: Scope, strict: bool = False) -> FunnelReport:
-    engine = sa.create_engine(url)
+    engine = create_crm_engine(url, read_only=True)
     try:
         return funnel_report(engine, filters, scope, strict)
     finally:
@@ -53,7 +54,7 @@ def report_for(url: str, filters: Filters, scope: Scope, strict: bool = False) -
 
 
 def sql(url: str, statement: str, **params: object) -> list[sa.Row]:
-    engine = sa.create_engine(url)
+    engine = create_crm_engine(url, read_only=True)
     try:
         with engine.connect() as conn:
             return list(conn.execute(sa.text(statement), params))

@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from appdb.schema import APP_USERS
+from appdb.demo_plans import make_plans
+from appdb.schema import APP_USERS, PLANS
 from crm_data.demo import SIZES, SeedReport, is_demo_database, load_truth, people, seed_demo
 from crm_data.demo.activities import ACTIVITY_MIX
 from crm_data.demo.catalog import CHANNELS, NEW_LINE, NO_REASON_SHARE
@@ -28,8 +29,9 @@ from crm_data.demo.seed import (
 from crm_data.demo.service import QUOTA_UPLIFT, TICKETS
 from crm_data.demo.world import REGIONS, World
 from crm_data.errors import NotDemoDatabase, SeedingInProgress
-from crm_data.schema import APP_TABLES, CRM_TABLES, Base, KpiPlan
-from tests.support.databases import url_for
+from crm_data.previous_layout import PREVIOUS_APP_TABLES
+from crm_data.schema import CRM_TABLES, Base
+from tests.support.databases import app_databases, url_for
 
 END = date(2025, 6, 30)
 END_TS = pd.Timestamp(END)
@@ -630,23 +632,8 @@ def test_not_demo_database_is_refused(tmp_path: Path) -> None:
     fractions = [f for f, _ in seen]
     assert fractions == sorted(fractions) and fractions[0] == 0 and fractions[-1] == 1
     assert "activities" in {m for _, m in seen}
+    assert not sa.inspect(engine).has_table("kpi_plans")  # the app's tables are not here
     with engine.begin() as conn:
-        from crm_data.schema import KpiPlan
-
-        table = KpiPlan.__table__
-        demo_plans = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-        assert demo_plans == 4  # one per team, kept by the reseed and not added a second time
-        new_id = conn.execute(
-            table.insert().values(
-                plan_key="p",
-                version=1,
-                name="Plan",
-                period_start=END,
-                period_end=END,
-                created_at=datetime(2025, 1, 1),
-            )
-        ).inserted_primary_key[0]
-        assert new_id == demo_plans + 1  # the plan ids continue
         deal_id = conn.execute(sa.text("SELECT nextval('deals_id_seq')")).scalar()
         assert deal_id == 1_501
     engine.dispose()
@@ -720,11 +707,10 @@ def _add_deal(engine: sa.Engine, deal_id: int) -> None:
         )
 
 
-def _plan_rows(engine: sa.Engine) -> list[tuple[str, int, int | None]]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.text("SELECT name, version, team_id FROM kpi_plans ORDER BY name, version")
-        ).all()
+def _plan_rows(app: sa.Engine) -> list[tuple[str, int, int | None]]:
+    with app.connect() as conn:
+        stmt = sa.select(PLANS.c.name, PLANS.c.version, PLANS.c.team_id)
+        rows = conn.execute(stmt.order_by(PLANS.c.name, PLANS.c.version)).all()
     return [tuple(row) for row in rows]
 
 
@@ -768,61 +754,53 @@ def test_a_demo_seeded_without_the_record_cannot_be_checked(tmp_path: Path) -> N
     engine.dispose()
 
 
-def test_reseed_keeps_plans_users_and_adds_no_second_demo_plan(tmp_path: Path) -> None:
+def test_a_reseed_keeps_the_plans_and_adds_no_second_demo_plan(tmp_path: Path) -> None:
+    """The plans live in the app database, which a reseed does not open: every plan keeps its
+    key and versions, a plan of a team the new demo does not have stays (for no team), and the
+    demo's plans of a quarter are made once."""
     engine = sa.create_engine(url_for("duckdb", tmp_path))
-    first = seed_demo(engine, size="XS", seed=3, end=END)
-    assert (first.plans_added, first.plans_kept, first.plans_without_team) == (4, 0, 0)
-    APP_USERS.create(engine)  # a user of the previous layout, in the CRM database
-    with engine.begin() as conn:
-        conn.execute(APP_USERS.insert().values(id=1, email="ann@example.com", role="exec",
-                     active=True, created_at=END, updated_at=END, session_version=0))  # fmt: skip
-    with engine.begin() as conn:  # an edited demo plan and a plan of a team XS will not have
-        demo = conn.execute(sa.text("SELECT * FROM kpi_plans WHERE team_id = 2")).mappings().one()
-        conn.execute(
-            KpiPlan.__table__.insert(),
-            [
+    seed_demo(engine, size="XS", seed=3, end=END)
+    with app_databases(engine, tmp_path) as databases:
+        assert make_plans(databases, END) == 4
+        with databases.app.begin() as conn:  # an edited demo plan and a plan of a team XS lacks
+            demo = conn.execute(sa.select(PLANS).where(PLANS.c.team_id == 2)).mappings().one()
+            conn.execute(PLANS.insert(), [
                 {**demo, "id": 10, "version": 2},
                 {**demo, "id": 11, "plan_key": "far", "name": "Far away", "team_id": 9},
-            ],
-        )
-    check = reseed_check(engine)
-    assert (check.plans, check.plan_versions, check.users) == (5, 6, 1)
-    assert check.kept() == (
-        "Kept: 1 dashboard user, 5 incentive plans (6 versions) and saved views. Plans of "
-        "teams the new demo does not have stay, for no team."
-    )
-    again = seed_demo(engine, size="XS", seed=8, end=END)  # the same quarter
-    assert (again.plans_added, again.plans_kept, again.plans_without_team) == (0, 5, 1)
-    assert again.kept_text() == (
-        "Kept 5 incentive plans; 1 plan for teams this demo does not have stay, for no team."
-    )
-    assert _plan_rows(engine) == [
-        ("East Sales Q2 2025", 1, 3), ("Far away", 1, 9), ("North Sales Q2 2025", 1, 1),
-        ("South Sales Q2 2025", 1, 2), ("South Sales Q2 2025", 2, 2),
-        ("West Sales Q2 2025", 1, 4),
-    ]  # fmt: skip
-    with engine.connect() as conn:
-        assert conn.execute(sa.select(APP_USERS.c.email)).scalars().all() == ["ann@example.com"]
-    later = seed_demo(engine, size="XS", seed=8, end=date(2025, 9, 30))  # the next quarter
-    assert (later.plans_added, later.plans_kept) == (4, 5)
+            ])  # fmt: skip
+        APP_USERS.create(engine)  # a user of the previous layout, in the CRM database
+        with engine.begin() as conn:
+            user = {"id": 1, "email": "ann@example.com", "role": "exec", "active": True,
+                    "created_at": END, "updated_at": END, "session_version": 0}  # fmt: skip
+            conn.execute(APP_USERS.insert().values(**user))
+        seed_demo(engine, size="XS", seed=8, end=END)  # the same quarter
+        assert make_plans(databases, END) == 0
+        assert _plan_rows(databases.app) == [
+            ("East Sales Q2 2025", 1, 3), ("Far away", 1, 9), ("North Sales Q2 2025", 1, 1),
+            ("South Sales Q2 2025", 1, 2), ("South Sales Q2 2025", 2, 2),
+            ("West Sales Q2 2025", 1, 4),
+        ]  # fmt: skip
+        with engine.connect() as conn:  # the previous layout's table is left as it was
+            assert conn.execute(sa.select(APP_USERS.c.email)).scalars().all() == ["ann@example.com"]
+        seed_demo(engine, size="XS", seed=8, end=date(2025, 9, 30))  # the next quarter
+        assert make_plans(databases, date(2025, 9, 30)) == 4
+        assert len(_plan_rows(databases.app)) == 10
     engine.dispose()
 
 
 @pytest.mark.parametrize("dialect", ["duckdb", "sqlite", "postgresql", "mysql"])
 def test_reseed_rebuilds_app_tables_that_reference_crm_tables(dialect: str, tmp_path: Path) -> None:
-    """A database made when the plan tables had foreign keys into teams and employees (which
-    block dropping them on DuckDB, PostgreSQL and MariaDB): its plans survive the reseed."""
+    """A CRM database of the previous layout made when the plan tables had foreign keys into
+    teams and employees (which block dropping them on DuckDB, PostgreSQL and MariaDB): its
+    plans survive the reseed, rows kept, for the app to import (``appdb.previous_layout``)."""
     engine = sa.create_engine(url_for(dialect, tmp_path))
     Base.metadata.drop_all(engine)
     try:
         seed_demo(engine, size="XS", seed=3, end=END, force=True)
-        with engine.begin() as conn:
-            for table in reversed(APP_TABLES):
-                table.drop(conn)
         old = sa.MetaData()
         for table in CRM_TABLES:
             table.to_metadata(old)
-        plan, item, target, view = (table.to_metadata(old) for table in APP_TABLES)
+        plan, item, target, view = (table.to_metadata(old) for table in PREVIOUS_APP_TABLES)
         plan.append_constraint(sa.ForeignKeyConstraint(["team_id"], ["teams.id"]))
         item.append_constraint(sa.ForeignKeyConstraint(["plan_id"], ["kpi_plans.id"]))
         target.append_constraint(sa.ForeignKeyConstraint(["item_id"], ["kpi_plan_items.id"]))
@@ -836,22 +814,18 @@ def test_reseed_rebuilds_app_tables_that_reference_crm_tables(dialect: str, tmp_
                     created_at=datetime(2025, 5, 1), on_target_bonus=100.0,
                 )
             )  # fmt: skip
-            conn.execute(item.insert().values(id=8, plan_id=7, metric_key="won_deals", weight=1))
+            conn.execute(item.insert().values(id=8, plan_id=7, metric_key="won_deals", weight=1,
+                                              threshold=0.0))  # fmt: skip
             conn.execute(target.insert().values(id=9, item_id=8, employee_id=5, target=6.0))
-        report = seed_demo(engine, size="XS", seed=4, end=END)
-        assert (report.plans_added, report.plans_kept) == (4, 1)
+        seed_demo(engine, size="XS", seed=4, end=END)
         with engine.begin() as conn:
             assert conn.execute(sa.text("SELECT * FROM kpi_targets")).all() == [(9, 8, 5, 6.0)]
-            new_id = conn.execute(
-                KpiPlan.__table__.insert().values(
-                    plan_key="n", version=1, name="N", period_start=END, period_end=END,
-                    created_at=datetime(2025, 5, 1),
-                )
-            ).inserted_primary_key[0]  # fmt: skip
-        assert new_id == 12  # after the kept plan 7 and the demo's 8 to 11
+            assert conn.execute(sa.text("SELECT id, name FROM kpi_plans")).all() == [
+                (7, "Real plan")
+            ]
     finally:
         with engine.begin() as conn:
-            for table in reversed(APP_TABLES):
+            for table in reversed(PREVIOUS_APP_TABLES):
                 table.drop(conn, checkfirst=True)
         Base.metadata.drop_all(engine)
         engine.dispose()

@@ -17,21 +17,15 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Selectbox
 
+from appdb.databases import Databases
+from appdb.plans import PlanError, StoredItem, StoredPlan, list_plans, load_plan, save_plan
+from crm_data.config import create_crm_engine
 from crm_data.demo import seed_demo
 from crm_data.filters import Scope
-from crm_data.plans import (
-    PLAN_TABLES,
-    PlanError,
-    StoredItem,
-    StoredPlan,
-    list_plans,
-    load_plan,
-    save_plan,
-)
 from crm_data.queries.currency import main_currency
-from crm_data.schema import Base
-from reports.incentives import incentive_report, simulate, to_plan
-from tests.support.apptest import app_database_fixtures, metric, run
+from reports.incentives import IncentiveReport, incentive_report, simulate, to_plan
+from tests.support.apptest import app_database_fixtures, crm_writes, metric, run
+from tests.support.databases import use_app_database
 from ui.format import format_value
 
 START, END = date(2026, 4, 1), date(2026, 7, 1)  # Q2 2026; the demo ends on 30 Jun 2026
@@ -43,7 +37,7 @@ ITEMS = [
 ]
 
 
-url, engine = app_database_fixtures("incentives")
+url, engine, databases = app_database_fixtures("incentives")
 
 
 @pytest.fixture(scope="module")
@@ -65,13 +59,21 @@ def team(engine: sa.Engine) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def plan_key(engine: sa.Engine, team: dict[str, int]) -> str:
+def plan_key(databases: Databases, team: dict[str, int]) -> str:
     plan = save_plan(
-        engine, Scope.head(team["team"], team["head"]), None, name="Q2 plan",
+        databases, Scope.head(team["team"], team["head"]), None, name="Q2 plan",
         period_start=START, period_end=END, team_id=team["team"], on_target_bonus=4000.0,
         items=ITEMS,
     )  # fmt: skip
     return plan.plan_key
+
+
+def score(
+    databases: Databases, scope: Scope, plan_key: str, version: int | None, today: date
+) -> IncentiveReport:
+    """The scorecards of ``plan_key`` as the page scores it: the version the scope reads."""
+    return incentive_report(databases.crm, scope, load_plan(databases, scope, plan_key, version),
+                            today)  # fmt: skip
 
 
 def won_revenue(engine: sa.Engine, rep: int) -> float:
@@ -87,9 +89,9 @@ def credited(a: float, threshold: float, cap: float) -> float:
 
 
 def test_scorecard_from_the_reps_actuals(
-    engine: sa.Engine, team: dict[str, int], plan_key: str
+    engine: sa.Engine, databases: Databases, team: dict[str, int], plan_key: str
 ) -> None:
-    report = incentive_report(engine, Scope.everyone(), plan_key, None, TODAY)
+    report = score(databases, Scope.everyone(), plan_key, None, TODAY)
     assert report.as_of == date(2026, 6, 30)
     assert (report.elapsed_days, report.total_days) == (64, 65)
     items = report.scorecard.items.set_index(["rep_id", "metric_key"])
@@ -124,29 +126,29 @@ def test_scorecard_from_the_reps_actuals(
 
 
 def test_a_rep_reads_only_their_own_scorecard(
-    engine: sa.Engine, team: dict[str, int], plan_key: str
+    databases: Databases, team: dict[str, int], plan_key: str
 ) -> None:
-    mine = incentive_report(engine, Scope.rep(team["rep"]), plan_key, None, TODAY)
+    mine = score(databases, Scope.rep(team["rep"]), plan_key, None, TODAY)
     assert mine.scorecard.summary["rep_id"].tolist() == [team["rep"]]
-    everyone = incentive_report(engine, Scope.everyone(), plan_key, None, TODAY)
+    everyone = score(databases, Scope.everyone(), plan_key, None, TODAY)
     theirs = everyone.scorecard.summary.set_index("rep_id").loc[team["rep"], "score"]
     assert mine.scorecard.summary["score"].iloc[0] == pytest.approx(theirs)
     with pytest.raises(PlanError):  # another team's rep cannot even see the plan
-        incentive_report(engine, Scope.rep(team["other"]), plan_key, None, TODAY)
+        score(databases, Scope.rep(team["other"]), plan_key, None, TODAY)
 
 
 def test_versions_score_separately_and_what_if_moves_the_pool(
-    engine: sa.Engine, team: dict[str, int], plan_key: str
+    databases: Databases, team: dict[str, int], plan_key: str
 ) -> None:
     head = Scope.head(team["team"], team["head"])
-    first = load_plan(engine, head, plan_key, 1)
+    first = load_plan(databases, head, plan_key, 1)
     doubled = [StoredItem("won_revenue", 0.5, target=800_000.0, threshold=0.5, cap=1.5),
                *ITEMS[1:]]  # fmt: skip
-    save_plan(engine, head, plan_key, name="Q2 plan", period_start=START, period_end=END,
+    save_plan(databases, head, plan_key, name="Q2 plan", period_start=START, period_end=END,
               team_id=team["team"], on_target_bonus=4000.0, items=doubled,
               based_on_version=1)  # fmt: skip
-    old = incentive_report(engine, head, plan_key, 1, TODAY)
-    new = incentive_report(engine, head, plan_key, 2, TODAY)
+    old = score(databases, head, plan_key, 1, TODAY)
+    new = score(databases, head, plan_key, 2, TODAY)
     assert old.plan == first
     assert new.plan.version == 2
     old_total = old.scorecard.summary["score"].sum()
@@ -192,13 +194,13 @@ def incentives(**kwargs: object) -> AppTest:
 
 
 @pytest.fixture(scope="module")
-def linked_plan(engine: sa.Engine, team: dict[str, int]) -> StoredPlan:
+def linked_plan(databases: Databases, team: dict[str, int]) -> StoredPlan:
     """A plan of the team with two versions (version 2 drops the stuck-deals item)."""
     head = Scope.head(team["team"], team["head"])
     fields = {"name": "Linked plan", "period_start": START, "period_end": END,
               "team_id": team["team"], "on_target_bonus": 2500.0}  # fmt: skip
-    first = save_plan(engine, head, None, items=ITEMS, **fields)  # type: ignore[arg-type]
-    return save_plan(engine, head, first.plan_key, items=ITEMS[:2], based_on_version=1,
+    first = save_plan(databases, head, None, items=ITEMS, **fields)  # type: ignore[arg-type]
+    return save_plan(databases, head, first.plan_key, items=ITEMS[:2], based_on_version=1,
                      **fields)  # type: ignore[arg-type]  # fmt: skip
 
 
@@ -230,10 +232,10 @@ def test_incentives_page_for_admin_head_and_rep(
 
 
 @pytest.fixture(scope="module")
-def short_calls(engine: sa.Engine, team: dict[str, int]) -> int:
+def short_calls(url: str, engine: sa.Engine, team: dict[str, int]) -> int:
     """400 one-minute calls of ``rep2`` in May 2026, without a deal (a gaming signal)."""
     rep = team["rep2"]
-    with engine.begin() as conn:
+    with crm_writes(url, engine) as writer, writer.begin() as conn:
         first = conn.execute(sa.text("SELECT max(id) FROM activities")).scalar_one() + 1
         conn.execute(
             sa.text(
@@ -250,10 +252,10 @@ def short_calls(engine: sa.Engine, team: dict[str, int]) -> int:
 
 
 def test_many_very_short_calls_raise_a_gaming_signal(
-    engine: sa.Engine, short_calls: int, plan_key: str
+    databases: Databases, short_calls: int, plan_key: str
 ) -> None:
     rep = short_calls
-    report = incentive_report(engine, Scope.everyone(), plan_key, 1, TODAY)
+    report = score(databases, Scope.everyone(), plan_key, 1, TODAY)
     short = report.signals[report.signals["signal"] == "short_calls"]
     assert rep in set(short["rep_id"])
     row = short.set_index("rep_id").loc[rep]
@@ -290,7 +292,7 @@ def test_a_link_opens_a_plan_version_and_scorecard(
 
 
 def test_a_rep_cannot_open_another_reps_scorecard_by_link(
-    engine: sa.Engine, team: dict[str, int], linked_plan: StoredPlan
+    databases: Databases, team: dict[str, int], linked_plan: StoredPlan
 ) -> None:
     own = incentives(role="rep", employee=team["rep"], query={"plan": linked_plan.plan_key})
     query = {"plan": linked_plan.plan_key, "scorecard": str(team["rep2"])}
@@ -303,7 +305,7 @@ def test_a_rep_cannot_open_another_reps_scorecard_by_link(
     at = incentives(role="rep", employee=team["other"], query={"plan": linked_plan.plan_key})
     shown = at.selectbox(key="inc_plan").value
     assert shown != linked_plan.plan_key
-    other = incentive_report(engine, Scope.rep(team["other"]), shown, None, TODAY)
+    other = score(databases, Scope.rep(team["other"]), shown, None, TODAY)
     assert other.reps["rep_id"].tolist() == [team["other"]]
     assert any("plan is not one you may see" in i.value for i in at.info)
 
@@ -312,7 +314,7 @@ def test_shared_rep_names_are_told_apart_by_their_id(
     url: str, engine: sa.Engine, team: dict[str, int], linked_plan: StoredPlan
 ) -> None:
     def rename(rep: int, name: str) -> None:
-        with engine.begin() as conn:
+        with crm_writes(url, engine) as writer, writer.begin() as conn:
             conn.execute(sa.text("UPDATE employees SET name = :n WHERE id = :r"),
                          {"n": name, "r": rep})  # fmt: skip
 
@@ -335,19 +337,21 @@ def test_shared_rep_names_are_told_apart_by_their_id(
         st.cache_data.clear()
 
 
-def test_what_if_unchanged_keeps_per_rep_targets(engine: sa.Engine, team: dict[str, int]) -> None:
+def test_what_if_unchanged_keeps_per_rep_targets(
+    databases: Databases, team: dict[str, int]
+) -> None:
     """The what-if of an untouched plan changes nothing, also for reps with their own target
     (the editor does not show per-rep targets, but keeps them)."""
     head = Scope.head(team["team"], team["head"])
     own = {team["rep"]: 100_000.0, team["rep2"]: 900_000.0}  # far from the common 400 000
     items = [StoredItem("won_revenue", 0.5, target=400_000.0, threshold=0.5, cap=1.5,
                         rep_targets=own), *ITEMS[1:]]  # fmt: skip
-    plan = save_plan(engine, head, None, name="Own targets", period_start=START,
+    plan = save_plan(databases, head, None, name="Own targets", period_start=START,
                      period_end=END, team_id=team["team"], on_target_bonus=1000.0,
                      items=items)  # fmt: skip
     at = incentives(query={"plan": plan.plan_key})
     assert metric(at, "Gain / lose") == "0 / 0"
-    report = incentive_report(engine, Scope.everyone(), plan.plan_key, None, TODAY)
+    report = score(databases, Scope.everyone(), plan.plan_key, None, TODAY)
     pool = report.scorecard.summary["bonus"].sum()
     assert metric(at, "Bonus pool with the changes") == format_value(
         pool, "money", report.currency, compact=False
@@ -362,33 +366,35 @@ def test_what_if_unchanged_keeps_per_rep_targets(engine: sa.Engine, team: dict[s
     assert not [d for d in mine.dataframe if "Won revenue (amount)" in d.value.columns]
 
 
-def test_saving_the_editor_keeps_per_rep_targets(engine: sa.Engine, team: dict[str, int]) -> None:
+def test_saving_the_editor_keeps_per_rep_targets(
+    databases: Databases, team: dict[str, int]
+) -> None:
     head = Scope.head(team["team"], team["head"])
     items = [StoredItem("won_revenue", 0.5, target=400_000.0, threshold=0.5, cap=1.5,
                         rep_targets={team["rep"]: 250_000.0}), *ITEMS[1:]]  # fmt: skip
-    plan = save_plan(engine, head, None, name="Kept targets", period_start=START,
+    plan = save_plan(databases, head, None, name="Kept targets", period_start=START,
                      period_end=END, team_id=team["team"], on_target_bonus=1000.0,
                      items=items)  # fmt: skip
     at = incentives(role="head", employee=team["head"], query={"plan": plan.plan_key})
     save = next(b for b in at.button if b.label == "Save as a new version")
     save.click().run()
     assert not at.exception, at.exception
-    saved = load_plan(engine, head, plan.plan_key)
+    saved = load_plan(databases, head, plan.plan_key)
     assert saved.version == 2
     assert saved.items == plan.items  # unchanged rows: the same items, own targets included
     assert saved.items[0].rep_targets == ((team["rep"], 250_000.0),)
 
 
 def test_a_head_sets_and_clears_per_rep_targets_in_the_grid(
-    engine: sa.Engine, team: dict[str, int]
+    databases: Databases, team: dict[str, int]
 ) -> None:
     head = Scope.head(team["team"], team["head"])
     compliance = StoredItem("followup_compliance", 0.5, target=0.9, cap=1.2,
                             rep_targets={team["rep"]: 0.8})  # fmt: skip
-    plan = save_plan(engine, head, None, name="Grid plan", period_start=START, period_end=END,
+    plan = save_plan(databases, head, None, name="Grid plan", period_start=START, period_end=END,
                      team_id=team["team"], on_target_bonus=1000.0,
                      items=[ITEMS[0], compliance])  # fmt: skip
-    reps = incentive_report(engine, head, plan.plan_key, None, TODAY).reps["rep_id"].tolist()
+    reps = score(databases, head, plan.plan_key, None, TODAY).reps["rep_id"].tolist()
     at = incentives(role="head", employee=team["head"], query={"plan": plan.plan_key})
     shown = next(d.value for d in at.data_editor if "followup_compliance" in d.value.columns)
     assert shown.loc[team["rep"], "followup_compliance"] == 80.0  # in %, as typed
@@ -404,12 +410,12 @@ def test_a_head_sets_and_clears_per_rep_targets_in_the_grid(
     }
     next(b for b in at.button if b.label == "Save as a new version").click().run()
     assert not at.exception, at.exception
-    saved = load_plan(engine, head, plan.plan_key)
+    saved = load_plan(databases, head, plan.plan_key)
     assert saved.version == 2
     assert saved.items[0].rep_targets == ((team["rep2"], 250_000.0),)
     assert saved.items[1].rep_targets == ()
     assert saved.items[1].target == pytest.approx(0.9)  # the common target is untouched
-    assert load_plan(engine, head, plan.plan_key, 1) == plan  # version 1 reads as it was
+    assert load_plan(databases, head, plan.plan_key, 1) == plan  # version 1 reads as it was
 
 
 def test_history_says_what_a_version_changed(linked_plan: StoredPlan) -> None:
@@ -424,12 +430,14 @@ def test_history_says_what_a_version_changed(linked_plan: StoredPlan) -> None:
 # ---- the demo's plans -----------------------------------------------------------------------
 
 
-def test_the_demo_seeds_a_plan_per_team_for_its_last_quarter(engine: sa.Engine) -> None:
+def test_the_demo_seeds_a_plan_per_team_for_its_last_quarter(
+    engine: sa.Engine, databases: Databases
+) -> None:
     """One plan per team for Q2 2026 (the demo's last day is 29 Jun 2026), saved by the head,
     that can be scored, with scores on both sides of 100 %."""
     with engine.connect() as conn:
         teams = dict(conn.execute(sa.text("SELECT id, head_id FROM teams")).all())
-    demo = list_plans(engine, Scope.everyone(), (START, END))  # (a copy may be in Q3)
+    demo = list_plans(databases, Scope.everyone(), (START, END))  # (a copy may be in Q3)
     demo = demo[demo["name"].str.endswith(" Sales Q2 2026")]
     assert sorted(demo["team_id"]) == sorted(teams)
     assert set(demo["period_start"].dt.date) == {START}
@@ -437,13 +445,13 @@ def test_the_demo_seeds_a_plan_per_team_for_its_last_quarter(engine: sa.Engine) 
     assert [teams[t] for t in demo["team_id"]] == demo["created_by"].tolist()
     scores = []
     for key in demo["plan_key"]:
-        plan = load_plan(engine, Scope.everyone(), key)
+        plan = load_plan(databases, Scope.everyone(), key)
         assert [i.metric_key for i in plan.items] == [
             "won_revenue", "won_deals", "activities_per_day", "followup_compliance"]  # fmt: skip
         assert sum(i.weight for i in plan.items) == pytest.approx(1.0)
         assert all(i.target is not None and i.target > 0 for i in plan.items)
         to_plan(plan)  # can be scored
-        report = incentive_report(engine, Scope.everyone(), key, None, TODAY)
+        report = score(databases, Scope.everyone(), key, None, TODAY)
         scores += report.scorecard.summary["score"].tolist()
     assert min(scores) < 0.8 and max(scores) > 1.0
 
@@ -452,16 +460,22 @@ def test_the_demo_seeds_a_plan_per_team_for_its_last_quarter(engine: sa.Engine) 
 
 
 @pytest.fixture
-def no_plans(tmp_path: Path) -> Iterator[tuple[str, sa.Engine]]:
-    """A seeded XS CRM without any plan (the plan tables dropped), which the app reads."""
+def no_plans(tmp_path: Path) -> Iterator[Databases]:
+    """A seeded XS CRM that is no longer marked as a demo (so the app makes no demo plan) and
+    an empty app database, which the app reads."""
     url = f"duckdb:///{tmp_path / 'xs.duckdb'}"
     engine = sa.create_engine(url)
     seed_demo(engine, size="XS", seed=42, end=date(2026, 6, 30))
-    Base.metadata.drop_all(engine, tables=list(PLAN_TABLES))
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM demo_truth"))
+    engine.dispose()
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("CRM_DATABASE_URL", url)
-        yield url, engine
-    engine.dispose()
+        crm = create_crm_engine(url, read_only=True)  # as the app opens it
+        databases = Databases(app=use_app_database(tmp_path, mp), crm=crm)
+        yield databases
+    databases.app.dispose()
+    databases.crm.dispose()
 
 
 def edit_rows(at: AppTest, key: str, added: list[dict[str, object]]) -> None:
@@ -470,10 +484,10 @@ def edit_rows(at: AppTest, key: str, added: list[dict[str, object]]) -> None:
 
 
 def test_a_head_creates_a_plan_in_the_editor_and_sees_its_scorecards(
-    no_plans: tuple[str, sa.Engine],
+    no_plans: Databases,
 ) -> None:
-    _, engine = no_plans
-    with engine.connect() as conn:
+    databases = no_plans
+    with databases.crm.connect() as conn:
         team, head = conn.execute(
             sa.text("SELECT id, head_id FROM teams ORDER BY id LIMIT 1")
         ).one()
@@ -489,8 +503,8 @@ def test_a_head_creates_a_plan_in_the_editor_and_sees_its_scorecards(
     next(b for b in at.button if b.label == "Save plan").click().run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
-    (key,) = list_plans(engine, Scope.head(team, head))["plan_key"]
-    plan = load_plan(engine, Scope.head(team, head), key)
+    (key,) = list_plans(databases, Scope.head(team, head))["plan_key"]
+    plan = load_plan(databases, Scope.head(team, head), key)
     assert plan.items == (
         StoredItem("won_deals", 0.6, target=12.0),
         StoredItem("followup_compliance", 0.4, target=0.9),  # typed in %
@@ -502,12 +516,12 @@ def test_a_head_creates_a_plan_in_the_editor_and_sees_its_scorecards(
 
 
 def test_what_if_on_items_with_and_without_an_accelerator(
-    engine: sa.Engine, team: dict[str, int]
+    databases: Databases, team: dict[str, int]
 ) -> None:
     head = Scope.head(team["team"], team["head"])
     items = [StoredItem("won_revenue", 0.5, target=400_000.0, cap=1.5, accelerator=2.0),
              StoredItem("won_deals", 0.5, target=20.0)]  # fmt: skip
-    plan = save_plan(engine, head, None, name="Accelerated", period_start=START, period_end=END,
+    plan = save_plan(databases, head, None, name="Accelerated", period_start=START, period_end=END,
                      team_id=team["team"], on_target_bonus=1000.0, items=items)  # fmt: skip
     at = incentives(query={"plan": plan.plan_key})
     assert not at.error, [e.value for e in at.error]  # was: accelerator must be finite, got nan
@@ -517,14 +531,16 @@ def test_what_if_on_items_with_and_without_an_accelerator(
     at.session_state[f"inc_whatif{keyed(plan)}"] = edited
     at.run()
     assert not at.error, [e.value for e in at.error]
-    report = incentive_report(engine, Scope.everyone(), plan.plan_key, None, TODAY)
+    report = score(databases, Scope.everyone(), plan.plan_key, None, TODAY)
     losers = int((report.scorecard.items.query("metric_key == 'won_revenue'")["actual"] > 0).sum())
     assert metric(at, "Gain / lose") == f"0 / {losers}"
 
 
-def test_the_editor_refuses_what_cannot_be_scored(engine: sa.Engine, team: dict[str, int]) -> None:
+def test_the_editor_refuses_what_cannot_be_scored(
+    databases: Databases, team: dict[str, int]
+) -> None:
     head = Scope.head(team["team"], team["head"])
-    plan = save_plan(engine, head, None, name="Checked", period_start=date(2026, 10, 1),
+    plan = save_plan(databases, head, None, name="Checked", period_start=date(2026, 10, 1),
                      period_end=date(2027, 1, 1), team_id=team["team"],
                      items=ITEMS[:2])  # fmt: skip
     at = incentives(role="head", employee=team["head"], query={"plan": plan.plan_key})
@@ -538,19 +554,19 @@ def test_the_editor_refuses_what_cannot_be_scored(engine: sa.Engine, team: dict[
     save.click().run()
     assert any("'Stuck deals': a lower-is-better item needs a cap" in e.value
                for e in at.error)  # fmt: skip
-    assert load_plan(engine, head, plan.plan_key).version == 1
+    assert load_plan(databases, head, plan.plan_key).version == 1
     # only one day of the period picked: refused, the period is not made up
     at = incentives(role="head", employee=team["head"], query={"plan": plan.plan_key})
     period = f"inc_edit{keyed(plan)}_period"
     at.date_input(key=period).set_value((date(2026, 10, 1),))
     next(b for b in at.button if b.label == "Save as a new version").click().run()
     assert any("pick the first and the last day" in e.value for e in at.error)
-    assert load_plan(engine, head, plan.plan_key).version == 1  # was: version 2, to 2 Jan 2027
+    assert load_plan(databases, head, plan.plan_key).version == 1  # was: version 2, to 2 Jan 2027
     # both days: saved as they are
     at.date_input(key=period).set_value((date(2026, 10, 1), date(2026, 12, 31)))
     next(b for b in at.button if b.label == "Save as a new version").click().run()
     assert not at.error, [e.value for e in at.error]
-    saved = load_plan(engine, head, plan.plan_key)
+    saved = load_plan(databases, head, plan.plan_key)
     assert (saved.version, saved.period_start, saved.period_end) == (
         2, date(2026, 10, 1), date(2027, 1, 1))  # fmt: skip
 
@@ -567,9 +583,9 @@ GUIDED = [
 
 
 @pytest.fixture(scope="module")
-def guided(engine: sa.Engine, team: dict[str, int], short_calls: int) -> StoredPlan:
+def guided(databases: Databases, team: dict[str, int], short_calls: int) -> StoredPlan:
     head = Scope.head(team["team"], team["head"])
-    return save_plan(engine, head, None, name="Guided", period_start=START, period_end=END,
+    return save_plan(databases, head, None, name="Guided", period_start=START, period_end=END,
                      team_id=team["team"], on_target_bonus=1000.0, items=GUIDED)  # fmt: skip
 
 
@@ -600,13 +616,13 @@ def expected_steps(actual: dict[str, float], currency: str | None) -> list[str]:
 
 
 def test_a_rep_sees_their_card_and_next_steps_and_nothing_about_colleagues(
-    engine: sa.Engine, team: dict[str, int], guided: StoredPlan
+    databases: Databases, team: dict[str, int], guided: StoredPlan
 ) -> None:
     rep = team["rep2"]  # the rep with 400 very short calls
-    head_report = incentive_report(engine, Scope.head(team["team"]), guided.plan_key, None, TODAY)
+    head_report = score(databases, Scope.head(team["team"]), guided.plan_key, None, TODAY)
     assert [w.kind for w in head_report.warnings][:1] == ["weights_sum"]
     assert rep in set(head_report.signals["rep_id"])
-    mine = incentive_report(engine, Scope.rep(rep), guided.plan_key, None, TODAY)
+    mine = score(databases, Scope.rep(rep), guided.plan_key, None, TODAY)
     assert mine.warnings == [] and mine.signals.empty  # not even computed for a rep
 
     at = incentives(role="rep", employee=rep, query={"plan": guided.plan_key})
@@ -627,9 +643,7 @@ def test_a_rep_sees_their_card_and_next_steps_and_nothing_about_colleagues(
         assert f"- {line}" in shown
 
 
-def test_a_head_sees_the_plans_design(
-    engine: sa.Engine, team: dict[str, int], guided: StoredPlan
-) -> None:
+def test_a_head_sees_the_plans_design(team: dict[str, int], guided: StoredPlan) -> None:
     at = incentives(role="head", employee=team["head"], query={"plan": guided.plan_key})
     assert [t.label for t in at.tabs] == ["Scorecards", "Plan", "What-if", "History"]
     assert any("Weights" in w.value or "weights" in w.value for w in at.warning)
@@ -642,7 +656,7 @@ def test_a_head_sees_the_plans_design(
 
 
 def test_the_editor_shows_the_plan_picked_not_the_one_before(
-    engine: sa.Engine, team: dict[str, int], guided: StoredPlan, linked_plan: StoredPlan
+    team: dict[str, int], guided: StoredPlan, linked_plan: StoredPlan
 ) -> None:
     at = incentives(role="head", employee=team["head"], query={"plan": guided.plan_key})
     assert at.text_input(key=f"inc_edit{keyed(guided)}_name").value == "Guided"

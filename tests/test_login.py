@@ -24,6 +24,7 @@ from streamlit.testing.v1 import AppTest
 from access.tokens import EXAMPLE_SECRETS, MAKE_SECRET
 from appdb.databases import Databases
 from appdb.users import COMMAND_LINE, UserError, add_user
+from crm_data.config import create_crm_engine
 from crm_data.demo import seed_demo
 from tests.support.apptest import APP
 from tests.support.databases import use_app_database
@@ -49,7 +50,7 @@ def crm_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="module")
 def staff(crm_url: str) -> dict[str, tuple[int, str]]:
     """(id, e-mail) of the first rep, the head of the first team and the first exec."""
-    engine = sa.create_engine(crm_url)
+    engine = create_crm_engine(crm_url, read_only=True)
     queries = {
         "rep": "SELECT id, email FROM employees WHERE role = 'rep' ORDER BY id",
         "head": "SELECT e.id, e.email FROM teams t JOIN employees e ON e.id = t.head_id "
@@ -71,7 +72,7 @@ def app_env(crm_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> It
     monkeypatch.setenv("CRM_AUTO_SEED", "0")
     monkeypatch.delenv("CRM_AUTH_MODE", raising=False)
     databases = Databases(
-        app=use_app_database(tmp_path, monkeypatch), crm=sa.create_engine(crm_url)
+        app=use_app_database(tmp_path, monkeypatch), crm=create_crm_engine(crm_url, read_only=True)
     )
     login_throttle.clear()
     yield databases

@@ -1,13 +1,14 @@
 """Every notebook in ``notebooks/`` runs top to bottom against a fresh S demo database, as an
 analyst runs it: the kernel started in ``notebooks/`` (Jupyter's default) with the project
 installed (``pip install -e .``, no ``PYTHONPATH``), while another process holds the DuckDB file
-for writing (the running app).  The notebooks use the dashboard's periods, write nothing unless
-asked, and are stored without outputs (so diffs stay readable and no data leaks into git)."""
+read-only (the running app: the notebook reads the file itself) or for writing (a seeding: the
+notebook reads a copy).  The notebooks use the dashboard's periods, write nothing unless asked
+(and then into the app database), and are stored without outputs (so diffs stay readable and no
+data leaks into git)."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,6 +20,9 @@ import pytest
 import sqlalchemy as sa
 from nbclient import NotebookClient
 
+from appdb import upgrade
+from appdb.config import create_app_engine
+from appdb.schema import PLANS
 from crm_data.config import create_crm_engine
 from tests.support.databases import hold_duckdb_lock
 
@@ -88,12 +92,22 @@ def analyst_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
-def _plan_versions(path: Path) -> int:
-    engine = create_crm_engine(f"duckdb:///{path}")
+def _plan_versions() -> int:
+    """The plan versions in the app database (``CRM_APP_DATABASE_URL``)."""
+    engine = create_app_engine()
+    upgrade(engine)
     with engine.connect() as conn:
-        count = conn.execute(sa.text("SELECT COUNT(*) FROM kpi_plans")).scalar_one()
+        count = conn.execute(sa.select(sa.func.count()).select_from(PLANS)).scalar_one()
     engine.dispose()
     return int(count)
+
+
+def _tables(path: Path) -> list[str]:
+    """The tables of the DuckDB file ``path``."""
+    engine = create_crm_engine(f"duckdb:///{path}", read_only=True)
+    tables = sorted(sa.inspect(engine).get_table_names())
+    engine.dispose()
+    return tables
 
 
 def _run(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
@@ -108,18 +122,30 @@ def _run(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
     return [cell for cell in nb.cells if cell.cell_type == "code"]
 
 
+#: (notebook, how another process holds the file): every notebook beside the running app (which
+#: opens the file read-only), the quickstart also beside a seeding (which writes it).
+RUNS = [
+    *((path, "read-only") for path in NOTEBOOKS),
+    (ROOT / "notebooks" / "01_quickstart.ipynb", "writing"),
+]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_runs_while_the_app_holds_the_database(
-    path: Path, s_database: Path, analyst_env: None, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(("path", "holder"), RUNS, ids=lambda v: getattr(v, "name", v))
+def test_notebook_runs_beside_the_app_and_a_seeding(
+    path: Path,
+    holder: str,
+    s_database: Path,
+    analyst_env: None,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("CRM_DATABASE_URL", f"duckdb:///{s_database}")
-    versions = _plan_versions(s_database)
+    versions, tables = _plan_versions(), _tables(s_database)
     nb = nbformat.read(path, as_version=4)
     nb.cells.append(
         nbformat.v4.new_code_cell("from datetime import date\n" + PERIOD_CHECKS[path.name])
     )
-    with hold_duckdb_lock(s_database):  # as the running app does
+    with hold_duckdb_lock(s_database, read_only=holder == "read-only"):
         code = _run(nb)
     assert all(cell.execution_count for cell in code)
     charts = [
@@ -134,20 +160,22 @@ def test_notebook_runs_while_the_app_holds_the_database(
         for out in code[0].outputs
         if out.get("name") == "stderr" and "reading a copy taken at" in out.get("text", "")
     ]
-    assert copied, "the first cell says that it reads a copy of the file the app holds"
-    assert _plan_versions(s_database) == versions, "a notebook wrote into the database"
+    # beside a writer the first cell says that it reads a copy; beside the app, the file itself
+    assert bool(copied) == (holder == "writing"), code[0].outputs
+    assert _plan_versions() == versions, "a notebook saved plans without being asked"
+    assert _tables(s_database) == tables
 
 
 @pytest.mark.slow
 def test_incentive_notebook_stores_the_plans_when_asked(
     s_database: Path, analyst_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    copy = tmp_path / "crm.duckdb"
-    shutil.copyfile(s_database, copy)
-    monkeypatch.setenv("CRM_DATABASE_URL", f"duckdb:///{copy}")
-    versions = _plan_versions(copy)
+    monkeypatch.setenv("CRM_DATABASE_URL", f"duckdb:///{s_database}")
+    monkeypatch.setenv("CRM_APP_DATABASE_URL", f"sqlite:///{tmp_path / 'app.sqlite'}")
+    versions = _plan_versions()
     nb = nbformat.read(ROOT / "notebooks" / "03_incentive_design.ipynb", as_version=4)
     [switch] = [cell for cell in nb.cells if "SAVE_PLANS = False" in cell.source]
     switch.source = switch.source.replace("SAVE_PLANS = False", "SAVE_PLANS = True")
-    _run(nb)
-    assert _plan_versions(copy) == versions + 2
+    with hold_duckdb_lock(s_database, read_only=True):  # the app keeps running meanwhile
+        _run(nb)
+    assert _plan_versions() == versions + 2

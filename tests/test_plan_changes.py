@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime
 
-from crm_data.plans import StoredItem, StoredPlan
+from appdb.plans import StoredItem, StoredPlan
 from reports.plan_changes import CHANGE_COLUMNS, plan_changes
 
 REVENUE = StoredItem("won_revenue", 0.5, target=400_000.0, threshold=0.5, cap=1.5,

@@ -1,4 +1,5 @@
-"""Versioned incentive plans (``crm_data.plans``) on every dialect.
+"""Versioned incentive plans (``appdb.plans``) on every dialect: the plans in an app database,
+the teams and employees in a CRM database, of the same dialect.
 
 The scenario CRM (one database per dialect for the whole module; every test makes its own
 plans, whose keys are fresh, so tests do not see each other's plans except in ``list_plans``,
@@ -8,7 +9,7 @@ which is therefore checked on the test's own keys):
 * team 2 "South" headed by 20, with rep 21;
 * 30 exec, 40 analyst (no team).
 
-The plan tables are absent at the start: the first save creates them.  ``crm_data.plans``
+The app database is at the latest revision and holds no plan at the start.  ``appdb.plans``
 parses and stores; the rule that a stored plan can be scored is tested through
 ``reports.plan_store``, which applies it before storing.
 """
@@ -27,10 +28,9 @@ import pytest
 import sqlalchemy as sa
 
 from analytics.periods import next_period
-from crm_data import plans
-from crm_data.filters import Scope
-from crm_data.plans import (
-    PLAN_TABLES,
+from appdb import plans
+from appdb.databases import Databases
+from appdb.plans import (
     PlanError,
     StoredItem,
     StoredPlan,
@@ -40,10 +40,12 @@ from crm_data.plans import (
     plan_history,
     save_plan,
 )
+from appdb.schema import PLAN_TABLES
+from crm_data.filters import Scope
 from reports import plan_store
 from reports.incentives import to_plan
 from tests.support.crm_builder import CrmBuilder
-from tests.support.databases import DIALECTS, fresh_engine
+from tests.support.databases import DIALECTS, app_databases, fresh_engine
 
 ADMIN = Scope.everyone()
 EXEC = Scope("exec", employee_id=30)
@@ -77,20 +79,20 @@ def build_scenario() -> CrmBuilder:
     return b
 
 
-PLAN_TABLE_NAMES = tuple(table.name for table in PLAN_TABLES)
-
-
 @pytest.fixture(scope="module", params=DIALECTS)
 def db(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[sa.Engine]:
+) -> Iterator[Databases]:
     folder = tmp_path_factory.mktemp(f"plans_{request.param}")
-    with fresh_engine(request.param, folder) as engine:
-        yield build_scenario().load(engine, absent=PLAN_TABLE_NAMES)
+    with (
+        fresh_engine(request.param, folder) as engine,
+        app_databases(build_scenario().load(engine), folder) as databases,
+    ):
+        yield databases
 
 
 def new_plan(
-    engine: sa.Engine,
+    engine: Databases,
     scope: Scope = HEAD1,
     *,
     name: str = "North Q1",
@@ -114,7 +116,7 @@ def new_plan(
 
 
 def edit(
-    engine: sa.Engine, scope: Scope, plan: StoredPlan, based_on: int | None = None, **changes: Any
+    engine: Databases, scope: Scope, plan: StoredPlan, based_on: int | None = None, **changes: Any
 ) -> StoredPlan:
     """Save ``plan`` with ``changes`` as a new version based on ``based_on`` (default: its own)."""
     values = {
@@ -130,8 +132,8 @@ def edit(
     return save_plan(engine, scope, plan.plan_key, based_on_version=version, **values)
 
 
-def table_rows(engine: sa.Engine) -> dict[str, set[tuple[Any, ...]]]:
-    with engine.connect() as conn:
+def table_rows(databases: Databases) -> dict[str, set[tuple[Any, ...]]]:
+    with databases.app.connect() as conn:
         return {t.name: {tuple(r) for r in conn.execute(sa.select(t))} for t in PLAN_TABLES}
 
 
@@ -151,7 +153,7 @@ def test_plan_error_is_a_value_error() -> None:
 # ---- saving and versions --------------------------------------------------------------------
 
 
-def test_new_plan_is_version_1_and_reads_back_as_saved(db: sa.Engine) -> None:
+def test_new_plan_is_version_1_and_reads_back_as_saved(db: Databases) -> None:
     before = datetime.now().replace(microsecond=0) - timedelta(days=1)
     plan = new_plan(db)
     assert plan.version == 1
@@ -164,7 +166,7 @@ def test_new_plan_is_version_1_and_reads_back_as_saved(db: sa.Engine) -> None:
     assert load_plan(db, HEAD1, plan.plan_key, version=1) == plan
 
 
-def test_items_as_mappings_are_normalised(db: sa.Engine) -> None:
+def test_items_as_mappings_are_normalised(db: Databases) -> None:
     items = [
         {
             "metric_key": " calls ",
@@ -188,7 +190,7 @@ def test_items_as_mappings_are_normalised(db: sa.Engine) -> None:
     assert load_plan(db, ADMIN, plan.plan_key) == plan
 
 
-def test_a_data_editor_frame_with_numpy_ids(db: sa.Engine) -> None:
+def test_a_data_editor_frame_with_numpy_ids(db: Databases) -> None:
     """What the page hands over: a frame of items, NumPy integers, empty cells as NaN/None."""
     frame = pd.DataFrame(
         {
@@ -209,7 +211,7 @@ def test_a_data_editor_frame_with_numpy_ids(db: sa.Engine) -> None:
     assert load_plan(db, HEAD1, plan.plan_key, version=np.int64(1)) == plan
 
 
-def test_edit_adds_a_version_and_the_old_one_reads_back_unchanged(db: sa.Engine) -> None:
+def test_edit_adds_a_version_and_the_old_one_reads_back_unchanged(db: Databases) -> None:
     v1 = new_plan(db)
     rows_v1 = table_rows(db)
     calls = StoredItem("calls", 30.0, target=110.0, threshold=0.6, rep_targets=((11, 130.0),))
@@ -235,7 +237,7 @@ def test_edit_adds_a_version_and_the_old_one_reads_back_unchanged(db: sa.Engine)
         load_plan(db, HEAD1, v1.plan_key, version=3)
 
 
-def test_history_lists_every_version(db: sa.Engine) -> None:
+def test_history_lists_every_version(db: Databases) -> None:
     v1 = new_plan(db)
     v2 = edit(db, EXEC, v1, name="North Q1 by exec", items=(REVENUE,))
     history = plan_history(db, HEAD1, v1.plan_key)
@@ -258,7 +260,7 @@ def test_history_lists_every_version(db: sa.Engine) -> None:
     assert str(history["created_at"].dtype) == "datetime64[us]"
 
 
-def test_admin_without_employee_saves_with_no_author(db: sa.Engine) -> None:
+def test_admin_without_employee_saves_with_no_author(db: Databases) -> None:
     plan = new_plan(db, ADMIN, team_id=None, name="Company")
     assert plan.created_by is None and plan.team_id is None
     history = plan_history(db, ADMIN, plan.plan_key)
@@ -268,7 +270,7 @@ def test_admin_without_employee_saves_with_no_author(db: sa.Engine) -> None:
 # ---- concurrency ----------------------------------------------------------------------------
 
 
-def test_stale_base_is_refused_and_nothing_is_lost(db: sa.Engine) -> None:
+def test_stale_base_is_refused_and_nothing_is_lost(db: Databases) -> None:
     v1 = new_plan(db)
     mine = edit(db, HEAD1, v1, name="Edit by the head")  # based on 1
     with pytest.raises(PlanError, match=r"changed by someone else since you opened it") as err:
@@ -284,7 +286,7 @@ def test_stale_base_is_refused_and_nothing_is_lost(db: sa.Engine) -> None:
     assert load_plan(db, ADMIN, v1.plan_key, version=3) == theirs
 
 
-def test_existing_key_cannot_be_created_again(db: sa.Engine) -> None:
+def test_existing_key_cannot_be_created_again(db: Databases) -> None:
     v1 = new_plan(db)
     with pytest.raises(PlanError, match="changed by someone else"):
         save_plan(db, HEAD1, v1.plan_key, name="Again", period_start=Q1[0], period_end=Q1[1],
@@ -292,14 +294,14 @@ def test_existing_key_cannot_be_created_again(db: sa.Engine) -> None:
     assert plan_history(db, ADMIN, v1.plan_key)["version"].tolist() == [1]
 
 
-def test_chosen_key_for_a_new_plan(db: sa.Engine) -> None:
+def test_chosen_key_for_a_new_plan(db: Databases) -> None:
     key = f"chosen-{datetime.now():%H%M%S%f}"
     plan = save_plan(db, EXEC, key, name="Chosen", period_start=Q1[0], period_end=Q1[1],
                      team_id=2, items=ITEMS)  # fmt: skip
     assert (plan.plan_key, plan.version) == (key, 1)
 
 
-def test_unique_constraint_is_the_backstop(db: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unique_constraint_is_the_backstop(db: Databases, monkeypatch: pytest.MonkeyPatch) -> None:
     """A version committed between the save's read of the latest version and its insert."""
     v1 = new_plan(db)
     original = plans._latest_row
@@ -308,7 +310,7 @@ def test_unique_constraint_is_the_backstop(db: sa.Engine, monkeypatch: pytest.Mo
         row = original(conn, plan_key)  # the save sees version 1 as the latest ...
         if row.version != 1:  # the save's error message reads the latest again
             return row
-        with db.begin() as other:  # ... then another session commits version 2
+        with db.app.begin() as other:  # ... then another session commits version 2
             values = {c: getattr(row, c) for c in row._fields if c != "id"}
             values.update(version=2, name="Inserted directly")
             other.execute(plans.PLANS.insert().values(**values))
@@ -327,7 +329,7 @@ def test_unique_constraint_is_the_backstop(db: sa.Engine, monkeypatch: pytest.Mo
 
 
 def test_two_concurrent_saves_on_the_same_base(
-    db: sa.Engine, monkeypatch: pytest.MonkeyPatch
+    db: Databases, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two threads, two connections: both read version 1 as the latest, then both insert."""
     v1 = new_plan(db)
@@ -373,7 +375,7 @@ def test_two_concurrent_saves_on_the_same_base(
 
 
 @pytest.mark.parametrize("scope", [REP11, REP12, ANALYST], ids=["rep", "rep-no-team", "analyst"])
-def test_reps_and_analysts_cannot_save(db: sa.Engine, scope: Scope) -> None:
+def test_reps_and_analysts_cannot_save(db: Databases, scope: Scope) -> None:
     with pytest.raises(PlanError, match=f"A {scope.role} cannot change incentive plans"):
         new_plan(db, scope)
     v1 = new_plan(db)
@@ -384,7 +386,7 @@ def test_reps_and_analysts_cannot_save(db: sa.Engine, scope: Scope) -> None:
     assert plan_history(db, ADMIN, v1.plan_key)["version"].tolist() == [1]
 
 
-def test_head_saves_only_their_own_team(db: sa.Engine) -> None:
+def test_head_saves_only_their_own_team(db: Databases) -> None:
     with pytest.raises(PlanError, match="only your team's plans: set the plan's team to 2"):
         new_plan(db, HEAD2, team_id=1)
     with pytest.raises(PlanError, match="only your team's plans"):
@@ -402,7 +404,7 @@ def test_head_saves_only_their_own_team(db: sa.Engine) -> None:
     assert plan_history(db, ADMIN, north.plan_key)["version"].tolist() == [1, 2]
 
 
-def test_head_of_another_team_cannot_read(db: sa.Engine) -> None:
+def test_head_of_another_team_cannot_read(db: Databases) -> None:
     north = new_plan(db, HEAD1)
     for call in (
         lambda: load_plan(db, HEAD2, north.plan_key),
@@ -421,13 +423,13 @@ def test_head_of_another_team_cannot_read(db: sa.Engine) -> None:
 
 
 @pytest.mark.parametrize("scope", [ADMIN, EXEC, ANALYST, HEAD1], ids=lambda s: s.role)
-def test_full_readers_see_every_rep_target(db: sa.Engine, scope: Scope) -> None:
+def test_full_readers_see_every_rep_target(db: Databases, scope: Scope) -> None:
     north = new_plan(db, HEAD1)
     assert load_plan(db, scope, north.plan_key) == north
 
 
 @pytest.mark.parametrize(("scope", "own"), [(REP11, 11), (REP12, 12)], ids=["rep", "rep-no-team"])
-def test_rep_reads_only_their_own_target(db: sa.Engine, scope: Scope, own: int) -> None:
+def test_rep_reads_only_their_own_target(db: Databases, scope: Scope, own: int) -> None:
     v1 = new_plan(db, HEAD1)
     v2 = edit(
         db,
@@ -446,7 +448,7 @@ def test_rep_reads_only_their_own_target(db: sa.Engine, scope: Scope, own: int) 
     assert v1.plan_key in set(list_plans(db, scope)["plan_key"])
 
 
-def test_company_wide_plan_targets_are_filtered_per_team(db: sa.Engine) -> None:
+def test_company_wide_plan_targets_are_filtered_per_team(db: Databases) -> None:
     item = StoredItem("calls", 100.0, 50.0, rep_targets=((11, 60.0), (12, 70.0), (21, 80.0)))
     plan = new_plan(db, EXEC, team_id=None, items=(item,), name="Company calls")
     assert load_plan(db, ANALYST, plan.plan_key).items[0].rep_targets == item.rep_targets
@@ -466,7 +468,7 @@ def test_company_wide_plan_targets_are_filtered_per_team(db: sa.Engine) -> None:
     assert plan_history(db, ADMIN, plan.plan_key)["version"].tolist() == [1]
 
 
-def test_a_plan_belongs_to_the_team_of_its_latest_version(db: sa.Engine) -> None:
+def test_a_plan_belongs_to_the_team_of_its_latest_version(db: Databases) -> None:
     v1 = new_plan(db, HEAD1)
     edit(db, EXEC, v1, team_id=2)  # the exec moves the plan to team 2
     for scope in (HEAD1, REP11):
@@ -479,7 +481,7 @@ def test_a_plan_belongs_to_the_team_of_its_latest_version(db: sa.Engine) -> None
 # ---- listing --------------------------------------------------------------------------------
 
 
-def test_list_plans_shows_the_latest_version_of_each(db: sa.Engine) -> None:
+def test_list_plans_shows_the_latest_version_of_each(db: Databases) -> None:
     period = (date(2031, 1, 1), date(2031, 4, 1))
     north = new_plan(db, HEAD1, name="L North", period=period)
     north2 = edit(db, HEAD1, north, name="L North v2", items=(REVENUE,))
@@ -536,7 +538,7 @@ def test_list_plans_shows_the_latest_version_of_each(db: sa.Engine) -> None:
     ids=["month", "quarter"],
 )
 def test_copy_to_the_next_period(
-    db: sa.Engine, period: tuple[date, date], expected: tuple[date, date]
+    db: Databases, period: tuple[date, date], expected: tuple[date, date]
 ) -> None:
     v1 = new_plan(db, HEAD1, period=period)
     v2 = edit(db, HEAD1, v1, name="Revised", items=(CALLS,))
@@ -552,7 +554,7 @@ def test_copy_to_the_next_period(
     assert load_plan(db, ADMIN, v1.plan_key) == v2
 
 
-def test_copy_with_a_new_name_by_an_exec(db: sa.Engine) -> None:
+def test_copy_with_a_new_name_by_an_exec(db: Databases) -> None:
     v1 = new_plan(db, HEAD1)
     start, end = next_period(v1.period_start, v1.period_end)
     copy = copy_plan(db, EXEC, v1.plan_key, start, end, name="North Q2")
@@ -597,7 +599,7 @@ def _with(item: StoredItem, **changes: Any) -> dict[str, Any]:
         ({"items": "calls"}, r"The plan items must be a list"),
     ],
 )
-def test_parsing_messages(db: sa.Engine, changes: dict[str, Any], message: str) -> None:
+def test_parsing_messages(db: Databases, changes: dict[str, Any], message: str) -> None:
     changes = dict(changes)  # the parameter is shared by the dialects
     name = changes.pop("name", "Invalid plan")
     with pytest.raises(PlanError, match=message):
@@ -606,7 +608,7 @@ def test_parsing_messages(db: sa.Engine, changes: dict[str, Any], message: str) 
         assert name not in set(list_plans(db, ADMIN)["name"])
 
 
-def test_the_check_sees_the_version_as_it_would_be_stored(db: sa.Engine) -> None:
+def test_the_check_sees_the_version_as_it_would_be_stored(db: Databases) -> None:
     """``check`` gets the parsed version (empty cells as None, the next version number and
     the author) before anything is written; its refusal leaves the tables as they were."""
     seen: list[StoredPlan] = []
@@ -639,7 +641,7 @@ WON = StoredItem("won_deals", 0.6, target=10.0, threshold=0.5, cap=1.5, accelera
 STUCK = StoredItem("stuck_deals", 0.4, target=3.0, cap=1.5)  # lower is better
 
 
-def store(engine: sa.Engine, *, period: tuple[date | None, date | None] = Q1,
+def store(engine: Databases, *, period: tuple[date | None, date | None] = Q1,
           items: Any = (WON, STUCK), bonus: float = 1000.0) -> StoredPlan:  # fmt: skip
     return plan_store.save_plan(
         engine, EXEC, None, name="Scored plan", period_start=period[0], period_end=period[1],
@@ -647,7 +649,7 @@ def store(engine: sa.Engine, *, period: tuple[date | None, date | None] = Q1,
     )  # fmt: skip
 
 
-def test_a_plan_that_can_be_scored_is_stored(db: sa.Engine) -> None:
+def test_a_plan_that_can_be_scored_is_stored(db: Databases) -> None:
     plan = store(db)
     assert plan.items == (WON, STUCK)
     assert to_plan(plan).item("stuck_deals").higher_is_better is False
@@ -656,7 +658,7 @@ def test_a_plan_that_can_be_scored_is_stored(db: sa.Engine) -> None:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        # what crm_data.plans stored before the rule, and the scorecards then refused
+        # what the plans store kept before the rule, and the scorecards then refused
         ({"items": (_with(WON, accelerator=0.5),)}, r"'Won deals': accelerator must be ≥ 1"),
         ({"items": (WON, _with(STUCK, cap=None))}, r"'Stuck deals': a lower-is-better"),
         ({"items": (_with(WON, accelerator=0),)}, r"'Won deals': accelerator must be ≥ 1"),
@@ -681,7 +683,7 @@ def test_a_plan_that_can_be_scored_is_stored(db: sa.Engine) -> None:
     ],
 )
 def test_a_plan_that_cannot_be_scored_is_refused_with_the_reason(
-    db: sa.Engine, changes: dict[str, Any], message: str
+    db: Databases, changes: dict[str, Any], message: str
 ) -> None:
     before = table_rows(db)
     with pytest.raises(PlanError, match=message):
@@ -689,7 +691,7 @@ def test_a_plan_that_cannot_be_scored_is_refused_with_the_reason(
     assert table_rows(db) == before  # nothing stored
 
 
-def test_an_edit_and_a_copy_go_through_the_same_rule(db: sa.Engine) -> None:
+def test_an_edit_and_a_copy_go_through_the_same_rule(db: Databases) -> None:
     plan = store(db)
     before = table_rows(db)
     with pytest.raises(PlanError, match=r"'Stuck deals': a lower-is-better item needs"):
@@ -706,7 +708,7 @@ def test_an_edit_and_a_copy_go_through_the_same_rule(db: sa.Engine) -> None:
     assert copy.items == plan.items
 
 
-def test_edit_validation_and_keys(db: sa.Engine) -> None:
+def test_edit_validation_and_keys(db: Databases) -> None:
     with pytest.raises(PlanError, match=r"There is no plan 'missing-plan' to edit"):
         save_plan(db, EXEC, "missing-plan", name="X", period_start=Q1[0], period_end=Q1[1],
                   team_id=1, items=ITEMS, based_on_version=1)  # fmt: skip
@@ -720,24 +722,27 @@ def test_edit_validation_and_keys(db: sa.Engine) -> None:
         edit(db, HEAD1, v1, based_on=7)
 
 
-def test_unknown_author_is_refused(db: sa.Engine) -> None:
+def test_unknown_author_is_refused(db: Databases) -> None:
     with pytest.raises(PlanError, match=r"linked to employee 777, who does not exist"):
         new_plan(db, Scope("exec", employee_id=777))
 
 
-# ---- without plan tables --------------------------------------------------------------------
+# ---- an empty app database ------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("dialect", ["duckdb", "sqlite"])
-def test_a_database_without_plan_tables(dialect: str, tmp_path: Path) -> None:
-    with fresh_engine(dialect, tmp_path) as engine:
-        build_scenario().load(engine, absent=PLAN_TABLE_NAMES)
-        frame = list_plans(engine, ADMIN)
+def test_an_app_database_without_plans(dialect: str, tmp_path: Path) -> None:
+    with (
+        fresh_engine(dialect, tmp_path) as engine,
+        app_databases(build_scenario().load(engine), tmp_path) as databases,
+    ):
+        frame = list_plans(databases, ADMIN)
         assert frame.empty and "plan_key" in frame.columns
         with pytest.raises(PlanError, match="There is no plan 'x' you may see"):
-            load_plan(engine, ADMIN, "x")
+            load_plan(databases, ADMIN, "x")
         with pytest.raises(PlanError, match="There is no plan 'x' you may see"):
-            plan_history(engine, ADMIN, "x")
-        plan = new_plan(engine)  # creates the tables
-        assert sa.inspect(engine).has_table("kpi_targets")
-        assert list_plans(engine, ADMIN)["plan_key"].tolist() == [plan.plan_key]
+            plan_history(databases, ADMIN, "x")
+        plan = new_plan(databases)
+        assert list_plans(databases, ADMIN)["plan_key"].tolist() == [plan.plan_key]
+        # nothing of the plans in the CRM database
+        assert not any(sa.inspect(engine).has_table(t.name) for t in PLAN_TABLES)

@@ -24,7 +24,7 @@ FILTERS, _ = build_filters(Selection(), TODAY)  # the app's default: the last 12
 AS_OF = datetime.combine(FILTERS.end, datetime.min.time())
 
 
-url, engine = app_database_fixtures("activity")
+url, engine, databases = app_database_fixtures("activity")
 
 
 @pytest.fixture(scope="module")

@@ -11,13 +11,13 @@ expected value is computed by hand in the comments.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 import sqlalchemy as sa
 
+from appdb.plans import StoredItem, StoredPlan
 from crm_data.filters import Scope
-from crm_data.plans import StoredItem, save_plan
 from reports.incentives import incentive_report, simulate
 from tests.support.databases import scenario_fixture
 from tests.support.incentive_crm import incentive_crm
@@ -28,29 +28,29 @@ EVERYONE = Scope.everyone()
 crm = scenario_fixture(incentive_crm)
 
 
-def store(engine: sa.Engine, name: str, team: int | None, items: list[StoredItem],
-          **period: date) -> str:  # fmt: skip
-    """Save a plan (Q4 2026 unless a period is given) as an admin; its key."""
+def store(name: str, team: int | None, items: list[StoredItem], **period: date) -> StoredPlan:
+    """A plan version as stored (Q4 2026 unless a period is given), saved by an admin; the
+    reports score what they are given, where plans are stored is ``appdb``'s (test_plans)."""
     fields = {**Q4, **period}
-    plan = save_plan(engine, EVERYONE, None, name=name, team_id=team, on_target_bonus=1000.0,
-                     items=items, **fields)  # fmt: skip
-    return plan.plan_key
+    return StoredPlan(name.lower().replace(" ", "-"), 1, name, fields["period_start"],
+                      fields["period_end"], team, 1000.0, datetime(2026, 10, 1), None,
+                      tuple(items))  # fmt: skip
 
 
 @pytest.fixture(scope="module")
-def north(crm: sa.Engine) -> str:
+def north(crm: sa.Engine) -> StoredPlan:
     """Team 1's Q4 plan: won revenue (builds up: prorated) and activities per working day (a
     level: not prorated)."""
-    return store(crm, "North Q4", 1, [
+    return store("North Q4", 1, [
         StoredItem("won_revenue", 0.6, target=66_000.0, cap=2.0),
         StoredItem("activities_per_day", 0.4, target=2.0, cap=1.5),
     ])  # fmt: skip
 
 
 def test_joiners_and_leavers_targets_are_prorated_and_paced_on_their_days(
-    crm: sa.Engine, north: str
+    crm: sa.Engine, north: StoredPlan
 ) -> None:
-    report = incentive_report(crm, EVERYONE, north, None, TODAY)
+    report = incentive_report(crm, EVERYONE, north, TODAY)
     assert report.as_of == date(2026, 11, 16)
     assert (report.elapsed_days, report.total_days) == (32, 66)
     reps = report.reps.set_index("rep_id")
@@ -95,7 +95,7 @@ def test_joiners_and_leavers_targets_are_prorated_and_paced_on_their_days(
 
 def test_a_csat_plan_scores_the_service_agents_with_their_averages(crm: sa.Engine) -> None:
     items = [StoredItem("csat", 1.0, target=4.0, cap=1.5)]
-    everyone = incentive_report(crm, EVERYONE, store(crm, "CSAT", None, items), None, TODAY)
+    everyone = incentive_report(crm, EVERYONE, store("CSAT", None, items), TODAY)
     summary = everyone.scorecard.summary.set_index("rep_id")
     assert sorted(summary.index) == [21, 22, 23]
     actual = everyone.scorecard.items.set_index("rep_id")["actual"]
@@ -103,23 +103,25 @@ def test_a_csat_plan_scores_the_service_agents_with_their_averages(crm: sa.Engin
     assert actual.loc[[21, 22, 23]].tolist() == pytest.approx([4.5, 3.0, 4.0])
     assert summary.loc[[21, 22, 23], "score"].tolist() == pytest.approx([1.125, 0.75, 1.0])
     # a team's service plan scores the team's agents
-    team = incentive_report(crm, EVERYONE, store(crm, "CSAT North", 1, items), None, TODAY)
+    team = incentive_report(crm, EVERYONE, store("CSAT North", 1, items), TODAY)
     assert team.scorecard.summary["rep_id"].tolist() == [23]
     assert team.scorecard.summary["score"].tolist() == pytest.approx([1.0])
     assert not [w for w in everyone.warnings + team.warnings if w.kind == "service_item_for_reps"]
 
 
 def test_a_plan_mixing_sales_and_service_scores_the_reps_and_says_so(crm: sa.Engine) -> None:
-    key = store(crm, "Mixed", 1, [StoredItem("won_revenue", 0.8, target=66_000.0),
+    key = store("Mixed", 1, [StoredItem("won_revenue", 0.8, target=66_000.0),
                                    StoredItem("csat", 0.2, target=4.0, cap=1.5)])  # fmt: skip
-    report = incentive_report(crm, EVERYONE, key, None, TODAY)
+    report = incentive_report(crm, EVERYONE, key, TODAY)
     assert sorted(report.scorecard.summary["rep_id"]) == [11, 12, 13, 14, 15]
     mixed = [w for w in report.warnings if w.kind == "service_item_for_reps"]
     assert [w.item for w in mixed] == ["csat"]
     assert mixed[0].message.startswith("Customer satisfaction: a service metric in a plan with")
 
 
-def test_gaming_signal_compares_activities_per_working_day(crm: sa.Engine, north: str) -> None:
+def test_gaming_signal_compares_activities_per_working_day(
+    crm: sa.Engine, north: StoredPlan
+) -> None:
     """Rep 14 goes from 2 to 5 activities a working day in November while its won deals per
     activity fall; rep 15, hired on 24 Aug, logs a steady 2 a day.
 
@@ -130,7 +132,7 @@ def test_gaming_signal_compares_activities_per_working_day(crm: sa.Engine, north
     with won deals per activity down from 5 % to 2.4 %, but per working day 2.0 both times: no
     signal; 14 again 5.0 against 2.0.
     """
-    mid = incentive_report(crm, EVERYONE, north, None, TODAY).signals
+    mid = incentive_report(crm, EVERYONE, north, TODAY).signals
     assert mid["rep_id"].tolist() == [14]
     row = mid.iloc[0]
     assert row["signal"] == "volume_up_conversion_down"
@@ -139,24 +141,24 @@ def test_gaming_signal_compares_activities_per_working_day(crm: sa.Engine, north
     assert row["message"].startswith(
         "Activities per working day up 150% on the previous 3 period(s) (2 → 5)"
     )
-    end = incentive_report(crm, EVERYONE, north, None, date(2026, 11, 30)).signals
+    end = incentive_report(crm, EVERYONE, north, date(2026, 11, 30)).signals
     assert end["rep_id"].tolist() == [14]
 
 
 @pytest.fixture(scope="module")
-def south(crm: sa.Engine) -> str:
-    return store(crm, "South Q4", 2, [StoredItem("won_deals", 0.5, target=2.0),
+def south(crm: sa.Engine) -> StoredPlan:
+    return store("South Q4", 2, [StoredItem("won_deals", 0.5, target=2.0),
                                       StoredItem("new_deals", 0.5, target=100.0)])  # fmt: skip
 
 
 def test_plan_warnings_look_back_whole_quarters_at_the_reps_employed_then(
-    crm: sa.Engine, south: str
+    crm: sa.Engine, south: StoredPlan
 ) -> None:
     """Q3 2026: rep 31 won 2 deals (100 %), rep 32 won 5 (250 %); rep 33, hired on 1 Oct, was
     not there, so the median is 175 % (counting 33 as 0 it would be 100 %).  The earlier
     quarters start on 1 Oct 2025, 1 Jan, 1 Apr and 1 Jul 2026 (not 92-day steps back from
     1 Oct 2026, which start on 28 Sep 2025)."""
-    warnings = incentive_report(crm, EVERYONE, south, None, TODAY).warnings
+    warnings = incentive_report(crm, EVERYONE, south, TODAY).warnings
     by_kind = {(w.item, w.kind): w.message for w in warnings}
     assert by_kind[("won_deals", "easy_target")] == (
         "Won deals: the median rep reached 175 % of the target in the period starting "
@@ -173,9 +175,9 @@ def test_plan_warnings_look_back_whole_quarters_at_the_reps_employed_then(
 def test_a_month_plan_looks_back_whole_months(crm: sa.Engine) -> None:
     """November 2026 looks back at July – October (not 30-day steps: 2 Oct, 2 Sep, ...): in
     October team 2's reps won nothing, in July – October at most rep 32's 2 deals of July."""
-    key = store(crm, "South Nov", 2, [StoredItem("won_deals", 1.0, target=3.0)],
+    key = store("South Nov", 2, [StoredItem("won_deals", 1.0, target=3.0)],
                 period_start=date(2026, 11, 1), period_end=date(2026, 12, 1))  # fmt: skip
-    warnings = incentive_report(crm, EVERYONE, key, None, TODAY).warnings
+    warnings = incentive_report(crm, EVERYONE, key, TODAY).warnings
     assert [w.message for w in warnings if w.kind == "unreachable_target"] == [
         "Won deals: no rep met the target in any of the last 4 period(s) (those starting "
         "2026-07-01 to 2026-10-01); the best attainment was 66.7 %. Lower the target (or the "

@@ -32,6 +32,7 @@ from appdb.users import (
     set_password,
     set_role,
 )
+from crm_data.config import create_crm_engine
 from crm_data.demo import seed_demo
 from tests.support.apptest import APP
 from tests.support.databases import app_databases, fresh_engine, use_app_database
@@ -199,7 +200,7 @@ def engine(crm_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Ite
     monkeypatch.setenv("CRM_AUTO_SEED", "0")
     monkeypatch.setenv("CRM_AUTH_MODE", "password")
     databases = Databases(
-        app=use_app_database(tmp_path, monkeypatch), crm=sa.create_engine(crm_url)
+        app=use_app_database(tmp_path, monkeypatch), crm=create_crm_engine(crm_url, read_only=True)
     )
     add_user(databases, "eva@example.com", "exec", actor=COMMAND_LINE, password=PASSWORD)
     with databases.crm.connect() as conn:

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from analytics.deltas import delta
-from crm_data.plans import StoredItem
+from appdb.plans import StoredItem
 from ui.activity_charts import PARTIAL_OPACITY, score_histogram, weekly_activity_figure
 from ui.charts import (
     COMPARISON,

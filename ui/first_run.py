@@ -76,7 +76,7 @@ def ensure_demo_data(engine: Engine) -> None:
                 "The database has no CRM tables yet, so the app fills it with a deterministic "
                 "demo company. Point CRM_DATABASE_URL at your own database to use real data."
             )
-            report = seed_with_progress(engine, size, by="the app's first start")
+            report, _ = seed_with_progress(size, by="the app's first start")
             status.update(label="Demo company created", state="complete", expanded=False)
     finally:
         lock.release()

@@ -21,7 +21,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics.incentives.plan import PERIOD_FIRST_DAY, PERIOD_LAST_DAY
-from crm_data.plans import StoredItem
+from appdb.plans import StoredItem
 from reports.catalogue import metric, per_rep_metrics
 
 __all__ = [

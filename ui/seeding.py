@@ -1,4 +1,9 @@
-"""Seed the demo company from the app, with a progress bar, then invalidate caches."""
+"""Seed the demo company from the app, with a progress bar, then invalidate caches.
+
+Seeding writes the CRM database, which the app otherwise only reads: it runs through
+:func:`ui.engine.crm_writer`, and the demo's incentive plans are then saved in the app database
+(:func:`appdb.demo_plans.make_plans`).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,12 @@ import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.engine import Engine
 
+from appdb.databases import Databases
+from appdb.demo_plans import make_plans
 from crm_data.config import statement_failed
 from crm_data.demo import SIZES, SeedReport, seed_demo
 from crm_data.demo.seed import ReseedCheck, reseed_check, running_seed
-from ui.engine import data_version, invalidate_data
+from ui.engine import crm_writer, data_version, get_app_engine, get_engine, invalidate_data
 
 __all__ = [
     "STEP_LABELS",
@@ -101,13 +108,15 @@ def load_reseed_check(engine: Engine) -> ReseedCheck:
 
 
 def seed_with_progress(
-    engine: Engine, size: str, seed: int = 42, force: bool = False, by: str | None = None
-) -> SeedReport:
-    """Run ``crm_data.demo.seed_demo`` showing its messages in ``st.progress``.
+    size: str, seed: int = 42, force: bool = False, by: str | None = None
+) -> tuple[SeedReport, int]:
+    """Run ``crm_data.demo.seed_demo`` on the configured CRM database showing its messages in
+    ``st.progress``, then save the demo's incentive plans in the app database.
 
     Afterwards the data version is bumped and ``st.cache_data`` cleared, so every page reads
     the new data.  ``by`` names who seeds (shown to anyone trying to seed meanwhile).  Returns
-    the generator's ``SeedReport``.
+    the generator's ``SeedReport`` and the number of demo plans saved (a team that has the
+    demo's plan for the quarter already gets no second one).
 
     Raises
     ------
@@ -124,10 +133,16 @@ def seed_with_progress(
         bar.progress(min(max(float(fraction), 0.0), 1.0), text=f"{step_label(message)}…")
 
     try:
-        report = seed_demo(engine, size=size, seed=seed, force=force, progress=progress, by=by)
-    except sa.exc.SQLAlchemyError as exc:
-        raise statement_failed(exc, engine) from None
+        with crm_writer() as engine:
+            try:
+                report = seed_demo(
+                    engine, size=size, seed=seed, force=force, progress=progress, by=by
+                )
+            except sa.exc.SQLAlchemyError as exc:
+                raise statement_failed(exc, engine) from None
+        progress(0.995, "incentive plans")
+        plans = make_plans(Databases(app=get_app_engine(), crm=get_engine()), report.end)
     finally:
         invalidate_data()
     bar.progress(1.0, text=f"Demo company size {size} ready in {report.seconds:.1f} s")
-    return report
+    return report, plans

@@ -2,11 +2,13 @@
 
 Reseeding
 ---------
-A seed drops and re-creates the CRM tables and ``demo_truth`` (:data:`SEEDED_TABLES`) and keeps
-the app's own tables: dashboard users (``app_users``), incentive plans with all their versions,
-and saved views.  Their team and employee ids are not foreign keys, so a plan of a team the new
-demo does not have is kept, for no team; a database made before that rule, whose app tables do
-reference the CRM tables, has them rebuilt without those references first, rows kept.
+A seed drops and re-creates the CRM tables and ``demo_truth`` (:data:`SEEDED_TABLES`) and
+touches nothing else.  The app's own tables (dashboard users, incentive plans with all their
+versions) live in the app database (DESIGN.md §3), which a seed does not open: they are kept,
+and the app adds the demo's plans after it seeds (``appdb.demo_plans``).  A CRM database of the
+previous layout may still hold the app's old tables (:mod:`crm_data.previous_layout`); they are
+kept too, and rebuilt without foreign keys into the CRM tables first where they have them, rows
+kept.
 
 What a reseed would lose for good is told beforehand (:func:`reseed_check`): in a database the
 generator did not make, every CRM row; in a demo database, the rows added since the seed, found
@@ -38,18 +40,18 @@ import sqlalchemy as sa
 
 from crm_data.bulk import analyze_tables, bulk_insert, sync_sequences
 from crm_data.config import mask_url
-from crm_data.demo import activities, catalog, deals, orders, people, plans, service
+from crm_data.demo import activities, catalog, deals, orders, people, service
 from crm_data.demo.clock import ANNUAL_GROWTH, MONTHS, SEASONALITY, Clock
 from crm_data.demo.sizes import SIZES
 from crm_data.demo.truth import GENERATOR_KEY, load_truth, truth_frame
 from crm_data.demo.world import World
 from crm_data.errors import NotDemoDatabase, SeedingInProgress
-from crm_data.plans import PLANS
-from crm_data.queries.tables import TEAMS
-from crm_data.schema import APP_TABLES, CRM_TABLES, Base, DemoTruth
+from crm_data.previous_layout import PREVIOUS_APP_TABLES
+from crm_data.schema import CRM_TABLES, Base, DemoTruth
 
 __all__ = [
     "GENERATOR_VERSION",
+    "KEPT_TEXT",
     "LOADED_KEY",
     "SEEDED_TABLES",
     "STALE_AFTER",
@@ -66,9 +68,11 @@ GENERATOR_VERSION = 1
 Progress = Callable[[float, str], None]
 #: The tables a seed drops and re-creates; every other table is kept.
 SEEDED_TABLES: tuple[sa.Table, ...] = (*CRM_TABLES, Base.metadata.tables[DemoTruth.__tablename__])
-#: The dashboard users of the previous layout, when they lived in the CRM database (now in the
-#: app database, which ``crm_data`` does not open).
-APP_USERS = sa.table("app_users")
+#: What a seed keeps, in words.
+KEPT_TEXT = (
+    "Dashboard users and incentive plans (every version) live in the app database: a seed does "
+    "not touch them. Plans of teams the new demo does not have stay, for no team."
+)
 #: ``demo_truth`` key of the rows and highest id of each CRM table as the seed loaded them.
 LOADED_KEY = "loaded"
 #: A seed without progress for this long is considered abandoned (its lock may be taken).
@@ -104,13 +108,6 @@ class SeedReport:
         Wall time of the whole seeding.
     row_counts : dict[str, int]
         Rows loaded per table (CRM tables in load order, then ``demo_truth``).
-    plans_added : int
-        Demo incentive plans saved (a team that already has the demo's plan for the quarter,
-        by name and period, gets no second one).
-    plans_kept : int
-        Plans that were there before the seed and were kept.
-    plans_without_team : int
-        Plans (kept ones) whose team is not in the new demo.
     """
 
     size: str
@@ -118,21 +115,6 @@ class SeedReport:
     end: date
     seconds: float
     row_counts: dict[str, int]
-    plans_added: int = 0
-    plans_kept: int = 0
-    plans_without_team: int = 0
-
-    def kept_text(self) -> str:
-        """What the seed kept, in words (empty when there was nothing to keep)."""
-        if not self.plans_kept:
-            return ""
-        text = f"Kept {_plural(self.plans_kept, 'incentive plan')}"
-        if self.plans_without_team:
-            text += (
-                f"; {_plural(self.plans_without_team, 'plan')} for teams this demo does not "
-                "have stay, for no team"
-            )
-        return text + "."
 
 
 @dataclass(frozen=True)
@@ -170,8 +152,6 @@ class ReseedCheck:
     unverified : bool
         A demo database without the seed's record of its rows: whether rows were added since
         cannot be told.
-    plans, plan_versions, users : int
-        Incentive plans (and their versions) and dashboard users, all kept.
     running : SeedRun or None
         A seeding running now (a new one would be refused).
     """
@@ -180,9 +160,6 @@ class ReseedCheck:
     crm_rows: int
     foreign_rows: dict[str, int] = field(default_factory=dict)
     unverified: bool = False
-    plans: int = 0
-    plan_versions: int = 0
-    users: int = 0
     running: SeedRun | None = None
 
     @property
@@ -204,16 +181,6 @@ class ReseedCheck:
                 "added since cannot be told."
             )
         return ""
-
-    def kept(self) -> str:
-        """What a seed keeps, in words."""
-        plans = _plural(self.plans, "incentive plan")
-        if self.plans:
-            plans += f" ({_plural(self.plan_versions, 'version')})"
-        return (
-            f"Kept: {_plural(self.users, 'dashboard user')}, {plans} and saved views. Plans of "
-            "teams the new demo does not have stay, for no team."
-        )
 
 
 def _plural(count: int, noun: str) -> str:
@@ -284,19 +251,6 @@ def _added_rows(conn: sa.Connection, table: sa.Table, loaded: dict[str, int]) ->
     return max(rows - loaded["rows"], int(beyond))
 
 
-def _app_counts(conn: sa.Connection) -> tuple[int, int, int]:
-    """Plans, plan versions and dashboard users in the database."""
-    inspector = sa.inspect(conn)
-    plans = versions = users = 0
-    if inspector.has_table(PLANS.name):
-        plans, versions = conn.execute(
-            sa.select(sa.func.count(sa.distinct(PLANS.c.plan_key)), sa.func.count())
-        ).one()
-    if inspector.has_table(APP_USERS.name):
-        users = conn.execute(sa.select(sa.func.count()).select_from(APP_USERS)).scalar_one()
-    return int(plans), int(versions), int(users)
-
-
 def reseed_check(engine: sa.Engine) -> ReseedCheck:
     """What seeding the database now would replace, lose for good and keep.
 
@@ -331,9 +285,8 @@ def reseed_check(engine: sa.Engine) -> ReseedCheck:
                 lost = 0
             if lost:
                 foreign[table.name] = lost
-        plans_, versions, users = _app_counts(conn)
     unverified = is_demo and loaded is None and total > 0
-    return ReseedCheck(is_demo, total, foreign, unverified, plans_, versions, users, running)
+    return ReseedCheck(is_demo, total, foreign, unverified, running)
 
 
 @contextmanager
@@ -382,12 +335,12 @@ def _seed_lock(engine: sa.Engine, by: str) -> Iterator[Callable[[], None]]:
 
 
 def _app_tables_referencing_crm(conn: sa.Connection) -> bool:
-    """Whether an app-owned table still has a foreign key into a seeded table (a database
-    made before they were dropped from the schema).
+    """Whether an app table of the previous layout still has a foreign key into a seeded table
+    (a database made before they were dropped from the schema).
     """
     seeded = {table.name for table in SEEDED_TABLES}
     existing = set(sa.inspect(conn).get_table_names())
-    app = [table.name for table in APP_TABLES if table.name in existing]
+    app = [table.name for table in PREVIOUS_APP_TABLES if table.name in existing]
     if not app:
         return False
     if conn.dialect.name == "duckdb":  # no foreign-key reflection
@@ -416,14 +369,14 @@ def _drop(conn: sa.Connection, tables: Iterable[sa.Table]) -> None:
 
 
 def _detach_app_tables(engine: sa.Engine) -> None:
-    """Rebuild the app-owned tables without foreign keys into the seeded ones, rows kept, if
-    they have such keys (otherwise the seed could not drop the CRM tables).
+    """Rebuild the app tables of the previous layout without foreign keys into the seeded ones,
+    rows kept, if they have such keys (otherwise the seed could not drop the CRM tables).
     """
     with engine.begin() as conn:  # one transaction where DDL is transactional
         if not _app_tables_referencing_crm(conn):
             return
         existing = set(sa.inspect(conn).get_table_names())
-        tables = [table for table in APP_TABLES if table.name in existing]
+        tables = [table for table in PREVIOUS_APP_TABLES if table.name in existing]
         rows = {table.name: conn.execute(sa.select(table)).mappings().all() for table in tables}
         _drop(conn, tables)
         for table in tables:
@@ -443,30 +396,6 @@ def _refuse(check: ReseedCheck, engine: sa.Engine, force: bool) -> None:
             "for good: use --force (force=True) to do so anyway, or point --url / "
             "CRM_DATABASE_URL at another database."
         )
-
-
-def _plans_kept(engine: sa.Engine) -> tuple[int, int]:
-    """Plans in the database, and those whose latest version names a team that is not there."""
-    with engine.connect() as conn:
-        if not sa.inspect(conn).has_table(PLANS.name):
-            return 0, 0
-        latest = (
-            sa.select(PLANS.c.plan_key, sa.func.max(PLANS.c.version).label("version"))
-            .group_by(PLANS.c.plan_key)
-            .subquery()
-        )
-        orphan = (
-            sa.select(sa.func.count())
-            .select_from(
-                PLANS.join(
-                    latest,
-                    (PLANS.c.plan_key == latest.c.plan_key) & (PLANS.c.version == latest.c.version),
-                )
-            )
-            .where(PLANS.c.team_id.is_not(None), PLANS.c.team_id.not_in(sa.select(TEAMS.c.id)))
-        )
-        total = conn.execute(sa.select(sa.func.count()).select_from(latest)).scalar_one()
-        return int(total), int(conn.execute(orphan).scalar_one())
 
 
 def _load(engine: sa.Engine, name: str, frames: Iterable[pd.DataFrame]) -> int:
@@ -498,11 +427,9 @@ def seed_demo(
     """Fill the database with a deterministic demo company.
 
     Unless the database is refused (see ``force``; and while another seeding runs), the
-    :data:`SEEDED_TABLES` are dropped and re-created (sequences restart) and the app's own
-    tables kept (see the module docstring), then every CRM table is generated and loaded in
-    one transaction per table, in :data:`crm_data.schema.CRM_TABLES` order, and one incentive
-    plan per team is saved for the quarter of the last day, unless the team has it already
-    (:func:`crm_data.demo.plans.make_plans`).
+    :data:`SEEDED_TABLES` are dropped and re-created (sequences restart), every other table
+    kept (see the module docstring), then every CRM table is generated and loaded in one
+    transaction per table, in :data:`crm_data.schema.CRM_TABLES` order.
 
     Parameters
     ----------
@@ -528,7 +455,7 @@ def seed_demo(
     Returns
     -------
     SeedReport
-        Size, seed, end, wall time, row counts and the plans added and kept.
+        Size, seed, end, wall time and row counts.
 
     Raises
     ------
@@ -559,14 +486,11 @@ def seed_demo(
         _detach_app_tables(engine)
         with engine.begin() as conn:
             _drop(conn, SEEDED_TABLES)
-        Base.metadata.create_all(engine)  # the app's tables only if missing
+        Base.metadata.create_all(engine)
         counts = _generate(engine, key, seed, end, step)
-        step(0.995, "incentive plans")
-        added = plans.make_plans(engine, end)
-        total, orphans = _plans_kept(engine)
     report(1.0, "done")
     seconds = round(time.perf_counter() - started, 3)
-    return SeedReport(key, seed, end, seconds, counts, added, total - added, orphans)
+    return SeedReport(key, seed, end, seconds, counts)
 
 
 def _generate(

@@ -1,7 +1,9 @@
-"""The app under Streamlit's ``AppTest`` on a demo database, with "today" pinned."""
+"""The app under Streamlit's ``AppTest`` on a demo database and an app database of its own,
+with "today" pinned."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -12,7 +14,12 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
+from appdb import upgrade
+from appdb.databases import Databases
+from appdb.demo_plans import make_plans
+from crm_data.config import create_crm_engine
 from crm_data.demo import seed_demo
+from ui.engine import close_crm_engine
 
 #: The app's entry script.
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -23,21 +30,29 @@ TODAY = date(2026, 6, 29)
 @contextmanager
 def app_database(folder: Path) -> Iterator[str]:
     """A fresh S demo database in ``folder``, which the app reads (auth mode none, no seeding)
-    with "today" pinned to 29 Jun 2026, while the context lasts."""
+    with "today" pinned to 29 Jun 2026, and a fresh app database beside it holding the demo's
+    incentive plans (as the app's seeding leaves them), while the context lasts."""
     url = f"duckdb:///{folder / 's.duckdb'}"
-    engine = sa.create_engine(url)
-    seed_demo(engine, size="S", seed=42, end=date(2026, 6, 30))
+    app_url = f"sqlite:///{folder / 'app.sqlite'}"
+    engine, app = sa.create_engine(url), sa.create_engine(app_url)
+    report = seed_demo(engine, size="S", seed=42, end=date(2026, 6, 30))
+    upgrade(app)
+    make_plans(Databases(app=app, crm=engine), report.end)
     engine.dispose()
+    app.dispose()
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("CRM_DATABASE_URL", url)
+        mp.setenv("CRM_APP_DATABASE_URL", app_url)
         mp.setenv("CRM_TODAY", TODAY.isoformat())
         mp.setenv("CRM_AUTO_SEED", "0")
         mp.delenv("CRM_AUTH_MODE", raising=False)
         yield url
 
 
-def app_database_fixtures(name: str) -> tuple[Any, Any]:
-    """Module-scoped ``url`` and ``engine`` fixtures over a fresh :func:`app_database`."""
+def app_database_fixtures(name: str) -> tuple[Any, Any, Any]:
+    """Module-scoped ``url``, ``engine`` (the CRM database) and ``databases``
+    (:class:`~appdb.databases.Databases`: the app database and the CRM database) fixtures over
+    a fresh :func:`app_database`."""
 
     @pytest.fixture(scope="module")
     def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
@@ -46,11 +61,33 @@ def app_database_fixtures(name: str) -> tuple[Any, Any]:
 
     @pytest.fixture(scope="module")
     def engine(url: str) -> Iterator[sa.Engine]:
-        engine = sa.create_engine(url)
+        engine = create_crm_engine(url, read_only=True)  # as the app opens it
         yield engine
         engine.dispose()
 
-    return url, engine
+    @pytest.fixture(scope="module")
+    def databases(url: str, engine: sa.Engine) -> Iterator[Databases]:
+        app = sa.create_engine(os.environ["CRM_APP_DATABASE_URL"])
+        yield Databases(app=app, crm=engine)
+        app.dispose()
+
+    return url, engine, databases
+
+
+@contextmanager
+def crm_writes(url: str, *readers: sa.Engine) -> Iterator[sa.Engine]:
+    """A writing engine on the CRM database ``url`` while the app's engine (in this process)
+    and ``readers`` are closed: a process opens a DuckDB file either read-only, as the app
+    does, or for writing.  Both reopen on their next use.
+    """
+    close_crm_engine()
+    for reader in readers:
+        reader.dispose()
+    writer = sa.create_engine(url)
+    try:
+        yield writer
+    finally:
+        writer.dispose()
 
 
 def run(

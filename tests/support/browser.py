@@ -73,8 +73,11 @@ class App:
     ) -> None:
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        # an app database of its own beside the log: no plans or users of other tests' apps
         env = {**os.environ, "CRM_DATABASE_URL": url, "CRM_AUTO_SEED": "0",
-               "CRM_TODAY": TODAY.isoformat(), **(env or {})}  # fmt: skip
+               "CRM_TODAY": TODAY.isoformat(),
+               "CRM_APP_DATABASE_URL": f"sqlite:///{log.parent / 'app.sqlite'}",
+               **(env or {})}  # fmt: skip
         env.pop("CRM_AUTH_MODE", None)
         extra: list[str] = []
         if secrets is not None:  # a secrets file of its own (e.g. [auth] for OIDC)

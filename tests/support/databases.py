@@ -164,11 +164,12 @@ def app_databases(crm: sa.Engine, folder: Path) -> Iterator[Any]:
 
 
 @contextmanager
-def hold_duckdb_lock(path: Path) -> Iterator[None]:
-    """Keep the DuckDB file ``path`` open in another process (holding its lock) meanwhile."""
+def hold_duckdb_lock(path: Path, read_only: bool = False) -> Iterator[None]:
+    """Keep the DuckDB file ``path`` open in another process meanwhile: for writing (holding
+    its lock, as a seeding does), or ``read_only`` (as the running app does)."""
     script = (
         "import duckdb, sys\n"
-        f"con = duckdb.connect({str(path)!r})\n"
+        f"con = duckdb.connect({str(path)!r}, read_only={read_only})\n"
         "print('ready', flush=True)\n"
         "sys.stdin.readline()\n"
     )

@@ -9,8 +9,11 @@ activities per working day (20 % each, the team's median rep of the quarter befo
 and follow-up compliance (20 %, 85 %).  Targets near the median rep's results spread the scores
 on both sides of 100 %.
 
-Plans are kept across a reseed, so a team that already has a plan of the demo's name for that
-quarter (an earlier seed's, perhaps edited since) gets no second one.
+The plans are stored in the app database (:mod:`appdb.plans`), which a reseed of the CRM
+database does not touch, so a team that already has a plan of the demo's name for that quarter
+(an earlier seed's, perhaps edited since) gets no second one.  The app makes them after it seeds
+the demo and, for a demo seeded on the command line, when it starts (:func:`ensure_demo_plans`);
+``python -m appdb demo-plans`` makes them by hand.
 """
 
 from __future__ import annotations
@@ -22,15 +25,17 @@ import pandas as pd
 import sqlalchemy as sa
 
 from access.roles import EmployeeRole
+from appdb.databases import Databases
+from appdb.plans import StoredItem, list_plans, save_plan
+from crm_data.demo.truth import GENERATOR_KEY, load_truth
 from crm_data.filters import Filters, Scope
-from crm_data.plans import StoredItem, list_plans, save_plan
 from crm_data.queries.activity import activities_by_rep_type_period
 from crm_data.queries.activity_kpis import employment_spans
 from crm_data.queries.funnel_stats import closed_deal_stats
 from crm_data.queries.tables import TEAMS
 from crm_data.schema import Quota
 
-__all__ = ["ON_TARGET_BONUS", "UPLIFT", "make_plans"]
+__all__ = ["ON_TARGET_BONUS", "UPLIFT", "ensure_demo_plans", "make_plans"]
 
 #: The bonus of every demo plan at a score of 100 %.
 ON_TARGET_BONUS = 5_000.0
@@ -91,46 +96,70 @@ def _items(won_revenue: float, won_deals: float, per_day: float) -> list[StoredI
     ]  # fmt: skip
 
 
-def make_plans(engine: sa.Engine, end: date) -> int:
+def make_plans(databases: Databases, end: date) -> int:
     """Save one plan per team for the quarter of ``end - 1 day`` (the demo's last day), each by
     the team's head (by the admin for a team without one), except for a team that has a plan
     of the same name and period already.
+
+    Parameters
+    ----------
+    databases : Databases
+        The app database, where the plans are saved, and the demo's CRM database, whose teams,
+        quotas and results set the targets (only read).
+    end : date
+        The demo's exclusive end (``SeedReport.end``).
 
     Returns
     -------
     int
         The number of plans saved.
     """
+    crm = databases.crm
     start, stop = _quarter(end - timedelta(days=1))
-    before, _ = _quarter(start - timedelta(days=1))
-    targets = _team_targets(engine, before, start)
-    with engine.connect() as conn:
+    label = f"Q{(start.month - 1) // 3 + 1} {start.year}"
+    with crm.connect() as conn:
         teams = conn.execute(
             sa.select(TEAMS.c.id, TEAMS.c.name, TEAMS.c.head_id).order_by(TEAMS.c.id)
         ).all()
-        quotas = pd.read_sql(
-            sa.select(QUOTAS.c.employee_id, QUOTAS.c.revenue_target).where(
-                QUOTAS.c.period_start == start
-            ),
-            conn,
-        )
-    spans = employment_spans(engine, Filters(start, stop), Scope.everyone())
-    quota = quotas.merge(spans, on="employee_id").groupby("team_id")["revenue_target"].median()
-    label = f"Q{(start.month - 1) // 3 + 1} {start.year}"
-    there = list_plans(engine, Scope.everyone(), period=(start, stop))
+    there = list_plans(databases, Scope.everyone(), period=(start, stop))
     there = there[there["period_start"].dt.date.eq(start) & there["period_end"].dt.date.eq(stop)]
     taken = set(zip(there["team_id"], there["name"], strict=True))
-    saved = 0
-    for team_id, name, head_id in teams:
-        if (team_id, f"{name} {label}") in taken:
-            continue
+    missing = [team for team in teams if (team.id, f"{team.name} {label}") not in taken]
+    if not missing:
+        return 0
+    before, _ = _quarter(start - timedelta(days=1))
+    targets = _team_targets(crm, before, start)
+    quotas = pd.read_sql(
+        sa.select(QUOTAS.c.employee_id, QUOTAS.c.revenue_target).where(
+            QUOTAS.c.period_start == start
+        ),
+        crm,
+    )
+    spans = employment_spans(crm, Filters(start, stop), Scope.everyone())
+    quota = quotas.merge(spans, on="employee_id").groupby("team_id")["revenue_target"].median()
+    for team_id, name, head_id in missing:
         typical = targets.reindex([team_id]).iloc[0]
         scope = Scope.everyone() if head_id is None else Scope.head(team_id, head_id)
         save_plan(
-            engine, scope, None, name=f"{name} {label}", period_start=start, period_end=stop,
+            databases, scope, None, name=f"{name} {label}", period_start=start, period_end=stop,
             team_id=team_id, on_target_bonus=ON_TARGET_BONUS,
             items=_items(quota.get(team_id, np.nan), typical["won_deals"],
                          typical["activities_per_day"]),
         )  # fmt: skip
-        saved += 1
-    return saved
+    return len(missing)
+
+
+def ensure_demo_plans(databases: Databases) -> int | None:
+    """The demo's plans (:func:`make_plans`) when the CRM database is a demo and some team lacks
+    its plan for the demo's last quarter (a demo seeded by ``python -m crm_data seed``, which
+    does not open the app database).
+
+    Returns
+    -------
+    int or None
+        The number of plans saved; None when the CRM database is not a demo (nothing done).
+    """
+    generator = load_truth(databases.crm).get(GENERATOR_KEY)
+    if generator is None:
+        return None
+    return make_plans(databases, date.fromisoformat(str(generator["end"])))

@@ -1,7 +1,10 @@
 """Versioned storage of incentive KPI plans (issue #5): plans, their items and per-rep targets.
 
-The tables ``kpi_plans``, ``kpi_plan_items`` and ``kpi_targets`` (:mod:`crm_data.schema`) are
-app-owned and **append-only**: this module never updates or deletes a row.  A plan is the set
+The tables ``kpi_plans``, ``kpi_plan_items`` and ``kpi_targets`` (:mod:`appdb.schema`) live in
+the app database and are **append-only**: this module never updates or deletes a row.  The
+teams and employees a plan names are looked up in the CRM database, which is only read; the
+two may be on different servers, so nothing joins across them (:mod:`appdb.databases`), and a
+reseed of the demo company keeps every plan with its key and history.  A plan is the set
 of rows sharing a ``plan_key``; every save adds a complete new version (the plan row, its items
 and their per-rep targets) with ``version = latest + 1``, in one transaction, so every earlier
 version reads back exactly as it was saved.
@@ -30,7 +33,8 @@ A plan belongs to the team of its **latest** version; ``team_id`` NULL is a comp
 * reading: ``admin``, ``exec`` and ``analyst`` every plan with every per-rep target; a ``head``
   the plans of their team (all targets) and company-wide plans (only the targets of the reps of
   their team); a ``rep`` the plans of their own team and company-wide plans, with only their own
-  per-rep targets.  A rep's team is ``scope.team_id``, else their ``employees.team_id``.
+  per-rep targets.  A rep's team is ``scope.team_id``, else their ``employees.team_id`` (read
+  from the CRM database).
 
 A plan the scope may not read is reported exactly like a plan that does not exist, so keys of
 other teams' plans cannot be probed.
@@ -62,33 +66,26 @@ import pandas as pd
 import sqlalchemy as sa
 
 from access.roles import Role, can_edit_plan, can_edit_plans
+from appdb.databases import Databases
+from appdb.schema import ITEMS, NAME_LENGTH, PLANS, TARGETS
 from crm_data.errors import CrmDataError, driver_message, is_permission_error
 from crm_data.filters import Scope
-from crm_data.queries.frames import Bind, Kind, connect, empty_frame, read_frame
+from crm_data.queries.frames import Kind, coerce_frame, read_frame
 from crm_data.queries.tables import EMPLOYEES, TEAMS
-from crm_data.schema import Base, KpiPlan, KpiPlanItem, KpiTarget
 
 __all__ = [
-    "PLAN_TABLES",
     "PlanCheck",
     "PlanError",
     "StoredItem",
     "StoredPlan",
     "copy_plan",
-    "ensure_plan_tables",
     "list_plans",
     "load_plan",
+    "plan_counts",
     "plan_history",
     "save_plan",
 ]
 
-PLANS: sa.Table = KpiPlan.__table__  # type: ignore[assignment]
-ITEMS: sa.Table = KpiPlanItem.__table__  # type: ignore[assignment]
-TARGETS: sa.Table = KpiTarget.__table__  # type: ignore[assignment]
-#: The app-owned plan tables, in dependency order.
-PLAN_TABLES: tuple[sa.Table, ...] = (PLANS, ITEMS, TARGETS)
-
-NAME_LENGTH = 200
 KEY_LENGTH = 100
 METRIC_KEY_LENGTH = 100
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -119,6 +116,8 @@ _HISTORY_KINDS: dict[str, Kind] = {
     "on_target_bonus": "float",
     "item_count": "int",
 }
+#: The columns of those frames read from the CRM database, not the app database.
+_NAME_COLUMNS = ("team", "created_by_name")
 
 
 class PlanError(CrmDataError, ValueError):
@@ -362,13 +361,14 @@ def _check_team_for_writer(scope: Scope, team_id: int | None) -> None:
         )
 
 
-def _reader_team(conn: sa.Connection, scope: Scope) -> int | None:
+def _reader_team(crm: sa.Engine, scope: Scope) -> int | None:
     """The team whose plans a head or rep reads (for a rep without one: their employee's)."""
     if scope.team_id is not None or scope.role != Role.REP:
         return scope.team_id
-    team = conn.execute(
-        sa.select(EMPLOYEES.c.team_id).where(EMPLOYEES.c.id == scope.employee_id)
-    ).scalar()
+    with crm.connect() as conn:
+        team = conn.execute(
+            sa.select(EMPLOYEES.c.team_id).where(EMPLOYEES.c.id == scope.employee_id)
+        ).scalar()
     return None if team is None else int(team)
 
 
@@ -387,28 +387,22 @@ def _visibility(scope: Scope, reader_team: int | None) -> list[sa.ColumnElement[
 
 
 def _target_condition(
-    scope: Scope, reader_team: int | None, plan_team: int | None
+    crm: sa.Engine, scope: Scope, reader_team: int | None, plan_team: int | None
 ) -> sa.ColumnElement[bool] | None:
-    """Which per-rep targets the scope reads of a plan it may see (None: all of them)."""
+    """Which per-rep targets the scope reads of a plan it may see (None: all of them); a
+    head's team members are read from the CRM database first.
+    """
     if scope.role == Role.REP:
         return TARGETS.c.employee_id == scope.employee_id
     if scope.role == Role.HEAD and plan_team is None:
-        members = sa.select(EMPLOYEES.c.id).where(EMPLOYEES.c.team_id == reader_team)
+        stmt = sa.select(EMPLOYEES.c.id).where(EMPLOYEES.c.team_id == reader_team)
+        with crm.connect() as conn:
+            members = [int(emp) for emp in conn.execute(stmt).scalars()]
         return TARGETS.c.employee_id.in_(members)
     return None
 
 
 # ---- reading --------------------------------------------------------------------------------
-
-
-def ensure_plan_tables(engine: sa.Engine) -> None:
-    """Create ``kpi_plans``, ``kpi_plan_items`` and ``kpi_targets`` (and sequences) if missing."""
-    Base.metadata.create_all(engine, tables=list(PLAN_TABLES), checkfirst=True)
-
-
-def _has_tables(conn: sa.Connection) -> bool:
-    inspector = sa.inspect(conn)
-    return all(inspector.has_table(table.name) for table in PLAN_TABLES)
 
 
 def _latest_row(conn: sa.Connection, plan_key: str) -> sa.Row[Any] | None:
@@ -430,16 +424,13 @@ def _not_found(plan_key: str) -> PlanError:
 
 
 def _visible_latest(
-    conn: sa.Connection, scope: Scope, plan_key: str
-) -> tuple[sa.Row[Any], int | None]:
-    """The latest row of a plan the scope may read, and the scope's reader team."""
-    if not _has_tables(conn):
-        raise _not_found(plan_key)
+    conn: sa.Connection, scope: Scope, reader_team: int | None, plan_key: str
+) -> sa.Row[Any]:
+    """The latest row of a plan the scope (reading as ``reader_team``) may read."""
     latest = _latest_row(conn, plan_key)
-    reader_team = _reader_team(conn, scope)
     if latest is None or not _visible(scope, reader_team, latest.team_id):
         raise _not_found(plan_key)
-    return latest, reader_team
+    return latest
 
 
 def _optional_float(value: Any) -> float | None:
@@ -501,11 +492,24 @@ def _stored(
     )
 
 
-def load_plan(engine: Bind, scope: Scope, plan_key: str, version: int | None = None) -> StoredPlan:
+def load_plan(
+    databases: Databases, scope: Scope, plan_key: str, version: int | None = None
+) -> StoredPlan:
     """One version of a plan (default: the latest), exactly as it was saved.
 
     For a rep, ``rep_targets`` hold only the rep's own target; for a head reading a
     company-wide plan, only the targets of their team's reps.
+
+    Parameters
+    ----------
+    databases : Databases
+        The app database (the plans) and the CRM database (a rep's team, a head's reps).
+    scope : Scope
+        Who asks (see the module docstring for who reads what).
+    plan_key : str
+        The plan.
+    version : int, optional
+        The version; default the latest.
 
     Raises
     ------
@@ -513,11 +517,13 @@ def load_plan(engine: Bind, scope: Scope, plan_key: str, version: int | None = N
         If the plan does not exist or the scope may not read it (one message for both), or the
         version does not exist.
     """
-    with connect(engine) as conn:
-        latest, reader_team = _visible_latest(conn, scope, plan_key)
+    reader_team = _reader_team(databases.crm, scope)
+    if version is not None:
+        version = _integer(version, f"{version!r} is not a plan version.")
+    with databases.app.connect() as conn:
+        latest = _visible_latest(conn, scope, reader_team, plan_key)
+        targets = _target_condition(databases.crm, scope, reader_team, latest.team_id)
         row = latest
-        if version is not None:
-            version = _integer(version, f"{version!r} is not a plan version.")
         if version is not None and version != latest.version:
             found = conn.execute(
                 sa.select(PLANS).where(PLANS.c.plan_key == plan_key, PLANS.c.version == version)
@@ -528,7 +534,7 @@ def load_plan(engine: Bind, scope: Scope, plan_key: str, version: int | None = N
                     f"1 to {latest.version}."
                 )
             row = found
-        return _stored(conn, row, _target_condition(scope, reader_team, latest.team_id))
+        return _stored(conn, row, targets)
 
 
 def _item_count() -> sa.ScalarSelect[Any]:
@@ -540,8 +546,58 @@ def _item_count() -> sa.ScalarSelect[Any]:
     )
 
 
-def plan_history(engine: Bind, scope: Scope, plan_key: str) -> pd.DataFrame:
+def _names(crm: sa.Engine, table: sa.Table, ids: pd.Series) -> dict[int, str]:
+    """Id -> name of the rows of the CRM ``table`` (teams, employees) with ``ids``."""
+    wanted = sorted({int(value) for value in ids.dropna()})
+    if not wanted:
+        return {}
+    stmt = sa.select(table.c.id, table.c.name).where(table.c.id.in_(wanted))
+    with crm.connect() as conn:
+        return {int(key): name for key, name in conn.execute(stmt)}
+
+
+def _with_names(
+    crm: sa.Engine, frame: pd.DataFrame, kinds: Mapping[str, Kind], team: bool
+) -> pd.DataFrame:
+    """``frame`` with the names of its creators (and of its teams when ``team``) from the CRM
+    database, the columns of ``kinds`` in their order.
+    """
+    named = frame.assign(
+        created_by_name=frame["created_by"].map(_names(crm, EMPLOYEES, frame["created_by"]))
+    )
+    if team:
+        named["team"] = frame["team_id"].map(_names(crm, TEAMS, frame["team_id"]))
+    return coerce_frame(named, kinds)
+
+
+def _without_names(kinds: Mapping[str, Kind]) -> dict[str, Kind]:
+    """``kinds`` without the name columns read from the CRM database."""
+    return {name: kind for name, kind in kinds.items() if name not in _NAME_COLUMNS}
+
+
+def _select(kinds: Mapping[str, Kind]) -> sa.Select[Any]:
+    """A SELECT of the columns of ``kinds`` the app database holds, in their order (the
+    items of each version counted).
+    """
+    return sa.select(
+        *(
+            _item_count().label(name) if name == "item_count" else PLANS.c[name]
+            for name in _without_names(kinds)
+        )
+    )
+
+
+def plan_history(databases: Databases, scope: Scope, plan_key: str) -> pd.DataFrame:
     """Every version of a plan the scope may read, oldest first.
+
+    Parameters
+    ----------
+    databases : Databases
+        The app database (the plans) and the CRM database (a rep's team, who saved).
+    scope : Scope
+        Who asks.
+    plan_key : str
+        The plan.
 
     Returns
     -------
@@ -555,35 +611,23 @@ def plan_history(engine: Bind, scope: Scope, plan_key: str) -> pd.DataFrame:
     PlanError
         If the plan does not exist or the scope may not read it.
     """
-    with connect(engine) as conn:
-        _visible_latest(conn, scope, plan_key)
-        stmt = (
-            sa.select(
-                PLANS.c.version,
-                PLANS.c.created_at,
-                PLANS.c.created_by,
-                EMPLOYEES.c.name.label("created_by_name"),
-                PLANS.c.name,
-                PLANS.c.period_start,
-                PLANS.c.period_end,
-                PLANS.c.team_id,
-                PLANS.c.on_target_bonus,
-                _item_count().label("item_count"),
-            )
-            .select_from(PLANS.outerjoin(EMPLOYEES, EMPLOYEES.c.id == PLANS.c.created_by))
-            .where(PLANS.c.plan_key == plan_key)
-            .order_by(PLANS.c.version)
-        )
-        return read_frame(conn, stmt, _HISTORY_KINDS)
+    reader_team = _reader_team(databases.crm, scope)
+    stmt = _select(_HISTORY_KINDS).where(PLANS.c.plan_key == plan_key).order_by(PLANS.c.version)
+    with databases.app.connect() as conn:
+        _visible_latest(conn, scope, reader_team, plan_key)
+        frame = read_frame(conn, stmt, _without_names(_HISTORY_KINDS))
+    return _with_names(databases.crm, frame, _HISTORY_KINDS, team=False)
 
 
-def list_plans(engine: Bind, scope: Scope, period: tuple[date, date] | None = None) -> pd.DataFrame:
+def list_plans(
+    databases: Databases, scope: Scope, period: tuple[date, date] | None = None
+) -> pd.DataFrame:
     """The latest version of every plan the scope may read.
 
     Parameters
     ----------
-    engine : Engine or Connection
-        The CRM database.
+    databases : Databases
+        The app database (the plans) and the CRM database (team and employee names).
     scope : Scope
         Who asks (see the module docstring for who reads what).
     period : (date, date), optional
@@ -593,59 +637,59 @@ def list_plans(engine: Bind, scope: Scope, period: tuple[date, date] | None = No
     -------
     DataFrame
         ``plan_key`` str, ``version`` int, ``name`` str, ``period_start``/``period_end``
-        datetime, ``team_id`` Int64, ``team`` str, ``on_target_bonus`` float, ``item_count``
-        int, ``created_at`` datetime, ``created_by`` Int64, ``created_by_name`` str; ordered
-        by period start (latest first), name and key.  Empty when there are no plan tables.
+        datetime, ``team_id`` Int64, ``team`` str (None for a company-wide plan or a team the
+        CRM database no longer has), ``on_target_bonus`` float, ``item_count`` int,
+        ``created_at`` datetime, ``created_by`` Int64, ``created_by_name`` str; ordered by
+        period start (latest first), name and key.
     """
-    with connect(engine) as conn:
-        if not _has_tables(conn):
-            return empty_frame(_LIST_KINDS)
-        latest = (
-            sa.select(PLANS.c.plan_key, sa.func.max(PLANS.c.version).label("version"))
-            .group_by(PLANS.c.plan_key)
-            .subquery("latest")
-        )
-        joined = (
-            PLANS.join(
-                latest,
-                sa.and_(PLANS.c.plan_key == latest.c.plan_key, PLANS.c.version == latest.c.version),
-            )
-            .outerjoin(TEAMS, TEAMS.c.id == PLANS.c.team_id)
-            .outerjoin(EMPLOYEES, EMPLOYEES.c.id == PLANS.c.created_by)
-        )
-        conditions = _visibility(scope, _reader_team(conn, scope))
-        if period is not None:
-            start, end = _day(period[0], "period start"), _day(period[1], "period end")
-            conditions += [PLANS.c.period_start < end, PLANS.c.period_end > start]
-        stmt = (
-            sa.select(
-                PLANS.c.plan_key,
-                PLANS.c.version,
-                PLANS.c.name,
-                PLANS.c.period_start,
-                PLANS.c.period_end,
-                PLANS.c.team_id,
-                TEAMS.c.name.label("team"),
-                PLANS.c.on_target_bonus,
-                _item_count().label("item_count"),
-                PLANS.c.created_at,
-                PLANS.c.created_by,
-                EMPLOYEES.c.name.label("created_by_name"),
-            )
-            .select_from(joined)
-            .where(*conditions)
-            .order_by(PLANS.c.period_start.desc(), PLANS.c.name, PLANS.c.plan_key)
-        )
-        return read_frame(conn, stmt, _LIST_KINDS)
+    conditions = _visibility(scope, _reader_team(databases.crm, scope))
+    if period is not None:
+        start, end = _day(period[0], "period start"), _day(period[1], "period end")
+        conditions += [PLANS.c.period_start < end, PLANS.c.period_end > start]
+    latest = (
+        sa.select(PLANS.c.plan_key, sa.func.max(PLANS.c.version).label("version"))
+        .group_by(PLANS.c.plan_key)
+        .subquery("latest")
+    )
+    joined = PLANS.join(
+        latest, sa.and_(PLANS.c.plan_key == latest.c.plan_key, PLANS.c.version == latest.c.version)
+    )
+    stmt = (
+        _select(_LIST_KINDS)
+        .select_from(joined)
+        .where(*conditions)
+        .order_by(PLANS.c.period_start.desc(), PLANS.c.name, PLANS.c.plan_key)
+    )
+    frame = read_frame(databases.app, stmt, _without_names(_LIST_KINDS))
+    return _with_names(databases.crm, frame, _LIST_KINDS, team=True)
+
+
+def plan_counts(app: sa.Engine) -> tuple[int, int]:
+    """The number of plans and of plan versions in the app database (for the Data page's
+    "what a reseed keeps"), whoever may read them.
+    """
+    stmt = sa.select(sa.func.count(sa.distinct(PLANS.c.plan_key)), sa.func.count())
+    with app.connect() as conn:
+        plans, versions = conn.execute(stmt).one()
+    return int(plans), int(versions)
 
 
 # ---- writing --------------------------------------------------------------------------------
 
 
 def _check_references(
+    crm: sa.Engine, scope: Scope, team_id: int | None, items: tuple[StoredItem, ...]
+) -> None:
+    """The team, the per-rep targets' employees and the saving employee must exist in the CRM
+    database.
+    """
+    with crm.connect() as conn:
+        _check_references_in(conn, scope, team_id, items)
+
+
+def _check_references_in(
     conn: sa.Connection, scope: Scope, team_id: int | None, items: tuple[StoredItem, ...]
 ) -> None:
-    """The team, the per-rep targets' employees and the saving employee must exist."""
     if team_id is not None:
         found = conn.execute(sa.select(TEAMS.c.id).where(TEAMS.c.id == team_id)).first()
         if found is None:
@@ -720,7 +764,7 @@ def _new_id(inserted: sa.CursorResult[Any]) -> int:
 
 
 def save_plan(
-    engine: sa.Engine,
+    databases: Databases,
     scope: Scope,
     plan_key: str | None = None,
     *,
@@ -742,8 +786,9 @@ def save_plan(
 
     Parameters
     ----------
-    engine : sa.Engine
-        The CRM database; the plan tables are created if missing.
+    databases : Databases
+        The app database, where the version is stored, and the CRM database, where its team
+        and employees must exist.
     scope : Scope
         Who saves: admin/exec any plan, a head only their team's (see the module docstring).
     plan_key : str, optional
@@ -800,9 +845,8 @@ def save_plan(
 
     version = 1
     try:
-        ensure_plan_tables(engine)
-        with engine.begin() as conn:
-            _check_references(conn, scope, team_id, clean_items)
+        _check_references(databases.crm, scope, team_id, clean_items)
+        with databases.app.begin() as conn:
             latest = _latest_row(conn, key)
             if latest is None:
                 if based_on_version is not None:
@@ -836,14 +880,14 @@ def save_plan(
         if is_permission_error(exc):
             raise PlanError(
                 f"No permission to save: the database refused the write ({driver_message(exc)}). "
-                "Nothing was stored. Ask your administrator to let the dashboard's database "
-                "user write the plan tables (kpi_plans, kpi_plan_items, kpi_targets)."
+                "Nothing was stored. Ask your administrator to let the dashboard's user of the "
+                "app database write the plan tables (kpi_plans, kpi_plan_items, kpi_targets)."
             ) from exc
         if not isinstance(exc, sa.exc.IntegrityError | sa.exc.OperationalError):
             raise
-        if _is_version_conflict(engine, key, version, exc):
+        if _is_version_conflict(databases.app, key, version, exc):
             try:
-                with engine.connect() as conn:
+                with databases.app.connect() as conn:
                     latest = _latest_row(conn, key)
             except sa.exc.DBAPIError:
                 latest = None
@@ -873,7 +917,7 @@ def _is_version_conflict(
 
 
 def copy_plan(
-    engine: sa.Engine,
+    databases: Databases,
     scope: Scope,
     plan_key: str,
     period_start: date,
@@ -887,8 +931,8 @@ def copy_plan(
 
     Parameters
     ----------
-    engine : sa.Engine
-        The CRM database.
+    databases : Databases
+        The app database and the CRM database, as in :func:`save_plan`.
     scope : Scope
         Who copies; they must be allowed to save the plan (admin/exec, or the team's head).
     plan_key : str
@@ -907,12 +951,13 @@ def copy_plan(
         ``check`` refuses the copy.
     """
     _check_writer(scope)
-    with engine.connect() as conn:
-        latest, _ = _visible_latest(conn, scope, plan_key)
+    reader_team = _reader_team(databases.crm, scope)
+    with databases.app.connect() as conn:
+        latest = _visible_latest(conn, scope, reader_team, plan_key)
         _check_team_for_writer(scope, latest.team_id)
         source = _stored(conn, latest, None)
     return save_plan(
-        engine,
+        databases,
         scope,
         None,
         name=source.name if name is None else name,
