@@ -204,6 +204,7 @@ def listed(
     }  # fmt: skip
 
 
+@pytest.mark.slow
 def test_users_lifecycle(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'crm.sqlite'}"
     build_small_crm(url)
@@ -358,6 +359,7 @@ def test_employees_lists_whom_users_can_be_linked_to(tmp_path: Path) -> None:
     assert not (tmp_path / "none.sqlite").exists()
 
 
+@pytest.mark.slow
 def test_users_errors_exit_2(tmp_path: Path) -> None:
     url = f"duckdb:///{tmp_path / 'crm.duckdb'}"
     build_small_crm(url)
