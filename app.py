@@ -17,9 +17,10 @@ import sqlalchemy as sa
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from access.roles import ROLE_LABELS, sees_connection_details
+from access.roles import role_label, sees_connection_details
 from crm_data.config import check_connection, mask_url, statement_failed
 from crm_data.errors import CrmDataError
+from i18n import _
 from ui.auth import LOCAL_ADMIN, auth_settings, current_identity, logout_button
 from ui.database_info import crm_tables_present, no_crm_tables
 from ui.engine import data_version, get_databases, get_engine
@@ -29,16 +30,19 @@ from ui.filter_bar import filter_bar
 from ui.first_run import FLASH_KEY, ensure_demo_data
 from ui.format import escape_markdown
 from ui.kpi import wrap_metric_labels
+from ui.language import choose_language, language_switch
 from ui.page import FilteredContext, PageContext, set_page_context
 from ui.registry import navigation_pages, page_spec, route_through_app
 
 route_through_app(entrypoint=True)
-st.set_page_config(page_title="CRM Analytics", page_icon=":material/insights:", layout="wide")
+LANGUAGE = choose_language()
+st.set_page_config(page_title=_("CRM Analytics"), page_icon=":material/insights:", layout="wide")
 
 
 def main() -> None:
     """Check the database, authenticate, register the role's pages and run the selected one."""
     wrap_metric_labels()
+    language_switch(LANGUAGE)
     viewer: str | None = None  # the role errors are shown to: nobody known before the login
     try:
         settings = auth_settings()
@@ -60,7 +64,7 @@ def main() -> None:
         viewer = scope.role
         page = st.navigation(navigation_pages(scope.role))
         with st.sidebar:
-            st.caption(f"{escape_markdown(identity.name)} · {ROLE_LABELS[scope.role]}")
+            st.caption(f"{escape_markdown(identity.name)} · {role_label(scope.role)}")
             logout_button(settings, st)
             if settings.mode == "none":
                 local_mode_note(st.sidebar)
@@ -73,7 +77,7 @@ def main() -> None:
             filters, period, compare, labels = filter_bar(engine, scope, version)
             context = FilteredContext(identity, scope, version, filters, period, compare, labels)
         if sees_connection_details(scope.role):
-            st.sidebar.caption(f"Database: `{mask_url(engine.url)}`")
+            st.sidebar.caption(_("Database: `{url}`").format(url=mask_url(engine.url)))
         set_page_context(context)
         if message := st.session_state.pop(FLASH_KEY, None):
             st.toast(message, icon=":material/check_circle:")

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from i18n import N_, _
+
 __all__ = [
     "EMPLOYEE_LOGIN_ROLES",
     "ROLES",
@@ -76,22 +78,23 @@ class EmployeeRole(StrEnum):
 #: The user roles as text, in menu order (selection boxes, the command line's choices).
 ROLES: tuple[str, ...] = tuple(role.value for role in Role)
 
-#: The on-screen name of each role.
+#: The on-screen name of each role (English; :func:`role_label` translates).
 ROLE_LABELS: dict[str, str] = {
-    Role.EXEC: "Executive",
-    Role.HEAD: "Sales head",
-    Role.REP: "Sales rep",
-    Role.ANALYST: "Analyst",
-    Role.ADMIN: "Admin",
+    Role.EXEC: N_("Executive"),
+    Role.HEAD: N_("Sales head"),
+    Role.REP: N_("Sales rep"),
+    Role.ANALYST: N_("Analyst"),
+    Role.ADMIN: N_("Admin"),
 }
 
-#: What each role needs of its linked employee (enforced by ``appdb.users``).
+#: What each role needs of its linked employee (enforced by ``appdb.users``; English, translate
+#: with ``i18n._`` where shown).
 ROLE_NEEDS: dict[str, str] = {
-    Role.REP: "an employee (they see their own deals)",
-    Role.HEAD: "an employee who heads a team (they see that team)",
-    Role.EXEC: "no employee (sees everything)",
-    Role.ANALYST: "no employee (sees everything, and the Data page)",
-    Role.ADMIN: "no employee (sees everything, manages users)",
+    Role.REP: N_("an employee (they see their own deals)"),
+    Role.HEAD: N_("an employee who heads a team (they see that team)"),
+    Role.EXEC: N_("no employee (sees everything)"),
+    Role.ANALYST: N_("no employee (sees everything, and the Data page)"),
+    Role.ADMIN: N_("no employee (sees everything, manages users)"),
 }
 
 #: ``employees.role`` values that may log in through their employee record (not ``service``).
@@ -128,8 +131,10 @@ _AT_OR_BELOW: dict[str, tuple[Role, ...]] = {
 
 
 def role_label(role: str) -> str:
-    """The on-screen name of ``role`` (:data:`ROLE_LABELS`), e.g. ``Sales head``."""
-    return ROLE_LABELS[role]
+    """The on-screen name of ``role`` (:data:`ROLE_LABELS`) in the language in force, e.g.
+    ``Sales head`` / ``Руководитель продаж``.
+    """
+    return _(ROLE_LABELS[role])
 
 
 def sees_all_rows(role: str) -> bool:

@@ -15,6 +15,7 @@ results.
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Hashable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, TypeVar
@@ -84,5 +85,9 @@ def gather(
     if len(calls) < 2 or workers == 1 or not shares_connections(bind):
         return {key: call(bind) for key, call in calls.items()}
     with ThreadPoolExecutor(max_workers=min(workers, len(calls))) as pool:
-        futures = {key: pool.submit(call, bind) for key, call in calls.items()}
+        # each call in a copy of the caller's context: the language in force (i18n) goes along
+        futures = {
+            key: pool.submit(contextvars.copy_context().run, call, bind)
+            for key, call in calls.items()
+        }
     return {key: future.result() for key, future in futures.items()}

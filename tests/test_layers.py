@@ -40,6 +40,21 @@ FORBIDDEN: dict[str, set[str]] = {
         "plotly",
     },
     "appdb": {"streamlit", "ui", "pages", "plotly", "reports", "analytics"},
+    # translation and formatting: Babel and the standard library, usable by every layer
+    "i18n": {
+        "streamlit",
+        "sqlalchemy",
+        "duckdb",
+        "pandas",
+        "plotly",
+        "access",
+        "analytics",
+        "appdb",
+        "crm_data",
+        "reports",
+        "ui",
+        "pages",
+    },
     "crm_data": {"streamlit", "ui", "pages", "plotly", "analytics", "reports", "appdb"},
     "reports": {"streamlit", "ui", "pages", "plotly"},  # query + compute, shared with notebooks
     "ui": {"pages"},

@@ -1,4 +1,6 @@
-"""Report results cached per (report, database, data version, filters, scope) — DESIGN.md §7.
+"""Report results cached per (report, database, data version, language, filters, scope).
+
+DESIGN.md §7.
 
 One cache for every report function of ``reports``: entries live 15 minutes, at most
 :data:`MAX_ENTRIES` are kept, and a data change (seeding, import, "Clear caches") bumps the data
@@ -19,6 +21,7 @@ from typing import Any, TypeVar
 import streamlit as st
 from sqlalchemy.engine import Engine
 
+from i18n import N_, _, current_language, use_language
 from ui.engine import data_version
 
 __all__ = ["MAX_ENTRIES", "REPORT_TTL", "WAITING", "cached_report", "waiting_for_database"]
@@ -26,7 +29,7 @@ __all__ = ["MAX_ENTRIES", "REPORT_TTL", "WAITING", "cached_report", "waiting_for
 REPORT_TTL = "15m"
 MAX_ENTRIES = 128
 #: What a page shows while it waits on the database (after half a second, with the time).
-WAITING = "Waiting for the database…"
+WAITING = N_("Waiting for the database…")
 
 T = TypeVar("T")
 
@@ -34,7 +37,7 @@ T = TypeVar("T")
 @contextmanager
 def waiting_for_database() -> Iterator[None]:
     """Show :data:`WAITING` with the elapsed time while the block runs longer than 0.5 s."""
-    with st.spinner(WAITING, show_time=True):
+    with st.spinner(_(WAITING), show_time=True):
         yield
 
 
@@ -43,12 +46,16 @@ def _run(
     name: str,
     url: str,
     version: int,
+    language: str,
     args: tuple[Any, ...],
     _report: Callable[..., Any],
     _engine: Engine,
 ) -> Any:
-    """Run ``_report`` (identified by ``name``) once per key; callers get a copy."""
-    return _report(_engine, *args)
+    """Run ``_report`` (identified by ``name``) once per key, in ``language`` (reports translate
+    their labels and messages); callers get a copy.
+    """
+    with use_language(language):
+        return _report(_engine, *args)
 
 
 def cached_report(report: Callable[..., T], engine: Engine, *args: Any) -> T:
@@ -59,4 +66,7 @@ def cached_report(report: Callable[..., T], engine: Engine, *args: Any) -> T:
     """
     name = f"{report.__module__}.{report.__qualname__}"
     with waiting_for_database():
-        return _run(name, str(engine.url), data_version(), args, report, engine)  # type: ignore[no-any-return]
+        language = current_language()
+        version = data_version()
+        result = _run(name, str(engine.url), version, language, args, report, engine)
+    return result  # type: ignore[no-any-return]

@@ -1,4 +1,5 @@
-"""Number formatting for cards, tables and charts: money, counts, ratios, days.
+"""Number formatting for cards, tables and charts: money, counts, ratios, days, in the
+language in force (``i18n.formatting``: Babel).
 
 A missing value (``None`` or NaN, e.g. a rate with a zero denominator) is shown as "—"
 (METRICS.md conventions).
@@ -8,7 +9,19 @@ from __future__ import annotations
 
 import math
 
+from babel.numbers import get_currency_symbol
+
 from analytics.deltas import Delta
+from i18n import _, current_language
+from i18n.formatting import (
+    MISSING,
+    babel_locale,
+    format_count,
+    format_money,
+    format_number,
+    format_percent,
+    is_missing,
+)
 from reports.kpi import Unit
 
 __all__ = [
@@ -22,10 +35,9 @@ __all__ = [
     "format_value",
     "is_flat",
     "is_missing",
+    "money_pattern",
 ]
 
-#: How a missing value is shown.
-MISSING = "—"
 
 #: The sign of a negative value shown (U+2212, not the hyphen).
 MINUS = "\u2212"
@@ -36,39 +48,33 @@ SMALL_BASE = 10.0
 
 _MARKDOWN_SPECIALS = frozenset("\\`*_{}[]()<>#+-.!|~$:")
 
-_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "RUB": "₽", "BRL": "R$"}
-
-
-def is_missing(value: float | None) -> bool:
-    """True for ``None`` and NaN."""
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
 
 def currency_symbol(currency: str | None) -> str:
-    """``$`` for USD and the like; other codes are shown as the code and a space."""
+    """The symbol the language in force gives ``currency`` (``$``, ``€``, ``₽``; a code it has
+    no symbol for stays the code); ``""`` for none.
+    """
     if not currency:
         return ""
-    return _SYMBOLS.get(currency.upper(), f"{currency.upper()} ")
+    return get_currency_symbol(currency.upper(), locale=babel_locale())
 
 
-def _compact(value: float) -> str:
-    """1234 → "1.2k", 1_250_000 → "1.25M"; below 1000 with no decimals."""
-    size = abs(value)
-    for threshold, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if size >= threshold:
-            scaled = value / threshold
-            digits = 2 if abs(scaled) < 10 else 1 if abs(scaled) < 100 else 0
-            return f"{scaled:.{digits}f}{suffix}"
-    return f"{value:,.0f}"
+def money_pattern(currency: str | None) -> str:
+    """The printf pattern of a table's money column, the symbol placed as the language places
+    it: ``$%,.0f`` / ``%,.0f ₽``.
+    """
+    symbol = currency_symbol(currency)
+    if not symbol:
+        return "%,.0f"
+    return f"%,.0f {symbol}" if current_language() == "ru" else f"{symbol}%,.0f"
 
 
 def format_value(
     value: float | None, unit: Unit, currency: str | None = None, *, compact: bool = True
 ) -> str:
-    """A value as shown on a card: money compact with the currency (in full with
-    ``compact=False``, as in a scorecard), ratios in %, days with "d", multiples (pipeline
-    coverage) with "×".  A negative value starts with the minus sign :data:`MINUS`, before
-    the currency ("−$9,280", not "$-9,280").
+    """A value as shown on a card, in the language in force: money compact with the currency
+    (in full with ``compact=False``, as in a scorecard), ratios in %, days with "d", multiples
+    (pipeline coverage) with "×".  A negative value starts with the minus sign :data:`MINUS`,
+    before the currency ("−$9,280", not "$-9,280").
 
     Examples
     --------
@@ -82,6 +88,13 @@ def format_value(
     '42.1%'
     >>> format_value(float("nan"), "ratio")
     '—'
+    >>> from i18n import use_language
+    >>> with use_language("ru"):  # grouped and followed by no-break spaces
+    ...     format_value(1_234_567.0, "money", "RUB", compact=False).split()
+    ['1', '234', '567', '₽']
+    >>> with use_language("ru"):
+    ...     format_value(12.5, "days")
+    '12,5 дн.'
     """
     if is_missing(value):
         return MISSING
@@ -90,26 +103,25 @@ def format_value(
         text = format_value(abs(value), unit, currency, compact=compact)
         return MINUS + text if any(c in "123456789" for c in text) else text  # no "−0"
     if unit == "money":
-        amount = _compact(value) if compact else f"{value:,.0f}"
-        return f"{currency_symbol(currency)}{amount}"
+        return format_money(value, currency, compact=compact)
     if unit == "ratio":
-        return f"{100 * value:.1f}%"
+        return format_percent(value, 1)
     if unit == "days":
-        return f"{value:,.1f} d"
+        return _("{value} d").format(value=format_number(value, 1))
     if unit == "hours":
-        return f"{value:,.1f} h"
+        return _("{value} h").format(value=format_number(value, 1))
     if unit == "decimal":
-        return f"{value:,.1f}"
+        return format_number(value, 1)
     if unit == "multiple":
-        return f"{value:,.1f}×"
-    return f"{value:,.0f}"
+        return f"{format_number(value, 1)}×"
+    return format_count(value)
 
 
 def format_delta(change: Delta, unit: Unit, currency: str | None = None) -> str | None:
     """The delta text of a card, or ``None`` when there is nothing to compare with.
 
     Ratios change in percentage points ("+3.1 pp"), multiples in hundredths ("-0.05×"); other
-    units show the relative change and the absolute one ("+12.5% (+$4.2k)"), or only the
+    units show the relative change and the absolute one ("+12.5% (+$4.20k)"), or only the
     absolute one when no relative change exists (the previous value was 0) or when a count or
     an amount is compared with less than :data:`SMALL_BASE` (3 → 511 clients reads "+508",
     not "+16933.3% (+508)").  The sign is an ASCII hyphen: ``st.metric`` reads it to pick the
@@ -137,16 +149,19 @@ def format_delta(change: Delta, unit: Unit, currency: str | None = None) -> str 
         return None
     sign = "+" if change.absolute >= 0 else "-"
     if unit == "ratio":
-        text = f"{sign}{100 * abs(change.absolute):.1f} pp"
+        points = format_number(100 * abs(change.absolute), 1)
+        text = sign + _("{value} pp").format(value=points)
     elif unit == "multiple":
-        text = f"{sign}{abs(change.absolute):.2f}×"
+        text = f"{sign}{format_number(abs(change.absolute), 2)}×"
     else:
         amount = f"{sign}{format_value(abs(change.absolute), unit, currency)}"
         small = unit in ("count", "money") and abs(change.previous) < SMALL_BASE
         if small or is_missing(change.relative):
             text = amount
         else:
-            relative = f"{'+' if change.relative >= 0 else '-'}{100 * abs(change.relative):.1f}%"
+            relative = (
+                f"{'+' if change.relative >= 0 else '-'}{format_percent(abs(change.relative))}"
+            )
             text = f"{relative} ({amount})"
     return text.replace("+", "").replace("-", "") if is_flat(text) else text
 

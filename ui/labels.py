@@ -27,7 +27,9 @@ from typing import Any, Literal
 import pandas as pd
 import streamlit as st
 
-from ui.format import currency_symbol
+from i18n import N_, _
+from i18n.formatting import date_pattern
+from ui.format import money_pattern
 
 __all__ = ["COLUMNS", "Column", "Kind", "column_format", "labelled"]
 
@@ -40,7 +42,9 @@ Kind = Literal["text", "id", "key", "count", "days", "decimal", "percent", "mone
 
 @dataclass(frozen=True)
 class Column:
-    """How one data column reads: its ``label``, its :data:`Kind` and an optional ``help``."""
+    """How one data column reads: its ``label``, its :data:`Kind` and an optional ``help``
+    (English, marked for the catalogue; :func:`labelled` translates them).
+    """
 
     label: str
     kind: Kind = "text"
@@ -50,87 +54,91 @@ class Column:
 #: Every column a page shows, by its name in the reports' frames.
 COLUMNS: dict[str, Column] = {
     # who and what
-    "account": Column("Account"),
-    "account_id": Column("Account id", "id"),
-    "activity_id": Column("Activity id", "id"),
-    "deal": Column("Deal"),
-    "deal_id": Column("Deal", "key"),
-    "employee": Column("Owner"),
-    "employee_id": Column("Employee id", "id"),
-    "lost_reason": Column("Lost reason"),
-    "name": Column("Rep"),
-    "owner": Column("Owner"),
-    "product_line": Column("Product line"),
-    "region": Column("Region"),
-    "stage": Column("Stage"),
-    "title": Column("Title"),
-    "type": Column("Type"),
+    "account": Column(N_("Account")),
+    "account_id": Column(N_("Account id"), "id"),
+    "activity_id": Column(N_("Activity id"), "id"),
+    "deal": Column(N_("Deal")),
+    "deal_id": Column(N_("Deal"), "key"),
+    "employee": Column(N_("Owner")),
+    "employee_id": Column(N_("Employee id"), "id"),
+    "lost_reason": Column(N_("Lost reason")),
+    "name": Column(N_("Rep")),
+    "owner": Column(N_("Owner")),
+    "product_line": Column(N_("Product line")),
+    "region": Column(N_("Region")),
+    "stage": Column(N_("Stage")),
+    "title": Column(N_("Title")),
+    "type": Column(N_("Type")),
     # dates
-    "closed_at": Column("Closed", "date"),
-    "due_at": Column("Due", "date"),
-    "expected_close_at": Column("Expected close", "date"),
-    "last_activity_at": Column("Last activity", "date"),
-    "last_contact_at": Column("Last contact", "date"),
-    "last_contact_before": Column("Last contact before", "date"),
-    "last_order_at": Column("Last order", "date"),
-    "next_activity_due_at": Column("Next step due", "date"),
+    "closed_at": Column(N_("Closed"), "date"),
+    "due_at": Column(N_("Due"), "date"),
+    "expected_close_at": Column(N_("Expected close"), "date"),
+    "last_activity_at": Column(N_("Last activity"), "date"),
+    "last_contact_at": Column(N_("Last contact"), "date"),
+    "last_contact_before": Column(N_("Last contact before"), "date"),
+    "last_order_at": Column(N_("Last order"), "date"),
+    "next_activity_due_at": Column(N_("Next step due"), "date"),
     # counts
-    "activities": Column("Activities", "count"),
-    "clients": Column("Clients", "count"),
-    "closed": Column("Closed deals", "count"),
-    "deals": Column("Deals", "count"),
-    "judged": Column("Follow-ups due", "count"),
-    "open_deals": Column("Open deals", "count"),
-    "overdue": Column("Overdue", "count"),
-    "stuck": Column("Stuck", "count"),
-    "visits": Column("Visits", "count"),
-    "censored": Column("Still there", "count"),
-    "change": Column("Move"),
-    "won": Column("Won", "count"),
-    "reached": Column("Reached", "count"),
-    "lost_here": Column("Lost here", "count", "Lost deals whose last open stage was this one"),
-    "working_days": Column("Working days", "count"),
+    "activities": Column(N_("Activities"), "count"),
+    "clients": Column(N_("Clients"), "count"),
+    "closed": Column(N_("Closed deals"), "count"),
+    "deals": Column(N_("Deals"), "count"),
+    "judged": Column(N_("Follow-ups due"), "count"),
+    "open_deals": Column(N_("Open deals"), "count"),
+    "overdue": Column(N_("Overdue"), "count"),
+    "stuck": Column(N_("Stuck"), "count"),
+    "visits": Column(N_("Visits"), "count"),
+    "censored": Column(N_("Still there"), "count"),
+    "change": Column(N_("Move")),
+    "won": Column(N_("Won"), "count"),
+    "reached": Column(N_("Reached"), "count"),
+    "lost_here": Column(
+        N_("Lost here"), "count", N_("Lost deals whose last open stage was this one")
+    ),
+    "working_days": Column(N_("Working days"), "count"),
     # days
-    "days_in_stage": Column("Days in stage", "days"),
-    "days_overdue": Column("Days overdue", "days"),
-    "days_silent": Column("Days silent", "days"),
-    "days_since_contact": Column("Days since contact", "days"),
-    "days_since_order": Column("Days since order", "days", "Whole days"),
-    "limit_days": Column("Limit (days)", "decimal"),
-    "median": Column("Median days", "decimal"),
-    "median_age_days": Column("Median age (days)", "decimal"),
-    "median_days_in_stage": Column("Median days in stage", "decimal"),
-    "median_gap_days": Column("Usual gap (days)", "days", "Whole days"),
-    "p75": Column("75th pct", "decimal"),
-    "p90": Column("90th pct", "decimal"),
+    "days_in_stage": Column(N_("Days in stage"), "days"),
+    "days_overdue": Column(N_("Days overdue"), "days"),
+    "days_silent": Column(N_("Days silent"), "days"),
+    "days_since_contact": Column(N_("Days since contact"), "days"),
+    "days_since_order": Column(N_("Days since order"), "days", N_("Whole days")),
+    "limit_days": Column(N_("Limit (days)"), "decimal"),
+    "median": Column(N_("Median days"), "decimal"),
+    "median_age_days": Column(N_("Median age (days)"), "decimal"),
+    "median_days_in_stage": Column(N_("Median days in stage"), "decimal"),
+    "median_gap_days": Column(N_("Usual gap (days)"), "days", N_("Whole days")),
+    "p75": Column(N_("75th pct"), "decimal"),
+    "p90": Column(N_("90th pct"), "decimal"),
     # rates and ratios
-    "amount_share": Column("Amount share", "percent"),
-    "compliance": Column("Done on time", "percent"),
-    "coverage": Column("With a next step", "percent"),
-    "no_reason_share": Column("No reason given", "percent"),
-    "overdue_by": Column("× usual gap", "decimal"),
-    "per_working_day": Column("Per working day", "decimal"),
-    "share": Column("Share", "percent"),
-    "stuck_share": Column("Stuck share", "percent"),
-    "top_share": Column("Main reason share", "percent"),
-    "value_win_rate": Column("Value win rate", "percent"),
-    "win_rate": Column("Win rate", "percent"),
-    "next_conversion": Column("Next step", "percent", "Share that reached the next step"),
-    "cumulative_conversion": Column("From first", "percent", "Share of the first stage's deals"),
-    "pct_still_open": Column("Still open", "percent", "Share still open at the period end"),
+    "amount_share": Column(N_("Amount share"), "percent"),
+    "compliance": Column(N_("Done on time"), "percent"),
+    "coverage": Column(N_("With a next step"), "percent"),
+    "no_reason_share": Column(N_("No reason given"), "percent"),
+    "overdue_by": Column(N_("× usual gap"), "decimal"),
+    "per_working_day": Column(N_("Per working day"), "decimal"),
+    "share": Column(N_("Share"), "percent"),
+    "stuck_share": Column(N_("Stuck share"), "percent"),
+    "top_share": Column(N_("Main reason share"), "percent"),
+    "value_win_rate": Column(N_("Value win rate"), "percent"),
+    "win_rate": Column(N_("Win rate"), "percent"),
+    "next_conversion": Column(N_("Next step"), "percent", N_("Share that reached the next step")),
+    "cumulative_conversion": Column(
+        N_("From first"), "percent", N_("Share of the first stage's deals")
+    ),
+    "pct_still_open": Column(N_("Still open"), "percent", N_("Share still open at the period end")),
     # money
-    "amount": Column("Amount", "money"),
-    "per_day": Column("Velocity per day", "money"),
-    "revenue": Column("Lifetime revenue", "money"),
-    "won_amount": Column("Won amount", "money"),
-    "reached_amount": Column("Amount", "money", "Amount of the deals that reached it"),
+    "amount": Column(N_("Amount"), "money"),
+    "per_day": Column(N_("Velocity per day"), "money"),
+    "revenue": Column(N_("Lifetime revenue"), "money"),
+    "won_amount": Column(N_("Won amount"), "money"),
+    "reached_amount": Column(N_("Amount"), "money", N_("Amount of the deals that reached it")),
     # flags and words
-    "action": Column("Suggested action"),
-    "contacted": Column("Contacted"),
-    "ordered": Column("Ordered"),
-    "reasons": Column("Why"),
-    "step": Column("Step"),
-    "top_reason": Column("Main reason"),
+    "action": Column(N_("Suggested action")),
+    "contacted": Column(N_("Contacted")),
+    "ordered": Column(N_("Ordered")),
+    "reasons": Column(N_("Why")),
+    "step": Column(N_("Step")),
+    "top_reason": Column(N_("Main reason")),
 }
 
 
@@ -160,8 +168,8 @@ def column_format(kind: Kind, currency: str | None = None, help: str | None = No
         "days": lambda: number(format="%d", help=help),
         "decimal": lambda: number(format="%.1f", help=help),
         "percent": lambda: number(format="percent", help=help),
-        "money": lambda: number(format=f"{currency_symbol(currency)}%,.0f", help=help),
-        "date": lambda: st.column_config.DateColumn(format="YYYY-MM-DD", help=help),
+        "money": lambda: number(format=money_pattern(currency), help=help),
+        "date": lambda: st.column_config.DateColumn(format=date_pattern(), help=help),
     }
     if kind not in formats:
         raise ValueError(f"Unknown column kind {kind!r}; expected one of {sorted(formats)}.")
@@ -186,7 +194,8 @@ def labelled(
     currency : str, optional
         ISO code of the ``money`` columns.
     labels : mapping, optional
-        Another label for some columns in this one table (column name -> label); a column
+        Another label for some columns in this one table (column name -> label, translated
+        by the caller); a column
         named only here (a grouping picked by the user) is text.
 
     Returns
@@ -206,9 +215,9 @@ def labelled(
     if unknown:
         raise KeyError(f"No label for the columns {unknown}: add them to ui.labels.COLUMNS.")
     known = {name: COLUMNS.get(name, Column(overrides.get(name, name))) for name in names}
-    shown = {name: overrides.get(name, column.label) for name, column in known.items()}
+    shown = {name: overrides.get(name) or _(column.label) for name, column in known.items()}
     config = {  # text is shown as it is
-        shown[name]: column_format(column.kind, currency, column.help)
+        shown[name]: column_format(column.kind, currency, column.help and _(column.help))
         for name, column in known.items()
         if column.kind != "text"
     }
