@@ -65,13 +65,15 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from access.roles import Role, can_edit_plan, can_edit_plans
+from access.roles import ROLE_LABELS, Role, can_edit_plan, can_edit_plans
 from appdb.databases import Databases
 from appdb.schema import ITEMS, NAME_LENGTH, PLANS, TARGETS
 from crm_data.errors import CrmDataError, driver_message, is_permission_error
 from crm_data.filters import Scope
 from crm_data.queries.frames import Kind, coerce_frame, read_frame
 from crm_data.queries.tables import EMPLOYEES, TEAMS
+from i18n import N_, _, current_language
+from i18n.formatting import format_day
 
 __all__ = [
     "PlanCheck",
@@ -223,15 +225,21 @@ def _number(value: object, what: str, *, optional: bool = False) -> float | None
     if _missing(value):
         if optional:
             return None
-        raise PlanError(f"{what} is missing: enter a number.")
+        raise PlanError(_("{what} is missing: enter a number.").format(what=what))
     if isinstance(value, bool):
-        raise PlanError(f"{what} must be a number, not {value!r}.")
+        raise PlanError(
+            _("{what} must be a number, not {value}.").format(what=what, value=repr(value))
+        )
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise PlanError(f"{what} must be a number, not {value!r}.") from None
+        raise PlanError(
+            _("{what} must be a number, not {value}.").format(what=what, value=repr(value))
+        ) from None
     if not math.isfinite(number):
-        raise PlanError(f"{what} must be a finite number, not {value!r}.")
+        raise PlanError(
+            _("{what} must be a finite number, not {value}.").format(what=what, value=repr(value))
+        )
     return number
 
 
@@ -239,10 +247,16 @@ def _day(value: object, what: str) -> date:
     """``value`` as a date; a datetime is accepted only at midnight."""
     if isinstance(value, datetime):
         if value.time() != datetime.min.time():
-            raise PlanError(f"The {what} must be a date, not a moment in a day ({value}).")
+            raise PlanError(
+                _("The {what} must be a date, not a moment in a day ({value}).").format(
+                    what=_(what), value=value
+                )
+            )
         return value.date()
     if not isinstance(value, date):
-        raise PlanError(f"The {what} must be a date, not {value!r}.")
+        raise PlanError(
+            _("The {what} must be a date, not {value}.").format(what=_(what), value=repr(value))
+        )
     return value
 
 
@@ -255,17 +269,28 @@ def _rep_targets(value: object, label: str) -> tuple[tuple[int, float], ...]:
         pairs = [(emp, target) for emp, target in pairs]  # type: ignore[attr-defined]
     except (TypeError, ValueError):
         raise PlanError(
-            f"The per-rep targets of {label} must be (employee id, target) pairs."
+            _("The per-rep targets of {item} must be (employee id, target) pairs.").format(
+                item=label
+            )
         ) from None
     targets: dict[int, float] = {}
     for emp, target in pairs:
         whole = isinstance(emp, numbers.Real) and math.isfinite(emp) and float(emp).is_integer()
         if isinstance(emp, bool) or not whole:
-            raise PlanError(f"{label}: {emp!r} is not an employee id.")
+            raise PlanError(
+                _("{item}: {value} is not an employee id.").format(item=label, value=repr(emp))
+            )
         emp = int(emp)  # type: ignore[call-overload]
         if emp in targets:
-            raise PlanError(f"{label} has two per-rep targets for employee {emp}: keep one.")
-        number = _number(target, f"The target of employee {emp} for {label}")
+            raise PlanError(
+                _("{item} has two per-rep targets for employee {employee}: keep one.").format(
+                    item=label, employee=emp
+                )
+            )
+        number = _number(
+            target,
+            _("The target of employee {employee} for {item}").format(employee=emp, item=label),
+        )
         assert number is not None
         targets[emp] = number
     return tuple(sorted(targets.items()))
@@ -278,19 +303,37 @@ def _item(value: object, position: int) -> StoredItem:
     elif isinstance(value, Mapping):
         fields = value
     else:
-        raise PlanError(f"Item {position} is not a plan item: {value!r}.")
+        raise PlanError(
+            _("Item {position} is not a plan item: {value}.").format(
+                position=position, value=repr(value)
+            )
+        )
     key = fields.get("metric_key")
     if not isinstance(key, str) or not key.strip():
-        raise PlanError(f"Item {position} has no metric: choose one from the catalogue.")
+        raise PlanError(
+            _("Item {position} has no metric: choose one from the catalogue.").format(
+                position=position
+            )
+        )
     key = key.strip()
     if len(key) > METRIC_KEY_LENGTH:
-        raise PlanError(f"Item {position}: the metric key is longer than {METRIC_KEY_LENGTH}.")
-    label = f"item {position} ({key})"
-    weight = _number(fields.get("weight"), f"The weight of {label}")
-    target = _number(fields.get("target"), f"The target of {label}", optional=True)
-    threshold = _number(fields.get("threshold"), f"The threshold of {label}", optional=True)
-    cap = _number(fields.get("cap"), f"The cap of {label}", optional=True)
-    accelerator = _number(fields.get("accelerator"), f"The accelerator of {label}", optional=True)
+        raise PlanError(
+            _("Item {position}: the metric key is longer than {length}.").format(
+                position=position, length=METRIC_KEY_LENGTH
+            )
+        )
+    label = _("item {position} ({key})").format(position=position, key=key)
+
+    def what(text: str) -> str:
+        return _(text).format(item=label)
+
+    weight = _number(fields.get("weight"), what(N_("The weight of {item}")))
+    target = _number(fields.get("target"), what(N_("The target of {item}")), optional=True)
+    threshold = _number(fields.get("threshold"), what(N_("The threshold of {item}")), optional=True)
+    cap = _number(fields.get("cap"), what(N_("The cap of {item}")), optional=True)
+    accelerator = _number(
+        fields.get("accelerator"), what(N_("The accelerator of {item}")), optional=True
+    )
     assert weight is not None
     threshold = threshold or 0.0  # no threshold: every attainment counts
     return StoredItem(
@@ -308,26 +351,32 @@ def _items(items: object) -> tuple[StoredItem, ...]:
     if isinstance(items, pd.DataFrame):  # e.g. straight from st.data_editor
         items = items.to_dict("records")
     if isinstance(items, str | bytes | Mapping) or not isinstance(items, Iterable):
-        raise PlanError("The plan items must be a list of items.")
+        raise PlanError(_("The plan items must be a list of items."))
     result = tuple(_item(value, n) for n, value in enumerate(items, start=1))
     if not result:
-        raise PlanError("The plan has no items: add at least one metric.")
+        raise PlanError(_("The plan has no items: add at least one metric."))
     return result
 
 
 def _name(name: object) -> str:
     if not isinstance(name, str) or not name.strip():
-        raise PlanError("The plan has no name: give it one.")
+        raise PlanError(_("The plan has no name: give it one."))
     if len(name.strip()) > NAME_LENGTH:
-        raise PlanError(f"The plan name is longer than {NAME_LENGTH} characters: shorten it.")
+        raise PlanError(
+            _("The plan name is longer than {length} characters: shorten it.").format(
+                length=NAME_LENGTH
+            )
+        )
     return name.strip()
 
 
 def _check_key(plan_key: object) -> str:
     if not isinstance(plan_key, str) or len(plan_key) > KEY_LENGTH or not _KEY.fullmatch(plan_key):
         raise PlanError(
-            f"{plan_key!r} is not a plan key: use letters, digits, '.', '_' and '-' "
-            f"(at most {KEY_LENGTH} characters)."
+            _(
+                "{key} is not a plan key: use letters, digits, '.', '_' and '-' "
+                "(at most {length} characters)."
+            ).format(key=repr(plan_key), length=KEY_LENGTH)
         )
     return plan_key
 
@@ -346,18 +395,29 @@ def _now() -> datetime:
 # ---- permissions ----------------------------------------------------------------------------
 
 
+def _role_name(role: str) -> str:
+    """How a message names ``role``: its code in English ("rep"), else its translated label."""
+    if current_language() == "en" or role not in ROLE_LABELS:
+        return str(role)
+    return _(ROLE_LABELS[role])
+
+
 def _check_writer(scope: Scope) -> None:
     if not can_edit_plans(scope.role):
         raise PlanError(
-            f"A {scope.role} cannot change incentive plans: ask your sales head or an executive."
+            _(
+                "A {role} cannot change incentive plans: ask your sales head or an executive."
+            ).format(role=_role_name(scope.role))
         )
 
 
 def _check_team_for_writer(scope: Scope, team_id: int | None) -> None:
     if not can_edit_plan(scope.role, team_id, scope.team_id):
         raise PlanError(
-            f"As head of team {scope.team_id} you can edit only your team's plans: set the "
-            f"plan's team to {scope.team_id}, or ask an executive."
+            _(
+                "As head of team {team} you can edit only your team's plans: set the "
+                "plan's team to {team}, or ask an executive."
+            ).format(team=scope.team_id)
         )
 
 
@@ -418,8 +478,10 @@ def _latest_row(conn: sa.Connection, plan_key: str) -> sa.Row[Any] | None:
 
 def _not_found(plan_key: str) -> PlanError:
     return PlanError(
-        f"There is no plan {plan_key!r} you may see: it does not exist or belongs to another "
-        "team. Pick a plan from the list."
+        _(
+            "There is no plan {key} you may see: it does not exist or belongs to another "
+            "team. Pick a plan from the list."
+        ).format(key=repr(plan_key))
     )
 
 
@@ -519,7 +581,9 @@ def load_plan(
     """
     reader_team = _reader_team(databases.crm, scope)
     if version is not None:
-        version = _integer(version, f"{version!r} is not a plan version.")
+        version = _integer(
+            version, _("{version} is not a plan version.").format(version=repr(version))
+        )
     with databases.app.connect() as conn:
         latest = _visible_latest(conn, scope, reader_team, plan_key)
         targets = _target_condition(databases.crm, scope, reader_team, latest.team_id)
@@ -530,8 +594,9 @@ def load_plan(
             ).first()
             if found is None:
                 raise PlanError(
-                    f"The plan {latest.name!r} has no version {version}: its versions are "
-                    f"1 to {latest.version}."
+                    _(
+                        "The plan {name} has no version {version}: its versions are 1 to {latest}."
+                    ).format(name=repr(latest.name), version=version, latest=latest.version)
                 )
             row = found
         return _stored(conn, row, targets)
@@ -644,7 +709,7 @@ def list_plans(
     """
     conditions = _visibility(scope, _reader_team(databases.crm, scope))
     if period is not None:
-        start, end = _day(period[0], "period start"), _day(period[1], "period end")
+        start, end = _day(period[0], N_("period start")), _day(period[1], N_("period end"))
         conditions += [PLANS.c.period_start < end, PLANS.c.period_end > start]
     latest = (
         sa.select(PLANS.c.plan_key, sa.func.max(PLANS.c.version).label("version"))
@@ -693,7 +758,9 @@ def _check_references_in(
     if team_id is not None:
         found = conn.execute(sa.select(TEAMS.c.id).where(TEAMS.c.id == team_id)).first()
         if found is None:
-            raise PlanError(f"There is no team {team_id}: choose a team from the list.")
+            raise PlanError(
+                _("There is no team {team}: choose a team from the list.").format(team=team_id)
+            )
     wanted = {emp for item in items for emp, _ in item.rep_targets}
     if scope.employee_id is not None:
         wanted.add(scope.employee_id)
@@ -703,27 +770,36 @@ def _check_references_in(
         missing.discard(scope.employee_id)  # reported separately below
         if missing:
             ids = ", ".join(str(emp) for emp in sorted(missing))
-            raise PlanError(f"Per-rep targets name unknown employees ({ids}): remove them.")
+            raise PlanError(
+                _("Per-rep targets name unknown employees ({ids}): remove them.").format(ids=ids)
+            )
         if scope.employee_id is not None:
             stmt = sa.select(EMPLOYEES.c.id).where(EMPLOYEES.c.id == scope.employee_id)
             if conn.execute(stmt).first() is None:
                 raise PlanError(
-                    f"Your account is linked to employee {scope.employee_id}, who does not "
-                    "exist: ask an admin to fix your account before saving plans."
+                    _(
+                        "Your account is linked to employee {employee}, who does not "
+                        "exist: ask an admin to fix your account before saving plans."
+                    ).format(employee=scope.employee_id)
                 )
 
 
 def _conflict(name: str, based_on: int | None, latest: sa.Row[Any] | None) -> PlanError:
     if latest is None:
-        now = "someone else saved a version at the same moment"
+        now = _("someone else saved a version at the same moment")
     else:
-        when = f"{_as_datetime(latest.created_at):%Y-%m-%d %H:%M} UTC"
-        now = f"the latest is version {latest.version}, saved {when}"
-    base = "a new plan" if based_on is None else f"version {based_on}"
+        saved = _as_datetime(latest.created_at)
+        when = f"{format_day(saved.date())} {saved:%H:%M} UTC"
+        now = _("the latest is version {version}, saved {when}").format(
+            version=latest.version, when=when
+        )
+    base = _("a new plan") if based_on is None else _("version {version}").format(version=based_on)
     return PlanError(
-        f"The plan {name!r} was changed by someone else since you opened it (you started "
-        f"from {base}; {now}). Your changes were not saved: reload the plan, re-apply them and "
-        "save again."
+        _(
+            "The plan {name} was changed by someone else since you opened it (you started "
+            "from {base}; {now}). Your changes were not saved: reload the plan, re-apply them "
+            "and save again."
+        ).format(name=repr(name), base=base, now=now)
     )
 
 
@@ -826,16 +902,17 @@ def save_plan(
     """
     _check_writer(scope)
     clean_name = _name(name)
-    start, end = _day(period_start, "period start"), _day(period_end, "period end")
+    start, end = _day(period_start, N_("period start")), _day(period_end, N_("period end"))
     if team_id is not None:
-        team_id = _integer(team_id, f"{team_id!r} is not a team id.")
+        team_id = _integer(team_id, _("{team} is not a team id.").format(team=repr(team_id)))
     _check_team_for_writer(scope, team_id)
-    bonus = _number(on_target_bonus, "The on-target bonus")
+    bonus = _number(on_target_bonus, _("The on-target bonus"))
     assert bonus is not None
     clean_items = _items(items)
     if based_on_version is not None:
         based_on_version = _integer(
-            based_on_version, f"{based_on_version!r} is not a plan version."
+            based_on_version,
+            _("{version} is not a plan version.").format(version=repr(based_on_version)),
         )
     key = _new_key(clean_name) if plan_key is None else _check_key(plan_key)
     draft = StoredPlan(key, (based_on_version or 0) + 1, clean_name, start, end, team_id, bonus,
@@ -851,8 +928,10 @@ def save_plan(
             if latest is None:
                 if based_on_version is not None:
                     raise PlanError(
-                        f"There is no plan {key!r} to edit: it does not exist. Pick a plan "
-                        "from the list."
+                        _(
+                            "There is no plan {key} to edit: it does not exist. Pick a plan "
+                            "from the list."
+                        ).format(key=repr(key))
                     )
             else:
                 if not can_edit_plan(scope.role, latest.team_id, scope.team_id):
@@ -879,9 +958,12 @@ def save_plan(
     except sa.exc.DBAPIError as exc:
         if is_permission_error(exc):
             raise PlanError(
-                f"No permission to save: the database refused the write ({driver_message(exc)}). "
-                "Nothing was stored. Ask your administrator to let the dashboard's user of the "
-                "app database write the plan tables (kpi_plans, kpi_plan_items, kpi_targets)."
+                _(
+                    "No permission to save: the database refused the write ({error}). "
+                    "Nothing was stored. Ask your administrator to let the dashboard's user of "
+                    "the app database write the plan tables (kpi_plans, kpi_plan_items, "
+                    "kpi_targets)."
+                ).format(error=driver_message(exc))
             ) from exc
         if not isinstance(exc, sa.exc.IntegrityError | sa.exc.OperationalError):
             raise
@@ -893,7 +975,9 @@ def save_plan(
                 latest = None
             raise _conflict(clean_name, based_on_version, latest) from exc
         raise PlanError(
-            f"The plan could not be saved: {driver_message(exc)}. Nothing was stored; try again."
+            _("The plan could not be saved: {error}. Nothing was stored; try again.").format(
+                error=driver_message(exc)
+            )
         ) from exc
 
 

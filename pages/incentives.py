@@ -5,14 +5,18 @@ plan, what-if and history (a rep sees only their own scorecard)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
+from babel.dates import format_date
 
 from access.roles import can_edit_plan, can_edit_plans
+from analytics.incentives.pacing import PACING_STATES
 from analytics.periods import next_period, quarter_start, shift_months
 from crm_data.queries.people import filter_options
+from i18n import N_, _, current_language, ngettext
+from i18n.formatting import babel_locale, format_count, format_day
 from reports.incentives import incentive_report, sees_plan_design, simulate
 from reports.names import names_by_id
 from reports.plan_changes import plan_changes
@@ -35,7 +39,7 @@ from ui.format import currency_symbol, escape_markdown, format_value
 from ui.page import page_header, page_start
 from ui.page_options import seed_from_url, write_to_url
 from ui.plan_editor import (
-    COLUMN_LABELS,
+    column_labels,
     editor_rows,
     plan_editor,
     plan_fields,
@@ -48,13 +52,33 @@ from ui.plan_editor import (
 from ui.scorecards import change_rows, next_step_lines, scorecard_rows
 from ui.tables import data_table, export_buttons
 
+#: The pacing states (analytics' values) as the tables show them.
+PACING_TEXT = dict(zip(PACING_STATES, (N_("on track"), N_("at risk"), N_("off track")),
+                       strict=True))  # fmt: skip
+#: The what-if's effect per rep (analytics' values) as the table shows it.
+EFFECT_TEXT = {"gains": N_("gains"), "loses": N_("loses"), "unchanged": N_("unchanged")}
+
+
+def day_text(day: date) -> str:
+    """A day as the page shows it: ``01 Apr 2026`` / ``01.04.2026``."""
+    if current_language() == "en":
+        return format_date(day, "dd MMM yyyy", locale=babel_locale())
+    return format_day(day)
+
+
+def shown_value(value: object, texts: dict[str, str]) -> object:
+    """A value of analytics (a pacing state, a what-if effect) in the language in force."""
+    return _(texts[value]) if isinstance(value, str) and value in texts else value
+
+
 context = page_start("incentives")
 engine = get_engine()
 databases = get_databases()  # the plans are in the app database
 scope = context.scope
 design = sees_plan_design(scope)  # warnings, signals, distribution, plan, what-if, history
-page_header("Incentives", context, "KPI plans, live scorecards, pacing and what-if" if design
-            else "Your scorecard, pacing and what it takes to reach the next step")  # fmt: skip
+page_header(_("Incentives"), context, _("KPI plans, live scorecards, pacing and what-if")
+            if design else _("Your scorecard, pacing and what it takes to reach the next "
+                             "step"))  # fmt: skip
 if not crm_tables_present(engine):  # an empty database: say so, not the driver's error
     no_crm_tables(scope.role)
     st.stop()
@@ -84,40 +108,43 @@ def save(
         return
     # nothing to clear: scorecards are cached by the plan version they score
     st.session_state["inc_pending"] = stored.plan_key  # selected on the rerun, latest version
-    st.toast(f"Saved “{stored.name}” as version {stored.version}.", icon=":material/save:")
+    st.toast(_("Saved “{name}” as version {version}.").format(
+        name=stored.name, version=stored.version), icon=":material/save:")  # fmt: skip
     st.rerun()
 
 
 def new_plan_form() -> None:
     """A new plan for this quarter: fields, an empty items table (add a row per metric)."""
-    st.caption("Add a row per metric: pick the metric, type its weight and target; the "
-               "weights should add up to 100 %.")  # fmt: skip
+    st.caption(_("Add a row per metric: pick the metric, type its weight and target; the "
+                 "weights should add up to 100 %."))  # fmt: skip
     with st.form("inc_new"):
         quarter = quarter_start(reference_date())
         fields = plan_fields(
-            "inc_new", TEAMS, company_wide=company_wide, name="New plan",
+            "inc_new", TEAMS, company_wide=company_wide, name=_("New plan"),
             start=quarter, end=shift_months(quarter, 3), team=scope.team_id, bonus=0.0,
         )  # fmt: skip
         rows = plan_editor("inc_new_items", editor_rows(()))
-        if st.form_submit_button("Save plan", type="primary"):
+        if st.form_submit_button(_("Save plan"), type="primary"):
             save(None, None, fields, rows)
 
 
-LINK_NOTICE = "The link's plan is not one you may see (or no longer exists)"
 plans = list_plans(databases, scope)
 if plans.empty:
     if "plan" in st.query_params:
-        st.info(f"{LINK_NOTICE}.", icon=":material/link_off:")
+        st.info(_("The link's plan is not one you may see (or no longer exists)."),
+                icon=":material/link_off:")  # fmt: skip
     empty_state(
-        "No incentive plan yet.",
-        "Create one below." if can_edit else "Ask your sales head to set up a plan.",
+        _("No incentive plan yet."),
+        _("Create one below.") if can_edit else _("Ask your sales head to set up a plan."),
     )
     if can_edit:
         new_plan_form()
     st.stop()
 
 labels: dict[str, str] = {
-    str(key): f"{name} · {start:%d %b %Y} – {end - timedelta(days=1):%d %b %Y}"
+    str(key): _("{name} · {start} – {end}").format(
+        name=name, start=day_text(start), end=day_text(end - timedelta(days=1))
+    )
     for key, name, start, end in zip(
         plans["plan_key"], plans["name"], plans["period_start"], plans["period_end"], strict=True
     )
@@ -128,10 +155,11 @@ if "inc_pending" in st.session_state:  # a plan just saved or copied: show its l
 unknown_plan = seed_from_url("plan", "inc_plan", list(labels))
 pick, version_pick = st.columns([3, 1])
 with pick:
-    plan_key = st.selectbox("Plan", list(labels), format_func=labels.__getitem__, key="inc_plan")
+    plan_key = st.selectbox(_("Plan"), list(labels), format_func=labels.__getitem__, key="inc_plan")
 write_to_url("plan", plan_key, None)
 if unknown_plan:
-    st.info(f"{LINK_NOTICE}; showing another.", icon=":material/link_off:")
+    st.info(_("The link's plan is not one you may see (or no longer exists); showing "
+              "another."), icon=":material/link_off:")  # fmt: skip
 history = plan_history(databases, scope, plan_key)
 versions = history["version"].astype(int).tolist()[::-1]
 # A widget keeps what it shows under the same key whatever its default, so the widgets of a
@@ -141,26 +169,29 @@ seed_from_url("version", version_key, versions)
 if design:  # a rep is scored by the latest version
     with version_pick:
         version = st.selectbox(
-            "Version", versions, key=version_key,
-            format_func=lambda v: f"v{v}" + (" (latest)" if v == versions[0] else ""),
+            _("Version"), versions, key=version_key,
+            format_func=lambda v: (_("v{version} (latest)") if v == versions[0]
+                                   else _("v{version}")).format(version=v),
         )  # fmt: skip
 else:
     version = versions[0]
 write_to_url("version", version, versions[0])
 suffix = f"@{plan_key}.v{version}"  # of the keys of the widgets showing this version
 if can_edit:
-    with st.expander("New plan", icon=":material/add:"):
+    with st.expander(_("New plan"), icon=":material/add:"):
         new_plan_form()
 
 try:
-    with st.spinner("Scoring the plan…", show_time=True):
+    with st.spinner(_("Scoring the plan…"), show_time=True):
         stored = load_plan(databases, scope, plan_key, version)
         report = cached_report(incentive_report, engine, scope, stored, reference_date())
 except PlanError as error:
     st.error(str(error), icon=":material/error:")
     st.stop()
 plan = report.plan
-export = context.export_context(f"Incentives — {plan.name} v{plan.version}")
+export = context.export_context(
+    _("Incentives — {name} v{version}").format(name=plan.name, version=plan.version)
+)
 money = st.column_config.NumberColumn(format=f"{currency_symbol(report.currency)}%,.0f")
 names = dict(zip(report.reps["rep_id"], report.reps["name"], strict=True))  # unique names
 
@@ -175,22 +206,28 @@ def pick_rep(scored: list[int]) -> int:
     first time); a rep sees their own.  A link naming a rep the user may not see says so."""
     unknown_rep = seed_from_url("scorecard", "inc_rep", scored)
     if design:
-        rep = st.selectbox("Scorecard of", scored, format_func=names.__getitem__, key="inc_rep")
+        rep = st.selectbox(_("Scorecard of"), scored, format_func=names.__getitem__, key="inc_rep")
     else:
         rep = scored[0]
     write_to_url("scorecard", rep, scored[0])
     if unknown_rep:
-        st.info("The link's scorecard is not one you may see; showing "
-                f"{escape_markdown(names[rep])}'s.", icon=":material/link_off:")  # fmt: skip
+        st.info(_("The link's scorecard is not one you may see; showing {name}'s.").format(
+            name=escape_markdown(names[rep])), icon=":material/link_off:")  # fmt: skip
     return rep
 
 
 def scorecards() -> None:
+    days = ngettext(
+        "{elapsed} of {total} working day elapsed",
+        "{elapsed} of {total} working days elapsed",
+        report.total_days,
+    ).format(elapsed=format_count(report.elapsed_days), total=format_count(report.total_days))
     st.caption(
-        f"Actuals from {plan.period_start:%d %b %Y} up to "
-        f"{report.as_of - timedelta(days=1):%d %b %Y}"
-        f" · {report.elapsed_days} of {report.total_days} working days elapsed · on-target bonus "
-        f"{money_text(plan.on_target_bonus)}"
+        _("Actuals from {start} up to {end}").format(
+            start=day_text(plan.period_start), end=day_text(report.as_of - timedelta(days=1))
+        )
+        + f" · {days} · "
+        + _("on-target bonus {amount}").format(amount=money_text(plan.on_target_bonus))
     )
     for warning in report.warnings:
         st.warning(escape_markdown(warning.message), icon=":material/warning:")
@@ -200,9 +237,9 @@ def scorecards() -> None:
         st.info(f"**{who}** — {escape_markdown(str(message))}", icon=":material/policy:")
     summary = report.scorecard.summary
     if summary.empty:
-        hint = "The plan's team has no rep you may see." if design else (
+        hint = _("The plan's team has no rep you may see.") if design else _(
             "The plan does not score you: ask your sales head.")  # fmt: skip
-        empty_state("No rep to score.", hint)
+        empty_state(_("No rep to score."), hint)
         return
     shown = report.rep_summary()
     if design:
@@ -210,58 +247,73 @@ def scorecards() -> None:
         with left:
             data_table(
                 shown.drop(columns="rep_id").rename(columns={
-                    "name": "Rep", "score": "Score", "bonus": "Bonus", "on track": "On track",
-                    "at risk": "At risk", "off track": "Off track", "note": "Note"}),
+                    "name": _("Rep"), "score": _("Score"), "bonus": _("Bonus"),
+                    "on track": _("On track"), "at risk": _("At risk"),
+                    "off track": _("Off track"), "note": _("Note")}),
                 key="inc_summary", file_stem="scorecards", context=export,
-                column_config={"Score": percent, "Bonus": money},
+                column_config={_("Score"): percent, _("Bonus"): money},
             )  # fmt: skip
         with right:
-            st.markdown("**Team distribution of scores**")
+            heading = _("Team distribution of scores")
+            st.markdown(f"**{heading}**")
             st.plotly_chart(score_histogram(summary["score"]), key="inc_distribution")
     rep = pick_rep(summary["rep_id"].astype(int).tolist())
     if not design:
         mine = shown.set_index("rep_id").loc[rep].to_dict()  # the rep's one row
         paced = int(mine["on track"] + mine["at risk"] + mine["off track"])
         a, b, c = st.columns(3)
-        a.metric("Your score", format_value(mine["score"], "ratio"))
-        b.metric("Bonus at this score", money_text(mine["bonus"]))
-        c.metric("Items on track", f"{int(mine['on track'])} of {paced}")
+        a.metric(_("Your score"), format_value(mine["score"], "ratio"))
+        b.metric(_("Bonus at this score"), money_text(mine["bonus"]))
+        c.metric(_("Items on track"), _("{count} of {total}").format(
+            count=format_count(int(mine["on track"])), total=format_count(paced)))  # fmt: skip
         if mine["note"]:
             st.caption(escape_markdown(mine["note"]))
+    detail = scorecard_rows(report.rep_detail(rep), report.currency)
+    detail = detail.assign(
+        metric=detail["metric"].map(_),
+        status=detail["status"].map(lambda value: shown_value(value, PACING_TEXT)),
+    )
     data_table(
-        scorecard_rows(report.rep_detail(rep), report.currency).rename(columns={
-            "metric": "Metric", "actual": "Actual", "target": "Target",
-            "attainment": "Attainment", "credited": "Credited", "effective_weight": "Weight",
-            "points": "Points", "expected": "Expected by now", "status": "Pacing",
-            "note": "Note"}),
+        detail.rename(columns={
+            "metric": _("Metric"), "actual": _("Actual"), "target": _("Target"),
+            "attainment": _("Attainment"), "credited": _("Credited"),
+            "effective_weight": _("Weight"), "points": _("Points"),
+            "expected": _("Expected by now"), "status": _("Pacing"), "note": _("Note")}),
         key="inc_detail", file_stem=f"scorecard_{rep}", context=export,
-        column_config={"Attainment": percent, "Credited": percent, "Weight": percent,
-                       "Points": percent},
+        column_config={_("Attainment"): percent, _("Credited"): percent, _("Weight"): percent,
+                       _("Points"): percent},
     )  # fmt: skip
     steps = next_step_lines(report, rep)
-    whom = f" {escape_markdown(names[rep])}" if design else ""
-    st.markdown(f"**What it takes{whom} to reach the next step** (for the whole period)")
+    title = (_("What it takes {name} to reach the next step").format(
+        name=escape_markdown(names[rep])) if design
+        else _("What it takes to reach the next step"))  # fmt: skip
+    whole = _("(for the whole period)")
+    st.markdown(f"**{title}** {whole}")
     if steps:
         st.markdown("\n".join(f"- {line}" for line in steps))
     else:
-        st.caption("Every item is at its cap, or above its target with no cap: nothing more "
-                   "to reach.")  # fmt: skip
+        st.caption(_("Every item is at its cap, or above its target with no cap: nothing more "
+                     "to reach."))  # fmt: skip
 
 
 def plan_tab() -> None:
     rows = editor_rows(plan.items)
+    shown_rows = rows.assign(metric=rows["metric"].map(_)).rename(columns=column_labels())
     grid = target_grid(plan.items, names)
     own = int(grid.drop(columns="rep").notna().to_numpy().sum())
     if not can_edit:
-        st.caption("Read only: heads edit their team's plans, executives and admins every plan.")
-        data_table(rows.rename(columns=COLUMN_LABELS), key="inc_plan_items",
+        st.caption(_("Read only: heads edit their team's plans, executives and admins every "
+                     "plan."))  # fmt: skip
+        data_table(shown_rows, key="inc_plan_items",
                    file_stem="incentive_plan", context=export)  # fmt: skip
         if own:
-            st.markdown("**Per-rep targets** (empty: the item's common target)")
+            heading, note = _("Per-rep targets"), _("(empty: the item's common target)")
+            st.markdown(f"**{heading}** {note}")
             data_table(grid.rename(columns=target_labels(grid)), key="inc_plan_targets",
                        file_stem="incentive_plan_rep_targets", context=export)  # fmt: skip
         return
-    st.caption(f"Editing adds version {max(versions) + 1}; earlier versions stay readable.")
+    st.caption(_("Editing adds version {version}; earlier versions stay readable.").format(
+        version=max(versions) + 1))  # fmt: skip
     with st.form("inc_edit"):
         fields = plan_fields(
             f"inc_edit{suffix}", TEAMS, company_wide=company_wide, name=plan.name,
@@ -269,20 +321,20 @@ def plan_tab() -> None:
             bonus=plan.on_target_bonus,
         )  # fmt: skip
         edited = plan_editor(f"inc_items{suffix}", rows)
-        with st.expander(f"Per-rep targets ({own} set)"):
-            st.caption("Empty: the item's common target. Items added now get per-rep "
-                       "targets once saved.")  # fmt: skip
+        with st.expander(_("Per-rep targets ({count} set)").format(count=format_count(own))):
+            st.caption(_("Empty: the item's common target. Items added now get per-rep "
+                         "targets once saved."))  # fmt: skip
             edited_grid = target_editor(f"inc_rep_targets{suffix}", grid)
-        if st.form_submit_button("Save as a new version", type="primary"):
+        if st.form_submit_button(_("Save as a new version"), type="primary"):
             kept = with_grid_targets(plan.items, edited_grid)
             save(plan.plan_key, max(versions), fields, edited, kept)
-    export_buttons(rows.rename(columns=COLUMN_LABELS), key="inc_plan_export",
+    export_buttons(shown_rows, key="inc_plan_export",
                    file_stem="incentive_plan", context=export)  # fmt: skip
     if own:
-        st.caption("Per-rep targets as saved:")
+        st.caption(_("Per-rep targets as saved:"))
         export_buttons(grid.rename(columns=target_labels(grid)), key="inc_targets_export",
                        file_stem="incentive_plan_rep_targets", context=export)  # fmt: skip
-    if st.button("Copy to the next period", icon=":material/content_copy:", key="inc_copy"):
+    if st.button(_("Copy to the next period"), icon=":material/content_copy:", key="inc_copy"):
         try:
             copied = copy_plan(databases, scope, plan.plan_key,
                                *next_period(plan.period_start, plan.period_end))  # fmt: skip
@@ -295,10 +347,10 @@ def plan_tab() -> None:
 
 def what_if_tab() -> None:
     if report.scorecard.items.empty:
-        empty_state("Nothing to simulate.", "The plan has no scored rep.")
+        empty_state(_("Nothing to simulate."), _("The plan has no scored rep."))
         return
-    st.caption("Change weights or targets; scores and bonuses are recomputed on the same "
-               "actuals. Nothing is saved.")  # fmt: skip
+    st.caption(_("Change weights or targets; scores and bonuses are recomputed on the same "
+                 "actuals. Nothing is saved."))  # fmt: skip
     changed = plan_editor(f"inc_whatif{suffix}", editor_rows(plan.items), fixed_items=True)
     try:
         result = simulate(report, stored_items(changed, plan.items))
@@ -306,47 +358,54 @@ def what_if_tab() -> None:
         st.error(str(error), icon=":material/error:")
         return
     a, b, c = st.columns(3)
-    a.metric("Bonus pool now", money_text(result.pool))
+    a.metric(_("Bonus pool now"), money_text(result.pool))
     change = money_text(result.pool_delta) if result.pool_delta else None
-    b.metric("Bonus pool with the changes", money_text(result.new_pool), delta=change)
-    c.metric("Gain / lose", f"{len(result.gainers)} / {len(result.losers)}")
-    diff = result.reps.assign(name=result.reps["rep_id"].map(names))
+    b.metric(_("Bonus pool with the changes"), money_text(result.new_pool), delta=change)
+    c.metric(_("Gain / lose"), f"{format_count(len(result.gainers))} / "
+             f"{format_count(len(result.losers))}")  # fmt: skip
+    diff = result.reps.assign(
+        name=result.reps["rep_id"].map(names),
+        change=result.reps["change"].map(lambda value: shown_value(value, EFFECT_TEXT)),
+    )
     data_table(
         diff[["name", "score", "new_score", "bonus", "new_bonus", "bonus_delta", "change"]]
-        .rename(columns={"name": "Rep", "score": "Score", "new_score": "New score",
-                         "bonus": "Bonus", "new_bonus": "New bonus",
-                         "bonus_delta": "Change", "change": "Effect"}),
+        .rename(columns={"name": _("Rep"), "score": _("Score"), "new_score": _("New score"),
+                         "bonus": _("Bonus"), "new_bonus": _("New bonus"),
+                         "bonus_delta": _("Change"), "change": _("Effect")}),
         key="inc_whatif_table", file_stem="what_if", context=export,
-        column_config={"Score": percent, "New score": percent, "Bonus": money,
-                       "New bonus": money, "Change": money},
+        column_config={_("Score"): percent, _("New score"): percent, _("Bonus"): money,
+                       _("New bonus"): money, _("Change"): money},
     )  # fmt: skip
 
 
 def history_tab() -> None:
+    columns = {"version": _("Version"), "created_at": _("Saved"), "created_by_name": _("By"),
+               "name": _("Name"), "item_count": _("Items")}  # fmt: skip
     data_table(
-        history.rename(columns={"version": "Version", "created_at": "Saved", "created_by_name":
-                                "By", "name": "Name", "item_count": "Items"})[
-            ["Version", "Saved", "By", "Name", "Items"]],
+        history.rename(columns=columns)[list(columns.values())],
         key="inc_history", file_stem="plan_history", context=export,
     )  # fmt: skip
     if plan.version == 1:
         return
-    st.markdown(f"**What version {plan.version} changed** against version {plan.version - 1} "
-                "(pick another version at the top to see its changes)")  # fmt: skip
+    what = _("What version {version} changed").format(version=plan.version)
+    against = _("against version {version} (pick another version at the top to see its "
+                "changes)").format(version=plan.version - 1)  # fmt: skip
+    st.markdown(f"**{what}** {against}")
     changes = plan_changes(load_plan(databases, scope, plan.plan_key, plan.version - 1), plan)
     if changes.empty:
-        st.caption("Nothing: saved without changes.")
+        st.caption(_("Nothing: saved without changes."))
     else:
         data_table(
             change_rows(changes, report.currency, TEAMS).rename(columns={
-                "part": "Item", "field": "Setting", "before": "Before", "after": "After"}),
+                "part": _("Item"), "field": _("Setting"), "before": _("Before"),
+                "after": _("After")}),
             key="inc_changes", file_stem=f"plan_changes_v{plan.version}", context=export,
         )  # fmt: skip
 
 
 if design:
-    sections = {"Scorecards": scorecards, "Plan": plan_tab, "What-if": what_if_tab,
-                "History": history_tab}  # fmt: skip
+    sections = {_("Scorecards"): scorecards, _("Plan"): plan_tab, _("What-if"): what_if_tab,
+                _("History"): history_tab}  # fmt: skip
     for tab, draw in zip(st.tabs(list(sections)), sections.values(), strict=True):
         with tab:
             draw()

@@ -41,6 +41,7 @@ from crm_data.queries.currency import main_currency
 from crm_data.queries.frames import Bind
 from crm_data.queries.funnel_stats import closed_deal_stats
 from crm_data.queries.people import people
+from i18n import _
 from reports.catalogue import metric
 from reports.names import names_by_id
 from reports.rep_metrics import rep_actuals
@@ -101,7 +102,9 @@ def to_plan(stored: StoredPlan) -> Plan:
         }
         return Plan(items, on_target_bonus=stored.on_target_bonus, targets=targets)
     except (KeyError, ValueError) as error:
-        raise PlanError(f"Plan “{stored.name}” cannot be scored: {error}") from error
+        raise PlanError(
+            _("Plan “{name}” cannot be scored: {reason}").format(name=stored.name, reason=error)
+        ) from error
 
 
 def sees_plan_design(scope: Scope) -> bool:
@@ -414,9 +417,11 @@ def _warnings(
         PlanWarning(
             key,
             "service_item_for_reps",
-            f"{labels[key]}: a service metric in a plan with sales items, so it counts the "
-            "tickets assigned to each sales rep (the plan scores the reps). Score the service "
-            "agents with a plan of service metrics only.",
+            _(
+                "{item}: a service metric in a plan with sales items, so it counts the "
+                "tickets assigned to each sales rep (the plan scores the reps). Score the "
+                "service agents with a plan of service metrics only."
+            ).format(item=_(labels[key])),
         )
         for key in plan.keys
         if metric(key).section == SERVICE_SECTION
@@ -493,7 +498,7 @@ def simulate(report: IncentiveReport, items: Sequence[Mapping[str, Any]]) -> Wha
     try:
         changed = tuple(StoredItem(**dict(item)) for item in items)
     except TypeError as error:
-        raise PlanError(f"The changed plan is incomplete: {error}") from error
+        raise PlanError(_("The changed plan is incomplete: {error}").format(error=error)) from error
     trial = to_plan(replace(report.plan, items=changed))
     plan = to_plan(report.plan)
     actuals = report.scorecard.items[["rep_id", "metric_key", "actual"]]

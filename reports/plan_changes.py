@@ -7,6 +7,8 @@ from datetime import timedelta
 import pandas as pd
 
 from appdb.plans import StoredItem, StoredPlan
+from i18n import N_, _, ngettext
+from i18n.formatting import format_count, format_day
 from reports.catalogue import metric
 
 __all__ = ["CHANGE_COLUMNS", "plan_changes"]
@@ -14,19 +16,20 @@ __all__ = ["CHANGE_COLUMNS", "plan_changes"]
 #: Columns of :func:`plan_changes`.
 CHANGE_COLUMNS = ["part", "field", "unit", "before", "after"]
 
-#: Item fields compared, with their on-screen name and unit (None: the metric's own unit).
+#: Item fields compared, with their on-screen name (translated where shown) and unit (None:
+#: the metric's own unit).
 _ITEM_FIELDS: tuple[tuple[str, str, str | None], ...] = (
-    ("weight", "Weight", "ratio"),
-    ("target", "Target", None),
-    ("threshold", "Threshold", "ratio"),
-    ("cap", "Cap", "ratio"),
-    ("accelerator", "Accelerator", "decimal"),
+    ("weight", N_("Weight"), "ratio"),
+    ("target", N_("Target"), None),
+    ("threshold", N_("Threshold"), "ratio"),
+    ("cap", N_("Cap"), "ratio"),
+    ("accelerator", N_("Accelerator"), "decimal"),
 )
 
 
 def _period(plan: StoredPlan) -> str:
-    """The plan's period as inclusive ISO dates."""
-    return f"{plan.period_start} – {plan.period_end - timedelta(days=1)}"
+    """The plan's period as inclusive dates (ISO in English)."""
+    return f"{format_day(plan.period_start)} – {format_day(plan.period_end - timedelta(days=1))}"
 
 
 def _own_targets(before: StoredItem, after: StoredItem) -> tuple[str, str] | None:
@@ -41,13 +44,17 @@ def _own_targets(before: StoredItem, after: StoredItem) -> tuple[str, str] | Non
     if old == new:
         return None
     changed = sum(1 for rep in old.keys() & new.keys() if old[rep] != new[rep])
-    note = f", {changed} changed" if changed else ""
-    return _reps(len(old)), f"{_reps(len(new))}{note}"
+    if not changed:
+        return _reps(len(old)), _reps(len(new))
+    note = ngettext("{reps}, {n} changed", "{reps}, {n} changed", changed)
+    return _reps(len(old)), note.format(reps=_reps(len(new)), n=format_count(changed))
 
 
 def _reps(count: int) -> str:
     """A count of reps in words: none, 1 rep, 3 reps."""
-    return "none" if count == 0 else f"{count} rep" + ("s" if count > 1 else "")
+    if count == 0:
+        return _("none")
+    return ngettext("{n} rep", "{n} reps", count).format(n=format_count(count))
 
 
 def plan_changes(before: StoredPlan, after: StoredPlan) -> pd.DataFrame:
@@ -75,29 +82,29 @@ def plan_changes(before: StoredPlan, after: StoredPlan) -> pd.DataFrame:
     """
     rows: list[tuple[str, str, str, object, object]] = []
     for field, unit, old, new in (
-        ("Name", "text", before.name, after.name),
-        ("Period", "text", _period(before), _period(after)),
-        ("Team", "team", before.team_id, after.team_id),
-        ("On-target bonus", "money", before.on_target_bonus, after.on_target_bonus),
+        (_("Name"), "text", before.name, after.name),
+        (_("Period"), "text", _period(before), _period(after)),
+        (_("Team"), "team", before.team_id, after.team_id),
+        (_("On-target bonus"), "money", before.on_target_bonus, after.on_target_bonus),
     ):
         if old != new:
-            rows.append(("Plan", field, unit, old, new))
+            rows.append((_("Plan"), field, unit, old, new))
     old_items = {item.metric_key: item for item in before.items}
     new_keys = {item.metric_key for item in after.items}
     for item in after.items:
-        label = metric(item.metric_key).label
+        label = _(metric(item.metric_key).label)
         previous = old_items.get(item.metric_key)
         if previous is None:
-            rows.append((label, "Item", "text", None, "added"))
+            rows.append((label, _("Item"), "text", None, _("added")))
             continue
         for name, field, item_unit in _ITEM_FIELDS:
             old, new = getattr(previous, name), getattr(item, name)
             if old != new:
-                rows.append((label, field, item_unit or metric(item.metric_key).unit, old, new))
+                rows.append((label, _(field), item_unit or metric(item.metric_key).unit, old, new))
         own = _own_targets(previous, item)
         if own is not None:
-            rows.append((label, "Per-rep targets", "text", *own))
+            rows.append((label, _("Per-rep targets"), "text", *own))
     for key in old_items:
         if key not in new_keys:
-            rows.append((metric(key).label, "Item", "text", "in the plan", "removed"))
+            rows.append((_(metric(key).label), _("Item"), "text", _("in the plan"), _("removed")))
     return pd.DataFrame(rows, columns=CHANGE_COLUMNS, dtype=object)

@@ -22,6 +22,7 @@ from appdb import plans
 from appdb.databases import Databases
 from appdb.plans import PlanError, StoredItem, StoredPlan, list_plans, load_plan, plan_history
 from crm_data.filters import Scope
+from i18n import N_, _
 from reports.incentives import to_plan
 
 __all__ = [
@@ -36,7 +37,7 @@ __all__ = [
 ]
 
 #: What a period with only one of its days picked is told.
-ONE_DAY_PICKED = (
+ONE_DAY_PICKED = N_(
     "The plan's period needs its first and its last day: pick the first and the last day in "
     "the calendar (one date alone does not change the period)."
 )
@@ -77,7 +78,7 @@ def save_plan(
         (:func:`reports.incentives.to_plan`), with the reason; nothing is stored then.
     """
     if period_start is None or period_end is None:
-        raise PlanError(ONE_DAY_PICKED)
+        raise PlanError(_(ONE_DAY_PICKED))
     return plans.save_plan(
         databases,
         scope,

@@ -22,11 +22,14 @@ import streamlit as st
 
 from analytics.incentives.plan import PERIOD_FIRST_DAY, PERIOD_LAST_DAY
 from appdb.plans import StoredItem
+from i18n import N_, _
+from i18n.formatting import date_pattern
 from reports.catalogue import metric, per_rep_metrics
 
 __all__ = [
     "COLUMN_LABELS",
     "METRIC_LABELS",
+    "column_labels",
     "editor_rows",
     "plan_editor",
     "plan_fields",
@@ -37,13 +40,21 @@ __all__ = [
     "with_grid_targets",
 ]
 
-#: Metric key -> label, for the metrics a plan can score.
+#: Metric key -> label (English: the editor's values; shown translated), for the metrics a
+#: plan can score.
 METRIC_LABELS: dict[str, str] = {m.key: m.label for m in per_rep_metrics()}
 #: Those where lower is better (their items need a cap).
-LOWER_IS_BETTER = ", ".join(m.label for m in per_rep_metrics() if not m.higher_is_better)
-#: How the Unit column names each catalogue unit (the unit a target is typed in).
-UNIT_TEXT = {"money": "amount", "count": "count", "decimal": "number", "ratio": "%",
-             "days": "days", "hours": "hours", "multiple": "×"}  # fmt: skip
+LOWER_IS_BETTER = tuple(m.label for m in per_rep_metrics() if not m.higher_is_better)
+#: How the Unit column names each catalogue unit (the unit a target is typed in; translate
+#: where shown).
+UNIT_TEXT = {"money": N_("amount"), "count": N_("count"), "decimal": N_("number"), "ratio": "%",
+             "days": N_("days"), "hours": N_("hours"), "multiple": "×"}  # fmt: skip
+
+
+def _unit(metric_key: str) -> str:
+    """The Unit column's text of ``metric_key``, in the language in force."""
+    text = UNIT_TEXT[metric(metric_key).unit]
+    return text if text in ("%", "×") else _(text)
 
 
 def _target_scale(metric_key: str) -> float:
@@ -68,7 +79,7 @@ def editor_rows(items: tuple[StoredItem, ...]) -> pd.DataFrame:
         "target": [
             None if i.target is None else i.target * _target_scale(i.metric_key) for i in items
         ],
-        "unit": [UNIT_TEXT[metric(i.metric_key).unit] for i in items],
+        "unit": [_unit(i.metric_key) for i in items],
         "threshold_pct": [100 * i.threshold for i in items],
         "cap_pct": [None if i.cap is None else 100 * i.cap for i in items],
         "accelerator": [i.accelerator for i in items],
@@ -115,10 +126,17 @@ def stored_items(rows: pd.DataFrame, kept: tuple[StoredItem, ...] = ()) -> list[
 EDITOR_DTYPES = {"metric": "str", "weight_pct": "float64", "target": "float64", "unit": "str",
                  "threshold_pct": "float64", "cap_pct": "float64", "accelerator": "float64",
                  "own_targets": "int64"}  # fmt: skip
-#: On-screen names of the editor's columns (also used for exports).
-COLUMN_LABELS = {"metric": "Metric", "weight_pct": "Weight %", "target": "Target",
-                 "unit": "Unit", "threshold_pct": "Threshold %", "cap_pct": "Cap %",
-                 "accelerator": "Accelerator", "own_targets": "Own targets"}  # fmt: skip
+#: On-screen names of the editor's columns (also used for exports; English, translated by
+#: :func:`column_labels`).
+COLUMN_LABELS = {"metric": N_("Metric"), "weight_pct": N_("Weight %"), "target": N_("Target"),
+                 "unit": N_("Unit"), "threshold_pct": N_("Threshold %"), "cap_pct": N_("Cap %"),
+                 "accelerator": N_("Accelerator"),
+                 "own_targets": N_("Own targets")}  # fmt: skip
+
+
+def column_labels() -> dict[str, str]:
+    """:data:`COLUMN_LABELS` in the language in force."""
+    return {column: _(label) for column, label in COLUMN_LABELS.items()}
 
 
 def plan_editor(key: str, rows: pd.DataFrame, *, fixed_items: bool = False) -> pd.DataFrame:
@@ -126,37 +144,41 @@ def plan_editor(key: str, rows: pd.DataFrame, *, fixed_items: bool = False) -> p
     change, no item is added or removed.  A new row starts with threshold 0 and nothing else;
     empty cells show "—".
     """
+    labels = column_labels()
+    lower_is_better = ", ".join(_(label) for label in LOWER_IS_BETTER)
     return st.data_editor(
         rows, key=key, num_rows="fixed" if fixed_items else "dynamic", hide_index=True,
         width="stretch", disabled=["metric"] if fixed_items else False,
         placeholder="—",
         column_config={
             "metric": st.column_config.SelectboxColumn(
-                "Metric", options=list(METRIC_LABELS.values()), required=True,
-                help="Any metric of the catalogue that can be computed per rep."),
+                labels["metric"], options=list(METRIC_LABELS.values()), required=True,
+                format_func=lambda label: _(str(label)),
+                help=_("Any metric of the catalogue that can be computed per rep.")),
             "weight_pct": st.column_config.NumberColumn(
-                "Weight %", min_value=0.0, max_value=100.0, format="%.1f",
-                help="Weights should add up to 100 %."),
+                labels["weight_pct"], min_value=0.0, max_value=100.0, format="%.1f",
+                help=_("Weights should add up to 100 %.")),
             "target": st.column_config.NumberColumn(
-                "Target", min_value=0.0, help="Per rep, for the whole period, in the Unit "
-                "shown (rates in %: 90 for 90 %). 0 or empty: the item is left out and the "
-                "other weights are scaled up."),
+                labels["target"], min_value=0.0, help=_("Per rep, for the whole period, in "
+                "the Unit shown (rates in %: 90 for 90 %). 0 or empty: the item is left out "
+                "and the other weights are scaled up.")),
             "unit": st.column_config.TextColumn(
-                "Unit", disabled=True, help="What the target counts (shown once saved)."),
+                labels["unit"], disabled=True,
+                help=_("What the target counts (shown once saved).")),
             "threshold_pct": st.column_config.NumberColumn(
-                "Threshold %", min_value=0.0, format="%.0f", default=0.0,
-                help="Below this attainment the item credits nothing (0: every attainment "
-                "counts)."),
+                labels["threshold_pct"], min_value=0.0, format="%.0f", default=0.0,
+                help=_("Below this attainment the item credits nothing (0: every attainment "
+                "counts).")),
             "cap_pct": st.column_config.NumberColumn(
-                "Cap %", min_value=0.0, format="%.0f",
-                help="Most attainment credited; empty: no cap. Required where lower is "
-                f"better: {LOWER_IS_BETTER}."),
+                labels["cap_pct"], min_value=0.0, format="%.0f",
+                help=_("Most attainment credited; empty: no cap. Required where lower is "
+                "better: {metrics}.").format(metrics=lower_is_better)),
             "accelerator": st.column_config.NumberColumn(
-                "Accelerator", min_value=1.0, format="%.2f",
-                help="Multiplier of the attainment above 100 % (1 or more); empty: none."),
+                labels["accelerator"], min_value=1.0, format="%.2f",
+                help=_("Multiplier of the attainment above 100 % (1 or more); empty: none.")),
             "own_targets": st.column_config.NumberColumn(
-                "Own targets", disabled=True, format="%d",
-                help="Reps with a target of their own for this item (kept when saving)."),
+                labels["own_targets"], disabled=True, format="%d",
+                help=_("Reps with a target of their own for this item (kept when saving).")),
         },
     )  # fmt: skip
 
@@ -212,8 +234,8 @@ def with_grid_targets(items: Sequence[StoredItem], grid: pd.DataFrame) -> tuple[
 def target_labels(grid: pd.DataFrame) -> dict[str, str]:
     """On-screen names of the grid's columns: "Rep", and each item's label with its unit."""
     return {
-        column: "Rep" if column == "rep" else
-        f"{METRIC_LABELS.get(column, column)} ({UNIT_TEXT[metric(column).unit]})"
+        column: _("Rep") if column == "rep" else
+        f"{_(METRIC_LABELS.get(column, column))} ({_unit(column)})"
         for column in grid.columns
     }  # fmt: skip
 
@@ -228,7 +250,7 @@ def target_editor(key: str, grid: pd.DataFrame) -> pd.DataFrame:
             **{
                 column: st.column_config.NumberColumn(
                     label, min_value=0.0,
-                    help="This rep's own target; empty: the item's common target.",
+                    help=_("This rep's own target; empty: the item's common target."),
                 )
                 for column, label in labels.items() if column != "rep"
             },
@@ -254,18 +276,20 @@ def plan_fields(
     """
     left, middle, right = st.columns([3, 3, 2])
     with left:
-        new_name = st.text_input("Plan name", name, key=f"{prefix}_name")
+        new_name = st.text_input(_("Plan name"), name, key=f"{prefix}_name")
     with middle:
-        period = st.date_input("Period (first and last day)", (start, end - timedelta(days=1)),
+        period = st.date_input(_("Period (first and last day)"),
+                               (start, end - timedelta(days=1)),
                                min_value=PERIOD_FIRST_DAY, max_value=PERIOD_LAST_DAY,
-                               key=f"{prefix}_period", format="YYYY-MM-DD")  # fmt: skip
+                               key=f"{prefix}_period", format=date_pattern())  # fmt: skip
     with right:
-        new_bonus = st.number_input("On-target bonus", min_value=0.0, value=float(bonus),
+        new_bonus = st.number_input(_("On-target bonus"), min_value=0.0, value=float(bonus),
                                     step=500.0, key=f"{prefix}_bonus")  # fmt: skip
     options: list[int | None] = [None, *teams] if company_wide else list(teams)
     chosen = st.selectbox(
-        "Team", options, index=options.index(team) if team in options else 0,
-        format_func=lambda t: "Company-wide" if t is None else teams[t], key=f"{prefix}_team",
+        _("Team"), options, index=options.index(team) if team in options else 0,
+        format_func=lambda t: _("Company-wide") if t is None else teams[t],
+        key=f"{prefix}_team",
     )  # fmt: skip
     first, last = period if isinstance(period, tuple) and len(period) == 2 else (None, None)
     return {"name": new_name, "period_start": first,

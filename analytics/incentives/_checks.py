@@ -11,16 +11,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from i18n import _, current_language
+
 
 def finite_number(value: Any, what: str) -> float:
     """``value`` as a finite float, or ValueError naming ``what``."""
     if value is None:
-        raise ValueError(f"{what} is missing: enter a number")
+        raise ValueError(_("{what} is missing: enter a number").format(what=what))
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{what} must be a number, got {value!r}")
+        raise ValueError(
+            _("{what} must be a number, got {value}").format(what=what, value=repr(value))
+        )
     number = float(value)
     if not math.isfinite(number):
-        raise ValueError(f"{what} must be finite, got {value!r}")
+        raise ValueError(
+            _("{what} must be finite, got {value}").format(what=what, value=repr(value))
+        )
     return number
 
 
@@ -54,5 +60,10 @@ def scalar_or_array(values: np.ndarray, *inputs: Any) -> Any:
 
 
 def percent(value: float) -> str:
-    """A fraction as a percent for messages, to 0.1 % (1.5 -> '150 %', 2.62591 -> '262.6 %')."""
-    return f"{round(value * 100, 1):g} %"
+    """A fraction as a percent for messages, to 0.1 % (1.5 -> '150 %', 2.62591 -> '262.6 %'; in
+    Russian with a decimal comma, '262,6 %').
+    """
+    text = f"{round(value * 100, 1):g}"
+    if current_language() != "en":
+        text = text.replace(".", ",").replace("-", "\u2212")
+    return f"{text} %"

@@ -15,6 +15,8 @@ import pandas as pd
 
 from analytics.grouped import require_columns, safe_rates
 from analytics.incentives._checks import finite_number
+from i18n import current_language, ngettext
+from i18n.formatting import format_percent
 
 __all__ = ["GAMING_SIGNALS", "gaming_signals"]
 
@@ -34,6 +36,19 @@ _SIGNAL_COLUMNS = [
     "short_calls",
     "short_share",
 ]
+
+
+def _share(value: float, digits: int = 0) -> str:
+    """A share in a message: ``25%`` (Python's ``%`` format) / ``25 %``."""
+    if current_language() == "en":
+        return f"{value:.{digits}%}"
+    return format_percent(value, digits)
+
+
+def _number(value: float, spec: str) -> str:
+    """A number in a message in the format ``spec`` (a decimal comma in Russian)."""
+    text = f"{value:{spec}}"
+    return text if current_language() == "en" else text.replace(".", ",")
 
 
 def _non_negative(frame: pd.DataFrame, columns: list[str], what: str) -> None:
@@ -101,15 +116,36 @@ def _volume_signals(
             "conversion_before": (table["conv"] / table["act"]).to_numpy(),
         }
     )
-    volume = (
-        "Activities per working day up {inc:.0%} on the previous {k} period(s)"
-        if per_day
-        else "Activities up {inc:.0%} on the mean of the previous {k} period(s)"
-    )
     out["message"] = [
-        f"{volume.format(inc=inc, k=int(k))} "
-        f"({mean:.4g} → {last:.4g}) while conversions per activity fell {d:.0%} "
-        f"({was:.2%} → {now:.2%}): check the quality of the logged activities."
+        (
+            ngettext(
+                "Activities per working day up {increase} on the previous {n} period(s) "
+                "({before} → {last}) while conversions per activity fell {drop} "
+                "({was} → {now}): check the quality of the logged activities.",
+                "Activities per working day up {increase} on the previous {n} period(s) "
+                "({before} → {last}) while conversions per activity fell {drop} "
+                "({was} → {now}): check the quality of the logged activities.",
+                int(k),
+            )
+            if per_day
+            else ngettext(
+                "Activities up {increase} on the mean of the previous {n} period(s) "
+                "({before} → {last}) while conversions per activity fell {drop} "
+                "({was} → {now}): check the quality of the logged activities.",
+                "Activities up {increase} on the mean of the previous {n} period(s) "
+                "({before} → {last}) while conversions per activity fell {drop} "
+                "({was} → {now}): check the quality of the logged activities.",
+                int(k),
+            )
+        ).format(
+            increase=_share(inc),
+            n=int(k),
+            before=_number(mean, ".4g"),
+            last=_number(last, ".4g"),
+            drop=_share(d),
+            was=_share(was, 2),
+            now=_share(now, 2),
+        )
         for inc, k, mean, last, d, was, now in zip(
             increase,
             table["n"],
@@ -154,8 +190,19 @@ def _call_signals(
         }
     )
     out["message"] = [
-        f"{short:.0f} of {total:.0f} calls ({s:.0%}) were shorter than {minutes:g} min "
-        f"(more than {share:.0%}): check whether the calls are real conversations."
+        ngettext(
+            "{short} of {total} calls ({share}) were shorter than {minutes} min "
+            "(more than {limit}): check whether the calls are real conversations.",
+            "{short} of {total} calls ({share}) were shorter than {minutes} min "
+            "(more than {limit}): check whether the calls are real conversations.",
+            round(total),
+        ).format(
+            short=f"{short:.0f}",
+            total=f"{total:.0f}",
+            share=_share(s),
+            minutes=_number(minutes, "g"),
+            limit=_share(share),
+        )
         for short, total, s in zip(
             out["short_calls"], out["calls"], out["short_share"], strict=True
         )

@@ -16,6 +16,8 @@ import numpy as np
 
 from analytics.incentives._checks import finite_number, percent
 from analytics.periods import shift_months
+from i18n import _, ngettext
+from i18n.formatting import format_day
 
 __all__ = [
     "MAX_PERIOD_MONTHS",
@@ -74,41 +76,65 @@ class PlanItem:
                 "a plan item needs a metric key (a catalogue key such as 'won_deals'), "
                 f"got {self.metric_key!r}"
             )
-        name = f"plan item {(self.label or self.metric_key.strip())!r}"
-        weight = finite_number(self.weight, f"{name}: weight")
+        name = _("plan item {item}").format(item=repr(self.label or self.metric_key.strip()))
+        weight = finite_number(self.weight, _("{item}: weight").format(item=name))
         if weight < 0:
             raise ValueError(
-                f"{name}: weight must be ≥ 0 (a fraction, 0.3 for 30 %), got {weight:g}"
+                _("{item}: weight must be ≥ 0 (a fraction, 0.3 for 30 %), got {value}").format(
+                    item=name, value=f"{weight:g}"
+                )
             )
-        target = None if self.target is None else finite_number(self.target, f"{name}: target")
+        target = (
+            None
+            if self.target is None
+            else finite_number(self.target, _("{item}: target").format(item=name))
+        )
         if target is not None and target < 0:
-            raise ValueError(f"{name}: target must be ≥ 0 (0 excludes the item), got {target:g}")
-        threshold = finite_number(self.threshold, f"{name}: threshold")
+            raise ValueError(
+                _("{item}: target must be ≥ 0 (0 excludes the item), got {value}").format(
+                    item=name, value=f"{target:g}"
+                )
+            )
+        threshold = finite_number(self.threshold, _("{item}: threshold").format(item=name))
         if threshold < 0:
             raise ValueError(
-                f"{name}: threshold must be ≥ 0 (a fraction of the target, 0.5 for 50 %), "
-                f"got {threshold:g}"
+                _(
+                    "{item}: threshold must be ≥ 0 (a fraction of the target, 0.5 for 50 %), "
+                    "got {value}"
+                ).format(item=name, value=f"{threshold:g}")
             )
-        cap = None if self.cap is None else finite_number(self.cap, f"{name}: cap (None = no cap)")
+        cap = (
+            None
+            if self.cap is None
+            else finite_number(self.cap, _("{item}: cap (None = no cap)").format(item=name))
+        )
         if cap is not None and cap < threshold:
             raise ValueError(
-                f"{name}: cap {percent(cap)} is below the threshold {percent(threshold)}; raise "
-                "the cap to at least the threshold or lower the threshold"
+                _(
+                    "{item}: cap {cap} is below the threshold {threshold}; raise "
+                    "the cap to at least the threshold or lower the threshold"
+                ).format(item=name, cap=percent(cap), threshold=percent(threshold))
             )
         accelerator = None
         if self.accelerator is not None:
-            accelerator = finite_number(self.accelerator, f"{name}: accelerator")
+            accelerator = finite_number(
+                self.accelerator, _("{item}: accelerator").format(item=name)
+            )
             if accelerator < 1:
                 raise ValueError(
-                    f"{name}: accelerator must be ≥ 1 (a multiplier above 100 %), "
-                    f"got {accelerator:g}; leave it empty for none"
+                    _(
+                        "{item}: accelerator must be ≥ 1 (a multiplier above 100 %), "
+                        "got {value}; leave it empty for none"
+                    ).format(item=name, value=f"{accelerator:g}")
                 )
         if not isinstance(self.higher_is_better, bool | np.bool_):
             raise ValueError(f"{name}: higher_is_better must be True or False")
         if not self.higher_is_better and cap is None:
             raise ValueError(
-                f"{name}: a lower-is-better item needs a cap (attainment = target / actual "
-                "grows without bound as the actual falls to 0); set a cap, e.g. 150 %"
+                _(
+                    "{item}: a lower-is-better item needs a cap (attainment = target / actual "
+                    "grows without bound as the actual falls to 0); set a cap, e.g. 150 %"
+                ).format(item=name)
             )
         object.__setattr__(self, "metric_key", self.metric_key.strip())
         object.__setattr__(self, "weight", weight)
@@ -153,7 +179,7 @@ class Plan:
     def __post_init__(self) -> None:
         items = tuple(self.items)
         if not items:
-            raise ValueError("a plan needs at least one item")
+            raise ValueError(_("a plan needs at least one item"))
         for position, item in enumerate(items):
             if not isinstance(item, PlanItem):
                 raise ValueError(f"plan item #{position + 1} must be a PlanItem, got {item!r}")
@@ -162,12 +188,15 @@ class Plan:
         twice = sorted({named[key] for key in keys if keys.count(key) > 1})
         if twice:
             raise ValueError(
-                f"the plan names {', '.join(map(repr, twice))} more than once; keep one item "
-                "per metric"
+                _("the plan names {items} more than once; keep one item per metric").format(
+                    items=", ".join(map(repr, twice))
+                )
             )
-        bonus = finite_number(self.on_target_bonus, "the on-target bonus")
+        bonus = finite_number(self.on_target_bonus, _("the on-target bonus"))
         if bonus < 0:
-            raise ValueError(f"the on-target bonus must be ≥ 0, got {bonus:g}")
+            raise ValueError(
+                _("the on-target bonus must be ≥ 0, got {value}").format(value=f"{bonus:g}")
+            )
         targets: dict[tuple[str, Hashable], float] = {}
         for key, value in dict(self.targets).items():
             if not isinstance(key, tuple) or len(key) != 2:
@@ -177,9 +206,13 @@ class Plan:
                     f"target override {key!r} names {key[0]!r}, which is not an item of the "
                     f"plan ({', '.join(keys)}); add the item or drop the override"
                 )
-            target = finite_number(value, f"target override {key!r}")
+            target = finite_number(value, _("target override {key}").format(key=repr(key)))
             if target < 0:
-                raise ValueError(f"target override {key!r} must be ≥ 0, got {target:g}")
+                raise ValueError(
+                    _("target override {key} must be ≥ 0, got {value}").format(
+                        key=repr(key), value=f"{target:g}"
+                    )
+                )
             targets[key] = target
         object.__setattr__(self, "items", items)
         object.__setattr__(self, "on_target_bonus", bonus)
@@ -241,17 +274,34 @@ def check_period(start: date, end: date) -> None:
             raise ValueError(f"the period {what} must be a date, got {day!r}")
     if end <= start:
         raise ValueError(
-            f"the period ends ({end}) on or before it starts ({start}): the end must be after "
-            "the start (the end day itself is not part of the period)"
+            _(
+                "the period ends ({end}) on or before it starts ({start}): the end must be after "
+                "the start (the end day itself is not part of the period)"
+            ).format(end=format_day(end), start=format_day(start))
         )
     last = end - timedelta(days=1)
     if start < PERIOD_FIRST_DAY or last > PERIOD_LAST_DAY:
         raise ValueError(
-            f"the period {start} – {last} goes beyond the years {PERIOD_FIRST_DAY.year}–"
-            f"{PERIOD_LAST_DAY.year}: pick days from {PERIOD_FIRST_DAY} to {PERIOD_LAST_DAY}"
+            _(
+                "the period {start} – {last} goes beyond the years {first_year}–{last_year}: "
+                "pick days from {first_day} to {last_day}"
+            ).format(
+                start=format_day(start),
+                last=format_day(last),
+                first_year=PERIOD_FIRST_DAY.year,
+                last_year=PERIOD_LAST_DAY.year,
+                first_day=format_day(PERIOD_FIRST_DAY),
+                last_day=format_day(PERIOD_LAST_DAY),
+            )
         )
     if end > shift_months(start, MAX_PERIOD_MONTHS):
+        years = MAX_PERIOD_MONTHS // 12
         raise ValueError(
-            f"the period {start} – {last} is longer than {MAX_PERIOD_MONTHS // 12} years: "
-            "split it into plans of at most that length"
+            ngettext(
+                "the period {start} – {last} is longer than {years} year: "
+                "split it into plans of at most that length",
+                "the period {start} – {last} is longer than {years} years: "
+                "split it into plans of at most that length",
+                years,
+            ).format(start=format_day(start), last=format_day(last), years=years)
         )

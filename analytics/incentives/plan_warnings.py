@@ -11,6 +11,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,8 @@ from analytics.incentives.targets import (
     prorated_targets,
     resolved_targets,
 )
+from i18n import _, current_language, ngettext
+from i18n.formatting import format_day
 
 __all__ = ["WEIGHT_TOLERANCE", "PlanWarning", "plan_warnings"]
 
@@ -53,77 +56,104 @@ class PlanWarning:
     message: str
 
 
+def _number(value: float) -> str:
+    """A number in a message as ``:g`` writes it (a decimal comma in Russian)."""
+    text = f"{value:g}"
+    return text if current_language() == "en" else text.replace(".", ",")
+
+
+def _day(period: object) -> str:
+    """A period of the history in a message: a day in the language's form, else as it is."""
+    if isinstance(period, pd.Timestamp):
+        if current_language() == "en":
+            return str(period)
+        period = period.date()
+    if isinstance(period, date):
+        return format_day(period)
+    return str(period)
+
+
 def _structure_warnings(plan: Plan, labels: Mapping[str, str]) -> list[PlanWarning]:
     """Warnings read off the plan alone."""
     warnings: list[PlanWarning] = []
     total = plan.total_weight
     if abs(total - 1) > WEIGHT_TOLERANCE:
         hint = (
-            " They look like percents: enter fractions (0.3 for 30 %)."
+            _("They look like percents: enter fractions (0.3 for 30 %).")
             if abs(total - 100) <= 1e-6
-            else f" Scores are on a scale of {total:g} instead of 1 (100 %)."
-        )
-        warnings.append(
-            PlanWarning(
-                None,
-                "weights_sum",
-                f"The weights sum to {total:g} ({percent(total)}), not 100 %: change them so "
-                f"they add up to 1.{hint}",
+            else _("Scores are on a scale of {total} instead of 1 (100 %).").format(
+                total=_number(total)
             )
         )
+        message = _(
+            "The weights sum to {total} ({percent}), not 100 %: change them so they add up to 1."
+        ).format(total=_number(total), percent=percent(total))
+        warnings.append(PlanWarning(None, "weights_sum", f"{message} {hint}"))
     overridden = {key for key, _ in plan.targets}
     for item in plan.items:
         key = item.metric_key
 
         def add(kind: str, message: str, key: str = key) -> None:
-            warnings.append(PlanWarning(key, kind, f"{labels.get(key, key)}: {message}"))
+            warnings.append(PlanWarning(key, kind, f"{_(labels.get(key, key))}: {message}"))
 
         if item.target is None and key not in overridden:
             add(
                 "no_target",
-                "no target and no per-rep target, so the item is excluded for every rep "
-                "unless the actuals carry targets; set a target.",
+                _(
+                    "no target and no per-rep target, so the item is excluded for every rep "
+                    "unless the actuals carry targets; set a target."
+                ),
             )
         elif item.target == 0:
             add(
                 "target_zero",
-                "the target is 0, so the item is excluded (weights renormalised) for every "
-                "rep without a per-rep target; set a target above 0 or drop the item.",
+                _(
+                    "the target is 0, so the item is excluded (weights renormalised) for every "
+                    "rep without a per-rep target; set a target above 0 or drop the item."
+                ),
             )
         if item.weight == 0:
             add(
                 "zero_weight",
-                "the weight is 0, so the item never counts; give it a weight or drop it.",
+                _("the weight is 0, so the item never counts; give it a weight or drop it."),
             )
         if item.threshold > 1:
             add(
                 "threshold_above_target",
-                f"the threshold {percent(item.threshold)} is above the target: reaching the target "
-                "earns nothing. Lower it (a fraction: 0.5 for 50 %).",
+                _(
+                    "the threshold {threshold} is above the target: reaching the target "
+                    "earns nothing. Lower it (a fraction: 0.5 for 50 %)."
+                ).format(threshold=percent(item.threshold)),
             )
         if item.cap is not None and item.cap < 1:
             add(
                 "cap_below_target",
-                f"the cap {percent(item.cap)} is below 100 %: even meeting the target is not "
-                "fully credited. Raise the cap to at least 1 (a fraction: 1.5 for 150 %).",
+                _(
+                    "the cap {cap} is below 100 %: even meeting the target is not "
+                    "fully credited. Raise the cap to at least 1 (a fraction: 1.5 for 150 %)."
+                ).format(cap=percent(item.cap)),
             )
         if item.cap is not None and item.cap == item.threshold:
             add(
                 "cap_equals_threshold",
-                f"the cap equals the threshold ({percent(item.cap)}): the item pays all or "
-                "nothing. Raise the cap above the threshold unless a cliff is intended.",
+                _(
+                    "the cap equals the threshold ({cap}): the item pays all or "
+                    "nothing. Raise the cap above the threshold unless a cliff is intended."
+                ).format(cap=percent(item.cap)),
             )
         if item.accelerator is not None and item.accelerator > 1:
             if item.cap is not None and item.cap <= 1:
                 add(
                     "accelerator_unused",
-                    f"the accelerator never applies: the cap {percent(item.cap)} stops the credit "
-                    "at or below 100 %. Raise the cap above 1 or drop the accelerator.",
+                    _(
+                        "the accelerator never applies: the cap {cap} stops the credit "
+                        "at or below 100 %. Raise the cap above 1 or drop the accelerator."
+                    ).format(cap=percent(item.cap)),
                 )
             elif item.cap is None:
                 add(
                     "uncapped_accelerator",
-                    "an accelerator without a cap makes the payout unbounded; set a cap.",
+                    _("an accelerator without a cap makes the payout unbounded; set a cap."),
                 )
     return warnings
 
@@ -177,9 +207,11 @@ def _history_warnings(
         ).reshape(-1)
     )
     span = (
-        f"the one starting {window[0]}"
+        _("the one starting {start}").format(start=_day(window[0]))
         if len(window) == 1
-        else f"those starting {window[0]} to {window[-1]}"
+        else _("those starting {first} to {last}").format(
+            first=_day(window[0]), last=_day(window[-1])
+        )
     )
     warnings: list[PlanWarning] = []
     for key in keys:
@@ -192,9 +224,17 @@ def _history_warnings(
                 PlanWarning(
                     key,
                     "unreachable_target",
-                    f"{labels.get(key, key)}: no rep met the target in any of the last "
-                    f"{len(window)} period(s) ({span}); the best attainment was {percent(best)}. "
-                    "Lower the target (or the per-rep targets) to something reps have reached.",
+                    ngettext(
+                        "{item}: no rep met the target in any of the last {n} period(s) "
+                        "({span}); the best attainment was {best}. Lower the target (or the "
+                        "per-rep targets) to something reps have reached.",
+                        "{item}: no rep met the target in any of the last {n} period(s) "
+                        "({span}); the best attainment was {best}. Lower the target (or the "
+                        "per-rep targets) to something reps have reached.",
+                        len(window),
+                    ).format(
+                        item=_(labels.get(key, key)), n=len(window), span=span, best=percent(best)
+                    ),
                 )
             )
         last = mine & (rows["period"] == latest).to_numpy()
@@ -205,9 +245,16 @@ def _history_warnings(
                     PlanWarning(
                         key,
                         "easy_target",
-                        f"{labels.get(key, key)}: the median rep reached {percent(median)} of the "
-                        f"target in the period starting {latest} (≥ {percent(easy_factor)}). "
-                        "Raise the target so that it takes effort to reach.",
+                        _(
+                            "{item}: the median rep reached {median} of the target in the "
+                            "period starting {start} (≥ {easy}). Raise the target so that it "
+                            "takes effort to reach."
+                        ).format(
+                            item=_(labels.get(key, key)),
+                            median=percent(median),
+                            start=_day(latest),
+                            easy=percent(easy_factor),
+                        ),
                     )
                 )
     return warnings

@@ -41,6 +41,7 @@ from analytics.incentives.targets import (
     prorated_targets,
     resolved_targets,
 )
+from i18n import _, ngettext
 
 __all__ = [
     "STEP_KINDS",
@@ -416,9 +417,12 @@ def scorecard(
 
     item_note = np.where(
         excluded,
-        np.where(target == 0, "target 0: excluded", "no target: excluded")
-        + ", the other weights renormalised",
-        np.where(missing, "no actual: credited 0", ""),
+        np.where(
+            target == 0,
+            _("target 0: excluded, the other weights renormalised"),
+            _("no target: excluded, the other weights renormalised"),
+        ),
+        np.where(missing, _("no actual: credited 0"), ""),
     )
     note = [
         "; ".join(part for part in pair if part)
@@ -446,11 +450,15 @@ def scorecard(
     summary_note = [
         ""
         if not dropped
-        else f"Excluded (target 0 or none): {', '.join(dropped)}; "
-        + (
-            f"the other weights are scaled by {f:.6g} to keep their total at {total:g}."
+        else (
+            _(
+                "Excluded (target 0 or none): {items}; the other weights are scaled by "
+                "{factor} to keep their total at {total}."
+            ).format(items=", ".join(dropped), factor=f"{f:.6g}", total=f"{total:g}")
             if not math.isnan(f)
-            else "no weighted item is left to score."
+            else _(
+                "Excluded (target 0 or none): {items}; no weighted item is left to score."
+            ).format(items=", ".join(dropped))
         )
         for dropped, f in zip(excluded_items, factor, strict=True)
     ]
@@ -459,8 +467,11 @@ def scorecard(
         total_days.reshape(n_reps, n_items),
     )
     for rep in np.flatnonzero(scaled.reshape(n_reps, n_items).any(axis=1)):
-        days = f"{worked_2d[rep, 0]:g} of {total_2d[rep, 0]:g}"
-        told = f"Targets prorated: employed {days} working days."
+        told = ngettext(
+            "Targets prorated: employed {worked} of {total} working day.",
+            "Targets prorated: employed {worked} of {total} working days.",
+            int(total_2d[rep, 0]),
+        ).format(worked=f"{worked_2d[rep, 0]:g}", total=f"{total_2d[rep, 0]:g}")
         summary_note[rep] = f"{told} {summary_note[rep]}".strip()
     summary = pd.DataFrame(
         {

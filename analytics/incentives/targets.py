@@ -23,6 +23,7 @@ import pandas as pd
 from analytics.grouped import require_columns
 from analytics.incentives._checks import day_counts, scalar_or_array, unique_rows
 from analytics.incentives.plan import Plan
+from i18n import ngettext
 
 __all__ = ["employment_days", "prorate", "prorated_targets", "resolved_targets"]
 
@@ -168,7 +169,11 @@ def prorated_targets(
     if scaled.any():
         out[scaled] = prorate(target[scaled], worked[scaled], total[scaled])
         notes[scaled] = [
-            f"target prorated: employed {w:g} of {t:g} working days"
+            ngettext(
+                "target prorated: employed {worked} of {total} working day",
+                "target prorated: employed {worked} of {total} working days",
+                int(t),
+            ).format(worked=f"{w:g}", total=f"{t:g}")
             for w, t in zip(worked[scaled], total[scaled], strict=True)
         ]
     return out, scaled, notes
