@@ -35,7 +35,7 @@ from ui.database_info import crm_tables_present, no_crm_tables
 from ui.empty import empty_state
 from ui.engine import get_databases, get_engine
 from ui.filter_bar import reference_date
-from ui.format import currency_symbol, escape_markdown, format_value
+from ui.format import escape_markdown, format_value, money_pattern
 from ui.page import page_header, page_start
 from ui.page_options import seed_from_url, write_to_url
 from ui.plan_editor import (
@@ -192,7 +192,7 @@ plan = report.plan
 export = context.export_context(
     _("Incentives — {name} v{version}").format(name=plan.name, version=plan.version)
 )
-money = st.column_config.NumberColumn(format=f"{currency_symbol(report.currency)}%,.0f")
+money = st.column_config.NumberColumn(format=money_pattern(report.currency))
 names = dict(zip(report.reps["rep_id"], report.reps["name"], strict=True))  # unique names
 
 
