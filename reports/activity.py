@@ -50,6 +50,7 @@ from crm_data.queries.funnel_stats import funnel_stages, lost_deal_reasons
 from crm_data.queries.overdue import overdue_activities
 from crm_data.queries.people import people
 from crm_data.queries.pipeline import stuck_deal_candidates
+from i18n import _
 from reports.catalogue import metric
 from reports.kpi import Kpi, first_value
 from reports.names import names_by_id
@@ -290,11 +291,14 @@ def call_list(forgotten: pd.DataFrame) -> pd.DataFrame:
     suggested action (the largest accounts first).
 
     The action: never contacted since the first purchase → an introduction call; a customer
-    with orders → a re-order call; otherwise → a check-in call.
+    with orders → a re-order call; otherwise → a check-in call.  The action is text in the
+    language in force.
     """
-    action = pd.Series("Check-in call", index=forgotten.index, dtype="str")
-    action = action.mask(forgotten["last_order_at"].notna(), "Call about a re-order")
-    action = action.mask(forgotten["last_contact_at"].isna(), "Introduction call: never contacted")
+    action = pd.Series(_("Check-in call"), index=forgotten.index, dtype="str")
+    action = action.mask(forgotten["last_order_at"].notna(), _("Call about a re-order"))
+    action = action.mask(
+        forgotten["last_contact_at"].isna(), _("Introduction call: never contacted")
+    )
     columns = ["account_id", "account", "owner", "region", "last_contact_at", "last_order_at",
                "days_since_contact", "revenue", "action"]  # fmt: skip
     return forgotten.assign(action=action)[columns].reset_index(drop=True)
@@ -363,7 +367,7 @@ def activity_report(bind: Bind, filters: Filters, scope: Scope) -> ActivityRepor
     listed = now.per_rep["working_days"].notna() | (now.per_rep["open_deals"].fillna(0) > 0)
     per_rep = now.per_rep[listed].assign(name=now.per_rep["employee_id"].map(names))
     heatmap = now.activities.assign(name=now.activities["employee_id"].map(names))
-    currency, _ = cast(tuple[str | None, bool], read[("currency", "main")])
+    currency = cast(tuple[str | None, bool], read[("currency", "main")])[0]
     return ActivityReport(
         kpis=_kpis(now.values | clients.values, then.values | previous_clients.values),
         per_rep=per_rep,

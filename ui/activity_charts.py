@@ -8,14 +8,54 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from babel.dates import format_date
 
+from i18n import DEFAULT_LANGUAGE, N_, _, current_language
+from i18n.formatting import babel_locale, number_separators
 from ui.charts import ACTIVITY_COLOURS, COMPARISON, PRIMARY, apply_layout
 
-__all__ = ["activity_heatmap", "days_inside", "score_histogram", "weekly_activity_figure"]
+__all__ = [
+    "ACTIVITY_TYPES",
+    "activity_heatmap",
+    "activity_type_label",
+    "days_inside",
+    "score_histogram",
+    "weekly_activity_figure",
+]
+
+#: The activity types of the database (codes) as the page names them (marked; translated by
+#: :func:`activity_type_label`).
+ACTIVITY_TYPES: dict[str, str] = {
+    "call": N_("call"),
+    "meeting": N_("meeting"),
+    "email": N_("email"),
+    "task": N_("task"),
+}
+
+
+def _day_text(day: Any, pattern: str) -> str:
+    """``day`` as the CLDR ``pattern`` writes it in the language in force: "02 Nov" /
+    "02 нояб.".
+    """
+    return format_date(pd.Timestamp(day).date(), pattern, locale=babel_locale(current_language()))
+
+
+def activity_type_label(code: object) -> str:
+    """How the activity type ``code`` reads in the language in force (an unknown code as is).
+
+    Examples
+    --------
+    >>> activity_type_label("call"), activity_type_label("visit")
+    ('call', 'visit')
+    """
+    text = str(code) if code is not None else ""
+    return _(ACTIVITY_TYPES[text]) if text in ACTIVITY_TYPES else text
+
 
 #: Opacity of the bars of a week only partly inside the period.
 PARTIAL_OPACITY = 0.45
@@ -32,10 +72,12 @@ def activity_heatmap(heatmap: pd.DataFrame, kind: str | None = None) -> go.Figur
                             fill_value=0)  # fmt: skip
     grid = grid.loc[grid.sum(axis=1).sort_values(ascending=False).index]
     fig = go.Figure(go.Heatmap(
-        z=grid.to_numpy(), x=[f"{p:%d %b}" for p in grid.columns], y=list(grid.index),
-        colorscale="Blues", hovertemplate="%{y}<br>week of %{x}: %{z} activities<extra></extra>",
-        colorbar={"title": "done"},
+        z=grid.to_numpy(), x=[_day_text(p, "dd MMM") for p in grid.columns], y=list(grid.index),
+        colorscale="Blues",
+        hovertemplate=_("%{y}<br>week of %{x}: %{z} activities") + "<extra></extra>",
+        colorbar={"title": _("done")},
     ))  # fmt: skip
+    fig.update_layout(separators=number_separators())
     fig.update_yaxes(autorange="reversed")
     return apply_layout(fig, height=max(320, 18 * len(grid) + 80))
 
@@ -68,18 +110,28 @@ def weekly_activity_figure(
     for activity_type, part in trend.groupby("type"):
         colour = ACTIVITY_COLOURS.get(str(activity_type), PRIMARY)
         days = np.full(len(part), 7) if period is None else days_inside(part["period"], *period)
-        note = [f"<br>partial week: {d} of 7 days in the period" if d < 7 else "" for d in days]
+        label = activity_type_label(activity_type)
+        note = [
+            "<br>" + _("partial week: {days} of 7 days in the period").format(days=d)
+            if d < 7 else "" for d in days
+        ]  # fmt: skip
+        weeks = [_day_text(p, "dd MMM yyyy") for p in part["period"]]
         fig.add_bar(
-            x=part["period"], y=part["activities"], name=str(activity_type), customdata=note,
+            x=part["period"], y=part["activities"], name=label,
+            customdata=note, text=weeks, textposition="none",
             marker={"color": colour, "opacity": np.where(days < 7, PARTIAL_OPACITY, 1.0)},
-            hovertemplate=f"week of %{{x|%d %b %Y}}: %{{y}} {activity_type}%{{customdata}}"
-            "<extra></extra>",
+            hovertemplate=_("week of {week}: {count} {type}").format(
+                week="%{text}", count="%{y}", type=label
+            ) + "%{customdata}<extra></extra>",
         )  # fmt: skip
     fig.add_scatter(
         x=previous["period"], y=previous["previous"], mode="lines",
-        name="Comparison period (all types)", line={"color": COMPARISON, "dash": "dash"},
+        name=_("Comparison period (all types)"), line={"color": COMPARISON, "dash": "dash"},
     )  # fmt: skip
-    fig.update_layout(barmode="stack")
+    fig.update_layout(barmode="stack", separators=number_separators())
+    if current_language() != DEFAULT_LANGUAGE and len(trend):  # Plotly names months in English
+        ticks = sorted(pd.to_datetime(trend["period"]).unique())
+        fig.update_xaxes(tickvals=ticks, ticktext=[_day_text(t, "dd MMM") for t in ticks])
     return apply_layout(fig, height=320)
 
 
@@ -89,9 +141,11 @@ def score_histogram(scores: pd.Series) -> go.Figure:
     """
     fig = go.Figure(go.Histogram(
         x=scores * 100, marker={"color": PRIMARY}, xbins={"start": 0, "size": 10},
-        hovertemplate="%{x}%: %{y} reps<extra></extra>",
+        hovertemplate=_("{score}%: {count} reps").format(score="%{x}", count="%{y}")
+        + "<extra></extra>",
     ))  # fmt: skip
-    fig.update_xaxes(title="score (%)")
+    fig.update_layout(separators=number_separators())
+    fig.update_xaxes(title=_("score (%)"))
     tallest = int((scores.dropna() * 10 // 1).value_counts().max()) if scores.notna().any() else 1
-    fig.update_yaxes(title="reps", tick0=0, dtick=max(1, math.ceil(tallest / 5)))
+    fig.update_yaxes(title=_("reps"), tick0=0, dtick=max(1, math.ceil(tallest / 5)))
     return apply_layout(fig, height=260)
