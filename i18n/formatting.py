@@ -53,14 +53,14 @@ def is_missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-@cache
 def babel_locale(language: str | None = None) -> Locale:
     """The Babel locale of ``language`` (default: the language in force)."""
-    return Locale.parse(_LOCALE_NAMES[language or current_language()])
+    return _parsed_locale(language or current_language())
 
 
-def _locale() -> Locale:
-    return babel_locale(current_language())
+@cache
+def _parsed_locale(language: str) -> Locale:
+    return Locale.parse(_LOCALE_NAMES[language])
 
 
 def _digits_pattern(digits: int) -> str:
@@ -71,7 +71,7 @@ def format_number(value: float | None, digits: int = 0) -> str:
     """``value`` with grouping and ``digits`` decimals: ``1,234.5`` / ``1 234,5``."""
     if value is None or is_missing(value):
         return MISSING
-    return format_decimal(value, _digits_pattern(digits), locale=_locale())
+    return format_decimal(value, _digits_pattern(digits), locale=babel_locale())
 
 
 def format_count(value: float | None) -> str:
@@ -90,10 +90,10 @@ def format_percent(share: float | None, digits: int = 1) -> str:
     if is_missing(share):
         return MISSING
     assert share is not None
-    pattern = parse_pattern(_locale().percent_formats[None].pattern)
+    pattern = parse_pattern(babel_locale().percent_formats[None].pattern)
     pattern.frac_prec = (digits, digits)
     # round in binary first, as Python does: 0.4215 is 42.149999… %, so 42.1 %
-    return pattern.apply(round(100 * share, digits) / 100, _locale())
+    return pattern.apply(round(100 * share, digits) / 100, babel_locale())
 
 
 #: Compact suffixes per language, largest first: 1.23M / 1,23 млн.
@@ -134,7 +134,7 @@ def format_money(
     if is_missing(value):
         return MISSING
     assert value is not None
-    locale = _locale()
+    locale = babel_locale()
     if compact:
         amount = _compact(value)
         if not currency:
@@ -145,6 +145,9 @@ def format_money(
         return f"{symbol}{amount}" if len(symbol) == 1 else f"{symbol} {amount}"
     if not currency:
         return format_number(value, digits)
+    symbol = get_currency_symbol(currency.upper(), locale=locale)
+    if current_language() == "en" and len(symbol) > 1 and symbol.isalpha():
+        return f"{'-' if value < 0 else ''}{symbol} {format_number(abs(value), digits)}"
     pattern = parse_pattern(locale.currency_formats["standard"].pattern)
     pattern.frac_prec = (digits, digits)
     return pattern.apply(value, locale, currency=currency.upper(), currency_digits=False)
@@ -154,7 +157,7 @@ def format_day(day: date | datetime | None) -> str:
     """A day: ``2026-12-02`` / ``02.12.2026``."""
     if day is None or (isinstance(day, float) and math.isnan(day)):
         return MISSING
-    return format_date(day, _DAY_PATTERNS[current_language()], locale=_locale())
+    return format_date(day, _DAY_PATTERNS[current_language()], locale=babel_locale())
 
 
 def date_pattern() -> str:
@@ -170,7 +173,7 @@ def format_month(day: date | datetime) -> str:
     >>> format_month(date(2026, 12, 1))
     'Dec 2026'
     """
-    text = format_skeleton("yMMM", day, locale=_locale())
+    text = format_skeleton("yMMM", day, locale=babel_locale())
     return text.removesuffix("г.").rstrip()  # "дек. 2026 г." reads "дек. 2026" on an axis
 
 
@@ -178,12 +181,12 @@ def format_duration(delta: timedelta, *, add_direction: bool = False) -> str:
     """A length of time in words, rounded to its largest unit: ``3 days`` / ``3 дня``;
     with ``add_direction``: ``3 days ago`` / ``3 дня назад``.
     """
-    return format_timedelta(delta, locale=_locale(), add_direction=add_direction)
+    return format_timedelta(delta, locale=babel_locale(), add_direction=add_direction)
 
 
 def number_separators() -> str:
     """The decimal and grouping characters of the language in force, as Plotly's
     ``layout.separators`` takes them: ``".,"`` / ``", "`` (a no-break space groups).
     """
-    symbols = _locale().number_symbols["latn"]
+    symbols = babel_locale().number_symbols["latn"]
     return symbols["decimal"] + symbols["group"]

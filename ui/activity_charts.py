@@ -42,7 +42,7 @@ def _day_text(day: Any, pattern: str) -> str:
     """``day`` as the CLDR ``pattern`` writes it in the language in force: "02 Nov" /
     "02 нояб.".
     """
-    return format_date(pd.Timestamp(day).date(), pattern, locale=babel_locale(current_language()))
+    return format_date(pd.Timestamp(day).date(), pattern, locale=babel_locale())
 
 
 def activity_type_label(code: object) -> str:
