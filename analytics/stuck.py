@@ -15,6 +15,8 @@ from datetime import datetime
 import pandas as pd
 
 from analytics.activity import SILENCE_DAYS, recently_active
+from i18n import _, ngettext
+from i18n.formatting import format_number
 
 __all__ = ["stuck_deals"]
 
@@ -38,14 +40,33 @@ def _reasons(flags: pd.DataFrame, silence_days: int) -> pd.Series:
     over_text = pd.Series("", index=flags.index, dtype="str")
     if over.any():
         rows = flags.loc[over]
-        days = rows["days_in_stage"].map(math.floor).astype(str)
-        limit = rows["limit_days"].round(1).map("{:g}".format)
-        over_text.loc[over] = "; " + days + " days in " + rows["stage"] + " (limit " + limit + ")"
+        days = rows["days_in_stage"].map(math.floor).astype(int)
+        templates = {  # one translation per distinct day count, not per deal
+            n: ngettext(
+                "{days} day in {stage} (limit {limit})", "{days} days in {stage} (limit {limit})", n
+            )
+            for n in days.unique()
+        }
+        limits = {
+            v: format_number(v, 0 if float(v).is_integer() else 1)
+            for v in rows["limit_days"].round(1).unique()
+        }
+        over_text.loc[over] = [
+            "; " + templates[n].format(days=n, stage=stage, limit=limits[limit])
+            for n, stage, limit in zip(
+                days, rows["stage"], rows["limit_days"].round(1), strict=True
+            )
+        ]
     text = over_text
     for column, words in (
-        ("close_date_passed", "close date passed"),
-        ("silent", f"no activity for {silence_days}+ days"),
-        ("no_next_step", "no next step"),
+        ("close_date_passed", _("close date passed")),
+        (
+            "silent",
+            ngettext(
+                "no activity for {days}+ day", "no activity for {days}+ days", silence_days
+            ).format(days=silence_days),
+        ),
+        ("no_next_step", _("no next step")),
     ):
         text = text + flags[column].map({True: f"; {words}", False: ""}).astype("str")
     return text.str.removeprefix("; ")

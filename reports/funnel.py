@@ -52,6 +52,8 @@ from crm_data.queries.funnel_stats import (
 )
 from crm_data.queries.people import people
 from crm_data.queries.pipeline import stuck_deal_candidates
+from i18n import ngettext
+from i18n.formatting import format_count
 from reports.catalogue import metric
 from reports.kpi import Kpi, first_value
 from reports.names import names_by_id
@@ -218,14 +220,22 @@ def _values(period: PeriodFunnel, funnel: pd.DataFrame, stuck: int) -> dict[str,
 
 
 def _kpis(now: dict[str, float], then: dict[str, float], open_deals: int) -> tuple[Kpi, ...]:
+    new, closed, won = (round(now[key]) for key in ("new_deals", "closed", "won"))
+    new_text = ngettext("{n} new deal", "{n} new deals", new).format(n=format_count(new))
+    closed_text = ngettext("{n} closed deal", "{n} closed deals", closed).format(
+        n=format_count(closed)
+    )
+    open_text = ngettext("{n} open deal", "{n} open deals", open_deals).format(
+        n=format_count(open_deals)
+    )
     samples = {
-        "cohort_win_rate": f"{now['new_deals']:,.0f} new deals",
-        "win_rate": f"{now['closed']:,.0f} closed deals",
-        "value_win_rate": f"{now['closed']:,.0f} closed deals",
-        "sales_cycle": f"{now['won']:,.0f} won deals",
-        "regression_rate": f"{now['new_deals']:,.0f} new deals",
-        "stuck_deals": f"{open_deals:,} open deals",
-        "sales_velocity": f"{open_deals:,} open deals",
+        "cohort_win_rate": new_text,
+        "win_rate": closed_text,
+        "value_win_rate": closed_text,
+        "sales_cycle": ngettext("{n} won deal", "{n} won deals", won).format(n=format_count(won)),
+        "regression_rate": new_text,
+        "stuck_deals": open_text,
+        "sales_velocity": open_text,
     }
     return tuple(metric(key).kpi(now[key], then[key], samples.get(key)) for key in KPI_KEYS)
 

@@ -11,10 +11,14 @@ from collections.abc import Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
+from i18n import N_, _
+from i18n.formatting import format_count, format_percent, number_separators
 from ui.charts import COMPARISON, LOST, PRIMARY, WON, apply_layout, stage_colours
 from ui.format import currency_symbol, format_value
 
 __all__ = [
+    "display_change",
+    "display_step",
     "funnel_figure",
     "group_funnel_figure",
     "lost_reasons_figure",
@@ -33,6 +37,59 @@ FLOW_COLOURS: dict[str, str] = {
     "lost": "rgba(192, 57, 43, 0.3)",
     "reopened": "rgba(142, 68, 173, 0.55)",
 }
+
+
+#: Steps and reasons the analytics name in English (not stage names, which are data).
+STEP_LABELS: dict[str, str] = {
+    "Won": N_("Won"),
+    "Lost": N_("Lost"),
+    "Created": N_("Created"),
+    "No reason given": N_("No reason given"),
+    "Before any open stage": N_("Before any open stage"),
+}
+#: Steps of the pipeline waterfall and the kinds of stage moves
+#: (``analytics.pipeline_change``).
+CHANGE_LABELS: dict[str, str] = {
+    "Pipeline at start": N_("Pipeline at start"),
+    "New": N_("New"),
+    "Amount increased": N_("Amount increased"),
+    "Amount decreased": N_("Amount decreased"),
+    "Won": N_("Won"),
+    "Lost": N_("Lost"),
+    "Dropped": N_("Dropped"),
+    "Pipeline at end": N_("Pipeline at end"),
+    "advanced": N_("advanced"),
+    "slipped back": N_("slipped back"),
+    "unchanged": N_("unchanged"),
+}
+#: The kinds of Sankey links as the hover names them.
+FLOW_LABELS: dict[str, str] = {
+    "created": N_("created"),
+    "forward": N_("forward"),
+    "skip": N_("skip"),
+    "back": N_("back"),
+    "won": N_("won"),
+    "lost": N_("lost"),
+    "reopened": N_("reopened"),
+}
+
+
+def display_step(name: object) -> object:
+    """A funnel step or lost reason as shown: "Won", "No reason given"... translated, stage
+    names (data) as they are.
+    """
+    return _(STEP_LABELS[name]) if isinstance(name, str) and name in STEP_LABELS else name
+
+
+def display_change(name: object) -> object:
+    """A waterfall step or stage move (``analytics.pipeline_change``) as shown."""
+    return _(CHANGE_LABELS[name]) if isinstance(name, str) and name in CHANGE_LABELS else name
+
+
+def _layout(fig: go.Figure, height: int) -> go.Figure:
+    """The house style with the language's decimal and grouping characters."""
+    fig.update_layout(separators=number_separators())
+    return apply_layout(fig, height=height)
 
 
 def _step_colours(steps: Sequence[str]) -> list[str]:
@@ -57,21 +114,24 @@ def funnel_figure(funnel: pd.DataFrame, previous: pd.DataFrame) -> go.Figure:
         }
     )
     text = [
-        f"{n:,} · {c:.0%}" for n, c in zip(funnel["reached"], custom["cumulative"], strict=True)
+        f"{format_count(n)} · {format_percent(c, 0)}"
+        for n, c in zip(funnel["reached"], custom["cumulative"], strict=True)
     ]
+    hover = _(
+        "%{y}: %{x:,} deals<br>%{customdata[0]:.1%} of the cohort"
+        "<br>next step: %{customdata[1]:.1%}<br>still open: %{customdata[2]:.1%}"
+        "<br>comparison cohort: %{customdata[3]:.1%} of its cohort"
+    )
     fig = go.Figure(
         go.Funnel(
-            y=steps, x=funnel["reached"], text=text, textinfo="text",
+            y=[display_step(step) for step in steps], x=funnel["reached"], text=text,
+            textinfo="text",
             marker={"color": _step_colours(steps)}, connector={"fillcolor": "#eef1f5"},
             customdata=custom.to_numpy(),
-            hovertemplate=(
-                "%{y}: %{x:,} deals<br>%{customdata[0]:.1%} of the cohort"
-                "<br>next step: %{customdata[1]:.1%}<br>still open: %{customdata[2]:.1%}"
-                "<br>comparison cohort: %{customdata[3]:.1%} of its cohort<extra></extra>"
-            ),
+            hovertemplate=hover + "<extra></extra>",
         )
     )  # fmt: skip
-    return apply_layout(fig, height=340)
+    return _layout(fig, 340)
 
 
 def group_funnel_figure(funnel: pd.DataFrame, groups: Sequence[str]) -> go.Figure:
@@ -85,17 +145,18 @@ def group_funnel_figure(funnel: pd.DataFrame, groups: Sequence[str]) -> go.Figur
     for i, group in enumerate(groups):
         rows = funnel[funnel["group"] == group]
         fig.add_bar(
-            y=rows["stage"], x=rows["cumulative_conversion"], orientation="h", name=str(group),
+            y=rows["stage"].map(display_step), x=rows["cumulative_conversion"],
+            orientation="h", name=str(group),
             marker={"color": palette[i % len(palette)]},
             customdata=rows[["reached", "cohort", "next_conversion"]].to_numpy(),
-            hovertemplate=("%{y}<br>%{x:.1%} of %{customdata[1]:,} new deals"
-                           " (%{customdata[0]:,})<br>next step: %{customdata[2]:.1%}"
-                           f"<extra>{group}</extra>"),
+            hovertemplate=_("%{y}<br>%{x:.1%} of %{customdata[1]:,} new deals"
+                            " (%{customdata[0]:,})<br>next step: %{customdata[2]:.1%}")
+                          + f"<extra>{group}</extra>",
         )  # fmt: skip
     fig.update_layout(barmode="group")
     fig.update_yaxes(autorange="reversed", gridcolor="rgba(0,0,0,0)")
     fig.update_xaxes(tickformat=".0%", showgrid=True, gridcolor="#eceff3", range=[0, 1.05])
-    return apply_layout(fig, height=max(300, 60 + 26 * len(groups) * funnel["stage"].nunique()))
+    return _layout(fig, max(300, 60 + 26 * len(groups) * funnel["stage"].nunique()))
 
 
 def survival_figure(
@@ -106,6 +167,7 @@ def survival_figure(
     days axis (the long tail of a few slow visits would squeeze the curves).
     """
     colours = stage_colours(list(stages))
+    hover = _("%{y:.0%} still in the stage after %{x:.1f} days")
     fig = go.Figure()
     for stage in stages:
         curve = survival[survival["stage"] == stage]
@@ -115,15 +177,14 @@ def survival_figure(
         y = [1.0, *curve["survival"]]
         fig.add_scatter(
             x=x, y=y, mode="lines", line={"shape": "hv", "color": colours[stage], "width": 2},
-            name=stage, hovertemplate=f"{stage}<br>%{{y:.0%}} still in the stage after "
-                                      "%{x:.1f} days<extra></extra>",
+            name=stage, hovertemplate=f"{stage}<br>" + hover + "<extra></extra>",
         )  # fmt: skip
-    fig.add_hline(y=0.5, line={"dash": "dot", "color": COMPARISON}, annotation_text="median")
-    fig.update_yaxes(tickformat=".0%", range=[0, 1.02], title="still in the stage")
-    fig.update_xaxes(title="days in the stage", rangemode="tozero")
+    fig.add_hline(y=0.5, line={"dash": "dot", "color": COMPARISON}, annotation_text=_("median"))
+    fig.update_yaxes(tickformat=".0%", range=[0, 1.02], title=_("still in the stage"))
+    fig.update_xaxes(title=_("days in the stage"), rangemode="tozero")
     if x_max is not None and x_max > 0:
         fig.update_xaxes(range=[0, x_max])
-    return apply_layout(fig, height=340)
+    return _layout(fig, 340)
 
 
 def lost_reasons_figure(lost_by_stage: pd.DataFrame, stages: Sequence[str]) -> go.Figure:
@@ -134,20 +195,22 @@ def lost_reasons_figure(lost_by_stage: pd.DataFrame, stages: Sequence[str]) -> g
                "#2c3e50", "#27ae60", "#e84393"]  # fmt: skip
     order = [s for s in stages if s in set(lost_by_stage["stage"])]
     order += [s for s in lost_by_stage["stage"].unique() if s not in order]
+    hover = _("%{y}: %{x:,} deals (%{customdata:.0%} of the stage's lost)")
     for i, reason in enumerate(reasons):
         rows = lost_by_stage[lost_by_stage["lost_reason"] == reason].set_index("stage")
         rows = rows.reindex(order)
         colour = COMPARISON if reason == "No reason given" else palette[i % len(palette)]
+        name = str(display_step(reason))
         fig.add_bar(
-            y=order, x=rows["deals"].fillna(0), orientation="h", name=str(reason),
-            marker={"color": colour}, customdata=rows["share"].fillna(0),
-            hovertemplate=(f"{reason}<br>%{{y}}: %{{x:,}} deals"
-                           " (%{customdata:.0%} of the stage's lost)<extra></extra>"),
+            y=[display_step(stage) for stage in order], x=rows["deals"].fillna(0),
+            orientation="h", name=name, marker={"color": colour},
+            customdata=rows["share"].fillna(0),
+            hovertemplate=f"{name}<br>" + hover + "<extra></extra>",
         )  # fmt: skip
     fig.update_layout(barmode="stack")
     fig.update_yaxes(autorange="reversed", gridcolor="rgba(0,0,0,0)")
-    fig.update_xaxes(title="lost deals", showgrid=True, gridcolor="#eceff3")
-    return apply_layout(fig, height=320)
+    fig.update_xaxes(title=_("lost deals"), showgrid=True, gridcolor="#eceff3")
+    return _layout(fig, 320)
 
 
 def waterfall_figure(waterfall: pd.DataFrame, currency: str | None) -> go.Figure:
@@ -158,19 +221,23 @@ def waterfall_figure(waterfall: pd.DataFrame, currency: str | None) -> go.Figure
     symbol = currency_symbol(currency)
     fig = go.Figure(
         go.Waterfall(
-            x=waterfall["step"], y=waterfall["amount"], measure=waterfall["measure"],
-            customdata=waterfall["deals"],
+            x=[display_change(step) for step in waterfall["step"]], y=waterfall["amount"],
+            measure=waterfall["measure"],
+            customdata=[
+                [deals, format_value(amount, "money", currency, compact=False)]
+                for deals, amount in zip(waterfall["deals"], waterfall["amount"], strict=True)
+            ],
             text=[format_value(v, "money", currency) for v in waterfall["amount"]],
             textposition="outside", cliponaxis=False,
             increasing={"marker": {"color": WON}}, decreasing={"marker": {"color": LOST}},
             totals={"marker": {"color": PRIMARY}}, connector={"line": {"color": COMPARISON}},
-            hovertemplate=(f"%{{x}}<br>{symbol}%{{y:,.0f}}"
-                           "<br>%{customdata:,} deals<extra></extra>"),
+            hovertemplate=("%{x}<br>%{customdata[1]}<br>"
+                           + _("%{customdata[0]:,} deals") + "<extra></extra>"),
         )
     )  # fmt: skip
     fig.update_yaxes(tickprefix=symbol, tickformat="~s")
     fig.update_layout(showlegend=False)
-    return apply_layout(fig, height=360)
+    return _layout(fig, 360)
 
 
 def sankey_figure(flow: pd.DataFrame, stages: Sequence[str]) -> go.Figure:
@@ -185,18 +252,21 @@ def sankey_figure(flow: pd.DataFrame, stages: Sequence[str]) -> go.Figure:
     node_colours = [
         WON if n == "Won" else LOST if n == "Lost" else colours.get(n, COMPARISON) for n in nodes
     ]
+    kinds = [_(FLOW_LABELS.get(k, k)) for k in flow["kind"]]
+    hover = _("%{source.label} → %{target.label}<br>%{value:,} deals"
+              " (%{customdata[1]:,} moves, %{customdata[0]})")  # fmt: skip
     fig = go.Figure(
         go.Sankey(
             arrangement="snap",
-            node={"label": nodes, "color": node_colours, "pad": 18, "thickness": 16},
+            node={"label": [display_step(n) for n in nodes], "color": node_colours,
+                  "pad": 18, "thickness": 16},
             link={
                 "source": [index[s] for s in flow["source"]],
                 "target": [index[t] for t in flow["target"]],
                 "value": flow["deals"], "color": [FLOW_COLOURS[k] for k in flow["kind"]],
-                "customdata": flow[["kind", "moves"]].to_numpy(),
-                "hovertemplate": ("%{source.label} → %{target.label}<br>%{value:,} deals"
-                                  " (%{customdata[1]:,} moves, %{customdata[0]})<extra></extra>"),
+                "customdata": list(zip(kinds, flow["moves"], strict=True)),
+                "hovertemplate": hover + "<extra></extra>",
             },
         )
     )  # fmt: skip
-    return apply_layout(fig, height=380)
+    return _layout(fig, 380)

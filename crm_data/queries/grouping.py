@@ -24,18 +24,19 @@ import sqlalchemy as sa
 from sqlalchemy.sql.expression import ColumnElement, FromClause
 
 from crm_data.queries.tables import ACCOUNTS, EMPLOYEES, TEAMS
+from i18n import N_
 
 __all__ = ["GROUPINGS", "INTERNAL_GROUPINGS", "MISSING_GROUP", "check_group", "join_group"]
 
-#: Grouping key -> label shown in the UI.
+#: Grouping key -> label shown in the UI (marked for translation: show it with ``_()``).
 GROUPINGS: dict[str, str] = {
-    "team": "Team",
-    "rep": "Rep",
-    "region": "Region",
-    "product_line": "Product line",
-    "source": "Source",
-    "industry": "Industry",
-    "size_band": "Size band",
+    "team": N_("Team"),
+    "rep": N_("Rep"),
+    "region": N_("Region"),
+    "product_line": N_("Product line"),
+    "source": N_("Source"),
+    "industry": N_("Industry"),
+    "size_band": N_("Size band"),
 }
 
 #: Groupings for code, not offered as a choice in the UI.
