@@ -43,7 +43,9 @@ def _reasons(flags: pd.DataFrame, silence_days: int) -> pd.Series:
         days = rows["days_in_stage"].map(math.floor).astype(int)
         templates = {  # one translation per distinct day count, not per deal
             n: ngettext(
-                "{days} day in {stage} (limit {limit})", "{days} days in {stage} (limit {limit})", n
+                "{days} day in {stage} (limit {limit})",
+                "{days} days in {stage} (limit {limit})",
+                int(n),
             )
             for n in days.unique()
         }
@@ -51,12 +53,15 @@ def _reasons(flags: pd.DataFrame, silence_days: int) -> pd.Series:
             v: format_number(v, 0 if float(v).is_integer() else 1)
             for v in rows["limit_days"].round(1).unique()
         }
-        over_text.loc[over] = [
-            "; " + templates[n].format(days=n, stage=stage, limit=limits[limit])
-            for n, stage, limit in zip(
-                days, rows["stage"], rows["limit_days"].round(1), strict=True
-            )
-        ]
+        over_text.loc[over] = pd.Series(
+            [
+                "; " + templates[n].format(days=n, stage=stage, limit=limits[limit])
+                for n, stage, limit in zip(
+                    days, rows["stage"], rows["limit_days"].round(1), strict=True
+                )
+            ],
+            index=rows.index,
+        )
     text = over_text
     for column, words in (
         ("close_date_passed", _("close date passed")),
