@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from crm_data.config import create_crm_engine, embedded_path, mask_url, resolve_url
 from crm_data.errors import CrmDataError
+from i18n import _
 
 URL_HELP = "SQLAlchemy URL (default: CRM_DATABASE_URL, secrets, DuckDB)"
 
@@ -56,7 +57,7 @@ def _ask_to_delete(engine: sa.Engine) -> bool | None:
     if not check.loses_data:
         return None
     word = confirmation_word(engine.url)
-    print(f"{check.losses()}\n{KEPT_TEXT}")
+    print(f"{check.losses()}\n{_(KEPT_TEXT)}")
     answer = input(f"Type {word} to delete it for good and seed (anything else stops): ")
     return answer.strip() == word
 

@@ -32,7 +32,9 @@ from crm_data.errors import (
     DatabaseUnavailable,
     driver_message,
     is_timeout,
+    seconds_text,
 )
+from i18n import _
 
 __all__ = [
     "DEFAULT_URL",
@@ -116,9 +118,11 @@ def configured_url(
                 found = tomllib.load(fh).get("connections", {}).get(connection, {}).get("url")
         except (tomllib.TOMLDecodeError, AttributeError) as exc:
             raise ConfigurationError(
-                f"Cannot read the database URL from {path}: {exc}. Fix the file: the URL goes "
-                f'under [connections.{connection}] as url = "..." '
-                "(see .streamlit/secrets.toml.example)."
+                _(
+                    "Cannot read the database URL from {path}: {error}. Fix the file: the URL "
+                    'goes under [connections.{connection}] as url = "..." '
+                    "(see .streamlit/secrets.toml.example)."
+                ).format(path=path, error=exc, connection=connection)
             ) from None
         if found:
             return str(found)
@@ -265,9 +269,15 @@ def query_timeout(value: str | None = None) -> float:
         seconds = math.nan
     if not low <= seconds <= high:  # NaN fails too
         raise ConfigurationError(
-            f"{TIMEOUT_ENV_VAR}={raw[:40]!r} is not a number of seconds from {low:g} to "
-            f"{high:g}. Set it to e.g. 60, or unset it for the default of "
-            f"{DEFAULT_QUERY_TIMEOUT:g} s."
+            _(
+                "{setting} is not a number of seconds from {low} to {high}. Set it to e.g. 60, "
+                "or unset it for the default of {default} s."
+            ).format(
+                setting=f"{TIMEOUT_ENV_VAR}={raw[:40]!r}",  # values as one types them
+                low=f"{low:g}",
+                high=f"{high:g}",
+                default=f"{DEFAULT_QUERY_TIMEOUT:g}",
+            )
         )
     return seconds
 
@@ -364,8 +374,10 @@ def create_crm_engine(
         raise DatabaseUnavailable(
             "<unparseable database URL>",
             str(exc).splitlines()[0],
-            "Use a SQLAlchemy URL such as duckdb:///data/crm.duckdb or "
-            "postgresql+psycopg://user:password@host/db.",
+            _(
+                "Use a SQLAlchemy URL such as duckdb:///data/crm.duckdb or "
+                "postgresql+psycopg://user:password@host/db."
+            ),
         ) from None
     path = embedded_path(parsed)
     if path is not None:
@@ -383,7 +395,7 @@ def create_crm_engine(
         raise DatabaseUnavailable(
             mask_url(parsed),
             redact(str(exc).splitlines()[0], parsed),
-            "Install the driver for this database (see requirements.txt).",
+            _("Install the driver for this database (see requirements.txt)."),
         ) from None
     if parsed.get_backend_name() == "mysql":
         _limit_mysql_sessions(engine, seconds)
@@ -415,13 +427,13 @@ def _hint(engine: Engine, message: str) -> str:
     """What to check, given the dialect and the driver's message."""
     name = engine.dialect.name
     if name == "duckdb" and "lock" in message.lower():
-        return (
+        return _(
             "Another process (a running app or a seeding CLI) holds this DuckDB file; "
             "stop it or point CRM_DATABASE_URL at another file."
         )
     if name in {"duckdb", "sqlite"}:
-        return "Check that the file path is writable and is a database of this kind."
-    return (
+        return _("Check that the file path is writable and is a database of this kind.")
+    return _(
         "Check that the server is running and reachable, and that the user name, password and "
         "database name in CRM_DATABASE_URL are right."
     )
@@ -458,10 +470,12 @@ def statement_failed(exc: sa.exc.SQLAlchemyError, engine: Engine) -> DatabaseUna
         return DatabaseTimeout(
             mask_url(engine.url),
             redact(driver_message(exc), engine.url),
-            "Another session may be holding a lock on a table this page reads (an import, a "
-            "migration or a long transaction), or the query is slow or the server busy. Press "
-            "Retry in a moment; if it keeps happening, ask the database administrator what "
-            f"holds the lock, or raise {TIMEOUT_ENV_VAR} (now {seconds:g} s).",
+            _(
+                "Another session may be holding a lock on a table this page reads (an import, "
+                "a migration or a long transaction), or the query is slow or the server busy. "
+                "Press Retry in a moment; if it keeps happening, ask the database administrator "
+                "what holds the lock, or raise {setting} (now {seconds} s)."
+            ).format(setting=TIMEOUT_ENV_VAR, seconds=seconds_text(seconds)),
             seconds,
         )
     try:
@@ -471,8 +485,10 @@ def statement_failed(exc: sa.exc.SQLAlchemyError, engine: Engine) -> DatabaseUna
     return DatabaseUnavailable(
         mask_url(engine.url),
         redact(driver_message(exc), engine.url),
-        "The database answered but a statement failed: check that it holds the CRM schema "
-        "(python -m crm_data info) and that this user may read it (and write it, to seed).",
+        _(
+            "The database answered but a statement failed: check that it holds the CRM schema "
+            "(python -m crm_data info) and that this user may read it (and write it, to seed)."
+        ),
     )
 
 

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from i18n import _
+from i18n.formatting import format_number
+
 __all__ = [
     "CrmDataError",
     "ConfigurationError",
@@ -18,6 +21,7 @@ __all__ = [
     "driver_message",
     "is_permission_error",
     "is_timeout",
+    "seconds_text",
 ]
 
 #: SQLSTATEs (PostgreSQL) and error numbers (MySQL/MariaDB) of a statement cancelled by the
@@ -75,6 +79,18 @@ def is_permission_error(exc: BaseException) -> bool:
     return any(words in driver_message(exc).lower() for words in _READ_ONLY_WORDS)
 
 
+def seconds_text(seconds: float) -> str:
+    """A timeout as it was configured, in the language in force: ``60``, ``2.5`` / ``2,5``.
+
+    Examples
+    --------
+    >>> seconds_text(60), seconds_text(2.5), seconds_text(0.25)
+    ('60', '2.5', '0.25')
+    """
+    text = f"{seconds:g}"
+    return format_number(seconds, 0 if "e" in text else len(text.partition(".")[2]))
+
+
 class CrmDataError(Exception):
     """Base class of every error the data layer raises on purpose."""
 
@@ -100,7 +116,11 @@ class DatabaseUnavailable(CrmDataError):
         self.masked_url = masked_url
         self.driver_message = driver_message
         self.hint = hint
-        super().__init__(f"Cannot open the CRM database {masked_url}: {driver_message}. {hint}")
+        super().__init__(
+            _("Cannot open the CRM database {url}: {driver_message}. {hint}").format(
+                url=masked_url, driver_message=driver_message, hint=hint
+            )
+        )
 
 
 class DatabaseLocked(DatabaseUnavailable):
@@ -122,8 +142,14 @@ class DatabaseTimeout(DatabaseUnavailable):
         super().__init__(masked_url, driver_message, hint)
         self.seconds = seconds
         self.args = (
-            f"The CRM database {masked_url} did not answer within {seconds:g} s: "
-            f"{driver_message}. {hint}",
+            _(
+                "The CRM database {url} did not answer within {seconds} s: {driver_message}. {hint}"
+            ).format(
+                url=masked_url,
+                seconds=seconds_text(seconds),
+                driver_message=driver_message,
+                hint=hint,
+            ),
         )
 
 

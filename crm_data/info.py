@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 from crm_data.config import check_connection, mask_url, server_version, statement_failed
 from crm_data.demo.truth import GENERATOR_KEY, load_truth
 from crm_data.schema import CRM_TABLES
+from i18n import N_, _
 
 __all__ = ["DATE_COLUMNS", "DatabaseInfo", "TableInfo", "database_info", "has_crm_tables"]
 
@@ -130,9 +131,11 @@ class DatabaseInfo:
     def demo_label(self) -> str:
         """``no``, or ``yes (size S, seed 42, end 2026-06-30, version 1)``."""
         if not self.is_demo:
-            return "no"
-        details = ", ".join(f"{k} {self.demo[k]}" for k in _DEMO_KEYS if k in self.demo)
-        return f"yes ({details})" if details else "yes"
+            return _("no")
+        details = ", ".join(
+            f"{_(_DEMO_KEYS[k])} {self.demo[k]}" for k in _DEMO_KEYS if k in self.demo
+        )
+        return _("yes ({details})").format(details=details) if details else _("yes")
 
     def table(self, name: str) -> TableInfo:
         """The entry of table ``name`` (``KeyError`` if it is not a CRM table)."""
@@ -194,7 +197,8 @@ class DatabaseInfo:
 
 
 #: Keys of the generator document shown in the text report.
-_DEMO_KEYS = ("size", "seed", "end", "version")
+#: The demo's facts the label names, and their words.
+_DEMO_KEYS = {"size": N_("size"), "seed": N_("seed"), "end": N_("end"), "version": N_("version")}
 
 
 def _iso(value: date | None) -> str | None:

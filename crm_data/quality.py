@@ -19,6 +19,8 @@ import sqlalchemy as sa
 
 from crm_data.queries.frames import Bind, Kind, connect, empty_frame, read_frame
 from crm_data.schema import Base
+from i18n import _
+from i18n.formatting import format_day
 
 __all__ = ["QualityCheck", "run_quality_checks"]
 
@@ -114,11 +116,15 @@ def _deals_without_history() -> _Spec:
     deals, history = _T["deals"], _T["deal_stage_history"]
     return _deal_spec(
         "deals_without_history",
-        "Deals without stage history",
-        "Deals with no deal_stage_history row are left out of pipeline snapshots, funnels "
-        "and time-in-stage statistics.",
-        "Write a history row when a deal is created (its first stage) and on every stage "
-        "change; backfill one row per deal from created_at and the current stage.",
+        _("Deals without stage history"),
+        _(
+            "Deals with no deal_stage_history row are left out of pipeline snapshots, funnels "
+            "and time-in-stage statistics."
+        ),
+        _(
+            "Write a history row when a deal is created (its first stage) and on every stage "
+            "change; backfill one row per deal from created_at and the current stage."
+        ),
         sa.not_(sa.exists().where(history.c.deal_id == deals.c.id)),
         needs=("deal_stage_history",),
     )
@@ -131,9 +137,9 @@ def _activities_without_owner() -> _Spec:
     )
     return _Spec(
         "activities_without_owner",
-        "Activities without an employee",
-        "Activities with no employee_id count for nobody in the activity KPIs and scorecards.",
-        "Set employee_id to the person who did (or must do) the activity.",
+        _("Activities without an employee"),
+        _("Activities with no employee_id count for nobody in the activity KPIs and scorecards."),
+        _("Set employee_id to the person who did (or must do) the activity."),
         (_Part(("activities",), select),),
         {
             "id": "int",
@@ -170,11 +176,13 @@ _EVENT_COLUMNS: tuple[tuple[str, str], ...] = (
 def _future_dates(now: datetime) -> _Spec:
     return _Spec(
         "future_dates",
-        "Dates in the future",
-        f"Events dated after {now:%Y-%m-%d %H:%M} (creation, close, stage change, done "
-        "activity, order, ticket) distort every period and as-of metric.  Planned due dates "
-        "and expected close dates may lie in the future and are not checked.",
-        "Correct the timestamps (often a time-zone or day/month mix-up in an import).",
+        _("Dates in the future"),
+        _(
+            "Events dated after {moment} (creation, close, stage change, done activity, order, "
+            "ticket) distort every period and as-of metric.  Planned due dates and expected "
+            "close dates may lie in the future and are not checked."
+        ).format(moment=f"{format_day(now)} {now:%H:%M}"),
+        _("Correct the timestamps (often a time-zone or day/month mix-up in an import)."),
         tuple(_future_part(t, c, now) for t, c in _EVENT_COLUMNS),
         {"table": "str", "id": "int", "column": "str", "value": "datetime"},
     )
@@ -217,11 +225,15 @@ _REFERENCES: tuple[tuple[str, str, str], ...] = (
 def _orphans() -> _Spec:
     return _Spec(
         "orphans",
-        "References to missing rows",
-        "Rows pointing at an account, employee, deal, stage, order or product that does not "
-        "exist are dropped by joins and make totals disagree between pages.",
-        "Restore the missing parent rows or correct the references; declare foreign keys "
-        "where the database allows it.",
+        _("References to missing rows"),
+        _(
+            "Rows pointing at an account, employee, deal, stage, order or product that does not "
+            "exist are dropped by joins and make totals disagree between pages."
+        ),
+        _(
+            "Restore the missing parent rows or correct the references; declare foreign keys "
+            "where the database allows it."
+        ),
         tuple(_orphan_part(t, c, p) for t, c, p in _REFERENCES),
         {"table": "str", "id": "int", "column": "str", "missing_id": "int"},
     )
@@ -242,10 +254,12 @@ def _status_stage_mismatch() -> _Spec:
     )
     return _Spec(
         "status_stage_mismatch",
-        "Status and stage disagree",
-        "Won deals not in a won stage, lost deals not in a lost stage, or open deals in a "
-        "terminal stage: funnels and pipeline disagree with win rates.",
-        "Move the deal to the stage matching its status (or fix the status).",
+        _("Status and stage disagree"),
+        _(
+            "Won deals not in a won stage, lost deals not in a lost stage, or open deals in a "
+            "terminal stage: funnels and pipeline disagree with win rates."
+        ),
+        _("Move the deal to the stage matching its status (or fix the status)."),
         (_Part(("deals", "stages"), select),),
         {"id": "int", "status": "str", "stage_id": "int", "stage": "str"},
     )
@@ -259,10 +273,12 @@ def _specs(now: datetime) -> list[_Spec]:
         _activities_without_owner(),
         _deal_spec(
             "lost_without_reason",
-            "Lost deals without a reason",
-            "Lost deals with no lost_reason_id show up as 'no reason given' in the lost-reason "
-            "analysis.",
-            "Make the lost reason mandatory when a deal is lost; fill it in for these deals.",
+            _("Lost deals without a reason"),
+            _(
+                "Lost deals with no lost_reason_id show up as 'no reason given' in the "
+                "lost-reason analysis."
+            ),
+            _("Make the lost reason mandatory when a deal is lost; fill it in for these deals."),
             deals.status == "lost",
             deals.lost_reason_id.is_(None),
         ),
@@ -270,10 +286,12 @@ def _specs(now: datetime) -> list[_Spec]:
         _orphans(),
         _deal_spec(
             "closed_without_date",
-            "Status and close date disagree",
-            "Won or lost deals without closed_at drop out of win rates and cycles; open deals "
-            "with closed_at vanish from the pipeline.",
-            "Set closed_at when a deal is won or lost, and clear it when a deal is reopened.",
+            _("Status and close date disagree"),
+            _(
+                "Won or lost deals without closed_at drop out of win rates and cycles; open "
+                "deals with closed_at vanish from the pipeline."
+            ),
+            _("Set closed_at when a deal is won or lost, and clear it when a deal is reopened."),
             sa.or_(
                 sa.and_(closed, deals.closed_at.is_(None)),
                 sa.and_(deals.status == "open", deals.closed_at.is_not(None)),
@@ -281,9 +299,9 @@ def _specs(now: datetime) -> list[_Spec]:
         ),
         _deal_spec(
             "closed_before_created",
-            "Closed before created",
-            "Deals with closed_at before created_at have negative sales cycles.",
-            "Correct created_at or closed_at.",
+            _("Closed before created"),
+            _("Deals with closed_at before created_at have negative sales cycles."),
+            _("Correct created_at or closed_at."),
             deals.closed_at < deals.created_at,
         ),
         _status_stage_mismatch(),

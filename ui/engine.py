@@ -41,6 +41,7 @@ from appdb.databases import Databases
 from appdb.demo_plans import ensure_demo_plans
 from crm_data.config import create_crm_engine, embedded_path, mask_url, query_timeout, resolve_url
 from crm_data.errors import CrmDataError, DatabaseUnavailable
+from i18n import _
 
 _LOG = logging.getLogger(__name__)
 
@@ -95,9 +96,14 @@ class _Opened:
         # kept open (not disposed): a new connection would create an empty file in its place
         raise DatabaseUnavailable(
             mask_url(self.engine.url),
-            f"The database file {self.path} was deleted or moved while the app was running",
-            "Put the file back (e.g. from a backup) and press Retry, or point CRM_DATABASE_URL "
-            "at another database and restart the app. Until then no data is shown.",
+            _("The database file {path} was deleted or moved while the app was running").format(
+                path=self.path
+            ),
+            _(
+                "Put the file back (e.g. from a backup) and press Retry, or point "
+                "CRM_DATABASE_URL at another database and restart the app. Until then no data "
+                "is shown."
+            ),
         )
 
 

@@ -19,7 +19,9 @@ from crm_data.errors import (
     DatabaseLocked,
     DatabaseTimeout,
     DatabaseUnavailable,
+    seconds_text,
 )
+from i18n import _
 
 __all__ = ["show_crm_error", "show_database_error"]
 
@@ -27,27 +29,31 @@ _LOG = get_logger(__name__)
 
 
 def _retry_button() -> None:
-    if st.button("Retry", icon=":material/refresh:", key="db_error_retry"):
+    if st.button(_("Retry"), icon=":material/refresh:", key="db_error_retry"):
         st.rerun()
 
 
 def show_database_error(exc: DatabaseUnavailable) -> None:
     """Draw the panel for an unreachable or locked database: URL, driver message, hint."""
     if isinstance(exc, DatabaseTimeout):
-        title = f"The CRM database did not answer within {exc.seconds:g} s"
+        title = _("The CRM database did not answer within {seconds} s").format(
+            seconds=seconds_text(exc.seconds)
+        )
     elif isinstance(exc, DatabaseLocked):
-        title = "The CRM database is locked"
+        title = _("The CRM database is locked")
     else:
-        title = "Cannot open the CRM database"
+        title = _("Cannot open the CRM database")
     with st.container(border=True):
         st.error(f"**{title}**", icon=":material/database_off:")
-        st.markdown(f"**Database:** `{exc.masked_url}`")
-        st.markdown("**The driver said:**")
+        st.markdown(f"**{_('Database:')}** `{exc.masked_url}`")
+        st.markdown(f"**{_('The driver said:')}**")
         st.code(exc.driver_message, language=None, wrap_lines=True)
-        st.markdown(f"**What to check:** {exc.hint}")
+        st.markdown(f"**{_('What to check:')}** {exc.hint}")
         st.caption(
-            f"The URL comes from {ENV_VAR}, else url under [connections.crm] in "
-            f".streamlit/secrets.toml, else the default {DEFAULT_URL}."
+            _(
+                "The URL comes from {env_var}, else url under [connections.crm] in "
+                ".streamlit/secrets.toml, else the default {default_url}."
+            ).format(env_var=ENV_VAR, default_url=DEFAULT_URL)
         )
         _retry_button()
 
@@ -55,17 +61,19 @@ def show_database_error(exc: DatabaseUnavailable) -> None:
 def _show_generic_error(exc: DatabaseUnavailable | ConfigurationError) -> None:
     """The panel for a user who may not see connection details: what happened, what to do."""
     title = (
-        "The dashboard cannot reach its database"
+        _("The dashboard cannot reach its database.")
         if isinstance(exc, DatabaseUnavailable)
-        else "The dashboard is not set up correctly"
+        else _("The dashboard is not set up correctly.")
     )
     if isinstance(exc, DatabaseTimeout):
-        title = "The dashboard's database did not answer in time"
+        title = _("The dashboard's database did not answer in time.")
     with st.container(border=True):
-        st.error(f"**{title}.**", icon=":material/database_off:")
+        st.error(f"**{title}**", icon=":material/database_off:")
         st.markdown(
-            "The details are in the server's log for your administrator. Try again in a "
-            "minute; if it keeps happening, ask your administrator."
+            _(
+                "The details are in the server's log for your administrator. Try again in a "
+                "minute; if it keeps happening, ask your administrator."
+            )
         )
         _retry_button()
 

@@ -15,6 +15,8 @@ from sqlalchemy.engine import Engine
 
 from crm_data.demo import SIZES
 from crm_data.info import has_crm_tables
+from i18n import _
+from i18n.formatting import format_number
 from ui.registry import navigation_pages
 from ui.seeding import seed_with_progress
 
@@ -63,25 +65,29 @@ def ensure_demo_data(engine: Engine) -> None:
     st.navigation(navigation_pages(), position="hidden")
     lock = _seed_lock()
     if not lock.acquire(blocking=False):
-        with st.spinner("Another session is creating the demo company…", show_time=True):
+        with st.spinner(_("Another session is creating the demo company…"), show_time=True):
             lock.acquire()
     try:
         if not needs_first_run_seed(engine):  # another session seeded meanwhile
             return
         size = demo_size()
         with st.status(
-            f"First start: creating a demo company (size {size})…", expanded=True
+            _("First start: creating a demo company (size {size})…").format(size=size),
+            expanded=True,
         ) as status:
             st.write(
-                "The database has no CRM tables yet, so the app fills it with a deterministic "
-                "demo company. Point CRM_DATABASE_URL at your own database to use real data."
+                _(
+                    "The database has no CRM tables yet, so the app fills it with a "
+                    "deterministic demo company. Point CRM_DATABASE_URL at your own database to "
+                    "use real data."
+                )
             )
-            report, _ = seed_with_progress(size, by="the app's first start")
-            status.update(label="Demo company created", state="complete", expanded=False)
+            report, _plans = seed_with_progress(size, by="the app's first start")
+            status.update(label=_("Demo company created"), state="complete", expanded=False)
     finally:
         lock.release()
     st.session_state["_first_run_checked"] = checked
-    st.session_state[FLASH_KEY] = (
-        f"First start: created a demo company (size {size}) in {report.seconds:.1f} s."
-    )
+    st.session_state[FLASH_KEY] = _(
+        "First start: created a demo company (size {size}) in {seconds} s."
+    ).format(size=size, seconds=format_number(report.seconds, 1))
     st.rerun()

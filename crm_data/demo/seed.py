@@ -48,6 +48,7 @@ from crm_data.demo.world import World
 from crm_data.errors import NotDemoDatabase, SeedingInProgress
 from crm_data.previous_layout import PREVIOUS_APP_TABLES
 from crm_data.schema import CRM_TABLES, Base, DemoTruth
+from i18n import N_
 
 __all__ = [
     "GENERATOR_VERSION",
@@ -68,8 +69,8 @@ GENERATOR_VERSION = 1
 Progress = Callable[[float, str], None]
 #: The tables a seed drops and re-creates; every other table is kept.
 SEEDED_TABLES: tuple[sa.Table, ...] = (*CRM_TABLES, Base.metadata.tables[DemoTruth.__tablename__])
-#: What a seed keeps, in words.
-KEPT_TEXT = (
+#: What a seed keeps, in words (marked for translation: show it with ``_()``).
+KEPT_TEXT = N_(
     "Dashboard users and incentive plans (every version) live in the app database: a seed does "
     "not touch them. Plans of teams the new demo does not have stay, for no team."
 )
