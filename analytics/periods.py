@@ -15,6 +15,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from babel.dates import format_date
+
+from i18n import N_
+from i18n.formatting import babel_locale
 
 __all__ = [
     "COMPARISONS",
@@ -30,21 +34,21 @@ __all__ = [
     "working_days",
 ]
 
-#: Preset key -> menu label, in menu order.
+#: Preset key -> menu label (marked for translation: show it with ``_()``), in menu order.
 PRESETS: dict[str, str] = {
-    "this_month": "This month",
-    "last_month": "Last month",
-    "this_quarter": "This quarter",
-    "last_quarter": "Last quarter",
-    "year_to_date": "Year to date",
-    "last_12_months": "Last 12 months",
-    "custom": "Custom range",
+    "this_month": N_("This month"),
+    "last_month": N_("Last month"),
+    "this_quarter": N_("This quarter"),
+    "last_quarter": N_("Last quarter"),
+    "year_to_date": N_("Year to date"),
+    "last_12_months": N_("Last 12 months"),
+    "custom": N_("Custom range"),
 }
 
-#: Comparison mode -> menu label.
+#: Comparison mode -> menu label (marked for translation: show it with ``_()``).
 COMPARISONS: dict[str, str] = {
-    "previous": "Previous period",
-    "last_year": "Same period last year",
+    "previous": N_("Previous period"),
+    "last_year": N_("Same period last year"),
 }
 
 #: The natural step of each preset (months), used by the "previous" comparison.
@@ -60,7 +64,6 @@ _STEP_MONTHS: dict[str, int] = {
     "last_12_months": 12,
 }
 
-_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _ONE_DAY = timedelta(days=1)
 
 
@@ -128,14 +131,14 @@ def next_period(start: date, end: date, steps: int = 1) -> tuple[date, date]:
 
 
 def _day_text(d: date, with_year: bool) -> str:
-    text = f"{d.day} {_MONTH_NAMES[d.month - 1]}"
-    return f"{text} {d.year}" if with_year else text
+    return format_date(d, "d MMM y" if with_year else "d MMM", locale=babel_locale())
 
 
 def period_label(start: date, end: date) -> str:
-    """Human text of the inclusive range of ``[start, end)``.
+    """Human text of the inclusive range of ``[start, end)``, in the language in force.
 
     The year is written once when both ends share it; a one-day period is a single date.
+    Russian abbreviates the months as CLDR does: ``1 нояб. – 25 нояб. 2026``.
 
     Examples
     --------

@@ -17,6 +17,8 @@ from access.roles import sees_own_rows_only
 from analytics.periods import COMPARISONS, PRESETS, Period
 from crm_data.filters import Filters, Scope
 from crm_data.queries.people import FilterOptions, filter_options
+from i18n import _
+from i18n.formatting import date_pattern
 from reports.names import names_by_id
 from reports.period_filters import reference_date
 from ui.cache import waiting_for_database
@@ -83,9 +85,9 @@ def _custom_range(today: date) -> tuple[date | None, date | None]:
     """The custom date-range picker; a half-picked range keeps the last complete one."""
     st.session_state.setdefault("flt_range", (today.replace(day=1), today))
     picked = st.date_input(
-        "Dates (first and last day)",
+        _("Dates (first and last day)"),
         key="flt_range",
-        format="YYYY-MM-DD",
+        format=date_pattern(),
         persist_state="session",
     )
     if isinstance(picked, tuple) and len(picked) == 2:
@@ -94,14 +96,21 @@ def _custom_range(today: date) -> tuple[date | None, date | None]:
     return start, end
 
 
+def _translated(labels: dict[str, str]) -> dict[str, str]:
+    """``labels`` translated now: a widget's format function must not depend on the thread
+    that calls it (``AppTest`` formats a widget's value outside the script run).
+    """
+    return {key: _(label) for key, label in labels.items()}
+
+
 def _widgets(options: FilterOptions, scope: Scope, today: date) -> Selection:
     """Draw the filter widgets and return their selection."""
     st.session_state.setdefault("flt_period", DEFAULT_PRESET)
     st.session_state.setdefault("flt_compare", "previous")
     preset = st.selectbox(
-        "Period",
+        _("Period"),
         list(PRESETS),
-        format_func=PRESETS.__getitem__,
+        format_func=_translated(PRESETS).__getitem__,
         key="flt_period",
         persist_state="session",
     )
@@ -111,9 +120,9 @@ def _widgets(options: FilterOptions, scope: Scope, today: date) -> Selection:
         if start is None or end is None:
             preset = DEFAULT_PRESET
     compare = st.selectbox(
-        "Compare with",
+        _("Compare with"),
         list(COMPARISONS),
-        format_func=COMPARISONS.__getitem__,
+        format_func=_translated(COMPARISONS).__getitem__,
         key="flt_compare",
         persist_state="session",
     )
@@ -122,8 +131,8 @@ def _widgets(options: FilterOptions, scope: Scope, today: date) -> Selection:
     if not sees_own_rows_only(scope.role):
         team_names = names_by_id(options.teams, "team_id")
         teams = st.multiselect(
-            "Team", list(team_names), format_func=team_names.__getitem__, key="flt_team",
-            placeholder="All teams", persist_state="session",
+            _("Team"), list(team_names), format_func=team_names.__getitem__, key="flt_team",
+            placeholder=_("All teams"), persist_state="session",
         )  # fmt: skip
         staff = options.reps
         if teams:
@@ -131,22 +140,24 @@ def _widgets(options: FilterOptions, scope: Scope, today: date) -> Selection:
         rep_names = names_by_id(staff, "employee_id")
         _keep_allowed("flt_rep", set(rep_names))
         reps = st.multiselect(
-            "Rep", list(rep_names), format_func=rep_names.__getitem__, key="flt_rep",
-            placeholder="All reps", persist_state="session",
+            _("Rep"), list(rep_names), format_func=rep_names.__getitem__, key="flt_rep",
+            placeholder=_("All reps"), persist_state="session",
         )  # fmt: skip
     regions = st.multiselect(
-        "Region", list(options.regions), key="flt_region", placeholder="All regions",
+        _("Region"), list(options.regions), key="flt_region", placeholder=_("All regions"),
         persist_state="session",
     )  # fmt: skip
     lines = st.multiselect(
-        "Product line", list(options.product_lines), key="flt_line",
-        placeholder="All product lines", persist_state="session",
+        _("Product line"), list(options.product_lines), key="flt_line",
+        placeholder=_("All product lines"), persist_state="session",
     )  # fmt: skip
     pipeline = st.session_state.get("flt_pipeline")
     if len(options.pipelines) > 1:
+        every_pipeline = _("All pipelines")
         pipeline = st.selectbox(
-            "Pipeline", [None, *options.pipelines], format_func=lambda p: p or "All pipelines",
-            key="flt_pipeline", persist_state="session",
+            _("Pipeline"), [None, *options.pipelines],
+            format_func=lambda p: p or every_pipeline, key="flt_pipeline",
+            persist_state="session",
         )  # fmt: skip
     return Selection(
         preset=preset, start=start, end=end, compare=compare, teams=tuple(teams),
@@ -192,11 +203,11 @@ def _labels(selection: Selection, options: FilterOptions) -> tuple[tuple[str, st
     teams = names_by_id(options.teams, "team_id")
     reps = names_by_id(options.reps, "employee_id")
     pairs = (
-        ("Teams", [teams.get(t, str(t)) for t in selection.teams]),
-        ("Reps", [reps.get(r, str(r)) for r in selection.reps]),
-        ("Regions", list(selection.regions)),
-        ("Product lines", list(selection.product_lines)),
-        ("Pipeline", [selection.pipeline] if selection.pipeline else []),
+        (_("Teams"), [teams.get(t, str(t)) for t in selection.teams]),
+        (_("Reps"), [reps.get(r, str(r)) for r in selection.reps]),
+        (_("Regions"), list(selection.regions)),
+        (_("Product lines"), list(selection.product_lines)),
+        (_("Pipeline"), [selection.pipeline] if selection.pipeline else []),
     )
     return tuple((name, ", ".join(values)) for name, values in pairs if values)
 
@@ -230,15 +241,16 @@ def filter_bar(
     ):
         _keep_allowed(key, set(allowed))  # type: ignore[arg-type]
     with st.sidebar:
-        st.subheader("Filters", anchor=False)
+        st.subheader(_("Filters"), anchor=False)
         selection = _widgets(options, scope, today)
         if notices := _link_notices(selection):
             st.warning(
-                "**Ignored from the link:**\n"
+                _("**Ignored from the link:**")
+                + "\n"
                 + "\n".join(f"- {escape_markdown(n)}" for n in notices),
                 icon=":material/link_off:",
             )
-        st.button("Reset filters", icon=":material/filter_alt_off:", key="flt_reset",
+        st.button(_("Reset filters"), icon=":material/filter_alt_off:", key="flt_reset",
                   on_click=reset_filters)  # fmt: skip
     _write_url(selection)
     filters, period = build_filters(selection, today)

@@ -16,6 +16,7 @@ from access.roles import Role
 from analytics.periods import COMPARISONS, Period, period_label
 from appdb.users import Identity
 from crm_data.filters import Filters, Scope
+from i18n import _
 from ui.format import escape_markdown
 from ui.registry import page_spec, route_through_app
 
@@ -47,7 +48,7 @@ class PageContext:
 
     def export_context(self, page: str) -> dict[str, str]:
         """What produced a table, for the header of an exported file."""
-        return {"Page": page, **self.filter_context(), "Scope": _who(self)}
+        return {_("Page"): page, **self.filter_context(), _("Scope"): _who(self)}
 
 
 @dataclass(frozen=True)
@@ -63,10 +64,12 @@ class FilteredContext(PageContext):
 
     def filter_context(self) -> dict[str, str]:
         """Period, comparison and narrowing filters, in words."""
+        period = _("{label} ({start} to {end}, end excluded)").format(
+            label=self.period.label, start=self.period.start, end=self.filters.end
+        )
         return {
-            "Period": f"{self.period.label} ({self.period.start} to {self.filters.end}, "
-            "end excluded)",
-            "Compared with": compare_text(self.filters, self.compare),
+            _("Period"): period,
+            _("Compared with"): compare_text(self.filters, self.compare),
             **dict(self.labels),
         }
 
@@ -98,7 +101,7 @@ def page_start(url_path: str) -> PageContext:
     context = st.session_state.get(_KEY)
     spec = page_spec(url_path)
     if not isinstance(context, PageContext) or spec is None or not spec.allowed(context.scope.role):
-        st.error("You may not open this page.", icon=":material/block:")
+        st.error(_("You may not open this page."), icon=":material/block:")
         st.stop()
     return context
 
@@ -114,7 +117,9 @@ def filtered_page_start(url_path: str) -> FilteredContext:
     """
     context = page_start(url_path)
     if not isinstance(context, FilteredContext):
-        st.error("This page needs the filter bar: open it from the menu.", icon=":material/block:")
+        st.error(
+            _("This page needs the filter bar: open it from the menu."), icon=":material/block:"
+        )
         st.stop()
     return context
 
@@ -122,16 +127,17 @@ def filtered_page_start(url_path: str) -> FilteredContext:
 def compare_text(filters: Filters, compare: str) -> str:
     """The comparison period in words, e.g. "Previous period: 1 Oct – 25 Oct 2026"."""
     start, end = filters.compare_period()
-    return f"{COMPARISONS.get(compare, compare)}: {period_label(start, end)}"
+    name = _(COMPARISONS[compare]) if compare in COMPARISONS else compare
+    return f"{name}: {period_label(start, end)}"
 
 
 def _who(context: PageContext) -> str:
     identity = context.identity
     if context.scope.role == Role.REP:
-        return f"{identity.name}'s own data"
+        return _("{name}'s own data").format(name=identity.name)
     if context.scope.role == Role.HEAD:
-        return f"team of {identity.name}"
-    return "all data"
+        return _("team of {name}").format(name=identity.name)
+    return _("all data")
 
 
 def page_header(title: str, context: PageContext, about: str) -> None:
@@ -140,10 +146,13 @@ def page_header(title: str, context: PageContext, about: str) -> None:
     parts = [about]
     if isinstance(context, FilteredContext):
         parts.append(
-            f"**{context.period.label}** vs {compare_text(context.filters, context.compare)}"
+            _("**{period}** vs {comparison}").format(
+                period=context.period.label,
+                comparison=compare_text(context.filters, context.compare),
+            )
         )
         parts += [f"{name}: {escape_markdown(value)}" for name, value in context.labels]
-    parts.append(f"Showing {escape_markdown(_who(context))}")
+    parts.append(_("Showing {who}").format(who=escape_markdown(_who(context))))
     st.caption(" · ".join(parts))
 
 
@@ -151,7 +160,9 @@ def currency_notice(currency: str | None, mixed: bool) -> None:
     """Warn when the deals are in more than one currency (amounts are added as they are)."""
     if mixed:
         st.warning(
-            f"Deals are in more than one currency; amounts are added as they are and shown in "
-            f"{escape_markdown(str(currency))}, the most used one.",
+            _(
+                "Deals are in more than one currency; amounts are added as they are and shown "
+                "in {currency}, the most used one."
+            ).format(currency=escape_markdown(str(currency))),
             icon=":material/currency_exchange:",
         )

@@ -21,6 +21,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from access.roles import can_see_page
+from i18n import N_, _
 
 __all__ = [
     "PAGES",
@@ -44,7 +45,8 @@ class PageSpec:
     path : str
         Page file, relative to ``app.py``.
     title, url_path, icon : str
-        As in ``st.Page``; ``url_path`` must be unique and contain no ``/``.
+        As in ``st.Page`` (``title`` in English, marked with ``N_`` and shown translated);
+        ``url_path`` must be unique and contain no ``/``.
     section : str
         Navigation section (one of :data:`SECTION_ORDER`).
     filters : bool
@@ -70,24 +72,26 @@ class PageSpec:
         return role is None or can_see_page(role, self.url_path)
 
 
-#: Navigation sections, in menu order.
-SECTION_ORDER: tuple[str, ...] = ("Management", "Sales", "Customers", "Data", "Admin")
+#: Navigation sections, in menu order (marked for translation, shown with ``_()``).
+SECTION_ORDER: tuple[str, ...] = (
+    N_("Management"), N_("Sales"), N_("Customers"), N_("Data"), N_("Administration"),
+)  # fmt: skip
 
 #: Every page of the app.
 PAGES: list[PageSpec] = [
-    PageSpec("pages/overview.py", "Overview", "overview", ":material/dashboard:", "Management"),
-    PageSpec("pages/funnel.py", "Funnel", "funnel", ":material/filter_alt:", "Sales"),
-    PageSpec("pages/activity.py", "Activity", "activity", ":material/call:", "Sales"),
+    PageSpec("pages/overview.py", N_("Overview"), "overview", ":material/dashboard:", "Management"),
+    PageSpec("pages/funnel.py", N_("Funnel"), "funnel", ":material/filter_alt:", "Sales"),
+    PageSpec("pages/activity.py", N_("Activity"), "activity", ":material/call:", "Sales"),
     PageSpec(
-        "pages/incentives.py", "Incentives", "incentives", ":material/emoji_events:", "Sales",
+        "pages/incentives.py", N_("Incentives"), "incentives", ":material/emoji_events:", "Sales",
         filters=False,
     ),
     PageSpec(
-        "pages/data.py", "Data", "data", ":material/database:", "Data",
+        "pages/data.py", N_("Data"), "data", ":material/database:", "Data",
         filters=False,
     ),
     PageSpec(
-        "pages/users.py", "Users", "users", ":material/manage_accounts:", "Admin",
+        "pages/users.py", N_("Users"), "users", ":material/manage_accounts:", "Administration",
         filters=False,
     ),
 ]  # fmt: skip
@@ -126,20 +130,20 @@ def navigation_pages(role: str | None = None) -> dict[str, list[st.Page]]:
     """
     sections: dict[str, list[st.Page]] = {}
     for spec in menu_order(role):
-        page = st.Page(spec.path, title=spec.title, url_path=spec.url_path, icon=spec.icon)
-        sections.setdefault(spec.section, []).append(page)
+        page = st.Page(spec.path, title=_(spec.title), url_path=spec.url_path, icon=spec.icon)
+        sections.setdefault(_(spec.section), []).append(page)
     first = next((pages[0] for pages in sections.values() if pages), None)
 
     def landing() -> None:
         """The root URL: go to the first page (or say there is none for this role)."""
         if first is None:
-            st.info("There is no page you may open. Ask an admin for access.")
+            st.info(_("There is no page you may open. Ask an admin for access."))
             return
         # keep the link's query parameters (shared filters) on the way to the first page
         params = {key: st.query_params.get_all(key) for key in st.query_params}
         st.switch_page(first, query_params=params)
 
-    return {"": home_pages(landing, "Home"), **sections}
+    return {"": home_pages(landing, _("Home")), **sections}
 
 
 def route_through_app(*, entrypoint: bool = False) -> None:
@@ -173,4 +177,5 @@ def page_link(url_path: str, role: str | None, label: str | None = None) -> None
     """A link to the page ``url_path`` if it exists and ``role`` may open it (else nothing)."""
     spec = page_spec(url_path)
     if spec is not None and spec.allowed(role):
-        st.page_link(spec.path, label=label or f"Open {spec.title}", icon=spec.icon)
+        text = label or _("Open {page}").format(page=_(spec.title))
+        st.page_link(spec.path, label=text, icon=spec.icon)

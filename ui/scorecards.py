@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from analytics.incentives.scoring import NextStep, next_step
+from i18n import _
 from reports.catalogue import metric
 from reports.incentives import IncentiveReport, to_plan
 from ui.format import MISSING, format_value
@@ -62,18 +63,28 @@ def next_step_text(step: NextStep, metric_key: str, actual: float, currency: str
         return format_value(value, about.unit, currency, compact=False)
 
     if about.accumulates and about.higher_is_better:
-        needed = f"{shown(step.gap)} more ({shown(step.needed)} in all)"
+        needed = _("{gap} more ({needed} in all)").format(
+            gap=shown(step.gap), needed=shown(step.needed)
+        )
+    elif pd.isna(actual):
+        needed = (
+            _("at least {needed}") if about.higher_is_better else _("at most {needed}")
+        ).format(needed=shown(step.needed))
     else:
-        bound = "at least" if about.higher_is_better else "at most"
-        now = "" if pd.isna(actual) else f" (now {shown(actual)})"
-        needed = f"{bound} {shown(step.needed)}{now}"
-    credit = format_value(step.credited, "ratio")
+        bound = (
+            _("at least {needed} (now {actual})")
+            if about.higher_is_better
+            else _("at most {needed} (now {actual})")
+        )
+        needed = bound.format(needed=shown(step.needed), actual=shown(actual))
     reason = {
-        "threshold": f"to start earning on this item (threshold {credit})",
-        "target": f"for {credit} on this item",
-        "cap": f"for the cap ({credit}) on this item",
-    }[step.kind]
-    return f"**{about.label}**: {needed} {reason}."
+        "threshold": _("to start earning on this item (threshold {credit})"),
+        "target": _("for {credit} on this item"),
+        "cap": _("for the cap ({credit}) on this item"),
+    }[step.kind].format(credit=format_value(step.credited, "ratio"))
+    return _("**{metric}**: {needed} {reason}.").format(
+        metric=_(about.label), needed=needed, reason=reason
+    )
 
 
 def next_step_lines(report: IncentiveReport, rep_id: int) -> list[str]:
@@ -95,7 +106,9 @@ def next_step_lines(report: IncentiveReport, rep_id: int) -> list[str]:
 def _value_text(value: Any, unit: Any, currency: str | None, teams: Mapping[int, str]) -> str:
     """One value as text (``unit``: a catalogue unit, "text" or "team"; NaN and None: "—")."""
     if unit == "team":
-        return "Company-wide" if value is None else teams.get(int(value), f"team #{value}")
+        if value is None:
+            return _("Company-wide")
+        return teams.get(int(value)) or _("team #{id}").format(id=value)
     if value is None:
         return MISSING
     if unit == "text":

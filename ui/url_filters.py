@@ -22,6 +22,7 @@ from datetime import date
 
 from analytics.periods import COMPARISONS, PRESETS, Period
 from crm_data.filters import Filters
+from i18n import _
 from reports.period_filters import DEFAULT_PRESET, dashboard_filters
 
 __all__ = [
@@ -83,27 +84,29 @@ def _last(params: Mapping[str, Sequence[str] | str], key: str) -> str | None:
 
 
 def _pick_ids(
-    values: list[str], allowed: Collection[int], key: str, what: str, notices: list[str]
+    values: list[str], allowed: Collection[int], key: str, unseen: str, notices: list[str]
 ) -> tuple[int, ...]:
+    """The ids of ``values`` in ``allowed``; ``unseen`` words a dropped one (``{param}``)."""
     picked: list[int] = []
     for value in values:
         try:
             number = int(value)
         except ValueError:
-            notices.append(f"{key}={value!r} is not a number")
+            notices.append(_("{param} is not a number").format(param=f"{key}={value!r}"))
             continue
         if number in allowed:
             picked.append(number)
         else:
-            notices.append(f"{key}={number} is not {what} you can see")
+            notices.append(unseen.format(param=f"{key}={number}"))
     return tuple(sorted(set(picked)))
 
 
 def _pick_names(
-    values: list[str], allowed: Collection[str], key: str, what: str, notices: list[str]
+    values: list[str], allowed: Collection[str], key: str, unknown: str, notices: list[str]
 ) -> tuple[str, ...]:
+    """The names of ``values`` in ``allowed``; ``unknown`` words a dropped one (``{param}``)."""
     picked = [v for v in values if v in allowed]
-    notices += [f"{key}={v!r} is not a known {what}" for v in values if v not in allowed]
+    notices += [unknown.format(param=f"{key}={v!r}") for v in values if v not in allowed]
     return tuple(sorted(set(picked)))
 
 
@@ -113,10 +116,10 @@ def _parse_date(value: str | None, key: str, notices: list[str]) -> date | None:
     try:
         parsed = date.fromisoformat(value)
     except ValueError:
-        notices.append(f"{key}={value!r} is not a date (use YYYY-MM-DD)")
+        notices.append(_("{param} is not a date (use YYYY-MM-DD)").format(param=f"{key}={value!r}"))
         return None
     if not _MIN_DATE <= parsed <= _MAX_DATE:
-        notices.append(f"{key}={value} is out of range")
+        notices.append(_("{param} is out of range").format(param=f"{key}={value}"))
         return None
     return parsed
 
@@ -124,17 +127,21 @@ def _parse_date(value: str | None, key: str, notices: list[str]) -> date | None:
 def _parse_period(params: Mapping[str, Sequence[str] | str], notices: list[str]) -> Selection:
     preset = _last(params, "period") or DEFAULT_PRESET
     if preset not in PRESETS:
-        notices.append(f"period={preset!r} is not a known period")
+        notices.append(_("{param} is not a known period").format(param=f"period={preset!r}"))
         preset = DEFAULT_PRESET
     if preset != "custom":
         return Selection(preset=preset)
     start = _parse_date(_last(params, "from"), "from", notices)
     end = _parse_date(_last(params, "to"), "to", notices)
     if start is None or end is None:
-        notices.append("a custom period needs valid from and to dates; showing the default")
+        notices.append(_("a custom period needs valid from and to dates; showing the default"))
         return Selection()
     if end < start:
-        notices.append(f"to={end} is before from={start}; showing the default period")
+        notices.append(
+            _("{to} is before {start}; showing the default period").format(
+                to=f"to={end}", start=f"from={start}"
+            )
+        )
         return Selection()
     return Selection(preset="custom", start=start, end=end)
 
@@ -161,22 +168,42 @@ def parse_query(
     selection = _parse_period(params, notices)
     compare = _last(params, "compare") or "previous"
     if compare not in COMPARISONS:
-        notices.append(f"compare={compare!r} is not a known comparison")
+        notices.append(_("{param} is not a known comparison").format(param=f"compare={compare!r}"))
         compare = "previous"
     pipeline = _last(params, "pipeline")
     if pipeline is not None and pipeline not in choices.pipelines:
-        notices.append(f"pipeline={pipeline!r} is not a known pipeline")
+        notices.append(_("{param} is not a known pipeline").format(param=f"pipeline={pipeline!r}"))
         pipeline = None
     selection = replace(
         selection,
         compare=compare,
-        teams=_pick_ids(_values(params, "team"), choices.teams, "team", "a team", notices),
-        reps=_pick_ids(_values(params, "rep"), choices.reps, "rep", "a rep", notices),
+        teams=_pick_ids(
+            _values(params, "team"),
+            choices.teams,
+            "team",
+            _("{param} is not a team you can see"),
+            notices,
+        ),
+        reps=_pick_ids(
+            _values(params, "rep"),
+            choices.reps,
+            "rep",
+            _("{param} is not a rep you can see"),
+            notices,
+        ),
         regions=_pick_names(
-            _values(params, "region"), choices.regions, "region", "region", notices
+            _values(params, "region"),
+            choices.regions,
+            "region",
+            _("{param} is not a known region"),
+            notices,
         ),
         product_lines=_pick_names(
-            _values(params, "line"), choices.product_lines, "line", "product line", notices
+            _values(params, "line"),
+            choices.product_lines,
+            "line",
+            _("{param} is not a known product line"),
+            notices,
         ),
         pipeline=pipeline,
     )

@@ -10,8 +10,10 @@ Cyrillic letter: a label a user reads in English in the Russian UI.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -49,6 +51,7 @@ TECHNICAL = frozenset(
         "utc",
         "iso",
         "sso",
+        "excel",
         "ok",
         "pp",
         "x",
@@ -136,6 +139,22 @@ def _texts_of(node: object) -> Iterator[tuple[str, str]]:
             yield f"{kind}.{attribute}", value
 
 
+def _headers(node: Any) -> list[str]:
+    """The column headers a table shows: its ``column_config`` label where it has one (an
+    editable table's frame keeps the code's names), hidden and unordered columns left out."""
+    frame = node.value
+    if not isinstance(frame, pd.DataFrame):
+        return []
+    config = json.loads(node.proto.columns or "{}")
+    shown = list(node.proto.column_order) or [str(c) for c in frame.columns]
+    headers = []
+    for name in shown:
+        settings = config.get(name) or {}
+        if not settings.get("hidden"):
+            headers.append(str(settings.get("label") or name))
+    return headers
+
+
 def visible_texts(at: AppTest) -> Iterator[tuple[str, str]]:
     """``(what, text)`` for every text a user of ``at`` reads (see the module docstring)."""
     for root in (at.main, at.sidebar):
@@ -147,6 +166,8 @@ def visible_texts(at: AppTest) -> Iterator[tuple[str, str]]:
                 yield from _texts_of(node)
                 for option in getattr(node, "options", None) or []:
                     yield f"{type(node).__name__}.option", str(option)
+        for node in root.get("download_button"):
+            yield "DownloadButton.label", node.proto.label
         for node in root.metric:
             yield "Metric.label", node.label
         for node in root.tabs:
@@ -154,10 +175,7 @@ def visible_texts(at: AppTest) -> Iterator[tuple[str, str]]:
         for node in root.expander:
             yield "Expander.label", node.label
         for node in root.dataframe:
-            frame = node.value
-            if isinstance(frame, pd.DataFrame):
-                for column in frame.columns:
-                    yield "Dataframe.column", str(column)
+            yield from (("Dataframe.column", header) for header in _headers(node))
 
 
 def untranslated(texts: Iterable[tuple[str, str]], data: frozenset[str]) -> list[str]:
