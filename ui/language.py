@@ -8,6 +8,8 @@ stays in the URL beside the filters, so a link copied from the address bar keeps
 
 from __future__ import annotations
 
+from datetime import date
+
 import streamlit as st
 
 from i18n import (
@@ -26,6 +28,8 @@ __all__ = ["LANGUAGE_PARAM", "choose_language", "language_switch"]
 LANGUAGE_PARAM = "lang"
 _CHOSEN = "language"  # session state: the language the URL or the switch chose
 _SWITCH = "language_switch"
+_LAST = "_language_of_last_run"
+_CHOICES = (str, int, float, date, list, tuple)  # the values of select boxes and pickers
 
 
 def _browser_language() -> str | None:
@@ -56,8 +60,33 @@ def choose_language() -> str:
         language = chosen
         if st.query_params.get(LANGUAGE_PARAM) != chosen:
             st.query_params[LANGUAGE_PARAM] = chosen
+    if st.session_state.get(_LAST) not in (None, language):
+        _keep_widget_values()
+    st.session_state[_LAST] = language
     set_language(language)
     return language
+
+
+def _keep_widget_values() -> None:
+    """Re-assign every widget's value after a language change.
+
+    A select box's state travels between browser and server as its *shown* text: after a
+    change of language the browser would send back "Custom range" where the options now read
+    "Свой диапазон", and the widget would lose its value.  Each value, read with the last run's
+    options, is put back through session state, so the widgets show it in the new language.
+    Only choice-like values are put back: a button's or a toggle's ``bool`` and an editable
+    table's ``dict`` of edits cannot be set (Streamlit refuses when the widget is drawn), and
+    their shown state does not depend on the language.
+    """
+    for key in list(st.session_state):
+        if not isinstance(key, str) or key.startswith("_") or key in (_CHOSEN, _SWITCH):
+            continue
+        try:
+            value = st.session_state[key]
+        except KeyError:
+            continue
+        if isinstance(value, _CHOICES) and not isinstance(value, bool):
+            st.session_state[key] = value
 
 
 def _switched() -> None:
