@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 from openpyxl.workbook.workbook import Workbook
 
+from i18n import _
+
 __all__ = ["XLSX_MIME", "csv_bytes", "formula_like", "neutralise", "xlsx_bytes"]
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -118,16 +120,16 @@ def _mark_text_cells(book: Workbook) -> None:
                     cell.quotePrefix = True
 
 
-def xlsx_bytes(frame: pd.DataFrame, context: Mapping[str, str], sheet: str = "Data") -> bytes:
-    """An Excel workbook: ``frame`` on sheet ``sheet`` and the filters on sheet "Filters".
+def xlsx_bytes(frame: pd.DataFrame, context: Mapping[str, str], sheet: str | None = None) -> bytes:
+    """An Excel workbook: ``frame`` on sheet ``sheet`` (default "Data") and the filters on sheet
+    "Filters", sheet names and headers in the language in force.
 
     Text that reads as a formula is stored as text (see the module docstring).
     """
     buffer = io.BytesIO()
+    filters = pd.DataFrame({_("Filter"): list(context), _("Value"): list(context.values())})
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        _plain(frame).to_excel(writer, sheet_name=sheet[:31], index=False)
-        pd.DataFrame({"Filter": list(context), "Value": list(context.values())}).to_excel(
-            writer, sheet_name="Filters", index=False
-        )
+        _plain(frame).to_excel(writer, sheet_name=(sheet or _("Data"))[:31], index=False)
+        filters.to_excel(writer, sheet_name=_("Filters")[:31], index=False)
         _mark_text_cells(writer.book)
     return buffer.getvalue()
