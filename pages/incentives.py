@@ -5,18 +5,16 @@ plan, what-if and history (a rep sees only their own scorecard)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
-from babel.dates import format_date
 
 from access.roles import can_edit_plan, can_edit_plans
-from analytics.incentives.pacing import PACING_STATES
 from analytics.periods import next_period, quarter_start, shift_months
 from crm_data.queries.people import filter_options
-from i18n import N_, _, current_language, ngettext
-from i18n.formatting import babel_locale, format_count, format_day
+from i18n import _, ngettext
+from i18n.formatting import format_count
 from reports.incentives import incentive_report, sees_plan_design, simulate
 from reports.names import names_by_id
 from reports.plan_changes import plan_changes
@@ -49,27 +47,14 @@ from ui.plan_editor import (
     target_labels,
     with_grid_targets,
 )
-from ui.scorecards import change_rows, next_step_lines, scorecard_rows
+from ui.scorecards import (
+    change_rows,
+    next_step_lines,
+    plan_day_text,
+    scorecard_rows,
+    state_text,
+)
 from ui.tables import data_table, export_buttons
-
-#: The pacing states (analytics' values) as the tables show them.
-PACING_TEXT = dict(zip(PACING_STATES, (N_("on track"), N_("at risk"), N_("off track")),
-                       strict=True))  # fmt: skip
-#: The what-if's effect per rep (analytics' values) as the table shows it.
-EFFECT_TEXT = {"gains": N_("gains"), "loses": N_("loses"), "unchanged": N_("unchanged")}
-
-
-def day_text(day: date) -> str:
-    """A day as the page shows it: ``01 Apr 2026`` / ``01.04.2026``."""
-    if current_language() == "en":
-        return format_date(day, "dd MMM yyyy", locale=babel_locale())
-    return format_day(day)
-
-
-def shown_value(value: object, texts: dict[str, str]) -> object:
-    """A value of analytics (a pacing state, a what-if effect) in the language in force."""
-    return _(texts[value]) if isinstance(value, str) and value in texts else value
-
 
 context = page_start("incentives")
 engine = get_engine()
@@ -143,7 +128,7 @@ if plans.empty:
 
 labels: dict[str, str] = {
     str(key): _("{name} · {start} – {end}").format(
-        name=name, start=day_text(start), end=day_text(end - timedelta(days=1))
+        name=name, start=plan_day_text(start), end=plan_day_text(end - timedelta(days=1))
     )
     for key, name, start, end in zip(
         plans["plan_key"], plans["name"], plans["period_start"], plans["period_end"], strict=True
@@ -224,7 +209,8 @@ def scorecards() -> None:
     ).format(elapsed=format_count(report.elapsed_days), total=format_count(report.total_days))
     st.caption(
         _("Actuals from {start} up to {end}").format(
-            start=day_text(plan.period_start), end=day_text(report.as_of - timedelta(days=1))
+            start=plan_day_text(plan.period_start),
+            end=plan_day_text(report.as_of - timedelta(days=1)),
         )
         + f" · {days} · "
         + _("on-target bonus {amount}").format(amount=money_text(plan.on_target_bonus))
@@ -271,7 +257,7 @@ def scorecards() -> None:
     detail = scorecard_rows(report.rep_detail(rep), report.currency)
     detail = detail.assign(
         metric=detail["metric"].map(_),
-        status=detail["status"].map(lambda value: shown_value(value, PACING_TEXT)),
+        status=detail["status"].map(lambda value: state_text(value)),
     )
     data_table(
         detail.rename(columns={
@@ -365,7 +351,7 @@ def what_if_tab() -> None:
              f"{format_count(len(result.losers))}")  # fmt: skip
     diff = result.reps.assign(
         name=result.reps["rep_id"].map(names),
-        change=result.reps["change"].map(lambda value: shown_value(value, EFFECT_TEXT)),
+        change=result.reps["change"].map(lambda value: state_text(value)),
     )
     data_table(
         diff[["name", "score", "new_score", "bonus", "new_bonus", "bonus_delta", "change"]]

@@ -6,17 +6,38 @@ version.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 import pandas as pd
+from babel.dates import format_date
 
+from analytics.incentives.pacing import PACING_STATES
 from analytics.incentives.scoring import NextStep, next_step
-from i18n import _
+from i18n import N_, _, current_language
+from i18n.formatting import babel_locale, format_day
 from reports.catalogue import metric
 from reports.incentives import IncentiveReport, to_plan
 from ui.format import MISSING, format_value
 
-__all__ = ["VALUE_COLUMNS", "change_rows", "next_step_lines", "next_step_text", "scorecard_rows"]
+__all__ = [
+    "STATE_TEXT",
+    "VALUE_COLUMNS",
+    "change_rows",
+    "next_step_lines",
+    "next_step_text",
+    "plan_day_text",
+    "scorecard_rows",
+    "state_text",
+]
+
+#: A pacing state or a what-if's effect on a rep (analytics' values) as the tables show them.
+STATE_TEXT: dict[str, str] = {
+    **dict(zip(PACING_STATES, (N_("on track"), N_("at risk"), N_("off track")), strict=True)),
+    "gains": N_("gains"),
+    "loses": N_("loses"),
+    "unchanged": N_("unchanged"),
+}
 
 #: Columns of ``IncentiveReport.rep_detail`` in the item's unit (actual, target, expected).
 VALUE_COLUMNS = ("actual", "target", "expected")
@@ -38,6 +59,32 @@ def scorecard_rows(detail: pd.DataFrame, currency: str | None) -> pd.DataFrame:
     ['€41,250', '81.2%']
     """
     return _as_text(detail, VALUE_COLUMNS, currency, {})
+
+
+def state_text(value: object) -> object:
+    """A value of analytics (a pacing state, a what-if effect) in the language in force; any
+    other value as it is.
+
+    Examples
+    --------
+    >>> state_text("at risk"), state_text(3)
+    ('at risk', 3)
+    """
+    return _(STATE_TEXT[value]) if isinstance(value, str) and value in STATE_TEXT else value
+
+
+def plan_day_text(day: date) -> str:
+    """A day of a plan's period as the Incentives page shows it: ``01 Apr 2026`` in English,
+    ``01.04.2026`` in Russian.
+
+    Examples
+    --------
+    >>> plan_day_text(date(2026, 4, 1))
+    '01 Apr 2026'
+    """
+    if current_language() == "en":
+        return format_date(day, "dd MMM yyyy", locale=babel_locale())
+    return format_day(day)
 
 
 def next_step_text(step: NextStep, metric_key: str, actual: float, currency: str | None) -> str:
