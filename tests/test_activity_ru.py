@@ -4,30 +4,20 @@ expected text); English unchanged."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 
 import pandas as pd
-import pytest
 
 from i18n import use_language
 from reports.activity import call_list
-from tests.support.apptest import app_database, run
+from tests.support.apptest import app_database_fixtures, page_in
 from ui.activity_charts import activity_heatmap, activity_type_label, weekly_activity_figure
 
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """An S demo database the app reads."""
-    with app_database(tmp_path_factory.mktemp("activity_ru")) as url:
-        yield url
+url = app_database_fixtures("activity_ru")[0]
 
 
-def test_the_activity_page_in_russian(demo: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CRM_LANGUAGE", "ru")
-    at = run()
-    at.switch_page("pages/activity.py").run()
-    assert not at.exception, at.exception
+def test_the_activity_page_in_russian(url: str) -> None:
+    at = page_in("ru", "pages/activity.py")
     assert at.title[0].value == "Активность"
     assert [tab.label for tab in at.tabs] == [
         "Забытые клиенты — список обзвона", "Просроченные повторные контакты", "Переговоры",

@@ -3,25 +3,13 @@ keeps, through ``AppTest`` with ``CRM_LANGUAGE=ru`` (hand-written expected text)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from tests.support.apptest import app_database_fixtures, metric, page_in
 
-import pytest
-
-from tests.support.apptest import app_database, metric, run
+url = app_database_fixtures("data_ru")[0]
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """An S demo database the app reads."""
-    with app_database(tmp_path_factory.mktemp("data_ru")) as url:
-        yield url
-
-
-def test_the_data_page_in_russian(demo: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CRM_LANGUAGE", "ru")
-    at = run()
-    at.switch_page("pages/data.py").run()
-    assert not at.exception, at.exception
+def test_the_data_page_in_russian(url: str) -> None:
+    at = page_in("ru", "pages/data.py")
     assert at.title[0].value == "Данные"
     assert "Качество данных" in [h.value for h in at.subheader]
     assert metric(at, "Таблицы") == "16 / 16"

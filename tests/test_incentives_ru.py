@@ -4,7 +4,6 @@ sanity warnings, gaming signals, plan changes and the plan store's errors under
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime
 
@@ -19,7 +18,7 @@ from crm_data.filters import Scope
 from i18n import use_language
 from reports.plan_changes import plan_changes
 from reports.plan_store import PlanError, save_plan
-from tests.support.apptest import app_database, run
+from tests.support.apptest import app_database_fixtures, page_in
 
 
 def spaced(text: str) -> str:
@@ -27,18 +26,11 @@ def spaced(text: str) -> str:
     return text.replace("\u00a0", " ").replace("\u202f", " ")
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """An S demo database with the demo's incentive plans, which the app reads."""
-    with app_database(tmp_path_factory.mktemp("incentives_ru")) as url:
-        yield url
+url = app_database_fixtures("incentives_ru")[0]
 
 
-def test_the_incentives_page_in_russian(demo: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CRM_LANGUAGE", "ru")
-    at = run()
-    at.switch_page("pages/incentives.py").run()
-    assert not at.exception, at.exception
+def test_the_incentives_page_in_russian(url: str) -> None:
+    at = page_in("ru", "pages/incentives.py")
     assert at.title[0].value == "Мотивация (KPI)"
     assert [tab.label for tab in at.tabs] == ["Оценки", "План", "Что если", "История"]
     assert at.selectbox(key="inc_plan").label == "План"
@@ -48,15 +40,11 @@ def test_the_incentives_page_in_russian(demo: str, monkeypatch: pytest.MonkeyPat
     assert any("рабочих дн" in c.value and "Факт с " in c.value for c in at.caption)
 
 
-def test_a_rep_reads_their_card_in_russian(demo: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CRM_LANGUAGE", "ru")
-    at = run(role="rep", employee=1)
-    at.switch_page("pages/incentives.py").run()
-    assert not at.exception, at.exception
-    if at.metric:  # a rep the demo's plans score
-        assert [m.label for m in at.metric] == [
-            "Ваш балл", "Премия при этом балле", "Позиций в графике"
-        ]  # fmt: skip
+def test_a_rep_reads_their_card_in_russian(url: str) -> None:
+    at = page_in("ru", "pages/incentives.py", role="rep", employee=1)  # a rep the plans score
+    assert [m.label for m in at.metric] == [
+        "Ваш балл", "Премия при этом балле", "Позиций в графике"
+    ]  # fmt: skip
 
 
 def test_plan_warnings_in_russian() -> None:

@@ -107,6 +107,16 @@ def run(
     return at.run()
 
 
+def page_in(language: str, path: str, **kwargs: Any) -> AppTest:
+    """The page ``path`` run through ``app.py`` in ``language`` (``?lang=``, kept for the
+    session), checked to show no exception; ``kwargs`` as for :func:`run`."""
+    query = {**kwargs.pop("query", {}), "lang": language}
+    at = run(query=query, **kwargs)
+    at.switch_page(path).run()
+    assert not at.exception, at.exception
+    return at
+
+
 def metric(at: AppTest, label: str) -> str:
     """The value of the metric card labelled ``label``."""
     return next(m.value for m in at.metric if m.label == label)
