@@ -60,12 +60,18 @@ def currency_symbol(currency: str | None) -> str:
 
 def money_pattern(currency: str | None) -> str:
     """The printf pattern of a table's money column, the symbol placed as the language places
-    it: ``$%,.0f`` / ``%,.0f ₽``.
+    it: ``$%,.0f`` / ``%.0f ₽``.
+
+    Streamlit groups ``%,`` with commas in every language, and a Russian reader takes
+    ``2,722 ₽`` for two point seven, so outside English the amount is not grouped (tables drawn
+    through ``ui.labels.labelled`` are grouped by Babel instead).
     """
     symbol = currency_symbol(currency)
+    english = current_language() == "en"
+    number = "%,.0f" if english else "%.0f"
     if not symbol:
-        return "%,.0f"
-    return f"%,.0f {symbol}" if current_language() == "ru" else f"{symbol}%,.0f"
+        return number
+    return f"{symbol}{number}" if english else f"{number} {symbol}"
 
 
 def format_value(

@@ -20,18 +20,24 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import pandas as pd
 import streamlit as st
 
-from i18n import N_, _
-from i18n.formatting import date_pattern
+from i18n import N_, _, current_language
+from i18n.formatting import (
+    date_pattern,
+    format_count,
+    format_money,
+    format_number,
+    format_percent,
+)
 from ui.format import money_pattern
 
-__all__ = ["COLUMNS", "Column", "Kind", "column_format", "labelled"]
+__all__ = ["COLUMNS", "Column", "Kind", "TableConfig", "cell_text", "column_format", "labelled"]
 
 #: What a column holds, and so how it is formatted: ``text`` as is; ``id`` hidden on screen
 #: (kept in exports); ``key`` an id shown without separators; ``count`` a whole number;
@@ -176,6 +182,45 @@ def column_format(kind: Kind, currency: str | None = None, help: str | None = No
     return formats[kind]()
 
 
+class TableConfig(dict[str, Any]):
+    """A ``column_config`` (column label -> config) and, outside English, ``cells``: how
+    ``ui.tables.data_table`` writes the numbers of each number column.
+
+    Streamlit's number formats write ``1,234`` whatever the language (a Russian reader takes
+    ``2,722`` for two point seven); a table formatted through a pandas ``Styler`` shows Babel's
+    text and still sorts by the numbers.
+    """
+
+    def __init__(self, columns: Mapping[str, Any], cells: Mapping[str, Callable[[Any], str]]):
+        super().__init__(columns)
+        self.cells = dict(cells)
+
+
+def cell_text(kind: Kind, currency: str | None = None) -> Callable[[Any], str] | None:
+    """How a cell of a number column of ``kind`` reads in the language in force (Babel), or
+    ``None`` where Streamlit's own format is right (English, text, ids, dates).
+
+    Examples
+    --------
+    >>> from i18n import use_language
+    >>> with use_language("ru"):
+    ...     cell_text("decimal")(2.54), cell_text("money", "USD")(7.0).split()
+    ('2,5', ['7', '$'])
+    >>> cell_text("money", "USD") is None  # English: Streamlit's "$%,.0f"
+    True
+    """
+    if current_language() == "en":
+        return None
+    texts: dict[str, Callable[[Any], str]] = {
+        "count": format_count,
+        "days": format_count,
+        "decimal": lambda value: format_number(value, 1),
+        "percent": format_percent,
+        "money": lambda value: format_money(value, currency),
+    }
+    return texts.get(kind)
+
+
 def labelled(
     frame: pd.DataFrame,
     columns: Sequence[str] | None = None,
@@ -200,8 +245,9 @@ def labelled(
 
     Returns
     -------
-    (DataFrame, dict)
-        The frame to show, and the ``column_config`` for ``ui.tables.data_table``.
+    (DataFrame, TableConfig)
+        The frame to show, and the ``column_config`` (with, outside English, the text of the
+        number cells) for ``ui.tables.data_table``.
 
     Raises
     ------
@@ -216,9 +262,16 @@ def labelled(
         raise KeyError(f"No label for the columns {unknown}: add them to ui.labels.COLUMNS.")
     known = {name: COLUMNS.get(name, Column(overrides.get(name, name))) for name in names}
     shown = {name: overrides.get(name) or _(column.label) for name, column in known.items()}
-    config = {  # text is shown as it is
-        shown[name]: column_format(column.kind, currency, column.help and _(column.help))
-        for name, column in known.items()
-        if column.kind != "text"
-    }
-    return frame[names].rename(columns=shown), config
+    config: dict[str, Any] = {}
+    cells: dict[str, Callable[[Any], str]] = {}
+    for name, column in known.items():
+        if column.kind == "text":  # text is shown as it is
+            continue
+        help = column.help and _(column.help)
+        text = cell_text(column.kind, currency)
+        if text is None:
+            config[shown[name]] = column_format(column.kind, currency, help)
+        else:  # the Styler writes the number; the column stays a number column
+            config[shown[name]] = st.column_config.NumberColumn(help=help)
+            cells[shown[name]] = text
+    return frame[names].rename(columns=shown), TableConfig(config, cells)

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from i18n.formatting import MISSING
 from ui.export import XLSX_MIME, csv_bytes, xlsx_bytes
 
 __all__ = ["data_table", "export_buttons"]
@@ -65,8 +66,10 @@ def data_table(
     """
     if selectable:
         _forget_stale_selection(frame, key)
+    cells = getattr(column_config, "cells", None)  # ui.labels.TableConfig outside English
+    shown = frame.style.format(cells, na_rep=MISSING) if cells else frame
     event = st.dataframe(
-        frame,
+        shown,
         hide_index=True,
         width="stretch",
         column_config=dict(column_config or {}),
