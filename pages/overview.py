@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from analytics.clients import FORGOTTEN_DAYS
+from i18n import _
 from reports.overview import overview_report
 from ui.attention import Attention, attention_card
 from ui.cache import cached_report
@@ -20,9 +21,9 @@ from ui.tables import data_table
 
 context = filtered_page_start("overview")
 engine = get_engine()
-page_header("Overview", context, "The sales department on one screen")
+page_header(_("Overview"), context, _("The sales department on one screen"))
 
-with st.spinner("Computing the overview…", show_time=True):
+with st.spinner(_("Computing the overview…"), show_time=True):
     report = cached_report(overview_report, engine, context.filters, context.scope)
 currency = report.currency
 currency_notice(currency, report.mixed_currencies)
@@ -33,37 +34,42 @@ kpi_row(report.kpis[5:], currency)
 # ---- trend and pipeline ----------------------------------------------------------------------
 left, right = st.columns([3, 2])
 with left, st.container(border=True):
-    st.markdown("**Won revenue by month** vs the comparison period")
+    st.markdown(_("**Won revenue by month** vs the comparison period"))
     if not report.has_revenue:
-        empty_state("No deal was won in these months.", "Pick a longer period in the sidebar.")
+        empty_state(
+            _("No deal was won in these months."), _("Pick a longer period in the sidebar.")
+        )
     else:
         st.plotly_chart(
-            trend_figure(report.trend, currency, "This period", "Comparison period"),
+            trend_figure(report.trend, currency, _("This period"), _("Comparison period")),
             key="overview_trend",
         )
 with right, st.container(border=True):
-    st.markdown("**Open pipeline by stage** at the end of the period")
+    st.markdown(_("**Open pipeline by stage** at the end of the period"))
     if report.open_deals == 0:
-        empty_state("No deal was open at the end of the period.", "Pick another period.")
+        empty_state(_("No deal was open at the end of the period."), _("Pick another period."))
     else:
         st.plotly_chart(pipeline_figure(report.pipeline, currency), key="overview_pipeline")
 
 # ---- what changed ----------------------------------------------------------------------------
-st.subheader("What changed", anchor=False)
+st.subheader(_("What changed"), anchor=False)
 LISTS = {
-    "won": ("Largest won", report.won, ["closed_at"]),
-    "lost": ("Largest lost", report.lost, ["closed_at", "lost_reason"]),
-    "slipped": ("Slipped", report.slipped, ["expected_close_at", "stage"]),
+    "won": (_("Largest won"), report.won, ["closed_at"]),
+    "lost": (_("Largest lost"), report.lost, ["closed_at", "lost_reason"]),
+    "slipped": (_("Slipped"), report.slipped, ["expected_close_at", "stage"]),
 }
 selected: int | None = None
 for tab, (kind, (label, frame, extra)) in zip(
-    st.tabs([label for label, _, _ in LISTS.values()]), LISTS.items(), strict=True
+    st.tabs([label for label, _frame, _extra in LISTS.values()]), LISTS.items(), strict=True
 ):
     with tab:
         if kind == "slipped":
-            st.caption("Open deals that were expected to close in the period and did not.")
+            st.caption(_("Open deals that were expected to close in the period and did not."))
         if frame.empty:
-            empty_state(f"No deal in “{label.lower()}”.", "Widen the period or the filters.")
+            empty_state(
+                _("No deal in “{list}”.").format(list=label.lower()),
+                _("Widen the period or the filters."),
+            )
             continue
         columns = ["deal_id", "title", "account", "owner", "amount", *extra]
         shown, config = labelled(frame, columns, currency=currency)
@@ -71,7 +77,7 @@ for tab, (kind, (label, frame, extra)) in zip(
             shown,
             key=f"overview_{kind}",
             file_stem=f"overview_{kind}",
-            context=context.export_context(f"Overview — {label}"),
+            context=context.export_context(_("Overview — {list}").format(list=label)),
             selectable=True,
             column_config=config,
         )
@@ -80,28 +86,30 @@ for tab, (kind, (label, frame, extra)) in zip(
 if selected is not None:
     deal_panel(engine, context.scope, selected, currency)
 else:
-    st.caption(":material/touch_app: Select a row to see the deal's stage history and activities.")
+    st.caption(
+        ":material/touch_app: " + _("Select a row to see the deal's stage history and activities.")
+    )
 
 # ---- attention -------------------------------------------------------------------------------
-st.subheader("Needs attention", anchor=False)
+st.subheader(_("Needs attention"), anchor=False)
 ITEMS = [
     Attention(
-        "Stuck deals", report.stuck_count, report.stuck, "funnel", "overview_stuck",
-        "Open deals longer in their current stage than the stage's limit (rot days).",
-        ("title", "owner", "stage", "days_in_stage", "amount", "reasons"), {"title": "Deal"},
+        _("Stuck deals"), report.stuck_count, report.stuck, "funnel", "overview_stuck",
+        _("Open deals longer in their current stage than the stage's limit (rot days)."),
+        ("title", "owner", "stage", "days_in_stage", "amount", "reasons"), {"title": _("Deal")},
     ),
     Attention(
-        "Overdue follow-ups", report.overdue_count, report.overdue, "activity",
-        "overview_overdue", "Planned activities due before the end of the period and not done.",
+        _("Overdue follow-ups"), report.overdue_count, report.overdue, "activity",
+        "overview_overdue", _("Planned activities due before the end of the period and not done."),
         ("employee", "type", "due_at", "days_overdue", "deal", "account"),
     ),
     Attention(
-        "Forgotten clients", report.forgotten_count, report.forgotten, "activity",
+        _("Forgotten clients"), report.forgotten_count, report.forgotten, "activity",
         "overview_forgotten",
-        f"Customers with no contact and no order for {FORGOTTEN_DAYS} days (since the first "
-        "purchase when never contacted) and no open deal.",
+        _("Customers with no contact and no order for {days} days (since the first "
+          "purchase when never contacted) and no open deal.").format(days=FORGOTTEN_DAYS),
         ("account", "owner", "last_contact_at", "days_since_contact", "revenue"),
-        {"account": "Client"},
+        {"account": _("Client")},
     ),
 ]  # fmt: skip
 for column, item in zip(st.columns(len(ITEMS)), ITEMS, strict=True):

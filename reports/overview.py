@@ -23,6 +23,8 @@ from crm_data.queries.deal_lists import largest_deals
 from crm_data.queries.frames import Bind
 from crm_data.queries.overdue import count_overdue_activities, overdue_activities
 from crm_data.queries.pipeline import open_pipeline_by_stage, stuck_deal_candidates
+from i18n import ngettext
+from i18n.formatting import format_count
 from reports.catalogue import metric
 from reports.kpi import Kpi
 from reports.stuck import flag_stuck, stuck_list
@@ -124,16 +126,20 @@ def period_facts(bind: Bind, filters: Filters, scope: Scope) -> PeriodFacts:
 
 def _kpis(now: PeriodFacts, then: PeriodFacts) -> tuple[Kpi, ...]:
     d, p = now.deals, then.deals
-    won = f"{d.won_deals:,} won deals"
+    won = ngettext("{n} won deal", "{n} won deals", d.won_deals).format(n=format_count(d.won_deals))
+    closed = ngettext("{n} closed deal", "{n} closed deals", d.closed_deals).format(
+        n=format_count(d.closed_deals)
+    )
+    open_deals = ngettext("{n} open deal", "{n} open deals", now.totals.deals).format(
+        n=format_count(now.totals.deals)
+    )
     return (
         metric("won_revenue").kpi(d.won_revenue, p.won_revenue, won),
         metric("won_deals").kpi(d.won_deals, p.won_deals),
-        metric("win_rate").kpi(d.win_rate, p.win_rate, f"{d.closed_deals:,} closed deals"),
+        metric("win_rate").kpi(d.win_rate, p.win_rate, closed),
         metric("average_won_deal").kpi(d.average_won_deal, p.average_won_deal, won),
         metric("new_deals").kpi(d.new_deals, p.new_deals),
-        metric("open_pipeline").kpi(
-            now.totals.amount, then.totals.amount, f"{now.totals.deals:,} open deals"
-        ),
+        metric("open_pipeline").kpi(now.totals.amount, then.totals.amount, open_deals),
         metric("weighted_pipeline").kpi(now.totals.weighted_amount, then.totals.weighted_amount),
         metric("active_conversations").kpi(now.active_conversations, then.active_conversations),
         metric("new_clients").kpi(now.new_clients, then.new_clients),

@@ -37,13 +37,13 @@ from sqlalchemy.engine import Engine
 from access.claims import CLAIMABLE_ROLES
 from access.passwords import EMAIL_LENGTH, MAX_PASSWORD_LENGTH, credentials_problem
 from access.roles import (
-    ROLE_LABELS,
     ROLES,
     EmployeeRole,
     Role,
     can_preview,
     needs_employee,
     needs_headed_team,
+    role_label,
 )
 from access.throttle import LoginThrottle
 from access.tokens import MAKE_SECRET, secret_problem
@@ -57,6 +57,7 @@ from appdb.users import (
     resolve_identity,
 )
 from crm_data.queries.people import people
+from i18n import _
 from reports.names import names_by_id
 from ui.format import escape_markdown
 from ui.registry import PAGES, home_pages, menu_order
@@ -407,12 +408,13 @@ def _preview_identity(engine: Engine, version: int, admin: Identity) -> Identity
     """The "preview as" box of ``admin``: a role and, for reps and heads, an employee of the
     CRM database ``engine``.
     """
-    with st.sidebar.expander("Preview as", icon=":material/visibility:"):
+    roles = {role: role_label(role) for role in ROLES}  # translated now, not when formatted
+    with st.sidebar.expander(_("Preview as"), icon=":material/visibility:"):
         role = st.selectbox(
-            "Role",
+            _("Role"),
             list(ROLES),
             index=ROLES.index(Role.ADMIN),
-            format_func=lambda picked: ROLE_LABELS[picked],
+            format_func=roles.__getitem__,
             key="auth_as_role",
         )
         if role is None:  # cannot happen: a role is always picked
@@ -420,18 +422,19 @@ def _preview_identity(engine: Engine, version: int, admin: Identity) -> Identity
         if not needs_employee(role):
             if can_preview(role):  # an admin previews as themself
                 return admin
-            return Identity("preview", f"Preview as {ROLE_LABELS[role].lower()}", role, None, None)
+            name = _("Preview as {role}").format(role=roles[role].lower())
+            return Identity("preview", name, role, None, None)
         staff = _people(str(engine.url), version, engine)
         if needs_headed_team(role):
             staff = staff[staff["heads_team_id"].notna()]
         else:
             staff = staff[staff["role"] == EmployeeRole.REP]
         if staff.empty:
-            st.caption(f"No employee has the role {ROLE_LABELS[role].lower()}.")
+            st.caption(_("No employee has the role {role}.").format(role=roles[role].lower()))
             return admin
         names = names_by_id(staff, "employee_id")
         employee = st.selectbox(
-            "Employee",
+            _("Employee"),
             list(names),
             format_func=lambda picked: names[picked],
             key="auth_as_employee",

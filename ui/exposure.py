@@ -24,6 +24,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 from streamlit.logger import get_logger
 
+from i18n import N_, _
 from ui.registry import navigation_pages
 
 __all__ = [
@@ -42,7 +43,7 @@ __all__ = [
 ALLOW_REMOTE_VAR = "CRM_ALLOW_REMOTE_NONE"
 #: Headers a reverse proxy adds (lower case, as Streamlit's headers are looked up).
 FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-real-ip")
-LOCAL_NOTE = "Local mode: only this computer can open the dashboard."
+LOCAL_NOTE = N_("Local mode: only this computer can open the dashboard.")
 OPEN_NOTE = (
     "**Open mode**: everyone who can reach this server is an admin. Set up logins before "
     'sharing it (README, "Deployment").'
@@ -200,4 +201,4 @@ def local_mode_note(where: DeltaGenerator) -> None:
     if remote_allowed():
         where.warning(OPEN_NOTE, icon=":material/public:")
     else:
-        where.caption(f":material/lock: {LOCAL_NOTE}")
+        where.caption(f":material/lock: {_(LOCAL_NOTE)}")

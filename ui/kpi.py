@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
+from i18n import _
 from reports.kpi import Kpi
 from ui.format import format_delta, format_value, is_flat
 
@@ -46,7 +47,7 @@ def kpi_card(kpi: Kpi, currency: str | None) -> None:
             delta_arrow="off" if flat else "auto",
             help=kpi.help or None,
         )
-        caption = f"vs {format_value(kpi.previous, kpi.unit, currency)}"
+        caption = _("vs {value}").format(value=format_value(kpi.previous, kpi.unit, currency))
         if kpi.sample:
             caption += f" · {kpi.sample}"
         st.caption(caption)
