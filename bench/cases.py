@@ -21,6 +21,7 @@ from crm_data import queries
 from crm_data.demo import load_truth
 from crm_data.filters import Filters, Scope
 from crm_data.quality import run_quality_checks
+from i18n import use_language
 from reports.activity import activity_report
 from reports.funnel import funnel_report, pipeline_change
 from reports.incentives import incentive_report
@@ -101,6 +102,29 @@ def _incentives(engine: Engine, filters: Filters) -> Any:
     return incentive_report(engine, _ALL, _bench_plan(filters), filters.end).scorecard.summary
 
 
+def _overview_page_in(language: str) -> Case:
+    """The Overview page's data in ``language``: the report (labels translated as it runs),
+    every card's value and change formatted, and the largest-won table labelled, as the page
+    draws them (the Streamlit calls themselves are not timed)."""
+
+    def case(engine: Engine, filters: Filters) -> Any:
+        from ui.format import format_delta, format_value  # Streamlit only for this case
+        from ui.labels import labelled
+
+        with use_language(language):
+            report = overview_report(engine, filters, _ALL)
+            cards = [
+                (kpi.label, format_value(kpi.value, kpi.unit, report.currency),
+                 format_delta(kpi.delta, kpi.unit, report.currency))
+                for kpi in report.kpis
+            ]  # fmt: skip
+            columns = ["deal_id", "title", "account", "owner", "amount", "closed_at"]
+            table, _config = labelled(report.won, columns, currency=report.currency)
+        return cards, table
+
+    return case
+
+
 def _pipeline_change(engine: Engine, filters: Filters) -> Any:
     return pipeline_change(engine, filters, _ALL, filters.start, filters.end).waterfall
 
@@ -129,6 +153,8 @@ CASES: dict[str, Case] = {
     "lost_deal_reasons": _scoped(queries.lost_deal_reasons),
     "pipeline_pairs (period start, end)": _pipeline_pairs,
     "overview_report (period + comparison)": _scoped(overview_report),
+    "overview page data, English": _overview_page_in("en"),
+    "overview page data, Russian": _overview_page_in("ru"),
     "funnel_report (period + comparison)": _scoped(funnel_report),
     "funnel_report, app cache (warm = hit)": _funnel_cached,
     "pipeline_change report": _pipeline_change,
