@@ -11,7 +11,9 @@ from collections.abc import Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
-from ui.format import currency_symbol
+from i18n import _, current_language, ngettext
+from i18n.formatting import format_count, format_month, format_percent, number_separators
+from ui.format import currency_symbol, format_value
 
 __all__ = [
     "ACTIVITY_COLOURS",
@@ -71,23 +73,25 @@ def trend_figure(
     ``trend`` is :func:`analytics.trend.monthly_trend`'s frame; partial months (the period
     starts or ends inside them) are drawn lighter.
     """
-    symbol = currency_symbol(currency)
-    months = trend["month"].dt.strftime("%b %Y")
-    previous_months = trend["previous_month"].dt.strftime("%b %Y")
+    months = [format_month(m) for m in trend["month"]]
+    previous_months = [format_month(m) for m in trend["previous_month"]]
     opacity = [0.45 if partial else 1.0 for partial in trend["partial"]]
+    part = " " + _("(part of the month)")
     fig = go.Figure()
     fig.add_bar(
         x=months, y=trend["current"], name=current, marker={"color": PRIMARY, "opacity": opacity},
-        customdata=trend["partial"].map({True: " (part of the month)", False: ""}),
-        hovertemplate=f"%{{x}}%{{customdata}}<br>{symbol}%{{y:,.0f}}<extra>{current}</extra>",
+        customdata=[[part if partial else "", _money(value, currency)]
+                    for partial, value in zip(trend["partial"], trend["current"], strict=True)],
+        hovertemplate=f"%{{x}}%{{customdata[0]}}<br>%{{customdata[1]}}<extra>{current}</extra>",
     )  # fmt: skip
     fig.add_scatter(
         x=months, y=trend["previous"], name=previous, mode="lines+markers",
         line={"color": COMPARISON, "dash": "dash", "width": 2}, customdata=previous_months,
-        hovertemplate=f"%{{customdata}}<br>{symbol}%{{y:,.0f}}<extra>{previous}</extra>",
+        text=[_money(value, currency) for value in trend["previous"]],
+        hovertemplate=f"%{{customdata}}<br>%{{text}}<extra>{previous}</extra>",
     )  # fmt: skip
-    fig.update_yaxes(tickprefix=symbol, tickformat="~s", rangemode="tozero")
-    return apply_layout(fig)
+    fig.update_yaxes(rangemode="tozero", **_money_ticks(currency))
+    return _layout(fig)
 
 
 def pipeline_figure(by_stage: pd.DataFrame, currency: str | None) -> go.Figure:
@@ -95,27 +99,62 @@ def pipeline_figure(by_stage: pd.DataFrame, currency: str | None) -> go.Figure:
 
     ``by_stage`` is ``open_pipeline_by_stage``'s frame.
     """
-    symbol = currency_symbol(currency)
     frame = by_stage.sort_values("position")
     colours = stage_colours(list(frame["stage"]))
+    deals = [int(n) for n in frame["deals"]]
+    in_deals = [
+        ngettext("{amount} in {n} deal", "{amount} in {n} deals", n).format(
+            amount=_money(amount, currency), n=format_count(n)
+        )
+        for amount, n in zip(frame["amount"], deals, strict=True)
+    ]
+    probability = [
+        _("probability {share}").format(share=format_percent(p, 0)) for p in frame["probability"]
+    ]
     fig = go.Figure()
     fig.add_bar(
-        y=frame["stage"], x=frame["amount"], orientation="h", name="Amount",
+        y=frame["stage"], x=frame["amount"], orientation="h", name=_("Amount"),
         marker={"color": [colours[s] for s in frame["stage"]]},
-        customdata=frame[["deals", "probability"]].to_numpy(),
-        text=[f"{n:,} deals" for n in frame["deals"]], textposition="outside", cliponaxis=False,
-        hovertemplate=(f"%{{y}}<br>{symbol}%{{x:,.0f}} in %{{customdata[0]:,}} deals"
-                       "<br>probability %{customdata[1]:.0%}<extra></extra>"),
+        customdata=list(zip(in_deals, probability, strict=True)),
+        text=[ngettext("{n} deal", "{n} deals", n).format(n=format_count(n)) for n in deals],
+        textposition="outside", cliponaxis=False,
+        hovertemplate="%{y}<br>%{customdata[0]}<br>%{customdata[1]}<extra></extra>",
     )  # fmt: skip
     fig.add_scatter(
-        y=frame["stage"], x=frame["weighted_amount"], mode="markers", name="Weighted",
+        y=frame["stage"], x=frame["weighted_amount"], mode="markers", name=_("Weighted"),
         marker={"color": "#1f2933", "symbol": "line-ns-open", "size": 18, "line": {"width": 3}},
-        hovertemplate=f"%{{y}}<br>weighted {symbol}%{{x:,.0f}}<extra></extra>",
+        customdata=[
+            _("weighted {amount}").format(amount=_money(amount, currency))
+            for amount in frame["weighted_amount"]
+        ],
+        hovertemplate="%{y}<br>%{customdata}<extra></extra>",
     )  # fmt: skip
     fig.update_yaxes(autorange="reversed", gridcolor="rgba(0,0,0,0)")
     widest = float(frame["amount"].max()) if len(frame) else 0.0
     fig.update_xaxes(
-        tickprefix=symbol, tickformat="~s", showgrid=True, gridcolor="#eceff3",
+        showgrid=True, gridcolor="#eceff3",
         range=[0, 1.25 * widest or 1.0],  # room for the "n deals" labels right of the bars
+        **_money_ticks(currency),
     )  # fmt: skip
+    return _layout(fig)
+
+
+def _money(value: float, currency: str | None) -> str:
+    """An amount in full as a hover shows it: ``$1,234`` / ``1 234 ₽``."""
+    return format_value(value, "money", currency, compact=False)
+
+
+def _money_ticks(currency: str | None) -> dict[str, str]:
+    """Axis ticks of amounts: compact (``~s``), the symbol where the language puts it
+    (``$100k`` / ``100k ₽``).
+    """
+    symbol = currency_symbol(currency)
+    if current_language() == "en" or not symbol:
+        return {"tickprefix": symbol, "tickformat": "~s"}
+    return {"ticksuffix": "\u00a0" + symbol, "tickformat": "~s"}
+
+
+def _layout(fig: go.Figure) -> go.Figure:
+    """The house style with the language's decimal and grouping characters."""
+    fig.update_layout(separators=number_separators())
     return apply_layout(fig)
