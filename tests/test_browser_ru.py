@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from crm_data.demo import seed_demo
 from i18n import _, use_language
 from tests.support.browser import App, open_page, screenshot_without_exception, wait_for_app_run
-from tests.test_translation_gate import PENDING
+from tests.support.visible_text import PENDING
 from ui.registry import PAGES
 
 CYRILLIC = re.compile(r"[А-Яа-яЁё]")

@@ -12,12 +12,8 @@ from access.roles import ROLES
 from crm_data.config import create_crm_engine
 from i18n.catalogue import languages_to_check, problems
 from tests.support.apptest import app_database, run
-from tests.support.visible_text import data_words, untranslated, visible_texts
+from tests.support.visible_text import PENDING, data_words, untranslated, visible_texts
 from ui.registry import PAGES
-
-#: Pages not translated yet (issue #16 lists what is left): checked that they still open, not
-#: that they read Russian.  Empty this set as each is translated.
-PENDING = frozenset({"pages/users.py"})
 
 
 @pytest.fixture(scope="module")
