@@ -145,22 +145,14 @@ def translations(language: str) -> NullTranslations:
 
 
 def read_catalogue(language: str) -> Catalog:
-    """The catalogue of ``language``: ``messages.po`` and, while work is in progress, any other
-    ``*.po`` file beside it (an entry in ``messages.po`` wins).
+    """The catalogue of ``language``, ``LOCALES/<language>/LC_MESSAGES/messages.po`` (empty when
+    the file is absent).
     """
-    folder = LOCALES / language / "LC_MESSAGES"
-    files = sorted(folder.glob("*.po"), key=lambda path: (path.name != "messages.po", path.name))
-    merged: Catalog | None = None
-    for path in files:
-        with path.open("rb") as po:
-            catalog = read_po(po, locale=language)
-        if merged is None:
-            merged = catalog
-            continue
-        for message in catalog:
-            if message.id and merged.get(message.id, context=message.context) is None:
-                merged[message.id] = message
-    return merged if merged is not None else Catalog(locale=language)
+    path = LOCALES / language / "LC_MESSAGES" / "messages.po"
+    if not path.exists():
+        return Catalog(locale=language)
+    with path.open("rb") as po:
+        return read_po(po, locale=language)
 
 
 def _(message: str) -> str:
