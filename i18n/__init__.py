@@ -27,13 +27,14 @@ Examples
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
 from gettext import NullTranslations
 from io import BytesIO
 from pathlib import Path
+from typing import TypeVar
 
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
@@ -53,6 +54,7 @@ __all__ = [
     "parse_language",
     "read_catalogue",
     "set_language",
+    "translated",
     "translations",
     "use_language",
 ]
@@ -64,6 +66,8 @@ DEFAULT_LANGUAGE = LANGUAGES[0]
 LANGUAGE_NAMES: dict[str, str] = {"en": "English", "ru": "Русский"}
 #: Where the catalogues live: ``LOCALES/<lang>/LC_MESSAGES/messages.po``.
 LOCALES = Path(__file__).resolve().parent / "locales"
+
+K = TypeVar("K")
 
 _language: ContextVar[str | None] = ContextVar("crm_language", default=None)
 
@@ -160,6 +164,20 @@ def _(message: str) -> str:
     return translations(current_language()).gettext(message)
 
 
+def translated(labels: Mapping[K, str]) -> dict[K, str]:
+    """``labels`` (English message ids, e.g. ``N_()`` constants) translated now, for a widget's
+    ``format_func``: its labels must not depend on the thread that formats them (``AppTest``
+    formats a widget's value outside the script run, in English).
+
+    Examples
+    --------
+    >>> with use_language("ru"):
+    ...     translated({"won": "Won deals"})
+    {'won': 'Выигранные сделки'}
+    """
+    return {key: _(label) for key, label in labels.items()}
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The form of ``singular``/``plural`` for ``n`` in the language in force (Russian has
     three: 1 сделка, 2 сделки, 5 сделок).
@@ -170,3 +188,4 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def N_(message: str) -> str:
     """Mark ``message`` for the catalogue without translating it (translate where shown)."""
     return message
+

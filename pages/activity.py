@@ -45,9 +45,9 @@ if heat.empty:
                 _("Pick a longer period in the sidebar."))  # fmt: skip
 else:
     types = sorted(heat["type"].unique())
-    kind = st.segmented_control(_("Type"), ["all", *types], default="all", key="act_type",
-                                format_func=lambda t: _("all") if t == "all"
-                                else activity_type_label(t), required=True)  # fmt: skip
+    type_labels = {"all": _("all"), **{t: activity_type_label(t) for t in types}}
+    kind = st.segmented_control(_("Type"), list(type_labels), default="all", key="act_type",
+                                format_func=type_labels.__getitem__, required=True)  # fmt: skip
     left, right = st.columns([3, 2])
     with left:
         st.plotly_chart(activity_heatmap(heat, kind), key="act_heat")

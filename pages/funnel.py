@@ -8,7 +8,7 @@ from datetime import timedelta
 import streamlit as st
 
 from crm_data.queries.grouping import GROUPINGS
-from i18n import N_, _, ngettext
+from i18n import N_, _, ngettext, translated
 from i18n.formatting import date_pattern, format_count, format_day, format_month
 from reports.funnel import COMPARED_GROUPS, funnel_by_group, funnel_report, pipeline_change
 from ui.cache import cached_report
@@ -47,7 +47,7 @@ left, right = st.columns([2, 3])
 with left:
     variant = st.segmented_control(
         _("Count a deal at a stage when"), list(VARIANTS),
-        format_func=lambda key: _(VARIANTS[key]), key="funnel_variant", required=True,
+        format_func=translated(VARIANTS).__getitem__, key="funnel_variant", required=True,
         help=_("High-water mark: the deal got at least that far (skipped stages count as passed, "
                "a won deal passed every stage). Strict: the deal entered every earlier stage, in "
                "the order of its first entries; it drops out at the first stage it skipped or "
@@ -153,7 +153,7 @@ with by_column:
     dimension = st.selectbox(
         _("Split the funnel by"),
         list(DIMENSIONS),
-        format_func=lambda key: _(DIMENSIONS[key]),
+        format_func=translated(DIMENSIONS).__getitem__,
         key="funnel_by",
     )
 write_to_url("by", dimension, "none")

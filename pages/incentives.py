@@ -153,11 +153,10 @@ version_key = f"inc_version@{plan_key}.{len(versions)}"  # a new version: its la
 seed_from_url("version", version_key, versions)
 if design:  # a rep is scored by the latest version
     with version_pick:
-        version = st.selectbox(
-            _("Version"), versions, key=version_key,
-            format_func=lambda v: (_("v{version} (latest)") if v == versions[0]
-                                   else _("v{version}")).format(version=v),
-        )  # fmt: skip
+        version_labels = {v: _("v{version}").format(version=v) for v in versions}
+        version_labels[versions[0]] = _("v{version} (latest)").format(version=versions[0])
+        version = st.selectbox(_("Version"), versions, key=version_key,
+                               format_func=version_labels.__getitem__)  # fmt: skip
 else:
     version = versions[0]
 write_to_url("version", version, versions[0])

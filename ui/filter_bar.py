@@ -17,7 +17,7 @@ from access.roles import sees_own_rows_only
 from analytics.periods import COMPARISONS, PRESETS, Period
 from crm_data.filters import Filters, Scope
 from crm_data.queries.people import FilterOptions, filter_options
-from i18n import _
+from i18n import _, translated
 from i18n.formatting import date_pattern
 from reports.names import names_by_id
 from reports.period_filters import reference_date
@@ -96,13 +96,6 @@ def _custom_range(today: date) -> tuple[date | None, date | None]:
     return start, end
 
 
-def _translated(labels: dict[str, str]) -> dict[str, str]:
-    """``labels`` translated now: a widget's format function must not depend on the thread
-    that calls it (``AppTest`` formats a widget's value outside the script run).
-    """
-    return {key: _(label) for key, label in labels.items()}
-
-
 def _widgets(options: FilterOptions, scope: Scope, today: date) -> Selection:
     """Draw the filter widgets and return their selection."""
     st.session_state.setdefault("flt_period", DEFAULT_PRESET)
@@ -110,7 +103,7 @@ def _widgets(options: FilterOptions, scope: Scope, today: date) -> Selection:
     preset = st.selectbox(
         _("Period"),
         list(PRESETS),
-        format_func=_translated(PRESETS).__getitem__,
+        format_func=translated(PRESETS).__getitem__,
         key="flt_period",
         persist_state="session",
     )
@@ -122,7 +115,7 @@ def _widgets(options: FilterOptions, scope: Scope, today: date) -> Selection:
     compare = st.selectbox(
         _("Compare with"),
         list(COMPARISONS),
-        format_func=_translated(COMPARISONS).__getitem__,
+        format_func=translated(COMPARISONS).__getitem__,
         key="flt_compare",
         persist_state="session",
     )

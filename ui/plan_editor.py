@@ -22,7 +22,7 @@ import streamlit as st
 
 from analytics.incentives.plan import PERIOD_FIRST_DAY, PERIOD_LAST_DAY
 from appdb.plans import StoredItem
-from i18n import N_, _
+from i18n import N_, _, translated
 from i18n.formatting import date_pattern
 from reports.catalogue import metric, per_rep_metrics
 
@@ -146,6 +146,7 @@ def plan_editor(key: str, rows: pd.DataFrame, *, fixed_items: bool = False) -> p
     """
     labels = column_labels()
     lower_is_better = ", ".join(_(label) for label in LOWER_IS_BETTER)
+    metric_names = translated({label: label for label in METRIC_LABELS.values()})
     return st.data_editor(
         rows, key=key, num_rows="fixed" if fixed_items else "dynamic", hide_index=True,
         width="stretch", disabled=["metric"] if fixed_items else False,
@@ -153,7 +154,7 @@ def plan_editor(key: str, rows: pd.DataFrame, *, fixed_items: bool = False) -> p
         column_config={
             "metric": st.column_config.SelectboxColumn(
                 labels["metric"], options=list(METRIC_LABELS.values()), required=True,
-                format_func=lambda label: _(str(label)),
+                format_func=lambda label: metric_names[str(label)],
                 help=_("Any metric of the catalogue that can be computed per rep.")),
             "weight_pct": st.column_config.NumberColumn(
                 labels["weight_pct"], min_value=0.0, max_value=100.0, format="%.1f",
@@ -286,9 +287,11 @@ def plan_fields(
         new_bonus = st.number_input(_("On-target bonus"), min_value=0.0, value=float(bonus),
                                     step=500.0, key=f"{prefix}_bonus")  # fmt: skip
     options: list[int | None] = [None, *teams] if company_wide else list(teams)
+    team_labels: dict[int | None, str] = {None: _("Company-wide")}
+    team_labels.update(teams.items())
     chosen = st.selectbox(
         _("Team"), options, index=options.index(team) if team in options else 0,
-        format_func=lambda t: _("Company-wide") if t is None else teams[t],
+        format_func=team_labels.__getitem__,
         key=f"{prefix}_team",
     )  # fmt: skip
     first, last = period if isinstance(period, tuple) and len(period) == 2 else (None, None)
