@@ -11,6 +11,9 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import Argon2Error
 
+from i18n import _, ngettext
+from i18n.formatting import format_count
+
 __all__ = [
     "EMAIL_LENGTH",
     "MAX_PASSWORD_LENGTH",
@@ -50,14 +53,15 @@ def credentials_problem(email: str, password: str) -> str | None:
     'The e-mail holds a character no e-mail address has: check it.'
     """
     if len(normalize_email(email)) > EMAIL_LENGTH:
-        return f"The e-mail is longer than {EMAIL_LENGTH} characters: check it."
-    if any(ord(c) < 32 or ord(c) == 127 for c in email):
-        return "The e-mail holds a character no e-mail address has: check it."
-    if len(password) > MAX_PASSWORD_LENGTH:
-        return (
-            f"The password is longer than {MAX_PASSWORD_LENGTH:,} characters, which no "
-            "account's password is: check it."
+        return _("The e-mail is longer than {n} characters: check it.").format(
+            n=format_count(EMAIL_LENGTH)
         )
+    if any(ord(c) < 32 or ord(c) == 127 for c in email):
+        return _("The e-mail holds a character no e-mail address has: check it.")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return _(
+            "The password is longer than {n} characters, which no account's password is: check it."
+        ).format(n=format_count(MAX_PASSWORD_LENGTH))
     return None
 
 
@@ -72,10 +76,20 @@ def hash_password(password: str) -> str:
     """
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValueError(
-            f"The password is too short: use at least {MIN_PASSWORD_LENGTH} characters."
+            ngettext(
+                "The password is too short: use at least {n} character.",
+                "The password is too short: use at least {n} characters.",
+                MIN_PASSWORD_LENGTH,
+            ).format(n=format_count(MIN_PASSWORD_LENGTH))
         )
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise ValueError(f"The password is too long: use at most {MAX_PASSWORD_LENGTH} characters.")
+        raise ValueError(
+            ngettext(
+                "The password is too long: use at most {n} character.",
+                "The password is too long: use at most {n} characters.",
+                MAX_PASSWORD_LENGTH,
+            ).format(n=MAX_PASSWORD_LENGTH)
+        )
     return _HASHER.hash(password)
 
 

@@ -40,6 +40,8 @@ from contextlib import contextmanager
 from typing import Literal
 
 from access.passwords import EMAIL_LENGTH, normalize_email
+from i18n import N_, _
+from i18n.formatting import format_count
 
 __all__ = ["MAX_TRACKED", "Attempt", "LoginThrottle", "Reason"]
 
@@ -50,11 +52,12 @@ CLIENT_LENGTH = 64
 
 Reason = Literal["email", "client", "overall", "busy"]
 
+#: Why an attempt is refused (English; :attr:`Attempt.message` translates).
 _MESSAGES: dict[Reason, str] = {
-    "email": "Too many failed logins for this e-mail.",
-    "client": "Too many failed logins from your network address.",
-    "overall": "Many logins are failing on this server right now, so logins are slowed down.",
-    "busy": "The server is checking other logins right now.",
+    "email": N_("Too many failed logins for this e-mail."),
+    "client": N_("Too many failed logins from your network address."),
+    "overall": N_("Many logins are failing on this server right now, so logins are slowed down."),
+    "busy": N_("The server is checking other logins right now."),
 }
 
 
@@ -155,10 +158,15 @@ class Attempt:
 
     @property
     def message(self) -> str:
-        """Why the attempt was refused and when to try again ('' when allowed)."""
+        """Why the attempt was refused and when to try again ('' when allowed), in the language
+        in force.
+        """
         if self.reason is None:
             return ""
-        return f"{_MESSAGES[self.reason]} Try again in {math.ceil(self.retry_after)} s."
+        wait = _("Try again in {seconds} s.").format(
+            seconds=format_count(math.ceil(self.retry_after))
+        )
+        return f"{_(_MESSAGES[self.reason])} {wait}"
 
     def succeeded(self) -> None:
         """The password was right: uncount this attempt and clear the e-mail's failures."""

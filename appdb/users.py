@@ -54,6 +54,7 @@ from access.passwords import (
 from access.roles import (
     EMPLOYEE_LOGIN_ROLES,
     ROLES,
+    EmployeeRole,
     Role,
     can_manage_users,
     needs_employee,
@@ -66,6 +67,8 @@ from crm_data.filters import Scope
 from crm_data.queries.frames import Kind, coerce_frame, empty_frame
 from crm_data.queries.people import people
 from crm_data.queries.tables import EMPLOYEES, TEAMS
+from i18n import N_, _, ngettext
+from i18n.formatting import format_count, format_day
 
 __all__ = [
     "COMMAND_LINE",
@@ -102,6 +105,45 @@ _LIST_KINDS: dict[str, Kind] = {
     "problem": "str",
 }
 _WRITES = threading.Lock()  # one user-management write at a time in this process
+#: An employee's job as a word in a sentence or label (``employees.role``; the user roles'
+#: codes too), English as stored; translated with ``i18n._`` where shown.
+_JOB_WORDS: dict[str, str] = {
+    EmployeeRole.REP: N_("rep"),
+    EmployeeRole.HEAD: N_("head"),
+    EmployeeRole.EXEC: N_("exec"),
+    EmployeeRole.ANALYST: N_("analyst"),
+    EmployeeRole.SERVICE: N_("service"),
+    Role.ADMIN: N_("admin"),
+}
+#: Refusals to change an enabled admin, by what was asked (``_keep_an_admin``): of the actor
+#: themself, and of the last enabled admin.
+_NOT_YOURSELF: dict[str, str] = {
+    "disable": N_("You cannot disable yourself: ask another admin to do it."),
+    "demote": N_("You cannot demote yourself: ask another admin to do it."),
+    "remove": N_("You cannot remove yourself: ask another admin to do it."),
+}
+_LAST_ADMIN: dict[str, str] = {
+    "disable": N_(
+        "{email} is the last enabled admin, so you cannot disable them: add or enable another "
+        "admin first."
+    ),
+    "demote": N_(
+        "{email} is the last enabled admin, so you cannot demote them: add or enable another "
+        "admin first."
+    ),
+    "remove": N_(
+        "{email} is the last enabled admin, so you cannot remove them: add or enable another "
+        "admin first."
+    ),
+}
+
+
+def _job_word(role: object) -> str:
+    """``role`` (an employee's or a user's) as a word, in the language in force; unknown text
+    as it is.
+    """
+    text = str(role)
+    return _(_JOB_WORDS[text]) if text in _JOB_WORDS else text
 
 
 class UserError(CrmDataError, ValueError):
@@ -163,7 +205,11 @@ def _has_table(conn: sa.Connection, table: sa.Table) -> bool:
 
 def _check_role(role: str) -> None:
     if role not in ROLES:
-        raise UserError(f"Unknown role {role!r}: use one of {', '.join(ROLES)}.")
+        raise UserError(
+            _("Unknown role '{role}': use one of {roles}.").format(
+                role=role, roles=", ".join(ROLES)
+            )
+        )
 
 
 def _locked(conn: sa.Connection, stmt: sa.Select[Any]) -> sa.Select[Any]:
@@ -187,8 +233,10 @@ def _require_user(conn: sa.Connection, email: str) -> sa.Row[Any]:
     user = _user_row(conn, key, lock=True)
     if user is None:
         raise UserError(
-            f"There is no app user {key}: `python -m appdb users list` shows the users, "
-            "`users add` creates one."
+            _(
+                "There is no app user {email}: `python -m appdb users list` shows the users, "
+                "`users add` creates one."
+            ).format(email=key)
         )
     return user
 
@@ -198,12 +246,14 @@ def _require_admin(conn: sa.Connection, actor: Identity) -> None:
     must still be an enabled admin there, so a demoted admin's open session changes nothing.
     """
     if not can_manage_users(actor.role):
-        raise UserError("Only an admin can manage users.")
+        raise UserError(_("Only an admin can manage users."))
     row = _user_row(conn, normalize_email(actor.email))
     if row is not None and not (row.active and can_manage_users(row.role)):
         raise UserError(
-            "Only an admin can manage users, and your account is no longer an enabled admin: "
-            "log in again."
+            _(
+                "Only an admin can manage users, and your account is no longer an enabled admin: "
+                "log in again."
+            )
         )
 
 
@@ -214,14 +264,11 @@ def _keep_an_admin(conn: sa.Connection, user: sa.Row[Any], actor: Identity, what
     if not (user.active and user.role == Role.ADMIN):
         return
     if user.email == normalize_email(actor.email):
-        raise UserError(f"You cannot {what} yourself: ask another admin to do it.")
+        raise UserError(_(_NOT_YOURSELF[what]))
     stmt = sa.select(APP_USERS.c.email).where(APP_USERS.c.role == Role.ADMIN, APP_USERS.c.active)
     admins = conn.execute(_locked(conn, stmt)).scalars().all()
     if len(admins) <= 1:
-        raise UserError(
-            f"{user.email} is the last enabled admin, so you cannot {what} them: add or enable "
-            "another admin first."
-        )
+        raise UserError(_(_LAST_ADMIN[what]).format(email=user.email))
 
 
 def _employee(conn: sa.Connection, *conditions: sa.ColumnElement[bool]) -> sa.Row[Any] | None:
@@ -263,9 +310,11 @@ def _identity(
     if employee is None:
         if needs_employee(role):
             raise UserError(
-                f"A {role} must be linked to an employee: pick one (on the command line "
-                "`--employee` takes an id, a name or an e-mail; `python -m appdb employees` "
-                "lists them)."
+                _(
+                    "A {role} must be linked to an employee: pick one (on the command line "
+                    "`--employee` takes an id, a name or an e-mail; `python -m appdb employees` "
+                    "lists them)."
+                ).format(role=_job_word(role))
             )
         return Identity(email, name, role, None, None)
     if not needs_headed_team(role):
@@ -274,8 +323,10 @@ def _identity(
     headed = _headed_team(conn, int(employee.id))
     if headed is None:
         raise UserError(
-            f"{employee.name} (employee {employee.id}) heads no team, so they cannot be a head: "
-            "make them a team's head (teams.head_id) or choose another role, e.g. rep."
+            _(
+                "{name} (employee {id}) heads no team, so they cannot be a head: make them a "
+                "team's head (teams.head_id) or choose another role, e.g. rep."
+            ).format(name=employee.name, id=employee.id)
         )
     return Identity(email, name, role, int(employee.id), headed)
 
@@ -284,7 +335,9 @@ def _employee_by_id(conn: sa.Connection, employee_id: int) -> sa.Row[Any]:
     employee = _employee(conn, EMPLOYEES.c.id == employee_id)
     if employee is None:
         raise UserError(
-            f"There is no employee with id {employee_id}: check the id in the employees table."
+            _("There is no employee with id {id}: check the id in the employees table.").format(
+                id=employee_id
+            )
         )
     return employee
 
@@ -305,7 +358,13 @@ def _check_link(conn: sa.Connection, email: str, role: str, employee_id: int | N
 
 def _check_name(name: str | None) -> None:
     if name is not None and len(name) > NAME_LENGTH:
-        raise UserError(f"The display name is too long: use at most {NAME_LENGTH} characters.")
+        raise UserError(
+            ngettext(
+                "The display name is too long: use at most {n} character.",
+                "The display name is too long: use at most {n} characters.",
+                NAME_LENGTH,
+            ).format(n=format_count(NAME_LENGTH))
+        )
 
 
 @contextmanager
@@ -362,12 +421,16 @@ def add_user(
         if len(key) > EMAIL_LENGTH or not _EMAIL.fullmatch(key):
             shown = key if len(key) <= 80 else f"{key[:80]}…"
             raise UserError(
-                f"{shown!r} does not look like an email address (name@example.com): check it."
+                _(
+                    "'{email}' does not look like an email address (name@example.com): check it."
+                ).format(email=shown)
             )
         _check_name(name)
         _check_link(crm, key, role, employee_id)
-        exists = f"The user {key} already exists: change it (`users set-role`, `set-password`) "
-        exists += f"or remove it first (`users remove {key}`)."
+        exists = _(
+            "The user {email} already exists: change it (`users set-role`, `set-password`) or "
+            "remove it first (`users remove {email}`)."
+        ).format(email=key)
         if _user_row(conn, key) is not None:
             raise UserError(exists)
         now = _now()
@@ -519,7 +582,9 @@ def _listed_user(crm: sa.Connection, user: sa.Row[Any], teams: dict[int, str]) -
     if user.employee_id is not None:
         employee = _employee(crm, EMPLOYEES.c.id == user.employee_id)
         if employee is None and needs_employee(user.role):
-            row["problem"] = f"There is no employee {user.employee_id} (any more): pick another."
+            row["problem"] = _("There is no employee {id} (any more): pick another.").format(
+                id=user.employee_id
+            )
             return row
         row["employee"] = None if employee is None else employee.name
     try:
@@ -608,8 +673,10 @@ def list_employees(
     with crm.connect() as conn:
         if not (_has_table(conn, EMPLOYEES) and _has_table(conn, TEAMS)):
             raise UserError(
-                "This database has no employees table: seed the demo company "
-                "(`python -m crm_data seed`) or load the CRM data first."
+                _(
+                    "This database has no employees table: seed the demo company "
+                    "(`python -m crm_data seed`) or load the CRM data first."
+                )
             )
         staff = people(conn)
         teams = dict(conn.execute(sa.select(TEAMS.c.id, TEAMS.c.name)).all())
@@ -622,24 +689,29 @@ def list_employees(
         wanted = team.strip().lower()
         ids = [i for i, n in teams.items() if str(i) == wanted or str(n).lower() == wanted]
         if not ids:
-            names = ", ".join(sorted(str(n) for n in teams.values())) or "none"
-            raise UserError(f"There is no team {team.strip()[:100]!r}: the teams are {names}.")
+            names = ", ".join(sorted(str(n) for n in teams.values())) or _("none")
+            raise UserError(
+                _("There is no team '{team}': the teams are {names}.").format(
+                    team=team.strip()[:100], names=names
+                )
+            )
         staff = staff[staff["team_id"].isin(ids) | staff["heads_team_id"].isin(ids)]
     return coerce_frame(staff[list(_EMPLOYEE_KINDS)].reset_index(drop=True), _EMPLOYEE_KINDS)
 
 
 def employee_label(employee: Mapping[Any, Any]) -> str:
     """An employee in words, e.g. ``Bob Brown (id 11, rep, North, e11@example.com)``, with
-    the team they head and the day they left, if any (a row of :func:`list_employees`).
+    the team they head and the day they left, if any (a row of :func:`list_employees`), in the
+    language in force.
     """
-    parts = [f"id {employee['employee_id']}", str(employee["role"])]
+    parts = [f"id {employee['employee_id']}", _job_word(employee["role"])]
     if pd.notna(employee["team"]):
         parts.append(str(employee["team"]))
     if pd.notna(employee["heads"]):
-        parts.append(f"heads {employee['heads']}")
+        parts.append(_("heads {team}").format(team=employee["heads"]))
     parts.append(str(employee["email"]))
     if pd.notna(employee["left_at"]):
-        parts.append(f"left {employee['left_at']:%Y-%m-%d}")
+        parts.append(_("left {day}").format(day=format_day(employee["left_at"])))
     return f"{employee['name']} ({', '.join(parts)})"
 
 
@@ -661,21 +733,35 @@ def find_employee(crm: sa.Engine, text: str) -> int:
     staff = list_employees(crm)
     if "@" in wanted:
         match = staff[staff["email"].str.lower() == wanted.lower()]
-        one, many = f"has the e-mail {wanted}", f"have the e-mail {wanted}"
+        none = _("No employee has the e-mail {email}: `python -m appdb employees` lists them.")
+        several = ngettext(
+            "{n} employee has the e-mail {email}: {listed}. Give the id or the e-mail instead.",
+            "{n} employees have the e-mail {email}: {listed}. Give the id or the e-mail instead.",
+            len(match),
+        )
     else:
         names = staff["name"].fillna("").map(lambda n: " ".join(n.split()).lower())
         match = staff[names == wanted.lower()]
-        one, many = f"is named {wanted!r}", f"are named {wanted!r}"
+        none = _("No employee is named '{name}': `python -m appdb employees` lists them.")
+        several = ngettext(
+            "{n} employee is named '{name}': {listed}. Give the id or the e-mail instead.",
+            "{n} employees are named '{name}': {listed}. Give the id or the e-mail instead.",
+            len(match),
+        )
         similar = staff[names.str.contains(wanted.lower(), regex=False)]
         if match.empty and not similar.empty:
             listed = "; ".join(map(employee_label, similar.head(10).to_dict("records")))
-            raise UserError(f"No employee {one}. Did you mean: {listed}?")
+            raise UserError(
+                _("No employee is named '{name}'. Did you mean: {listed}?").format(
+                    name=wanted, listed=listed
+                )
+            )
     if match.empty:
-        raise UserError(f"No employee {one}: `python -m appdb employees` lists them.")
+        raise UserError(none.format(email=wanted, name=wanted))
     if len(match) > 1:
         listed = "; ".join(map(employee_label, match.to_dict("records")))
         raise UserError(
-            f"{len(match)} employees {many}: {listed}. Give the id or the e-mail instead."
+            several.format(n=format_count(len(match)), email=wanted, name=wanted, listed=listed)
         )
     return int(match["employee_id"].iloc[0])
 

@@ -57,7 +57,7 @@ from appdb.users import (
     resolve_identity,
 )
 from crm_data.queries.people import people
-from i18n import _
+from i18n import N_, _
 from reports.names import names_by_id
 from ui.format import escape_markdown
 from ui.registry import PAGES, home_pages, menu_order
@@ -85,8 +85,9 @@ __all__ = [
 
 AUTH_MODES = ("none", "oidc", "password")
 ENV_VAR = "CRM_AUTH_MODE"
+#: The user of mode ``none`` (the name in English; :func:`current_identity` translates it).
 LOCAL_ADMIN = Identity(
-    email="local", name="Local admin", role=Role.ADMIN, employee_id=None, team_id=None
+    email="local", name=N_("Local admin"), role=Role.ADMIN, employee_id=None, team_id=None
 )
 
 
@@ -207,18 +208,20 @@ def _login_screen(draw: Callable[[], None]) -> NoReturn:
     Calling ``st.navigation`` also keeps Streamlit out of its legacy ``pages/`` mode, which
     would otherwise list the page files in the sidebar.
     """
-    pages = home_pages(draw, "Log in")
-    pages += [st.Page(draw, title=spec.title, url_path=spec.url_path) for spec in PAGES]
+    pages = home_pages(draw, _("Log in"))
+    pages += [st.Page(draw, title=_(spec.title), url_path=spec.url_path) for spec in PAGES]
     st.navigation(pages, position="hidden").run()
     st.stop()
     raise AssertionError("unreachable")  # st.stop() raises
 
 
 def _stop_with(message: str, settings: AuthSettings) -> NoReturn:
-    """An access message in place of the app, and a log-out button; stops the run."""
+    """An access message (translated) in place of the app, and a log-out button; stops the
+    run.
+    """
 
     def denied() -> None:
-        st.title("CRM Analytics", anchor=False)
+        st.title(_("CRM Analytics"), anchor=False)
         st.warning(message, icon=":material/lock:")
         logout_button(settings, st)
 
@@ -262,9 +265,11 @@ def _verified_email(user: Mapping[str, Any], settings: AuthSettings) -> str:
     email = user.get("email")
     if not isinstance(email, str) or not email.strip():
         _stop_with(
-            "Your identity provider sent no e-mail address (the ID token's `email` claim), so "
-            "the dashboard cannot tell who you are. Ask an admin to have the provider send it "
-            "(the `email` scope).",
+            _(
+                "Your identity provider sent no e-mail address (the ID token's `email` claim), "
+                "so the dashboard cannot tell who you are. Ask an admin to have the provider "
+                "send it (the `email` scope)."
+            ),
             settings,
         )
     if problem := credentials_problem(email, ""):
@@ -273,16 +278,20 @@ def _verified_email(user: Mapping[str, Any], settings: AuthSettings) -> str:
     verified = user.get("email_verified")
     if verified is None:
         _stop_with(
-            f"Your identity provider did not say whether **{shown}** is verified (the ID token "
-            "has no `email_verified` claim), so it cannot be used to log in. Ask an admin to "
-            "have the provider send `email_verified`.",
+            _(
+                "Your identity provider did not say whether **{email}** is verified (the ID "
+                "token has no `email_verified` claim), so it cannot be used to log in. Ask an "
+                "admin to have the provider send `email_verified`."
+            ).format(email=shown),
             settings,
         )
     if verified is not True and str(verified).strip().lower() != "true":
         _stop_with(
-            f"Your identity provider has not verified **{shown}** (`email_verified` is false), "
-            "so it cannot be used to log in. Verify the address with the provider, then log "
-            "in again.",
+            _(
+                "Your identity provider has not verified **{email}** (`email_verified` is "
+                "false), so it cannot be used to log in. Verify the address with the provider, "
+                "then log in again."
+            ).format(email=shown),
             settings,
         )
     return email
@@ -309,9 +318,9 @@ def _oidc_identity(
 
         def login() -> None:
             st.html(_REMEMBER_LINK, unsafe_allow_javascript=True)
-            st.title("CRM Analytics", anchor=False)
-            st.write("Log in with your company account to see the dashboard.")
-            if st.button("Log in", type="primary", icon=":material/login:", key="auth_login"):
+            st.title(_("CRM Analytics"), anchor=False)
+            st.write(_("Log in with your company account to see the dashboard."))
+            if st.button(_("Log in"), type="primary", icon=":material/login:", key="auth_login"):
                 st.login(settings.provider) if settings.provider else st.login()
 
         _login_screen(login)
@@ -331,11 +340,19 @@ def _oidc_identity(
         return identity
     identity = resolve()
     if identity is None:
-        _stop_with(
-            f"**{escape_markdown(email) or 'This account'}** has no access to the dashboard. "
-            "Ask an admin to add you (`python -m appdb users add`).",
-            settings,
+        shown = escape_markdown(email)
+        denied = (
+            _(
+                "**{email}** has no access to the dashboard. Ask an admin to add you "
+                "(`python -m appdb users add`)."
+            ).format(email=shown)
+            if shown
+            else _(
+                "**This account** has no access to the dashboard. Ask an admin to add you "
+                "(`python -m appdb users add`)."
+            )
         )
+        _stop_with(denied, settings)
     st.sidebar.html(_RESTORE_LINK, unsafe_allow_javascript=True)  # the session's first run
     start_session(databases, sessions, identity)
     return identity
@@ -361,23 +378,23 @@ def _password_identity(databases: Databases, sessions: SessionSettings) -> Ident
         return identity
 
     def login() -> None:
-        st.title("CRM Analytics", anchor=False)
+        st.title(_("CRM Analytics"), anchor=False)
         show_login_notice(width=420)
         with st.form("auth_password_form", border=True, width=420):
-            st.subheader("Log in", anchor=False)
+            st.subheader(_("Log in"), anchor=False)
             # the browser takes no more, and Streamlit cuts a longer value sent by other means
             # on the server before the script sees it: no more is ever held
             email = st.text_input(
-                "E-mail", key="auth_email", autocomplete="username", max_chars=EMAIL_LENGTH
+                _("E-mail"), key="auth_email", autocomplete="username", max_chars=EMAIL_LENGTH
             )
             password = st.text_input(
-                "Password",
+                _("Password"),
                 type="password",
                 key="auth_password",
                 autocomplete="current-password",
                 max_chars=MAX_PASSWORD_LENGTH,
             )
-            submitted = st.form_submit_button("Log in", type="primary", icon=":material/login:")
+            submitted = st.form_submit_button(_("Log in"), type="primary", icon=":material/login:")
         if not submitted:
             return
         if problem := credentials_problem(email, password):
@@ -391,7 +408,7 @@ def _password_identity(databases: Databases, sessions: SessionSettings) -> Ident
             if found is not None:
                 attempt.succeeded()
         if found is None:
-            st.error("Wrong e-mail or password, or the account is disabled.", width=420)
+            st.error(_("Wrong e-mail or password, or the account is disabled."), width=420)
         else:
             start_session(databases, sessions, found)
             st.rerun()
@@ -469,7 +486,7 @@ def current_identity(databases: Databases, settings: AuthSettings, version: int)
     elif settings.mode == "password":
         identity = _password_identity(databases, sessions)
     else:
-        identity = LOCAL_ADMIN
+        identity = replace(LOCAL_ADMIN, name=_(LOCAL_ADMIN.name))
     if can_preview(identity.role):
         return _preview_identity(databases.crm, version, identity)
     return identity
@@ -481,12 +498,12 @@ def logout_button(settings: AuthSettings, where: Any) -> None:
     """
     if settings.mode == "none":
         return
-    here = where.button("Log out", icon=":material/logout:", key="auth_logout")
+    here = where.button(_("Log out"), icon=":material/logout:", key="auth_logout")
     everywhere = can_log_out_everywhere() and where.button(
-        "Log out everywhere",
+        _("Log out everywhere"),
         icon=":material/devices_off:",
         key="auth_logout_everywhere",
-        help="End your logins in every browser and tab, e.g. after using a shared computer.",
+        help=_("End your logins in every browser and tab, e.g. after using a shared computer."),
     )
     if here or everywhere:
         log_out(everywhere=everywhere)

@@ -44,10 +44,20 @@ ALLOW_REMOTE_VAR = "CRM_ALLOW_REMOTE_NONE"
 #: Headers a reverse proxy adds (lower case, as Streamlit's headers are looked up).
 FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-real-ip")
 LOCAL_NOTE = N_("Local mode: only this computer can open the dashboard.")
-OPEN_NOTE = (
+OPEN_NOTE = N_(
     "**Open mode**: everyone who can reach this server is an admin. Set up logins before "
     'sharing it (README, "Deployment").'
 )
+#: Why a request is refused (:func:`exposure_problem`), English (the log's) and translated
+#: with ``i18n._`` on the refusal page.
+_LISTENS_EVERYWHERE = N_(
+    "the server is set to listen on every address (server.address), not only on this computer"
+)
+_LISTENS_ON = N_(
+    "the server is set to listen on {address} (server.address), not only on this computer"
+)
+_ELSEWHERE = N_("the browser connects from {address}, another computer")
+_PROXIED = N_("the request came through a proxy (it sent {header})")
 
 _LOG = get_logger(__name__)
 
@@ -79,7 +89,8 @@ def remote_allowed() -> bool:
 def exposure_problem(
     address: str | None, client_ip: str | None, headers: Mapping[str, str]
 ) -> str | None:
-    """Why a request must not be served in mode ``none``, or ``None`` when it may be.
+    """Why a request must not be served in mode ``none`` (in English, for the log; the refusal
+    page translates it), or ``None`` when it may be.
 
     Parameters
     ----------
@@ -101,15 +112,22 @@ def exposure_problem(
     >>> exposure_problem("127.0.0.1", None, {"X-Forwarded-For": "203.0.113.9"})
     'the request came through a proxy (it sent x-forwarded-for)'
     """
+    problem = _problem(address, client_ip, headers)
+    return None if problem is None else problem[0].format(**problem[1])
+
+
+def _problem(
+    address: str | None, client_ip: str | None, headers: Mapping[str, str]
+) -> tuple[str, dict[str, str]] | None:
+    """:func:`exposure_problem` as an English message (``N_``) and the values it names."""
     if address is not None and not is_loopback(address):
-        where = address or "every address"
-        return f"the server is set to listen on {where} (server.address), not only on this computer"
+        return (_LISTENS_ON, {"address": address}) if address else (_LISTENS_EVERYWHERE, {})
     if client_ip is not None and not is_loopback(client_ip):
-        return f"the browser connects from {client_ip}, another computer"
+        return _ELSEWHERE, {"address": client_ip}
     sent = {name.lower() for name in headers}
     proxied = next((name for name in FORWARDING_HEADERS if name in sent), None)
     if proxied is not None:
-        return f"the request came through a proxy (it sent {proxied})"
+        return _PROXIED, {"header": proxied}
     return None
 
 
@@ -146,30 +164,36 @@ def _announce(address: str | None, allowed: bool) -> None:
 
 
 def _refuse(reason: str, operator: bool) -> None:
-    """The refusal in place of the app: why and what to do for the operator on this computer,
-    that the dashboard opens on its own computer for anyone else.
+    """The refusal in place of the app: why (``reason``, translated) and what to do for the
+    operator on this computer, that the dashboard opens on its own computer for anyone else.
     """
-    st.title("CRM Analytics", anchor=False)
+    st.title(_("CRM Analytics"), anchor=False)
     if not operator:
         st.warning(
-            "**This dashboard opens only on the computer it runs on.** Ask the person who "
-            "runs it to set up logins.",
+            _(
+                "**This dashboard opens only on the computer it runs on.** Ask the person who "
+                "runs it to set up logins."
+            ),
             icon=":material/lock:",
         )
         return
     st.warning(
-        "**Local mode serves this computer only.** In auth mode `none` every visitor is an "
-        f"admin, but {reason}.",
+        _(
+            "**Local mode serves this computer only.** In auth mode `none` every visitor is an "
+            "admin, but {reason}."
+        ).format(reason=reason),
         icon=":material/lock:",
     )
     st.markdown(
-        "Do one of these and restart the app:\n"
-        "- keep it on this computer: `--server.address 127.0.0.1` (the project's "
-        "`.streamlit/config.toml` sets it);\n"
-        "- share it with logins: `CRM_AUTH_MODE=password` or `oidc` behind HTTPS (README, "
-        '"Deployment");\n'
-        f"- share it without logins, if everyone who can reach this server may see and do "
-        f"everything: `{ALLOW_REMOTE_VAR}=1`."
+        _(
+            "Do one of these and restart the app:\n"
+            "- keep it on this computer: `--server.address 127.0.0.1` (the project's "
+            "`.streamlit/config.toml` sets it);\n"
+            "- share it with logins: `CRM_AUTH_MODE=password` or `oidc` behind HTTPS (README, "
+            '"Deployment");\n'
+            "- share it without logins, if everyone who can reach this server may see and do "
+            "everything: `{variable}=1`."
+        ).format(variable=ALLOW_REMOTE_VAR)
     )
 
 
@@ -184,13 +208,14 @@ def guard_local_mode() -> None:
         return
     client_ip = _client_ip()
     headers = st.context.headers
-    reason = exposure_problem(address, client_ip, headers)
-    if reason is None:
+    problem = _problem(address, client_ip, headers)
+    if problem is None:
         return
-    _LOG.warning("Auth mode none: refused a request: %s.", reason)
+    message, values = problem
+    _LOG.warning("Auth mode none: refused a request: %s.", message.format(**values))
     operator = exposure_problem(None, client_ip, headers) is None  # on this computer, directly
     st.navigation(navigation_pages(), position="hidden")  # no page list, no "Page not found"
-    _refuse(reason, operator)
+    _refuse(_(message).format(**values), operator)
     st.stop()
 
 
@@ -199,6 +224,6 @@ def local_mode_note(where: DeltaGenerator) -> None:
     everyone.
     """
     if remote_allowed():
-        where.warning(OPEN_NOTE, icon=":material/public:")
+        where.warning(_(OPEN_NOTE), icon=":material/public:")
     else:
         where.caption(f":material/lock: {_(LOCAL_NOTE)}")

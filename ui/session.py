@@ -42,6 +42,8 @@ from access.tokens import (
 from appdb.databases import Databases
 from appdb.sessions import session_identity, session_user
 from appdb.users import Identity, UserError, resolve_identity, revoke_sessions
+from i18n import N_, _
+from i18n.formatting import format_number
 from ui.engine import get_databases
 
 __all__ = [
@@ -204,7 +206,24 @@ def _write_cookie(value: str, max_age: int, where: Any, *, renew: bool = False) 
     _run_script(write, where)
 
 
-def _end(notice: str | None, *, forget_cookie: bool) -> None:
+@dataclass(frozen=True)
+class _Notice:
+    """Why a login ended, for the login screen: an English message (``N_``) and the idle
+    minutes it names, translated when shown (the language may change in between).
+    """
+
+    message: str
+    minutes: float | None = None
+
+    def text(self) -> str:
+        """The notice in the language in force."""
+        if self.minutes is None:
+            return _(self.message)
+        digits = next((d for d in (0, 1) if float(self.minutes * 10**d).is_integer()), 2)
+        return _(self.message).format(minutes=format_number(self.minutes, digits))
+
+
+def _end(notice: _Notice | None, *, forget_cookie: bool) -> None:
     """End this tab's login; ``notice`` is shown on the login screen.
 
     ``forget_cookie`` has the login screen delete the browser's login cookie (not after an idle
@@ -227,13 +246,18 @@ def start_session(databases: Databases, settings: SessionSettings, identity: Ide
     st.session_state.pop(_NOTICE, None)
 
 
-def _ended_notice(idle: float) -> str:
-    return f"You were logged out after {idle / 60:g} min without activity. Log in again."
+def _ended_notice(idle: float) -> _Notice:
+    """The notice of a login ended after ``idle`` seconds without a run."""
+    return _Notice(
+        N_("You were logged out after {minutes} min without activity. Log in again."), idle / 60
+    )
 
 
-_CHANGED = (
-    "Your login has ended: it expired, your account was changed or disabled, or you were "
-    "logged out everywhere. Log in again."
+_CHANGED = _Notice(
+    N_(
+        "Your login has ended: it expired, your account was changed or disabled, or you were "
+        "logged out everywhere. Log in again."
+    )
 )
 
 
@@ -293,7 +317,9 @@ def password_session(databases: Databases, settings: SessionSettings) -> Identit
     """
     if settings.secret is None:
         raise ValueError("password_session needs the settings of password mode (a secret)")
-    identity, _ = _resume(databases, settings, lambda email: resolve_identity(databases, email))
+    identity, _ended = _resume(
+        databases, settings, lambda email: resolve_identity(databases, email)
+    )
     if identity is None:
         identity = _restore(databases, settings)
     live = _live()
@@ -336,8 +362,8 @@ def show_login_notice(width: int | Literal["stretch"] = "stretch") -> None:
     if st.session_state.pop(_FORGET, False):
         _write_cookie("", 0, st)
     notice = st.session_state.get(_NOTICE)
-    if isinstance(notice, str):
-        st.info(notice, icon=":material/schedule:", width=width)
+    if isinstance(notice, _Notice):
+        st.info(notice.text(), icon=":material/schedule:", width=width)
 
 
 def can_log_out_everywhere() -> bool:
