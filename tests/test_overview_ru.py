@@ -38,7 +38,7 @@ def test_the_overview_page_in_russian(url: str) -> None:
     assert any(c.endswith("выигранные сделки") or c.endswith("выигранных сделок") for c in captions)
     assert "Открытые сделки, которые должны были закрыться в периоде, но не закрылись." in captions
     assert [m.value for m in at.markdown][:2] == [
-        "**Выручка по выигранным сделкам по месяцам** в сравнении с периодом сравнения",
+        "**Выручка по выигранным сделкам по месяцам** и период для сравнения",
         "**Открытая воронка по этапам** на конец периода",
     ]
     trend, pipeline = (json.loads(chart.proto.spec) for chart in at.get("plotly_chart"))
