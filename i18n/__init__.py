@@ -52,6 +52,7 @@ __all__ = [
     "current_language",
     "ngettext",
     "parse_language",
+    "pgettext",
     "read_catalogue",
     "set_language",
     "translated",
@@ -189,3 +190,9 @@ def N_(message: str) -> str:
     """Mark ``message`` for the catalogue without translating it (translate where shown)."""
     return message
 
+
+def pgettext(context: str, message: str) -> str:
+    """``message`` in the language in force, as meant in ``context``: for words English uses in
+    two senses that Russian tells apart (a person's ``Name``, «Имя», and a plan's, «Название»).
+    """
+    return translations(current_language()).pgettext(context, message)

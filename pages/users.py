@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from access.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
-from access.roles import ROLE_LABELS, ROLE_NEEDS, ROLES, Role, needs_employee, needs_headed_team
+from access.roles import ROLE_NEEDS, ROLES, Role, needs_employee, needs_headed_team, role_label
 from appdb.users import (
     UserError,
     add_user,
@@ -28,6 +28,8 @@ from appdb.users import (
     set_password,
     set_role,
 )
+from i18n import _, ngettext, pgettext
+from i18n.formatting import format_count
 from ui.auth import auth_settings
 from ui.cache import cached_report
 from ui.engine import get_databases
@@ -40,10 +42,19 @@ databases = get_databases()
 actor = context.identity
 
 _FLASH = "users_flash"
-_ROLE_HELP = "  \n".join(f"**{ROLE_LABELS[role]}** needs {ROLE_NEEDS[role]}." for role in ROLES)
 
 
-_DIFFER = "The two passwords differ; nothing was changed. Type them again."
+def _role_help() -> str:
+    """What each role needs, one line per role, in the language in force."""
+    return "  \n".join(
+        _("**{role}** needs {needs}.").format(role=role_label(role), needs=_(ROLE_NEEDS[role]))
+        for role in ROLES
+    )
+
+
+def _differ() -> str:
+    """The message when the two typed passwords differ."""
+    return _("The two passwords differ; nothing was changed. Type them again.")
 
 
 def _finish(kind: str, message: str, clear: Sequence[str], where: str) -> None:
@@ -104,19 +115,24 @@ def _pick_employee(
         choices = [current, *choices]  # keep the present link visible, even if it breaks a rule
     if not choices:
         st.warning(
-            f"No current employee can be a {ROLE_LABELS[role].lower()}: "
-            f"a {role} needs {ROLE_NEEDS[role]}.",
+            _("No current employee can be a {role}: the role needs {needs}.").format(
+                role=role_label(role).lower(), needs=_(ROLE_NEEDS[role])
+            ),
             icon=":material/person_off:",
         )
         return None
+    shown: dict[int | None, str] = {None: _("— none —")}  # bound now, in this run's language
+    shown.update(
+        (i, labels.get(i, _("employee {id} (gone)").format(id=i))) for i in choices if i is not None
+    )
     return st.selectbox(
-        "Employee",
+        _("Employee"),
         choices,
         index=choices.index(current) if current in choices else None,
-        format_func=lambda i: "— none —" if i is None else labels.get(i, f"employee {i} (gone)"),
-        placeholder="Pick the employee (type to search)",
+        format_func=shown.__getitem__,
+        placeholder=_("Pick the employee (type to search)"),
         key=key,
-        help="Search by name, team or e-mail.",
+        help=_("Search by name, team or e-mail."),
     )
 
 
@@ -124,15 +140,17 @@ def _passwords(key: str) -> tuple[str, str]:
     """A new password typed twice (never shown)."""
     left, right = st.columns(2)
     first = left.text_input(
-        "Password",
+        _("Password"),
         type="password",
         key=f"{key}_pw1",
         autocomplete="new-password",
         max_chars=MAX_PASSWORD_LENGTH,
-        help=f"{MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH:,} characters.",
+        help=_("{low} to {high} characters.").format(
+            low=format_count(MIN_PASSWORD_LENGTH), high=format_count(MAX_PASSWORD_LENGTH)
+        ),
     )
     second = right.text_input(
-        "Repeat the password",
+        _("Repeat the password"),
         type="password",
         key=f"{key}_pw2",
         autocomplete="new-password",
@@ -142,17 +160,18 @@ def _passwords(key: str) -> tuple[str, str]:
 
 
 def _users_table(users: pd.DataFrame) -> pd.DataFrame:
-    """The users as the table shows and exports them."""
+    """The users as the table shows and exports them, headed in the language in force."""
+    roles = {role: role_label(role) for role in ROLES}
     return pd.DataFrame(
         {
-            "E-mail": users["email"],
-            "Name": users["name"],
-            "Role": users["role"].map(ROLE_LABELS).fillna(users["role"]),
-            "Employee": users["employee"],
-            "Team": users["team"],
-            "Sign-in": users["has_password"].map({True: "password", False: "OIDC only"}),
-            "Enabled": users["active"].map({True: "yes", False: "no"}),
-            "Problem": users["problem"],
+            _("E-mail"): users["email"],
+            pgettext("person", "Name"): users["name"],
+            _("Role"): users["role"].map(roles).fillna(users["role"]),
+            _("Employee"): users["employee"],
+            _("Team"): users["team"],
+            _("Sign-in"): users["has_password"].map({True: _("password"), False: _("OIDC only")}),
+            _("Enabled"): users["active"].map({True: _("yes"), False: _("no")}),
+            _("Problem"): users["problem"],
         }
     )
 
@@ -160,36 +179,37 @@ def _users_table(users: pd.DataFrame) -> pd.DataFrame:
 def _add_form(staff: pd.DataFrame, labels: dict[int, str]) -> None:
     """Add a user: e-mail, role, employee, display name, password or OIDC only."""
     email = st.text_input(
-        "E-mail", key="users_add_email", max_chars=320, placeholder="name@example.com"
+        _("E-mail"), key="users_add_email", max_chars=320, placeholder="name@example.com"
     )
+    roles = {role: role_label(role) for role in ROLES}  # translated now, not when formatted
     left, right = st.columns(2)
     with left:
         role = st.selectbox(
-            "Role",
+            _("Role"),
             ROLES,
             index=ROLES.index(Role.REP),
-            format_func=ROLE_LABELS.__getitem__,
+            format_func=roles.__getitem__,
             key="users_add_role",
-            help=_ROLE_HELP,
+            help=_role_help(),
         )
     with right:
         employee = _pick_employee(staff, labels, role, f"users_add_employee_{role}")
     name = st.text_input(
-        "Display name (optional)",
+        _("Display name (optional)"),
         key="users_add_name",
         max_chars=200,
-        help="Default: the employee's name, else the e-mail.",
+        help=_("Default: the employee's name, else the e-mail."),
     )
     oidc_only = st.toggle(
-        "OIDC only (no password)",
+        _("OIDC only (no password)"),
         key="users_add_oidc",
-        help="The user logs in through the identity provider.",
+        help=_("The user logs in through the identity provider."),
     )
     first, second = ("", "") if oidc_only else _passwords("users_add")
     fields = ("users_add_pw1", "users_add_pw2")
-    if st.button("Add user", type="primary", icon=":material/person_add:", key="users_add_go"):
+    if st.button(_("Add user"), type="primary", icon=":material/person_add:", key="users_add_go"):
         if not oidc_only and first != second:
-            _finish("error", _DIFFER, fields, "add")
+            _finish("error", _differ(), fields, "add")
         _act(
             lambda: add_user(
                 databases,
@@ -200,7 +220,9 @@ def _add_form(staff: pd.DataFrame, labels: dict[int, str]) -> None:
                 employee_id=employee,
                 password=None if oidc_only else first,
             ),
-            f"Added {email.strip().lower()} as {ROLE_LABELS[role].lower()}.",
+            _("Added {email} as {role}.").format(
+                email=email.strip().lower(), role=roles[role].lower()
+            ),
             fields,
             ("users_add_email", "users_add_name"),
             where="add",
@@ -213,77 +235,90 @@ def _manage(user: pd.Series, staff: pd.DataFrame, labels: dict[int, str]) -> Non
     email = str(user["email"])
     key = f"users_{email}"
 
-    st.markdown("**Role and employee** of the user picked above")
+    st.markdown(_("**Role and employee** of the user picked above"))
+    roles = {role: role_label(role) for role in ROLES}  # translated now, not when formatted
     left, right = st.columns(2)
     with left:
         index = ROLES.index(user["role"]) if user["role"] in ROLES else 0
         role = st.selectbox(
-            "Role",
+            _("Role"),
             ROLES,
             index=index,
-            help=_ROLE_HELP,
-            format_func=ROLE_LABELS.__getitem__,
+            help=_role_help(),
+            format_func=roles.__getitem__,
             key=f"{key}_role",
         )
     current = None if pd.isna(user["employee_id"]) else int(user["employee_id"])
     with right:
         employee = _pick_employee(staff, labels, role, f"{key}_employee_{role}", current)
-    if st.button("Save role and employee", icon=":material/save:", key=f"{key}_save"):
+    if st.button(_("Save role and employee"), icon=":material/save:", key=f"{key}_save"):
         _act(
             lambda: set_role(databases, email, role, employee_id=employee, actor=actor),
-            f"{email} is now {ROLE_LABELS[role].lower()}.",
+            _("{email} is now {role}.").format(email=email, role=roles[role].lower()),
         )
 
-    st.markdown("**Reset the password**")
+    st.markdown(_("**Reset the password**"))
     first, second = _passwords(key)
     fields = (f"{key}_pw1", f"{key}_pw2")
-    if st.button("Set password", icon=":material/password:", key=f"{key}_setpw"):
+    if st.button(_("Set password"), icon=":material/password:", key=f"{key}_setpw"):
         if first != second:
-            _finish("error", _DIFFER, fields, "change")
+            _finish("error", _differ(), fields, "change")
         _act(
             lambda: set_password(databases, email, first, actor=actor),
-            f"New password set for {email}; their open logins end.",
+            _("New password set for {email}; their open logins end.").format(email=email),
             fields,
         )
 
-    st.markdown("**Access**")
+    st.markdown(_("**Access**"))
     cols = st.columns(3)
     if user["active"]:
         if cols[0].button(
-            "Disable",
+            _("Disable"),
             icon=":material/block:",
             key=f"{key}_disable",
-            help="They cannot log in, and their open logins end.",
+            help=_("They cannot log in, and their open logins end."),
         ):
-            _act(lambda: set_active(databases, email, False, actor=actor), f"Disabled {email}.")
-    elif cols[0].button("Enable", icon=":material/check_circle:", key=f"{key}_enable"):
-        _act(lambda: set_active(databases, email, True, actor=actor), f"Enabled {email} again.")
+            _act(
+                lambda: set_active(databases, email, False, actor=actor),
+                _("Disabled {email}.").format(email=email),
+            )
+    elif cols[0].button(_("Enable"), icon=":material/check_circle:", key=f"{key}_enable"):
+        _act(
+            lambda: set_active(databases, email, True, actor=actor),
+            _("Enabled {email} again.").format(email=email),
+        )
     if cols[1].button(
-        "Log out everywhere",
+        _("Log out everywhere"),
         icon=":material/logout:",
         key=f"{key}_revoke",
-        help="Ends every open login of this user; they can log in again.",
+        help=_("Ends every open login of this user; they can log in again."),
     ):
         _act(
             lambda: revoke_sessions(databases, email, actor=actor),
-            f"Every login of {email} ends now.",
+            _("Every login of {email} ends now.").format(email=email),
         )
-    sure = cols[2].checkbox("Yes, remove this user", key=f"{key}_sure")
+    sure = cols[2].checkbox(_("Yes, remove this user"), key=f"{key}_sure")
     if cols[2].button(
-        "Remove", icon=":material/delete:", key=f"{key}_remove", disabled=not sure, type="primary"
+        _("Remove"),
+        icon=":material/delete:",
+        key=f"{key}_remove",
+        disabled=not sure,
+        type="primary",
     ):
         _act(
             lambda: remove_user(databases, email, actor=actor),
-            f"Removed {email}.",
+            _("Removed {email}.").format(email=email),
             reset=("users_pick",),
         )
 
 
-page_header("Users", context, "Who may log in, with which role and employee")
+page_header(_("Users"), context, _("Who may log in, with which role and employee"))
 if auth_settings().mode == "none":
     st.info(
-        "The app runs without logins (auth mode `none`): these users count once `CRM_AUTH_MODE` "
-        "is `password` or `oidc`.",
+        _(
+            "The app runs without logins (auth mode `none`): these users count once "
+            "`CRM_AUTH_MODE` is `password` or `oidc`."
+        ),
         icon=":material/info:",
     )
 
@@ -295,28 +330,32 @@ except UserError as exc:  # no employees table: users without an employee only
 labels = {int(e["employee_id"]): employee_label(e) for e in staff.to_dict("records")}
 users = list_users(databases, actor=actor)
 
-with st.expander("Add a user", icon=":material/person_add:", expanded=users.empty):
+with st.expander(_("Add a user"), icon=":material/person_add:", expanded=users.empty):
     _add_form(staff, labels)
 
 if users.empty:
-    st.info("No users yet: add the first one above.", icon=":material/group:")
+    st.info(_("No users yet: add the first one above."), icon=":material/group:")
 else:
     for user in users[users["problem"].notna()].itertuples():  # in full, not cut in a cell
         address, problem = str(user.email), str(user.problem)  # str columns; the stubs: Scalar
-        text = f"**{escape_markdown(address)} cannot log in:** {escape_markdown(problem)}"
+        text = _("**{email} cannot log in:** {problem}").format(
+            email=escape_markdown(address), problem=escape_markdown(problem)
+        )
         st.warning(text, icon=":material/report:")
     data_table(
         _users_table(users),
         key="users_table",
         file_stem="users",
-        context=context.export_context("Users"),
-        column_config={"Problem": None},  # above the table, and in the export
+        context=context.export_context(_("Users")),
+        column_config={_("Problem"): None},  # above the table, and in the export
     )
     email = st.selectbox(
-        "Change a user",
+        _("Change a user"),
         users["email"].tolist(),
         index=None,
-        placeholder=f"Pick one of the {len(users)} users",
+        placeholder=ngettext(
+            "Pick one of the {n} users", "Pick one of the {n} users", len(users)
+        ).format(n=format_count(len(users))),
         key="users_pick",
     )
     if email is not None:

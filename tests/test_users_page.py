@@ -10,7 +10,6 @@ says otherwise.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -22,7 +21,7 @@ from streamlit.testing.v1 import AppTest
 
 from appdb.databases import Databases
 from appdb.users import COMMAND_LINE, Identity, add_user, authenticate, list_users
-from tests.support.apptest import APP
+from tests.support.apptest import APP, messages, plain
 from tests.support.crm_builder import CrmBuilder
 from tests.support.databases import use_app_database
 
@@ -85,16 +84,6 @@ def stored(engine: Databases) -> list[tuple[str, str, object, bool, bool]]:
         )
         for u in users.itertuples()
     ]
-
-
-def plain(markdown: str) -> str:
-    """``markdown`` without the backslashes that escape user-controlled text."""
-    return re.sub(r"\\(.)", r"\1", markdown)
-
-
-def messages(at: AppTest) -> list[str]:
-    """The errors and successes the page shows, as plain text."""
-    return [plain(e.value) for e in [*at.error, *at.success]]
 
 
 def users_table(at: AppTest) -> list[dict[str, object]]:

@@ -4,6 +4,7 @@ with "today" pinned."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -120,3 +121,13 @@ def page_in(language: str, path: str, **kwargs: Any) -> AppTest:
 def metric(at: AppTest, label: str) -> str:
     """The value of the metric card labelled ``label``."""
     return next(m.value for m in at.metric if m.label == label)
+
+
+def plain(markdown: str) -> str:
+    """``markdown`` without the backslashes that escape user-controlled text."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def messages(at: AppTest) -> list[str]:
+    """The errors and successes the page shows, as plain text."""
+    return [plain(e.value) for e in [*at.error, *at.success]]
