@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from crm_data.demo import seed_demo
 from i18n import _, use_language
 from tests.support.browser import App, open_page, screenshot_without_exception, wait_for_app_run
-from tests.support.visible_text import PENDING
+from tests.support.visible_text import untranslated
 from ui.registry import PAGES
 
 CYRILLIC = re.compile(r"[А-Яа-яЁё]")
@@ -53,7 +53,7 @@ def russian_title(url_path: str) -> str:
 def test_every_page_reads_russian_in_chromium(browser: Any, sync_api: Any, app: Any) -> None:
     expect = sync_api.expect
     assert russian_title("overview") == "Обзор" and russian_title("incentives") != "Incentives"
-    for spec in (spec for spec in PAGES if spec.path not in PENDING):
+    for spec in PAGES:
         page = open_page(browser, sync_api, f"{app.base}/{spec.url_path}?lang=ru")
         screenshot_without_exception(page, f"ru-{spec.url_path}.png")
         heading = page.get_by_role("heading", name=russian_title(spec.url_path), exact=True)
@@ -66,8 +66,8 @@ def test_every_page_reads_russian_in_chromium(browser: Any, sync_api: Any, app: 
         labels = page.locator("[data-testid='stWidgetLabel'], [data-testid='stMetricLabel']")
         texts = [text.strip() for text in labels.all_inner_texts() if text.strip()]
         assert texts, spec.url_path
-        english = [text for text in texts if not CYRILLIC.search(text)]
-        assert english == [], (spec.url_path, english)
+        english = untranslated((("label", text) for text in texts), frozenset())
+        assert english == [], (spec.url_path, english)  # the gate's rule: "E-mail" may stay
         page.close()
 
 
