@@ -9,13 +9,17 @@ otherwise), and tests over about 5 s carry ``slow``.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+import ui.session
+from crm_data.demo import seed_demo
 from tests.support.browser import CHROMIUM, LAUNCH_ARGS, browser_or_skip
+from tests.support.clock import Clock
 from tests.support.databases import (
     DIALECTS,
     SERVER_DIALECTS,
@@ -92,3 +96,22 @@ def browser(sync_api: Any) -> Iterator[Any]:
         )
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def session_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """A fake clock ``ui.session`` reads the time from (logins, idle timeout, re-checks)."""
+    fake = Clock()
+    monkeypatch.setattr(ui.session, "clock", fake)
+    return fake
+
+
+@pytest.fixture(scope="module")
+def xs_demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A DuckDB file seeded with the XS demo (seed 42, data up to 30 Jun 2026), one per test
+    module."""
+    url = f"duckdb:///{tmp_path_factory.mktemp('xs_demo') / 'xs.duckdb'}"
+    engine = sa.create_engine(url)
+    seed_demo(engine, size="XS", seed=42, end=date(2026, 6, 30))
+    engine.dispose()
+    return url

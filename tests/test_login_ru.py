@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +18,12 @@ import sqlalchemy as sa
 from streamlit import config
 from streamlit.testing.v1 import AppTest
 
-import ui.session
 from appdb.databases import Databases
 from appdb.users import COMMAND_LINE, UserError, add_user, employee_label, set_password
 from crm_data.config import create_crm_engine
-from crm_data.demo import seed_demo
 from i18n import use_language
 from tests.support.apptest import APP
+from tests.support.clock import Clock
 from tests.support.databases import use_app_database
 from ui.auth import login_throttle
 from ui.exposure import exposure_problem
@@ -35,27 +33,20 @@ PASSWORD = "correct horse"
 ISSUER = "https://idp.example.com"
 
 
-@pytest.fixture(scope="module")
-def crm_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A demo database of size XS."""
-    url = f"duckdb:///{tmp_path_factory.mktemp('login_ru') / 'xs.duckdb'}"
-    engine = sa.create_engine(url)
-    seed_demo(engine, size="XS", seed=42, end=date(2026, 6, 30))
-    engine.dispose()
-    return url
-
-
 @pytest.fixture
-def databases(crm_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Databases]:
+def databases(
+    xs_demo_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[Databases]:
     """The XS database for the app, in Russian, an app database of the test's own with the user
     rita (a rep), and a fresh throttle."""
-    monkeypatch.setenv("CRM_DATABASE_URL", crm_url)
+    monkeypatch.setenv("CRM_DATABASE_URL", xs_demo_url)
     monkeypatch.setenv("CRM_TODAY", "2026-06-29")
     monkeypatch.setenv("CRM_AUTO_SEED", "0")
     monkeypatch.setenv("CRM_LANGUAGE", "ru")
     monkeypatch.delenv("CRM_AUTH_MODE", raising=False)
     databases = Databases(
-        app=use_app_database(tmp_path, monkeypatch), crm=create_crm_engine(crm_url, read_only=True)
+        app=use_app_database(tmp_path, monkeypatch),
+        crm=create_crm_engine(xs_demo_url, read_only=True),
     )
     with databases.crm.connect() as conn:
         rep = conn.execute(sa.text("SELECT min(id) FROM employees WHERE role = 'rep'")).scalar()
@@ -66,23 +57,6 @@ def databases(crm_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     login_throttle.clear()
     databases.app.dispose()
     databases.crm.dispose()
-
-
-class Clock:
-    """A fake Unix clock for ``ui.session``."""
-
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    fake = Clock()
-    monkeypatch.setattr(ui.session, "clock", fake)
-    return fake
 
 
 def password_app(monkeypatch: pytest.MonkeyPatch, **crm_auth: Any) -> AppTest:
@@ -132,11 +106,11 @@ def test_the_password_login_form_in_russian(
 
 
 def test_the_idle_logout_notice_gives_the_minutes_as_russian_writes_them(
-    databases: Databases, monkeypatch: pytest.MonkeyPatch, clock: Clock
+    databases: Databases, monkeypatch: pytest.MonkeyPatch, session_clock: Clock
 ) -> None:
     at = submit(password_app(monkeypatch, idle_minutes=1.5), "rita@example.com", PASSWORD)
     assert at.metric
-    clock.now += 90
+    session_clock.now += 90
     at.run()
     assert not at.exception
     assert [i.value for i in at.info] == [

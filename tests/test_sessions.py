@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-import ui.session
 from access.tokens import MAKE_SECRET, SessionUser
 from appdb.databases import Databases
 from appdb.schema import APP_USERS
@@ -33,8 +31,8 @@ from appdb.users import (
     set_role,
 )
 from crm_data.config import create_crm_engine
-from crm_data.demo import seed_demo
 from tests.support.apptest import APP
+from tests.support.clock import Clock
 from tests.support.databases import app_databases, fresh_engine, use_app_database
 from ui.session import SessionSettings, session_settings
 
@@ -164,43 +162,19 @@ def test_a_user_added_again_gets_none_of_the_old_logins(users: Databases) -> Non
 # ---- the app: re-check, idle timeout, log out everywhere ------------------------------------
 
 
-@pytest.fixture(scope="module")
-def crm_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A demo database of size XS."""
-    url = f"duckdb:///{tmp_path_factory.mktemp('sessions') / 'xs.duckdb'}"
-    engine = sa.create_engine(url)
-    seed_demo(engine, size="XS", seed=42, end=date(2026, 6, 30))
-    engine.dispose()
-    return url
-
-
-class Clock:
-    """A fake Unix clock for ``ui.session``."""
-
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    fake = Clock()
-    monkeypatch.setattr(ui.session, "clock", fake)
-    return fake
-
-
-@pytest.fixture
-def engine(crm_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Databases]:
+def engine(
+    xs_demo_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[Databases]:
     """The XS database in password mode and an app database of the test's own, with the users
     eva (exec) and rita (a rep)."""
-    monkeypatch.setenv("CRM_DATABASE_URL", crm_url)
+    monkeypatch.setenv("CRM_DATABASE_URL", xs_demo_url)
     monkeypatch.setenv("CRM_TODAY", "2026-06-29")
     monkeypatch.setenv("CRM_AUTO_SEED", "0")
     monkeypatch.setenv("CRM_AUTH_MODE", "password")
     databases = Databases(
-        app=use_app_database(tmp_path, monkeypatch), crm=create_crm_engine(crm_url, read_only=True)
+        app=use_app_database(tmp_path, monkeypatch),
+        crm=create_crm_engine(xs_demo_url, read_only=True),
     )
     add_user(databases, "eva@example.com", "exec", actor=COMMAND_LINE, password=PASSWORD)
     with databases.crm.connect() as conn:
@@ -233,14 +207,16 @@ def on_login_screen(at: AppTest) -> bool:
     return any(box.key == "auth_password" for box in at.text_input) and not at.metric
 
 
-def test_a_disabled_user_is_logged_out_at_the_recheck(engine: Databases, clock: Clock) -> None:
+def test_a_disabled_user_is_logged_out_at_the_recheck(
+    engine: Databases, session_clock: Clock
+) -> None:
     at = logged_in("eva@example.com")
     assert role_caption(at).endswith("Executive") and at.metric
     set_active(engine, "eva@example.com", False, actor=COMMAND_LINE)
-    clock.now += 119  # the re-check (every 120 s) is not due yet: the page still loads
+    session_clock.now += 119  # the re-check (every 120 s) is not due yet: the page still loads
     at.run()
     assert at.metric and not on_login_screen(at)
-    clock.now += 2  # now it is
+    session_clock.now += 2  # now it is
     at.run()
     assert not at.exception and on_login_screen(at)
     assert "Your login has ended" in at.info[0].value
@@ -248,7 +224,7 @@ def test_a_disabled_user_is_logged_out_at_the_recheck(engine: Databases, clock: 
 
 
 def test_a_removed_user_is_logged_out_at_once_when_the_check_is_due(
-    engine: Databases, clock: Clock
+    engine: Databases, session_clock: Clock
 ) -> None:
     at = logged_in("eva@example.com", recheck_seconds=0)  # a check every run
     remove_user(engine, "eva@example.com", actor=COMMAND_LINE)
@@ -256,30 +232,32 @@ def test_a_removed_user_is_logged_out_at_once_when_the_check_is_due(
     assert on_login_screen(at) and "Your login has ended" in at.info[0].value
 
 
-def test_a_changed_role_takes_effect_at_the_recheck(engine: Databases, clock: Clock) -> None:
+def test_a_changed_role_takes_effect_at_the_recheck(
+    engine: Databases, session_clock: Clock
+) -> None:
     at = logged_in("rita@example.com")
     assert role_caption(at).endswith("Sales rep")
     set_role(engine, "rita@example.com", "analyst", actor=COMMAND_LINE)
     at.run()
     assert role_caption(at).endswith("Sales rep")  # until the re-check
-    clock.now += 120
+    session_clock.now += 120
     at.run()
     assert not at.exception and role_caption(at).endswith("Analyst")
     assert "Data" in [link.label for link in at.sidebar.get("page_link")] or at.metric
 
 
-def test_idle_timeout(engine: Databases, clock: Clock) -> None:
+def test_idle_timeout(engine: Databases, session_clock: Clock) -> None:
     at = logged_in("eva@example.com", idle_minutes=30)
-    clock.now += 29 * 60  # active again within 30 min: still logged in
+    session_clock.now += 29 * 60  # active again within 30 min: still logged in
     at.run()
     assert at.metric and not on_login_screen(at)
-    clock.now += 30 * 60
+    session_clock.now += 30 * 60
     at.run()
     assert not at.exception and on_login_screen(at)
     assert at.info[0].value == "You were logged out after 30 min without activity. Log in again."
 
 
-def test_log_out_everywhere(engine: Databases, clock: Clock) -> None:
+def test_log_out_everywhere(engine: Databases, session_clock: Clock) -> None:
     first, second = logged_in("eva@example.com"), logged_in("eva@example.com")
     before = session_user(engine.app, "eva@example.com")
     assert before is not None
@@ -287,7 +265,7 @@ def test_log_out_everywhere(engine: Databases, clock: Clock) -> None:
     assert on_login_screen(first) and not first.info  # logged out on purpose: no notice
     after = SessionUser(before.user_id, before.version + 1)
     assert session_user(engine.app, "eva@example.com") == after
-    clock.now += 120
+    session_clock.now += 120
     second.run()
     assert on_login_screen(second) and "Your login has ended" in second.info[0].value
 
@@ -311,18 +289,18 @@ def oidc_app(email: str, **crm_auth: object) -> AppTest:
 
 
 def test_oidc_logins_are_rechecked_and_end_when_idle(
-    engine: Databases, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    engine: Databases, session_clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("CRM_AUTH_MODE")
     at = oidc_app("eva@example.com")
     assert not at.exception and role_caption(at).endswith("Executive")
     assert at.sidebar.button(key="auth_logout_everywhere")  # an app_users row: revocable
     set_role(engine, "eva@example.com", "analyst", actor=COMMAND_LINE)
-    clock.now += 120
+    session_clock.now += 120
     at.run()
     assert role_caption(at).endswith("Analyst")
     set_active(engine, "eva@example.com", False, actor=COMMAND_LINE)
-    clock.now += 120
+    session_clock.now += 120
     at.run()  # logged out of Streamlit too: the next run is at the login button
     assert not at.exception and not at.metric and not at.user.get("is_logged_in")
     at.run()
@@ -330,6 +308,6 @@ def test_oidc_logins_are_rechecked_and_end_when_idle(
 
     set_active(engine, "eva@example.com", True, actor=COMMAND_LINE)
     at = oidc_app("eva@example.com", idle_minutes=10)
-    clock.now += 10 * 60
+    session_clock.now += 10 * 60
     at.run()
     assert not at.exception and not at.metric and not at.user.get("is_logged_in")

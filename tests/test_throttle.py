@@ -12,21 +12,14 @@ import pytest
 
 from access.passwords import hash_password, verify_password
 from access.throttle import LoginThrottle
+from tests.support.clock import Clock
 
 ANN = "ann@example.com"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(1000.0)
 
 
 def fail(throttle: LoginThrottle, email: str, times: int = 1, client: str | None = None) -> None:
