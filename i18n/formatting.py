@@ -103,14 +103,19 @@ _COMPACT = {
 }
 
 
-def _compact(value: float) -> str:
+def _compact(value: float, trim: bool = False) -> str:
     """1234 → "1.23k", 1_250_000 → "1.25M" (Russian: "1,23 тыс.", "1,25 млн"): three
-    significant digits; below 1000 whole.
+    significant digits; below 1000 whole; ``trim``: without trailing zeros ("1.5M", not
+    "1.50M").
     """
     for threshold, suffix in _COMPACT[current_language()]:
         if abs(value) >= threshold:
             scaled = value / threshold
             digits = 2 if abs(scaled) < 10 else 1 if abs(scaled) < 100 else 0
+            if trim:
+                digits = next(
+                    d for d in range(digits + 1) if round(scaled, d) == round(scaled, digits)
+                )
             return format_number(scaled, digits) + suffix
     return format_number(value, 0)
 
@@ -121,22 +126,25 @@ def format_money(
     *,
     compact: bool = False,
     digits: int = 0,
+    trim: bool = False,
 ) -> str:
     """An amount in ``currency`` (an ISO code; none: the bare number), the symbol placed as
     the language places it: ``$1,234,567`` / ``1 234 567 ₽``; ``compact``: ``$1.23M`` /
-    ``1,23 млн ₽``.
+    ``1,23 млн ₽``, with ``trim`` without trailing zeros (axis ticks: ``$1.5M``).
 
     Examples
     --------
     >>> format_money(1_234_567.0, "USD", compact=True), format_money(-9_280.0, "EUR")
     ('$1.23M', '-€9,280')
+    >>> format_money(1_500_000.0, "USD", compact=True, trim=True)
+    '$1.5M'
     """
     if is_missing(value):
         return MISSING
     assert value is not None
     locale = babel_locale()
     if compact:
-        amount = _compact(value)
+        amount = _compact(value, trim)
         if not currency:
             return amount
         symbol = get_currency_symbol(currency.upper(), locale=locale)

@@ -70,19 +70,28 @@ def test_the_overview_charts_in_russian() -> None:
         "weighted_amount": [150.0, 100.0],
     })  # fmt: skip
     with use_language("ru"):
-        bars, line = trend_figure(trend, "RUB", "Этот период", "Период сравнения").data
+        revenue = trend_figure(trend, "RUB", "Этот период", "Период сравнения")
+        bars, line = revenue.data
         stages = pipeline_figure(by_stage, "RUB")
     assert list(bars.x) == ["нояб. 2026", "дек. 2026"]
     assert [list(row) for row in bars.customdata] == [
         ["", "1\u00a0234\u00a0567\u00a0₽"], [" (неполный месяц)", "50\u00a0₽"],
     ]  # fmt: skip
     assert list(line.customdata) == ["нояб. 2025", "дек. 2025"]
+    assert list(revenue.layout.yaxis.ticktext) == [
+        "0\u00a0₽", "250\u00a0тыс.\u00a0₽", "500\u00a0тыс.\u00a0₽", "750\u00a0тыс.\u00a0₽",
+        "1\u00a0млн\u00a0₽", "1,25\u00a0млн\u00a0₽",
+    ]  # fmt: skip
     assert list(stages.data[0].text) == ["21 сделка", "3 сделки"]
     assert [list(row) for row in stages.data[0].customdata] == [
         ["1\u00a0000\u00a0₽ в 21 сделке", "вероятность 10\u00a0%"],
         ["300\u00a0₽ в 3 сделках", "вероятность 50\u00a0%"],
     ]
-    assert stages.layout.xaxis.ticksuffix == "\u00a0₽" and not stages.layout.xaxis.tickprefix
+    # widest bar 1,000: about three ticks up to 1,250 (the room right of the bars)
+    assert list(stages.layout.xaxis.ticktext) == [
+        "0\u00a0₽", "500\u00a0₽", "1\u00a0тыс.\u00a0₽", "1,5\u00a0тыс.\u00a0₽",
+    ]  # fmt: skip
     english = pipeline_figure(by_stage, "USD")
     assert list(english.data[0].customdata[0]) == ["$1,000 in 21 deals", "probability 10%"]
-    assert english.layout.xaxis.tickprefix == "$" and english.data[1].name == "Weighted"
+    assert list(english.layout.xaxis.ticktext) == ["$0", "$500", "$1k", "$1.5k"]
+    assert english.data[1].name == "Weighted"

@@ -14,17 +14,20 @@ import pytest
 
 from analytics.deltas import delta
 from appdb.plans import StoredItem
+from i18n import use_language
 from ui.activity_charts import PARTIAL_OPACITY, score_histogram, weekly_activity_figure
 from ui.charts import (
     COMPARISON,
     PRIMARY,
     STAGE_PALETTE,
+    money_axis,
     pipeline_figure,
     stage_colours,
     trend_figure,
 )
 from ui.export import csv_bytes, xlsx_bytes
 from ui.format import format_delta, format_value
+from ui.funnel_charts import waterfall_figure
 from ui.plan_editor import editor_rows, stored_items, target_grid, with_grid_targets
 
 NAN = math.nan
@@ -332,3 +335,28 @@ def test_xlsx_export_has_no_formula_and_keeps_text_and_numbers() -> None:
     filters = book["Filters"]
     assert filters.cell(3, 2).value == HOSTILE_CONTEXT["Accounts"]
     assert filters.cell(3, 2).quotePrefix is False  # begins with "Acme": one cell, no formula
+
+
+def test_amount_axes_tick_round_values_in_the_language() -> None:
+    """Ticks 1, 2, 2.5 or 5 × 10^k apart over 0 to the highest level, written compact."""
+    assert money_axis(0.0, 1_200_000.0, "USD") == {
+        "tickvals": [0.0, 250_000.0, 500_000.0, 750_000.0, 1_000_000.0, 1_250_000.0],
+        "ticktext": ["$0", "$250k", "$500k", "$750k", "$1M", "$1.25M"],
+    }
+    assert money_axis(-30.0, 70.0, None)["ticktext"] == ["-40", "-20", "0", "20", "40", "60", "80"]
+    assert money_axis(0.0, math.nan, "EUR") == {"tickvals": [0.0], "ticktext": ["€0"]}
+    # a waterfall from 600 up by 900 (1,500 at its highest), down by 300 and ending at 1,200
+    waterfall = pd.DataFrame({
+        "step": ["Pipeline at start", "New", "Lost", "Pipeline at end"],
+        "measure": ["absolute", "relative", "relative", "total"],
+        "amount": [600.0, 900.0, -300.0, 1200.0], "deals": [6, 9, 3, 12],
+    })  # fmt: skip
+    with use_language("ru"):
+        axis = waterfall_figure(waterfall, "RUB").layout.yaxis
+    assert list(axis.tickvals) == [0.0, 500.0, 1000.0, 1500.0]
+    assert list(axis.ticktext) == [
+        "0\u00a0₽",
+        "500\u00a0₽",
+        "1\u00a0тыс.\u00a0₽",
+        "1,5\u00a0тыс.\u00a0₽",
+    ]

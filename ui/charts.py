@@ -6,14 +6,22 @@ an activity type always has the same colour, and the comparison period is always
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from i18n import _, current_language, ngettext
-from i18n.formatting import format_count, format_month, format_percent, number_separators
-from ui.format import currency_symbol, format_value
+from i18n import _, ngettext
+from i18n.formatting import (
+    format_count,
+    format_money,
+    format_month,
+    format_percent,
+    number_separators,
+)
+from ui.format import format_value
 
 __all__ = [
     "ACTIVITY_COLOURS",
@@ -23,6 +31,7 @@ __all__ = [
     "STAGE_PALETTE",
     "WON",
     "apply_layout",
+    "money_axis",
     "pipeline_figure",
     "stage_colours",
     "trend_figure",
@@ -90,7 +99,8 @@ def trend_figure(
         text=[_money(value, currency) for value in trend["previous"]],
         hovertemplate=f"%{{customdata}}<br>%{{text}}<extra>{previous}</extra>",
     )  # fmt: skip
-    fig.update_yaxes(rangemode="tozero", **_money_ticks(currency))
+    top = pd.concat([trend["current"], trend["previous"]]).max()
+    fig.update_yaxes(rangemode="tozero", **money_axis(0.0, float(top), currency))
     return _layout(fig)
 
 
@@ -131,12 +141,14 @@ def pipeline_figure(by_stage: pd.DataFrame, currency: str | None) -> go.Figure:
     )  # fmt: skip
     fig.update_yaxes(autorange="reversed", gridcolor="rgba(0,0,0,0)")
     widest = float(frame["amount"].max()) if len(frame) else 0.0
+    right = 1.25 * widest or 1.0  # room for the "n deals" labels right of the bars
     fig.update_xaxes(
-        showgrid=True, gridcolor="#eceff3",
-        range=[0, 1.25 * widest or 1.0],  # room for the "n deals" labels right of the bars
-        **_money_ticks(currency),
-    )  # fmt: skip
-    return _layout(fig)
+        showgrid=True,
+        gridcolor="#eceff3",
+        range=[0, right],
+        **money_axis(0.0, right, currency, count=3),  # a narrow column: few, unturned ticks
+    )
+    return _layout(fig).update_layout(margin={"r": 48})  # "30 сделок" is longer than "30 deals"
 
 
 def _money(value: float, currency: str | None) -> str:
@@ -144,14 +156,27 @@ def _money(value: float, currency: str | None) -> str:
     return format_value(value, "money", currency, compact=False)
 
 
-def _money_ticks(currency: str | None) -> dict[str, str]:
-    """Axis ticks of amounts: compact (``~s``), the symbol where the language puts it
-    (``$100k`` / ``100k ₽``).
+def money_axis(
+    low: float, high: float, currency: str | None, count: int = 5
+) -> dict[str, list[Any]]:
+    """Ticks of an amount axis spanning ``low`` to ``high`` (and 0): about ``count`` round
+    values 1, 2, 2.5 or 5 × a power of ten apart, written compact as the language writes
+    amounts (``$250k`` / ``250 тыс. ₽``; Plotly's own compact ticks would stay English).
+    Plotly shows those inside the axis range.
+
+    Examples
+    --------
+    >>> money_axis(0, 1_200_000, "USD")["ticktext"]
+    ['$0', '$250k', '$500k', '$750k', '$1M', '$1.25M']
     """
-    symbol = currency_symbol(currency)
-    if current_language() == "en" or not symbol:
-        return {"tickprefix": symbol, "tickformat": "~s"}
-    return {"ticksuffix": "\u00a0" + symbol, "tickformat": "~s"}
+    low = min(low, 0.0) if math.isfinite(low) else 0.0
+    high = max(high, 0.0) if math.isfinite(high) else 0.0
+    raw = (high - low) / count or 1.0
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * power >= raw)
+    values = [k * step for k in range(math.floor(low / step), math.ceil(high / step) + 1)]
+    text = [format_money(value, currency, compact=True, trim=True) for value in values]
+    return {"tickvals": values, "ticktext": text}
 
 
 def _layout(fig: go.Figure) -> go.Figure:

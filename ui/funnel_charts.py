@@ -13,8 +13,8 @@ import plotly.graph_objects as go
 
 from i18n import N_, _
 from i18n.formatting import format_count, format_percent, number_separators
-from ui.charts import COMPARISON, LOST, PRIMARY, WON, apply_layout, stage_colours
-from ui.format import currency_symbol, format_value
+from ui.charts import COMPARISON, LOST, PRIMARY, WON, apply_layout, money_axis, stage_colours
+from ui.format import format_value
 
 __all__ = [
     "display_change",
@@ -213,12 +213,23 @@ def lost_reasons_figure(lost_by_stage: pd.DataFrame, stages: Sequence[str]) -> g
     return _layout(fig, 320)
 
 
+def _levels(waterfall: pd.DataFrame) -> list[float]:
+    """The heights the waterfall's bars reach: its running total after each step."""
+    level, levels = 0.0, []
+    for measure, amount in zip(waterfall["measure"], waterfall["amount"], strict=True):
+        if measure == "absolute":
+            level = float(amount)
+        elif measure == "relative":
+            level += float(amount)
+        levels.append(level)  # a total shows the running level
+    return levels
+
+
 def waterfall_figure(waterfall: pd.DataFrame, currency: str | None) -> go.Figure:
     """The pipeline at the start, what was added and removed, and the pipeline at the end.
 
     ``waterfall`` is :func:`analytics.pipeline_change.pipeline_waterfall`'s frame.
     """
-    symbol = currency_symbol(currency)
     fig = go.Figure(
         go.Waterfall(
             x=[display_change(step) for step in waterfall["step"]], y=waterfall["amount"],
@@ -235,7 +246,8 @@ def waterfall_figure(waterfall: pd.DataFrame, currency: str | None) -> go.Figure
                            + _("%{customdata[0]:,} deals") + "<extra></extra>"),
         )
     )  # fmt: skip
-    fig.update_yaxes(tickprefix=symbol, tickformat="~s")
+    levels = _levels(waterfall)
+    fig.update_yaxes(**money_axis(min(levels, default=0.0), max(levels, default=0.0), currency))
     fig.update_layout(showlegend=False)
     return _layout(fig, 360)
 
