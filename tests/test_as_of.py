@@ -71,6 +71,7 @@ from crm_data.queries.pipeline import (
     pipeline_snapshots,
     stuck_deal_candidates,
 )
+from crm_data.queries.rep_spread import quotas_by_rep, satisfaction_moments, won_deal_moments
 from crm_data.queries.service import ticket_outcomes, ticket_resolution_times
 from reports.activity import activity_report
 from reports.overview import overview_report
@@ -291,12 +292,18 @@ CALLS: dict[str, Call] = {
         b, f, s, [f.start, date(2024, 2, 1), date(2024, 3, 15), f.end]
     ),
     "pipeline.stuck_deal_candidates": stuck_deal_candidates,
+    "rep_spread.quotas_by_rep": lambda b, f, s: quotas_by_rep(b, f, s, f.start, f.end),
+    "rep_spread.satisfaction_moments": satisfaction_moments,
+    "rep_spread.won_deal_moments": won_deal_moments,
     "service.ticket_outcomes": ticket_outcomes,
     "service.ticket_resolution_times": ticket_resolution_times,
 }
 
 #: Functions in CALLS that read no dated rows: no planted row can change them.
-UNDATED = {"funnel_stats.quota_total": "a quota is a target for a period, not an event"}
+UNDATED = {
+    "funnel_stats.quota_total": "a quota is a target for a period, not an event",
+    "rep_spread.quotas_by_rep": "a quota is a target for a period, not an event",
+}
 
 #: Public functions with a ``bind`` that take no Filters, and why they have no as_of.
 NO_AS_OF = {
@@ -307,6 +314,7 @@ NO_AS_OF = {
     "deal_lists.deal_labels": "names and today's state of deals a list already picked",
     "people.people": "every employee, for login and 'view as'",
     "people.filter_options": "what the filter bar offers today",
+    "people.peer_scope": "the team a rep is compared with today",
     "funnel_stats.funnel_stages": "the pipeline's stages: configuration",
     "funnel_stats.pipeline_names": "the pipelines: configuration",
     "frames.connect": "a connection helper, not a query",

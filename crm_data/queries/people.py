@@ -20,7 +20,7 @@ from crm_data.queries.frames import Bind, Kind, connect, read_frame
 from crm_data.queries.tables import ACCOUNTS, DEALS, EMPLOYEES, PRODUCTS, STAGES, TEAMS
 from crm_data.queries.where import owner_conditions
 
-__all__ = ["FilterOptions", "filter_options", "people"]
+__all__ = ["FilterOptions", "filter_options", "peer_scope", "people"]
 
 
 def _sorted(frame: pd.DataFrame, by: str, tie: str) -> pd.DataFrame:
@@ -101,6 +101,22 @@ class FilterOptions:
     regions: tuple[str, ...]
     product_lines: tuple[str, ...]
     pipelines: tuple[str, ...]
+
+
+def peer_scope(bind: Bind, scope: Scope) -> Scope:
+    """The scope a rep is compared against: the rows of the rep's team (a head's scope on it).
+
+    For every other role the scope itself.  A rep without a team is compared with nobody but
+    themselves (their own scope).  **For team aggregates only**: whoever reads rows through
+    this scope for a rep must reduce the colleagues' rows to team totals before anything
+    leaves it (``reports.performance`` does, and its tests check it).
+    """
+    if scope.role != Role.REP:
+        return scope
+    stmt = sa.select(EMPLOYEES.c.team_id).where(EMPLOYEES.c.id == scope.employee_id)
+    with connect(bind) as conn:
+        team_id = conn.execute(stmt).scalar()
+    return scope if team_id is None else Scope.head(int(team_id))
 
 
 def _team_conditions(scope: Scope) -> list[Any]:
