@@ -7,12 +7,19 @@ named by the metric key; reps without any deal in the basis of
 a metric are absent (a rate is then undefined, a count is 0 — callers reindex as they need).
 The definitions are those of the metric catalogue (``reports.catalogue``) and METRICS.md; the
 queries group by ``rep_id`` in SQL.
+
+:data:`SAMPLES` gives, for the metrics a fair comparison of reps needs (the Performance page),
+the per-rep table behind the value: the sample size it rests on, and the numerator of a rate or
+the within-rep variance of a mean, so intervals and shrinkage are computed from the very numbers
+the value is (``PER_REP`` reads its value off the same tables).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from analytics.activity import (
@@ -33,35 +40,53 @@ from crm_data.queries.activity_kpis import employment_spans, followup_stats, lea
 from crm_data.queries.frames import Bind
 from crm_data.queries.funnel_stats import closed_deal_stats, funnel_facts, open_deal_counts
 from crm_data.queries.pipeline import stuck_deal_candidates
+from crm_data.queries.rep_spread import satisfaction_moments, won_deal_moments
 from crm_data.queries.service import ticket_outcomes, ticket_resolution_times
 from reports.stuck import flag_stuck
 from reports.trailing import velocity_closed
 
-__all__ = ["PER_REP", "RepMetric", "rep_actuals"]
+__all__ = ["PER_REP", "SAMPLES", "RepMetric", "RepSample", "RepTable", "rep_actuals"]
 
 RepMetric = Callable[[Bind, Filters, Scope], pd.Series]
+RepTable = Callable[[Bind, Filters, Scope], pd.DataFrame]
 
 _REP = "rep_id"
 
 
-def _indexed(frame: pd.DataFrame, id_column: str, column: str, key: str) -> pd.Series:
-    """``frame[column]`` indexed by the integer employee id in ``id_column`` (the ``group`` of a
-    ``rep_id`` grouping, an employee or owner column; rows without one dropped).
-    """
+def _by_rep(frame: pd.DataFrame, id_column: str) -> pd.DataFrame:
+    """``frame`` indexed by the integer employee id in ``id_column`` (rows without one dropped)."""
     rows = frame.dropna(subset=[id_column])
-    values = rows.set_index(rows[id_column].astype("int64"))[column].astype("float64")
-    return values.rename(key).rename_axis("rep_id")
+    return rows.set_index(rows[id_column].astype("int64").rename("rep_id")).drop(columns=id_column)
+
+
+def closed_table(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
+    """The win-rate table (:func:`analytics.funnel.win_rates`) of the deals closed in the
+    period, per owner: ``won``, ``lost``, ``closed``, ``won_amount``, ``win_rate``…
+    """
+    closed = closed_deal_stats(bind, filters, scope, group=_REP, binned=False)
+    return _by_rep(win_rates(closed, by="group"), "group")
 
 
 def _closed(key: str, column: str) -> RepMetric:
     """A metric read off the win-rate table of the deals closed in the period."""
 
     def per_rep(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
-        closed = closed_deal_stats(bind, filters, scope, group=_REP, binned=False)
-        return _indexed(win_rates(closed, by="group"), "group", column, key)
+        return _value(closed_table(bind, filters, scope), column, key)
 
     per_rep.__doc__ = f"``{column}`` of the deals closed in the period, per owner."
     return per_rep
+
+
+def _value(table: pd.DataFrame, column: str, key: str) -> pd.Series:
+    """``table[column]`` as a float Series named ``key``, indexed by ``rep_id``."""
+    return table[column].astype("float64").rename(key)
+
+
+def _indexed(frame: pd.DataFrame, id_column: str, column: str, key: str) -> pd.Series:
+    """``frame[column]`` indexed by the integer employee id in ``id_column`` (the ``group`` of a
+    ``rep_id`` grouping, an employee or owner column; rows without one dropped).
+    """
+    return _value(_by_rep(frame, id_column), column, key)
 
 
 def _cohort(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
@@ -75,10 +100,16 @@ def new_deals(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
     return _indexed(counts, "group", "deals", "new_deals")
 
 
+def regression_table(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
+    """The period's new deals and those that moved back a stage (``deals``, ``regressed``,
+    ``regression_rate``), per owner.
+    """
+    return _by_rep(regression_rate(_cohort(bind, filters, scope), by="group"), "group")
+
+
 def regression(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
     """Share of the period's new deals that moved back a stage, per owner."""
-    table = regression_rate(_cohort(bind, filters, scope), by="group")
-    return _indexed(table, "group", "regression_rate", "regression_rate")
+    return _value(regression_table(bind, filters, scope), "regression_rate", "regression_rate")
 
 
 def cycle(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
@@ -136,21 +167,39 @@ def activities_per_day(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
                     "activities_per_day")  # fmt: skip
 
 
+def compliance_table(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
+    """The follow-up table (:func:`analytics.activity.followup_compliance`: ``judged``,
+    ``done_on_time``, ``compliance``…) of each employee's activities due in the period.
+    """
+    stats = followup_stats(bind, filters, scope)
+    return _by_rep(followup_compliance(stats, by="employee_id"), "employee_id")
+
+
 def compliance(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
     """Follow-up compliance of each employee's activities due in the period."""
-    table = followup_compliance(followup_stats(bind, filters, scope), by="employee_id")
-    return _indexed(table, "employee_id", "compliance", "followup_compliance")
+    return _value(compliance_table(bind, filters, scope), "compliance", "followup_compliance")
 
 
-def _open_deal_share(share: Callable[..., pd.DataFrame], column: str, key: str) -> RepMetric:
-    """A share over the deals open at the period end, per owner."""
+def _open_deal_table(share: Callable[..., pd.DataFrame]) -> RepTable:
+    """A table over the deals open at the period end (``open_deals`` and the share's count),
+    per owner.
+    """
+
+    def per_rep(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
+        candidates = stuck_deal_candidates(bind, filters, scope)
+        return _by_rep(share(candidates, filters.as_of_ts, by="owner_id"), "owner_id")
+
+    per_rep.__doc__ = f"``{share.__name__}`` of the deals open at the period end, per owner."
+    return per_rep
+
+
+def _column(table: RepTable, column: str, key: str) -> RepMetric:
+    """The metric ``key``: ``column`` of a per-rep table."""
 
     def per_rep(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
-        candidates = stuck_deal_candidates(bind, filters, scope)
-        return _indexed(share(candidates, filters.as_of_ts, by="owner_id"), "owner_id", column,
-                        key)  # fmt: skip
+        return _value(table(bind, filters, scope), column, key)
 
-    per_rep.__doc__ = f"``{column}`` over the deals open at the period end, per owner."
+    per_rep.__doc__ = f"``{column}`` of {table.__name__}."
     return per_rep
 
 
@@ -160,15 +209,42 @@ def response(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
     return _indexed(table, "owner_id", "median_hours", "lead_response_hours")
 
 
-def _tickets(column: str, key: str) -> RepMetric:
-    """A service metric of the tickets resolved in the period, per assignee."""
+def ticket_table(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
+    """The tickets resolved in the period per assignee (``resolved``, ``rated``, ``csat``) with
+    the spread of their scores (``csat_variance``, the sample variance; NaN under 2 ratings).
+    """
+    table = _by_rep(satisfaction(ticket_outcomes(bind, filters, scope), by="assignee_id"),
+                    "assignee_id")  # fmt: skip
+    moments = satisfaction_moments(bind, filters, scope).set_index("employee_id")
+    variance = _sample_variance(moments["rated"], moments["score_sum"], moments["score_sq"])
+    return table.assign(csat_variance=variance.reindex(table.index))
 
-    def per_rep(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
-        table = satisfaction(ticket_outcomes(bind, filters, scope), by="assignee_id")
-        return _indexed(table, "assignee_id", column, key)
 
-    per_rep.__doc__ = f"``{column}`` of the tickets resolved in the period, per assignee."
-    return per_rep
+def won_table(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
+    """The deals won in the period per owner: ``won``, ``average_won_amount`` and
+    ``mean_cycle_days`` with their sample variances (``amount_variance``, ``cycle_variance``;
+    NaN under 2 deals).
+    """
+    m = won_deal_moments(bind, filters, scope).set_index("employee_id").rename_axis("rep_id")
+    return pd.DataFrame(
+        {
+            "won": m["won"],
+            "average_won_amount": m["amount_sum"] / m["won"],
+            "amount_variance": _sample_variance(m["won"], m["amount_sum"], m["amount_sq"]),
+            "mean_cycle_days": m["cycle_sum"] / m["won"],
+            "cycle_variance": _sample_variance(m["won"], m["cycle_sum"], m["cycle_sq"]),
+        }
+    )
+
+
+def _sample_variance(count: pd.Series, total: pd.Series, squares: pd.Series) -> pd.Series:
+    """Sample variance (n − 1 denominator) from count, Σx and Σx²; NaN for fewer than 2 values,
+    never negative (rounding).
+    """
+    n = count.astype("float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        variance = (squares - total * total / n) / (n - 1)
+    return variance.where(n > 1).clip(lower=0.0)
 
 
 def resolution(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
@@ -176,6 +252,10 @@ def resolution(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
     table = resolution_time(ticket_resolution_times(bind, filters, scope), by="assignee_id")
     return _indexed(table, "assignee_id", "median_hours", "resolution_hours")
 
+
+_NEXT_STEPS = _open_deal_table(next_step_coverage)
+_CONVERSATIONS = _open_deal_table(active_conversations_by)
+_DISCIPLINE = _open_deal_table(data_discipline)
 
 #: Metric key -> its per-rep function.
 PER_REP: dict[str, RepMetric] = {
@@ -193,16 +273,68 @@ PER_REP: dict[str, RepMetric] = {
     "activities_done": activities_done,
     "activities_per_day": activities_per_day,
     "followup_compliance": compliance,
-    "next_step_coverage": _open_deal_share(next_step_coverage, "coverage", "next_step_coverage"),
-    "active_conversations": _open_deal_share(
-        active_conversations_by, "active", "active_conversations"
-    ),
-    "data_discipline": _open_deal_share(data_discipline, "discipline", "data_discipline"),
+    "next_step_coverage": _column(_NEXT_STEPS, "coverage", "next_step_coverage"),
+    "active_conversations": _column(_CONVERSATIONS, "active", "active_conversations"),
+    "data_discipline": _column(_DISCIPLINE, "discipline", "data_discipline"),
     "lead_response_hours": response,
-    "tickets_resolved": _tickets("resolved", "tickets_resolved"),
-    "csat": _tickets("csat", "csat"),
+    "tickets_resolved": _column(ticket_table, "resolved", "tickets_resolved"),
+    "csat": _column(ticket_table, "csat", "csat"),
     "resolution_hours": resolution,
 }
+
+
+@dataclass(frozen=True)
+class RepSample:
+    """The per-rep table behind a metric: its value and the sample the value rests on.
+
+    Attributes
+    ----------
+    table : callable
+        ``(bind, filters, scope) -> DataFrame`` indexed by ``rep_id``.
+    value : str
+        The column holding the metric's value.
+    size : str
+        The sample size behind the value (deals closed, activities judged, open deals…).
+    successes : str, optional
+        For a rate (``value = successes / size``): its numerator, so a rate can get a
+        binomial interval and a beta-binomial shrinkage.
+    variance : str, optional
+        For a mean of ``size`` values: their sample variance, for a normal–normal shrinkage.
+    """
+
+    table: RepTable
+    value: str
+    size: str
+    successes: str | None = None
+    variance: str | None = None
+
+    @property
+    def kind(self) -> str:
+        """``rate``, ``mean`` or ``total`` (neither: a count or an amount, compared raw)."""
+        return "rate" if self.successes else "mean" if self.variance else "total"
+
+
+#: Metric key -> the per-rep table behind it, for the metrics a fair comparison shows (the
+#: sales cycle is compared by its mean here: shrinkage works on means, the catalogue's card is
+#: the median).
+SAMPLES: dict[str, RepSample] = {
+    "won_revenue": RepSample(closed_table, "won_amount", "won"),
+    "won_deals": RepSample(closed_table, "won", "closed"),
+    "win_rate": RepSample(closed_table, "win_rate", "closed", successes="won"),
+    "average_won_deal": RepSample(won_table, "average_won_amount", "won",
+                                  variance="amount_variance"),
+    "sales_cycle": RepSample(won_table, "mean_cycle_days", "won", variance="cycle_variance"),
+    "regression_rate": RepSample(regression_table, "regression_rate", "deals",
+                                 successes="regressed"),
+    "followup_compliance": RepSample(compliance_table, "compliance", "judged",
+                                     successes="done_on_time"),
+    "next_step_coverage": RepSample(_NEXT_STEPS, "coverage", "open_deals",
+                                    successes="with_next_step"),
+    "data_discipline": RepSample(_DISCIPLINE, "discipline", "open_deals", successes="touched"),
+    "active_conversations": RepSample(_CONVERSATIONS, "active", "open_deals"),
+    "tickets_resolved": RepSample(ticket_table, "resolved", "resolved"),
+    "csat": RepSample(ticket_table, "csat", "rated", variance="csat_variance"),
+}  # fmt: skip
 
 
 def rep_actuals(

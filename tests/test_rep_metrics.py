@@ -15,7 +15,7 @@ from crm_data.filters import Filters, Scope
 from reports.catalogue import CATALOGUE, metric, per_rep_metrics
 from reports.funnel import funnel_report
 from reports.overview import overview_report
-from reports.rep_metrics import PER_REP, rep_actuals
+from reports.rep_metrics import PER_REP, SAMPLES, rep_actuals
 from tests.support.databases import scenario_fixture
 from tests.support.incentive_crm import incentive_crm
 from ui.format import format_value
@@ -146,3 +146,36 @@ def test_activities_per_working_day_count_the_days_to_as_of(crm: sa.Engine) -> N
     whole = PER_REP["activities_per_day"](crm, Filters(date(2026, 10, 1), date(2027, 1, 1)),
                                           Scope.everyone())  # fmt: skip
     assert whole.loc[[11, 12, 13]].tolist() == pytest.approx([64 / 66, 30 / 44, 2.0])
+
+
+def test_samples_hold_the_values_and_the_counts_behind_them(
+    engine: sa.Engine, actuals: pd.DataFrame
+) -> None:
+    """Each leaderboard sample's value is the per-rep metric itself, and its counts and spreads
+    are those of plain SQL (sample variance of the won amounts, n − 1 denominator)."""
+    for key, sample in SAMPLES.items():
+        table = sample.table(engine, FILTERS, Scope.everyone())
+        values = table[sample.value].dropna()
+        if key in PER_REP and key != "sales_cycle":  # the cycle's sample is its mean
+            expected = actuals.loc[values.index, key].to_numpy()
+            assert values.to_numpy() == pytest.approx(expected), key
+        if sample.successes:
+            rates = table[sample.successes] / table[sample.size]
+            assert rates.dropna().to_numpy() == pytest.approx(values.to_numpy()), key
+    assert [k for k, s in SAMPLES.items() if s.kind == "mean"] == [
+        "average_won_deal", "sales_cycle", "csat"
+    ]  # fmt: skip
+    won = SAMPLES["average_won_deal"].table(engine, FILTERS, Scope.everyone())
+    with engine.connect() as conn:
+        rows = pd.DataFrame(
+            conn.execute(
+                sa.text("SELECT owner_id, amount FROM deals WHERE status = 'won' AND closed_at "
+                        ">= :s AND closed_at < :e"), {"s": FILTERS.start, "e": FILTERS.end}
+            ).all(), columns=["owner_id", "amount"],
+        )  # fmt: skip
+    by_owner = rows.groupby("owner_id")["amount"]
+    assert won["won"].to_dict() == by_owner.size().to_dict()
+    spread = by_owner.var(ddof=1).dropna()
+    assert won.loc[spread.index, "amount_variance"].to_numpy() == pytest.approx(spread.to_numpy())
+    cycles = SAMPLES["sales_cycle"].table(engine, FILTERS, Scope.everyone())["mean_cycle_days"]
+    assert (cycles.dropna() > 0).all()
