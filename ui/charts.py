@@ -31,7 +31,9 @@ __all__ = [
     "STAGE_PALETTE",
     "WON",
     "apply_layout",
+    "house_layout",
     "money_axis",
+    "percent_axis",
     "pipeline_figure",
     "stage_colours",
     "trend_figure",
@@ -101,7 +103,7 @@ def trend_figure(
     )  # fmt: skip
     top = pd.concat([trend["current"], trend["previous"]]).max()
     fig.update_yaxes(rangemode="tozero", **money_axis(0.0, float(top), currency))
-    return _layout(fig)
+    return house_layout(fig)
 
 
 def pipeline_figure(by_stage: pd.DataFrame, currency: str | None) -> go.Figure:
@@ -148,7 +150,8 @@ def pipeline_figure(by_stage: pd.DataFrame, currency: str | None) -> go.Figure:
         range=[0, right],
         **money_axis(0.0, right, currency, count=3),  # a narrow column: few, unturned ticks
     )
-    return _layout(fig).update_layout(margin={"r": 48})  # "30 сделок" is longer than "30 deals"
+    # "30 сделок" is longer than "30 deals"
+    return house_layout(fig).update_layout(margin={"r": 48})
 
 
 def _money(value: float, currency: str | None) -> str:
@@ -169,17 +172,38 @@ def money_axis(
     >>> money_axis(0, 1_200_000, "USD")["ticktext"]
     ['$0', '$250k', '$500k', '$750k', '$1M', '$1.25M']
     """
+    values = _round_ticks(low, high, count)
+    text = [format_money(value, currency, compact=True, trim=True) for value in values]
+    return {"tickvals": values, "ticktext": text}
+
+
+def percent_axis(low: float, high: float, count: int = 5) -> dict[str, list[Any]]:
+    """Ticks of a share axis (0.25 = 25 %) spanning ``low`` to ``high`` (and 0), written as the
+    language writes percentages (``25%`` / ``25 %``; Plotly's ``.0%`` stays English).
+
+    Examples
+    --------
+    >>> percent_axis(0, 1)["ticktext"]
+    ['0%', '20%', '40%', '60%', '80%', '100%']
+    """
+    values = _round_ticks(low, high, count)
+    digits = 0 if all(round(v * 100, 6).is_integer() for v in values) else 1
+    return {"tickvals": values, "ticktext": [format_percent(v, digits) for v in values]}
+
+
+def _round_ticks(low: float, high: float, count: int) -> list[float]:
+    """About ``count`` round values 1, 2, 2.5 or 5 × a power of ten apart covering ``low`` to
+    ``high`` and 0.
+    """
     low = min(low, 0.0) if math.isfinite(low) else 0.0
     high = max(high, 0.0) if math.isfinite(high) else 0.0
     raw = (high - low) / count or 1.0
     power = 10.0 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * power >= raw)
-    values = [k * step for k in range(math.floor(low / step), math.ceil(high / step) + 1)]
-    text = [format_money(value, currency, compact=True, trim=True) for value in values]
-    return {"tickvals": values, "ticktext": text}
+    return [k * step for k in range(math.floor(low / step), math.ceil(high / step) + 1)]
 
 
-def _layout(fig: go.Figure) -> go.Figure:
+def house_layout(fig: go.Figure, height: int = 320) -> go.Figure:
     """The house style with the language's decimal and grouping characters."""
     fig.update_layout(separators=number_separators())
-    return apply_layout(fig)
+    return apply_layout(fig, height)

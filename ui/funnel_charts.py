@@ -12,8 +12,17 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from i18n import N_, _
-from i18n.formatting import format_count, format_percent, number_separators
-from ui.charts import COMPARISON, LOST, PRIMARY, WON, apply_layout, money_axis, stage_colours
+from i18n.formatting import format_count, format_percent
+from ui.charts import (
+    COMPARISON,
+    LOST,
+    PRIMARY,
+    WON,
+    house_layout,
+    money_axis,
+    percent_axis,
+    stage_colours,
+)
 from ui.format import format_value
 
 __all__ = [
@@ -86,12 +95,6 @@ def display_change(name: object) -> object:
     return _(CHANGE_LABELS[name]) if isinstance(name, str) and name in CHANGE_LABELS else name
 
 
-def _layout(fig: go.Figure, height: int) -> go.Figure:
-    """The house style with the language's decimal and grouping characters."""
-    fig.update_layout(separators=number_separators())
-    return apply_layout(fig, height=height)
-
-
 def _step_colours(steps: Sequence[str]) -> list[str]:
     """Stage colours for the open steps, green for the final "Won" step."""
     colours = stage_colours(list(steps[:-1]))
@@ -131,7 +134,7 @@ def funnel_figure(funnel: pd.DataFrame, previous: pd.DataFrame) -> go.Figure:
             hovertemplate=hover + "<extra></extra>",
         )
     )  # fmt: skip
-    return _layout(fig, 340)
+    return house_layout(fig, 340)
 
 
 def group_funnel_figure(funnel: pd.DataFrame, groups: Sequence[str]) -> go.Figure:
@@ -155,8 +158,8 @@ def group_funnel_figure(funnel: pd.DataFrame, groups: Sequence[str]) -> go.Figur
         )  # fmt: skip
     fig.update_layout(barmode="group")
     fig.update_yaxes(autorange="reversed", gridcolor="rgba(0,0,0,0)")
-    fig.update_xaxes(tickformat=".0%", showgrid=True, gridcolor="#eceff3", range=[0, 1.05])
-    return _layout(fig, max(300, 60 + 26 * len(groups) * funnel["stage"].nunique()))
+    fig.update_xaxes(**percent_axis(0.0, 1.0), showgrid=True, gridcolor="#eceff3", range=[0, 1.05])
+    return house_layout(fig, max(300, 60 + 26 * len(groups) * funnel["stage"].nunique()))
 
 
 def survival_figure(
@@ -180,11 +183,11 @@ def survival_figure(
             name=stage, hovertemplate=f"{stage}<br>" + hover + "<extra></extra>",
         )  # fmt: skip
     fig.add_hline(y=0.5, line={"dash": "dot", "color": COMPARISON}, annotation_text=_("median"))
-    fig.update_yaxes(tickformat=".0%", range=[0, 1.02], title=_("still in the stage"))
+    fig.update_yaxes(**percent_axis(0.0, 1.0), range=[0, 1.02], title=_("still in the stage"))
     fig.update_xaxes(title=_("days in the stage"), rangemode="tozero")
     if x_max is not None and x_max > 0:
         fig.update_xaxes(range=[0, x_max])
-    return _layout(fig, 340)
+    return house_layout(fig, 340)
 
 
 def lost_reasons_figure(lost_by_stage: pd.DataFrame, stages: Sequence[str]) -> go.Figure:
@@ -210,7 +213,7 @@ def lost_reasons_figure(lost_by_stage: pd.DataFrame, stages: Sequence[str]) -> g
     fig.update_layout(barmode="stack")
     fig.update_yaxes(autorange="reversed", gridcolor="rgba(0,0,0,0)")
     fig.update_xaxes(title=_("lost deals"), showgrid=True, gridcolor="#eceff3")
-    return _layout(fig, 320)
+    return house_layout(fig, 320)
 
 
 def _levels(waterfall: pd.DataFrame) -> list[float]:
@@ -249,7 +252,7 @@ def waterfall_figure(waterfall: pd.DataFrame, currency: str | None) -> go.Figure
     levels = _levels(waterfall)
     fig.update_yaxes(**money_axis(min(levels, default=0.0), max(levels, default=0.0), currency))
     fig.update_layout(showlegend=False)
-    return _layout(fig, 360)
+    return house_layout(fig, 360)
 
 
 def sankey_figure(flow: pd.DataFrame, stages: Sequence[str]) -> go.Figure:
@@ -281,4 +284,4 @@ def sankey_figure(flow: pd.DataFrame, stages: Sequence[str]) -> go.Figure:
             },
         )
     )  # fmt: skip
-    return _layout(fig, 380)
+    return house_layout(fig, 380)
