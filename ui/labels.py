@@ -117,6 +117,7 @@ COLUMNS: dict[str, Column] = {
     "p90": Column(N_("90th pct"), "decimal"),
     # rates and ratios
     "amount_share": Column(N_("Amount share"), "percent"),
+    "attainment": Column(N_("Attainment"), "percent", N_("Won revenue ÷ quota")),
     "compliance": Column(N_("Done on time"), "percent"),
     "coverage": Column(N_("With a next step"), "percent"),
     "no_reason_share": Column(N_("No reason given"), "percent"),
@@ -137,6 +138,9 @@ COLUMNS: dict[str, Column] = {
     "per_day": Column(N_("Velocity per day"), "money"),
     "revenue": Column(N_("Lifetime revenue"), "money"),
     "won_amount": Column(N_("Won amount"), "money"),
+    "average_won_amount": Column(N_("Average won deal"), "money"),
+    "quota": Column(N_("Quota"), "money", N_("Σ of the quotas whose period lies inside this one")),
+    "gap": Column(N_("Still to win"), "money", N_("Quota − won, when the quota is not met")),
     "reached_amount": Column(N_("Amount"), "money", N_("Amount of the deals that reached it")),
     # flags and words
     "action": Column(N_("Suggested action")),

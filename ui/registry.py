@@ -83,6 +83,10 @@ PAGES: list[PageSpec] = [
     PageSpec("pages/funnel.py", N_("Funnel"), "funnel", ":material/filter_alt:", "Sales"),
     PageSpec("pages/activity.py", N_("Activity"), "activity", ":material/call:", "Sales"),
     PageSpec(
+        "pages/performance.py", N_("Performance"), "performance", ":material/leaderboard:",
+        "Sales",
+    ),
+    PageSpec(
         "pages/incentives.py", N_("Incentives"), "incentives", ":material/emoji_events:", "Sales",
         filters=False,
     ),
