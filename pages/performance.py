@@ -11,6 +11,7 @@ from i18n.formatting import format_count
 from reports.catalogue import metric
 from reports.performance import (
     BOARD_KEYS,
+    activity_outcome,
     board_limits,
     quota_attainment,
     rep_board,
@@ -150,6 +151,33 @@ with tabs[0]:
         for _index, spot in found.iterrows():
             st.markdown(f"**{spot['name']}** — {weak_spot_sentence(spot)}")
 
+    st.subheader(_("Activity and outcome"), anchor=False)
+    outcome = cached_report(activity_outcome, engine, filters, scope)
+    st.caption(
+        _("The team logs {per_won} activities per won deal.").format(
+            per_won=format_value(outcome.team_per_won, "decimal")
+        )
+    )
+    left, right = st.columns([3, 2])
+    with left:
+        mix = outcome.mix
+        if mix.empty:
+            st.caption(_("The activity mix of the best and the weakest quarter of reps is shown to "
+                         "heads and executives, with four reps or more."))  # fmt: skip
+        else:
+            st.markdown(_("**Activity mix** of the quarter of reps with the highest shrunk win "
+                          "rate and of the quarter with the lowest"))  # fmt: skip
+            top, bottom = (mix[mix["quartile"] == q] for q in ("top", "bottom"))
+            shares = {_("Lowest quarter"): bottom["share"].reset_index(drop=True),
+                      _("Highest quarter"): top["share"].reset_index(drop=True)}  # fmt: skip
+            st.plotly_chart(activity_mix_figure(top["type"], shares), key="perf_quartiles")
+    with right:
+        shown, config = labelled(outcome.per_won, ["name", "activities", "won", "per_won_deal"])
+        data_table(
+            shown, key="perf_per_won", file_stem="activities_per_won_deal", column_config=config,
+            context=context.export_context(_("Performance — activities per won deal")),
+        )  # fmt: skip
+
 # ---- one rep against the team -------------------------------------------------------------------
 with tabs[1]:
     asked = st.query_params.get("profile")
@@ -204,8 +232,9 @@ with tabs[1]:
             if profile.activity_mix.empty:
                 empty_state(_("No activity was done in this period."), _("Pick a longer period."))
             else:
-                st.plotly_chart(activity_mix_figure(profile.activity_mix, profile.name),
-                                key="perf_mix")  # fmt: skip
+                mix = profile.activity_mix
+                shares = {_("Team"): mix["team_share"], profile.name: mix["rep_share"]}
+                st.plotly_chart(activity_mix_figure(mix["type"], shares), key="perf_mix")
         with right:
             st.markdown(_("**Won revenue per month** against the team's average per rep"))
             st.plotly_chart(rep_trend_figure(profile.trend, profile.name, profile.currency),

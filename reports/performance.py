@@ -22,10 +22,17 @@ import pandas as pd
 
 from access.roles import EmployeeRole, Role
 from analytics.funnel import reached, win_rates
-from analytics.rep_comparison import funnel_limits, funnel_position, rank_ranges
+from analytics.rep_comparison import (
+    activities_per_won_deal,
+    funnel_limits,
+    funnel_position,
+    quartile_activity_mix,
+    rank_ranges,
+)
 from analytics.rep_comparison import weak_spots as find_weak_spots
 from analytics.shrinkage import shrink_means, shrink_rates
 from crm_data.filters import Filters, Scope
+from crm_data.queries.activity import activities_by_rep_type_period
 from crm_data.queries.currency import main_currency
 from crm_data.queries.frames import Bind
 from crm_data.queries.funnel_stats import closed_deal_stats, funnel_facts, funnel_stages
@@ -37,6 +44,8 @@ from reports.rep_metrics import SAMPLES, RepSample, closed_table
 
 __all__ = [
     "BOARD_KEYS",
+    "ActivityOutcome",
+    "activity_outcome",
     "RepBoard",
     "SERVICE_KEYS",
     "quota_attainment",
@@ -204,19 +213,15 @@ def _with_ranks(rows: pd.DataFrame, fit: pd.DataFrame, ranks: pd.DataFrame | Non
     return out
 
 
-def rep_board(bind: Bind, filters: Filters, scope: Scope, key: str) -> RepBoard:
-    """The reps compared on the metric ``key`` (one of :data:`BOARD_KEYS`) in the period,
-    with the comparison period's values.
-
-    Raises
-    ------
-    KeyError
-        For a key the leaderboard does not offer, naming those it does.
+def _full_board(
+    bind: Bind, filters: Filters, peers: Scope, key: str
+) -> tuple[pd.DataFrame, float, bool]:
+    """Every rep of ``peers`` on the metric ``key``, best first (:data:`BOARD_COLUMNS`), the
+    team's value and whether the reps were pooled; before any cut to a rep's own row.
     """
     if key not in SAMPLES:
         raise KeyError(f"No leaderboard for {key!r}; available: {', '.join(BOARD_KEYS)}.")
     sample = SAMPLES[key]
-    peers = peer_scope(bind, scope)
     compared = _compared(bind, key).set_index("rep_id")
     now = _sample(bind, filters, peers, sample)
     now = now[now.index.isin(compared.index)]
@@ -232,18 +237,83 @@ def rep_board(bind: Bind, filters: Filters, scope: Scope, key: str) -> RepBoard:
         else None
     )
     table = table.sort_values(["rank", "name"], kind="stable")[BOARD_COLUMNS]
+    return table.reset_index(drop=True), team_value, pooled
+
+
+def rep_board(bind: Bind, filters: Filters, scope: Scope, key: str) -> RepBoard:
+    """The reps compared on the metric ``key`` (one of :data:`BOARD_KEYS`) in the period,
+    with the comparison period's values.
+
+    Raises
+    ------
+    KeyError
+        For a key the leaderboard does not offer, naming those it does.
+    """
+    table, team_value, pooled = _full_board(bind, filters, peer_scope(bind, scope), key)
     return RepBoard(
         key=key,
-        kind=sample.kind,
-        table=_own_rows(table.reset_index(drop=True), scope),
+        kind=SAMPLES[key].kind,
+        table=_own_rows(table, scope),
         team_value=team_value,
-        team_size=int(now["size"].sum()),
-        reps=len(now),
+        team_size=int(table["size"].sum()),
+        reps=len(table),
         pooled=pooled,
-        raw_range=_ranges(fitted, "value"),
-        shrunk_range=_ranges(fitted, "shrunk"),
+        raw_range=_ranges(table, "value"),
+        shrunk_range=_ranges(table, "shrunk"),
         currency=main_currency(bind, scope)[0],
     )
+
+
+@dataclass(frozen=True)
+class ActivityOutcome:
+    """What the reps who win more do differently (activity → outcome).
+
+    Attributes
+    ----------
+    mix : DataFrame
+        :func:`analytics.rep_comparison.quartile_activity_mix` of the top and bottom quartile
+        of reps by shrunk win rate (empty for a rep, whose quartiles would be a colleague or
+        two, and for fewer than four reps).
+    per_won : DataFrame
+        Per rep: ``rep_id``, ``name``, ``activities``, ``won``, ``per_won_deal`` (a rep: their
+        own row).
+    team_per_won : float
+        The team's activities per won deal (Σ activities / Σ won deals).
+    """
+
+    mix: pd.DataFrame
+    per_won: pd.DataFrame
+    team_per_won: float
+
+
+def activity_outcome(bind: Bind, filters: Filters, scope: Scope) -> ActivityOutcome:
+    """Activities per won deal per rep, and the activity mix of the reps with the highest and
+    the lowest shrunk win rates (METRICS.md "Rep performance": activities per won deal).
+    """
+    peers = peer_scope(bind, scope)
+    board, _team, _pooled = _full_board(bind, filters, peers, "win_rate")
+    done = activities_by_rep_type_period(bind, filters, peers, unit="year")
+    done = done.dropna(subset=["employee_id"])
+    by_type = done.groupby([done["employee_id"].astype("int64").rename("rep_id"), "type"])[
+        "activities"
+    ].sum()
+    board = board.set_index("rep_id")
+    mix = quartile_activity_mix(by_type.reset_index(), board["shrunk"])
+    totals = by_type.groupby(level="rep_id").sum().reindex(board.index, fill_value=0)
+    won = closed_table(bind, filters, peers)["won"].reindex(board.index, fill_value=0)
+    per_won = pd.DataFrame(
+        {
+            "rep_id": board.index,
+            "name": board["name"].to_numpy(),
+            "activities": totals.to_numpy().astype("int64"),
+            "won": won.to_numpy().astype("int64"),
+            "per_won_deal": activities_per_won_deal(totals, won).reindex(board.index).to_numpy(),
+        }
+    )
+    team = float(totals.sum() / won.sum()) if won.sum() else np.nan
+    if scope.role == Role.REP:
+        mix = mix.iloc[0:0]
+    return ActivityOutcome(mix, _own_rows(per_won, scope), team)
 
 
 def board_limits(board: RepBoard) -> pd.DataFrame:

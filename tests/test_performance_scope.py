@@ -25,7 +25,13 @@ import sqlalchemy as sa
 from crm_data.demo import seed_demo
 from crm_data.filters import Filters, Scope
 from crm_data.queries.rep_spread import satisfaction_moments, won_deal_moments
-from reports.performance import quota_attainment, rep_board, team_board, weak_spots
+from reports.performance import (
+    activity_outcome,
+    quota_attainment,
+    rep_board,
+    team_board,
+    weak_spots,
+)
 from reports.rep_profile import PROFILE_ROWS, rep_profile, visible_rep
 from tests.support.databases import fresh_engine
 
@@ -280,3 +286,28 @@ def test_satisfaction_moments_equal_plain_sql(engine: sa.Engine) -> None:
     assert set(moments.index) == {32, 33, 34, 35}
     row = moments.loc[SERVICE_AGENT]
     assert (row["rated"], row["score_sum"], row["score_sq"]) == (rated, total, squares)
+
+
+def test_activity_outcome_for_a_rep_and_a_head(engine: sa.Engine) -> None:
+    """Activities per won deal against SQL; a rep gets their own row, no quartile mix (it would
+    be a colleague or two), and the team's ratio over the whole team."""
+    done = "a.status = 'done' AND a.done_at >= :start AND a.done_at < :end"
+    ((activities,),) = query(engine, f"SELECT count(*) FROM activities a WHERE {done} AND "
+                                     "a.employee_id = :rep", rep=REP)  # fmt: skip
+    ((won,),) = query(engine, f"SELECT count(*) FROM deals d WHERE {WON} AND d.owner_id = :rep",
+                      rep=REP)  # fmt: skip
+    mine = activity_outcome(engine, FILTERS, Scope.rep(REP))
+    assert mine.mix.empty
+    assert mine.per_won["rep_id"].tolist() == [REP]
+    row = mine.per_won.iloc[0]
+    assert (row["activities"], row["won"]) == (activities, won)
+    assert row["per_won_deal"] == pytest.approx(activities / won)
+    head = activity_outcome(engine, FILTERS, Scope.head(TEAM))
+    assert mine.team_per_won == pytest.approx(head.team_per_won)
+    assert len(head.per_won) == team_closed(engine)[2]
+    assert head.team_per_won == pytest.approx(
+        head.per_won["activities"].sum() / head.per_won["won"].sum()
+    )
+    assert set(head.mix["quartile"]) == {"top", "bottom"}
+    for _quartile, shares in head.mix.groupby("quartile")["share"]:
+        assert shares.sum() == pytest.approx(1.0)

@@ -122,6 +122,7 @@ COLUMNS: dict[str, Column] = {
     "coverage": Column(N_("With a next step"), "percent"),
     "no_reason_share": Column(N_("No reason given"), "percent"),
     "overdue_by": Column(N_("× usual gap"), "decimal"),
+    "per_won_deal": Column(N_("Per won deal"), "decimal", N_("Activities done ÷ deals won")),
     "per_working_day": Column(N_("Per working day"), "decimal"),
     "share": Column(N_("Share"), "percent"),
     "stuck_share": Column(N_("Stuck share"), "percent"),

@@ -175,17 +175,19 @@ def stage_time_figure(times: pd.DataFrame, rep: str) -> go.Figure:
     return house_layout(fig, height=300)
 
 
-def activity_mix_figure(mix: pd.DataFrame, rep: str) -> go.Figure:
-    """The share of each activity type in the rep's activities and in the team's."""
-    types = [activity_type_label(t) for t in mix["type"]]
+def activity_mix_figure(types: pd.Series, shares: dict[str, pd.Series]) -> go.Figure:
+    """The share of each activity type in several groups' activities, side by side (the first
+    group grey: the team, or the bottom quartile).
+    """
+    labels = [activity_type_label(t) for t in types]
     fig = go.Figure()
-    for column, name, colour in (("team_share", _("Team"), COMPARISON),
-                                 ("rep_share", rep, PRIMARY)):  # fmt: skip
-        fig.add_bar(x=types, y=mix[column], name=name, marker_color=colour,
-                    text=[format_value(v, "ratio") for v in mix[column]],
+    for (name, values), colour in zip(shares.items(), (COMPARISON, PRIMARY), strict=False):
+        fig.add_bar(x=labels, y=values, name=name, marker_color=colour,
+                    text=[format_value(v, "ratio") for v in values],
                     textposition="outside")  # fmt: skip
-    high = float(pd.concat([mix["team_share"], mix["rep_share"]]).max()) if len(mix) else 1.0
-    fig.update_yaxes(**percent_axis(0.0, high), range=[0, min(1.0, high * 1.2) or 1.0])
+    high = max((float(v.max()) for v in shares.values() if len(v)), default=1.0)
+    high = high if np.isfinite(high) and high > 0 else 1.0
+    fig.update_yaxes(**percent_axis(0.0, high), range=[0, min(1.0, high * 1.2)])
     fig.update_layout(barmode="group")
     return house_layout(fig, height=300)
 
