@@ -18,6 +18,7 @@ from reports.performance import (
     team_board,
     weak_spots,
 )
+from reports.rep_metrics import COMPARED_BY_MEAN
 from reports.rep_profile import profile_choices, rep_profile, visible_rep
 from ui.cache import cached_report
 from ui.deal_panel import deal_panel
@@ -99,6 +100,9 @@ with tabs[0]:
                   "longer period.").format(metric=_(chosen.label)),
                 icon=":material/balance:",
             )  # fmt: skip
+        if key in COMPARED_BY_MEAN:
+            st.caption(_("Compared by the mean, which shrinkage needs; the metric's card "
+                         "elsewhere shows the median."))  # fmt: skip
         if is_rep:
             st.caption(_("You see your own row against team aggregates; colleagues' rows are "
                          "not shown."))  # fmt: skip

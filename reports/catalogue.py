@@ -173,6 +173,9 @@ _METRICS = (
            N_("Mean satisfaction score (1–5) of the tickets resolved in the period that were "
               "rated."),
            "decimal", "Service"),
+    Metric("first_response_hours", N_("First response (mean h)"),
+           N_("Mean hours from opening to the first response of the tickets resolved in the "
+              "period."), "hours", "Service", higher_is_better=False),
     Metric("resolution_hours", N_("Resolution time (median h)"),
            N_("Median hours from opening to resolution of the tickets opened in the period "
            "(Kaplan–Meier: tickets still open count as unresolved so far)."), "hours", "Service",

@@ -58,7 +58,9 @@ __all__ = [
 #: sample).
 BOARD_KEYS: tuple[str, ...] = tuple(SAMPLES)
 #: Metrics of service agents (ticket assignees); the others compare the sales staff.
-SERVICE_KEYS: frozenset[str] = frozenset({"tickets_resolved", "csat"})
+SERVICE_KEYS: frozenset[str] = frozenset(
+    {"tickets_resolved", "csat", "first_response_hours", "resolution_hours"}
+)
 #: Columns of :attr:`RepBoard.table`.
 BOARD_COLUMNS = ["rep_id", "name", "team", "size", "value", "value_low", "value_high", "shrunk",
                  "shrunk_low", "shrunk_high", "p_above_team", "prior_only", "rank", "rank_low",

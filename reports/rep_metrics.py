@@ -40,12 +40,24 @@ from crm_data.queries.activity_kpis import employment_spans, followup_stats, lea
 from crm_data.queries.frames import Bind
 from crm_data.queries.funnel_stats import closed_deal_stats, funnel_facts, open_deal_counts
 from crm_data.queries.pipeline import stuck_deal_candidates
-from crm_data.queries.rep_spread import satisfaction_moments, won_deal_moments
+from crm_data.queries.rep_spread import (
+    satisfaction_moments,
+    ticket_time_moments,
+    won_deal_moments,
+)
 from crm_data.queries.service import ticket_outcomes, ticket_resolution_times
 from reports.stuck import flag_stuck
 from reports.trailing import velocity_closed
 
-__all__ = ["PER_REP", "SAMPLES", "RepMetric", "RepSample", "RepTable", "rep_actuals"]
+__all__ = [
+    "COMPARED_BY_MEAN",
+    "PER_REP",
+    "SAMPLES",
+    "RepMetric",
+    "RepSample",
+    "RepTable",
+    "rep_actuals",
+]
 
 RepMetric = Callable[[Bind, Filters, Scope], pd.Series]
 RepTable = Callable[[Bind, Filters, Scope], pd.DataFrame]
@@ -220,6 +232,29 @@ def ticket_table(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
     return table.assign(csat_variance=variance.reindex(table.index))
 
 
+def ticket_time_table(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
+    """The tickets resolved in the period per assignee: ``resolved`` with their
+    ``mean_resolution_hours`` and ``responded`` with their ``mean_response_hours`` (hours from
+    opening to first response), each with its sample variance (NaN under 2 tickets).
+    """
+    m = ticket_time_moments(bind, filters, scope).set_index("employee_id").rename_axis("rep_id")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return pd.DataFrame(
+            {
+                "resolved": m["resolved"],
+                "mean_resolution_hours": m["resolution_sum"] / m["resolved"],
+                "resolution_variance": _sample_variance(
+                    m["resolved"], m["resolution_sum"], m["resolution_sq"]
+                ),
+                "responded": m["responded"],
+                "mean_response_hours": m["response_sum"] / m["responded"].where(m["responded"] > 0),
+                "response_variance": _sample_variance(
+                    m["responded"], m["response_sum"], m["response_sq"]
+                ),
+            }
+        )
+
+
 def won_table(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
     """The deals won in the period per owner: ``won``, ``average_won_amount`` and
     ``mean_cycle_days`` with their sample variances (``amount_variance``, ``cycle_variance``;
@@ -283,6 +318,10 @@ PER_REP: dict[str, RepMetric] = {
 }
 
 
+#: Metrics whose catalogue value is a median but whose leaderboard compares the mean.
+COMPARED_BY_MEAN: frozenset[str] = frozenset({"sales_cycle", "resolution_hours"})
+
+
 @dataclass(frozen=True)
 class RepSample:
     """The per-rep table behind a metric: its value and the sample the value rests on.
@@ -315,8 +354,8 @@ class RepSample:
 
 
 #: Metric key -> the per-rep table behind it, for the metrics a fair comparison shows (the
-#: sales cycle is compared by its mean here: shrinkage works on means, the catalogue's card is
-#: the median).
+#: sales cycle and the resolution time are compared by their means here: shrinkage works on
+#: means, the catalogue's cards show medians; :data:`COMPARED_BY_MEAN`).
 SAMPLES: dict[str, RepSample] = {
     "won_revenue": RepSample(closed_table, "won_amount", "won"),
     "won_deals": RepSample(closed_table, "won", "closed"),
@@ -334,6 +373,10 @@ SAMPLES: dict[str, RepSample] = {
     "active_conversations": RepSample(_CONVERSATIONS, "active", "open_deals"),
     "tickets_resolved": RepSample(ticket_table, "resolved", "resolved"),
     "csat": RepSample(ticket_table, "csat", "rated", variance="csat_variance"),
+    "first_response_hours": RepSample(ticket_time_table, "mean_response_hours", "responded",
+                                      variance="response_variance"),
+    "resolution_hours": RepSample(ticket_time_table, "mean_resolution_hours", "resolved",
+                                  variance="resolution_variance"),
 }  # fmt: skip
 
 

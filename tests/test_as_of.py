@@ -71,7 +71,12 @@ from crm_data.queries.pipeline import (
     pipeline_snapshots,
     stuck_deal_candidates,
 )
-from crm_data.queries.rep_spread import quotas_by_rep, satisfaction_moments, won_deal_moments
+from crm_data.queries.rep_spread import (
+    quotas_by_rep,
+    satisfaction_moments,
+    ticket_time_moments,
+    won_deal_moments,
+)
 from crm_data.queries.service import ticket_outcomes, ticket_resolution_times
 from reports.activity import activity_report
 from reports.overview import overview_report
@@ -294,6 +299,7 @@ CALLS: dict[str, Call] = {
     "pipeline.stuck_deal_candidates": stuck_deal_candidates,
     "rep_spread.quotas_by_rep": lambda b, f, s: quotas_by_rep(b, f, s, f.start, f.end),
     "rep_spread.satisfaction_moments": satisfaction_moments,
+    "rep_spread.ticket_time_moments": ticket_time_moments,
     "rep_spread.won_deal_moments": won_deal_moments,
     "service.ticket_outcomes": ticket_outcomes,
     "service.ticket_resolution_times": ticket_resolution_times,

@@ -15,7 +15,7 @@ from crm_data.filters import Filters, Scope
 from reports.catalogue import CATALOGUE, metric, per_rep_metrics
 from reports.funnel import funnel_report
 from reports.overview import overview_report
-from reports.rep_metrics import PER_REP, SAMPLES, rep_actuals
+from reports.rep_metrics import COMPARED_BY_MEAN, PER_REP, SAMPLES, rep_actuals
 from tests.support.databases import scenario_fixture
 from tests.support.incentive_crm import incentive_crm
 from ui.format import format_value
@@ -156,14 +156,14 @@ def test_samples_hold_the_values_and_the_counts_behind_them(
     for key, sample in SAMPLES.items():
         table = sample.table(engine, FILTERS, Scope.everyone())
         values = table[sample.value].dropna()
-        if key in PER_REP and key != "sales_cycle":  # the cycle's sample is its mean
+        if key in PER_REP and key not in COMPARED_BY_MEAN:  # those samples are means
             expected = actuals.loc[values.index, key].to_numpy()
             assert values.to_numpy() == pytest.approx(expected), key
         if sample.successes:
             rates = table[sample.successes] / table[sample.size]
             assert rates.dropna().to_numpy() == pytest.approx(values.to_numpy()), key
     assert [k for k, s in SAMPLES.items() if s.kind == "mean"] == [
-        "average_won_deal", "sales_cycle", "csat"
+        "average_won_deal", "sales_cycle", "csat", "first_response_hours", "resolution_hours"
     ]  # fmt: skip
     won = SAMPLES["average_won_deal"].table(engine, FILTERS, Scope.everyone())
     with engine.connect() as conn:
@@ -179,3 +179,21 @@ def test_samples_hold_the_values_and_the_counts_behind_them(
     assert won.loc[spread.index, "amount_variance"].to_numpy() == pytest.approx(spread.to_numpy())
     cycles = SAMPLES["sales_cycle"].table(engine, FILTERS, Scope.everyone())["mean_cycle_days"]
     assert (cycles.dropna() > 0).all()
+    # the service times: hours from opening, over the tickets resolved in the period
+    times = SAMPLES["resolution_hours"].table(engine, FILTERS, Scope.everyone())
+    resolved = "resolved_at >= :s AND resolved_at < :e AND assignee_id IS NOT NULL"
+    with engine.connect() as conn:
+        tickets = pd.DataFrame(
+            conn.execute(sa.text(f"SELECT assignee_id, opened_at, first_response_at, resolved_at "
+                                 f"FROM tickets WHERE {resolved}"),
+                         {"s": FILTERS.start, "e": FILTERS.end}).all(),
+            columns=["assignee_id", "opened_at", "first_response_at", "resolved_at"],
+        )  # fmt: skip
+    hours = (tickets["resolved_at"] - tickets["opened_at"]).dt.total_seconds() / 3600
+    mean = hours.groupby(tickets["assignee_id"]).mean()
+    assert len(mean) > 1
+    assert times.loc[mean.index, "mean_resolution_hours"].to_numpy() == pytest.approx(mean)
+    answered = tickets["first_response_at"] <= tickets["resolved_at"]
+    first = (tickets["first_response_at"] - tickets["opened_at"]).dt.total_seconds() / 3600
+    spread = first[answered].groupby(tickets["assignee_id"][answered]).var(ddof=1)
+    assert times.loc[spread.index, "response_variance"].to_numpy() == pytest.approx(spread)

@@ -40,6 +40,8 @@ SAMPLE_LABELS: dict[str, str] = {
     "active_conversations": N_("Open deals"),
     "tickets_resolved": N_("Tickets resolved"),
     "csat": N_("Rated tickets"),
+    "first_response_hours": N_("Tickets answered"),
+    "resolution_hours": N_("Tickets resolved"),
 }
 
 

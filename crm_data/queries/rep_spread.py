@@ -7,6 +7,7 @@ Each query returns them per employee, reduced in SQL:
 * :func:`won_deal_moments` — the deals won in ``[start, end)`` (and before ``as_of``) per owner:
   their amounts and their cycles (``closed_at − created_at``, days);
 * :func:`satisfaction_moments` — the ratings of the tickets resolved in the period per assignee;
+* :func:`ticket_time_moments` — their resolution and first-response times (hours);
 * :func:`quotas_by_rep` — the revenue quota of each rep inside a period.
 
 Scope and filters narrow the rows as in the queries they mirror
@@ -30,7 +31,7 @@ from crm_data.queries.funnel_stats import QUOTAS
 from crm_data.queries.tables import DEALS, TICKETS
 from crm_data.queries.where import account_conditions, deal_conditions, in_period, owner_conditions
 
-__all__ = ["quotas_by_rep", "satisfaction_moments", "won_deal_moments"]
+__all__ = ["quotas_by_rep", "satisfaction_moments", "ticket_time_moments", "won_deal_moments"]
 
 
 def _moments(value: Any, name: str) -> list[Any]:
@@ -99,6 +100,39 @@ def satisfaction_moments(bind: Bind, filters: Filters, scope: Scope) -> pd.DataF
     score = sa.cast(t.satisfaction, sa.Double)
     measures = [sa.func.count().label("rated"), *_moments(score, "score")]
     kinds: dict[str, Kind] = {"rated": "int", "score_sum": "float", "score_sq": "float"}
+    return _per_employee(bind, t.assignee_id, measures, conditions, kinds)
+
+
+def ticket_time_moments(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
+    """Moments of the resolution and first-response times (hours from opening) of the tickets
+    resolved in the period, per assignee.
+
+    A first response counts when it came no later than the resolution (a ticket resolved
+    without one has none).
+
+    Returns
+    -------
+    DataFrame
+        ``employee_id`` int (the assignee), ``resolved`` int, ``resolution_sum``,
+        ``resolution_sq`` float, ``responded`` int, ``response_sum``, ``response_sq`` float.
+    """
+    t = TICKETS.c
+    conditions = [
+        *account_conditions(t.account_id, scope, filters),
+        in_period(t.resolved_at, filters),
+    ]
+    resolution = days_between(t.opened_at, t.resolved_at) * 24.0
+    answered = sa.and_(t.first_response_at.is_not(None), t.first_response_at <= t.resolved_at)
+    response = sa.case((answered, days_between(t.opened_at, t.first_response_at) * 24.0))
+    measures = [
+        sa.func.count().label("resolved"),
+        *_moments(resolution, "resolution"),
+        sa.func.count(response).label("responded"),
+        *_moments(response, "response"),
+    ]
+    kinds: dict[str, Kind] = {"resolved": "int", "resolution_sum": "float",
+                              "resolution_sq": "float", "responded": "int",
+                              "response_sum": "float", "response_sq": "float"}  # fmt: skip
     return _per_employee(bind, t.assignee_id, measures, conditions, kinds)
 
 
