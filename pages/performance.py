@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from access.roles import Role
+from analytics.periods import period_label
 from i18n import _, ngettext, translated
 from i18n.formatting import format_count
 from reports.catalogue import metric
@@ -293,6 +294,12 @@ with tabs[2]:
                     _("Quotas count when their whole period lies inside the selected one: pick "
                       "a whole month or quarter."))  # fmt: skip
     else:
+        st.caption(
+            _("Quotas of {months}, the ones whose whole period lies inside the selected one, "
+              "against the revenue won in those months.").format(
+                months=period_label(quota["quota_start"].iloc[0].date(),
+                                    quota["quota_end"].iloc[0].date()))
+        )  # fmt: skip
         st.plotly_chart(quota_figure(quota), key="perf_quota")
         shown, config = labelled(quota, ["name", "quota", "won_amount", "attainment", "gap"],
                                  currency=currency)  # fmt: skip

@@ -15,7 +15,7 @@ that cuts the colleagues' rows, and every public function applies it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -354,47 +354,62 @@ def team_board(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
 def quota_attainment(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
     """Won revenue against the quotas set inside the period, per rep (a rep: their own row).
 
+    The revenue is counted over the quotas' own months (from the first quota's start to the
+    last one's end, and before ``as_of``), not over the whole period: a period of twelve
+    months that ends mid-quarter holds three quarters' quotas and should be held against three
+    quarters' revenue.
+
     Returns
     -------
     DataFrame
         ``rep_id`` int, ``name`` str, ``quota``, ``won_amount``, ``attainment`` float (won /
-        quota, NaN without a quota), ``gap`` (quota − won, ≥ 0); reps with a quota, best
-        attainment first.
+        quota), ``gap`` (quota − won, ≥ 0), ``quota_start``, ``quota_end`` (the months
+        counted, ``[start, end)``); reps with a quota, best attainment first.
     """
     peers = peer_scope(bind, scope)
     quotas = quotas_by_rep(bind, filters, peers, filters.start, filters.end)
-    won = closed_table(bind, filters, peers)["won_amount"]
+    columns = ["rep_id", "name", "quota", "won_amount", "attainment", "gap", "quota_start",
+               "quota_end"]  # fmt: skip
+    if quotas.empty:
+        return pd.DataFrame(columns=columns)
+    start, end = quotas["quota_start"].min().date(), quotas["quota_end"].max().date()
+    months = filters.shifted(start, end)
+    if filters.as_of is not None and filters.as_of < end:
+        months = replace(months, as_of=max(filters.as_of, start))
+    won = closed_table(bind, months, peers)["won_amount"]
     names = names_by_id(people(bind), "employee_id")
-    table = quotas.rename(columns={"employee_id": "rep_id"})[["rep_id", "quota"]]
-    table.insert(1, "name", table["rep_id"].map(names))
+    table = quotas.rename(columns={"employee_id": "rep_id"})
+    table["name"] = table["rep_id"].map(names)
     table["won_amount"] = table["rep_id"].map(won).fillna(0.0).astype("float64")
     with np.errstate(divide="ignore", invalid="ignore"):
         table["attainment"] = (table["won_amount"] / table["quota"]).where(table["quota"] > 0)
     table["gap"] = (table["quota"] - table["won_amount"]).clip(lower=0.0)
-    table = table.sort_values("attainment", ascending=False, kind="stable")
+    table["quota_start"], table["quota_end"] = pd.Timestamp(start), pd.Timestamp(end)
+    table = table.sort_values("attainment", ascending=False, kind="stable")[columns]
     return _own_rows(table.reset_index(drop=True), scope)
 
 
 def stage_steps(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
-    """Per rep and open stage of the cohort funnel: ``entered`` (deals that reached the stage,
-    high-water mark) and ``went_on`` (of those, reached the next step), from the funnel's own
+    """Per rep and open stage of the cohort funnel, the deals decided there: ``entered`` (deals
+    that reached the stage, high-water mark, less those still open in it at as_of — they have
+    not yet gone on or stopped) and ``went_on`` (reached the next step), from the funnel's own
     :func:`analytics.funnel.reached`.
     """
     stages = funnel_stages(bind, filters.pipeline, scope)
     facts = funnel_facts(bind, filters, scope, group="rep_id")
     steps = reached(facts, stages, by="group")
-    table = steps[steps["stage_id"].notna()]
-    won = steps[steps["stage_id"].isna()].set_index("group")["reached"]
-    went_on = table.groupby("group")["reached"].shift(-1)
-    last = table["position"] == table.groupby("group")["position"].transform("max")
-    went_on = went_on.where(~last, table["group"].map(won))
+    by_rep = steps.groupby("group")
+    went_on = by_rep["reached"].shift(-1)
+    # open deals whose furthest stage is this one: open here minus open further on
+    open_here = steps["still_open"] - by_rep["still_open"].shift(-1).fillna(0)
+    rows = steps["stage_id"].notna()
     return pd.DataFrame(
         {
-            "rep_id": table["group"].astype("int64"),
-            "stage": table["stage"],
-            "position": table["position"].astype("int64"),
-            "entered": table["reached"].astype("int64"),
-            "went_on": went_on.astype("int64"),
+            "rep_id": steps.loc[rows, "group"].astype("int64"),
+            "stage": steps.loc[rows, "stage"],
+            "position": steps.loc[rows, "position"].astype("int64"),
+            "entered": (steps["reached"] - open_here)[rows].astype("int64"),
+            "went_on": went_on[rows].astype("int64"),
         }
     ).reset_index(drop=True)
 

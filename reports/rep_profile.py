@@ -15,7 +15,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from access.roles import SALES_ROLES, Role
+from access.roles import EmployeeRole, Role
 from analytics.clients import forgotten_clients
 from analytics.funnel import reached, time_in_stage
 from crm_data.filters import Filters, Scope
@@ -57,7 +57,7 @@ class RepProfile:
     name, team : str
         The rep's name and team ("" without a team).
     team_reps : int
-        Sales staff in the team (what "per rep" divides by).
+        Reps of the team employed at the period end (what "per rep" divides by).
     funnel : DataFrame
         Per step: ``stage``, ``position``, ``rep_reached``, ``rep_next``, ``team_next``
         (next-step conversions), ``rep_cumulative``, ``team_cumulative``.
@@ -70,7 +70,8 @@ class RepProfile:
         Per month: ``month``, ``rep_won_amount``, ``team_won_amount`` (per rep), ``rep_won``,
         ``rep_lost``, ``rep_win_rate``, ``team_win_rate``.
     weak_spot : Series or None
-        The rep's row of :func:`reports.performance.weak_spots`.
+        The rep's row of :func:`reports.performance.weak_spots` as the viewer's leaderboard
+        has it (against the rest of the reps the viewer compares).
     quota : Series or None
         The rep's row of :func:`reports.performance.quota_attainment`.
     stuck, forgotten : DataFrame
@@ -236,7 +237,9 @@ def rep_profile(bind: Bind, filters: Filters, scope: Scope, rep_id: int) -> RepP
     me = staff[staff["employee_id"] == rep_id].iloc[0]
     team_id = me["team_id"]
     team = Scope.everyone() if pd.isna(team_id) else Scope.head(int(team_id))
-    members = staff[(staff["team_id"] == team_id) & staff["role"].isin(SALES_ROLES)]
+    # the team's reps still employed at the period end: what "per rep" divides by
+    employed = staff["left_at"].isna() | (staff["left_at"] >= pd.Timestamp(filters.end))
+    members = staff[(staff["team_id"] == team_id) & (staff["role"] == EmployeeRole.REP) & employed]
     narrowed = replace(filters, reps=(), teams=())
     stuck, stuck_count, forgotten, forgotten_count = _lists(bind, filters, scope, rep_id)
     return RepProfile(
@@ -248,7 +251,7 @@ def rep_profile(bind: Bind, filters: Filters, scope: Scope, rep_id: int) -> RepP
         time_in_stage=_time_in_stage(bind, narrowed, team, rep_id),
         activity_mix=_activity_mix(bind, narrowed, team, rep_id),
         trend=_trend(bind, narrowed, team, rep_id, max(len(members), 1)),
-        weak_spot=_row(weak_spots(bind, narrowed, team), rep_id),
+        weak_spot=_row(weak_spots(bind, filters, scope), rep_id),  # as the leaderboard says
         quota=_row(quota_attainment(bind, narrowed, team), rep_id),
         stuck=stuck,
         stuck_count=stuck_count,

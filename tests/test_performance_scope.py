@@ -311,3 +311,26 @@ def test_activity_outcome_for_a_rep_and_a_head(engine: sa.Engine) -> None:
     assert set(head.mix["quartile"]) == {"top", "bottom"}
     for _quartile, shares in head.mix.groupby("quartile")["share"]:
         assert shares.sum() == pytest.approx(1.0)
+
+
+def test_quota_attainment_counts_the_quotas_months_only(engine: sa.Engine) -> None:
+    """A period ending mid-quarter holds the whole quarters' quotas only, and is held against the
+    revenue of those quarters: 1 Jul 2025 – 15 Jun 2026 keeps Q3 2025 to Q1 2026."""
+    period = Filters(date(2025, 7, 1), date(2026, 6, 15))
+    row = quota_attainment(engine, period, Scope.rep(REP)).iloc[0]
+    assert (row["quota_start"].date(), row["quota_end"].date()) == (
+        date(2025, 7, 1), date(2026, 4, 1)
+    )  # fmt: skip
+    quarters = Filters(date(2025, 7, 1), date(2026, 4, 1))
+    ((won,),) = query(
+        engine, "SELECT coalesce(sum(d.amount), 0) FROM deals d WHERE d.owner_id = :rep AND "
+        "d.status = 'won' AND d.closed_at >= :first AND d.closed_at < :last", rep=REP,
+        first=quarters.start_ts, last=quarters.end_ts,
+    )  # fmt: skip
+    ((quota,),) = query(
+        engine, "SELECT sum(revenue_target) FROM quotas WHERE employee_id = :rep AND "
+        "period_start >= :first AND period_end <= :last", rep=REP, first=period.start,
+        last=period.end,
+    )  # fmt: skip
+    assert row["won_amount"] == pytest.approx(float(won), rel=1e-12)
+    assert row["attainment"] == pytest.approx(float(won) / float(quota), rel=1e-12)

@@ -146,7 +146,9 @@ def quotas_by_rep(
     -------
     DataFrame
         ``employee_id`` int, ``quota`` float (Σ of the targets whose period lies inside
-        ``[start, end)``), ``quotas`` int (how many quota rows); reps without one are absent.
+        ``[start, end)``), ``quotas`` int (how many quota rows), ``quota_start``,
+        ``quota_end`` datetime64 (the first start and last end of those rows); reps without
+        one are absent.
     """
     q = QUOTAS.c
     conditions = [
@@ -154,6 +156,12 @@ def quotas_by_rep(
         q.period_end <= end,
         *owner_conditions(q.employee_id, scope, filters),
     ]
-    measures = [sa.func.sum(q.revenue_target).label("quota"), sa.func.count().label("quotas")]
-    kinds: dict[str, Kind] = {"quota": "float", "quotas": "int"}
+    measures = [
+        sa.func.sum(q.revenue_target).label("quota"),
+        sa.func.count().label("quotas"),
+        sa.func.min(q.period_start).label("quota_start"),
+        sa.func.max(q.period_end).label("quota_end"),
+    ]
+    kinds: dict[str, Kind] = {"quota": "float", "quotas": "int", "quota_start": "datetime",
+                              "quota_end": "datetime"}  # fmt: skip
     return _per_employee(bind, q.employee_id, measures, conditions, kinds)
