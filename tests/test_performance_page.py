@@ -13,11 +13,12 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from crm_data.filters import Filters, Scope
+from i18n import use_language
 from reports.catalogue import metric
 from reports.performance import rep_board
 from reports.rep_profile import profile_choices
 from tests.support.apptest import TODAY, app_database_fixtures, plain, run
-from ui.rep_tables import board_frames
+from ui.rep_tables import board_frames, weak_spot_sentence
 from ui.url_filters import Selection, build_filters
 
 PAGE = "pages/performance.py"
@@ -142,3 +143,19 @@ def test_the_page_in_russian(engine: sa.Engine, filters: Filters) -> None:
     assert list(shown.columns[:6]) == ["Место", "Диапазон мест (90\u00a0%)", "Менеджер",
                                        "Команда", "Закрытые сделки", "Доля выигранных"]  # fmt: skip
     assert [t.label for t in at.tabs] == ["Рейтинг", "Профиль менеджера", "Команды и планы продаж"]
+
+
+def test_the_weak_spot_in_one_sentence() -> None:
+    spot = pd.Series({"stage": "Proposal", "rep_rate": 0.48, "team_rate": 0.7125, "entered": 25,
+                      "confidence": 0.99962, "significant": True})  # fmt: skip
+    assert weak_spot_sentence(spot) == (
+        "Loses deals at **Proposal**: 48% go on vs 71% for the rest of the team (25 deals "
+        "decided there; 99.9% sure)."
+    )
+    with use_language("ru"):
+        assert weak_spot_sentence(spot.replace({0.99962: 0.951})) == (
+            "Теряет сделки на этапе **Proposal**: дальше проходят 48\u00a0% против 71\u00a0% у "
+            "остальной команды (решённых на этапе сделок: 25; уверенность 95\u00a0%)."
+        )
+    assert weak_spot_sentence(spot.replace({True: False})) is None
+    assert weak_spot_sentence(None) is None

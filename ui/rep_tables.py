@@ -149,15 +149,15 @@ def board_frames(board: RepBoard, metric: Metric) -> tuple[pd.DataFrame, pd.Data
 def weak_spot_sentence(spot: pd.Series | None) -> str | None:
     """The weak spot in one sentence, ``None`` when no gap is significant.
 
-    E.g. "Loses deals at Proposal: 48 % go on vs 71 % for the rest of the team (25 deals
-    reached it; 99 % sure)."
+    E.g. "Loses deals at Proposal: 48% go on vs 71% for the rest of the team (25 deals
+    decided there; 99% sure)."
     """
     if spot is None or not bool(spot.get("significant", False)) or pd.isna(spot.get("stage")):
         return None
     sure = float(np.floor(min(float(spot["confidence"]), 0.999) * 1000) / 1000)
     return _(
         "Loses deals at **{stage}**: {rep} go on vs {team} for the rest of the team "
-        "({deals} deals reached it; {sure} sure)."
+        "({deals} deals decided there; {sure} sure)."
     ).format(
         stage=spot["stage"],
         rep=format_percent(spot["rep_rate"], 0),
