@@ -10,6 +10,7 @@ from analytics.periods import period_label
 from i18n import _, ngettext, translated
 from i18n.formatting import format_count
 from reports.catalogue import metric
+from reports.kpi import Unit
 from reports.performance import (
     BOARD_KEYS,
     activity_outcome,
@@ -121,9 +122,8 @@ with tabs[0]:
             export=exported,
             selectable=not is_rep,
         )  # fmt: skip
-        picked = None if row is None else int(board.table["rep_id"].iloc[row])
-        if picked in names:  # drill through: the rep's profile
-            st.session_state["perf_rep"] = picked
+        if row is not None and int(board.table["rep_id"].iloc[row]) in names:  # drill through
+            st.session_state["perf_rep"] = int(board.table["rep_id"].iloc[row])
             st.caption(_("Open the **Rep profile** tab to see {name}.").format(
                 name=board.table["name"].iloc[row]))  # fmt: skip
         if board.kind == "rate":
@@ -208,6 +208,22 @@ with tabs[1]:
         with st.spinner(_("Reading the rep's numbers…"), show_time=True):
             profile = cached_report(rep_profile, engine, filters, scope, rep_id)
         st.markdown(f"### {profile.name}" + (f" · {profile.team}" if profile.team else ""))
+        closed = profile.closed
+        cards: tuple[tuple[str, str, Unit, str], ...] = (
+            (_("Win rate"), "win_rate", "ratio", _("team {value}")),
+            (_("Won revenue"), "won_amount", "money", _("team {value} per rep")),
+            (_("Average won deal"), "average_won_amount", "money", _("team {value}")),
+            (_("Closed deals"), "closed", "count", _("team {value} per rep")),
+        )
+        for column, (label, key_, kind, team_text) in zip(st.columns(len(cards)), cards,
+                                                          strict=True):  # fmt: skip
+            rep_value, team_value = closed[key_].to_numpy(dtype="float64")
+            if key_ == "closed":
+                team_value /= profile.team_reps
+            with column.container(border=True):
+                st.metric(label, format_value(rep_value, kind, profile.currency))
+                st.caption(team_text.format(
+                    value=format_value(team_value, kind, profile.currency)))  # fmt: skip
         sentence = weak_spot_sentence(profile.weak_spot)
         if sentence:
             st.warning(sentence, icon=":material/trending_down:")

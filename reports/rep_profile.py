@@ -30,6 +30,7 @@ from crm_data.queries.pipeline import stuck_deal_candidates
 from reports.activity import call_list
 from reports.names import names_by_id
 from reports.performance import quota_attainment, weak_spots
+from reports.rep_metrics import closed_table
 from reports.stuck import flag_stuck, stuck_list
 
 __all__ = [
@@ -69,6 +70,10 @@ class RepProfile:
     trend : DataFrame
         Per month: ``month``, ``rep_won_amount``, ``team_won_amount`` (per rep), ``rep_won``,
         ``rep_lost``, ``rep_win_rate``, ``team_win_rate``.
+    closed : DataFrame
+        The deals closed in the period, index ``rep`` and ``team``: ``closed``, ``won``,
+        ``won_amount``, ``win_rate``, ``average_won_amount`` (the team's ``won_amount`` per
+        rep: :attr:`team_reps`).
     weak_spot : Series or None
         The rep's row of :func:`reports.performance.weak_spots` as the viewer's leaderboard
         has it (against the rest of the reps the viewer compares).
@@ -88,6 +93,7 @@ class RepProfile:
     time_in_stage: pd.DataFrame
     activity_mix: pd.DataFrame
     trend: pd.DataFrame
+    closed: pd.DataFrame
     weak_spot: pd.Series | None
     quota: pd.Series | None
     stuck: pd.DataFrame
@@ -108,9 +114,10 @@ def visible_rep(bind: Bind, scope: Scope, rep_id: int | None) -> int | None:
     staff = people(bind).set_index("employee_id")
     if rep_id not in staff.index:
         return None
-    team_id = staff.at[rep_id, "team_id"]
-    if scope.role == Role.HEAD and (pd.isna(team_id) or int(team_id) != scope.team_id):
-        return None
+    if scope.role == Role.HEAD:
+        team_id = staff["team_id"].astype("float64").loc[rep_id]  # NaN: in no head's team
+        if team_id != scope.team_id:
+            return None
     return rep_id
 
 
@@ -209,6 +216,26 @@ def _trend(bind: Bind, filters: Filters, team: Scope, rep_id: int, reps: int) ->
     )
 
 
+def _closed(bind: Bind, filters: Filters, team: Scope, rep_id: int, reps: int) -> pd.DataFrame:
+    everyone = closed_table(bind, filters, team)
+    mine = everyone.reindex([rep_id]).fillna(0)
+    sums = everyone[["closed", "won", "won_amount"]].sum()
+    rows = pd.DataFrame(
+        {
+            "closed": [mine["closed"].iloc[0], sums["closed"]],
+            "won": [mine["won"].iloc[0], sums["won"]],
+            "won_amount": [mine["won_amount"].iloc[0], sums["won_amount"] / max(reps, 1)],
+        },
+        index=pd.Index(["rep", "team"]),
+    ).astype("float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rows["win_rate"] = [mine["won"].iloc[0] / mine["closed"].iloc[0],
+                            sums["won"] / sums["closed"]]  # fmt: skip
+        rows["average_won_amount"] = [mine["won_amount"].iloc[0] / mine["won"].iloc[0],
+                                      sums["won_amount"] / sums["won"]]  # fmt: skip
+    return rows
+
+
 def _lists(
     bind: Bind, filters: Filters, scope: Scope, rep_id: int
 ) -> tuple[pd.DataFrame, int, pd.DataFrame, int]:
@@ -251,6 +278,7 @@ def rep_profile(bind: Bind, filters: Filters, scope: Scope, rep_id: int) -> RepP
         time_in_stage=_time_in_stage(bind, narrowed, team, rep_id),
         activity_mix=_activity_mix(bind, narrowed, team, rep_id),
         trend=_trend(bind, narrowed, team, rep_id, max(len(members), 1)),
+        closed=_closed(bind, narrowed, team, rep_id, max(len(members), 1)),
         weak_spot=_row(weak_spots(bind, filters, scope), rep_id),  # as the leaderboard says
         quota=_row(quota_attainment(bind, narrowed, team), rep_id),
         stuck=stuck,

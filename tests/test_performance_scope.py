@@ -334,3 +334,18 @@ def test_quota_attainment_counts_the_quotas_months_only(engine: sa.Engine) -> No
     )  # fmt: skip
     assert row["won_amount"] == pytest.approx(float(won), rel=1e-12)
     assert row["attainment"] == pytest.approx(float(won) / float(quota), rel=1e-12)
+
+
+def test_profile_cards_set_the_rep_against_the_team(engine: sa.Engine) -> None:
+    """The profile's closed-deal cards: the rep's counts and the team's pooled win rate, by SQL."""
+    profile = rep_profile(engine, FILTERS, Scope.rep(REP), REP)
+    ((won, closed),) = query(
+        engine, "SELECT sum(CASE WHEN d.status = 'won' THEN 1 ELSE 0 END), count(*) FROM deals d "
+        f"WHERE d.owner_id = :rep AND {CLOSED}", rep=REP,
+    )  # fmt: skip
+    rep, team = profile.closed.loc["rep"], profile.closed.loc["team"]
+    assert (rep["won"], rep["closed"]) == (won, closed)
+    assert rep["win_rate"] == pytest.approx(won / closed)
+    team_won, team_closed_deals, _reps = team_closed(engine)
+    assert team["win_rate"] == pytest.approx(team_won / team_closed_deals)
+    assert team["closed"] == team_closed_deals

@@ -153,10 +153,10 @@ def overlay_figure(funnel: pd.DataFrame, rep: str) -> go.Figure:
     fig = go.Figure()
     fig.add_bar(x=steps, y=funnel["team_cumulative"], name=_("Team"), marker_color=COMPARISON,
                 text=[format_value(v, "ratio") for v in funnel["team_cumulative"]],
-                textposition="outside")  # fmt: skip
+                textposition="outside", textfont={"size": 10})  # fmt: skip
     fig.add_bar(x=steps, y=funnel["rep_cumulative"], name=rep, marker_color=PRIMARY,
                 text=[format_value(v, "ratio") for v in funnel["rep_cumulative"]],
-                textposition="outside")  # fmt: skip
+                textposition="outside", textfont={"size": 10})  # fmt: skip
     fig.update_yaxes(**percent_axis(0.0, 1.0), range=[0, 1.12])
     fig.update_layout(barmode="group")
     return house_layout(fig, height=320)
@@ -169,7 +169,7 @@ def stage_time_figure(times: pd.DataFrame, rep: str) -> go.Figure:
                                  ("rep_median", rep, PRIMARY)):  # fmt: skip
         fig.add_bar(x=times["stage"], y=times[column], name=name, marker_color=colour,
                     text=[format_value(v, "days") for v in times[column]],
-                    textposition="outside")  # fmt: skip
+                    textposition="outside", textfont={"size": 10})  # fmt: skip
     fig.update_yaxes(title=_("median days in the stage"), rangemode="tozero")
     fig.update_layout(barmode="group")
     return house_layout(fig, height=300)
@@ -184,7 +184,7 @@ def activity_mix_figure(types: pd.Series, shares: dict[str, pd.Series]) -> go.Fi
     for (name, values), colour in zip(shares.items(), (COMPARISON, PRIMARY), strict=False):
         fig.add_bar(x=labels, y=values, name=name, marker_color=colour,
                     text=[format_value(v, "ratio") for v in values],
-                    textposition="outside")  # fmt: skip
+                    textposition="outside", textfont={"size": 10})  # fmt: skip
     high = max((float(v.max()) for v in shares.values() if len(v)), default=1.0)
     high = high if np.isfinite(high) and high > 0 else 1.0
     fig.update_yaxes(**percent_axis(0.0, high), range=[0, min(1.0, high * 1.2)])
