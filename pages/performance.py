@@ -25,7 +25,7 @@ from reports.rep_profile import profile_choices, rep_profile, visible_rep
 from ui.cache import cached_report
 from ui.deal_panel import deal_panel
 from ui.empty import empty_state
-from ui.engine import get_engine
+from ui.engine import get_databases, get_engine
 from ui.format import format_value
 from ui.labels import labelled
 from ui.page import filtered_page_start, page_header
@@ -39,6 +39,7 @@ from ui.rep_charts import (
     rep_trend_figure,
     stage_time_figure,
 )
+from ui.rep_incentive import incentive_card
 from ui.rep_tables import SAMPLE_LABELS, board_frames, interval_text, weak_spot_sentence
 from ui.tables import data_table
 
@@ -215,8 +216,8 @@ with tabs[1]:
             (_("Average won deal"), "average_won_amount", "money", _("team {value}")),
             (_("Closed deals"), "closed", "count", _("team {value} per rep")),
         )
-        for column, (label, key_, kind, team_text) in zip(st.columns(len(cards)), cards,
-                                                          strict=True):  # fmt: skip
+        columns = st.columns(len(cards) + 1)
+        for column, (label, key_, kind, team_text) in zip(columns, cards, strict=False):
             rep_value, team_value = closed[key_].to_numpy(dtype="float64")
             if key_ == "closed":
                 team_value /= profile.team_reps
@@ -224,6 +225,9 @@ with tabs[1]:
                 st.metric(label, format_value(rep_value, kind, profile.currency))
                 st.caption(team_text.format(
                     value=format_value(team_value, kind, profile.currency)))  # fmt: skip
+        with columns[-1]:
+            incentive_card(engine, get_databases(), scope, filters, profile.rep_id,
+                           profile.team_id, profile.currency)  # fmt: skip
         sentence = weak_spot_sentence(profile.weak_spot)
         if sentence:
             st.warning(sentence, icon=":material/trending_down:")

@@ -57,6 +57,8 @@ class RepProfile:
     rep_id : int
     name, team : str
         The rep's name and team ("" without a team).
+    team_id : int or None
+        The rep's team (None without one).
     team_reps : int
         Reps of the team employed at the period end (what "per rep" divides by).
     funnel : DataFrame
@@ -88,6 +90,7 @@ class RepProfile:
     rep_id: int
     name: str
     team: str
+    team_id: int | None
     team_reps: int
     funnel: pd.DataFrame
     time_in_stage: pd.DataFrame
@@ -273,6 +276,7 @@ def rep_profile(bind: Bind, filters: Filters, scope: Scope, rep_id: int) -> RepP
         rep_id=rep_id,
         name=names_by_id(staff, "employee_id")[rep_id],
         team="" if pd.isna(me["team"]) else str(me["team"]),
+        team_id=None if pd.isna(team_id) else int(team_id),
         team_reps=max(len(members), 1),
         funnel=_funnel(bind, narrowed, team, rep_id),
         time_in_stage=_time_in_stage(bind, narrowed, team, rep_id),

@@ -12,10 +12,13 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
+from appdb.databases import Databases
 from crm_data.filters import Filters, Scope
 from i18n import use_language
 from reports.catalogue import metric
+from reports.incentives import incentive_report
 from reports.performance import rep_board
+from reports.plan_store import list_plans, load_plan
 from reports.rep_profile import profile_choices
 from tests.support.apptest import TODAY, app_database_fixtures, plain, run
 from ui.rep_tables import board_frames, weak_spot_sentence
@@ -159,3 +162,20 @@ def test_the_weak_spot_in_one_sentence() -> None:
         )
     assert weak_spot_sentence(spot.replace({True: False})) is None
     assert weak_spot_sentence(None) is None
+
+
+def test_the_profile_shows_the_reps_incentive_score(
+    databases: Databases, filters: Filters, staff: pd.DataFrame
+) -> None:
+    """The card's score is the Incentives page's: the rep's team plan overlapping the period."""
+    rep = int(staff["id"].iloc[1])
+    scope = Scope.rep(rep)
+    at = performance(role="rep", employee=rep)
+    plans = list_plans(databases, scope, (filters.start, filters.end))
+    assert len(plans) == 1  # the demo: one plan per team
+    stored = load_plan(databases, scope, str(plans["plan_key"].iloc[0]))
+    summary = incentive_report(databases.crm, scope, stored, TODAY).rep_summary()
+    score = float(summary.loc[summary["rep_id"] == rep, "score"].iloc[0])
+    card = next(m for m in at.metric if m.label == "Incentive score")
+    assert card.value == f"{100 * score:.1f}%"
+    assert any(c.value.startswith(f"{plans['name'].iloc[0]} · bonus") for c in at.caption)
