@@ -80,13 +80,16 @@ with tabs[0]:
             _("Pick a longer period or another metric."),
         )
     else:
-        sample = _(SAMPLE_LABELS[key])
+        sample = _(SAMPLE_LABELS[key]) if board.sized else ""
+        team_text = (
+            _("team {value} · {sample}: {n}") if board.sized
+            else _("team {value} per rep") if board.kind == "total" else _("team {value}")
+        )  # fmt: skip
         facts = [
             ngettext("{n} rep compared", "{n} reps compared", board.reps).format(
                 n=format_count(board.reps)),
-            _("team {value} · {sample}: {n}").format(
-                value=format_value(board.team_value, unit, currency, compact=False),
-                n=format_count(board.team_size), sample=sample),
+            team_text.format(value=format_value(board.team_value, unit, currency, compact=False),
+                             n=format_count(board.team_size), sample=sample),
         ]  # fmt: skip
         if board.kind != "total":
             facts.append(

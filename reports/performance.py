@@ -101,6 +101,8 @@ class RepBoard:
         how much of the spread is noise, without showing whose values they are.
     currency : str or None
         The account currency of the amounts.
+    sized : bool
+        Whether a sample stands behind the values (else ``size`` is 0 throughout).
     """
 
     key: str
@@ -113,6 +115,7 @@ class RepBoard:
     raw_range: tuple[float, float]
     shrunk_range: tuple[float, float]
     currency: str | None
+    sized: bool
 
 
 def _own_rows(frame: pd.DataFrame, scope: Scope, column: str = "rep_id") -> pd.DataFrame:
@@ -141,9 +144,13 @@ def _compared(bind: Bind, key: str) -> pd.DataFrame:
 
 def _sample(bind: Bind, filters: Filters, scope: Scope, sample: RepSample) -> pd.DataFrame:
     """The metric's per-rep table (:class:`~reports.rep_metrics.RepSample`) as ``value``,
-    ``size`` and the numerator or variance, reps with no sample dropped.
+    ``size`` and the numerator or variance, reps with no sample dropped (a metric without a
+    sample: the reps with a value, ``size`` 0).
     """
     table = sample.table(bind, filters, scope)
+    if sample.size is None:  # no count behind the value: every rep with a value, size 0
+        values = table[sample.value].astype("float64").dropna()
+        return pd.DataFrame({"value": values, "size": np.zeros(len(values), dtype="int64")})
     out = pd.DataFrame(
         {
             "value": table[sample.value].astype("float64"),
@@ -263,6 +270,7 @@ def rep_board(bind: Bind, filters: Filters, scope: Scope, key: str) -> RepBoard:
         raw_range=_ranges(table, "value"),
         shrunk_range=_ranges(table, "shrunk"),
         currency=main_currency(bind, scope)[0],
+        sized=SAMPLES[key].size is not None,
     )
 
 

@@ -318,6 +318,16 @@ PER_REP: dict[str, RepMetric] = {
 }
 
 
+def _values(key: str) -> RepTable:
+    """The per-rep values of ``PER_REP[key]`` as a table (a metric with no sample behind it)."""
+
+    def table(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
+        return PER_REP[key](bind, filters, scope).to_frame()
+
+    table.__doc__ = f"The per-rep values of ``{key}``, as a one-column table."
+    return table
+
+
 #: Metrics whose catalogue value is a median but whose leaderboard compares the mean.
 COMPARED_BY_MEAN: frozenset[str] = frozenset({"sales_cycle", "resolution_hours"})
 
@@ -332,8 +342,9 @@ class RepSample:
         ``(bind, filters, scope) -> DataFrame`` indexed by ``rep_id``.
     value : str
         The column holding the metric's value.
-    size : str
-        The sample size behind the value (deals closed, activities judged, open deals…).
+    size : str or None
+        The sample size behind the value (deals closed, activities judged, open deals…); None
+        for a value with no count behind it (an amount per day, a median).
     successes : str, optional
         For a rate (``value = successes / size``): its numerator, so a rate can get a
         binomial interval and a beta-binomial shrinkage.
@@ -343,7 +354,7 @@ class RepSample:
 
     table: RepTable
     value: str
-    size: str
+    size: str | None
     successes: str | None = None
     variance: str | None = None
 
@@ -373,6 +384,11 @@ SAMPLES: dict[str, RepSample] = {
     "active_conversations": RepSample(_CONVERSATIONS, "active", "open_deals"),
     "tickets_resolved": RepSample(ticket_table, "resolved", "resolved"),
     "csat": RepSample(ticket_table, "csat", "rated", variance="csat_variance"),
+    "new_deals": RepSample(regression_table, "deals", "deals"),
+    "value_win_rate": RepSample(closed_table, "value_win_rate", "closed"),
+    **{key: RepSample(_values(key), key, None) for key in (
+        "open_pipeline", "sales_velocity", "stuck_deals", "activities_done",
+        "activities_per_day", "lead_response_hours")},
     "first_response_hours": RepSample(ticket_time_table, "mean_response_hours", "responded",
                                       variance="response_variance"),
     "resolution_hours": RepSample(ticket_time_table, "mean_resolution_hours", "resolved",

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -25,7 +26,9 @@ import sqlalchemy as sa
 from crm_data.demo import seed_demo
 from crm_data.filters import Filters, Scope
 from crm_data.queries.rep_spread import satisfaction_moments, won_deal_moments
+from reports.catalogue import metric
 from reports.performance import (
+    BOARD_KEYS,
     activity_outcome,
     quota_attainment,
     rep_board,
@@ -349,3 +352,20 @@ def test_profile_cards_set_the_rep_against_the_team(engine: sa.Engine) -> None:
     team_won, team_closed_deals, _reps = team_closed(engine)
     assert team["win_rate"] == pytest.approx(team_won / team_closed_deals)
     assert team["closed"] == team_closed_deals
+
+
+def test_every_metric_of_the_leaderboard(engine: sa.Engine) -> None:
+    """Every metric the page offers ranks the reps: best first in the metric's direction, a
+    sample size wherever one stands behind the values; stuck deals rank the fewest first."""
+    for key in BOARD_KEYS:
+        board = rep_board(engine, FILTERS, Scope.everyone(), key)
+        assert board.reps > 0 and len(board.table) == board.reps, key
+        values = board.table["value"].to_numpy()
+        ranks = board.table["rank"].to_numpy(dtype="float64")
+        assert (ranks == np.sort(ranks)).all(), key
+        if board.kind == "total":  # ranked by the raw value, in the metric's direction
+            ordered = values if metric(key).higher_is_better else -values
+            assert (np.diff(ordered) <= 1e-9).all(), key
+        assert board.sized == (board.table["size"] > 0).all(), key
+    stuck = rep_board(engine, FILTERS, Scope.everyone(), "stuck_deals").table
+    assert stuck["value"].iloc[0] == stuck["value"].min()

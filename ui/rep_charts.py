@@ -64,9 +64,9 @@ def interval_figure(
     hover = [
         _("{name}: {value} (n = {n})").format(
             name=name, value=format_value(v, unit, currency, compact=False), n=format_count(n)
-        )
+        ) if n else f"{name}: {format_value(v, unit, currency, compact=False)}"
         for name, v, n in zip(names, rows["value"], rows["size"], strict=True)
-    ]
+    ]  # fmt: skip
     if kind == "total":
         fig.add_bar(y=y, x=rows["value"], orientation="h", marker_color=PRIMARY, name=_("Value"),
                     hovertext=hover, hoverinfo="text")  # fmt: skip

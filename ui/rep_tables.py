@@ -40,6 +40,8 @@ SAMPLE_LABELS: dict[str, str] = {
     "active_conversations": N_("Open deals"),
     "tickets_resolved": N_("Tickets resolved"),
     "csat": N_("Rated tickets"),
+    "new_deals": N_("New deals"),
+    "value_win_rate": N_("Closed deals"),
     "first_response_hours": N_("Tickets answered"),
     "resolution_hours": N_("Tickets resolved"),
 }
@@ -119,6 +121,8 @@ def board_frames(board: RepBoard, metric: Metric) -> tuple[pd.DataFrame, pd.Data
         head["size"]: [format_count(n) for n in t["size"]],
         head["value"]: text(t["value"]),
     }
+    if not board.sized:  # no count behind the values: no sample column
+        del shown[head["size"]]
     exported: dict[str, object] = {
         head["rank"]: t["rank"].to_numpy(),
         head["range"]: shown[head["range"]],
@@ -127,6 +131,8 @@ def board_frames(board: RepBoard, metric: Metric) -> tuple[pd.DataFrame, pd.Data
         head["size"]: t["size"].to_numpy(),
         head["value"]: t["value"].to_numpy(),
     }
+    if not board.sized:
+        del exported[head["size"]]
     if shrinks:
         intervals = [interval_text(lo, hi, unit, currency)
                      for lo, hi in zip(t["value_low"], t["value_high"], strict=True)]  # fmt: skip
