@@ -23,14 +23,7 @@ from crm_data.filters import Filters, Scope
 from crm_data.maven import NO_ACCOUNT, PIPELINE, load_maven, maven_tables, read_maven
 from crm_data.queries import deals_closed, stage_high_water_marks
 from tests.support.databases import fresh_engine
-
-ROOT = Path(__file__).resolve().parents[1]
-MAVEN = ROOT.parent / "shared" / "datasets" / "maven_crm_sales_opportunities"
-needs_maven = pytest.mark.skipif(
-    not (MAVEN / "sales_pipeline.csv").is_file(),
-    reason=f"Maven dataset not found at {MAVEN} (copy the CSVs of Maven's "
-    "'CRM+Sales+Opportunities.zip' there to run these tests)",
-)
+from tests.support.datasets import MAVEN, needs_maven
 
 # ---- a mini copy of the files ---------------------------------------------------------------
 

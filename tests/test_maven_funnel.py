@@ -14,7 +14,6 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -25,14 +24,9 @@ from crm_data.filters import Filters, Scope
 from crm_data.maven import load_maven
 from reports.funnel import FunnelReport, funnel_report
 from tests.support.databases import fresh_engine
+from tests.support.datasets import MAVEN, needs_maven
 
-ROOT = Path(__file__).resolve().parents[1]
-MAVEN = ROOT.parent / "shared" / "datasets" / "maven_crm_sales_opportunities"
-pytestmark = pytest.mark.skipif(
-    not (MAVEN / "sales_pipeline.csv").is_file(),
-    reason=f"Maven dataset not found at {MAVEN} (copy the CSVs of Maven's "
-    "'CRM+Sales+Opportunities.zip' there to run these tests)",
-)
+pytestmark = needs_maven
 
 #: The year of the dataset's closes (2017-03-01 .. 2017-12-31); as_of = its end.
 PERIOD = Filters(date(2017, 1, 1), date(2018, 1, 1))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -28,14 +27,8 @@ from crm_data.maven import load_maven
 from reports.performance import RepBoard, rep_board
 from reports.rep_metrics import SAMPLES
 from tests.support.databases import fresh_engine
+from tests.support.datasets import MAVEN, needs_maven
 
-ROOT = Path(__file__).resolve().parents[1]
-MAVEN = ROOT.parent / "shared" / "datasets" / "maven_crm_sales_opportunities"
-needs_maven = pytest.mark.skipif(
-    not (MAVEN / "sales_pipeline.csv").is_file(),
-    reason=f"Maven dataset not found at {MAVEN} (copy the CSVs of Maven's "
-    "'CRM+Sales+Opportunities.zip' there to run these tests)",
-)
 pytestmark = needs_maven
 
 #: The year 2017: every closed deal (close_date 2017-03-01 .. 2017-12-31) falls inside it.

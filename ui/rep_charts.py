@@ -82,22 +82,9 @@ def interval_figure(
             for name, v, lo, hi in zip(names, rows["shrunk"], rows["shrunk_low"],
                                        rows["shrunk_high"], strict=True)
         ]  # fmt: skip
-        fig.add_scatter(
-            y=y - 0.18, x=rows["value"], mode="markers", name=_("Raw, 95% interval"),
-            marker={"color": COMPARISON, "size": 8},
-            error_x={"type": "data", "symmetric": False, "color": COMPARISON,
-                     "array": rows["value_high"] - rows["value"],
-                     "arrayminus": rows["value"] - rows["value_low"]},
-            hovertext=hover, hoverinfo="text",
-        )  # fmt: skip
-        fig.add_scatter(
-            y=y + 0.18, x=rows["shrunk"], mode="markers", name=_("Shrunk, 95% credible"),
-            marker={"color": PRIMARY, "size": 9},
-            error_x={"type": "data", "symmetric": False, "color": PRIMARY,
-                     "array": rows["shrunk_high"] - rows["shrunk"],
-                     "arrayminus": rows["shrunk"] - rows["shrunk_low"]},
-            hovertext=shrunk_hover, hoverinfo="text",
-        )  # fmt: skip
+        _interval_trace(fig, rows, "value", y - 0.18, _("Raw, 95% interval"), COMPARISON, hover)
+        _interval_trace(fig, rows, "shrunk", y + 0.18, _("Shrunk, 95% credible"), PRIMARY,
+                        shrunk_hover)  # fmt: skip
         values = pd.concat([rows["value_low"], rows["value_high"], rows["shrunk_low"],
                             rows["shrunk_high"]]).dropna()  # fmt: skip
         if len(values):
@@ -107,6 +94,27 @@ def interval_figure(
                       annotation_text=_("team"), annotation_position="top")  # fmt: skip
     fig.update_yaxes(tickvals=y, ticktext=names, range=[-0.6, len(rows) - 0.4])
     return house_layout(fig, height=max(220, 60 + 28 * len(rows)))
+
+
+def _interval_trace(
+    fig: go.Figure,
+    rows: pd.DataFrame,
+    column: str,
+    y: np.ndarray,
+    name: str,
+    colour: str,
+    hover: list[str],
+) -> None:
+    """Points of ``rows[column]`` at heights ``y`` with whiskers to ``{column}_low`` and
+    ``{column}_high``.
+    """
+    fig.add_scatter(
+        y=y, x=rows[column], mode="markers", name=name, marker={"color": colour, "size": 8},
+        error_x={"type": "data", "symmetric": False, "color": colour,
+                 "array": rows[f"{column}_high"] - rows[column],
+                 "arrayminus": rows[column] - rows[f"{column}_low"]},
+        hovertext=hover, hoverinfo="text",
+    )  # fmt: skip
 
 
 def funnel_plot_figure(
