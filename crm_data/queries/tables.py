@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from crm_data.schema import (
     Account,
     Activity,
+    Campaign,
+    CampaignMember,
     Deal,
     DealStageHistory,
     Employee,
@@ -26,6 +28,8 @@ from crm_data.schema import (
 __all__ = [
     "ACCOUNTS",
     "ACTIVITIES",
+    "CAMPAIGNS",
+    "CAMPAIGN_MEMBERS",
     "DEALS",
     "EMPLOYEES",
     "HISTORY",
@@ -40,6 +44,8 @@ __all__ = [
 
 ACCOUNTS: sa.Table = Account.__table__  # type: ignore[assignment]
 ACTIVITIES: sa.Table = Activity.__table__  # type: ignore[assignment]
+CAMPAIGNS: sa.Table = Campaign.__table__  # type: ignore[assignment]
+CAMPAIGN_MEMBERS: sa.Table = CampaignMember.__table__  # type: ignore[assignment]
 DEALS: sa.Table = Deal.__table__  # type: ignore[assignment]
 EMPLOYEES: sa.Table = Employee.__table__  # type: ignore[assignment]
 HISTORY: sa.Table = DealStageHistory.__table__  # type: ignore[assignment]
