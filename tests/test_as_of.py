@@ -78,6 +78,7 @@ from crm_data.queries.rep_spread import (
     ticket_time_moments,
     won_deal_moments,
 )
+from crm_data.queries.rfm import rfm_scores
 from crm_data.queries.service import ticket_outcomes, ticket_resolution_times
 from reports.activity import activity_report
 from reports.overview import overview_report
@@ -303,6 +304,7 @@ CALLS: dict[str, Call] = {
     "rep_spread.satisfaction_moments": satisfaction_moments,
     "rep_spread.ticket_time_moments": ticket_time_moments,
     "rep_spread.won_deal_moments": won_deal_moments,
+    "rfm.rfm_scores": rfm_scores,
     "service.ticket_outcomes": ticket_outcomes,
     "service.ticket_resolution_times": ticket_resolution_times,
 }
