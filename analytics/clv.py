@@ -39,11 +39,13 @@ __all__ = [
     "SUMMARY_COLUMNS",
     "WEEKS_PER_MONTH",
     "BetaGeoModel",
+    "EmpiricalSpendModel",
     "GammaGammaModel",
     "ModifiedBetaGeoModel",
     "NotFittedError",
     "churn_risk",
     "clv_summary",
+    "clv_summary_from_totals",
     "customer_lifetime_value",
 ]
 
@@ -143,24 +145,60 @@ def clv_summary(
     )
     daily = days.groupby(["customer", "day"], sort=True)["value"].sum().reset_index()
     per = daily.groupby("customer", sort=True)
-    first, last = per["day"].min(), per["day"].max()
-    first_value = per["value"].first()  # days are sorted: the first transaction's value
-    count = per["day"].size()
+    totals = pd.DataFrame(
+        {
+            "first_day": per["day"].min(),
+            "last_day": per["day"].max(),
+            "days": per["day"].size(),
+            "value": per["value"].sum(),
+            "first_value": per["value"].first(),  # days are sorted: the first day's value
+        }
+    )
+    summary = clv_summary_from_totals(totals, as_of=end, unit=unit)
+    summary.index.name = customer
+    return summary
+
+
+def clv_summary_from_totals(
+    totals: pd.DataFrame, *, as_of: datetime | pd.Timestamp, unit: Literal["D", "W"] = "W"
+) -> pd.DataFrame:
+    """The summary of :func:`clv_summary` from per-customer totals reduced elsewhere (in SQL).
+
+    Parameters
+    ----------
+    totals : DataFrame
+        Indexed by customer: ``first_day``, ``last_day`` (datetime64 days of the first and the
+        last transaction before ``as_of``), ``days`` (distinct transaction days), ``value``
+        (Σ amounts) and ``first_value`` (Σ amounts of the first day).
+    as_of : datetime
+        The exclusive end of the observation, as in :func:`clv_summary`.
+    unit : {"W", "D"}
+        Time unit of ``recency`` and ``T``.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`clv_summary`: ``frequency``, ``recency``, ``T``, ``monetary``.
+    """
+    require_columns(totals, ["first_day", "last_day", "days", "value", "first_value"], "totals")
+    if unit not in _DAYS_PER_UNIT:
+        raise ValueError(f"unit must be 'W' or 'D', got {unit!r}")
+    end = pd.Timestamp(as_of)
+    first, last = pd.to_datetime(totals["first_day"]), pd.to_datetime(totals["last_day"])
     last_observed = (end - pd.Timedelta(1, "ns")).floor("D")
     per_unit = _DAYS_PER_UNIT[unit]
-    repeats = (count - 1).astype("int64")
+    repeats = (totals["days"] - 1).astype("int64")
     with np.errstate(invalid="ignore", divide="ignore"):
-        monetary = (per["value"].sum() - first_value) / repeats.where(repeats > 0)
-    summary = pd.DataFrame(
+        monetary = (totals["value"] - totals["first_value"]) / repeats.where(repeats > 0)
+    return pd.DataFrame(
         {
             "frequency": repeats,
             "recency": (last - first).dt.days / per_unit,
             "T": (last_observed - first).dt.days / per_unit,
             "monetary": monetary.astype("float64"),
-        }
+        },
+        index=totals.index,
     )
-    summary.index.name = customer
-    return summary
 
 
 def _rows(
@@ -338,7 +376,8 @@ class _BetaGeoBase:
 
         ``(1−z)^{r+x} ₂F₁(r+x, b+x+s; c; z)``, ``c = a+b+x+s−1``, ``z = t/(α+T+t)``, is
         evaluated in Euler's form ``(1−z)^{a−1} ₂F₁(a+b+s−1−r, a−1; c; z)``, whose first two
-        parameters do not grow with x: no overflow for heavy buyers (lifetimes' fallback).
+        parameters do not grow with x: no overflow for heavy buyers (lifetimes' fallback); where
+        that form overflows (``a`` and ``b`` in the thousands), in the direct one.
 
         Parameters
         ----------
@@ -358,9 +397,16 @@ class _BetaGeoBase:
         horizon = _horizon(t)
         c = a + b + x + self._SHIFT - 1.0
         z = horizon / (alpha + age + horizon)
-        euler = np.exp((a - 1.0) * np.log1p(-z)) * special.hyp2f1(
-            a + b + self._SHIFT - 1.0 - r, a - 1.0, c, z
-        )
+        with np.errstate(invalid="ignore", over="ignore"):
+            euler = np.exp((a - 1.0) * np.log1p(-z)) * special.hyp2f1(
+                a + b + self._SHIFT - 1.0 - r, a - 1.0, c, z
+            )
+            # with a and b in the thousands (dropout nearly the same for everyone) the Euler
+            # form overflows where the direct form converges: take that one there
+            direct = np.exp((r + x) * np.log1p(-z)) * special.hyp2f1(
+                r + x, b + x + self._SHIFT, c, z
+            )
+        euler = np.where(np.isfinite(euler), euler, direct)
         alive = special.expit(-self._log_dropped_odds(x, t_x, age))
         expected: np.ndarray = np.maximum(c / (a - 1.0) * (1.0 - euler) * alive, 0.0)
         return expected
@@ -529,9 +575,43 @@ class GammaGammaModel:
         return expected
 
 
+class EmpiricalSpendModel:
+    """The value of a future purchase without a spend model: a repeat buyer's own mean repeat
+    purchase, everyone else's the mean over the repeat buyers.
+
+    The fallback when the Gamma-Gamma model does not fit the data (its ``q`` runs to 1, so the
+    population mean ``pν/(q−1)`` is unbounded: spend with a tail too heavy for the model).
+
+    Examples
+    --------
+    >>> model = EmpiricalSpendModel().fit([0, 2, 4], [0.0, 10.0, 30.0])
+    >>> model.mean_, model.expected_average_value([0, 2], [0.0, 10.0]).tolist()
+    (20.0, [20.0, 10.0])
+    """
+
+    def __init__(self) -> None:
+        self.mean_: float | None = None
+
+    def fit(self, frequency: ArrayLike, monetary: ArrayLike) -> Self:
+        """Learn the repeat buyers' mean repeat purchase (``frequency > 0``, ``monetary > 0``)."""
+        x, m = GammaGammaModel._spend(frequency, monetary)
+        repeat = (x > 0) & (m > 0)
+        if not repeat.any():
+            raise ValueError("fit needs customers with repeat transactions and positive spend")
+        self.mean_ = float(m[repeat].mean())
+        return self
+
+    def expected_average_value(self, frequency: ArrayLike, monetary: ArrayLike) -> np.ndarray:
+        """A repeat buyer's own mean, else the repeat buyers' mean."""
+        if self.mean_ is None:
+            raise NotFittedError("EmpiricalSpendModel is not fitted: call fit() first")
+        x, m = GammaGammaModel._spend(frequency, monetary)
+        return np.where((x > 0) & (m > 0), m, self.mean_)
+
+
 def customer_lifetime_value(
     transaction_model: BetaGeoModel | ModifiedBetaGeoModel,
-    spend_model: GammaGammaModel,
+    spend_model: GammaGammaModel | EmpiricalSpendModel,
     frequency: ArrayLike,
     recency: ArrayLike,
     T: ArrayLike,
@@ -551,7 +631,7 @@ def customer_lifetime_value(
     ----------
     transaction_model : BetaGeoModel or ModifiedBetaGeoModel
         Fitted purchase model.
-    spend_model : GammaGammaModel
+    spend_model : GammaGammaModel or EmpiricalSpendModel
         Fitted spend model.
     frequency, recency, T, monetary : array-like
         The customers' summary (:func:`clv_summary`).

@@ -13,11 +13,13 @@ import pytest
 from analytics.clv import (
     SUMMARY_COLUMNS,
     BetaGeoModel,
+    EmpiricalSpendModel,
     GammaGammaModel,
     ModifiedBetaGeoModel,
     NotFittedError,
     churn_risk,
     clv_summary,
+    clv_summary_from_totals,
     customer_lifetime_value,
 )
 from tests.support.datasets import CDNOW, needs_cdnow
@@ -340,3 +342,45 @@ def test_fit_does_not_depend_on_row_order() -> None:
     assert one.log_likelihood_ == pytest.approx(
         float(one.log_likelihood(x, t_x, age).sum()), rel=1e-12
     )
+
+
+def test_summary_from_totals_equals_the_summary_of_transactions() -> None:
+    """Totals reduced elsewhere (SQL) give the same summary as the transactions themselves."""
+    transactions = pd.DataFrame({
+        "customer": ["a", "a", "a", "a", "b", "c", "c"],
+        "day": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-15", "2024-02-01",
+                               "2024-01-20", "2024-01-03", "2024-01-31"]),
+        "amount": [10.0, 5.0, 30.0, 20.0, 7.0, 4.0, 0.0],
+    })  # fmt: skip
+    as_of = pd.Timestamp("2024-02-10")
+    expected = clv_summary(transactions, customer="customer", time="day", amount="amount",
+                           as_of=as_of, unit="D")  # fmt: skip
+    daily = transactions.groupby(["customer", "day"])["amount"].sum().reset_index()
+    per = daily.groupby("customer")
+    totals = pd.DataFrame({"first_day": per["day"].min(), "last_day": per["day"].max(),
+                           "days": per["day"].size(), "value": per["amount"].sum(),
+                           "first_value": per["amount"].first()})  # fmt: skip
+    got = clv_summary_from_totals(totals, as_of=as_of, unit="D")
+    pd.testing.assert_frame_equal(got, expected, check_names=False)
+    # repeats on 15 Jan and 1 Feb: (30 + 20) / 2; T to 9 Feb, the last day before as_of
+    assert got.loc["a"].tolist() == [2.0, 31.0, 39.0, 25.0]
+
+
+def test_empirical_spend_is_the_fallback_value_of_a_purchase() -> None:
+    model = EmpiricalSpendModel().fit([0, 1, 3, 2], [0.0, 40.0, 20.0, 0.0])
+    assert model.mean_ == 30.0
+    assert model.expected_average_value([0, 1, 3], [0.0, 40.0, 20.0]).tolist() == [30.0, 40.0, 20.0]
+    with pytest.raises(NotFittedError):
+        EmpiricalSpendModel().expected_average_value([1], [1.0])
+
+
+def test_expected_purchases_with_nearly_equal_dropout() -> None:
+    """a and b in the hundreds of thousands (a dropout probability nearly the same for every
+    customer, as the demo's data fit): the Euler form overflows, the direct form is used, and
+    the expectation is continuous with a less concentrated prior of the same mean."""
+    history = ([10, 0, 233], [60.0, 0.0, 150.0], [90.0, 40.0, 155.0])
+    sharp = ModifiedBetaGeoModel.from_params(r=2.0996, alpha=10.253, a=255989.85, b=12076956.8)
+    broad = ModifiedBetaGeoModel.from_params(r=2.0996, alpha=10.253, a=2559.8985, b=120769.568)
+    expected = sharp.expected_purchases(52.14, *history)
+    assert np.isfinite(expected).all()
+    assert expected == pytest.approx(broad.expected_purchases(52.14, *history), rel=0.01)
