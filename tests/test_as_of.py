@@ -72,6 +72,7 @@ from crm_data.queries.pipeline import (
     pipeline_snapshots,
     stuck_deal_candidates,
 )
+from crm_data.queries.purchases import purchase_totals
 from crm_data.queries.rep_spread import (
     quotas_by_rep,
     satisfaction_moments,
@@ -300,6 +301,7 @@ CALLS: dict[str, Call] = {
         b, f, s, [f.start, date(2024, 2, 1), date(2024, 3, 15), f.end]
     ),
     "pipeline.stuck_deal_candidates": stuck_deal_candidates,
+    "purchases.purchase_totals": purchase_totals,
     "rep_spread.quotas_by_rep": lambda b, f, s: quotas_by_rep(b, f, s, f.start, f.end),
     "rep_spread.satisfaction_moments": satisfaction_moments,
     "rep_spread.ticket_time_moments": ticket_time_moments,
