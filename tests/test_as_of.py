@@ -50,6 +50,7 @@ from crm_data.queries.activity_kpis import (
     new_line_clients,
 )
 from crm_data.queries.campaigns import campaign_results
+from crm_data.queries.customer_attributes import customer_attributes, orders_by_customer_month
 from crm_data.queries.customer_contacts import customer_contacts, customer_contacts_at
 from crm_data.queries.customers import customer_summary, order_rhythm
 from crm_data.queries.deal_flow import deal_flow_by_month
@@ -266,6 +267,8 @@ CALLS: dict[str, Call] = {
     "activity_kpis.lead_response_times": lead_response_times,
     "activity_kpis.new_line_clients": new_line_clients,
     "campaigns.campaign_results": campaign_results,
+    "customer_attributes.customer_attributes": customer_attributes,
+    "customer_attributes.orders_by_customer_month": orders_by_customer_month,
     "customer_contacts.customer_contacts": customer_contacts,
     "customer_contacts.customer_contacts_at": lambda b, f, s: customer_contacts_at(
         b, f, s, [f.start, date(2024, 2, 15), f.end], named=f.end

@@ -91,6 +91,9 @@ PAGES: list[PageSpec] = [
         filters=False,
     ),
     PageSpec(
+        "pages/segments.py", N_("Segments"), "segments", ":material/groups:", "Customers",
+    ),
+    PageSpec(
         "pages/data.py", N_("Data"), "data", ":material/database:", "Data",
         filters=False,
     ),
