@@ -3,32 +3,25 @@ and against the page totals they must add up to, on a fresh S demo database."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from crm_data.demo import seed_demo
 from crm_data.filters import Filters, Scope
 from reports.catalogue import CATALOGUE, metric, per_rep_metrics
 from reports.funnel import funnel_report
 from reports.overview import overview_report
 from reports.rep_metrics import COMPARED_BY_MEAN, PER_REP, SAMPLES, rep_actuals
-from tests.support.databases import scenario_fixture
+from tests.support.databases import demo_fixture, scenario_fixture
 from tests.support.incentive_crm import incentive_crm
 from ui.format import format_value
 
 FILTERS = Filters(date(2025, 7, 1), date(2026, 7, 1))
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sa.Engine]:
-    engine = sa.create_engine(f"duckdb:///{tmp_path_factory.mktemp('reps') / 's.duckdb'}")
-    seed_demo(engine, size="S", seed=5, end=date(2026, 7, 1))
-    yield engine
-    engine.dispose()
+engine = demo_fixture("reps", seed=5, end=date(2026, 7, 1))
 
 
 crm = scenario_fixture(incentive_crm)

@@ -4,27 +4,20 @@ spend, a rep's customers only, and no fit without enough repeat buyers."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 
 import numpy as np
 import pandas as pd
-import pytest
 import sqlalchemy as sa
 
-from crm_data.demo import seed_demo
 from crm_data.filters import Filters, Scope
 from reports.clv import MIN_REPEAT_BUYERS, customer_values
+from tests.support.databases import demo_fixture
 
 FILTERS = Filters(date(2025, 7, 1), date(2026, 7, 1))
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sa.Engine]:
-    engine = sa.create_engine(f"duckdb:///{tmp_path_factory.mktemp('clv') / 's.duckdb'}")
-    seed_demo(engine, size="S", seed=42, end=date(2026, 7, 1))
-    yield engine
-    engine.dispose()
+engine = demo_fixture("clv", seed=42, end=date(2026, 7, 1))
 
 
 def order_days(engine: sa.Engine, owner: int | None = None) -> pd.DataFrame:

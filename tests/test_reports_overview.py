@@ -4,27 +4,20 @@ demo database, for everyone and for one rep."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from crm_data.demo import seed_demo
 from crm_data.filters import Filters, Scope
 from reports.overview import overview_report
+from tests.support.databases import demo_fixture
 
 START, END = date(2026, 1, 1), date(2026, 4, 1)  # Q1 2026, as of 1 Apr 2026 (midnight)
 AS_OF = datetime(2026, 4, 1)
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sa.Engine]:
-    url = f"duckdb:///{tmp_path_factory.mktemp('overview') / 's.duckdb'}"
-    engine = sa.create_engine(url)
-    seed_demo(engine, size="S", seed=7, end=date(2026, 6, 30))
-    yield engine
-    engine.dispose()
+engine = demo_fixture("overview", seed=7, end=date(2026, 6, 30))
 
 
 def scalar(engine: sa.Engine, sql: str, **params: object) -> float:

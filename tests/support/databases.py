@@ -19,11 +19,14 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+
+from crm_data.demo import seed_demo
 
 PG_URL = os.environ.get("CRM_TEST_PG_URL", "postgresql+psycopg://postgres@localhost/test")
 MYSQL_URL = os.environ.get("CRM_TEST_MYSQL_URL", "mysql+pymysql://root@localhost/test")
@@ -196,3 +199,21 @@ def scenario_fixture(build: Callable[[], Any]) -> Any:
             yield build().load(engine)
 
     return crm
+
+
+#: The default end of the demo databases of :func:`demo_fixture`.
+DEMO_END = date(2026, 7, 1)
+
+
+def demo_fixture(name: str, *, size: str = "S", seed: int = 42, end: date = DEMO_END) -> Any:
+    """A module-scoped ``engine`` fixture: a fresh demo database (``seed_demo`` of ``size``,
+    ``seed`` and ``end``) in DuckDB, in a folder named ``name``."""
+
+    @pytest.fixture(scope="module")
+    def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sa.Engine]:
+        engine = sa.create_engine(f"duckdb:///{tmp_path_factory.mktemp(name) / 'demo.duckdb'}")
+        seed_demo(engine, size=size, seed=seed, end=end)
+        yield engine
+        engine.dispose()
+
+    return engine
