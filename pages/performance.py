@@ -217,13 +217,11 @@ with tabs[1]:
             (_("Win rate"), "win_rate", "ratio", _("team {value}")),
             (_("Won revenue"), "won_amount", "money", _("team {value} per rep")),
             (_("Average won deal"), "average_won_amount", "money", _("team {value}")),
-            (_("Closed deals"), "closed", "count", _("team {value} per rep")),
+            (_("Closed deals"), "closed_per_rep", "count", _("team {value} per rep")),
         )
         columns = st.columns(len(cards) + 1)
         for column, (label, key_, kind, team_text) in zip(columns, cards, strict=False):
             rep_value, team_value = closed[key_].to_numpy(dtype="float64")
-            if key_ == "closed":
-                team_value /= profile.team_reps
             with column.container(border=True):
                 st.metric(label, format_value(rep_value, kind, profile.currency))
                 st.caption(team_text.format(

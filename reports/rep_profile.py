@@ -74,8 +74,8 @@ class RepProfile:
         ``rep_lost``, ``rep_win_rate``, ``team_win_rate``.
     closed : DataFrame
         The deals closed in the period, index ``rep`` and ``team``: ``closed``, ``won``,
-        ``won_amount``, ``win_rate``, ``average_won_amount`` (the team's ``won_amount`` per
-        rep: :attr:`team_reps`).
+        ``won_amount``, ``win_rate``, ``average_won_amount``, ``closed_per_rep`` (the team's
+        ``won_amount`` and ``closed_per_rep`` are per rep: :attr:`team_reps`).
     weak_spot : Series or None
         The rep's row of :func:`reports.performance.weak_spots` as the viewer's leaderboard
         has it (against the rest of the reps the viewer compares).
@@ -236,6 +236,7 @@ def _closed(bind: Bind, filters: Filters, team: Scope, rep_id: int, reps: int) -
                             sums["won"] / sums["closed"]]  # fmt: skip
         rows["average_won_amount"] = [mine["won_amount"].iloc[0] / mine["won"].iloc[0],
                                       sums["won_amount"] / sums["won"]]  # fmt: skip
+    rows["closed_per_rep"] = [mine["closed"].iloc[0], sums["closed"] / max(reps, 1)]
     return rows
 
 

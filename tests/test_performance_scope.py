@@ -352,6 +352,8 @@ def test_profile_cards_set_the_rep_against_the_team(engine: sa.Engine) -> None:
     team_won, team_closed_deals, _reps = team_closed(engine)
     assert team["win_rate"] == pytest.approx(team_won / team_closed_deals)
     assert team["closed"] == team_closed_deals
+    assert rep["closed_per_rep"] == closed
+    assert team["closed_per_rep"] == pytest.approx(team_closed_deals / profile.team_reps)
 
 
 def test_every_metric_of_the_leaderboard(engine: sa.Engine) -> None:
