@@ -3,6 +3,7 @@ ranges, the funnel plot, each rep's weak spot, teams and quotas, and one rep's p
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 from access.roles import Role
@@ -91,7 +92,7 @@ with tabs[0]:
             team_text.format(value=format_value(board.team_value, unit, currency, compact=False),
                              n=format_count(board.team_size), sample=sample),
         ]  # fmt: skip
-        if board.kind != "total":
+        if board.kind != "total" and not np.isnan(board.raw_range[0]):
             facts.append(
                 _("raw {raw}, shrunk {shrunk}").format(
                     raw=interval_text(*board.raw_range, unit, currency),

@@ -44,6 +44,7 @@ from reports.rep_metrics import SAMPLES, RepSample, closed_table
 
 __all__ = [
     "BOARD_KEYS",
+    "MIN_PEERS",
     "ActivityOutcome",
     "activity_outcome",
     "RepBoard",
@@ -61,6 +62,8 @@ BOARD_KEYS: tuple[str, ...] = tuple(SAMPLES)
 SERVICE_KEYS: frozenset[str] = frozenset(
     {"tickets_resolved", "csat", "first_response_hours", "resolution_hours"}
 )
+#: A rep sees the range of colleagues' values only among at least this many reps.
+MIN_PEERS = 5
 #: Columns of :attr:`RepBoard.table`.
 BOARD_COLUMNS = ["rep_id", "name", "team", "size", "value", "value_low", "value_high", "shrunk",
                  "shrunk_low", "shrunk_high", "p_above_team", "prior_only", "rank", "rank_low",
@@ -98,7 +101,9 @@ class RepBoard:
         is the team's.
     raw_range, shrunk_range : tuple of float
         Lowest and highest raw and shrunk values among the reps compared (NaN, NaN if none):
-        how much of the spread is noise, without showing whose values they are.
+        how much of the spread is noise, without showing whose values they are; for a rep
+        compared with fewer than :data:`MIN_PEERS` reps, NaN (in a team of two the other end
+        of the range would be the colleague's value).
     currency : str or None
         The account currency of the amounts.
     sized : bool
@@ -259,6 +264,9 @@ def rep_board(bind: Bind, filters: Filters, scope: Scope, key: str) -> RepBoard:
         For a key the leaderboard does not offer, naming those it does.
     """
     table, team_value, pooled = _full_board(bind, filters, peer_scope(bind, scope), key)
+    # a rep sees the spread of colleagues' values only among enough of them that no single
+    # colleague's value can be read off the lowest or the highest
+    spread = table if scope.role != Role.REP or len(table) >= MIN_PEERS else table.iloc[0:0]
     return RepBoard(
         key=key,
         kind=SAMPLES[key].kind,
@@ -267,8 +275,8 @@ def rep_board(bind: Bind, filters: Filters, scope: Scope, key: str) -> RepBoard:
         team_size=int(table["size"].sum()),
         reps=len(table),
         pooled=pooled,
-        raw_range=_ranges(table, "value"),
-        shrunk_range=_ranges(table, "shrunk"),
+        raw_range=_ranges(spread, "value"),
+        shrunk_range=_ranges(spread, "shrunk"),
         currency=main_currency(bind, scope)[0],
         sized=SAMPLES[key].size is not None,
     )

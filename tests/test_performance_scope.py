@@ -29,6 +29,7 @@ from crm_data.queries.rep_spread import satisfaction_moments, won_deal_moments
 from reports.catalogue import metric
 from reports.performance import (
     BOARD_KEYS,
+    MIN_PEERS,
     activity_outcome,
     quota_attainment,
     rep_board,
@@ -371,3 +372,20 @@ def test_every_metric_of_the_leaderboard(engine: sa.Engine) -> None:
         assert board.sized == (board.table["size"] > 0).all(), key
     stuck = rep_board(engine, FILTERS, Scope.everyone(), "stuck_deals").table
     assert stuck["value"].iloc[0] == stuck["value"].min()
+
+
+def test_a_rep_in_a_small_team_sees_no_spread(engine: sa.Engine) -> None:
+    """In a team of fewer than MIN_PEERS reps the range's ends would be colleagues' values:
+    a rep gets none, their head does."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT d.owner_id FROM deals d JOIN employees e ON e.id = d.owner_id "
+            "WHERE d.status IN ('won', 'lost') AND d.closed_at >= :start AND d.closed_at < :end "
+            "AND e.team_id = :team GROUP BY d.owner_id ORDER BY d.owner_id"
+        ), {"start": FILTERS.start_ts, "end": FILTERS.end_ts, "team": TEAM}).all()  # fmt: skip
+    two = Filters(FILTERS.start, FILTERS.end, reps=(int(rows[0][0]), int(rows[1][0])))
+    mine = rep_board(engine, two, Scope.rep(int(rows[0][0])), "win_rate")
+    head = rep_board(engine, two, Scope.head(TEAM), "win_rate")
+    assert mine.reps == head.reps == 2 < MIN_PEERS
+    assert np.isnan(mine.raw_range).all() and np.isnan(mine.shrunk_range).all()
+    assert np.isfinite(head.raw_range).all()
