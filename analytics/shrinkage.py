@@ -396,8 +396,9 @@ def shrink_means(
     Examples
     --------
     >>> frame = shrink_means([10.0, 20.0, 30.0], [4, 4, 4], [4.0, 4.0, 4.0])
-    >>> frame.attrs["prior"]
-    NormalPrior(mean=20.0, tau2=99.0, pooled=False, reps=3)
+    >>> prior = frame.attrs["prior"]
+    >>> round(prior.mean, 9), round(prior.tau2, 9), prior.pooled, prior.reps
+    (20.0, 99.0, False, 3)
     >>> frame["shrunk"].round(2).tolist()
     [10.1, 20.0, 29.9]
     """
