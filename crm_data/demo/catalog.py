@@ -1,4 +1,10 @@
-"""Products, pipeline stages, lost reasons, campaigns and campaign members."""
+"""Products, pipeline stages, lost reasons, campaigns and campaign members.
+
+A campaign targets one segment (:data:`SEGMENTS`: the size bands of :data:`SEGMENT_BANDS`) and
+each member responds with its channel's planted probability (:data:`CHANNELS`).  Truths:
+``campaign_response`` (per channel) and ``campaign_response_by_segment`` (the expected response
+rate of each segment's and channel's members, with its binomial variance; ``load_truth``).
+"""
 
 from __future__ import annotations
 
@@ -141,6 +147,28 @@ def make_catalog(w: World) -> None:
     w.truth["stages"] = [{"name": s[0], "mean_days": s[3]} for s in STAGES]
 
 
+def _response_by(
+    groups: np.ndarray, names: list[str], p: np.ndarray, responded: np.ndarray
+) -> dict[str, dict[str, float]]:
+    """Per group of members: their count, the planted expected response rate (the mean of
+    their response probabilities ``p``), its binomial variance (Σ p(1 − p) / members²) and the
+    realised responses; groups without members are left out.
+    """
+    out = {}
+    for g, name in enumerate(names):
+        mine = groups == g
+        members = int(mine.sum())
+        if members:
+            q = p[mine]
+            out[name] = {
+                "members": members,
+                "expected_rate": float(q.mean()),
+                "rate_variance": float((q * (1 - q)).sum() / members**2),
+                "responded": int(responded[mine].sum()),
+            }
+    return out
+
+
 def make_campaigns(w: World) -> None:
     """Campaigns and their members; responders are left as ``resp_acc``/``resp_time``."""
     rng, clock, n = w.rng, w.clock, w.spec.campaigns
@@ -199,6 +227,11 @@ def make_campaigns(w: World) -> None:
     w["camp_deal_acc"] = ma[converts]
     w["camp_deal_campaign"] = mc[converts]
     w["camp_deal_time"] = resp_time[converts] + rng.uniform(1, 45, converts.sum())
+    planted = np.where(sent + 1 < clock.horizon, rate, 0.0)  # as ``responded`` is drawn
+    w.truth["campaign_response_by_segment"] = {
+        "by_segment": _response_by(segment[mc], SEGMENTS, planted, responded),
+        "by_channel": _response_by(chan[mc], channels, planted, responded),
+    }
     w.truth["campaign_response"] = {
         ch: {"response_rate": v[0], "deal_conversion_of_responders": v[1], "response_label": v[3]}
         for ch, v in CHANNELS.items()

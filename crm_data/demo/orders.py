@@ -3,6 +3,13 @@
 A customer (an account with a won deal) stays active for an exponential lifetime after its
 first win; 30 % of those who lapse come back months later for a second active period.  Repeat
 orders arrive as a Poisson process in active periods, with the business seasonality and trend.
+Each customer's repeat-order rate per active day is proportional to a lognormal(0, 0.6)
+propensity (scaled so the orders meet the size's target), and its orders' amounts are its
+planted spend (its first deal's amount × 0.12 × lognormal(0, 0.3)) times a gamma(3, 1/3) factor.
+Orders of won deals come on top: they follow the deals, which go on after a customer lapses.
+
+Truths: ``customers`` (the lifecycle and its realised counts) and ``purchases`` (the planted
+purchase rates, drop-out and spend the customer models must recover; ``load_truth``).
 """
 
 from __future__ import annotations
@@ -113,6 +120,59 @@ def in_periods(w: World, cust: np.ndarray, u: np.ndarray) -> np.ndarray:
     return w.clock.business_time(lo, hi, w.rng.random(len(cust)))
 
 
+def _purchase_truth(
+    w: World,
+    daily_rate: np.ndarray,
+    n_rep: np.ndarray,
+    spend: np.ndarray,
+    amount_rep: np.ndarray,
+    won_orders: int,
+) -> None:
+    """Record the planted purchase process in ``w.truth["purchases"]`` (draws nothing).
+
+    ``daily_rate`` is each customer's planted repeat-order rate per active day (its expected
+    repeat orders over its active days), ``n_rep`` its drawn number of repeat orders,
+    ``spend`` its planted mean repeat-order amount and ``amount_rep`` the drawn amounts of the
+    repeat orders.
+    """
+    weekly = 7 * daily_rate
+    active = ~w["cust_lapsed"] | (w["cust_end2"] >= w.clock.horizon)
+    buyers = n_rep > 0
+    sample = np.unique(np.linspace(0, len(weekly) - 1, min(200, len(weekly))).astype(int))
+    mean_lifetime = LIFECYCLE["mean_lifetime_days"]
+    w.truth["purchases"] = {
+        "customers": len(weekly),
+        "active_at_end": int(active.sum()),
+        "weekly_rate_mean": _mean(weekly),
+        "weekly_rate_quantiles": {
+            str(q): float(np.quantile(weekly, q)) if len(weekly) else 0.0
+            for q in (0.1, 0.25, 0.5, 0.75, 0.9)
+        },
+        "mean_lifetime_days": mean_lifetime,
+        "weekly_dropout": 7 / mean_lifetime,
+        "active_days_mean": _mean(w["cust_len"]),
+        "with_repeat_orders": {
+            "customers": int(buyers.sum()),
+            "active_at_end": int((active & buyers).sum()),
+            "weekly_rate_mean": _mean(weekly[buyers]),
+        },
+        "repeat_orders": len(amount_rep),
+        "won_deal_orders": won_orders,
+        "spend_mean": _mean(spend),
+        "repeat_amount_mean": _mean(amount_rep),
+        "sample": {
+            "account_id": (w["cust_acc"][sample] + 1).tolist(),
+            "weekly_rate": [round(float(x), 5) for x in weekly[sample]],
+            "active_at_end": active[sample].tolist(),
+        },
+    }
+
+
+def _mean(values: np.ndarray) -> float:
+    """The mean of ``values``, 0 when there are none."""
+    return float(values.mean()) if len(values) else 0.0
+
+
 def make_orders(w: World) -> None:
     """Orders and order items (kept on ``w.tables``, loaded after activities)."""
     rng, clock, spec = w.rng, w.clock, w.spec
@@ -127,7 +187,8 @@ def make_orders(w: World) -> None:
     )
     n_cust = len(w["cust_acc"])
     target = max(spec.orders - len(won), 0)
-    rate = rng.lognormal(0, 0.6, n_cust) * w["cust_len"]
+    propensity = rng.lognormal(0, 0.6, n_cust)
+    rate = propensity * w["cust_len"]
     n_rep = rng.poisson(rate * target / max(rate.sum(), 1e-9))
     cust = np.repeat(np.arange(n_cust), n_rep)
     t_rep = in_periods(w, cust, rng.random(len(cust)))
@@ -185,6 +246,8 @@ def make_orders(w: World) -> None:
             "payment_method": cat(payment, PAYMENTS),
         }
     )
+    daily_rate = propensity * target / max(rate.sum(), 1e-9)
+    _purchase_truth(w, daily_rate, n_rep, spend, amount_rep, n_won)
     w.tables["order_items"] = pd.DataFrame(
         {
             "id": np.arange(1, m + 1),

@@ -1,4 +1,11 @@
-"""Service tickets and quarterly revenue quotas."""
+"""Service tickets and quarterly revenue quotas.
+
+Tickets come at a constant rate over the customers' active periods; besides, half of the
+customers whose first active period ends before the end of the history
+(``complaint_before_lapse_share``) get a complaint 5–60 days before that lapse.  Truths:
+``tickets`` (:data:`TICKETS`), ``complaint_churn`` (the planted share and the realised counts;
+``load_truth``) and ``quotas``.
+"""
 
 from __future__ import annotations
 
@@ -35,6 +42,8 @@ TICKETS: _Tickets = {
     "resolution_mean_days": [6, 1.5, 8, 3],
     "complaint_before_lapse_share": 0.5,
 }
+#: A lapse complaint is opened this many days (uniform) before the lapse.
+LAPSE_COMPLAINT_DAYS = (5, 60)
 #: Quota targets are the team's average won revenue per rep-quarter times this uplift.
 QUOTA_UPLIFT = 1.1
 
@@ -54,8 +63,10 @@ def make_tickets(w: World) -> None:
     category = rng.choice(4, len(cust), p=TICKETS["category_share"])
     end1 = w["cust_end1"][lapse_complaint]
     t_lapse = np.maximum(
-        end1 - rng.uniform(5, 60, len(lapse_complaint)), w["cust_start1"][lapse_complaint]
+        end1 - rng.uniform(*LAPSE_COMPLAINT_DAYS, len(lapse_complaint)),
+        w["cust_start1"][lapse_complaint],
     )
+    returned = ~np.isnan(w["cust_start2"][lapse_complaint])
     cust = np.concatenate([cust, lapse_complaint])
     t = np.concatenate([t, t_lapse])
     category = np.concatenate([category, np.zeros(len(lapse_complaint), int)])
@@ -86,6 +97,14 @@ def make_tickets(w: World) -> None:
         }
     )
     w.truth["tickets"] = TICKETS
+    w.truth["complaint_churn"] = {
+        "complaint_before_lapse_share": TICKETS["complaint_before_lapse_share"],
+        "days_before_lapse": list(LAPSE_COMPLAINT_DAYS),
+        "lapsed": len(lapsed),
+        "lapse_complaints": len(lapse_complaint),
+        "lapse_complaints_returned": int(returned.sum()),
+        "other_complaints": int((category == 0).sum()) - len(lapse_complaint),
+    }
 
 
 def make_quotas(w: World) -> None:

@@ -65,7 +65,32 @@ def load_truth(engine: sa.Engine) -> dict[str, Any]:
     of planned activities done on time, activity_level), ``seasonality`` (12 monthly
     multipliers), ``trend`` (annual_growth), ``new_line``, ``regions``, ``win_model``,
     ``lost_reasons_by_stage``, ``campaign_response``, ``customers``, ``tickets``, ``quotas``
-    (uplift, annual_growth), ``stages`` and ``activities``.
+    (uplift, annual_growth), ``stages``, ``activities``, and the customer analytics' truths:
+
+    ``purchases`` (``crm_data.demo.orders``)
+        The repeat orders' buy-till-you-die process.  ``customers`` (accounts with an active
+        period), ``active_at_end`` (of them, those whose active period runs at the end of the
+        history); ``weekly_rate_mean`` and ``weekly_rate_quantiles`` (0.1 … 0.9) of the
+        planted repeat-order rate per active week (a customer's expected repeat orders over its
+        active weeks); ``mean_lifetime_days`` and the implied ``weekly_dropout`` (its inverse
+        in weeks); ``active_days_mean``; ``with_repeat_orders`` (``customers``,
+        ``active_at_end`` and ``weekly_rate_mean`` of the customers given at least one repeat
+        order); the realised ``repeat_orders`` and ``won_deal_orders`` (orders of won deals,
+        which follow the deals, not this process); ``spend_mean`` (the planted mean
+        repeat-order amount, averaged over customers) and ``repeat_amount_mean`` (the mean of
+        the repeat orders drawn); ``sample``: ``account_id``, ``weekly_rate`` and
+        ``active_at_end`` of up to 200 customers spread over the account ids.
+    ``campaign_response_by_segment`` (``crm_data.demo.catalog``)
+        ``by_segment`` (campaign segment: SMB, Mid-market, Enterprise, Consumer, All) and
+        ``by_channel``, each name → ``members``, ``expected_rate`` (the mean of the members'
+        planted response probabilities), ``rate_variance`` (the binomial variance of the
+        response rate: Σ p(1 − p) / members²) and the realised ``responded``.
+    ``complaint_churn`` (``crm_data.demo.service``)
+        ``complaint_before_lapse_share`` (the planted share of lapsing customers given a
+        complaint), ``days_before_lapse`` (its range), the realised ``lapsed`` customers
+        (whose first active period ended before the end of the history),
+        ``lapse_complaints`` (customers given one), ``lapse_complaints_returned`` (of them,
+        those who came back for a second active period) and ``other_complaints``.
 
     Returns
     -------
