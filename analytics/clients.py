@@ -23,6 +23,7 @@ __all__ = [
     "first_purchase",
     "forgotten_clients",
     "new_clients",
+    "with_last_contact",
 ]
 
 #: METRICS.md "Forgotten client": the default silence window, in days.
@@ -40,6 +41,26 @@ def first_purchase(customers: pd.DataFrame) -> pd.Series:
     """
     moments = customers["first_order_at"].fillna(customers["first_won_at"])
     return moments.rename("first_purchase_at")
+
+
+def with_last_contact(customers: pd.DataFrame, as_of: datetime) -> pd.DataFrame:
+    """``customers`` with the moment and age of their last contact.
+
+    The last contact is the later of the last order and the last done activity; a customer
+    with neither counts from its first purchase (:func:`first_purchase`).
+
+    Returns
+    -------
+    DataFrame
+        ``customers`` plus ``last_contact_at`` datetime64 (NaT without order or activity) and
+        ``days_since_contact`` float (days from the last contact, else the first purchase, to
+        ``as_of``).
+    """
+    last_contact = customers[["last_order_at", "last_activity_at"]].max(axis=1)
+    reference = last_contact.fillna(first_purchase(customers))
+    return customers.assign(
+        last_contact_at=last_contact, days_since_contact=elapsed_days(reference, as_of)
+    )
 
 
 def new_clients(customers: pd.DataFrame, start: datetime, end: datetime) -> pd.DataFrame:
@@ -88,14 +109,9 @@ def forgotten_clients(
         by revenue descending (ties by ``account_id``).
     """
     as_of_ts = pd.Timestamp(as_of)
-    purchased = first_purchase(customers)
-    customers = customers.loc[purchased < as_of_ts]
-    last_contact = customers[["last_order_at", "last_activity_at"]].max(axis=1)
-    reference = last_contact.fillna(purchased.loc[customers.index])
-    rows = customers.assign(
-        last_contact_at=last_contact, days_since_contact=elapsed_days(reference, as_of_ts)
-    )
-    forgotten = (rows["open_deals"] == 0) & (reference < as_of_ts - pd.Timedelta(days=days))
+    customers = customers.loc[first_purchase(customers) < as_of_ts]
+    rows = with_last_contact(customers, as_of_ts)
+    forgotten = (rows["open_deals"] == 0) & (rows["days_since_contact"] > days)
     return rows.loc[forgotten].sort_values(
         ["revenue", "account_id"], ascending=[False, True], ignore_index=True
     )

@@ -52,6 +52,14 @@ from crm_data.queries.activity_kpis import (
 from crm_data.queries.campaigns import campaign_results
 from crm_data.queries.customer_attributes import customer_attributes, orders_by_customer_month
 from crm_data.queries.customer_contacts import customer_contacts, customer_contacts_at
+from crm_data.queries.customer_record import (
+    customer_activities,
+    customer_campaigns,
+    customer_deals,
+    customer_order_totals,
+    customer_orders,
+    customer_tickets,
+)
 from crm_data.queries.customers import customer_summary, order_rhythm
 from crm_data.queries.deal_flow import deal_flow_by_month
 from crm_data.queries.deal_lists import largest_deals
@@ -66,6 +74,7 @@ from crm_data.queries.funnel_stats import (
     stage_durations,
     stage_transitions,
 )
+from crm_data.queries.open_items import open_items
 from crm_data.queries.orders import orders_by_month
 from crm_data.queries.overdue import count_overdue_activities, overdue_activities
 from crm_data.queries.pipeline import (
@@ -252,11 +261,14 @@ def plant_before(b: CrmBuilder) -> None:
     b.order(30, 103, dt(2024, 2, 29), [(NEW, 1, 300.0)])
     b.order(31, 100, dt(2024, 2, 28), [(CORE, 1, 100.0)])
     ticket(b, 30, 103, dt(2024, 2, 28), dt(2024, 2, 28, 1), dt(2024, 2, 29), 3)
+    member(b, 3, 103, dt(2024, 2, 29), dt(2024, 2, 29, 12))
 
 
 # ---- the query functions ---------------------------------------------------------------------
 
 Call = Callable[[sa.Engine | sa.Connection, Filters, Scope], object]
+#: The accounts of :func:`build`, for the queries of one account.
+ACCOUNT_IDS = (100, 101, 102, 103, 104)
 
 #: Every public query function that takes Filters ("module.function") and how to call it.
 CALLS: dict[str, Call] = {
@@ -273,6 +285,19 @@ CALLS: dict[str, Call] = {
     "customer_contacts.customer_contacts_at": lambda b, f, s: customer_contacts_at(
         b, f, s, [f.start, date(2024, 2, 15), f.end], named=f.end
     ),
+    **{
+        f"customer_record.{query.__name__}": (
+            lambda b, f, s, query=query: tuple(query(b, f, s, a) for a in ACCOUNT_IDS)
+        )
+        for query in (
+            customer_activities,
+            customer_campaigns,
+            customer_deals,
+            customer_order_totals,
+            customer_orders,
+            customer_tickets,
+        )
+    },
     "customers.customer_summary": customer_summary,
     "customers.order_rhythm": order_rhythm,
     "deal_flow.deal_flow_by_month": deal_flow_by_month,
@@ -296,6 +321,7 @@ CALLS: dict[str, Call] = {
     "funnel_stats.quota_total": lambda b, f, s: quota_total(b, f, s, f.start, f.end),
     "funnel_stats.stage_durations": stage_durations,
     "funnel_stats.stage_transitions": stage_transitions,
+    "open_items.open_items": open_items,
     "orders.orders_by_month": orders_by_month,
     "overdue.count_overdue_activities": count_overdue_activities,
     "overdue.overdue_activities": overdue_activities,
@@ -323,6 +349,8 @@ UNDATED = {
 #: Public functions with a ``bind`` that take no Filters, and why they have no as_of.
 NO_AS_OF = {
     "currency.deal_currencies": "which currencies amounts are in: a label, not a metric",
+    "customer_record.customer_profile": "an account's attributes as they are now",
+    "customer_record.find_customers": "a search among today's names",
     "currency.main_currency": "which currencies amounts are in: a label, not a metric",
     "deal_detail.deal_activities": "a deal's whole record, for the drill-through panel",
     "deal_detail.deal_history": "a deal's whole record, for the drill-through panel",

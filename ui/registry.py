@@ -94,6 +94,10 @@ PAGES: list[PageSpec] = [
         "pages/segments.py", N_("Segments"), "segments", ":material/groups:", "Customers",
     ),
     PageSpec(
+        "pages/customers.py", N_("Customers"), "customers", ":material/person_search:",
+        "Customers",
+    ),
+    PageSpec(
         "pages/data.py", N_("Data"), "data", ":material/database:", "Data",
         filters=False,
     ),

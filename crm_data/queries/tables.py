@@ -13,6 +13,7 @@ from crm_data.schema import (
     Activity,
     Campaign,
     CampaignMember,
+    Contact,
     Deal,
     DealStageHistory,
     Employee,
@@ -30,6 +31,7 @@ __all__ = [
     "ACTIVITIES",
     "CAMPAIGNS",
     "CAMPAIGN_MEMBERS",
+    "CONTACTS",
     "DEALS",
     "EMPLOYEES",
     "HISTORY",
@@ -46,6 +48,7 @@ ACCOUNTS: sa.Table = Account.__table__  # type: ignore[assignment]
 ACTIVITIES: sa.Table = Activity.__table__  # type: ignore[assignment]
 CAMPAIGNS: sa.Table = Campaign.__table__  # type: ignore[assignment]
 CAMPAIGN_MEMBERS: sa.Table = CampaignMember.__table__  # type: ignore[assignment]
+CONTACTS: sa.Table = Contact.__table__  # type: ignore[assignment]
 DEALS: sa.Table = Deal.__table__  # type: ignore[assignment]
 EMPLOYEES: sa.Table = Employee.__table__  # type: ignore[assignment]
 HISTORY: sa.Table = DealStageHistory.__table__  # type: ignore[assignment]
