@@ -4,13 +4,22 @@ conversion to deals, attributed revenue and ROI, from ``crm_data.queries.campaig
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
-from analytics.grouped import safe_rates
+from analytics.grouped import (
+    as_counts,
+    by_columns,
+    group_codes,
+    money_column,
+    safe_rates,
+    tally,
+)
 from analytics.shrinkage import wilson_interval
 
-__all__ = ["campaign_metrics"]
+__all__ = ["campaign_groups", "campaign_metrics"]
 
 
 def campaign_metrics(results: pd.DataFrame) -> pd.DataFrame:
@@ -56,3 +65,54 @@ def campaign_metrics(results: pd.DataFrame) -> pd.DataFrame:
         budget_share=share,
         roi=roi,
     )
+
+
+#: What :func:`campaign_groups` adds up per group.
+_SUMMED = ("members", "responded", "converted", "deals", "won_amount", "budget_share")
+
+
+def campaign_groups(metrics: pd.DataFrame, by: str | Sequence[str] | None = None) -> pd.DataFrame:
+    """Campaigns added up per group (their target segment, their channel; None: all together),
+    with the rates and ROI of :func:`campaign_metrics` over the sums.
+
+    Parameters
+    ----------
+    metrics : DataFrame
+        :func:`campaign_metrics` of the campaigns, with the ``by`` columns.
+    by : str or sequence of str, optional
+        Group columns.
+
+    Returns
+    -------
+    DataFrame
+        ``[by…]``, ``campaigns`` int, ``budget`` float (Σ of the budget shares; a campaign
+        without a budget adds 0), ``members``, ``responded``, ``converted``, ``deals`` int,
+        ``won_amount`` float, and the columns :func:`campaign_metrics` adds (``roi`` =
+        (Σ won amount − Σ budget share) / Σ budget share).
+
+    Examples
+    --------
+    >>> results = pd.DataFrame({"channel": ["email", "email", "event"],
+    ...                         "budget": [100.0, 300.0, 1000.0], "all_members": [10, 30, 50],
+    ...                         "members": [10, 30, 50], "responded": [1, 3, 20],
+    ...                         "converted": [0, 2, 5], "deals": [0, 2, 6],
+    ...                         "won_amount": [0.0, 800.0, 500.0]})
+    >>> groups = campaign_groups(campaign_metrics(results), by="channel")
+    >>> groups[["channel", "campaigns", "budget", "response_rate", "roi"]].to_dict("records")
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [{'channel': 'email', 'campaigns': 2, 'budget': 400.0, 'response_rate': 0.1, 'roi': 1.0},
+     {'channel': 'event', 'campaigns': 1, 'budget': 1000.0, 'response_rate': 0.4, 'roi': -0.5}]
+    """
+    by_cols = by_columns(metrics, by, reserved=["campaigns", "budget", *_SUMMED])
+    codes, keys = group_codes(metrics, by_cols)
+    n = len(keys)
+    sums = {column: tally(codes, money_column(metrics, column), n) for column in _SUMMED}
+    counts = {c: as_counts(sums[c]) for c in ("members", "responded", "converted", "deals")}
+    grouped = keys.assign(
+        campaigns=as_counts(tally(codes, np.ones(len(metrics)), n)),
+        budget=sums["budget_share"],
+        all_members=counts["members"],  # the budget is already the scope's share
+        **counts,
+        won_amount=sums["won_amount"],
+    )
+    return campaign_metrics(grouped).drop(columns="all_members")

@@ -91,6 +91,12 @@ from crm_data.queries.rep_spread import (
 )
 from crm_data.queries.rfm import rfm_scores
 from crm_data.queries.service import ticket_outcomes, ticket_resolution_times
+from crm_data.queries.service_quality import (
+    customer_complaints,
+    ticket_counts,
+    ticket_ratings,
+    ticket_times,
+)
 from reports.activity import activity_report
 from reports.overview import overview_report
 from tests.support.crm_builder import CrmBuilder
@@ -338,6 +344,12 @@ CALLS: dict[str, Call] = {
     "rfm.rfm_scores": rfm_scores,
     "service.ticket_outcomes": ticket_outcomes,
     "service.ticket_resolution_times": ticket_resolution_times,
+    "service_quality.customer_complaints": lambda b, f, s: customer_complaints(
+        b, f, s, category="question", active_days=365
+    ),
+    "service_quality.ticket_counts": lambda b, f, s: ticket_counts(b, f, s, {"high": 4.0}),
+    "service_quality.ticket_ratings": ticket_ratings,
+    "service_quality.ticket_times": ticket_times,
 }
 
 #: Functions in CALLS that read no dated rows: no planted row can change them.

@@ -98,6 +98,10 @@ PAGES: list[PageSpec] = [
         "Customers",
     ),
     PageSpec(
+        "pages/campaigns.py", N_("Campaigns & Service"), "campaigns", ":material/campaign:",
+        "Customers",
+    ),
+    PageSpec(
         "pages/data.py", N_("Data"), "data", ":material/database:", "Data",
         filters=False,
     ),
