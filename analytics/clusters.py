@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
-from sklearn.metrics import silhouette_score
+from sklearn.metrics import pairwise_distances_chunked
+from threadpoolctl import threadpool_limits
 
 __all__ = ["Clustering", "cluster_customers", "cluster_profiles"]
 
@@ -24,6 +25,8 @@ __all__ = ["Clustering", "cluster_customers", "cluster_profiles"]
 SILHOUETTE_SAMPLE = 5_000
 #: k-means restarts (pinned: scikit-learn's default changed between versions).
 N_INIT = 10
+#: Memory (MiB) a chunk of the silhouette's pairwise distances may take.
+DISTANCE_CHUNK_MIB = 64
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,57 @@ def _standardised(features: pd.DataFrame) -> np.ndarray:
     spread = values.std(axis=0)
     scaled: np.ndarray = (values - values.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
     return scaled
+
+
+def _silhouettes(x: np.ndarray, labelings: dict[int, np.ndarray]) -> dict[int, float]:
+    """The mean silhouette coefficient of every labelling of the rows ``x``, as scikit-learn's
+    ``silhouette_score`` gives it, with the pairwise distances computed once for all of them.
+
+    A row's silhouette is ``(b − a) / max(a, b)``: ``a`` its mean distance to the other rows
+    of its cluster, ``b`` the smallest mean distance to the rows of another cluster; 0 in a
+    cluster of one.  Each distance chunk is multiplied by the one-hot matrix of every labelling
+    at once, which gives each row's distance sums per cluster.
+
+    Raises
+    ------
+    ValueError
+        When a labelling puts the rows in fewer than 2 or more than ``len(x) − 1`` clusters.
+
+    Examples
+    --------
+    >>> from sklearn.metrics import silhouette_score
+    >>> rng = np.random.default_rng(3)
+    >>> x = rng.normal(size=(60, 3))
+    >>> one_row_clusters = np.r_[np.zeros(58, int), 3, 5]
+    >>> labelings = {2: rng.integers(0, 2, 60), 4: one_row_clusters}
+    >>> ours = _silhouettes(x, labelings)
+    >>> [round(ours[k] - silhouette_score(x, labels), 12) for k, labels in labelings.items()]
+    [0.0, 0.0]
+    """
+    codes = {k: np.unique(labels, return_inverse=True)[1] for k, labels in labelings.items()}
+    for k, code in codes.items():
+        if not 2 <= code.max() + 1 <= len(x) - 1:
+            raise ValueError(f"the k = {k} labelling has {code.max() + 1} clusters in the sample")
+    onehot = np.hstack([np.eye(code.max() + 1)[code] for code in codes.values()])
+    chunks = pairwise_distances_chunked(
+        x, reduce_func=lambda d, _start: d @ onehot, working_memory=DISTANCE_CHUNK_MIB
+    )
+    sums = np.vstack(list(chunks))  # rows × Σ clusters: distance sums per cluster
+    rows = np.arange(len(x))
+    result: dict[int, float] = {}
+    start = 0
+    for k, code in codes.items():
+        width = code.max() + 1
+        block, sizes = sums[:, start : start + width], onehot[:, start : start + width].sum(0)
+        start += width
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inside = block[rows, code] / (sizes[code] - 1)  # NaN in a cluster of one
+            means = block / sizes
+            means[rows, code] = np.inf
+            nearest = means.min(axis=1)
+            silhouette = (nearest - inside) / np.maximum(inside, nearest)
+        result[k] = float(np.nan_to_num(silhouette).mean())
+    return result
 
 
 def cluster_customers(
@@ -108,11 +162,11 @@ def cluster_customers(
     x = _standardised(features)
     rng = np.random.default_rng(seed)
     sample = rng.choice(len(x), size=min(len(x), SILHOUETTE_SAMPLE), replace=False)
-    fits = {k: KMeans(n_clusters=k, n_init=N_INIT, random_state=seed).fit(x) for k in tried}
-    silhouettes = {
-        k: float(silhouette_score(x[sample], fit.labels_[sample], random_state=seed))
-        for k, fit in fits.items()
-    }
+    # one thread: on tens of thousands of rows of a few features, OpenMP's and BLAS's threads
+    # cost more than they save, and far more when another process holds a core (same labels)
+    with threadpool_limits(limits=1):
+        fits = {k: KMeans(n_clusters=k, n_init=N_INIT, random_state=seed).fit(x) for k in tried}
+        silhouettes = _silhouettes(x[sample], {k: fit.labels_[sample] for k, fit in fits.items()})
     k = max(silhouettes, key=lambda key: (round(silhouettes[key], 6), -key))
     raw = pd.Series(fits[k].labels_, index=features.index)
     means = revenue.groupby(raw).mean()
