@@ -43,6 +43,8 @@ PERIOD_CHECKS = {
     "['2025Q2', '2025Q3', '2025Q4', '2026Q1'] and str(running) == '2026Q2', quarters",
     "04_rep_performance.ipynb": "assert (filters.start, filters.end) == "
     "(date(2025, 7, 1), date(2026, 6, 30)), filters",
+    "05_segments_and_clv.ipynb": "assert (filters.end, report.as_of) == "
+    "(date(2026, 6, 30), date(2026, 6, 30)), filters",
 }
 
 
