@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from appdb.plans import StoredItem, StoredPlan
@@ -23,6 +24,8 @@ from crm_data.filters import Filters, Scope
 from crm_data.quality import run_quality_checks
 from i18n import use_language
 from reports.activity import activity_report
+from reports.clv import customer_values
+from reports.customers import customer_view
 from reports.funnel import funnel_report, pipeline_change
 from reports.incentives import incentive_report
 from reports.overview import overview_report
@@ -34,6 +37,7 @@ from reports.performance import (
     weak_spots,
 )
 from reports.rep_profile import rep_profile
+from reports.segments import segments_report
 
 __all__ = ["CASES", "COLD_RUNS", "RUNS", "bench_filters"]
 
@@ -169,6 +173,36 @@ def _performance_page(run: Callable[..., Any]) -> Case:
     return case
 
 
+def _segments(run: Callable[..., Any]) -> Case:
+    """The Segments report (RFM scores and segments, ABC, cohort retention, segment profiles,
+    k-means clusters), called through ``run``; the result is its customer table (one row per
+    customer).
+    """
+
+    def case(engine: Engine, filters: Filters) -> pd.DataFrame:
+        customers: pd.DataFrame = run(segments_report, engine, filters, _ALL).customers
+        return customers
+
+    return case
+
+
+def _customer_values(engine: Engine, filters: Filters) -> pd.DataFrame:
+    """Fit the CLV models (modified BG/NBD, Gamma-Gamma) on every customer and value them."""
+    return customer_values(engine, filters, _ALL).table
+
+
+def _customer_360(engine: Engine, filters: Filters) -> Any:
+    """The Customers page's 360 view of the customer of the latest order (its own records:
+    profile, order totals, orders, deals, activities, tickets, campaigns, KPIs and timeline);
+    the scope-wide segments and CLV it shows are the cases above, cached once per data version.
+    """
+    with engine.connect() as conn:
+        account = conn.execute(
+            sa.text("SELECT account_id FROM orders ORDER BY ordered_at DESC, id DESC LIMIT 1")
+        ).scalar_one()
+    return customer_view(engine, filters, _ALL, int(account))
+
+
 CASES: dict[str, Case] = {
     "open_pipeline_by_stage": _scoped(queries.open_pipeline_by_stage),
     "pipeline_snapshots (12 dates)": _snapshots,
@@ -202,6 +236,10 @@ CASES: dict[str, Case] = {
     "incentive_report (4 items, history, signals)": _incentives,
     "performance report (first load)": _performance_page(_called),
     "performance report, app cache (warm = hit)": _performance_page(_app_cached),
+    "segments_report (RFM, ABC, cohorts, profiles, clusters)": _segments(_called),
+    "segments_report, app cache (warm = hit)": _segments(_app_cached),
+    "customer_values (CLV fit, every customer)": _customer_values,
+    "customer_view (the 360 view of one customer)": _customer_360,
     "naive funnel (tables into pandas)": naive_funnel,
     "run_quality_checks": _quality,
 }
@@ -214,6 +252,7 @@ COLD_RUNS: dict[str, int] = {
     "naive funnel (tables into pandas)": 1,
     "funnel_report, app cache (warm = hit)": 1,
     "performance report, app cache (warm = hit)": 1,
+    "segments_report, app cache (warm = hit)": 1,
 }
 
 
