@@ -10,7 +10,9 @@ _ORDER = {"XS": 0, "S": 1, "M": 2, "L": 3}
 
 
 def _load(folder: Path) -> list[dict[str, Any]]:
+    """The page-data results (one per size and dialect); others (``m3.json``) have no size."""
     results = [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
+    results = [r for r in results if "size" in r]
     return sorted(results, key=lambda r: (_ORDER.get(r["size"], 9), r["dialect"]))
 
 
