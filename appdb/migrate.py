@@ -17,7 +17,7 @@ from alembic.ddl.postgresql import PostgresqlImpl
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from appdb.schema import APP_TABLES
+from appdb.schema import FIRST_TABLES
 
 __all__ = ["FIRST_REVISION", "MIGRATIONS", "current_revision", "head_revision", "upgrade"]
 
@@ -61,7 +61,7 @@ def _unversioned_tables(conn: sa.Connection) -> bool:
     if MigrationContext.configure(conn).get_current_revision() is not None:
         return False
     inspector = sa.inspect(conn)
-    return all(inspector.has_table(table.name) for table in APP_TABLES)
+    return all(inspector.has_table(table.name) for table in FIRST_TABLES)
 
 
 def upgrade(engine: sa.Engine, revision: str = "head") -> None:

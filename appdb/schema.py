@@ -1,4 +1,5 @@
-"""The app database's tables (DESIGN.md §3): dashboard users and versioned KPI plans.
+"""The app database's tables (DESIGN.md §3): dashboard users, versioned KPI plans and the
+forecasts the app showed.
 
 The app owns these tables and is their only writer; they live in the app database
 (:mod:`appdb.config`), never in the CRM database, so a reseed of the demo company keeps them
@@ -23,6 +24,8 @@ from access.passwords import EMAIL_LENGTH
 __all__ = [
     "APP_TABLES",
     "APP_USERS",
+    "FIRST_TABLES",
+    "FORECASTS",
     "ITEMS",
     "METADATA",
     "NAME_LENGTH",
@@ -95,7 +98,30 @@ TARGETS = sa.Table(
     sa.Index("ix_kpi_targets_item_id", "item_id"),
 )
 
+#: A forecast the app showed, kept so later months show how accurate it was (issue #19):
+#: when it was made (the evaluation day of its data), the period it forecast, the segment
+#: (``company``, ``team:<id>``, ``rep:<id>``, ``product_line:<name>``), the model and the value
+#: with its interval.  One row per (day made, period, segment, model): a forecast made again the
+#: same day replaces the earlier one.
+FORECASTS = sa.Table(
+    "forecasts",
+    METADATA,
+    sa.Column("id", sa.Integer, sa.Sequence("forecasts_id_seq"), primary_key=True),
+    sa.Column("made_on", sa.Date, nullable=False),
+    sa.Column("target_start", sa.Date, nullable=False),
+    sa.Column("target_end", sa.Date, nullable=False),
+    sa.Column("segment", sa.String(150), nullable=False),
+    sa.Column("model", sa.String(50), nullable=False),
+    sa.Column("value", sa.Double, nullable=False),
+    sa.Column("lower", sa.Double),
+    sa.Column("upper", sa.Double),
+    sa.Column("recorded_at", sa.DateTime, nullable=False),
+    sa.UniqueConstraint("made_on", "target_start", "target_end", "segment", "model"),
+)
+
 #: The plan tables, in dependency order.
 PLAN_TABLES: tuple[sa.Table, ...] = (PLANS, ITEMS, TARGETS)
+#: The tables of the first revision (those the CRM database held before the app database).
+FIRST_TABLES: tuple[sa.Table, ...] = (APP_USERS, *PLAN_TABLES)
 #: Every table of the app database, in dependency (load) order.
-APP_TABLES: tuple[sa.Table, ...] = (APP_USERS, *PLAN_TABLES)
+APP_TABLES: tuple[sa.Table, ...] = (*FIRST_TABLES, FORECASTS)
