@@ -82,6 +82,11 @@ from crm_data.queries.pipeline import (
     pipeline_snapshots,
     stuck_deal_candidates,
 )
+from crm_data.queries.pipeline_training import (
+    deal_cycle_times,
+    open_deal_features,
+    pipeline_training_rows,
+)
 from crm_data.queries.purchases import purchase_totals
 from crm_data.queries.rep_spread import (
     quotas_by_rep,
@@ -336,6 +341,11 @@ CALLS: dict[str, Call] = {
         b, f, s, [f.start, date(2024, 2, 1), date(2024, 3, 15), f.end]
     ),
     "pipeline.stuck_deal_candidates": stuck_deal_candidates,
+    "pipeline_training.deal_cycle_times": deal_cycle_times,
+    "pipeline_training.open_deal_features": open_deal_features,
+    "pipeline_training.pipeline_training_rows": lambda b, f, s: pipeline_training_rows(
+        b, f, s, [f.start, date(2024, 2, 1), date(2024, 2, 15), f.end], horizon_days=30
+    ),
     "purchases.purchase_totals": purchase_totals,
     "rep_spread.quotas_by_rep": lambda b, f, s: quotas_by_rep(b, f, s, f.start, f.end),
     "rep_spread.satisfaction_moments": satisfaction_moments,
