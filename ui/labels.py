@@ -250,6 +250,42 @@ COLUMNS: dict[str, Column] = {
     "sent_at": Column(N_("Sent"), "date"),
     "responded_at": Column(N_("Responded"), "date"),
     "response": Column(N_("Response")),
+    # forecasts (the Forecast page)
+    "model": Column(N_("Model")),
+    "mase": Column(
+        N_("MASE"),
+        "decimal",
+        N_("Mean absolute error ÷ the in-sample seasonal-naive one; below 1 beats it"),
+    ),
+    "smape": Column(
+        N_("sMAPE, %"), "decimal", N_("Mean of 200 × |actual − forecast| ÷ (|actual| + |forecast|)")
+    ),
+    "mae": Column(N_("Mean absolute error"), "money"),
+    "skill": Column(
+        N_("Skill vs seasonal naive"), "percent", N_("1 − its error ÷ seasonal naive's")
+    ),
+    "origins": Column(N_("Origins"), "count", N_("Forecasts made in the backtest")),
+    "fallbacks": Column(N_("Fallbacks"), "count", N_("Forecasts the guards set aside")),
+    "month": Column(N_("Month"), "date"),
+    "expected": Column(N_("Expected"), "money"),
+    "low": Column(N_("Low (5%)"), "money"),
+    "high": Column(N_("High (95%)"), "money"),
+    "rollup_amount": Column(N_("Cumulative amount"), "money"),
+    "rollup_expected": Column(N_("Cumulative expected"), "money"),
+    "p_win": Column(N_("P(win)"), "percent"),
+    "p_close": Column(N_("P(close in the horizon)"), "percent"),
+    "quarter": Column(N_("Quarter"), "date"),
+    "made_on": Column(N_("Made on"), "date"),
+    "method": Column(N_("Method")),
+    "forecast": Column(N_("Forecast"), "money"),
+    "actual": Column(N_("Actual"), "money"),
+    "error_share": Column(N_("Error"), "percent", N_("(Forecast − actual) ÷ actual")),
+    "hit": Column(N_("Within 10%")),
+    "won_so_far": Column(N_("Won so far"), "money"),
+    "time_series": Column(N_("Time series (rest)"), "money"),
+    "pipeline": Column(N_("Pipeline (rest)"), "money"),
+    "combined": Column(N_("Combined (rest)"), "money"),
+    "month_forecast": Column(N_("Month forecast"), "money", N_("Won so far + combined")),
 }
 
 

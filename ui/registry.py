@@ -80,6 +80,9 @@ SECTION_ORDER: tuple[str, ...] = (
 #: Every page of the app.
 PAGES: list[PageSpec] = [
     PageSpec("pages/overview.py", N_("Overview"), "overview", ":material/dashboard:", "Management"),
+    PageSpec(
+        "pages/forecast.py", N_("Forecast"), "forecast", ":material/trending_up:", "Management",
+    ),
     PageSpec("pages/funnel.py", N_("Funnel"), "funnel", ":material/filter_alt:", "Sales"),
     PageSpec("pages/activity.py", N_("Activity"), "activity", ":material/call:", "Sales"),
     PageSpec(

@@ -1,0 +1,107 @@
+"""The combined forecast: the time-series forecast and the pipeline forecast, weighted by how
+well each did in the replay of past quarters (METRICS.md "Combined forecast", "Track record").
+
+Both forecast the revenue still to be won in a period: the time series from the history of
+won revenue (what the months will bring, new deals included), the pipeline from the deals
+open now (what they are expected to bring).  Their weights come from their errors in the
+replay: the forecast as it would have been made at the middle of each past quarter, on the
+data before that day, against the quarter's actual revenue; inverse mean squared error
+weights (methods.md §5.7), equal weights (a strong default) until :data:`MIN_REPLAYS`
+quarters were replayed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
+from analytics.forecast_accuracy import HIT_BAND
+
+__all__ = ["MIN_REPLAYS", "METHODS", "combination_weight", "combine", "track_record"]
+
+#: Replayed quarters needed before the weights follow the errors (else equal weights).
+MIN_REPLAYS = 4
+#: The forecasts the track record compares, as its ``method`` values.
+METHODS: tuple[str, ...] = ("combined", "time_series", "pipeline")
+
+
+def combination_weight(ts_errors: np.ndarray, pipeline_errors: np.ndarray) -> float:
+    """The time series' weight: ``(1/MSE_ts) / (1/MSE_ts + 1/MSE_pipeline)`` over the
+    replayed quarters (the pipeline's weight is 1 − it); 0.5 with fewer than
+    :data:`MIN_REPLAYS` of them; 1 or 0 when one method was exact every time.
+
+    Examples
+    --------
+    >>> combination_weight(np.array([10.0, -10.0, 10.0, -10.0]), np.array([20.0] * 4))
+    0.8
+    >>> combination_weight(np.array([1.0]), np.array([5.0]))
+    0.5
+    """
+    ts, pipe = np.asarray(ts_errors, dtype="float64"), np.asarray(pipeline_errors, dtype="float64")
+    if len(ts) != len(pipe):
+        raise ValueError("give one error of each method per replayed quarter")
+    if len(ts) < MIN_REPLAYS:
+        return 0.5
+    mse_ts, mse_pipe = float(np.mean(ts**2)), float(np.mean(pipe**2))
+    if mse_ts == 0.0 or mse_pipe == 0.0:
+        return 1.0 if mse_ts <= mse_pipe else 0.0
+    return round((1 / mse_ts) / (1 / mse_ts + 1 / mse_pipe), 12)
+
+
+def combine(time_series: ArrayLike, pipeline: ArrayLike, weight: ArrayLike) -> np.ndarray:
+    """``weight × time_series + (1 − weight) × pipeline``, element by element (``weight`` one
+    number or one per element).
+
+    Examples
+    --------
+    >>> combine(np.array([100.0, 80.0]), np.array([60.0, 20.0]), 0.75).tolist()
+    [90.0, 65.0]
+    """
+    w = np.asarray(weight, dtype="float64")
+    if not ((w >= 0.0) & (w <= 1.0)).all():
+        raise ValueError(f"weights between 0 and 1, not {w.tolist()}")
+    result: np.ndarray = w * np.asarray(time_series, dtype="float64") + (1 - w) * np.asarray(
+        pipeline, dtype="float64"
+    )
+    return result
+
+
+def track_record(replays: pd.DataFrame) -> tuple[pd.DataFrame, float]:
+    """Each replayed quarter's forecasts against its actual revenue, and the weight.
+
+    Parameters
+    ----------
+    replays : DataFrame
+        One row per replayed quarter: ``quarter`` (its first day), ``made_on``, ``won_so_far``
+        (won before ``made_on``), ``time_series`` and ``pipeline`` (each method's forecast of
+        the rest of the quarter), ``actual`` (the quarter's won revenue).
+
+    Returns
+    -------
+    (DataFrame, float)
+        The table: ``quarter``, ``made_on``, ``method`` (:data:`METHODS`), ``forecast``
+        (won so far + the method's rest; the combined one with the weight), ``actual``,
+        ``error_share`` ((forecast − actual) ÷ actual, NaN for an actual of 0) and ``hit``
+        (within ±:data:`~analytics.forecast_accuracy.HIT_BAND`); and the time series'
+        weight (:func:`combination_weight` of the two methods' errors).
+    """
+    ts = replays["won_so_far"] + replays["time_series"]
+    pipe = replays["won_so_far"] + replays["pipeline"]
+    actual = replays["actual"].to_numpy(dtype="float64")
+    weight = combination_weight(ts.to_numpy() - actual, pipe.to_numpy() - actual)
+    combined = replays["won_so_far"] + combine(replays["time_series"], replays["pipeline"], weight)
+    keys = replays[["quarter", "made_on"]]
+    table = pd.concat(
+        [
+            keys.assign(method=method, forecast=np.asarray(forecast, dtype="float64"),
+                        actual=actual)
+            for method, forecast in zip(METHODS, (combined, ts, pipe), strict=True)
+        ],
+        ignore_index=True,
+    )  # fmt: skip
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(table["actual"] != 0, (table["forecast"] - table["actual"])
+                         / table["actual"], np.nan)  # fmt: skip
+    table = table.assign(error_share=share, hit=np.abs(share) <= HIT_BAND + 1e-12)
+    return table.sort_values(["quarter", "method"], kind="stable").reset_index(drop=True), weight

@@ -1,0 +1,348 @@
+"""The Forecast page's numbers: will the quarter make the plan? (issue #19; METRICS.md
+"Forecasts").
+
+At ``filters``' as_of, for the deals the scope and filters allow:
+
+* the **time-series forecast** of won revenue by close month: the monthly series
+  (:func:`analytics.forecast_series.monthly_series`, the running month apart), a rolling-origin
+  backtest of the candidates (:func:`analytics.backtest.backtest`) and the forecast of the best
+  one that beats seasonal naive, with the guards' fallbacks
+  (:func:`analytics.forecast_models.guarded_forecast`);
+* the **pipeline forecast**: each open deal's P(win) from its stage (the high-water-mark win
+  rate of the deals created in the two years before), its P(close) in each month from the
+  Kaplan–Meier of their cycle times, and a Monte Carlo interval
+  (:func:`analytics.pipeline_forecast.pipeline_forecast`);
+* the **combined forecast** of the rest of each month of the running quarter: ``w × time
+  series + (1 − w) × pipeline``, ``w`` from the replay of past quarters
+  (:mod:`analytics.forecast_combination`); later months are the time series' alone;
+* the **quarter against the plan**: won so far, the forecast of the rest, the quotas of the
+  quarter, the gap and the open pipeline it takes at today's win rate.
+
+:func:`replay_quarter` replays the forecast of a past quarter at its middle, with only the data
+before that day: the track record the page shows beside the forecast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from analytics.backtest import BacktestResult, backtest, candidate_order
+from analytics.forecast_combination import combine
+from analytics.forecast_models import ModelForecast, guarded_forecast
+from analytics.forecast_series import MonthlySeries, monthly_series
+from analytics.pipeline_forecast import (
+    PipelineForecast,
+    pipeline_forecast,
+    stage_probability,
+    stage_win_rates,
+)
+from crm_data.concurrent import gather
+from crm_data.filters import Filters, Scope
+from crm_data.queries.currency import main_currency
+from crm_data.queries.deal_flow import deal_flow_by_month
+from crm_data.queries.frames import Bind
+from crm_data.queries.funnel_stats import funnel_facts, funnel_stages, quota_total
+from crm_data.queries.pipeline_training import deal_cycle_times, open_deal_features
+
+__all__ = [
+    "BACKTEST_ORIGINS",
+    "COHORT_DAYS",
+    "HISTORY_YEARS",
+    "HORIZON_MONTHS",
+    "ForecastReport",
+    "QuarterOutlook",
+    "forecast_report",
+    "quarter_of",
+    "replay_dates",
+    "replay_quarter",
+    "with_weight",
+]
+
+#: Months forecast, the running month first.
+HORIZON_MONTHS = 6
+#: Years of monthly history the time series reads.
+HISTORY_YEARS = 5
+#: The deals created this many days before as_of give the stage win rates and cycle times.
+COHORT_DAYS = 730
+#: Rolling origins of the backtest (each forecasting 3 months ahead).
+BACKTEST_ORIGINS = 6
+#: The time-series candidates when the history is too short to backtest.
+_UNTESTED = ("theta", "ets", "seasonal_naive")
+
+
+def quarter_of(day: date) -> tuple[date, date]:
+    """``[start, end)`` of the calendar quarter holding ``day``.
+
+    Examples
+    --------
+    >>> quarter_of(date(2026, 12, 4))
+    (datetime.date(2026, 10, 1), datetime.date(2027, 1, 1))
+    """
+    period = pd.Period(day, freq="Q")
+    return period.start_time.date(), (period + 1).start_time.date()
+
+
+@dataclass(frozen=True)
+class QuarterOutlook:
+    """The quarter of as_of against its plan.
+
+    Attributes
+    ----------
+    start, end : date
+        The quarter, ``[start, end)``.
+    won_so_far : float
+        Revenue won in the quarter before as_of.
+    rest, rest_low, rest_high : float
+        The combined forecast of the rest of the quarter, and its interval.
+    plan : float
+        The quotas of the quarter (0 without quotas).
+    win_rate : float
+        Today's win rate of the deals that reached the first stage (won ÷ closed).
+    """
+
+    start: date
+    end: date
+    won_so_far: float
+    rest: float
+    rest_low: float
+    rest_high: float
+    plan: float
+    win_rate: float
+
+    @property
+    def forecast(self) -> float:
+        """Won so far + the forecast of the rest."""
+        return self.won_so_far + self.rest
+
+    @property
+    def gap(self) -> float:
+        """Plan − forecast (negative: the forecast is above the plan)."""
+        return self.plan - self.forecast
+
+    @property
+    def pipeline_needed(self) -> float:
+        """The open pipeline that closes the gap at today's win rate (0 without a gap)."""
+        if self.gap <= 0 or not self.win_rate > 0:
+            return 0.0
+        return self.gap / self.win_rate
+
+
+@dataclass(frozen=True)
+class ForecastReport:
+    """The forecasts at as_of (see the module docstring).
+
+    Attributes
+    ----------
+    as_of : date
+        When the forecast is made (nothing on or after it is read).
+    currency : str or None
+        The amounts' unit.
+    series : MonthlySeries
+        Won revenue by close month.
+    backtest : BacktestResult or None
+        The candidates' rolling-origin backtest (None when the history is too short).
+    time_series : ModelForecast
+        The chosen model's forecast of the :data:`HORIZON_MONTHS` months.
+    pipeline : PipelineForecast
+        The open deals' forecast of the same months.
+    months : DataFrame
+        Per month: ``month``, ``won_so_far`` (the running month's won revenue; 0 after),
+        ``time_series`` (the rest of the month: the model's month less what is won),
+        ``ts_low``, ``ts_high``, ``pipeline``, ``pipe_low``, ``pipe_high``, ``combined``,
+        ``low``, ``high`` (the weighted sums of the two intervals: a simple bound, not a
+        joint distribution).
+    weight : float
+        The time series' weight in the combination.
+    quarter : QuarterOutlook
+        The quarter of as_of against its plan.
+    """
+
+    as_of: date
+    currency: str | None
+    series: MonthlySeries
+    backtest: BacktestResult | None
+    time_series: ModelForecast
+    pipeline: PipelineForecast
+    months: pd.DataFrame
+    weight: float
+    quarter: QuarterOutlook
+
+
+def _history_filters(filters: Filters, as_of: date) -> Filters:
+    """The filters' lists over :data:`HISTORY_YEARS` whole years of months before ``as_of``."""
+    first = pd.Timestamp(as_of).to_period("M").start_time - pd.DateOffset(years=HISTORY_YEARS)
+    return filters.shifted(first.date(), as_of)
+
+
+def _time_series(series: MonthlySeries) -> tuple[BacktestResult | None, ModelForecast]:
+    """The backtest (when the history allows) and the guarded forecast of the best model."""
+    tested = backtest(series.y, origins=BACKTEST_ORIGINS) if series.history_months >= 15 else None
+    order = candidate_order(tested) if tested is not None and tested.origins else list(_UNTESTED)
+    return tested, guarded_forecast(order, series.y, HORIZON_MONTHS)
+
+
+def _pipeline(
+    bind: Bind, filters: Filters, scope: Scope, as_of: date
+) -> tuple[PipelineForecast, float]:
+    """The open deals' forecast and the first stage's win rate."""
+    cohort = filters.shifted(as_of - timedelta(days=COHORT_DAYS), as_of)
+    at = filters.shifted(as_of - timedelta(days=1), as_of)
+    read = gather(
+        bind,
+        {
+            "stages": lambda b: funnel_stages(b, filters.pipeline, scope),
+            "facts": lambda b: funnel_facts(b, cohort, scope),
+            "deals": lambda b: open_deal_features(b, at, scope),
+            "cycles": lambda b: deal_cycle_times(b, cohort, scope),
+        },
+    )
+    rates = stage_win_rates(read["facts"], read["stages"])
+    known = rates["win_rate"].dropna()
+    overall = float(known.iloc[0]) if len(known) else 0.0
+    deals = read["deals"]
+    p_win = np.nan_to_num(stage_probability(deals, rates), nan=overall)
+    forecast = pipeline_forecast(deals.assign(p_win=p_win), read["cycles"], as_of,
+                                 months=HORIZON_MONTHS)  # fmt: skip
+    return forecast, overall
+
+
+def _months(series: MonthlySeries, ts: ModelForecast, pipe: PipelineForecast,
+            weight: float) -> pd.DataFrame:  # fmt: skip
+    """The per-month table of :class:`ForecastReport`: ``weight`` combines the months of the
+    running quarter; later months are the time series' alone (the pipeline holds only the deals
+    open now, not those a later month's revenue will mostly come from).
+    """
+    months = series.future_months(HORIZON_MONTHS)
+    _start, end = quarter_of(series.as_of.date())
+    weights = np.where(months < pd.Timestamp(end), weight, 1.0)
+    won = np.zeros(len(months))
+    if series.partial_month is not None:
+        won[0] = series.partial_value
+    rest = np.maximum(ts.mean - won, 0.0)
+    ts_low, ts_high = np.maximum(ts.lower - won, 0.0), np.maximum(ts.upper - won, 0.0)
+    by_month = pipe.by_month.set_index("month").reindex(months, fill_value=0.0)
+    frame = pd.DataFrame({
+        "month": months, "won_so_far": won, "time_series": rest, "ts_low": ts_low,
+        "ts_high": ts_high, "pipeline": by_month["expected"].to_numpy(),
+        "pipe_low": by_month["low"].to_numpy(), "pipe_high": by_month["high"].to_numpy(),
+    })  # fmt: skip
+    return frame.assign(
+        combined=combine(frame["time_series"], frame["pipeline"], weights),
+        low=combine(frame["ts_low"], frame["pipe_low"], weights),
+        high=combine(frame["ts_high"], frame["pipe_high"], weights),
+    )
+
+
+def _rest(months: pd.DataFrame, start: date, end: date) -> tuple[float, float, float]:
+    """The combined forecast of the months of ``[start, end)`` and its interval, summed."""
+    inside = months.loc[
+        (months["month"] >= pd.Timestamp(start)) & (months["month"] < pd.Timestamp(end))
+    ]
+    return float(inside["combined"].sum()), float(inside["low"].sum()), float(inside["high"].sum())
+
+
+def _quarter(bind: Bind, filters: Filters, scope: Scope, series: MonthlySeries,
+             months: pd.DataFrame, as_of: date, win_rate: float) -> QuarterOutlook:  # fmt: skip
+    """The quarter of ``as_of``: won so far (complete months and the running one), the rest."""
+    start, end = quarter_of(as_of)
+    complete = series.history.loc[series.history.index >= pd.Timestamp(start)].sum()
+    running = months.loc[months["month"] < pd.Timestamp(end), "won_so_far"].sum()
+    rest, low, high = _rest(months, start, end)
+    return QuarterOutlook(
+        start=start, end=end, won_so_far=float(complete + running), rest=rest, rest_low=low,
+        rest_high=high, plan=quota_total(bind, filters, scope, start, end), win_rate=win_rate,
+    )  # fmt: skip
+
+
+def forecast_report(
+    bind: Bind, filters: Filters, scope: Scope, weight: float = 0.5
+) -> ForecastReport:
+    """The forecasts at ``filters``' as_of (see the module docstring).
+
+    Parameters
+    ----------
+    bind : Engine or Connection
+        The CRM database.
+    filters, scope : Filters, Scope
+        Whose deals, and the as_of the forecast is made at.
+    weight : float
+        The time series' weight in the combined forecast (from the track record,
+        :func:`analytics.forecast_combination.track_record`; 0.5 by default).
+
+    Examples
+    --------
+    >>> report = forecast_report(engine, filters, Scope.everyone())  # doctest: +SKIP
+    >>> report.quarter.forecast, report.quarter.plan  # doctest: +SKIP
+    (4120000.0, 4500000.0)
+    """
+    as_of = filters.as_of or filters.end
+    flow = deal_flow_by_month(bind, _history_filters(filters, as_of), scope)
+    series = monthly_series(flow.set_index("month")["won_amount"], as_of)
+    tested, ts = _time_series(series)
+    pipe, win_rate = _pipeline(bind, filters, scope, as_of)
+    months = _months(series, ts, pipe, weight)
+    currency, _mixed = main_currency(bind, scope)
+    return ForecastReport(
+        as_of=as_of, currency=currency, series=series, backtest=tested, time_series=ts,
+        pipeline=pipe, months=months, weight=weight,
+        quarter=_quarter(bind, filters, scope, series, months, as_of, win_rate),
+    )  # fmt: skip
+
+
+def with_weight(report: ForecastReport, weight: float) -> ForecastReport:
+    """``report`` with the time series weighted ``weight`` in the combined forecast (the
+    components unchanged: no query runs again).
+    """
+    months = _months(report.series, report.time_series, report.pipeline, weight)
+    rest, low, high = _rest(months, report.quarter.start, report.quarter.end)
+    quarter = replace(report.quarter, rest=rest, rest_low=low, rest_high=high)
+    return replace(report, months=months, weight=weight, quarter=quarter)
+
+
+def replay_dates(as_of: date, first_data: date, quarters: int = 8) -> list[date]:
+    """The middles (the 46th day) of the last ``quarters`` whole quarters before ``as_of``
+    with a year of data before them (the first one at least a year after ``first_data``).
+
+    Examples
+    --------
+    >>> replay_dates(date(2026, 12, 4), date(2024, 1, 1), quarters=3)
+    [datetime.date(2026, 2, 15), datetime.date(2026, 5, 16), datetime.date(2026, 8, 15)]
+    """
+    start, _end = quarter_of(as_of)
+    days = []
+    for back in range(quarters, 0, -1):
+        q_start = (pd.Timestamp(start) - pd.DateOffset(months=3 * back)).date()
+        made = q_start + timedelta(days=45)
+        if made >= first_data + timedelta(days=365):
+            days.append(made)
+    return days
+
+
+def replay_quarter(bind: Bind, filters: Filters, scope: Scope, made_on: date) -> dict[str, object]:
+    """The forecast of ``made_on``'s quarter as made that day (data before it only), with the
+    quarter's actual won revenue.
+
+    Returns
+    -------
+    dict
+        ``quarter`` (its first day), ``made_on``, ``won_so_far``, ``time_series`` and
+        ``pipeline`` (each method's forecast of the rest of the quarter), ``actual`` (the
+        quarter's won revenue, read at the filters' as_of), ``model`` (the time-series model
+        chosen then) — a row of :func:`analytics.forecast_combination.track_record`'s input.
+    """
+    start, end = quarter_of(made_on)
+    report = forecast_report(bind, replace(filters.shifted(start, end), as_of=made_on), scope)
+    inside = report.months.loc[report.months["month"] < pd.Timestamp(end)]
+    actual_flow = deal_flow_by_month(bind, filters.shifted(start, end), scope)
+    return {
+        "quarter": pd.Timestamp(start), "made_on": pd.Timestamp(made_on),
+        "won_so_far": report.quarter.won_so_far,
+        "time_series": float(inside["time_series"].sum()),
+        "pipeline": float(inside["pipeline"].sum()),
+        "actual": float(actual_flow["won_amount"].sum()),
+        "model": report.time_series.model,
+    }  # fmt: skip

@@ -1,0 +1,107 @@
+"""The Forecast page through ``AppTest`` on a fresh S demo database: its cards against the
+report (weighted by the replayed quarters), the forecasts it keeps in the app database (the
+replayed quarters make a history on first view), a rep's own forecast, and Russian."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from analytics.forecast_combination import track_record
+from appdb.databases import Databases
+from appdb.forecasts import forecast_history
+from crm_data.filters import Filters, Scope
+from i18n import use_language
+from reports.forecast import (
+    ForecastReport,
+    forecast_report,
+    replay_dates,
+    replay_quarter,
+    with_weight,
+)
+from tests.support.apptest import TODAY, app_database_fixtures, metric, page_in
+from tests.support.visible_text import data_words, untranslated, visible_texts
+from ui.format import format_value
+from ui.url_filters import Selection, build_filters
+
+PAGE = "pages/forecast.py"
+url, engine, databases = app_database_fixtures("forecast_page")
+
+
+@pytest.fixture(scope="module")
+def filters() -> Filters:
+    """The filters of a link without parameters (the default period)."""
+    return build_filters(Selection(), TODAY)[0]
+
+
+def as_shown(
+    engine: sa.Engine, filters: Filters, scope: Scope
+) -> tuple[ForecastReport, pd.DataFrame]:
+    """The report weighted as the page weights it, and the track record."""
+    report = forecast_report(engine, filters, scope)
+    history = report.series.history
+    first = history.loc[history > 0].index.min().date()
+    replays = [replay_quarter(engine, filters, scope, d) for d in replay_dates(report.as_of, first)]
+    record, weight = track_record(pd.DataFrame(replays))
+    return with_weight(report, weight), record
+
+
+@pytest.fixture(scope="module")
+def shown(engine: sa.Engine, filters: Filters) -> tuple[ForecastReport, pd.DataFrame]:
+    return as_shown(engine, filters, Scope.everyone())
+
+
+def cards(report: ForecastReport, record: pd.DataFrame) -> dict[str, str]:
+    q, currency = report.quarter, report.currency
+    combined = record.loc[record["method"] == "combined", "hit"].mean()
+    return {
+        "Won so far": format_value(q.won_so_far, "money", currency),
+        "Forecast for the quarter": format_value(q.forecast, "money", currency),
+        "Plan": format_value(q.plan, "money", currency),
+        "Gap to plan": format_value(q.gap, "money", currency),
+        "Track record": format_value(float(combined), "ratio"),
+    }
+
+
+def test_the_page_shows_the_forecast(
+    shown: tuple[ForecastReport, pd.DataFrame], databases: Databases
+) -> None:
+    report, record = shown
+    at = page_in("en", PAGE)
+    assert at.title[0].value == "Forecast"
+    for label, value in cards(report, record).items():
+        assert metric(at, label) == value, label
+    assert at.main.subheader[0].value.endswith(": forecast vs plan")
+    assert len(record) == 3 * len(record["quarter"].unique()) >= 3 * 4
+    # the quarter's forecast and the replayed ones are kept: a history from the first view
+    kept = forecast_history(databases.app, ["company"])
+    now = kept.loc[kept["made_on"] == pd.Timestamp(report.as_of)]
+    assert now["value"].tolist() == pytest.approx([report.quarter.forecast])
+    replayed = kept.loc[kept["made_on"] < pd.Timestamp(report.as_of)]
+    assert len(replayed) == len(record)
+    assert any("judged now that their quarter is over" in m.value for m in at.markdown)
+
+
+def test_a_rep_sees_their_own_forecast(
+    engine: sa.Engine, filters: Filters, databases: Databases
+) -> None:
+    with engine.connect() as conn:
+        rep = int(conn.execute(sa.text(
+            "SELECT owner_id FROM deals WHERE status = 'won' GROUP BY owner_id "
+            "ORDER BY count(*) DESC, owner_id LIMIT 1")).scalar_one())  # fmt: skip
+    report, record = as_shown(engine, filters, Scope.rep(rep))
+    at = page_in("en", PAGE, role="rep", employee=rep)
+    for label, value in cards(report, record).items():
+        assert metric(at, label) == value, label
+    assert not forecast_history(databases.app, [f"rep:{rep}"]).empty
+
+
+def test_the_page_in_russian(engine: sa.Engine, shown: tuple[ForecastReport, pd.DataFrame]) -> None:
+    report, _record = shown
+    at = page_in("ru", PAGE)
+    assert at.title[0].value == "Прогноз"
+    with use_language("ru"):
+        expected = format_value(report.quarter.forecast, "money", report.currency)
+    assert metric(at, "Прогноз на квартал") == expected
+    assert not untranslated(visible_texts(at), data_words(engine))

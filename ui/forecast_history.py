@@ -1,0 +1,65 @@
+"""The Forecast page's history: the forecasts it shows, kept in the app database
+(:mod:`appdb.forecasts`) under a key for the view, and read back to judge them later.
+
+Only the views a key names are kept: the whole company (an admin, exec or analyst without
+narrowing filters), a head's team and a rep's own forecast; a view narrowed by filters is not.
+A database that does not answer loses the history, never the page.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import sqlalchemy as sa
+import streamlit as st
+
+from access.roles import Role
+from appdb.forecasts import RecordedForecast, forecast_history, record_forecasts
+from crm_data.filters import Filters, Scope
+from i18n import _
+from reports.forecast import ForecastReport
+from ui.engine import get_databases
+
+__all__ = ["kept_forecasts", "remember", "segment_key"]
+
+
+def segment_key(filters: Filters, scope: Scope) -> str | None:
+    """The key the forecast history keeps this view's forecasts under (None: a view narrowed
+    by filters, whose forecasts are not kept).
+    """
+    narrowed = (filters.teams, filters.reps, filters.regions, filters.product_lines,
+                filters.segments, filters.pipeline)  # fmt: skip
+    if any(narrowed):
+        return None
+    if scope.role == Role.REP:
+        return f"rep:{scope.employee_id}"
+    if scope.role == Role.HEAD:
+        return f"team:{scope.team_id}"
+    return "company"
+
+
+def remember(report: ForecastReport, record: pd.DataFrame, key: str) -> None:
+    """Keep the quarter's forecast, and the replayed ones as made on their days, in the app
+    database; a failure says so and shows the page anyway.
+    """
+    q = report.quarter
+    rows = [RecordedForecast(report.as_of, q.start, q.end, key, "combined", q.forecast,
+                             q.won_so_far + q.rest_low, q.won_so_far + q.rest_high)]  # fmt: skip
+    for past in record.to_dict("records"):
+        start = past["quarter"].date()
+        end = (past["quarter"] + pd.DateOffset(months=3)).date()
+        rows.append(RecordedForecast(past["made_on"].date(), start, end, key, past["method"],
+                                     past["forecast"]))  # fmt: skip
+    try:
+        record_forecasts(get_databases().app, rows)
+    except sa.exc.SQLAlchemyError:
+        st.caption(_("The forecast history could not be saved: the app database did not answer."))
+
+
+def kept_forecasts(key: str) -> pd.DataFrame:
+    """The combined forecasts kept under ``key`` (empty when the app database does not
+    answer).
+    """
+    try:
+        return forecast_history(get_databases().app, [key], models=["combined"])
+    except sa.exc.SQLAlchemyError:
+        return pd.DataFrame()
