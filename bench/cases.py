@@ -26,6 +26,7 @@ from i18n import use_language
 from reports.activity import activity_report
 from reports.clv import customer_values
 from reports.customers import customer_view
+from reports.forecast import forecast_report, replay_dates, replay_quarter
 from reports.funnel import funnel_report, pipeline_change
 from reports.incentives import incentive_report
 from reports.overview import overview_report
@@ -203,6 +204,23 @@ def _customer_360(engine: Engine, filters: Filters) -> Any:
     return customer_view(engine, filters, _ALL, int(account))
 
 
+def _forecast(engine: Engine, filters: Filters) -> Any:
+    """The Forecast page's forecast at as_of: series, backtest, guarded forecast, pipeline
+    forecast with its Monte Carlo interval, the quarter against its quotas.
+    """
+    return forecast_report(engine, filters, _ALL)
+
+
+def _track_record(engine: Engine, filters: Filters) -> pd.DataFrame:
+    """The Forecast page's track record: the forecast replayed at the middle of up to 8 past
+    quarters, each on the data before its day (the page runs it with a progress bar).
+    """
+    first = forecast_report(engine, filters, _ALL).series.history.index.min().date()
+    return pd.DataFrame(
+        [replay_quarter(engine, filters, _ALL, day) for day in replay_dates(filters.until, first)]
+    )
+
+
 CASES: dict[str, Case] = {
     "open_pipeline_by_stage": _scoped(queries.open_pipeline_by_stage),
     "pipeline_snapshots (12 dates)": _snapshots,
@@ -240,6 +258,8 @@ CASES: dict[str, Case] = {
     "segments_report, app cache (warm = hit)": _segments(_app_cached),
     "customer_values (CLV fit, every customer)": _customer_values,
     "customer_view (the 360 view of one customer)": _customer_360,
+    "forecast_report (series, backtest, pipeline, quarter)": _forecast,
+    "forecast track record (8 replayed quarters)": _track_record,
     "naive funnel (tables into pandas)": naive_funnel,
     "run_quality_checks": _quality,
 }

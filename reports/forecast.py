@@ -35,6 +35,7 @@ from analytics.forecast_combination import combine
 from analytics.forecast_models import ModelForecast, guarded_forecast
 from analytics.forecast_series import MonthlySeries, monthly_series
 from analytics.pipeline_forecast import (
+    SIMULATIONS,
     PipelineForecast,
     pipeline_forecast,
     stage_probability,
@@ -53,6 +54,7 @@ __all__ = [
     "COHORT_DAYS",
     "HISTORY_YEARS",
     "HORIZON_MONTHS",
+    "REPLAY_SIMULATIONS",
     "ForecastReport",
     "QuarterOutlook",
     "forecast_report",
@@ -70,6 +72,8 @@ HISTORY_YEARS = 5
 COHORT_DAYS = 730
 #: Rolling origins of the backtest (each forecasting 3 months ahead).
 BACKTEST_ORIGINS = 6
+#: Monte Carlo draws of a replayed quarter's pipeline (its interval is not shown).
+REPLAY_SIMULATIONS = 100
 #: The time-series candidates when the history is too short to backtest.
 _UNTESTED = ("theta", "ets", "seasonal_naive")
 
@@ -186,7 +190,7 @@ def _time_series(series: MonthlySeries) -> tuple[BacktestResult | None, ModelFor
 
 
 def _pipeline(
-    bind: Bind, filters: Filters, scope: Scope, as_of: date
+    bind: Bind, filters: Filters, scope: Scope, as_of: date, simulations: int
 ) -> tuple[PipelineForecast, float]:
     """The open deals' forecast and the first stage's win rate."""
     cohort = filters.shifted(as_of - timedelta(days=COHORT_DAYS), as_of)
@@ -206,7 +210,7 @@ def _pipeline(
     deals = read["deals"]
     p_win = np.nan_to_num(stage_probability(deals, rates), nan=overall)
     forecast = pipeline_forecast(deals.assign(p_win=p_win), read["cycles"], as_of,
-                                 months=HORIZON_MONTHS)  # fmt: skip
+                                 months=HORIZON_MONTHS, simulations=simulations)  # fmt: skip
     return forecast, overall
 
 
@@ -259,7 +263,11 @@ def _quarter(bind: Bind, filters: Filters, scope: Scope, series: MonthlySeries,
 
 
 def forecast_report(
-    bind: Bind, filters: Filters, scope: Scope, weight: float = 0.5
+    bind: Bind,
+    filters: Filters,
+    scope: Scope,
+    weight: float = 0.5,
+    simulations: int = SIMULATIONS,
 ) -> ForecastReport:
     """The forecasts at ``filters``' as_of (see the module docstring).
 
@@ -272,6 +280,8 @@ def forecast_report(
     weight : float
         The time series' weight in the combined forecast (from the track record,
         :func:`analytics.forecast_combination.track_record`; 0.5 by default).
+    simulations : int
+        Monte Carlo draws of the pipeline's interval.
 
     Examples
     --------
@@ -283,7 +293,7 @@ def forecast_report(
     flow = deal_flow_by_month(bind, _history_filters(filters, as_of), scope)
     series = monthly_series(flow.set_index("month")["won_amount"], as_of)
     tested, ts = _time_series(series)
-    pipe, win_rate = _pipeline(bind, filters, scope, as_of)
+    pipe, win_rate = _pipeline(bind, filters, scope, as_of, simulations)
     months = _months(series, ts, pipe, weight)
     currency, _mixed = main_currency(bind, scope)
     return ForecastReport(
@@ -335,7 +345,8 @@ def replay_quarter(bind: Bind, filters: Filters, scope: Scope, made_on: date) ->
         chosen then) — a row of :func:`analytics.forecast_combination.track_record`'s input.
     """
     start, end = quarter_of(made_on)
-    report = forecast_report(bind, replace(filters.shifted(start, end), as_of=made_on), scope)
+    then = replace(filters.shifted(start, end), as_of=made_on)
+    report = forecast_report(bind, then, scope, simulations=REPLAY_SIMULATIONS)
     inside = report.months.loc[report.months["month"] < pd.Timestamp(end)]
     actual_flow = deal_flow_by_month(bind, filters.shifted(start, end), scope)
     return {
