@@ -7,7 +7,8 @@ open now (what they are expected to bring).  Their weights come from their error
 replay: the forecast as it would have been made at the middle of each past quarter, on the
 data before that day, against the quarter's actual revenue; inverse mean squared error
 weights (methods.md §5.7), equal weights (a strong default) until :data:`MIN_REPLAYS`
-quarters were replayed.
+quarters were replayed.  In the track record each quarter's combined forecast is weighted by
+the quarters before it only, as it could have been made on its day.
 """
 
 from __future__ import annotations
@@ -68,35 +69,46 @@ def combine(time_series: ArrayLike, pipeline: ArrayLike, weight: ArrayLike) -> n
 
 
 def track_record(replays: pd.DataFrame) -> tuple[pd.DataFrame, float]:
-    """Each replayed quarter's forecasts against its actual revenue, and the weight.
+    """Each replayed quarter's forecasts against its actual revenue, and today's weight.
+
+    Each quarter's combined forecast is weighted as it could have been on its day: by the
+    errors of the quarters replayed before it (:func:`combination_weight`: equal weights until
+    :data:`MIN_REPLAYS` of them), never by its own or later ones.
 
     Parameters
     ----------
     replays : DataFrame
-        One row per replayed quarter: ``quarter`` (its first day), ``made_on``, ``won_so_far``
-        (won before ``made_on``), ``time_series`` and ``pipeline`` (each method's forecast of
-        the rest of the quarter), ``actual`` (the quarter's won revenue).
+        One row per replayed quarter, oldest first: ``quarter`` (its first day), ``made_on``,
+        ``won_so_far`` (won before ``made_on``), ``time_series`` and ``pipeline`` (each
+        method's forecast of the rest of the quarter), ``actual`` (the quarter's won revenue).
 
     Returns
     -------
     (DataFrame, float)
         The table: ``quarter``, ``made_on``, ``method`` (:data:`METHODS`), ``forecast``
-        (won so far + the method's rest; the combined one with the weight), ``actual``,
-        ``error_share`` ((forecast − actual) ÷ actual, NaN for an actual of 0) and ``hit``
-        (within ±:data:`~analytics.forecast_accuracy.HIT_BAND`); and the time series'
-        weight (:func:`combination_weight` of the two methods' errors).
+        (won so far + the method's rest), ``weight`` (the time series' weight in that
+        quarter's combined forecast; NaN for the other methods), ``actual``, ``error_share``
+        ((forecast − actual) ÷ actual, NaN for an actual of 0) and ``hit`` (within
+        ±:data:`~analytics.forecast_accuracy.HIT_BAND`); and the weight of today's forecast
+        (from every replayed quarter).
     """
-    ts = replays["won_so_far"] + replays["time_series"]
-    pipe = replays["won_so_far"] + replays["pipeline"]
+    replays = replays.sort_values("quarter", kind="stable").reset_index(drop=True)
+    ts = (replays["won_so_far"] + replays["time_series"]).to_numpy(dtype="float64")
+    pipe = (replays["won_so_far"] + replays["pipeline"]).to_numpy(dtype="float64")
     actual = replays["actual"].to_numpy(dtype="float64")
-    weight = combination_weight(ts.to_numpy() - actual, pipe.to_numpy() - actual)
-    combined = replays["won_so_far"] + combine(replays["time_series"], replays["pipeline"], weight)
+    ts_errors, pipe_errors = ts - actual, pipe - actual
+    weights = np.array([combination_weight(ts_errors[:i], pipe_errors[:i])
+                        for i in range(len(replays))])  # fmt: skip
+    combined = replays["won_so_far"].to_numpy(dtype="float64") + combine(
+        replays["time_series"], replays["pipeline"], weights
+    )
     keys = replays[["quarter", "made_on"]]
+    nan = np.full(len(replays), np.nan)
     table = pd.concat(
         [
-            keys.assign(method=method, forecast=np.asarray(forecast, dtype="float64"),
-                        actual=actual)
-            for method, forecast in zip(METHODS, (combined, ts, pipe), strict=True)
+            keys.assign(method=method, forecast=forecast, weight=weight, actual=actual)
+            for method, forecast, weight in zip(METHODS, (combined, ts, pipe),
+                                                (weights, nan, nan), strict=True)
         ],
         ignore_index=True,
     )  # fmt: skip
@@ -104,4 +116,5 @@ def track_record(replays: pd.DataFrame) -> tuple[pd.DataFrame, float]:
         share = np.where(table["actual"] != 0, (table["forecast"] - table["actual"])
                          / table["actual"], np.nan)  # fmt: skip
     table = table.assign(error_share=share, hit=np.abs(share) <= HIT_BAND + 1e-12)
-    return table.sort_values(["quarter", "method"], kind="stable").reset_index(drop=True), weight
+    table = table.sort_values(["quarter", "method"], kind="stable").reset_index(drop=True)
+    return table, combination_weight(ts_errors, pipe_errors)

@@ -341,8 +341,9 @@ def replay_quarter(bind: Bind, filters: Filters, scope: Scope, made_on: date) ->
     dict
         ``quarter`` (its first day), ``made_on``, ``won_so_far``, ``time_series`` and
         ``pipeline`` (each method's forecast of the rest of the quarter), ``actual`` (the
-        quarter's won revenue, read at the filters' as_of), ``model`` (the time-series model
-        chosen then) — a row of :func:`analytics.forecast_combination.track_record`'s input.
+        quarter's won revenue, read at the quarter's end: a replayed quarter is over),
+        ``model`` (the time-series model chosen then) — a row of
+        :func:`analytics.forecast_combination.track_record`'s input.
     """
     start, end = quarter_of(made_on)
     then = replace(filters.shifted(start, end), as_of=made_on)

@@ -29,20 +29,25 @@ def test_combine_per_element_weights() -> None:
 
 def test_track_record_by_hand() -> None:
     day = pd.Timestamp
+    quarters = [day(2025, 1, 1), day(2025, 4, 1), day(2025, 7, 1), day(2025, 10, 1),
+                day(2026, 1, 1)]  # fmt: skip
     replays = pd.DataFrame({
-        "quarter": [day(2025, 1, 1), day(2025, 4, 1), day(2025, 7, 1), day(2025, 10, 1)],
-        "made_on": [day(2025, 2, 15), day(2025, 5, 16), day(2025, 8, 15), day(2025, 11, 15)],
-        "won_so_far": [50.0, 50.0, 50.0, 50.0],
-        "time_series": [60.0, 40.0, 60.0, 40.0],  # errors ±10 (actual 100): MSE 100
-        "pipeline": [30.0, 30.0, 30.0, 30.0],  # errors −20: MSE 400
-        "actual": [100.0, 100.0, 100.0, 100.0],
+        "quarter": quarters,
+        "made_on": [q + pd.Timedelta(days=45) for q in quarters],
+        "won_so_far": [50.0] * 5,
+        "time_series": [60.0, 40.0, 60.0, 40.0, 60.0],  # errors ±10 (actual 100): MSE 100
+        "pipeline": [30.0] * 5,  # errors −20: MSE 400
+        "actual": [100.0] * 5,
     })  # fmt: skip
-    table, weight = track_record(replays)
-    assert weight == 0.8
-    combined = table.loc[table["method"] == "combined", "forecast"].tolist()
-    assert combined == pytest.approx([104.0, 88.0, 104.0, 88.0])  # 50 + 0.8 ts + 0.2 pipeline
-    assert table.loc[table["method"] == "combined", "hit"].tolist() == [True, False, True, False]
+    table, weight = track_record(replays.iloc[::-1])  # any order in, oldest first out
+    assert weight == 0.8  # today's: from all five quarters
+    combined = table.loc[table["method"] == "combined"]
+    # the first four had fewer than 4 quarters before them: equal weights; the fifth 0.8
+    assert combined["weight"].tolist() == [0.5, 0.5, 0.5, 0.5, 0.8]
+    assert combined["forecast"].tolist() == pytest.approx([95.0, 85.0, 95.0, 85.0, 104.0])
+    assert combined["hit"].tolist() == [True, False, True, False, True]
     pipeline = table.loc[table["method"] == "pipeline"]
-    assert pipeline["error_share"].tolist() == pytest.approx([-0.2] * 4)
-    assert not pipeline["hit"].any()
+    assert pipeline["error_share"].tolist() == pytest.approx([-0.2] * 5)
+    assert not pipeline["hit"].any() and pipeline["weight"].isna().all()
     assert table.loc[table["method"] == "time_series", "hit"].all()  # exactly 10 % off: hits
+    assert table["quarter"].tolist()[:3] == [quarters[0]] * 3
