@@ -45,6 +45,8 @@ PERIOD_CHECKS = {
     "(date(2025, 7, 1), date(2026, 6, 30)), filters",
     "05_segments_and_clv.ipynb": "assert (filters.end, report.as_of) == "
     "(date(2026, 6, 30), date(2026, 6, 30)), filters",
+    "06_forecasting.ipynb": "assert (report.as_of, series.partial_month, q.start, q.end) == "
+    "(date(2026, 6, 30), pd.Timestamp(2026, 6, 1), date(2026, 4, 1), date(2026, 7, 1)), q",
 }
 
 
