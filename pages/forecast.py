@@ -4,18 +4,22 @@ it, and how accurate the forecast has been here before."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import streamlit as st
 
 from analytics.forecast_accuracy import forecast_accuracy, hit_rate
 from analytics.forecast_combination import track_record
 from crm_data.queries.deal_lists import deal_labels
+from crm_data.queries.people import filter_options
 from i18n import _, ngettext
 from i18n.formatting import format_day
 from reports.forecast import (
     forecast_report,
     replay_dates,
     replay_quarter,
+    team_outlook,
     with_weight,
 )
 from ui.cache import cached_report
@@ -122,6 +126,26 @@ shown, config = labelled(
 )  # fmt: skip
 data_table(shown, key="fc_months", file_stem="forecast_by_month", column_config=config,
            context=context.export_context(_("Forecast — by month")))  # fmt: skip
+
+# ---- by team -------------------------------------------------------------------------------
+teams = filter_options(engine, scope).teams
+if len(teams) > 1 and not filters.teams and not filters.reps:
+    st.subheader(_("{quarter} by team").format(quarter=quarter), anchor=False)
+    by_team = {}
+    bar = st.progress(0.0, text=_("Forecasting each team…"))
+    for done, (team_id, name) in enumerate(zip(teams["team_id"], teams["name"], strict=True), 1):
+        narrowed = replace(filters, teams=(int(team_id),))
+        by_team[str(name)] = cached_report(forecast_report, engine, narrowed, scope)
+        bar.progress(done / len(teams), text=_("Forecasting each team: {done} of {n}").format(
+            done=done, n=len(teams)))  # fmt: skip
+    bar.empty()
+    st.caption(
+        _("Each team's own forecast (its won revenue, its open deals, its quotas), weighted as "
+          "the company's; the teams' forecasts need not add up to the company's.")
+    )  # fmt: skip
+    shown, config = labelled(team_outlook(by_team, weight), currency=currency)
+    data_table(shown, key="fc_teams", file_stem="forecast_by_team", column_config=config,
+               context=context.export_context(_("Forecast — by team")))  # fmt: skip
 
 # ---- what the forecast rests on ---------------------------------------------------------------
 st.subheader(_("Time-series backtest"), anchor=False)

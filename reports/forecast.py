@@ -61,6 +61,7 @@ __all__ = [
     "quarter_of",
     "replay_dates",
     "replay_quarter",
+    "team_outlook",
     "with_weight",
 ]
 
@@ -358,3 +359,36 @@ def replay_quarter(bind: Bind, filters: Filters, scope: Scope, made_on: date) ->
         "actual": float(actual_flow["won_amount"].sum()),
         "model": report.time_series.model,
     }  # fmt: skip
+
+
+def team_outlook(reports: dict[str, ForecastReport], weight: float) -> pd.DataFrame:
+    """The quarter of each team's forecast side by side, each weighted ``weight`` (the
+    company's track record: a team's own quarters are too few to weight it).
+
+    Parameters
+    ----------
+    reports : dict
+        Team name → :func:`forecast_report` of the filters narrowed to that team.
+    weight : float
+        The time series' weight.
+
+    Returns
+    -------
+    DataFrame
+        ``team``, ``won_so_far``, ``forecast``, ``low``, ``high``, ``plan``, ``gap_to_plan``
+        (plan − forecast), ``forecast_share`` (forecast ÷ plan; NaN without a plan); in the
+        order given.  Each team has its own model: the teams' forecasts need not add up to the
+        company's.
+    """
+    rows = []
+    for team, report in reports.items():
+        q = with_weight(report, weight).quarter
+        rows.append({
+            "team": team, "won_so_far": q.won_so_far, "forecast": q.forecast,
+            "low": q.won_so_far + q.rest_low, "high": q.won_so_far + q.rest_high,
+            "plan": q.plan, "gap_to_plan": q.gap,
+            "forecast_share": q.forecast / q.plan if q.plan else float("nan"),
+        })  # fmt: skip
+    columns = ["team", "won_so_far", "forecast", "low", "high", "plan", "gap_to_plan",
+               "forecast_share"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)

@@ -5,6 +5,7 @@ their own deals."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 
 import numpy as np
@@ -20,6 +21,7 @@ from reports.forecast import (
     quarter_of,
     replay_dates,
     replay_quarter,
+    team_outlook,
     with_weight,
 )
 from tests.support.databases import DEMO_END, demo_fixture
@@ -133,3 +135,37 @@ def test_a_reps_forecast_is_made_of_their_own_deals(engine: sa.Engine) -> None:
     )
     assert mine.quarter.plan < forecast_report(engine, FILTERS, Scope.everyone()).quarter.plan
     assert DEMO_END > AS_OF
+
+
+def test_each_team_against_its_own_quotas(engine: sa.Engine) -> None:
+    with engine.connect() as conn:
+        teams = conn.execute(sa.text("SELECT id, name FROM teams ORDER BY id")).all()
+    everyone = Scope.everyone()
+    reports = {
+        str(name): forecast_report(engine, replace(FILTERS, teams=(int(team),)), everyone)
+        for team, name in teams
+    }
+    table = team_outlook(reports, 0.25)
+    assert table["team"].tolist() == [str(name) for _team, name in teams]
+    for (team, _name), row in zip(teams, table.to_dict("records"), strict=True):
+        narrowed = replace(FILTERS, teams=(int(team),))
+        assert row["plan"] == quota_total(engine, narrowed, Scope.everyone(), *quarter_of(AS_OF))
+        assert row["won_so_far"] == pytest.approx(
+            sum(
+                won_between(engine, date(2026, 4, 1), AS_OF, owner=rep)
+                for rep in members(engine, team)
+            )
+        )
+        assert row["gap_to_plan"] == pytest.approx(row["plan"] - row["forecast"])
+        assert row["forecast_share"] == pytest.approx(row["forecast"] / row["plan"])
+        assert row["low"] <= row["forecast"] <= row["high"]
+    # the company's plan is the teams' plans together
+    assert table["plan"].sum() == pytest.approx(
+        forecast_report(engine, FILTERS, Scope.everyone()).quarter.plan
+    )
+
+
+def members(engine: sa.Engine, team: int) -> list[int]:
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT id FROM employees WHERE team_id = :t"), {"t": team})
+        return [int(r[0]) for r in rows]

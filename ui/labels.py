@@ -286,6 +286,10 @@ COLUMNS: dict[str, Column] = {
     "pipeline": Column(N_("Pipeline (rest)"), "money"),
     "combined": Column(N_("Combined (rest)"), "money"),
     "month_forecast": Column(N_("Month forecast"), "money", N_("Won so far + combined")),
+    "team": Column(N_("Team")),
+    "plan": Column(N_("Plan"), "money", N_("The quotas of the quarter")),
+    "gap_to_plan": Column(N_("Gap to plan"), "money", N_("Plan − forecast")),
+    "forecast_share": Column(N_("Forecast ÷ plan"), "percent"),
 }
 
 
