@@ -1,14 +1,22 @@
-"""Overview: the executive's one screen — KPIs with deltas, revenue trend, pipeline, what
-changed in the period, and what needs attention."""
+"""Overview: the executive's one screen — KPIs with deltas, revenue trend, pipeline, why won
+revenue changed, what changed in the period, and what needs attention."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from analytics.clients import FORGOTTEN_DAYS
-from i18n import _
+from i18n import _, translated
 from reports.overview import overview_report
 from ui.attention import Attention, attention_card
+from ui.bridge_charts import (
+    BRIDGE_VIEWS,
+    REASONS,
+    bridge_figure,
+    bridge_sentence,
+    segment_table,
+    split_caption,
+)
 from ui.cache import cached_report
 from ui.charts import pipeline_figure, trend_figure
 from ui.deal_panel import deal_panel
@@ -17,6 +25,7 @@ from ui.engine import get_engine
 from ui.kpi import kpi_row
 from ui.labels import labelled
 from ui.page import currency_notice, filtered_page_start, page_header
+from ui.page_options import seed_from_url, write_to_url
 from ui.tables import data_table
 
 context = filtered_page_start("overview")
@@ -50,6 +59,45 @@ with right, st.container(border=True):
         empty_state(_("No deal was open at the end of the period."), _("Pick another period."))
     else:
         st.plotly_chart(pipeline_figure(report.pipeline, currency), key="overview_pipeline")
+
+# ---- why won revenue changed ----------------------------------------------------------------
+st.subheader(_("Why won revenue changed"), anchor=False)
+seed_from_url("bridge", "overview_bridge", list(BRIDGE_VIEWS), "company")
+view = st.segmented_control(
+    _("Show the change"), list(BRIDGE_VIEWS), format_func=translated(BRIDGE_VIEWS).__getitem__,
+    key="overview_bridge", required=True, label_visibility="collapsed",
+) or "company"  # fmt: skip
+write_to_url("bridge", view, "company")
+split = report.bridge_splits.get(view)
+bridge = report.bridge if split is None else split.total
+with st.container(border=True):
+    if bridge.reason == "no_revenue":
+        empty_state(_(REASONS["no_revenue"]), _("Pick a longer period in the sidebar."))
+    else:
+        st.markdown(bridge_sentence(bridge, currency))
+        if bridge.reason is not None:
+            st.caption(_(REASONS[bridge.reason]))
+        elif split is not None:
+            st.caption(split_caption(split, view))
+        st.plotly_chart(
+            bridge_figure(bridge, currency, None if split is None else view),
+            key="overview_bridge_chart",
+        )
+        if split is not None:
+            shown, export = segment_table(split, view, currency)
+            data_table(
+                shown, key=f"overview_bridge_{view}", file_stem=f"revenue_bridge_{view}",
+                export=export,
+                context=context.export_context(
+                    _("Overview — why won revenue changed, {view}").format(
+                        view=_(BRIDGE_VIEWS[view]).lower()
+                    )
+                ),
+                column_config={
+                    column: st.column_config.TextColumn(alignment="right")
+                    for column in shown.columns[1:]
+                },
+            )  # fmt: skip
 
 # ---- what changed ----------------------------------------------------------------------------
 st.subheader(_("What changed"), anchor=False)

@@ -1,4 +1,5 @@
-"""The executive Overview: KPIs with deltas, revenue trend, pipeline, what changed, attention.
+"""The executive Overview: KPIs with deltas, revenue trend, why revenue changed, pipeline, what
+changed, attention.
 
 Every number comes from an ``analytics`` function applied to frames the ``crm_data`` queries
 reduce in SQL; :func:`overview_report` runs them for the period and for its comparison period.
@@ -13,7 +14,15 @@ import pandas as pd
 from analytics.activity import active_conversations, overdue_followups
 from analytics.clients import forgotten_clients, new_clients
 from analytics.deals import DealKpis, deal_kpis
+from analytics.funnel import win_rates
 from analytics.pipeline import PipelineTotals, pipeline_totals
+from analytics.revenue_bridge import (
+    Bridge,
+    ClosedCounts,
+    SegmentBridge,
+    revenue_bridge,
+    segment_bridge,
+)
 from analytics.trend import monthly_trend
 from crm_data.filters import Filters, Scope
 from crm_data.queries.currency import main_currency
@@ -21,6 +30,7 @@ from crm_data.queries.customer_contacts import customer_contacts
 from crm_data.queries.deal_flow import deal_flow_by_month
 from crm_data.queries.deal_lists import largest_deals
 from crm_data.queries.frames import Bind
+from crm_data.queries.funnel_stats import closed_deal_stats
 from crm_data.queries.overdue import count_overdue_activities, overdue_activities
 from crm_data.queries.pipeline import open_pipeline_by_stage, stuck_deal_candidates
 from i18n import ngettext
@@ -29,12 +39,22 @@ from reports.catalogue import metric
 from reports.kpi import Kpi
 from reports.stuck import flag_stuck, stuck_list
 
-__all__ = ["LIST_ROWS", "OverviewReport", "PeriodFacts", "overview_report", "period_facts"]
+__all__ = [
+    "BRIDGE_SPLITS",
+    "LIST_ROWS",
+    "OverviewReport",
+    "PeriodFacts",
+    "overview_report",
+    "period_facts",
+    "split_bridge",
+]
 
 #: Rows kept for each "what changed" and "attention" list.
 LIST_ROWS = 10
 #: Rows kept of the longer attention lists (the counts cover all).
 ATTENTION_ROWS = 200
+#: The dimensions the revenue bridge is split by (keys of ``crm_data.queries.grouping``).
+BRIDGE_SPLITS = ("team", "product_line")
 
 
 @dataclass(frozen=True)
@@ -75,6 +95,12 @@ class OverviewReport:
         Sizes of the attention lists (the frames hold at most ``ATTENTION_ROWS`` rows).
     overdue, forgotten : DataFrame
         Overdue follow-ups (oldest first) and forgotten clients (most revenue first).
+    bridge : Bridge
+        Why won revenue changed (:func:`analytics.revenue_bridge.revenue_bridge`) from the
+        KPI cards' numbers: deals closed, win rate, average won deal of both periods.
+    bridge_splits : dict of str to SegmentBridge
+        The same change split by each of :data:`BRIDGE_SPLITS`, with the mix
+        (:func:`split_bridge`).
     """
 
     kpis: tuple[Kpi, ...]
@@ -92,6 +118,8 @@ class OverviewReport:
     overdue_count: int
     forgotten: pd.DataFrame
     forgotten_count: int
+    bridge: Bridge
+    bridge_splits: dict[str, SegmentBridge]
 
     @property
     def has_revenue(self) -> bool:
@@ -147,6 +175,26 @@ def _kpis(now: PeriodFacts, then: PeriodFacts) -> tuple[Kpi, ...]:
     )
 
 
+def _closed(deals: DealKpis) -> ClosedCounts:
+    """The closed deals behind the win-rate and revenue cards."""
+    return ClosedCounts(deals.closed_deals, deals.won_deals, deals.won_revenue)
+
+
+def split_bridge(bind: Bind, filters: Filters, scope: Scope, by: str) -> SegmentBridge:
+    """Why won revenue changed against the comparison period, split by ``by`` (a key of
+    :data:`crm_data.queries.grouping.GROUPINGS`) with the mix effect.
+
+    The deals are those of the Overview's cards (closed in the period and before as_of),
+    counted per segment by :func:`~crm_data.queries.funnel_stats.closed_deal_stats`; the
+    segments' column is ``group``.
+    """
+    before, now = (
+        win_rates(closed_deal_stats(bind, period, scope, group=by, binned=False), by="group")
+        for period in (filters.comparison(), filters)
+    )
+    return segment_bridge(before, now, by="group")
+
+
 def overview_report(bind: Bind, filters: Filters, scope: Scope) -> OverviewReport:
     """The Overview of ``filters``' period for ``scope``, compared with its comparison period.
 
@@ -183,4 +231,6 @@ def overview_report(bind: Bind, filters: Filters, scope: Scope) -> OverviewRepor
         overdue_count=count_overdue_activities(bind, filters, scope),
         forgotten=now.forgotten.head(ATTENTION_ROWS),
         forgotten_count=len(now.forgotten),
+        bridge=revenue_bridge(_closed(then.deals), _closed(now.deals)),
+        bridge_splits={by: split_bridge(bind, filters, scope, by) for by in BRIDGE_SPLITS},
     )

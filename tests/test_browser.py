@@ -100,7 +100,8 @@ def test_overview_and_shared_filter_links(
         page = open_page(browser, sync_api, f"{app.base}/overview")
         screenshot_without_exception(page, "overview.png")
         expect(metric_value(page, "Won deals")).to_have_text(year)
-        expect(page.get_by_test_id("stPlotlyChart")).to_have_count(2)
+        # the revenue trend, the pipeline and the revenue bridge
+        expect(page.get_by_test_id("stPlotlyChart")).to_have_count(3)
         page.close()
 
         link = f"{app.base}/?period=custom&from=2026-01-01&to=2026-03-31&compare=last_year"
