@@ -19,7 +19,14 @@ from numpy.typing import ArrayLike
 
 from analytics.forecast_accuracy import HIT_BAND
 
-__all__ = ["MIN_REPLAYS", "METHODS", "combination_weight", "combine", "track_record"]
+__all__ = [
+    "MIN_REPLAYS",
+    "METHODS",
+    "combination_weight",
+    "combine",
+    "track_record",
+    "weight_from_history",
+]
 
 #: Replayed quarters needed before the weights follow the errors (else equal weights).
 MIN_REPLAYS = 4
@@ -118,3 +125,50 @@ def track_record(replays: pd.DataFrame) -> tuple[pd.DataFrame, float]:
     table = table.assign(error_share=share, hit=np.abs(share) <= HIT_BAND + 1e-12)
     table = table.sort_values(["quarter", "method"], kind="stable").reset_index(drop=True)
     return table, combination_weight(ts_errors, pipe_errors)
+
+
+def weight_from_history(kept: pd.DataFrame, revenue: pd.Series) -> float:
+    """The time series' weight from kept forecasts: :func:`combination_weight` of the kept
+    time-series and pipeline forecasts of past quarters against their actual revenue.
+
+    Parameters
+    ----------
+    kept : DataFrame
+        Kept forecasts (``appdb.forecasts.forecast_history``): ``made_on``, ``target_start``,
+        ``target_end``, ``model`` (``time_series`` and ``pipeline`` rows are read; the latest
+        made of each quarter counts) and ``value``.
+    revenue : Series
+        Won revenue of the complete months (index: month starts): a quarter whose months are
+        all in it is judged.
+
+    Returns
+    -------
+    float
+        The weight; 0.5 with fewer than :data:`MIN_REPLAYS` quarters judged by both methods.
+
+    Examples
+    --------
+    >>> months = pd.date_range("2025-01-01", periods=12, freq="MS")
+    >>> revenue = pd.Series(100.0 / 3, index=months)  # 100 a quarter
+    >>> starts = pd.date_range("2025-01-01", periods=4, freq="QS")
+    >>> kept = pd.concat([pd.DataFrame({"made_on": starts, "target_start": starts,
+    ...     "target_end": starts + pd.DateOffset(months=3), "model": model, "value": values})
+    ...     for model, values in (("time_series", [110.0, 90.0, 110.0, 90.0]),
+    ...                           ("pipeline", [80.0] * 4))])
+    >>> weight_from_history(kept, revenue)
+    0.8
+    """
+    rows = kept.loc[kept["model"].isin(["time_series", "pipeline"])]
+    latest = rows.sort_values("made_on", kind="stable").groupby(
+        ["target_start", "target_end", "model"], as_index=False).last()  # fmt: skip
+    wide = latest.pivot(index=["target_start", "target_end"], columns="model", values="value")
+    wide = wide.dropna(subset=[c for c in ("time_series", "pipeline") if c in wide]).reset_index()
+    if not {"time_series", "pipeline"} <= set(wide.columns) or revenue.empty:
+        return 0.5
+    last = revenue.index.max() + pd.DateOffset(months=1)
+    over = wide.loc[(wide["target_end"] <= last) & (wide["target_start"] >= revenue.index.min())]
+    actual = np.array([revenue.loc[(revenue.index >= start) & (revenue.index < end)].sum()
+                       for start, end in zip(over["target_start"], over["target_end"],
+                                             strict=True)])  # fmt: skip
+    return combination_weight(over["time_series"].to_numpy() - actual,
+                              over["pipeline"].to_numpy() - actual)  # fmt: skip

@@ -105,3 +105,17 @@ def test_the_page_in_russian(engine: sa.Engine, shown: tuple[ForecastReport, pd.
         expected = format_value(report.quarter.forecast, "money", report.currency)
     assert metric(at, "Прогноз на квартал") == expected
     assert not untranslated(visible_texts(at), data_words(engine))
+
+
+def test_the_overview_shows_the_same_quarter(shown: tuple[ForecastReport, pd.DataFrame]) -> None:
+    report, _record = shown
+    page_in("en", PAGE)  # the forecast page keeps the replayed quarters the weight comes from
+    at = page_in("en", "pages/overview.py")
+    q, currency = report.quarter, report.currency
+    expected = (
+        f"Won so far {format_value(q.won_so_far, 'money', currency)} · forecast "
+        f"{format_value(q.forecast, 'money', currency)}"
+    )
+    assert any(c.value.startswith(expected) for c in at.caption), [c.value for c in at.caption]
+    assert any(p.text == f"Forecast: {format_value(q.forecast / q.plan, 'ratio')} of the plan"
+               for p in at.get("progress"))  # fmt: skip

@@ -37,7 +37,8 @@ def test_the_overview_page_in_russian(url: str) -> None:
     assert sum(c.startswith("было ") for c in captions) == 10  # one under each KPI card
     assert any(c.endswith("выигранные сделки") or c.endswith("выигранных сделок") for c in captions)
     assert "Открытые сделки, которые должны были закрыться в периоде, но не закрылись." in captions
-    assert [m.value for m in at.markdown][:2] == [
+    assert [m.value for m in at.markdown][:3] == [
+        "**2 кв. 2026: прогноз и план**",
         "**Выручка по выигранным сделкам по месяцам** и период для сравнения",
         "**Открытая воронка по этапам** на конец периода",
     ]

@@ -13,13 +13,14 @@ import sqlalchemy as sa
 import streamlit as st
 
 from access.roles import Role
+from analytics.forecast_combination import weight_from_history
 from appdb.forecasts import RecordedForecast, forecast_history, record_forecasts
 from crm_data.filters import Filters, Scope
 from i18n import _
 from reports.forecast import ForecastReport
 from ui.engine import get_databases
 
-__all__ = ["kept_forecasts", "remember", "segment_key"]
+__all__ = ["kept_forecasts", "kept_weight", "remember", "segment_key"]
 
 
 def segment_key(filters: Filters, scope: Scope) -> str | None:
@@ -63,3 +64,17 @@ def kept_forecasts(key: str) -> pd.DataFrame:
         return forecast_history(get_databases().app, [key], models=["combined"])
     except sa.exc.SQLAlchemyError:
         return pd.DataFrame()
+
+
+def kept_weight(key: str | None, revenue: pd.Series) -> float:
+    """The combination weight the kept forecasts of ``key`` give (the Forecast page's track
+    record, once it was shown; 0.5 before, for a view without a key, or when the app database
+    does not answer).
+    """
+    if key is None:
+        return 0.5
+    try:
+        kept = forecast_history(get_databases().app, [key], models=["time_series", "pipeline"])
+    except sa.exc.SQLAlchemyError:
+        return 0.5
+    return weight_from_history(kept, revenue)
