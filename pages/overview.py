@@ -7,7 +7,7 @@ import streamlit as st
 
 from analytics.clients import FORGOTTEN_DAYS
 from i18n import _, translated
-from reports.forecast import forecast_report, with_weight
+from reports.forecast import with_weight
 from reports.overview import overview_report
 from ui.attention import Attention, attention_card
 from ui.bridge_charts import (
@@ -23,7 +23,7 @@ from ui.charts import pipeline_figure, trend_figure
 from ui.deal_panel import deal_panel
 from ui.empty import empty_state
 from ui.engine import get_engine
-from ui.forecast_history import kept_weight, segment_key
+from ui.forecast_history import kept_weight, optional_forecast, segment_key
 from ui.forecast_text import quarter_name
 from ui.format import format_value
 from ui.kpi import kpi_row
@@ -47,29 +47,35 @@ kpi_row(report.kpis[5:], currency)
 
 # ---- this quarter: forecast vs plan ----------------------------------------------------------
 with st.spinner(_("Forecasting the quarter…"), show_time=True):
-    forecast = cached_report(forecast_report, engine, context.filters, context.scope)
+    forecast = optional_forecast(engine, context.filters, context.scope)
+if forecast is None:
+    st.caption(_("The quarter's forecast is not available: it reads the deals, their stage "
+                 "history and the quotas, and this database lacks some of them."))  # fmt: skip
+if forecast is not None and (forecast.series.history_months or not forecast.pipeline.deals.empty):
     key = segment_key(context.filters, context.scope)
     quarter = with_weight(forecast, kept_weight(key, forecast.series.history)).quarter
-with st.container(border=True):
-    st.markdown(_("**{quarter}: forecast vs plan**").format(quarter=quarter_name(quarter.start)))
+    with st.container(border=True):
+        st.markdown(
+            _("**{quarter}: forecast vs plan**").format(quarter=quarter_name(quarter.start))
+        )
 
-    def money(value: float) -> str:
-        return format_value(value, "money", currency)
+        def money(value: float) -> str:
+            return format_value(value, "money", currency)
 
-    st.caption(
-        _("Won so far {won} · forecast {forecast} (90% range {low} – {high}) · plan {plan} · "
-          "gap {gap}").format(
-            won=money(quarter.won_so_far), forecast=money(quarter.forecast),
-            low=money(quarter.won_so_far + quarter.rest_low),
-            high=money(quarter.won_so_far + quarter.rest_high),
-            plan=money(quarter.plan) if quarter.plan else "—",
-            gap=money(quarter.gap) if quarter.plan else "—")
-    )  # fmt: skip
-    if quarter.plan:
-        share = quarter.forecast / quarter.plan
-        st.progress(min(max(share, 0.0), 1.0), text=_("Forecast: {share} of the plan").format(
-            share=format_value(share, "ratio")))  # fmt: skip
-    page_link("forecast", context.scope.role, _("Open the forecast"))
+        st.caption(
+            _("Won so far {won} · forecast {forecast} (90% range {low} – {high}) · plan {plan} · "
+              "gap {gap}").format(
+                won=money(quarter.won_so_far), forecast=money(quarter.forecast),
+                low=money(quarter.won_so_far + quarter.rest_low),
+                high=money(quarter.won_so_far + quarter.rest_high),
+                plan=money(quarter.plan) if quarter.plan else "—",
+                gap=money(quarter.gap) if quarter.plan else "—")
+        )  # fmt: skip
+        if quarter.plan:
+            share = quarter.forecast / quarter.plan
+            st.progress(min(max(share, 0.0), 1.0), text=_("Forecast: {share} of the plan").format(
+                share=format_value(share, "ratio")))  # fmt: skip
+        page_link("forecast", context.scope.role, _("Open the forecast"))
 
 # ---- trend and pipeline ----------------------------------------------------------------------
 left, right = st.columns([3, 2])

@@ -54,6 +54,7 @@ __all__ = [
     "COHORT_DAYS",
     "HISTORY_YEARS",
     "HORIZON_MONTHS",
+    "MIN_HISTORY_MONTHS",
     "REPLAY_SIMULATIONS",
     "ForecastReport",
     "QuarterOutlook",
@@ -183,8 +184,18 @@ def _history_filters(filters: Filters, as_of: date) -> Filters:
     return filters.shifted(first.date(), as_of)
 
 
+#: Complete months of history a time-series forecast needs (fewer: the time series forecasts
+#: nothing and the pipeline stands alone).
+MIN_HISTORY_MONTHS = 2
+
+
 def _time_series(series: MonthlySeries) -> tuple[BacktestResult | None, ModelForecast]:
-    """The backtest (when the history allows) and the guarded forecast of the best model."""
+    """The backtest (when the history allows) and the guarded forecast of the best model; a
+    forecast of nothing (model ``none``) with less than :data:`MIN_HISTORY_MONTHS` months.
+    """
+    if series.history_months < MIN_HISTORY_MONTHS:
+        nothing = np.zeros(HORIZON_MONTHS)
+        return None, ModelForecast(nothing, nothing, nothing, "none", "", 0.9, "")
     tested = backtest(series.y, origins=BACKTEST_ORIGINS) if series.history_months >= 15 else None
     order = candidate_order(tested) if tested is not None and tested.origins else list(_UNTESTED)
     return tested, guarded_forecast(order, series.y, HORIZON_MONTHS)
@@ -193,7 +204,9 @@ def _time_series(series: MonthlySeries) -> tuple[BacktestResult | None, ModelFor
 def _pipeline(
     bind: Bind, filters: Filters, scope: Scope, as_of: date, simulations: int
 ) -> tuple[PipelineForecast, float]:
-    """The open deals' forecast and the first stage's win rate."""
+    """The open deals' forecast and the first stage's win rate (no deal is forecast when no
+    deal was created in the cohort: their cycle times are unknown).
+    """
     cohort = filters.shifted(as_of - timedelta(days=COHORT_DAYS), as_of)
     at = filters.shifted(as_of - timedelta(days=1), as_of)
     read = gather(
@@ -209,6 +222,8 @@ def _pipeline(
     known = rates["win_rate"].dropna()
     overall = float(known.iloc[0]) if len(known) else 0.0
     deals = read["deals"]
+    if read["cycles"].empty:  # no deal created in the cohort: no cycle time to spread them by
+        deals = deals.iloc[:0]
     p_win = np.nan_to_num(stage_probability(deals, rates), nan=overall)
     forecast = pipeline_forecast(deals.assign(p_win=p_win), read["cycles"], as_of,
                                  months=HORIZON_MONTHS, simulations=simulations)  # fmt: skip

@@ -169,3 +169,18 @@ def members(engine: sa.Engine, team: int) -> list[int]:
     with engine.connect() as conn:
         rows = conn.execute(sa.text("SELECT id FROM employees WHERE team_id = :t"), {"t": team})
         return [int(r[0]) for r in rows]
+
+
+@pytest.mark.parametrize("as_of", [date(2023, 7, 2), date(2023, 8, 10)])
+def test_a_forecast_at_the_start_of_the_history(engine: sa.Engine, as_of: date) -> None:
+    """With less than two complete months the time series forecasts nothing (model ``none``)
+    and the pipeline stands alone; before any deal was created, nothing at all."""
+    start = date(as_of.year, as_of.month, 1)
+    report = forecast_report(engine, Filters(start, date(2023, 10, 1), as_of=as_of),
+                             Scope.everyone())  # fmt: skip
+    assert report.time_series.model == "none" and report.backtest is None
+    assert (report.months["time_series"] == 0).all()
+    inside = report.months["month"] < pd.Timestamp(2023, 10, 1)
+    expected = (1 - report.weight) * report.months.loc[inside, "pipeline"]
+    assert report.months.loc[inside, "combined"].to_numpy() == pytest.approx(expected.to_numpy())
+    assert report.quarter.won_so_far == pytest.approx(won_between(engine, date(2023, 7, 1), as_of))

@@ -15,12 +15,14 @@ import streamlit as st
 from access.roles import Role
 from analytics.forecast_combination import weight_from_history
 from appdb.forecasts import RecordedForecast, forecast_history, record_forecasts
+from crm_data.errors import CrmDataError
 from crm_data.filters import Filters, Scope
 from i18n import _
-from reports.forecast import ForecastReport
+from reports.forecast import ForecastReport, forecast_report
+from ui.cache import cached_report
 from ui.engine import get_databases
 
-__all__ = ["kept_forecasts", "kept_weight", "remember", "segment_key"]
+__all__ = ["kept_forecasts", "kept_weight", "optional_forecast", "remember", "segment_key"]
 
 
 def segment_key(filters: Filters, scope: Scope) -> str | None:
@@ -78,3 +80,14 @@ def kept_weight(key: str | None, revenue: pd.Series) -> float:
     except sa.exc.SQLAlchemyError:
         return 0.5
     return weight_from_history(kept, revenue)
+
+
+def optional_forecast(engine: sa.Engine, filters: Filters, scope: Scope) -> ForecastReport | None:
+    """The forecast for a page where it is an extra (the Overview's card): None when the
+    database cannot give it (a hand-made database without quotas or stage history), so the
+    rest of the page stands; the Forecast page itself shows such an error in full.
+    """
+    try:
+        return cached_report(forecast_report, engine, filters, scope)
+    except (sa.exc.SQLAlchemyError, CrmDataError):
+        return None

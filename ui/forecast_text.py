@@ -14,7 +14,7 @@ __all__ = ["method_label", "model_label", "quarter_name", "rejection_text"]
 #: The time-series models (``analytics.forecast_models.MODELS``) as shown.
 MODEL_LABELS: dict[str, str] = {
     "seasonal_naive": N_("Seasonal naive"), "ets": N_("ETS"), "theta": N_("Theta"),
-    "sarimax": N_("SARIMAX"),
+    "sarimax": N_("SARIMAX"), "none": N_("no model: too little history"),
 }  # fmt: skip
 #: The forecast methods and the pipeline's forecast categories as shown.
 METHOD_LABELS: dict[str, str] = {
