@@ -113,6 +113,11 @@ def cards(items: list[tuple[str, str, str]]) -> None:
             st.metric(label, value, help=help_text)
 
 
+def counts(*values: int) -> str:
+    """Counts side by side ("3 · 4 · 2"), each written in the user's language."""
+    return " · ".join(format_value(v, "count") for v in values)
+
+
 def coded(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """``frame`` with its code ``columns`` (status, type, category, ...) translated."""
     return frame.assign(**{c: frame[c].map(code_label) for c in columns if c in frame})
@@ -208,7 +213,7 @@ def customer_360(account_id: int) -> None:
         (_("Days since last order"), since,
          _("Whole days from the latest order ({day}) to the evaluation day.").format(
              day=MISSING if pd.isna(last) else format_day(last))),
-        (_("Deals won · lost · open"), f"{k.won_deals} · {k.lost_deals} · {k.open_deals}",
+        (_("Deals won · lost · open"), counts(k.won_deals, k.lost_deals, k.open_deals),
          _("Deals by their status at the evaluation day.")),
     ])  # fmt: skip
 
@@ -226,7 +231,7 @@ def customer_360(account_id: int) -> None:
          _("Expected revenue of the next 12 months, discounted 1% a month")),
         (_("P(active)"), format_value(known("p_alive"), "ratio"),  # type: ignore[arg-type]
          _("Probability the customer still buys (modified BG/NBD).")),
-        (_("Tickets · open · complaints"), f"{k.tickets} · {k.open_tickets} · {k.complaints}",
+        (_("Tickets · open · complaints"), counts(k.tickets, k.open_tickets, k.complaints),
          _("Service tickets opened, those unresolved, and complaints among them.")),
     ])  # fmt: skip
     records(customer)
