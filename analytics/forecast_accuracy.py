@@ -11,11 +11,29 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
-__all__ = ["HIT_BAND", "forecast_accuracy", "hit_rate"]
+__all__ = ["HIT_BAND", "forecast_accuracy", "hit_rate", "judge"]
 
 #: A forecast within this share of the actual (either side) is a hit.
 HIT_BAND = 0.10
+
+
+def judge(forecast: ArrayLike, actual: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Each forecast's error share ((forecast − actual) ÷ actual; NaN for an actual of 0) and
+    whether it is a hit (within :data:`HIT_BAND`; a forecast of 0 for an actual of 0 is one).
+
+    Examples
+    --------
+    >>> share, hit = judge([110.0, 80.0, 0.0, 5.0], [100.0, 100.0, 0.0, 0.0])
+    >>> share.round(2).tolist()[:2], hit.tolist()
+    ([0.1, -0.2], [True, False, True, False])
+    """
+    f, a = np.asarray(forecast, dtype="float64"), np.asarray(actual, dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(a != 0, (f - a) / a, np.nan)
+    hit: np.ndarray = (np.abs(share) <= HIT_BAND + 1e-12) | ((a == 0) & (f == 0))
+    return share, hit
 
 
 def forecast_accuracy(forecasts: pd.DataFrame, actuals: pd.DataFrame, as_of: date) -> pd.DataFrame:
@@ -51,15 +69,8 @@ def forecast_accuracy(forecasts: pd.DataFrame, actuals: pd.DataFrame, as_of: dat
     """
     over = forecasts.loc[forecasts["target_end"] <= pd.Timestamp(as_of)]
     judged = over.merge(actuals, on=["target_start", "target_end"], how="inner")
-    error = judged["value"] - judged["actual"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(judged["actual"] != 0, error / judged["actual"], np.nan)
-    both_zero = (judged["actual"] == 0) & (judged["value"] == 0)
-    judged = judged.assign(
-        error=error,
-        error_share=share,
-        hit=(np.abs(share) <= HIT_BAND + 1e-12) | both_zero.to_numpy(),
-    )
+    share, hit = judge(judged["value"], judged["actual"])
+    judged = judged.assign(error=judged["value"] - judged["actual"], error_share=share, hit=hit)
     return judged.sort_values(["target_start", "made_on"], kind="stable").reset_index(drop=True)
 
 

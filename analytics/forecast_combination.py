@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from analytics.forecast_accuracy import HIT_BAND
+from analytics.forecast_accuracy import judge
 
 __all__ = [
     "MIN_REPLAYS",
@@ -95,7 +95,7 @@ def track_record(replays: pd.DataFrame) -> tuple[pd.DataFrame, float]:
         The table: ``quarter``, ``made_on``, ``method`` (:data:`METHODS`), ``forecast``
         (won so far + the method's rest), ``weight`` (the time series' weight in that
         quarter's combined forecast; NaN for the other methods), ``actual``, ``error_share``
-        ((forecast − actual) ÷ actual, NaN for an actual of 0) and ``hit`` (within
+        and ``hit`` (:func:`analytics.forecast_accuracy.judge`: within
         ±:data:`~analytics.forecast_accuracy.HIT_BAND`); and the weight of today's forecast
         (from every replayed quarter).
     """
@@ -119,10 +119,8 @@ def track_record(replays: pd.DataFrame) -> tuple[pd.DataFrame, float]:
         ],
         ignore_index=True,
     )  # fmt: skip
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(table["actual"] != 0, (table["forecast"] - table["actual"])
-                         / table["actual"], np.nan)  # fmt: skip
-    table = table.assign(error_share=share, hit=np.abs(share) <= HIT_BAND + 1e-12)
+    share, hit = judge(table["forecast"], table["actual"])
+    table = table.assign(error_share=share, hit=hit)
     table = table.sort_values(["quarter", "method"], kind="stable").reset_index(drop=True)
     return table, combination_weight(ts_errors, pipe_errors)
 
