@@ -26,7 +26,7 @@ from i18n import use_language
 from reports.activity import activity_report
 from reports.clv import customer_values
 from reports.customers import customer_view
-from reports.forecast import forecast_report, replay_dates, replay_quarter
+from reports.forecast import forecast_report, quarters_to_replay, replay_quarter
 from reports.funnel import funnel_report, pipeline_change
 from reports.incentives import incentive_report
 from reports.overview import overview_report
@@ -215,10 +215,8 @@ def _track_record(engine: Engine, filters: Filters) -> pd.DataFrame:
     """The Forecast page's track record: the forecast replayed at the middle of up to 8 past
     quarters, each on the data before its day (the page runs it with a progress bar).
     """
-    first = forecast_report(engine, filters, _ALL).series.history.index.min().date()
-    return pd.DataFrame(
-        [replay_quarter(engine, filters, _ALL, day) for day in replay_dates(filters.until, first)]
-    )
+    days = quarters_to_replay(forecast_report(engine, filters, _ALL))
+    return pd.DataFrame([replay_quarter(engine, filters, _ALL, day) for day in days])
 
 
 CASES: dict[str, Case] = {

@@ -17,7 +17,7 @@ from i18n import _, ngettext
 from i18n.formatting import format_day
 from reports.forecast import (
     forecast_report,
-    replay_dates,
+    quarters_to_replay,
     replay_quarter,
     team_outlook,
     with_weight,
@@ -54,8 +54,7 @@ if report.series.history_months == 0 and report.pipeline.deals.empty:
 
 # ---- the track record: the forecast replayed at the middle of past quarters ---------------------
 history = report.series.history
-first = history.loc[history > 0].index.min() if (history > 0).any() else None
-dates = replay_dates(report.as_of, first.date()) if first is not None else []
+dates = quarters_to_replay(report)
 replays: list[dict[str, object]] = []
 if dates:
     bar = st.progress(0.0, text=_("Replaying the forecasts of past quarters…"))

@@ -60,6 +60,7 @@ __all__ = [
     "QuarterOutlook",
     "forecast_report",
     "quarter_of",
+    "quarters_to_replay",
     "replay_dates",
     "replay_quarter",
     "team_outlook",
@@ -346,6 +347,15 @@ def replay_dates(as_of: date, first_data: date, quarters: int = 8) -> list[date]
         if made >= first_data + timedelta(days=365):
             days.append(made)
     return days
+
+
+def quarters_to_replay(report: ForecastReport) -> list[date]:
+    """:func:`replay_dates` of ``report``: before its as_of, from its first month with won
+    revenue (none without any).
+    """
+    history = report.series.history
+    won = history.loc[history > 0]
+    return replay_dates(report.as_of, won.index.min().date()) if len(won) else []
 
 
 def replay_quarter(bind: Bind, filters: Filters, scope: Scope, made_on: date) -> dict[str, object]:

@@ -16,7 +16,7 @@ from i18n import use_language
 from reports.forecast import (
     ForecastReport,
     forecast_report,
-    replay_dates,
+    quarters_to_replay,
     replay_quarter,
     with_weight,
 )
@@ -40,9 +40,9 @@ def as_shown(
 ) -> tuple[ForecastReport, pd.DataFrame]:
     """The report weighted as the page weights it, and the track record."""
     report = forecast_report(engine, filters, scope)
-    history = report.series.history
-    first = history.loc[history > 0].index.min().date()
-    replays = [replay_quarter(engine, filters, scope, d) for d in replay_dates(report.as_of, first)]
+    days = quarters_to_replay(report)
+    assert days and all(day < report.as_of for day in days)
+    replays = [replay_quarter(engine, filters, scope, d) for d in days]
     record, weight = track_record(pd.DataFrame(replays))
     return with_weight(report, weight), record
 
