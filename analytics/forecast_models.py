@@ -407,7 +407,8 @@ def forecast_with(
     try:
         with _fitting():
             fitted = function(values, h, m, level)
-    except (ValueError, ArithmeticError) as error:  # LinAlgError is a ValueError
+    # LinAlgError is a ValueError; statsmodels raises IndexError on a too short series
+    except (ValueError, ArithmeticError, IndexError) as error:
         raise ForecastRejected(
             [Rejection(model_name, "fit_error", f"{model_name} could not be fitted: {error}.")]
         ) from error
