@@ -30,9 +30,10 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from analytics.backtest import BacktestResult, backtest, candidate_order
+from analytics.auto_forecast import BACKTEST_ORIGINS, MIN_HISTORY_MONTHS, auto_forecast
+from analytics.backtest import BacktestResult
 from analytics.forecast_combination import combine
-from analytics.forecast_models import ModelForecast, guarded_forecast
+from analytics.forecast_models import ModelForecast
 from analytics.forecast_series import MonthlySeries, monthly_series
 from analytics.pipeline_forecast import (
     SIMULATIONS,
@@ -73,12 +74,8 @@ HORIZON_MONTHS = 6
 HISTORY_YEARS = 5
 #: The deals created this many days before as_of give the stage win rates and cycle times.
 COHORT_DAYS = 730
-#: Rolling origins of the backtest (each forecasting 3 months ahead).
-BACKTEST_ORIGINS = 6
 #: Monte Carlo draws of a replayed quarter's pipeline (its interval is not shown).
 REPLAY_SIMULATIONS = 100
-#: The time-series candidates when the history is too short to backtest.
-_UNTESTED = ("theta", "ets", "seasonal_naive")
 
 
 def quarter_of(day: date) -> tuple[date, date]:
@@ -183,23 +180,6 @@ def _history_filters(filters: Filters, as_of: date) -> Filters:
     """The filters' lists over :data:`HISTORY_YEARS` whole years of months before ``as_of``."""
     first = pd.Timestamp(as_of).to_period("M").start_time - pd.DateOffset(years=HISTORY_YEARS)
     return filters.shifted(first.date(), as_of)
-
-
-#: Complete months of history a time-series forecast needs (fewer: the time series forecasts
-#: nothing and the pipeline stands alone).
-MIN_HISTORY_MONTHS = 2
-
-
-def _time_series(series: MonthlySeries) -> tuple[BacktestResult | None, ModelForecast]:
-    """The backtest (when the history allows) and the guarded forecast of the best model; a
-    forecast of nothing (model ``none``) with less than :data:`MIN_HISTORY_MONTHS` months.
-    """
-    if series.history_months < MIN_HISTORY_MONTHS:
-        nothing = np.zeros(HORIZON_MONTHS)
-        return None, ModelForecast(nothing, nothing, nothing, "none", "", 0.9, "")
-    tested = backtest(series.y, origins=BACKTEST_ORIGINS) if series.history_months >= 15 else None
-    order = candidate_order(tested) if tested is not None and tested.origins else list(_UNTESTED)
-    return tested, guarded_forecast(order, series.y, HORIZON_MONTHS)
 
 
 def _pipeline(
@@ -309,7 +289,7 @@ def forecast_report(
     as_of = filters.as_of or filters.end
     flow = deal_flow_by_month(bind, _history_filters(filters, as_of), scope)
     series = monthly_series(flow.set_index("month")["won_amount"], as_of)
-    tested, ts = _time_series(series)
+    tested, ts = auto_forecast(series, HORIZON_MONTHS)
     pipe, win_rate = _pipeline(bind, filters, scope, as_of, simulations)
     months = _months(series, ts, pipe, weight)
     currency, _mixed = main_currency(bind, scope)
