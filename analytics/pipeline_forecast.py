@@ -582,28 +582,29 @@ def _category(p_win: np.ndarray) -> np.ndarray:
 def _simulate(amount: np.ndarray, chances: np.ndarray, simulations: int, seed: int) -> np.ndarray:
     """Monte Carlo revenue per (draw, window): each deal is won in window m with probability
     ``chances[:, m]`` (P(win) × P(close in m)), in none with the rest, independently.
+
+    Only the deals won within the horizon in a draw are placed in a window, so the work beyond
+    the uniform draws grows with the expected number of wins, not with the open deals (most of
+    a large pipeline has a small chance); deals without a chance or an amount are left out.
     """
-    n_deals, n_windows = chances.shape
-    cumulative = np.cumsum(chances, axis=1)
+    n_windows = chances.shape[1]
+    keep = (chances.sum(axis=1) > 0) & (amount != 0)
+    amount, cumulative = amount[keep], np.cumsum(chances[keep], axis=1)
+    n_deals = len(amount)
     rng = np.random.default_rng(seed)
-    revenue = np.zeros((simulations, n_windows + 1))
+    revenue = np.zeros((simulations, n_windows))
     block = max(1, _BLOCK_CELLS // max(n_deals, 1))
     for first in range(0, simulations, block):
         draws = min(block, simulations - first)
-        u = rng.random((draws, n_deals))
-        # the window index: how many cumulative chances lie at or below u (n_windows = none)
-        window = np.zeros((draws, n_deals), dtype=np.intp)
-        for m in range(n_windows):
-            window += u >= cumulative[:, m]
-        cells = (np.arange(draws)[:, None] * (n_windows + 1) + window).ravel()
+        u = rng.random((draws, n_deals), dtype=np.float32)  # 2⁻²⁴ is fine for a chance
+        draw, deal = np.nonzero(u < cumulative[:, -1])  # won within the horizon
+        # the window: how many of the deal's cumulative chances lie at or below its draw
+        window = (u[draw, deal][:, None] >= cumulative[deal, :-1]).sum(axis=1)
         sums = np.bincount(
-            cells,
-            weights=np.broadcast_to(amount, (draws, n_deals)).ravel(),
-            minlength=draws * (n_windows + 1),
+            draw * n_windows + window, weights=amount[deal], minlength=draws * n_windows
         )
-        revenue[first : first + draws] = sums.reshape(draws, n_windows + 1)
-    without_none: np.ndarray = revenue[:, :n_windows]
-    return without_none
+        revenue[first : first + draws] = sums.reshape(draws, n_windows)
+    return revenue
 
 
 def _summary(
