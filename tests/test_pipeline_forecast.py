@@ -38,6 +38,7 @@ from analytics.pipeline_forecast import (
     evaluate_win_model,
     forecast_categories,
     month_windows,
+    pipeline_by_group,
     pipeline_forecast,
     stage_probability,
     stage_win_rates,
@@ -148,6 +149,27 @@ def test_monte_carlo_mean_is_within_one_percent_of_the_expectation() -> None:
     pd.testing.assert_frame_equal(again.by_month, forecast.by_month)
     # no deal is won in January in 0.8 × 5/6 × 0.85 = 57 % of the draws
     assert forecast.by_month["low"].iloc[0] == 0.0
+
+
+def test_pipeline_by_group_by_hand_and_as_one_group_equals_the_total() -> None:
+    # A (1000, P(win) 0.8) and C (2000, 0.3) belong to rep 7, B (500, 0.5) to rep 8; over two
+    # months A closes with 1/2, B with 2/3, C with 1/2 (test_expected_revenue_of_three_deals)
+    deals = DEALS.assign(owner_id=[7, 8, 7])
+    by_rep = pipeline_by_group(deals, CYCLES, AS_OF, 2, "owner_id", simulations=50_000)
+    assert by_rep["owner_id"].tolist() == [7, 8] and by_rep["deals"].tolist() == [2, 1]
+    np.testing.assert_allclose(by_rep["amount"], [3000.0, 500.0])
+    np.testing.assert_allclose(by_rep["expected"], [1000 * 0.4 + 2000 * 0.15, 500 / 3])
+    np.testing.assert_allclose(
+        by_rep["sd"], [np.sqrt(1000**2 * 0.4 * 0.6 + 2000**2 * 0.15 * 0.85),
+                       np.sqrt(500**2 * (1 / 3) * (2 / 3))],
+    )  # fmt: skip
+    # rep 8's only deal is won (500) in a third of the draws: the 90 % interval is 0 – 500
+    assert by_rep.loc[1, ["low", "high"]].tolist() == [0.0, 500.0]
+    # one group over the whole horizon draws exactly what the forecast's total draws
+    whole = pipeline_by_group(DEALS.assign(all=1), CYCLES, AS_OF, 3, "all")
+    total = pipeline_forecast(DEALS, CYCLES, AS_OF, months=3).total
+    for column in ("expected", "low", "high", "sd"):
+        assert whole[column].iloc[0] == pytest.approx(total[column].iloc[0], rel=1e-12)
 
 
 def test_monte_carlo_spread_matches_the_exact_variance() -> None:
