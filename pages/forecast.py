@@ -13,13 +13,15 @@ from analytics.forecast_accuracy import forecast_accuracy, hit_rate
 from analytics.forecast_combination import track_record
 from crm_data.queries.deal_lists import deal_labels
 from crm_data.queries.people import filter_options
-from i18n import _, ngettext
+from i18n import N_, _, ngettext, translated
 from i18n.formatting import format_day
 from reports.forecast import (
+    OUTLOOK_COLUMNS,
     forecast_report,
     quarters_to_replay,
+    rep_outlook,
     replay_quarter,
-    team_outlook,
+    segment_outlook,
     with_weight,
 )
 from ui.cache import cached_report
@@ -31,6 +33,7 @@ from ui.forecast_text import method_label, model_label, quarter_name, rejection_
 from ui.format import format_value
 from ui.labels import labelled
 from ui.page import filtered_page_start, page_header
+from ui.page_options import seed_from_url, write_to_url
 from ui.tables import data_table
 
 context = filtered_page_start("forecast")
@@ -126,25 +129,59 @@ shown, config = labelled(
 data_table(shown, key="fc_months", file_stem="forecast_by_month", column_config=config,
            context=context.export_context(_("Forecast — by month")))  # fmt: skip
 
-# ---- by team -------------------------------------------------------------------------------
-teams = filter_options(engine, scope).teams
-if len(teams) > 1 and not filters.teams and not filters.reps:
-    st.subheader(_("{quarter} by team").format(quarter=quarter), anchor=False)
-    by_team = {}
-    bar = st.progress(0.0, text=_("Forecasting each team…"))
-    for done, (team_id, name) in enumerate(zip(teams["team_id"], teams["name"], strict=True), 1):
-        narrowed = replace(filters, teams=(int(team_id),))
-        by_team[str(name)] = cached_report(forecast_report, engine, narrowed, scope)
-        bar.progress(done / len(teams), text=_("Forecasting each team: {done} of {n}").format(
-            done=done, n=len(teams)))  # fmt: skip
-    bar.empty()
-    st.caption(
-        _("Each team's own forecast (its won revenue, its open deals, its quotas), weighted as "
-          "the company's; the teams' forecasts need not add up to the company's.")
-    )  # fmt: skip
-    shown, config = labelled(team_outlook(by_team, weight), currency=currency)
-    data_table(shown, key="fc_teams", file_stem="forecast_by_team", column_config=config,
-               context=context.export_context(_("Forecast — by team")))  # fmt: skip
+# ---- by segment ---------------------------------------------------------------------------
+options = filter_options(engine, scope)
+SEGMENTS = {"team": N_("Team"), "rep": N_("Rep"), "region": N_("Region"),
+            "product_line": N_("Product line")}  # fmt: skip
+offered = {
+    "team": list(zip(options.teams["team_id"], options.teams["name"], strict=True))
+    if not filters.teams and not filters.reps else [],
+    "rep": list(options.reps["employee_id"]) if not filters.reps else [],
+    "region": [] if filters.regions else list(options.regions),
+    "product_line": [] if filters.product_lines else list(options.product_lines),
+}  # fmt: skip
+kinds = [kind for kind in SEGMENTS if len(offered[kind]) > 1]
+if kinds:
+    st.subheader(_("{quarter} by segment").format(quarter=quarter), anchor=False)
+    seed_from_url("segment", "fc_segment", kinds, kinds[0])
+    kind = st.segmented_control(
+        _("Break the forecast down by"), kinds, format_func=translated(SEGMENTS).__getitem__,
+        key="fc_segment", required=True,
+    ) or kinds[0]  # fmt: skip
+    write_to_url("segment", kind, kinds[0])
+    if kind == "rep":
+        with st.spinner(_("Forecasting each rep's pipeline…"), show_time=True):
+            table = cached_report(rep_outlook, engine, filters, scope)
+        st.caption(_(
+            "Each rep: won so far + their open deals expected to be won in the rest of the "
+            "quarter (the pipeline alone: one rep's months are too few for a time series), "
+            "against their quotas; the furthest below plan first."
+        ))  # fmt: skip
+        columns = ["name", "won_so_far", "pipeline", "forecast", "low", "high", "plan",
+                   "gap_to_plan", "forecast_share", "open_deals"]  # fmt: skip
+    else:
+        narrowing = {"team": "teams", "region": "regions", "product_line": "product_lines"}[kind]
+        values = offered[kind]
+        reports = {}
+        bar = st.progress(0.0, text=_("Forecasting each segment…"))
+        for done, value in enumerate(values, 1):
+            key_value, name = value if kind == "team" else (value, value)
+            narrowed = replace(filters, **{narrowing: (key_value,)})
+            reports[str(name)] = cached_report(forecast_report, engine, narrowed, scope)
+            bar.progress(done / len(values), text=_("Forecasting each segment: {done} of {n}")
+                         .format(done=done, n=len(values)))  # fmt: skip
+        bar.empty()
+        table = segment_outlook(reports, weight, kind, with_plan=kind == "team")
+        st.caption(
+            _("Each segment's own forecast (its won revenue, its open deals), weighted as the "
+              "company's; the segments' forecasts need not add up to the company's.")
+            + " " + (_("The plan is the quotas of the team's reps.") if kind == "team" else
+                     _("Quotas belong to reps, so a region or product line has no plan."))
+        )  # fmt: skip
+        columns = [kind, *OUTLOOK_COLUMNS]
+    shown, config = labelled(table, columns, currency=currency)
+    data_table(shown, key="fc_segments", file_stem=f"forecast_by_{kind}", column_config=config,
+               context=context.export_context(_("Forecast — by segment")))  # fmt: skip
 
 # ---- what the forecast rests on ---------------------------------------------------------------
 st.subheader(_("Time-series backtest"), anchor=False)

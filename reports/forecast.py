@@ -38,6 +38,7 @@ from analytics.forecast_series import MonthlySeries, monthly_series
 from analytics.pipeline_forecast import (
     SIMULATIONS,
     PipelineForecast,
+    pipeline_by_group,
     pipeline_forecast,
     stage_probability,
     stage_win_rates,
@@ -48,7 +49,9 @@ from crm_data.queries.currency import main_currency
 from crm_data.queries.deal_flow import deal_flow_by_month
 from crm_data.queries.frames import Bind
 from crm_data.queries.funnel_stats import funnel_facts, funnel_stages, quota_total
+from crm_data.queries.people import people
 from crm_data.queries.pipeline_training import deal_cycle_times, open_deal_features
+from crm_data.queries.rep_spread import quotas_by_rep, won_deal_moments
 
 __all__ = [
     "BACKTEST_ORIGINS",
@@ -56,7 +59,9 @@ __all__ = [
     "HISTORY_YEARS",
     "HORIZON_MONTHS",
     "MIN_HISTORY_MONTHS",
+    "OUTLOOK_COLUMNS",
     "REPLAY_SIMULATIONS",
+    "REP_SIMULATIONS",
     "ForecastReport",
     "QuarterOutlook",
     "forecast_report",
@@ -64,7 +69,8 @@ __all__ = [
     "quarters_to_replay",
     "replay_dates",
     "replay_quarter",
-    "team_outlook",
+    "rep_outlook",
+    "segment_outlook",
     "with_weight",
 ]
 
@@ -182,11 +188,12 @@ def _history_filters(filters: Filters, as_of: date) -> Filters:
     return filters.shifted(first.date(), as_of)
 
 
-def _pipeline(
-    bind: Bind, filters: Filters, scope: Scope, as_of: date, simulations: int
-) -> tuple[PipelineForecast, float]:
-    """The open deals' forecast and the first stage's win rate (no deal is forecast when no
-    deal was created in the cohort: their cycle times are unknown).
+def _open_deals(
+    bind: Bind, filters: Filters, scope: Scope, as_of: date
+) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+    """The open deals at ``as_of`` with their ``p_win`` (their stage's win rate), the cycle
+    times their close months come from, and the first stage's win rate (no deal is counted
+    when no deal was created in the cohort: their cycle times are unknown).
     """
     cohort = filters.shifted(as_of - timedelta(days=COHORT_DAYS), as_of)
     at = filters.shifted(as_of - timedelta(days=1), as_of)
@@ -205,10 +212,8 @@ def _pipeline(
     deals = read["deals"]
     if read["cycles"].empty:  # no deal created in the cohort: no cycle time to spread them by
         deals = deals.iloc[:0]
-    p_win = np.nan_to_num(stage_probability(deals, rates), nan=overall)
-    forecast = pipeline_forecast(deals.assign(p_win=p_win), read["cycles"], as_of,
-                                 months=HORIZON_MONTHS, simulations=simulations)  # fmt: skip
-    return forecast, overall
+    deals = deals.assign(p_win=np.nan_to_num(stage_probability(deals, rates), nan=overall))
+    return deals, read["cycles"], overall
 
 
 def _months(series: MonthlySeries, ts: ModelForecast, pipe: PipelineForecast,
@@ -290,7 +295,8 @@ def forecast_report(
     flow = deal_flow_by_month(bind, _history_filters(filters, as_of), scope)
     series = monthly_series(flow.set_index("month")["won_amount"], as_of)
     tested, ts = auto_forecast(series, HORIZON_MONTHS)
-    pipe, win_rate = _pipeline(bind, filters, scope, as_of, simulations)
+    deals, cycles, win_rate = _open_deals(bind, filters, scope, as_of)
+    pipe = pipeline_forecast(deals, cycles, as_of, months=HORIZON_MONTHS, simulations=simulations)
     months = _months(series, ts, pipe, weight)
     currency, _mixed = main_currency(bind, scope)
     return ForecastReport(
@@ -366,34 +372,107 @@ def replay_quarter(bind: Bind, filters: Filters, scope: Scope, made_on: date) ->
     }  # fmt: skip
 
 
-def team_outlook(reports: dict[str, ForecastReport], weight: float) -> pd.DataFrame:
-    """The quarter of each team's forecast side by side, each weighted ``weight`` (the
-    company's track record: a team's own quarters are too few to weight it).
+#: The columns of :func:`segment_outlook` and :func:`rep_outlook` after the segment's.
+OUTLOOK_COLUMNS = ["won_so_far", "forecast", "low", "high", "plan", "gap_to_plan",
+                   "forecast_share"]  # fmt: skip
+
+
+def _outlook_row(won: float, rest: float, low: float, high: float, plan: float) -> dict[str, float]:
+    """One row of :data:`OUTLOOK_COLUMNS`; the plan's columns are NaN without a plan."""
+    forecast = won + rest
+    return {
+        "won_so_far": won, "forecast": forecast, "low": won + low, "high": won + high,
+        "plan": plan if plan else float("nan"),
+        "gap_to_plan": plan - forecast if plan else float("nan"),
+        "forecast_share": forecast / plan if plan else float("nan"),
+    }  # fmt: skip
+
+
+def segment_outlook(
+    reports: dict[str, ForecastReport], weight: float, segment: str = "team", *,
+    with_plan: bool = True,
+) -> pd.DataFrame:  # fmt: skip
+    """The quarter of each segment's forecast side by side, each weighted ``weight`` (the
+    company's track record: a segment's own quarters are too few to weight it).
 
     Parameters
     ----------
     reports : dict
-        Team name → :func:`forecast_report` of the filters narrowed to that team.
+        Segment name → :func:`forecast_report` of the filters narrowed to that segment.
     weight : float
         The time series' weight.
+    segment : str
+        The name of the first column (``team``, ``region``, ``product_line``).
+    with_plan : bool
+        False for segments quotas do not belong to (a region, a product line: a quota is a
+        rep's), whose plan columns are NaN.
 
     Returns
     -------
     DataFrame
-        ``team``, ``won_so_far``, ``forecast``, ``low``, ``high``, ``plan``, ``gap_to_plan``
-        (plan − forecast), ``forecast_share`` (forecast ÷ plan; NaN without a plan); in the
-        order given.  Each team has its own model: the teams' forecasts need not add up to the
-        company's.
+        ``segment`` and :data:`OUTLOOK_COLUMNS`: ``won_so_far``, ``forecast``, ``low``,
+        ``high``, ``plan`` (NaN without one), ``gap_to_plan`` (plan − forecast),
+        ``forecast_share`` (forecast ÷ plan); in the order given.  Each segment has its own
+        model: the segments' forecasts need not add up to the company's.
     """
     rows = []
-    for team, report in reports.items():
+    for name, report in reports.items():
         q = with_weight(report, weight).quarter
-        rows.append({
-            "team": team, "won_so_far": q.won_so_far, "forecast": q.forecast,
-            "low": q.won_so_far + q.rest_low, "high": q.won_so_far + q.rest_high,
-            "plan": q.plan, "gap_to_plan": q.gap,
-            "forecast_share": q.forecast / q.plan if q.plan else float("nan"),
-        })  # fmt: skip
-    columns = ["team", "won_so_far", "forecast", "low", "high", "plan", "gap_to_plan",
-               "forecast_share"]  # fmt: skip
-    return pd.DataFrame(rows, columns=columns)
+        plan = q.plan if with_plan else 0.0
+        rows.append({segment: name, **_outlook_row(q.won_so_far, q.rest, q.rest_low,
+                                                   q.rest_high, plan)})  # fmt: skip
+    return pd.DataFrame(rows, columns=[segment, *OUTLOOK_COLUMNS])
+
+
+#: Monte Carlo draws of the reps' intervals (one run for all reps).
+REP_SIMULATIONS = 500
+
+
+def rep_outlook(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
+    """Each rep's quarter against their quota: won so far + their open deals expected to be
+    won in the rest of the quarter (the pipeline alone: a rep's monthly revenue is too sparse
+    for a time series of its own), with the Monte Carlo interval.
+
+    Parameters
+    ----------
+    bind : Engine or Connection
+        The CRM database.
+    filters, scope : Filters, Scope
+        Whose deals and quotas, and the as_of of the forecast (as for :func:`forecast_report`;
+        the open deals and their chances are the same as its pipeline's).
+
+    Returns
+    -------
+    DataFrame
+        ``employee_id``, ``name`` (the rep) and :data:`OUTLOOK_COLUMNS`, plus ``open_deals``
+        (open deals counted) and ``pipeline`` (their expected revenue in the quarter); one
+        row per rep with a quota, a won deal in the quarter or an open deal; the lowest
+        forecast ÷ plan first, then by name.
+    """
+    as_of = filters.as_of or filters.end
+    start, end = quarter_of(as_of)
+    deals, cycles, _rate = _open_deals(bind, filters, scope, as_of)
+    months_left = len(pd.period_range(as_of, end - timedelta(days=1), freq="M"))
+    pipe = pipeline_by_group(deals, cycles, as_of, months_left, "owner_id",
+                             simulations=REP_SIMULATIONS)  # fmt: skip
+    quarter = replace(filters.shifted(start, end), as_of=as_of)
+    won = won_deal_moments(bind, quarter, scope)[["employee_id", "amount_sum"]]
+    quotas = quotas_by_rep(bind, filters, scope, start, end)[["employee_id", "quota"]]
+    reps = (
+        pipe.rename(columns={"owner_id": "employee_id", "deals": "open_deals"})
+        .astype({"employee_id": "int64"})
+        .merge(won, on="employee_id", how="outer")
+        .merge(quotas, on="employee_id", how="outer")
+        .fillna({"open_deals": 0, "expected": 0.0, "low": 0.0, "high": 0.0,
+                 "amount_sum": 0.0, "quota": 0.0})
+    )  # fmt: skip
+    names = people(bind).set_index("employee_id")["name"]
+    rows = [
+        {"employee_id": int(r.employee_id), "name": str(names.get(r.employee_id, "")),
+         **_outlook_row(r.amount_sum, r.expected, r.low, r.high, r.quota),
+         "open_deals": int(r.open_deals), "pipeline": r.expected}
+        for r in reps.itertuples()
+    ]  # fmt: skip
+    columns = ["employee_id", "name", *OUTLOOK_COLUMNS, "open_deals", "pipeline"]
+    table = pd.DataFrame(rows, columns=columns)
+    return table.sort_values(["forecast_share", "name"], na_position="last").reset_index(drop=True)

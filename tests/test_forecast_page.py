@@ -1,12 +1,14 @@
 """The Forecast page through ``AppTest`` on a fresh S demo database: its cards against the
 report (weighted by the replayed quarters), the forecasts it keeps in the app database (the
-replayed quarters make a history on first view), a rep's own forecast, and Russian."""
+replayed quarters make a history on first view), a rep's own forecast, the breakdown by team,
+region and (for a head) rep against the quotas, and Russian."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from streamlit.testing.v1 import AppTest
 
 from analytics.forecast_combination import track_record
 from appdb.databases import Databases
@@ -17,6 +19,7 @@ from reports.forecast import (
     ForecastReport,
     forecast_report,
     quarters_to_replay,
+    rep_outlook,
     replay_quarter,
     with_weight,
 )
@@ -119,3 +122,41 @@ def test_the_overview_shows_the_same_quarter(shown: tuple[ForecastReport, pd.Dat
     assert any(c.value.startswith(expected) for c in at.caption), [c.value for c in at.caption]
     assert any(p.text == f"Forecast: {format_value(q.forecast / q.plan, 'ratio')} of the plan"
                for p in at.get("progress"))  # fmt: skip
+
+
+def segment_table(at: AppTest, first: str) -> pd.DataFrame:
+    """The page's one table whose first column is ``first`` and that has a plan."""
+    found = [d.value for d in at.dataframe
+             if list(d.value.columns)[:1] == [first] and "Plan" in d.value.columns]  # fmt: skip
+    assert len(found) == 1, [list(d.value.columns) for d in at.dataframe]
+    return found[0]
+
+
+def test_a_company_viewer_sees_each_team_and_each_region(engine: sa.Engine) -> None:
+    with engine.connect() as conn:
+        teams = conn.execute(sa.text("SELECT count(*) FROM teams")).scalar_one()
+        regions = conn.execute(sa.text("SELECT count(DISTINCT region) FROM accounts "
+                                       "WHERE region IS NOT NULL")).scalar_one()  # fmt: skip
+    at = page_in("en", PAGE)
+    assert len(segment_table(at, "Team")) == teams > 1
+    at = page_in("en", PAGE, query={"segment": "region"})
+    by_region = segment_table(at, "Region")
+    assert len(by_region) == regions > 1
+    assert by_region["Plan"].isna().all()  # quotas belong to reps, not to regions
+
+
+def test_a_head_sees_each_rep_against_their_quota(engine: sa.Engine, filters: Filters) -> None:
+    with engine.connect() as conn:
+        team, head = conn.execute(sa.text(
+            "SELECT id, head_id FROM teams WHERE head_id IS NOT NULL ORDER BY id LIMIT 1"
+        )).one()  # fmt: skip
+    scope = Scope.head(int(team), int(head))
+    expected = rep_outlook(engine, filters, scope)
+    at = page_in("en", PAGE, role="head", employee=int(head))
+    table = segment_table(at, "Rep")
+    assert table["Rep"].tolist() == expected["name"].tolist()
+    assert table["Won so far"].tolist() == pytest.approx(expected["won_so_far"].tolist())
+    assert table["Plan"].tolist() == pytest.approx(expected["plan"].tolist(), nan_ok=True)
+    # the head's own quarter card is the team's: the reps' quotas together
+    report, _record = as_shown(engine, filters, scope)
+    assert report.quarter.plan == pytest.approx(expected["plan"].sum())

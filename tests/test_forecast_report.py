@@ -19,9 +19,10 @@ from reports.forecast import (
     ForecastReport,
     forecast_report,
     quarter_of,
+    rep_outlook,
     replay_dates,
     replay_quarter,
-    team_outlook,
+    segment_outlook,
     with_weight,
 )
 from tests.support.databases import DEMO_END, demo_fixture
@@ -145,7 +146,7 @@ def test_each_team_against_its_own_quotas(engine: sa.Engine) -> None:
         str(name): forecast_report(engine, replace(FILTERS, teams=(int(team),)), everyone)
         for team, name in teams
     }
-    table = team_outlook(reports, 0.25)
+    table = segment_outlook(reports, 0.25)
     assert table["team"].tolist() == [str(name) for _team, name in teams]
     for (team, _name), row in zip(teams, table.to_dict("records"), strict=True):
         narrowed = replace(FILTERS, teams=(int(team),))
@@ -163,6 +164,68 @@ def test_each_team_against_its_own_quotas(engine: sa.Engine) -> None:
     assert table["plan"].sum() == pytest.approx(
         forecast_report(engine, FILTERS, Scope.everyone()).quarter.plan
     )
+
+
+def quota_of(engine: sa.Engine, rep: int, start: date, end: date) -> float:
+    """Σ of the rep's quota targets inside ``[start, end)``, straight from the table."""
+    sql = ("SELECT coalesce(sum(revenue_target), 0) FROM quotas WHERE employee_id = :rep "
+           "AND period_start >= :start AND period_end <= :end")  # fmt: skip
+    with engine.connect() as conn:
+        return float(conn.execute(sa.text(sql), {"rep": rep, "start": start, "end": end})
+                     .scalar_one())  # fmt: skip
+
+
+def test_each_rep_against_their_quota(engine: sa.Engine, report: ForecastReport) -> None:
+    """Won so far and the quota by hand per rep; the reps' pipelines add up to the
+    company's pipeline forecast of the quarter's months (the same deals, the same chances)."""
+    table = rep_outlook(engine, FILTERS, Scope.everyone())
+    start, end = quarter_of(AS_OF)
+    assert len(table) >= 10 and table["employee_id"].is_unique
+    for row in table.to_dict("records"):
+        rep = row["employee_id"]
+        assert row["won_so_far"] == pytest.approx(won_between(engine, start, AS_OF, owner=rep))
+        quota = quota_of(engine, rep, start, end)
+        assert row["plan"] == pytest.approx(quota) if quota else np.isnan(row["plan"])
+        assert row["forecast"] == pytest.approx(row["won_so_far"] + row["pipeline"])
+        assert row["won_so_far"] <= row["low"] <= row["forecast"] <= row["high"] + 1e-6
+        if quota:
+            assert row["gap_to_plan"] == pytest.approx(quota - row["forecast"])
+    inside = report.pipeline.by_month["month"] < pd.Timestamp(end)
+    assert table["pipeline"].sum() == pytest.approx(
+        report.pipeline.by_month.loc[inside, "expected"].sum()
+    )
+    assert table["open_deals"].sum() == len(report.pipeline.deals)
+    assert table["plan"].sum() == pytest.approx(report.quarter.plan)
+    # the reps furthest below their plan come first
+    shares = table["forecast_share"].dropna().to_numpy()
+    assert (np.diff(shares) >= 0).all()
+
+
+def test_a_rep_sees_only_their_own_row(engine: sa.Engine) -> None:
+    with engine.connect() as conn:
+        rep = int(conn.execute(sa.text(
+            "SELECT employee_id FROM quotas GROUP BY employee_id ORDER BY employee_id LIMIT 1"
+        )).scalar_one())  # fmt: skip
+    mine = forecast_report(engine, FILTERS, Scope.rep(rep))
+    table = rep_outlook(engine, FILTERS, Scope.rep(rep))
+    assert table["employee_id"].tolist() == [rep]
+    assert table["plan"].iloc[0] == pytest.approx(mine.quarter.plan)
+
+
+def test_product_lines_have_no_plan(engine: sa.Engine) -> None:
+    with engine.connect() as conn:
+        line, won = conn.execute(sa.text(
+            "SELECT product_line, sum(amount) FROM deals WHERE status = 'won' "
+            "AND closed_at >= :s AND closed_at < :e GROUP BY product_line "
+            "ORDER BY product_line LIMIT 1"),
+            {"s": datetime(2026, 4, 1), "e": datetime(2026, 5, 20)},
+        ).one()  # fmt: skip
+    narrowed = replace(FILTERS, product_lines=(line,))
+    table = segment_outlook({line: forecast_report(engine, narrowed, Scope.everyone())}, 0.5,
+                            "product_line", with_plan=False)  # fmt: skip
+    assert table["product_line"].tolist() == [line]
+    assert table["won_so_far"].iloc[0] == pytest.approx(float(won))
+    assert table[["plan", "gap_to_plan", "forecast_share"]].isna().all(axis=None)
 
 
 def members(engine: sa.Engine, team: int) -> list[int]:
