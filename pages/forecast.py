@@ -17,10 +17,11 @@ from i18n import N_, _, ngettext, translated
 from i18n.formatting import format_day
 from reports.forecast import (
     OUTLOOK_COLUMNS,
+    REPLAYS_AT_ONCE,
     forecast_report,
     quarters_to_replay,
     rep_outlook,
-    replay_quarter,
+    replay_quarters,
     segment_outlook,
     with_weight,
 )
@@ -61,8 +62,10 @@ dates = quarters_to_replay(report)
 replays: list[dict[str, object]] = []
 if dates:
     bar = st.progress(0.0, text=_("Replaying the forecasts of past quarters…"))
-    for done, day in enumerate(dates, start=1):
-        replays.append(cached_report(replay_quarter, engine, filters, scope, day))
+    for first in range(0, len(dates), REPLAYS_AT_ONCE):
+        days = tuple(dates[first : first + REPLAYS_AT_ONCE])
+        replays.extend(cached_report(replay_quarters, engine, filters, scope, days))
+        done = first + len(days)
         bar.progress(done / len(dates), text=_("Replaying past quarters: {done} of {n}").format(
             done=done, n=len(dates)))  # fmt: skip
     bar.empty()
