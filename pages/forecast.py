@@ -146,13 +146,20 @@ offered = {
 kinds = [kind for kind in SEGMENTS if len(offered[kind]) > 1]
 if kinds:
     st.subheader(_("{quarter} by segment").format(quarter=quarter), anchor=False)
-    seed_from_url("segment", "fc_segment", kinds, kinds[0])
+    # a head's first view shows each rep (cheap); a forecast per segment waits to be asked for
+    first = "rep" if kinds[0] == "rep" else None
+    seed_from_url("segment", "fc_segment", kinds, first)
     kind = st.segmented_control(
         _("Break the forecast down by"), kinds, format_func=translated(SEGMENTS).__getitem__,
-        key="fc_segment", required=True,
-    ) or kinds[0]  # fmt: skip
-    write_to_url("segment", kind, kinds[0])
-    if kind == "rep":
+        key="fc_segment",
+    )  # fmt: skip
+    write_to_url("segment", kind, first)
+    if kind is None:
+        st.caption(_(
+            "Pick a breakdown: each team, region or product line gets a forecast of its own (a "
+            "few seconds each); each rep, their pipeline against their quota."
+        ))  # fmt: skip
+    elif kind == "rep":
         with st.spinner(_("Forecasting each rep's pipeline…"), show_time=True):
             table = cached_report(rep_outlook, engine, filters, scope)
         st.caption(_(
@@ -182,9 +189,11 @@ if kinds:
                      _("Quotas belong to reps, so a region or product line has no plan."))
         )  # fmt: skip
         columns = [kind, *OUTLOOK_COLUMNS]
-    shown, config = labelled(table, columns, currency=currency)
-    data_table(shown, key="fc_segments", file_stem=f"forecast_by_{kind}", column_config=config,
-               context=context.export_context(_("Forecast — by segment")))  # fmt: skip
+    if kind is not None:
+        shown, config = labelled(table, columns, currency=currency)
+        data_table(shown, key="fc_segments", file_stem=f"forecast_by_{kind}",
+                   column_config=config,
+                   context=context.export_context(_("Forecast — by segment")))  # fmt: skip
 
 # ---- what the forecast rests on ---------------------------------------------------------------
 st.subheader(_("Time-series backtest"), anchor=False)
