@@ -58,15 +58,41 @@ def _run(
         return _report(_engine, *args)
 
 
-def cached_report(report: Callable[..., T], engine: Engine, *args: Any) -> T:
+class _NotCached(Exception):
+    """A lookup found no entry (raised inside the cache, so nothing is stored)."""
+
+
+def _not_cached(_engine: Engine, *_args: Any) -> Any:
+    raise _NotCached
+
+
+def cached_report(
+    report: Callable[..., T],
+    engine: Engine,
+    *args: Any,
+    progress: Callable[[int, int], None] | None = None,
+) -> T:
     """``report(engine, *args)``, cached (see the module docstring).
 
     ``args`` are small hashable values: :class:`~crm_data.filters.Filters`,
-    :class:`~crm_data.filters.Scope`, ids.
+    :class:`~crm_data.filters.Scope`, ids.  With ``progress`` (for a report that takes a
+    ``progress(done, total)`` keyword, e.g. one that fits many series), a cached result is
+    returned at once; otherwise the report runs outside the cache, telling ``progress`` how
+    far it got (an element it updates is then never replayed from the cache), and its
+    result is stored under the same key.
     """
     name = f"{report.__module__}.{report.__qualname__}"
-    with waiting_for_database():
-        language = current_language()
-        version = data_version()
-        result = _run(name, str(engine.url), version, language, args, report, engine)
-    return result  # type: ignore[no-any-return]
+    language = current_language()
+    if progress is None:
+        with waiting_for_database():
+            version = data_version()
+            result = _run(name, str(engine.url), version, language, args, report, engine)
+        return result  # type: ignore[no-any-return]
+    key = (name, str(engine.url), data_version(), language, args)
+    try:
+        return _run(*key, _not_cached, engine)  # type: ignore[no-any-return]
+    except _NotCached:
+        pass
+    with use_language(language):
+        fresh = report(engine, *args, progress=progress)
+    return _run(*key, lambda _engine, *_args: fresh, engine)  # type: ignore[no-any-return]
