@@ -15,6 +15,7 @@ from crm_data.queries.deal_lists import deal_labels
 from crm_data.queries.people import filter_options
 from i18n import N_, _, ngettext, translated
 from i18n.formatting import format_day
+from reports.demand_forecast import HISTORY_YEARS, demand_forecast
 from reports.forecast import (
     OUTLOOK_COLUMNS,
     REPLAYS_AT_ONCE,
@@ -26,6 +27,7 @@ from reports.forecast import (
     with_weight,
 )
 from ui.cache import cached_report
+from ui.demand_charts import demand_figure, segment_label
 from ui.empty import empty_state
 from ui.engine import get_engine
 from ui.forecast_charts import fan_chart, pipeline_months_figure
@@ -279,3 +281,65 @@ else:
             )  # fmt: skip
             data_table(shown, key="fc_kept", file_stem="forecast_history", column_config=config,
                        context=context.export_context(_("Forecast — history")))  # fmt: skip
+
+# ---- demand by product line and price segment ---------------------------------------------
+st.subheader(_("Demand forecast"), anchor=False)
+DEMAND_BY = {"product_line": N_("By product line"), "price_segment": N_("By price segment")}
+DEMAND_MEASURES = {"revenue": N_("Revenue"), "units": N_("Units")}
+seed_from_url("demand", "fc_demand_by", list(DEMAND_BY))
+seed_from_url("measure", "fc_demand_measure", list(DEMAND_MEASURES), "revenue")
+by_column, measure_column = st.columns(2)
+with by_column:
+    demand_by = st.segmented_control(
+        _("Demand"), list(DEMAND_BY), key="fc_demand_by",
+        format_func=translated(DEMAND_BY).__getitem__,
+    )  # fmt: skip
+with measure_column:
+    demand_measure = st.segmented_control(
+        _("Measure"), list(DEMAND_MEASURES), key="fc_demand_measure",
+        format_func=translated(DEMAND_MEASURES).__getitem__, required=True,
+    ) or "revenue"  # fmt: skip
+write_to_url("demand", demand_by, None)
+write_to_url("measure", demand_measure, "revenue")
+if demand_by is None:
+    st.caption(_(
+        "Pick product line or price segment to forecast the demand of the order items of each: "
+        "every series is backtested, which takes a few seconds each."
+    ))  # fmt: skip
+    st.stop()
+demand_bar = st.progress(0.0, text=_("Forecasting demand…"))
+
+
+def demand_progress(done: int, total: int) -> None:
+    demand_bar.progress(done / total, text=_("Forecasting demand: {done} of {n} series").format(
+        done=done, n=total))  # fmt: skip
+
+
+demand = cached_report(demand_forecast, engine, filters, scope, demand_by, demand_measure,
+                       progress=demand_progress)  # fmt: skip
+demand_bar.empty()
+if demand.empty:
+    st.caption(_("No order before {day}: no demand to forecast.").format(
+        day=format_day(demand.as_of)))  # fmt: skip
+else:
+    st.caption(
+        _("The order items' revenue or units per month (up to {years} years), each segment "
+          "forecast by the model its backtest chooses, never one that loses to seasonal "
+          "naive; the band is the 90% interval. Price segments: the cheapest, middle and "
+          "dearest thirds of the catalogue by list price.").format(years=HISTORY_YEARS)
+    )  # fmt: skip
+    st.plotly_chart(demand_figure(demand.months, demand.measure, demand.currency),
+                    key="fc_demand_chart")  # fmt: skip
+    segments = demand.segments
+    table = segments.assign(segment=segments["segment"].map(segment_label),
+                            model=segments["model"].map(model_label))  # fmt: skip
+    shown, config = labelled(
+        table.rename(columns={"segment": demand_by}),
+        [demand_by, "model", "mase", "naive_mase", "next_quarter", "next_quarter_low",
+         "next_quarter_high", "next_6_months", "next_6_months_low", "next_6_months_high",
+         "last_12_months", "yoy_change", "history_months"],
+        currency=demand.currency,
+    )  # fmt: skip
+    data_table(shown, key="fc_demand", file_stem=f"demand_forecast_{demand_by}",
+               column_config=config,
+               context=context.export_context(_("Forecast — demand")))  # fmt: skip

@@ -63,6 +63,7 @@ from crm_data.queries.customer_record import (
 from crm_data.queries.customers import customer_summary, order_rhythm
 from crm_data.queries.deal_flow import deal_flow_by_month
 from crm_data.queries.deal_lists import largest_deals
+from crm_data.queries.demand import demand_by_month
 from crm_data.queries.funnel import deals_closed, stage_high_water_marks, stage_visits
 from crm_data.queries.funnel_stats import (
     closed_deal_stats,
@@ -312,6 +313,7 @@ CALLS: dict[str, Call] = {
     "customers.customer_summary": customer_summary,
     "customers.order_rhythm": order_rhythm,
     "deal_flow.deal_flow_by_month": deal_flow_by_month,
+    "demand.demand_by_month": demand_by_month,
     "deal_lists.largest_deals": lambda b, f, s: tuple(
         largest_deals(b, f, s, kind) for kind in ("won", "lost", "slipped")
     ),
@@ -377,6 +379,7 @@ NO_AS_OF = {
     "deal_detail.deal_activities": "a deal's whole record, for the drill-through panel",
     "deal_detail.deal_history": "a deal's whole record, for the drill-through panel",
     "deal_lists.deal_labels": "names and today's state of deals a list already picked",
+    "demand.product_prices": "the catalogue's list prices as they are now: configuration",
     "people.people": "every employee, for login and 'view as'",
     "people.filter_options": "what the filter bar offers today",
     "people.peer_scope": "the team a rep is compared with today",

@@ -290,6 +290,30 @@ COLUMNS: dict[str, Column] = {
     "plan": Column(N_("Plan"), "money", N_("The quotas of the quarter")),
     "gap_to_plan": Column(N_("Gap to plan"), "money", N_("Plan − forecast")),
     "forecast_share": Column(N_("Forecast ÷ plan"), "percent"),
+    # demand forecast
+    "price_segment": Column(
+        N_("Price segment"), "text", N_("Thirds of the catalogue by list price")
+    ),
+    "naive_mase": Column(
+        N_("MASE of seasonal naive"), "decimal", N_("The benchmark's MASE in the same backtest")
+    ),
+    "next_quarter": Column(
+        N_("Next quarter"), "money", N_("The calendar quarter after the running month's")
+    ),
+    "next_quarter_low": Column(N_("Next quarter, low (5%)"), "money"),
+    "next_quarter_high": Column(N_("Next quarter, high (95%)"), "money"),
+    "next_6_months": Column(
+        N_("Next 6 months"), "money", N_("The running month, whole, and the 5 after it")
+    ),
+    "next_6_months_low": Column(N_("Next 6 months, low (5%)"), "money"),
+    "next_6_months_high": Column(N_("Next 6 months, high (95%)"), "money"),
+    "last_12_months": Column(
+        N_("Last 12 months"), "money", N_("The 12 complete months before the running one")
+    ),
+    "yoy_change": Column(
+        N_("Change on a year before"), "percent", N_("Last 12 months ÷ the 12 before − 1")
+    ),
+    "history_months": Column(N_("Months of history"), "count"),
 }
 
 
