@@ -9,6 +9,7 @@ the largest result a user can ask for.  ``RUNS`` lowers the warm repetitions of 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -26,7 +27,8 @@ from i18n import use_language
 from reports.activity import activity_report
 from reports.clv import customer_values
 from reports.customers import customer_view
-from reports.forecast import forecast_report, quarters_to_replay, replay_quarter
+from reports.demand_forecast import demand_forecast
+from reports.forecast import forecast_report, quarters_to_replay, rep_outlook, replay_quarters
 from reports.funnel import funnel_report, pipeline_change
 from reports.incentives import incentive_report
 from reports.overview import overview_report
@@ -216,7 +218,29 @@ def _track_record(engine: Engine, filters: Filters) -> pd.DataFrame:
     quarters, each on the data before its day (the page runs it with a progress bar).
     """
     days = quarters_to_replay(forecast_report(engine, filters, _ALL))
-    return pd.DataFrame([replay_quarter(engine, filters, _ALL, day) for day in days])
+    return pd.DataFrame(replay_quarters(engine, filters, _ALL, tuple(days)))
+
+
+def _forecast_by_team(engine: Engine, filters: Filters) -> list[Any]:
+    """The Forecast page's breakdown by team: each team's own forecast (filters narrowed to
+    it), one after the other as the page runs them under a progress bar.
+    """
+    teams = queries.filter_options(engine, _ALL).teams["team_id"]
+    return [forecast_report(engine, replace(filters, teams=(int(t),)), _ALL) for t in teams]
+
+
+def _forecast_by_rep(engine: Engine, filters: Filters) -> pd.DataFrame:
+    """The Forecast page's breakdown by rep: won so far, each rep's open deals for the rest of
+    the quarter from one grouped Monte Carlo run, the quotas.
+    """
+    return rep_outlook(engine, filters, _ALL)
+
+
+def _demand(engine: Engine, filters: Filters) -> pd.DataFrame:
+    """The Forecast page's demand forecast by product line: five years of order items by month
+    and product, each line's backtest and guarded forecast, and the total's.
+    """
+    return demand_forecast(engine, filters, _ALL, "product_line", "revenue").segments
 
 
 CASES: dict[str, Case] = {
@@ -258,16 +282,21 @@ CASES: dict[str, Case] = {
     "customer_view (the 360 view of one customer)": _customer_360,
     "forecast_report (series, backtest, pipeline, quarter)": _forecast,
     "forecast track record (8 replayed quarters)": _track_record,
+    "forecast by team (each team's forecast)": _forecast_by_team,
+    "forecast by rep (grouped pipeline, quotas)": _forecast_by_rep,
+    "demand forecast (by product line)": _demand,
     "naive funnel (tables into pandas)": naive_funnel,
     "run_quality_checks": _quality,
 }
 
 #: Warm repetitions of cases too slow for the default (the naive versions).
-RUNS: dict[str, int] = {"naive funnel (tables into pandas)": 1}
+RUNS: dict[str, int] = {"naive funnel (tables into pandas)": 1,
+                        "forecast by team (each team's forecast)": 1}  # fmt: skip
 #: Fresh-engine (cold) repetitions where the default does not fit: too slow, or only the first
 #: call is cold (later ones are served by the app cache, which outlives the engine).
 COLD_RUNS: dict[str, int] = {
     "naive funnel (tables into pandas)": 1,
+    "forecast by team (each team's forecast)": 1,
     "funnel_report, app cache (warm = hit)": 1,
     "performance report, app cache (warm = hit)": 1,
     "segments_report, app cache (warm = hit)": 1,
