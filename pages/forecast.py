@@ -149,13 +149,13 @@ kinds = [kind for kind in SEGMENTS if len(offered[kind]) > 1]
 if kinds:
     st.subheader(_("{quarter} by segment").format(quarter=quarter), anchor=False)
     # a head's first view shows each rep (cheap); a forecast per segment waits to be asked for
-    first = "rep" if kinds[0] == "rep" else None
-    seed_from_url("segment", "fc_segment", kinds, first)
+    default_kind = "rep" if kinds[0] == "rep" else None
+    seed_from_url("segment", "fc_segment", kinds, default_kind)
     kind = st.segmented_control(
         _("Break the forecast down by"), kinds, format_func=translated(SEGMENTS).__getitem__,
         key="fc_segment",
     )  # fmt: skip
-    write_to_url("segment", kind, first)
+    write_to_url("segment", kind, default_kind)
     if kind is None:
         st.caption(_(
             "Pick a breakdown: each team, region or product line gets a forecast of its own (a "
@@ -172,13 +172,16 @@ if kinds:
         columns = ["name", "won_so_far", "pipeline", "forecast", "low", "high", "plan",
                    "gap_to_plan", "forecast_share", "open_deals"]  # fmt: skip
     else:
-        narrowing = {"team": "teams", "region": "regions", "product_line": "product_lines"}[kind]
         values = offered[kind]
         reports = {}
         bar = st.progress(0.0, text=_("Forecasting each segment…"))
         for done, value in enumerate(values, 1):
             key_value, name = value if kind == "team" else (value, value)
-            narrowed = replace(filters, **{narrowing: (key_value,)})
+            narrowed = (
+                replace(filters, teams=(int(key_value),)) if kind == "team"
+                else replace(filters, regions=(str(key_value),)) if kind == "region"
+                else replace(filters, product_lines=(str(key_value),))
+            )  # fmt: skip
             reports[str(name)] = cached_report(forecast_report, engine, narrowed, scope)
             bar.progress(done / len(values), text=_("Forecasting each segment: {done} of {n}")
                          .format(done=done, n=len(values)))  # fmt: skip

@@ -495,10 +495,11 @@ def rep_outlook(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
     )  # fmt: skip
     names = people(bind).set_index("employee_id")["name"]
     rows = [
-        {"employee_id": int(r.employee_id), "name": str(names.get(r.employee_id, "")),
-         **_outlook_row(r.amount_sum, r.expected, r.low, r.high, r.quota),
-         "open_deals": int(r.open_deals), "pipeline": r.expected}
-        for r in reps.itertuples()
+        {"employee_id": int(r["employee_id"]), "name": str(names.get(r["employee_id"], "")),
+         **_outlook_row(float(r["amount_sum"]), float(r["expected"]), float(r["low"]),
+                        float(r["high"]), float(r["quota"])),
+         "open_deals": int(r["open_deals"]), "pipeline": float(r["expected"])}
+        for r in reps.to_dict("records")
     ]  # fmt: skip
     columns = ["employee_id", "name", *OUTLOOK_COLUMNS, "open_deals", "pipeline"]
     table = pd.DataFrame(rows, columns=columns)
