@@ -593,28 +593,34 @@ def _simulate(
     ``groups`` (each deal's group code in ``[0, n_groups)``) the revenue is per (draw, group ×
     windows + window).
 
-    Only the deals won within the horizon in a draw are placed in a window, so the work beyond
-    the uniform draws grows with the expected number of wins, not with the open deals (most of
-    a large pipeline has a small chance); deals without a chance or an amount are left out.
+    A deal's uniform draw u falls in window m when it lies between its cumulative chances up
+    to m − 1 and up to m.  Each window's deals are a boolean (draw × deal) matrix, and the
+    window's revenue is that matrix times the amounts, per group on the group's columns (the
+    deals sorted by group): dense comparisons and products, no per-win indexing.  Deals
+    without a chance or an amount are left out.
     """
     n_windows = chances.shape[1]
     keep = (chances.sum(axis=1) > 0) & (amount != 0)
-    amount, cumulative = amount[keep], np.cumsum(chances[keep], axis=1)
-    offset = np.zeros(len(amount), dtype=np.intp) if groups is None else groups[keep] * n_windows
-    n_deals, cells = len(amount), n_groups * n_windows
+    codes = np.zeros(len(amount), dtype=np.intp) if groups is None else groups
+    order = np.argsort(codes[keep], kind="stable")
+    amount, codes = amount[keep][order], codes[keep][order]
+    # float32 like the draws: 2⁻²⁴ is fine for a chance, and the comparisons stay single
+    cumulative = np.cumsum(chances[keep][order], axis=1).astype(np.float32)
+    starts = np.searchsorted(codes, np.arange(n_groups + 1))
+    n_deals = len(amount)
     rng = np.random.default_rng(seed)
-    revenue = np.zeros((simulations, cells))
+    revenue = np.zeros((simulations, n_groups * n_windows))
     block = max(1, _BLOCK_CELLS // max(n_deals, 1))
     for first in range(0, simulations, block):
-        draws = min(block, simulations - first)
-        u = rng.random((draws, n_deals), dtype=np.float32)  # 2⁻²⁴ is fine for a chance
-        draw, deal = np.nonzero(u < cumulative[:, -1])  # won within the horizon
-        # the window: how many of the deal's cumulative chances lie at or below its draw
-        window = (u[draw, deal][:, None] >= cumulative[deal, :-1]).sum(axis=1)
-        sums = np.bincount(
-            draw * cells + offset[deal] + window, weights=amount[deal], minlength=draws * cells
-        )
-        revenue[first : first + draws] = sums.reshape(draws, cells)
+        rows = slice(first, min(first + block, simulations))
+        u = rng.random((rows.stop - first, n_deals), dtype=np.float32)
+        below = np.zeros(u.shape, dtype=bool)
+        for window in range(n_windows):
+            earlier, below = below, u < cumulative[:, window]
+            won = (below ^ earlier).astype(np.float64)  # below now, not before
+            for group in range(n_groups):
+                deals = slice(starts[group], starts[group + 1])
+                revenue[rows, group * n_windows + window] = won[:, deals] @ amount[deals]
     return revenue
 
 
