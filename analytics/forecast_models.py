@@ -32,6 +32,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from statistics import NormalDist
 from typing import Any, NamedTuple
 
@@ -310,6 +311,25 @@ MODELS: dict[str, ModelFunction] = {
 }
 
 
+#: Fits kept by :func:`_fit` (a few kB each).
+_FITS_KEPT = 2048
+
+
+@lru_cache(maxsize=_FITS_KEPT)
+def _fit(model: ModelFunction, data: bytes, h: int, m: int, level: float) -> FittedForecast:
+    """``model`` fitted on the float64 values in ``data``, remembered: a fit is
+    deterministic, and the forecasts of one page fit the same history many times (a track
+    record's replayed quarters backtest it at overlapping origins).  The arrays returned are
+    read-only, so no caller can change what the next one gets.
+    """
+    values = np.frombuffer(data, dtype="float64").copy()
+    with _fitting():
+        fitted = model(values, h, m, level)
+    for part in fitted[:3]:
+        part.setflags(write=False)
+    return fitted
+
+
 def _series(y: ArrayLike) -> np.ndarray:
     values = np.asarray(y, dtype="float64")
     if values.ndim != 1 or values.size < 2:
@@ -405,8 +425,7 @@ def forecast_with(
     _check_arguments(h, m, level)
     function = _model(model_name)
     try:
-        with _fitting():
-            fitted = function(values, h, m, level)
+        fitted = _fit(function, values.tobytes(), h, m, level)
     # LinAlgError is a ValueError; statsmodels raises IndexError on a too short series
     except (ValueError, ArithmeticError, IndexError) as error:
         raise ForecastRejected(
@@ -419,7 +438,7 @@ def forecast_with(
     return ModelForecast(
         mean=np.maximum(fitted.mean, floor),
         lower=np.maximum(fitted.lower, floor),
-        upper=fitted.upper,
+        upper=fitted.upper.copy(),
         model=model_name,
         spec=fitted.spec,
         level=level,
