@@ -204,7 +204,7 @@ def _open_deals(
         bind,
         {
             "stages": lambda b: funnel_stages(b, filters.pipeline, scope),
-            "facts": lambda b: funnel_facts(b, cohort, scope),
+            "facts": lambda b: funnel_facts(b, cohort, scope, reach_only=True),
             "deals": lambda b: open_deal_features(b, at, scope),
             "cycles": lambda b: deal_cycle_times(b, cohort, scope),
         },

@@ -327,6 +327,7 @@ CALLS: dict[str, Call] = {
     "funnel_stats.funnel_facts": lambda b, f, s: (
         funnel_facts(b, f, s, strict=True),
         funnel_facts(b, f, s, group="team"),
+        funnel_facts(b, f, s, reach_only=True),
     ),
     "funnel_stats.lost_deal_reasons": lost_deal_reasons,
     "funnel_stats.open_deal_counts": lambda b, f, s: open_deal_counts(b, f, s, group="rep"),

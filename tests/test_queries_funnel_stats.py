@@ -309,7 +309,8 @@ def facts_reference(hwm: pd.DataFrame, as_of: datetime, group: str | None = None
     return aggregate(per_deal, keys, {"amount": "amount"}, "deals")
 
 
-@pytest.mark.parametrize(
+#: Cohorts, as_of dates, narrowing and scopes the funnel facts are checked on.
+FACT_CASES = pytest.mark.parametrize(
     ("filters", "scope"),
     [
         (Q1, ADMIN),
@@ -320,6 +321,9 @@ def facts_reference(hwm: pd.DataFrame, as_of: datetime, group: str | None = None
     ],
     ids=["q1", "later_as_of", "feb_north", "head1", "rep12_sales_core"],
 )
+
+
+@FACT_CASES
 def test_funnel_facts_equal_aggregated_high_water_marks(
     crm: sa.Engine, filters: Filters, scope: Scope
 ) -> None:
@@ -328,6 +332,19 @@ def test_funnel_facts_equal_aggregated_high_water_marks(
     same_rows(funnel_facts(crm, filters, scope, strict=True), reference, FACT_KEYS)
     loose = facts_reference(hwm.assign(strict_ok_position=pd.NA), filters.as_of_ts)
     same_rows(funnel_facts(crm, filters, scope), loose, FACT_KEYS)
+
+
+@FACT_CASES
+def test_reach_only_facts_count_the_same_deals_as_far(
+    crm: sa.Engine, filters: Filters, scope: Scope
+) -> None:
+    full = funnel_facts(crm, filters, scope)
+    reach = funnel_facts(crm, filters, scope, reach_only=True)
+    keys = ["max_open_position", "status"]
+    counted = [f.groupby(keys, dropna=False)["deals"].sum() for f in (full, reach)]
+    pd.testing.assert_series_equal(*counted)
+    assert not reach["regressed"].any() and reach["lost_stage_position"].isna().all()
+    assert reach["amount"].isna().all()
 
 
 def test_funnel_facts_scope(crm: sa.Engine) -> None:
