@@ -57,6 +57,7 @@ __all__ = [
     "ModelFunction",
     "Rejection",
     "forecast_with",
+    "forget_fits",
     "guarded_forecast",
 ]
 
@@ -328,6 +329,11 @@ def _fit(model: ModelFunction, data: bytes, h: int, m: int, level: float) -> Fit
     for part in fitted[:3]:
         part.setflags(write=False)
     return fitted
+
+
+def forget_fits() -> None:
+    """Drop the fits :func:`forecast_with` remembers (a benchmark's cold run fits anew)."""
+    _fit.cache_clear()
 
 
 def _series(y: ArrayLike) -> np.ndarray:

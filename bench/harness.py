@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from analytics.forecast_models import forget_fits
 from bench.memory import peak_rss_mb, reset_peak
 from crm_data.config import create_crm_engine
 
@@ -70,6 +71,7 @@ def time_case(url: str, case: Callable[[Engine], Any], runs: int = 5, cold_runs:
     colds: list[float] = []
     warm: list[float] = []
     for attempt in range(cold_runs):
+        forget_fits()  # a cold call fits its forecasting models anew
         engine = create_crm_engine(url)
         try:
             started = time.perf_counter()

@@ -22,6 +22,7 @@ from analytics.forecast_models import (
     ForecastRejected,
     _fit,
     forecast_with,
+    forget_fits,
     guarded_forecast,
 )
 from analytics.forecast_series import SHORT_HISTORY_LABEL, monthly_series
@@ -148,9 +149,9 @@ def test_seasonal_naive_repeats_last_year_with_widening_intervals() -> None:
 @pytest.mark.parametrize("name", list(MODELS))
 def test_every_candidate_gives_a_sane_deterministic_forecast(name: str) -> None:
     y, truth = planted(54)
-    _fit.cache_clear()  # two real fits, not one remembered
+    forget_fits()  # two real fits, not one remembered
     first = forecast_with(name, y[:48], h=6)
-    _fit.cache_clear()
+    forget_fits()
     again = forecast_with(name, y[:48], h=6)
     assert first.model == name
     np.testing.assert_array_equal(first.mean, again.mean)
@@ -161,7 +162,7 @@ def test_every_candidate_gives_a_sane_deterministic_forecast(name: str) -> None:
 
 def test_a_fit_is_remembered_and_callers_cannot_change_it() -> None:
     y, _ = planted(40)
-    _fit.cache_clear()
+    forget_fits()
     first = forecast_with("sarimax", y, h=3)
     first.mean[:] = first.upper[:] = -1.0  # the caller's copies
     again = forecast_with("sarimax", y, h=3)
@@ -173,7 +174,7 @@ def test_a_fit_is_remembered_and_callers_cannot_change_it() -> None:
 
 def test_fits_let_no_warning_out() -> None:
     y = np.array([0.0, 5.0, 0.0, 0.0, 80.0, 1.0, 0.0, 3.0, 0.0, 0.0, 2.0, 0.0] * 2 + [0.0])
-    _fit.cache_clear()  # fitted here, where a warning would be caught
+    forget_fits()  # fitted here, where a warning would be caught
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         for name in MODELS:
