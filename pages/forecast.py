@@ -19,6 +19,7 @@ from reports.demand_forecast import HISTORY_YEARS, demand_forecast
 from reports.forecast import (
     OUTLOOK_COLUMNS,
     REPLAYS_AT_ONCE,
+    forecast_filters,
     forecast_report,
     quarters_to_replay,
     rep_outlook,
@@ -41,7 +42,8 @@ from ui.tables import data_table
 
 context = filtered_page_start("forecast")
 engine = get_engine()
-filters, scope = context.filters, context.scope
+# every forecast reads only the narrowing lists and the as_of: periods ending the same day share one
+filters, scope = forecast_filters(context.filters), context.scope
 page_header(
     _("Forecast"), context,
     _("Will the quarter make the plan: the forecast, its range, what it rests on and how "

@@ -35,6 +35,7 @@ from crm_data.filters import Filters, Scope
 from crm_data.queries.currency import main_currency
 from crm_data.queries.demand import demand_by_month, product_prices
 from crm_data.queries.frames import Bind
+from reports.forecast import HISTORY_YEARS, history_filters
 
 __all__ = [
     "HISTORY_YEARS",
@@ -51,8 +52,6 @@ __all__ = [
 
 #: Months forecast, the running month first.
 HORIZON_MONTHS = 6
-#: Years of monthly history read before as_of.
-HISTORY_YEARS = 5
 #: What a segment is: the product's line or its price segment.
 By = Literal["product_line", "price_segment"]
 #: What is forecast: Σ quantity × unit price, or Σ quantity.
@@ -168,12 +167,6 @@ def next_quarter(months: pd.DatetimeIndex) -> np.ndarray:
     return mask
 
 
-def _history_filters(filters: Filters, as_of: date) -> Filters:
-    """The filters' lists over :data:`HISTORY_YEARS` whole years of months before ``as_of``."""
-    first = pd.Timestamp(as_of).to_period("M").start_time - pd.DateOffset(years=HISTORY_YEARS)
-    return filters.shifted(first.date(), as_of)
-
-
 def _products(bind: Bind) -> pd.DataFrame:
     """The catalogue with each product's price segment."""
     products = product_prices(bind)
@@ -280,7 +273,7 @@ def demand_forecast(
     if measure not in ("revenue", "units"):
         raise ValueError(f"measure must be 'revenue' or 'units', got {measure!r}")
     as_of = filters.as_of or filters.end
-    demand = demand_by_month(bind, _history_filters(filters, as_of), scope)
+    demand = demand_by_month(bind, history_filters(filters, as_of), scope)
     products = _products(bind)
     segment_of = products.set_index("product_id")[by]
     rows = demand.assign(segment=demand["product_id"].map(segment_of), value=demand[measure])

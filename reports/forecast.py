@@ -66,7 +66,9 @@ __all__ = [
     "REP_SIMULATIONS",
     "ForecastReport",
     "QuarterOutlook",
+    "forecast_filters",
     "forecast_report",
+    "history_filters",
     "quarter_of",
     "quarters_to_replay",
     "replay_dates",
@@ -185,10 +187,31 @@ class ForecastReport:
     quarter: QuarterOutlook
 
 
-def _history_filters(filters: Filters, as_of: date) -> Filters:
-    """The filters' lists over :data:`HISTORY_YEARS` whole years of months before ``as_of``."""
+def history_filters(filters: Filters, as_of: date) -> Filters:
+    """The filters' lists over :data:`HISTORY_YEARS` whole years of months before ``as_of``.
+
+    Examples
+    --------
+    >>> history_filters(Filters(date(2026, 1, 1), date(2026, 7, 1)), date(2026, 6, 15)).start
+    datetime.date(2021, 6, 1)
+    """
     first = pd.Timestamp(as_of).to_period("M").start_time - pd.DateOffset(years=HISTORY_YEARS)
     return filters.shifted(first.date(), as_of)
+
+
+def forecast_filters(filters: Filters) -> Filters:
+    """What a forecast reads of ``filters``: the narrowing lists and the as_of (the day before
+    it stands for the period, which no forecast uses), so that views differing only in their
+    period share one forecast and one cache entry.
+
+    Examples
+    --------
+    >>> basis = forecast_filters(Filters(date(2026, 1, 1), date(2026, 7, 1), teams=(2,)))
+    >>> basis.start, basis.end, basis.teams
+    (datetime.date(2026, 6, 30), datetime.date(2026, 7, 1), (2,))
+    """
+    as_of = filters.as_of or filters.end
+    return filters.shifted(as_of - timedelta(days=1), as_of)
 
 
 def _open_deals(
@@ -295,7 +318,7 @@ def forecast_report(
     (4120000.0, 4500000.0)
     """
     as_of = filters.as_of or filters.end
-    flow = deal_flow_by_month(bind, _history_filters(filters, as_of), scope)
+    flow = deal_flow_by_month(bind, history_filters(filters, as_of), scope)
     series = monthly_series(flow.set_index("month")["won_amount"], as_of)
     tested, ts = auto_forecast(series, HORIZON_MONTHS)
     deals, cycles, win_rate = _open_deals(bind, filters, scope, as_of)

@@ -17,6 +17,7 @@ from crm_data.filters import Filters, Scope
 from crm_data.queries.funnel_stats import quota_total
 from reports.forecast import (
     ForecastReport,
+    forecast_filters,
     forecast_report,
     quarter_of,
     rep_outlook,
@@ -62,6 +63,16 @@ def test_the_quarter_against_the_database(engine: sa.Engine, report: ForecastRep
     expected_need = max(q.gap, 0.0) / q.win_rate
     assert q.pipeline_needed == pytest.approx(expected_need)
     assert 0.2 < q.win_rate < 0.8
+
+
+def test_the_period_does_not_change_the_forecast(engine: sa.Engine, report: ForecastReport) -> None:
+    # the page forecasts forecast_filters(...): views whose periods end the same day share it
+    basis = forecast_filters(FILTERS)
+    assert (basis.start, basis.end, basis.as_of_ts) == (date(2026, 5, 19), AS_OF,
+                                                       datetime(2026, 5, 20))  # fmt: skip
+    again = forecast_report(engine, basis, Scope.everyone())
+    pd.testing.assert_frame_equal(again.months, report.months)
+    assert again.quarter == report.quarter and again.time_series.model == report.time_series.model
 
 
 def test_the_months_combine_inside_the_quarter_only(report: ForecastReport) -> None:
