@@ -141,10 +141,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             flush=True,
         )
     result["python_loop_s"] = {"before": speed_before, "after": _speed()}
-    if args.only and out.exists():  # a partial run updates those cases, keeps the others
+    if args.only and out.exists():
+        # a partial run replaces those cases, each stamped with its own time and loop check,
+        # and keeps the others and the file's stamp (the machine of the whole run)
         previous = json.loads(out.read_text())
-        queries = {**previous.get("queries", {}), **result["queries"]}
-        result = {**previous, **result, "queries": queries}
+        stamp = {"measured_at": result["measured_at"], "python_loop_s": result["python_loop_s"]}
+        fresh = {name: {**timing, **stamp} for name, timing in result["queries"].items()}
+        result = {**previous, "queries": {**previous.get("queries", {}), **fresh}}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {out}")
