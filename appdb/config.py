@@ -22,15 +22,12 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from crm_data.config import PROJECT_ROOT, configured_url, create_crm_engine
+from crm_data.config import APP_DEFAULT_URL as DEFAULT_URL
+from crm_data.config import APP_ENV_VAR as ENV_VAR
+from crm_data.config import APP_SECRETS_CONNECTION as SECRETS_CONNECTION
+from crm_data.config import create_crm_engine, resolve_app_url
 
 __all__ = ["DEFAULT_URL", "ENV_VAR", "SECRETS_CONNECTION", "create_app_engine", "resolve_url"]
-
-#: The embedded default: the SQLite file ``data/app.sqlite`` in the project folder.
-DEFAULT_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'app.sqlite'}"
-ENV_VAR = "CRM_APP_DATABASE_URL"
-#: The ``[connections.<name>]`` section of ``.streamlit/secrets.toml`` holding the URL.
-SECRETS_CONNECTION = "app"
 
 
 def resolve_url(url: str | None = None, secrets_file: Path | None = None) -> str:
@@ -53,7 +50,7 @@ def resolve_url(url: str | None = None, secrets_file: Path | None = None) -> str
     >>> resolve_url("postgresql+psycopg://app@db/crm_app")
     'postgresql+psycopg://app@db/crm_app'
     """
-    return configured_url(url, ENV_VAR, SECRETS_CONNECTION, DEFAULT_URL, secrets_file)
+    return resolve_app_url(url, secrets_file)
 
 
 def create_app_engine(url: str | None = None, timeout: float | None = None) -> Engine:

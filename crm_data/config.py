@@ -37,10 +37,14 @@ from crm_data.errors import (
 from i18n import _
 
 __all__ = [
+    "APP_DEFAULT_URL",
+    "APP_ENV_VAR",
+    "APP_SECRETS_CONNECTION",
     "DEFAULT_URL",
     "ENV_VAR",
     "PROJECT_ROOT",
     "resolve_url",
+    "resolve_app_url",
     "configured_url",
     "embedded_path",
     "SECRET_PARAMETERS",
@@ -87,6 +91,29 @@ def resolve_url(url: str | None = None, secrets_file: Path | None = None) -> str
         If the secrets file is not valid TOML or ``connections.crm`` is not a table.
     """
     return configured_url(url, ENV_VAR, "crm", DEFAULT_URL, secrets_file)
+
+
+#: The app database's embedded default (DESIGN.md §3): the SQLite file ``data/app.sqlite``.
+APP_DEFAULT_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'app.sqlite'}"
+#: The environment variable holding the app database's URL.
+APP_ENV_VAR = "CRM_APP_DATABASE_URL"
+#: The ``[connections.<name>]`` section of the secrets holding the app database's URL.
+APP_SECRETS_CONNECTION = "app"
+
+
+def resolve_app_url(url: str | None = None, secrets_file: Path | None = None) -> str:
+    """The app database's URL: ``url``, else ``CRM_APP_DATABASE_URL``, else ``url`` under
+    ``[connections.app]`` of the secrets, else :data:`APP_DEFAULT_URL`.
+
+    Here rather than in ``appdb.config`` (which uses it) so that the CRM database's command
+    line, which may not import ``appdb``, finds the app database the same way (its import log).
+
+    Examples
+    --------
+    >>> resolve_app_url("sqlite:///app.sqlite")
+    'sqlite:///app.sqlite'
+    """
+    return configured_url(url, APP_ENV_VAR, APP_SECRETS_CONNECTION, APP_DEFAULT_URL, secrets_file)
 
 
 def configured_url(
