@@ -1,4 +1,4 @@
-"""Command line of the app database: ``python -m appdb users|employees|demo-plans``.
+"""Command line of the app database: ``python -m appdb users|employees|demo-plans|upgrade``.
 
 Examples
 --------
@@ -7,6 +7,7 @@ Examples
 ``python -m appdb users list --app-url postgresql+psycopg://app@db/crm_app``
 ``python -m appdb employees --role head``
 ``python -m appdb demo-plans`` (the demo's incentive plans, after ``python -m crm_data seed``)
+``python -m appdb upgrade`` (the app database's tables at their latest revision)
 
 The users are in the app database (``--app-url``, default ``CRM_APP_DATABASE_URL``, secrets,
 SQLite ``data/app.sqlite``), which every command brings to the latest revision first; the
@@ -28,9 +29,10 @@ import pandas as pd
 import sqlalchemy as sa
 
 from access.roles import ROLE_NEEDS, ROLES
-from appdb import open_app_database
+from appdb import open_app_database, upgrade
 from appdb.config import create_app_engine
 from appdb.databases import Databases
+from appdb.migrate import current_revision
 from crm_data.__main__ import URL_HELP, missing_file, run_command
 from crm_data.config import (
     check_connection,
@@ -67,6 +69,8 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo-plans", help="the demo's incentive plans for its last quarter")
     demo.add_argument("--url", help=URL_HELP)
     demo.add_argument("--app-url", help=APP_URL_HELP)
+    upgrade = sub.add_parser("upgrade", help="bring the app database to its latest revision")
+    upgrade.add_argument("--app-url", help=APP_URL_HELP)
     return parser
 
 
@@ -235,10 +239,25 @@ def _employees(args: argparse.Namespace) -> int:
     return 0
 
 
+def _upgrade(args: argparse.Namespace) -> int:
+    """Create or upgrade the app database's tables (what the app does when it starts)."""
+    app = create_app_engine(args.app_url)
+    check_connection(app)
+    try:
+        upgrade(app)
+        print(f"The app database is at revision {current_revision(app)}.")
+    except sa.exc.DBAPIError as exc:
+        raise statement_failed(exc, app) from None
+    finally:
+        app.dispose()
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "users": _users,
     "employees": _employees,
     "demo-plans": _demo_plans,
+    "upgrade": _upgrade,
 }
 
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from appdb.__main__ import main as app_main
 from appdb.config import create_app_engine
 from appdb.databases import Databases
+from appdb.migrate import head_revision
 from appdb.plans import list_plans
 from appdb.users import Identity, authenticate
 from crm_data.__main__ import DEMO_PLANS_TEXT, main
@@ -506,6 +507,18 @@ def test_demo_plans_on_a_database_the_demo_did_not_make(
         "The CRM database was not made by the demo generator: no demo plan was saved. Create "
         "plans on the Incentives page.\n"
     )
+
+
+def test_upgrade_brings_an_app_database_to_the_latest_revision(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app_url = f"sqlite:///{tmp_path / 'app.sqlite'}"
+    for _ in range(2):  # creates, then finds it up to date
+        assert app_main(["upgrade", "--app-url", app_url]) == 0
+        assert capsys.readouterr().out == f"The app database is at revision {head_revision()}.\n"
+    engine = create_app_engine(app_url)
+    assert {"app_users", "forecasts"} <= set(sa.inspect(engine).get_table_names())
+    engine.dispose()
 
 
 class _Terminal:
