@@ -1,5 +1,5 @@
-"""The app database's tables (DESIGN.md §3): dashboard users, versioned KPI plans and the
-forecasts the app showed.
+"""The app database's tables (DESIGN.md §3): dashboard users, versioned KPI plans, the
+forecasts the app showed and the import log.
 
 The app owns these tables and is their only writer; they live in the app database
 (:mod:`appdb.config`), never in the CRM database, so a reseed of the demo company keeps them
@@ -20,12 +20,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from access.passwords import EMAIL_LENGTH
+from crm_data.importer.log import IMPORT_LOG as IMPORTER_LOG
 
 __all__ = [
     "APP_TABLES",
     "APP_USERS",
     "FIRST_TABLES",
     "FORECASTS",
+    "IMPORT_LOG",
     "ITEMS",
     "METADATA",
     "NAME_LENGTH",
@@ -119,9 +121,15 @@ FORECASTS = sa.Table(
     sa.UniqueConstraint("made_on", "target_start", "target_end", "segment", "model"),
 )
 
+#: One row per import of a CRM export (``python -m crm_data import``), whatever its outcome:
+#: who, when, which file (name and SHA-256) through which mapping from which source system,
+#: rows added/updated/rejected, whether a dry run, ``ok``/``invalid``/``failed`` and why.
+#: Declared by the importer (:func:`crm_data.importer.log.import_log_table`), which writes it.
+IMPORT_LOG = IMPORTER_LOG.to_metadata(METADATA)
+
 #: The plan tables, in dependency order.
 PLAN_TABLES: tuple[sa.Table, ...] = (PLANS, ITEMS, TARGETS)
 #: The tables of the first revision (those the CRM database held before the app database).
 FIRST_TABLES: tuple[sa.Table, ...] = (APP_USERS, *PLAN_TABLES)
 #: Every table of the app database, in dependency (load) order.
-APP_TABLES: tuple[sa.Table, ...] = (*FIRST_TABLES, FORECASTS)
+APP_TABLES: tuple[sa.Table, ...] = (*FIRST_TABLES, FORECASTS, IMPORT_LOG)

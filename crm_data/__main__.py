@@ -1,9 +1,10 @@
-"""Command line of the CRM database: ``python -m crm_data seed|info``.
+"""Command line of the CRM database: ``python -m crm_data seed|info|import``.
 
 Examples
 --------
 ``python -m crm_data seed --size M --url duckdb:///tmp/m.duckdb``
 ``python -m crm_data info --url duckdb:///tmp/m.duckdb --json``
+``python -m crm_data import deals.csv --mapping crm_data/mappings/deals_sheet.yaml --dry-run``
 
 The dashboard's users are in the app database: ``python -m appdb users|employees``.
 """
@@ -17,7 +18,13 @@ from collections.abc import Callable, Mapping, Sequence
 
 import sqlalchemy as sa
 
-from crm_data.config import create_crm_engine, embedded_path, mask_url, resolve_url
+from crm_data.config import (
+    create_crm_engine,
+    embedded_path,
+    mask_url,
+    resolve_app_url,
+    resolve_url,
+)
 from crm_data.errors import CrmDataError
 from i18n import _
 
@@ -43,6 +50,21 @@ def _parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="dialect, masked URL, row counts and date ranges")
     info.add_argument("--url", help=URL_HELP)
     info.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    load = sub.add_parser("import", help="import a CSV/XLSX export through a YAML column mapping")
+    load.add_argument("path", help="the export: .csv, .csv.gz or .xlsx")
+    load.add_argument("--mapping", required=True, help="the mapping file (YAML)")
+    load.add_argument("--url", help=URL_HELP)
+    load.add_argument(
+        "--app-url",
+        help="app database for the import log (default: CRM_APP_DATABASE_URL, secrets, SQLite)",
+    )
+    load.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="write the valid rows and put the others in <file>.rejects.csv",
+    )
+    load.add_argument("--dry-run", action="store_true", help="check and report; write nothing")
 
     return parser
 
@@ -131,9 +153,36 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import(args: argparse.Namespace) -> int:
+    """Import a file (exit 0 when imported or, for a dry run, valid; 1 otherwise)."""
+    from crm_data.importer import import_file
+
+    try:
+        engine = create_crm_engine(args.url)
+        app_engine = create_crm_engine(resolve_app_url(args.app_url))
+    except CrmDataError as exc:  # a URL that cannot be used: a failed import, not a usage error
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    try:
+        report = import_file(
+            engine,
+            args.path,
+            args.mapping,
+            skip_invalid=args.skip_invalid,
+            dry_run=args.dry_run,
+            app_engine=app_engine,
+        )
+    finally:
+        engine.dispose()
+        app_engine.dispose()
+    print(report.to_text(), file=sys.stdout if report.outcome == "ok" else sys.stderr)
+    return 0 if report.outcome == "ok" else 1
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "seed": _seed,
     "info": _info,
+    "import": _import,
 }
 
 

@@ -21,6 +21,7 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql.compiler import DDLCompiler
@@ -47,6 +48,7 @@ __all__ = [
     "Ticket",
     "Quota",
     "DemoTruth",
+    "ImportKey",
 ]
 
 
@@ -358,6 +360,28 @@ class DemoTruth(Base):
     __tablename__ = "demo_truth"
     key: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
     value: Mapped[str] = mapped_column(sa.Text)
+
+
+class ImportKey(Base):
+    """The row an imported record became: one row per (source system, table, external id).
+
+    ``python -m crm_data import`` (:mod:`crm_data.importer`) keeps it so that importing the
+    same or an overlapping export again updates rows instead of adding them; ``row_id`` is the
+    ``id`` of the row in ``table_name``.  Not in :data:`CRM_TABLES`: the importer creates it
+    when it first runs.
+    """
+
+    __tablename__ = "import_keys"
+    source: Mapped[str] = mapped_column(sa.String(50), primary_key=True)
+    table_name: Mapped[str] = mapped_column(sa.String(50), primary_key=True)
+    # compared case- and accent-sensitively on MySQL too (its default collation is not)
+    external_id: Mapped[str] = mapped_column(
+        sa.String(200).with_variant(
+            mysql.VARCHAR(200, collation="utf8mb4_bin"), "mysql", "mariadb"
+        ),
+        primary_key=True,
+    )
+    row_id: Mapped[int] = mapped_column(sa.Integer)
 
 
 #: CRM tables in dependency (load) order.
