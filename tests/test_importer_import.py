@@ -30,6 +30,8 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
+from crm_data.config import create_crm_engine
+from crm_data.demo import seed_demo
 from crm_data.importer import import_file, load_mapping
 from crm_data.importer.log import IMPORT_LOG
 from crm_data.importer.validate import Problem
@@ -534,3 +536,14 @@ def test_blank_lines_keep_the_row_numbers(dialect: str, tmp_path: Path) -> None:
         report = import_file(engine, sheet, MAPPING, skip_invalid=True)
         assert [(p.row, p.column) for p in report.problems] == [(6, "Amount")]
         assert counts(engine)["deals"] == 7
+
+
+def test_a_demo_reseed_forgets_the_imported_keys(tmp_path: Path) -> None:
+    engine = create_crm_engine(f"duckdb:///{tmp_path / 'crm.duckdb'}")
+    assert import_file(engine, DATA / "deals_en.csv", MAPPING).outcome == "ok"
+    assert counts(engine)["import_keys"] == EN_COUNTS["import_keys"]
+    seed_demo(engine, size="XS", force=True)  # the imported deals are replaced by the demo's
+    assert counts(engine)["import_keys"] == 0
+    again = import_file(engine, DATA / "deals_en.csv", MAPPING)  # added, not matched to demo rows
+    assert again.tables["deals"].added == 8 and again.tables["deals"].updated == 0
+    engine.dispose()

@@ -2,13 +2,13 @@
 
 Reseeding
 ---------
-A seed drops and re-creates the CRM tables and ``demo_truth`` (:data:`SEEDED_TABLES`) and
-touches nothing else.  The app's own tables (dashboard users, incentive plans with all their
-versions) live in the app database (DESIGN.md §3), which a seed does not open: they are kept,
-and the app adds the demo's plans after it seeds (``appdb.demo_plans``).  A CRM database of the
-previous layout may still hold the app's old tables (:mod:`crm_data.previous_layout`); they are
-kept too, and rebuilt without foreign keys into the CRM tables first where they have them, rows
-kept.
+A seed drops and re-creates the CRM tables, ``demo_truth`` and the importer's ``import_keys``
+(:data:`SEEDED_TABLES`) and touches nothing else.  The app's own tables (dashboard users,
+incentive plans with all their versions) live in the app database (DESIGN.md §3), which a seed
+does not open: they are kept, and the app adds the demo's plans after it seeds
+(``appdb.demo_plans``).  A CRM database of the previous layout may still hold the app's old
+tables (:mod:`crm_data.previous_layout`); they are kept too, and rebuilt without foreign keys
+into the CRM tables first where they have them, rows kept.
 
 What a reseed would lose for good is told beforehand (:func:`reseed_check`): in a database the
 generator did not make, every CRM row; in a demo database, the rows added since the seed, found
@@ -47,7 +47,7 @@ from crm_data.demo.truth import GENERATOR_KEY, load_truth, truth_frame
 from crm_data.demo.world import World
 from crm_data.errors import NotDemoDatabase, SeedingInProgress
 from crm_data.previous_layout import PREVIOUS_APP_TABLES
-from crm_data.schema import CRM_TABLES, Base, DemoTruth
+from crm_data.schema import CRM_TABLES, Base, DemoTruth, ImportKey
 from i18n import N_
 
 __all__ = [
@@ -68,7 +68,13 @@ __all__ = [
 GENERATOR_VERSION = 1
 Progress = Callable[[float, str], None]
 #: The tables a seed drops and re-creates; every other table is kept.
-SEEDED_TABLES: tuple[sa.Table, ...] = (*CRM_TABLES, Base.metadata.tables[DemoTruth.__tablename__])
+SEEDED_TABLES: tuple[sa.Table, ...] = (
+    *CRM_TABLES,
+    Base.metadata.tables[DemoTruth.__tablename__],
+    # the importer's external ids point at rows the seed replaces: a later re-import must not
+    # take a demo row for the one it imported
+    Base.metadata.tables[ImportKey.__tablename__],
+)
 #: What a seed keeps, in words (marked for translation: show it with ``_()``).
 KEPT_TEXT = N_(
     "Dashboard users and incentive plans (every version) live in the app database: a seed does "
