@@ -412,7 +412,7 @@ def stage_steps(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
     :func:`analytics.funnel.reached`.
     """
     stages = funnel_stages(bind, filters.pipeline, scope)
-    facts = funnel_facts(bind, filters, scope, group="rep_id")
+    facts = funnel_facts(bind, filters, scope, group="rep_id", reach_only=True)
     steps = reached(facts, stages, by="group")
     by_rep = steps.groupby("group")
     went_on = by_rep["reached"].shift(-1)

@@ -107,7 +107,7 @@ def _cohort(bind: Bind, filters: Filters, scope: Scope) -> pd.DataFrame:
 
 def new_deals(bind: Bind, filters: Filters, scope: Scope) -> pd.Series:
     """Deals created in the period, per owner."""
-    facts = _cohort(bind, filters, scope)
+    facts = funnel_facts(bind, filters, scope, group=_REP, reach_only=True)  # counts only
     counts = facts.groupby("group")["deals"].sum().reset_index()
     return _indexed(counts, "group", "deals", "new_deals")
 
