@@ -40,6 +40,7 @@ __all__ = [
     "Role",
     "can_edit_plan",
     "can_edit_plans",
+    "can_import",
     "can_manage_users",
     "can_preview",
     "can_see_page",
@@ -206,6 +207,13 @@ def can_manage_users(role: str) -> bool:
 
 def can_seed(role: str) -> bool:
     """Whether ``role`` may replace the CRM tables with the demo company: an admin."""
+    return role == Role.ADMIN
+
+
+def can_import(role: str) -> bool:
+    """Whether ``role`` may import CRM data and read the import log (file names, who
+    imported): an admin.
+    """
     return role == Role.ADMIN
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta
 
 import streamlit as st
 
-from access.roles import can_seed
+from access.roles import can_import, can_seed
 from crm_data.demo import SIZES
 from crm_data.demo.seed import KEPT_TEXT, confirmation_word
 from crm_data.errors import NotDemoDatabase, SeedingInProgress
@@ -17,6 +17,8 @@ from ui.database_info import info_frame, load_database_info, load_quality_checks
 from ui.engine import get_engine, invalidate_data
 from ui.filter_bar import reference_date
 from ui.first_run import demo_size
+from ui.imports import LISTED, load_imports
+from ui.labels import labelled
 from ui.page import page_header, page_start
 from ui.seeding import load_reseed_check, seed_with_progress, size_label
 from ui.tables import data_table, export_buttons
@@ -137,6 +139,31 @@ if info.has_crm_tables:
                 st.caption(
                     _("Nothing found.") if check.status == "ok" else _("A table is missing.")
                 )
+
+# ---- imports ---------------------------------------------------------------------------------
+if can_import(context.scope.role):  # the log names files and who imported them
+    st.subheader(_("Imports"), anchor=False)
+    imports = load_imports()
+    if imports is None:
+        st.warning(
+            _("The import log could not be read: the app database did not answer."),
+            icon=":material/cloud_off:",
+        )
+    elif imports.empty:
+        st.caption(_(
+            "No import yet. Import a CSV or XLSX export of deals with `python -m crm_data "
+            "import FILE --mapping MAPPING.yaml` (see the README, \"Bring your own data\")."
+        ))  # fmt: skip
+    else:
+        st.caption(
+            _("The imports, the newest first (up to {n}): rows added, updated and rejected over "
+              "every table an import wrote.").format(n=format_count(LISTED))
+        )  # fmt: skip
+        shown, config = labelled(imports)
+        data_table(
+            shown, key="data_imports", file_stem="imports", column_config=config,
+            context=context.export_context(_("Data — imports")),
+        )  # fmt: skip
 
 # ---- demo seeding ----------------------------------------------------------------------------
 if can_seed(context.scope.role):

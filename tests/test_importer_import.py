@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from crm_data.config import create_crm_engine
 from crm_data.demo import seed_demo
 from crm_data.importer import import_file, load_mapping
-from crm_data.importer.log import IMPORT_LOG
+from crm_data.importer.log import IMPORT_LOG, LOG_COLUMNS, recent_imports
 from crm_data.importer.validate import Problem
 from crm_data.schema import Base
 from tests.support.databases import fresh_engine, use_app_database
@@ -441,6 +441,19 @@ def test_the_import_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
         "number such as 1234.56 or 1 234,56"
     )
     assert isinstance(rows[0]["imported_at"], datetime)
+    newest = recent_imports(app)  # what the Data page lists
+    assert newest["file_name"].tolist() == [
+        "nothing.csv",
+        "deals_ru.csv",
+        "bad.csv",
+        "deals_en.csv",
+    ]
+    assert list(newest.columns) == LOG_COLUMNS and "id" not in newest
+    assert recent_imports(app, limit=1)["outcome"].tolist() == ["failed"]
+    app.dispose()
+    empty = sa.create_engine(f"sqlite:///{tmp_path / 'no_log.sqlite'}")
+    assert recent_imports(empty).empty  # an app database the app never upgraded
+    empty.dispose()
 
 
 def test_without_the_log_table_the_import_still_runs(tmp_path: Path) -> None:

@@ -314,6 +314,15 @@ COLUMNS: dict[str, Column] = {
         N_("Change on a year before"), "percent", N_("Last 12 months ÷ the 12 before − 1")
     ),
     "history_months": Column(N_("Months of history"), "count"),
+    # imports (the Data page)
+    "imported": Column(N_("Imported (UTC)")),
+    "file_name": Column(N_("File")),
+    "mapping_name": Column(N_("Mapping")),
+    "rows_added": Column(N_("Added"), "count"),
+    "rows_updated": Column(N_("Updated"), "count"),
+    "rows_rejected": Column(N_("Rejected"), "count"),
+    "user_email": Column(N_("By")),
+    "message": Column(N_("Message")),
 }
 
 

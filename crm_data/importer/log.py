@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+import pandas as pd
 import sqlalchemy as sa
 
 from access.passwords import EMAIL_LENGTH
@@ -20,7 +21,7 @@ from crm_data.errors import CrmDataError
 if TYPE_CHECKING:
     from crm_data.importer.run import ImportReport
 
-__all__ = ["IMPORT_LOG", "import_log_table", "record_import"]
+__all__ = ["IMPORT_LOG", "LOG_COLUMNS", "import_log_table", "recent_imports", "record_import"]
 
 
 def import_log_table(metadata: sa.MetaData) -> sa.Table:
@@ -105,3 +106,41 @@ def record_import(app_engine: sa.Engine, report: ImportReport, user: str | None 
     except sa.exc.SQLAlchemyError as exc:
         first = str(exc.orig if hasattr(exc, "orig") else exc).splitlines()[0]
         raise CrmDataError(f"the import was not logged in the app database: {first}") from None
+
+
+#: The columns of :func:`recent_imports`: the log's, but its id.
+LOG_COLUMNS = [c.name for c in IMPORT_LOG.columns if c.name != "id"]
+
+
+def recent_imports(app_engine: sa.Engine, limit: int = 100) -> pd.DataFrame:
+    """The last ``limit`` imports of the log, the newest first.
+
+    Parameters
+    ----------
+    app_engine : sa.Engine
+        The app database.
+    limit : int
+        How many rows at most (1 to 10,000).
+
+    Returns
+    -------
+    DataFrame
+        :data:`LOG_COLUMNS`; no row when the app database has no import log yet.
+
+    Raises
+    ------
+    ValueError
+        For a ``limit`` outside 1 to 10,000.
+    sqlalchemy.exc.SQLAlchemyError
+        When the app database does not answer.
+    """
+    if not 1 <= limit <= 10_000:
+        raise ValueError(f"limit must be between 1 and 10,000, got {limit}")
+    with app_engine.connect() as conn:
+        if not sa.inspect(conn).has_table(IMPORT_LOG.name):
+            return pd.DataFrame(columns=LOG_COLUMNS)
+        newest = IMPORT_LOG.c.imported_at.desc(), IMPORT_LOG.c.id.desc()
+        rows = conn.execute(
+            sa.select(*(IMPORT_LOG.c[name] for name in LOG_COLUMNS)).order_by(*newest).limit(limit)
+        ).all()
+    return pd.DataFrame(rows, columns=LOG_COLUMNS)
