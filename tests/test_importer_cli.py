@@ -201,3 +201,18 @@ def test_a_url_that_cannot_be_used(capsys: pytest.CaptureFixture[str]) -> None:
     )
     assert (code, out, len(err)) == (1, [], 1)
     assert err[0].startswith("error: Cannot open the CRM database nosuch://x")
+
+
+def test_a_reader_that_goes_away_gets_no_traceback(tmp_path: Path) -> None:
+    # ``python -m crm_data import ... | head -1``: the pipe is closed before the report is printed
+    process = subprocess.Popen(
+        [sys.executable, "-m", "crm_data", "import", str(DATA / "deals_en.csv"), "--mapping",
+         MAPPING, "--url", f"duckdb:///{tmp_path / 'crm.duckdb'}",
+         "--app-url", f"sqlite:///{tmp_path / 'app.sqlite'}"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    error = process.stderr.read()
+    assert process.wait(timeout=120) == 1
+    assert "Traceback" not in error and "BrokenPipeError" not in error
