@@ -8,6 +8,8 @@ A database that does not answer loses the history, never the page.
 
 from __future__ import annotations
 
+import logging
+
 import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
@@ -23,6 +25,8 @@ from ui.cache import cached_report
 from ui.engine import get_databases
 
 __all__ = ["kept_forecasts", "kept_weight", "optional_forecast", "remember", "segment_key"]
+
+_LOG = logging.getLogger(__name__)
 
 
 def segment_key(filters: Filters, scope: Scope) -> str | None:
@@ -90,4 +94,5 @@ def optional_forecast(engine: sa.Engine, filters: Filters, scope: Scope) -> Fore
     try:
         return cached_report(forecast_report, engine, filters, scope)
     except (sa.exc.SQLAlchemyError, CrmDataError):
+        _LOG.warning("The forecast card is left out: the forecast failed", exc_info=True)
         return None
