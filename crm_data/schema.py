@@ -49,6 +49,7 @@ __all__ = [
     "Quota",
     "DemoTruth",
     "ImportKey",
+    "PendingHistory",
 ]
 
 
@@ -382,6 +383,26 @@ class ImportKey(Base):
         primary_key=True,
     )
     row_id: Mapped[int] = mapped_column(sa.Integer)
+
+
+class PendingHistory(Base):
+    """Stage-history rows an import on DuckDB has moved aside, until its transaction commits.
+
+    DuckDB cannot change a foreign-key column of a deal that history rows reference, so
+    :mod:`crm_data.importer.write` moves those rows here (and out of ``deal_stage_history``)
+    in a transaction of its own; the import's transaction puts back what it keeps and empties
+    this table.  Rows left here mean an import stopped between the two: the next import puts
+    them back first (:func:`crm_data.importer.write.recover_pending`).  No foreign keys: it must
+    not hold the deals.
+    """
+
+    __tablename__ = "import_pending_history"
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    deal_id: Mapped[int] = mapped_column(sa.Integer)
+    stage_id: Mapped[int] = mapped_column(sa.Integer)
+    entered_at: Mapped[datetime] = mapped_column(sa.DateTime)
+    amount: Mapped[float] = mapped_column(sa.Double)
+    changed_by: Mapped[int | None] = mapped_column(sa.Integer)
 
 
 #: CRM tables in dependency (load) order.

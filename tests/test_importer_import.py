@@ -23,6 +23,8 @@ from __future__ import annotations
 import csv
 import gzip
 import shutil
+import subprocess
+import sys
 from datetime import date, datetime
 from pathlib import Path
 
@@ -40,7 +42,8 @@ from tests.support.databases import fresh_engine, use_app_database
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "importer"
-MAPPING = load_mapping(ROOT / "crm_data" / "mappings" / "deals_sheet.yaml")
+MAPPING_FILE = ROOT / "crm_data" / "mappings" / "deals_sheet.yaml"
+MAPPING = load_mapping(MAPPING_FILE)
 TABLES = (
     "deals",
     "accounts",
@@ -559,4 +562,43 @@ def test_a_demo_reseed_forgets_the_imported_keys(tmp_path: Path) -> None:
     assert counts(engine)["import_keys"] == 0
     again = import_file(engine, DATA / "deals_en.csv", MAPPING)  # added, not matched to demo rows
     assert again.tables["deals"].added == 8 and again.tables["deals"].updated == 0
+    engine.dispose()
+
+
+#: An import that dies (the process killed) once DuckDB's history rows are moved aside.
+_DIES_MIDWAY = """
+import os, sys
+import crm_data.importer.write as write
+from crm_data.config import create_crm_engine
+from crm_data.importer import import_file
+write.DealWriter.write = lambda self, records: os._exit(3)
+import_file(create_crm_engine(sys.argv[1]), sys.argv[2], sys.argv[3])
+"""
+
+
+def test_an_import_that_dies_midway_is_undone_by_the_next(tmp_path: Path) -> None:
+    url = f"duckdb:///{tmp_path / 'crm.duckdb'}"
+    engine = create_crm_engine(url)
+    import_file(engine, DATA / "deals_en.csv", MAPPING)
+    before, rows_before = counts(engine), all_history(engine)
+    engine.dispose()
+    changed = edited(tmp_path, "changed.csv", {"Proposal,Open": "Negotiation,Open"})
+    died = subprocess.run(
+        [sys.executable, "-c", _DIES_MIDWAY, url, str(changed), str(MAPPING_FILE)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert died.returncode == 3, died.stderr
+    engine = create_crm_engine(url)
+    pending = Base.metadata.tables["import_pending_history"]
+    with engine.connect() as conn:  # the 8 deals' 15 history rows wait aside
+        assert conn.execute(sa.select(sa.func.count()).select_from(pending)).scalar_one() == 15
+    assert len(all_history(engine)) == 0
+    again = import_file(engine, DATA / "deals_en.csv", MAPPING)
+    assert again.notes == [
+        "put back 15 stage-history rows that an earlier import, stopped midway, had moved aside"
+    ]
+    assert {n: (c.added, c.updated) for n, c in again.tables.items()}["deals"] == (0, 0)
+    assert counts(engine) == before and all_history(engine) == rows_before
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(pending)).scalar_one() == 0
     engine.dispose()

@@ -2,7 +2,7 @@
 
 Reseeding
 ---------
-A seed drops and re-creates the CRM tables, ``demo_truth`` and the importer's ``import_keys``
+A seed drops and re-creates the CRM tables, ``demo_truth`` and the importer's own tables
 (:data:`SEEDED_TABLES`) and touches nothing else.  The app's own tables (dashboard users,
 incentive plans with all their versions) live in the app database (DESIGN.md §3), which a seed
 does not open: they are kept, and the app adds the demo's plans after it seeds
@@ -47,7 +47,7 @@ from crm_data.demo.truth import GENERATOR_KEY, load_truth, truth_frame
 from crm_data.demo.world import World
 from crm_data.errors import NotDemoDatabase, SeedingInProgress
 from crm_data.previous_layout import PREVIOUS_APP_TABLES
-from crm_data.schema import CRM_TABLES, Base, DemoTruth, ImportKey
+from crm_data.schema import CRM_TABLES, Base, DemoTruth, ImportKey, PendingHistory
 from i18n import N_
 
 __all__ = [
@@ -74,6 +74,7 @@ SEEDED_TABLES: tuple[sa.Table, ...] = (
     # the importer's external ids point at rows the seed replaces: a later re-import must not
     # take a demo row for the one it imported
     Base.metadata.tables[ImportKey.__tablename__],
+    Base.metadata.tables[PendingHistory.__tablename__],
 )
 #: What a seed keeps, in words (marked for translation: show it with ``_()``).
 KEPT_TEXT = N_(

@@ -36,10 +36,12 @@ from crm_data.importer.write import (
     DealWriter,
     References,
     TableCounts,
+    clear_pending,
     detach_history,
+    recover_pending,
     restore_history,
 )
-from crm_data.schema import CRM_TABLES, Base, ImportKey
+from crm_data.schema import CRM_TABLES, Base, ImportKey, PendingHistory
 
 __all__ = ["MAX_PROBLEMS", "ImportReport", "import_file", "rejects_path"]
 
@@ -57,7 +59,8 @@ class ImportReport:
     database could not be used: nothing written; ``message`` says why).  ``tables`` holds
     per-table counts (``read`` and ``rejected`` for the file's table, ``added`` and
     ``updated`` for every table written); ``problems`` the first :data:`MAX_PROBLEMS`
-    problems of ``problem_count``.
+    problems of ``problem_count``; ``notes`` what else the import did (put back the rows an
+    earlier import, stopped midway, had moved aside).
     """
 
     file: str
@@ -74,6 +77,7 @@ class ImportReport:
     seconds: float = 0.0
     history_rule: str = HISTORY_RULE
     log_note: str = ""
+    notes: list[str] = field(default_factory=list)
 
     def totals(self) -> TableCounts:
         """Added and updated rows over every table; read and rejected rows of the file."""
@@ -116,6 +120,7 @@ class ImportReport:
             lines += [f"  {p.line()}" for p in self.problems[:limit]]
         if self.rejects is not None:
             lines.append(f"rejected rows written to {self.rejects}")
+        lines += [f"note: {note}" for note in self.notes]
         if self.log_note:
             lines.append(f"warning: {self.log_note}")
         return "\n".join(lines)
@@ -209,12 +214,18 @@ def _write(
     progress: Progress,
 ) -> None:
     """Second pass: write the valid rows in one transaction."""
-    tables: list[sa.Table] = [*CRM_TABLES, ImportKey.__table__]  # type: ignore[list-item]
+    own: list[sa.Table] = [ImportKey.__table__, PendingHistory.__table__]  # type: ignore[list-item]
+    tables = [*CRM_TABLES, *own]
     Base.metadata.create_all(engine, tables=tables, checkfirst=True)
     total = max(report.tables["deals"].read, 1)
     done = 0
     detached = None
     if engine.dialect.name == "duckdb":  # see crm_data.importer.write on DuckDB
+        if recovered := recover_pending(engine):
+            report.notes.append(
+                f"put back {recovered:,} stage-history rows that an earlier import, stopped "
+                "midway, had moved aside"
+            )
         detached = detach_history(engine, checker.mapping.source, refs.deals)
     try:
         with engine.begin() as conn:
@@ -227,6 +238,8 @@ def _write(
                 row += len(chunk)
                 done += len(chunk)
                 progress(0.5 + 0.5 * done / total, f"wrote {done:,} of {total:,} rows")
+            if detached is not None:
+                clear_pending(conn)  # commits with the rows: nothing left to put back
     except BaseException:
         if detached is not None and not detached.empty:
             restore_history(engine, detached)

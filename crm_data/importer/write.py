@@ -26,11 +26,14 @@ DuckDB
     DuckDB cannot change a foreign-key column of a row that another row references, not even
     after deleting the referencing rows in the same transaction (its "over-eager constraint
     checking").  So on DuckDB the history rows of the deals the file already holds are first
-    moved out in a transaction of their own (:func:`detach_history`, kept in memory), the
-    import's transaction puts back those of the deals that did not change and rebuilds the
-    others, and if it fails :func:`restore_history` puts every moved row back: the tables end
-    as they were.  Deals referenced by other rows (activities, orders) cannot be updated on
-    DuckDB.
+    moved, in a transaction of their own, into ``import_pending_history``
+    (:func:`detach_history`); the import's transaction puts back those of the deals that did
+    not change, rebuilds the others and empties that table (:func:`clear_pending`), so both
+    commit together.  If the import fails, :func:`restore_history` puts every moved row back;
+    if it dies before committing (the process killed, the machine down), the rows wait in
+    ``import_pending_history`` and the next import puts them back first
+    (:func:`recover_pending`): the deals are as they were, so their history is too.  Deals
+    referenced by other rows (activities, orders) cannot be updated on DuckDB.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ from crm_data.schema import (
     Employee,
     ImportKey,
     LostReason,
+    PendingHistory,
     Stage,
     Team,
 )
@@ -64,7 +68,9 @@ __all__ = [
     "DealWriter",
     "References",
     "TableCounts",
+    "clear_pending",
     "detach_history",
+    "recover_pending",
     "restore_history",
 ]
 
@@ -76,6 +82,7 @@ PLACEHOLDER_DOMAIN = "imported.invalid"
 KEYS = ImportKey.__table__
 DEALS: sa.Table = Deal.__table__  # type: ignore[assignment]
 HISTORY: sa.Table = DealStageHistory.__table__  # type: ignore[assignment]
+PENDING: sa.Table = PendingHistory.__table__  # type: ignore[assignment]
 #: deals columns an import sets (``campaign_id`` is left alone)
 DEAL_COLUMNS = (
     "account_id",
@@ -178,13 +185,22 @@ def detach_history(engine: sa.Engine, source: str, external_ids: Sequence[str]) 
     DataFrame
         The deleted rows (every column), for :class:`DealWriter` and :func:`restore_history`.
     """
-    with engine.begin() as conn:
+    with engine.begin() as conn:  # the rows leave the history and enter the journal at once
         ids = sorted(set(known_keys(conn, source, "deals", external_ids).values()))
         parts = []
         for batch in _in_batches(ids):
             rows = conn.execute(sa.select(HISTORY).where(HISTORY.c.deal_id.in_(batch))).all()
             parts.append(pd.DataFrame(rows, columns=list(HISTORY.c.keys())))
+        frame = _history_frame(parts)
+        if not frame.empty:
+            bulk_insert(conn, PENDING, frame)
+        for batch in _in_batches(ids):
             conn.execute(HISTORY.delete().where(HISTORY.c.deal_id.in_(batch)))
+    return frame
+
+
+def _history_frame(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """History rows read in parts, typed for :func:`crm_data.bulk.bulk_insert`."""
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     if not frame.empty:
         frame["changed_by"] = pd.array(frame["changed_by"].tolist(), dtype="Int64")
@@ -192,10 +208,31 @@ def detach_history(engine: sa.Engine, source: str, external_ids: Sequence[str]) 
     return frame
 
 
+def clear_pending(conn: sa.Connection) -> None:
+    """Empty ``import_pending_history``, inside the import's transaction (it commits with it)."""
+    conn.execute(PENDING.delete())
+
+
 def restore_history(engine: sa.Engine, frame: pd.DataFrame) -> None:
     """Put back the rows :func:`detach_history` took out (after a failed import)."""
     with engine.begin() as conn:
         bulk_insert(conn, HISTORY, frame)
+        clear_pending(conn)
+
+
+def recover_pending(engine: sa.Engine) -> int:
+    """Put back the history rows an import that died midway left in
+    ``import_pending_history`` (see the module docstring); the number put back.
+    """
+    with engine.begin() as conn:
+        if not sa.inspect(conn).has_table(PENDING.name):
+            return 0
+        rows = conn.execute(sa.select(PENDING).order_by(PENDING.c.id)).all()
+        frame = _history_frame([pd.DataFrame(rows, columns=list(PENDING.c.keys()))])
+        if not frame.empty:
+            bulk_insert(conn, HISTORY, frame)
+            clear_pending(conn)
+    return len(frame)
 
 
 def _slug(name: str) -> str:
