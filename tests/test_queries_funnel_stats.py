@@ -44,6 +44,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from analytics.funnel import regression_rate
 from crm_data.filters import Filters, Scope
 from crm_data.portable import BIN_EPSILON, bin_down, days_between, floor_
 from crm_data.queries import (
@@ -343,8 +344,11 @@ def test_reach_only_facts_count_the_same_deals_as_far(
     keys = ["max_open_position", "status"]
     counted = [f.groupby(keys, dropna=False)["deals"].sum() for f in (full, reach)]
     pd.testing.assert_series_equal(*counted)
-    assert not reach["regressed"].any() and reach["lost_stage_position"].isna().all()
+    # what it does not read it does not pretend to know: no regression, no lost stage, no amount
+    assert "regressed" not in reach and reach["lost_stage_position"].isna().all()
     assert reach["amount"].isna().all()
+    with pytest.raises(ValueError, match="regressed"):
+        regression_rate(reach)
 
 
 def test_funnel_facts_scope(crm: sa.Engine) -> None:

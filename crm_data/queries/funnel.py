@@ -88,13 +88,12 @@ def _open_stage_facts(filters: Filters, scope: Scope) -> sa.Subquery:
 def _open_stage_reach(filters: Filters, scope: Scope) -> sa.Subquery:
     """:func:`_open_stage_facts` with only ``max_open_position``: one grouping of the deals'
     open-stage rows before ``as_of`` instead of a window over them (about half the work).
-    ``regressed``, ``last_open_position`` and ``last_open_amount`` are NULL.
+    ``last_open_position`` and ``last_open_amount`` are NULL; there is no ``regressed``.
     """
     return (
         sa.select(
             HISTORY.c.deal_id,
             sa.func.max(STAGES.c.position).label("max_open_position"),
-            sa.cast(sa.null(), sa.Integer).label("regressed"),
             sa.cast(sa.null(), sa.Integer).label("last_open_position"),
             sa.cast(sa.null(), sa.Double).label("last_open_amount"),
         )

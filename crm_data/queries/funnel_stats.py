@@ -126,8 +126,8 @@ def funnel_facts(
         costly part); without it the column is all NA.
     reach_only : bool
         Compute only how far the deals got and their status, what stage win rates need (one
-        grouping of the history instead of a window over it, about half the work):
-        ``regressed`` is then False, ``lost_stage_position`` NA and ``amount`` NaN.
+        grouping of the history instead of a window over it, about half the work): there is
+        then no ``regressed`` column, ``lost_stage_position`` is NA and ``amount`` NaN.
 
     Returns
     -------
@@ -146,14 +146,17 @@ def funnel_facts(
     as_of = filters.as_of_ts
     facts = (_open_stage_reach if reach_only else _open_stage_facts)(filters, scope)
     status = status_at(as_of)
-    # the amount at as_of: a deal open then has that of its last (open) row before as_of, a
-    # closed one its final amount (as has a deal without history rows)
-    amount: Any = sa.case(
-        (status == "open", sa.func.coalesce(facts.c.last_open_amount, DEALS.c.amount)),
-        else_=DEALS.c.amount,
-    )
-    if reach_only:  # the amount at as_of needs the last open row: not read
-        amount = sa.cast(sa.null(), sa.Double)
+    if reach_only:  # the amount at as_of needs the last open row, which this pass does not read
+        amount: Any = sa.cast(sa.null(), sa.Double)
+    else:  # a deal open at as_of has the amount of its last (open) row before as_of, a closed
+        # one its final amount (as has a deal without history rows)
+        amount = sa.case(
+            (status == "open", sa.func.coalesce(facts.c.last_open_amount, DEALS.c.amount)),
+            else_=DEALS.c.amount,
+        )
+    # a reach-only pass has no regression column at all: a regression rate cannot be taken
+    # from it by mistake (analytics.funnel.regression_rate requires the column)
+    regressed = [] if reach_only else ["regressed"]
     from_clause: sa.FromClause = DEALS.outerjoin(facts, facts.c.deal_id == DEALS.c.id)
     strict_cols: list[Any] = []
     if strict:
@@ -167,7 +170,7 @@ def funnel_facts(
             facts.c.max_open_position,
             *strict_cols,
             status.label("status"),
-            sa.func.coalesce(facts.c.regressed, 0).label("regressed"),
+            *[sa.func.coalesce(facts.c.regressed, 0).label(name) for name in regressed],
             sa.case((status == "lost", facts.c.last_open_position), else_=None).label(
                 "lost_stage_position"
             ),
@@ -182,7 +185,7 @@ def funnel_facts(
         "max_open_position",
         *(["strict_ok_position"] if strict else []),
         "status",
-        "regressed",
+        *regressed,
         "lost_stage_position",
     ]
     stmt = _grouped(
@@ -196,7 +199,7 @@ def funnel_facts(
         "max_open_position": "Int",
         "strict_ok_position": "Int",
         "status": "str",
-        "regressed": "bool",
+        **{name: "bool" for name in regressed},
         "lost_stage_position": "Int",
         "deals": "int",
         "amount": "float",
